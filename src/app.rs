@@ -1,0 +1,152 @@
+//! The program: parse the command line, load the configuration, run, print,
+//! write files, pick the exit code. Errors here are configuration or usage
+//! errors (exit 2); check failures are results (exit 1).
+
+use crate::cli::{Cli, ColorChoice, Command, Format};
+use crate::config::{Config, Plan};
+use crate::env::Env;
+use crate::report::{CheckResult, Report};
+use crate::secret::Redactor;
+use crate::{engine, output, render};
+use anyhow::Context as _;
+use clap::Parser;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::{Instant, SystemTime};
+
+/// A commented starter suite, printed by `kbz-check init`.
+pub const STARTER_SUITE: &str = include_str!("../checks/starter.toml");
+
+const EXIT_FAILED: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+
+pub fn main() -> ExitCode {
+    // clap exits with 2 on a usage error and 0 for --help/--version.
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("kbz-check: error: {err:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Init = cli.command {
+        print(STARTER_SUITE)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut env = Env::from_process();
+    for file in &cli.env_file {
+        env.overlay_file(file)?;
+    }
+    let mut config = Config::load(cli.config.as_deref(), &env)?;
+    match &cli.command {
+        Command::List => {
+            print(&list(&config))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Run { names } => config.select(names)?,
+        Command::All | Command::Init => {}
+    }
+
+    let report = run_checks(&config, &cli)?;
+    let color = use_color(cli.color, cli.format);
+    print(&render::render(&report, cli.format, color))?;
+    for (path, format) in [(&cli.markdown, Format::Markdown), (&cli.json, Format::Json)] {
+        if let Some(path) = path {
+            let text = render::render(&report, format, false);
+            output::write_atomically(path, text.as_bytes())
+                .with_context(|| format!("cannot write the report to {}", path.display()))?;
+        }
+    }
+    Ok(if report.failed(cli.strict) { ExitCode::from(EXIT_FAILED) } else { ExitCode::SUCCESS })
+}
+
+fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let generated_at = SystemTime::now();
+    let started = Instant::now();
+    let mut checks = runtime.block_on(engine::run_all(&config.checks, cli.timeout));
+    for check in &mut checks {
+        redact(check, &config.redactor);
+    }
+    // Connections of timed-out checks may still be closing; do not wait for them.
+    runtime.shutdown_background();
+    Ok(Report {
+        id: cli.id.clone().or_else(|| config.report.id.clone()),
+        title: cli.title.clone().or_else(|| config.report.title.clone()),
+        generated_at,
+        duration: started.elapsed(),
+        checks,
+    })
+}
+
+/// Scrubs every configured secret from everything a check reports,
+/// including messages that came from libraries.
+fn redact(check: &mut CheckResult, redactor: &Redactor) {
+    let scrub = |text: &mut String| *text = redactor.redact(text);
+    scrub(&mut check.target);
+    scrub(&mut check.summary);
+    if let Some(cause) = &mut check.cause {
+        scrub(cause);
+    }
+    for evidence in &mut check.evidence {
+        scrub(&mut evidence.output);
+        if let Some(command) = &mut evidence.command {
+            scrub(command);
+        }
+    }
+    for action in &mut check.actions {
+        scrub(&mut action.text);
+        if let Some(command) = &mut action.command {
+            scrub(command);
+        }
+    }
+}
+
+/// `kbz-check list`: each check, its kind, target, and each setting with its origin.
+fn list(config: &Config) -> String {
+    let mut out = match &config.source {
+        Some(path) => format!("suite: {}\n", path.display()),
+        None => "suite: built-in (read from the environment)\n".to_string(),
+    };
+    for entry in &config.checks {
+        out.push_str(&format!("\n{} ({})", entry.name, entry.kind));
+        match &entry.plan {
+            Plan::Run(_) => out.push_str(&format!("  → {}\n", entry.target)),
+            Plan::Skip(reason) => out.push_str(&format!("  → skip: {reason}\n")),
+        }
+        let width = entry.settings.iter().map(|s| s.key.len()).max().unwrap_or(0);
+        for setting in &entry.settings {
+            out.push_str(&format!("  {:width$}  {}    [{}]\n", setting.key, setting.value, setting.origin));
+        }
+        if let Some(timeout) = entry.timeout {
+            out.push_str(&format!("  timeout {}\n", humantime::format_duration(timeout)));
+        }
+    }
+    config.redactor.redact(&out)
+}
+
+fn use_color(choice: ColorChoice, format: Format) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            format == Format::Text
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.
+fn print(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to stdout"),
+    }
+}

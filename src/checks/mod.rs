@@ -1,0 +1,78 @@
+//! Check kinds. Each kind validates its own settings and probes one kind of
+//! service; the engine owns deadlines, timing and concurrency.
+//!
+//! To add a kind: one module here, one line in [`KINDS`].
+
+pub mod postgres;
+
+use crate::config::{ConfigError, Plan, RawSettings};
+use crate::report::Outcome;
+use crate::secret::Redactor;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Every kind kbz-check knows, in the built-in suite's order.
+pub const KINDS: &[Kind] = &[postgres::KIND];
+
+/// A check kind: its settings, the app variables that feed them in the
+/// built-in suite, and how to validate them into a runnable check.
+pub struct Kind {
+    pub name: &'static str,
+    /// Keys a suite file may set for this kind.
+    pub settings: &'static [&'static str],
+    /// `(setting, variable)` pairs read by the built-in suite.
+    pub variables: &'static [(&'static str, &'static str)],
+    pub build: fn(&mut RawSettings, &mut Redactor) -> Result<Built, ConfigError>,
+}
+
+/// A validated check: where it points (secrets masked) and what to do.
+pub struct Built {
+    pub target: String,
+    pub plan: Plan,
+}
+
+pub fn kind(name: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.name == name)
+}
+
+pub fn kind_names() -> String {
+    KINDS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
+}
+
+pub type CheckFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
+
+/// One signature for every kind: validated settings in `self`, the run's
+/// context in, a typed outcome out. No timing, printing or exit codes here.
+pub trait Check: Send + Sync {
+    fn run<'a>(&'a self, ctx: &'a Context) -> CheckFuture<'a>;
+}
+
+/// What the engine hands a running check.
+#[derive(Clone, Debug)]
+pub struct Context {
+    deadline: Instant,
+    step: Arc<Mutex<String>>,
+}
+
+impl Context {
+    pub fn new(timeout: Duration) -> Self {
+        Self { deadline: Instant::now() + timeout, step: Arc::new(Mutex::new("starting".to_string())) }
+    }
+
+    /// Names what the check is doing now, e.g. `connecting to 127.0.0.1:5432`;
+    /// a timeout message reads "timed out after 2s while <step>".
+    pub fn step(&self, what: impl Into<String>) {
+        *self.step.lock().unwrap_or_else(|e| e.into_inner()) = what.into();
+    }
+
+    pub fn current_step(&self) -> String {
+        self.step.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Time left before the engine gives up on this check.
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+}

@@ -1,0 +1,711 @@
+//! Connecting the way libpq would: the connection string's hosts in order,
+//! its `sslmode` and `sslrootcert`, `target_session_attrs=read-write`; each
+//! failure classified by the step it happened at.
+
+use super::super::Context;
+use crate::secret::Secret;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+use tokio_postgres::config::{Host, SslMode, TargetSessionAttrs};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{Client, Config};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+/// libpq's `sslmode` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsMode {
+    Disable,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+impl TlsMode {
+    fn parse(value: &str) -> Option<Self> {
+        Some(match value {
+            "disable" => TlsMode::Disable,
+            // `allow` tries plain text first; TLS-if-offered is the closest safe reading.
+            "allow" | "prefer" => TlsMode::Prefer,
+            "require" => TlsMode::Require,
+            "verify-ca" => TlsMode::VerifyCa,
+            "verify-full" => TlsMode::VerifyFull,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TlsMode::Disable => "disable",
+            TlsMode::Prefer => "prefer",
+            TlsMode::Require => "require",
+            TlsMode::VerifyCa => "verify-ca",
+            TlsMode::VerifyFull => "verify-full",
+        }
+    }
+}
+
+/// A validated connection string.
+#[derive(Clone)]
+pub struct ConnParams {
+    pub config: Config,
+    pub tls: TlsMode,
+    pub root_cert: Option<PathBuf>,
+}
+
+/// Connection options handled here rather than by tokio-postgres, which
+/// knows only disable/prefer/require.
+const TLS_KEYS: [&str; 2] = ["sslmode", "sslrootcert"];
+
+impl ConnParams {
+    /// Parses a URL (`postgresql://...`) or keyword/value (`host=... port=...`)
+    /// connection string. Errors never quote the string (it holds a password).
+    pub fn parse(dsn: &str) -> Result<Self, String> {
+        let (rest, tls_pairs) = split_tls_options(dsn)?;
+        let mut config = Config::from_str(&rest).map_err(|e| describe_config_error(&e))?;
+        let mut tls = TlsMode::Prefer;
+        let mut root_cert = None;
+        for (key, value) in tls_pairs {
+            match key.as_str() {
+                "sslmode" => {
+                    tls = TlsMode::parse(&value).ok_or_else(|| {
+                        format!(
+                            "sslmode `{value}` is not one of disable, allow, prefer, require, verify-ca, verify-full"
+                        )
+                    })?
+                }
+                _ => root_cert = Some(PathBuf::from(value)).filter(|p| p.as_os_str() != "system"),
+            }
+        }
+        if config.get_hosts().is_empty() {
+            config.host("localhost");
+        }
+        if config.get_user().is_none() {
+            return Err("no user: add one to the URL (postgresql://USER@host/db) or set user".into());
+        }
+        config.ssl_mode(match tls {
+            TlsMode::Disable => SslMode::Disable,
+            TlsMode::Prefer => SslMode::Prefer,
+            _ => SslMode::Require,
+        });
+        Ok(Self { config, tls, root_cert })
+    }
+
+    /// From separate parts (libpq's PGHOST, PGPORT, ... variables).
+    pub fn from_parts(
+        host: &str,
+        port: Option<u16>,
+        user: &str,
+        password: Option<&Secret>,
+        dbname: Option<&str>,
+        sslmode: Option<&str>,
+    ) -> Result<Self, String> {
+        let mut config = Config::new();
+        for h in host.split(',') {
+            config.host(h.trim());
+        }
+        config.port(port.unwrap_or(5432)).user(user).dbname(dbname.unwrap_or(user));
+        if let Some(password) = password {
+            config.password(password.expose());
+        }
+        let tls = match sslmode {
+            Some(mode) => TlsMode::parse(mode).ok_or_else(|| format!("sslmode `{mode}` is not a libpq sslmode"))?,
+            None => TlsMode::Prefer,
+        };
+        config.ssl_mode(match tls {
+            TlsMode::Disable => SslMode::Disable,
+            TlsMode::Prefer => SslMode::Prefer,
+            _ => SslMode::Require,
+        });
+        Ok(Self { config, tls, root_cert: None })
+    }
+
+    pub fn user(&self) -> &str {
+        self.config.get_user().unwrap_or_default()
+    }
+
+    pub fn dbname(&self) -> &str {
+        self.config.get_dbname().unwrap_or_else(|| self.user())
+    }
+
+    pub fn password(&self) -> Option<Secret> {
+        self.config.get_password().map(|p| Secret::new(String::from_utf8_lossy(p)))
+    }
+
+    pub fn wants_read_write(&self) -> bool {
+        self.config.get_target_session_attrs() == TargetSessionAttrs::ReadWrite
+    }
+
+    /// The hosts in order, each with its port (libpq: one port for all, or one each).
+    pub fn endpoints(&self) -> Vec<Endpoint> {
+        let ports = self.config.get_ports();
+        self.config
+            .get_hosts()
+            .iter()
+            .enumerate()
+            .map(|(i, host)| {
+                let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+                let host = match host {
+                    Host::Tcp(name) => name.clone(),
+                    #[cfg(unix)]
+                    Host::Unix(path) => path.display().to_string(),
+                };
+                Endpoint { host, port }
+            })
+            .collect()
+    }
+
+    /// The same credentials, database and TLS mode, aimed at another member.
+    pub fn for_endpoint(&self, endpoint: &Endpoint) -> Self {
+        let mut other = self.clone();
+        other.config = self.config.clone();
+        other.config.target_session_attrs(TargetSessionAttrs::Any);
+        // Config has no "clear hosts": rebuild the host list from scratch.
+        let mut config = Config::new();
+        config
+            .host(&endpoint.host)
+            .port(endpoint.port)
+            .user(self.user())
+            .dbname(self.dbname())
+            .ssl_mode(self.config.get_ssl_mode());
+        if let Some(password) = self.config.get_password() {
+            config.password(password);
+        }
+        other.config = config;
+        other
+    }
+}
+
+/// One host:port of a connection string (a Unix socket directory as host).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+}
+
+impl Endpoint {
+    /// `host:port`, `[v6]:port`, or `host` with the default port 5432.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let bad = || format!("`{text}` is not host:port");
+        let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+            let (host, after) = rest.split_once(']').ok_or_else(bad)?;
+            (host, after.strip_prefix(':'))
+        } else {
+            match text.rsplit_once(':') {
+                Some((host, port)) if !host.contains(':') => (host, Some(port)),
+                _ => (text, None),
+            }
+        };
+        let port = match port {
+            Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad)?,
+            None => 5432,
+        };
+        if host.is_empty() {
+            return Err(bad());
+        }
+        Ok(Self { host: host.to_string(), port })
+    }
+
+    fn is_socket(&self) -> bool {
+        self.host.starts_with('/')
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// Why a connection failed, by the step it failed at.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot resolve host `{host}`: {detail}")]
+    Dns { host: String, detail: String },
+    #[error("connection refused by {endpoint}")]
+    Refused { endpoint: String },
+    #[error("cannot reach {endpoint}: {detail}")]
+    Network { endpoint: String, detail: String },
+    #[error("TLS with {endpoint} failed: {detail}")]
+    Tls { endpoint: String, detail: String },
+    #[error("password authentication failed for user `{user}` (SQLSTATE 28P01)")]
+    BadPassword { user: String },
+    #[error("the server asks for a password and none is configured")]
+    NoPassword,
+    #[error("{message} (SQLSTATE 28000)")]
+    Rejected { message: String },
+    #[error("database `{database}` does not exist (SQLSTATE 3D000)")]
+    UnknownDatabase { database: String },
+    #[error("{message} (SQLSTATE {code})")]
+    Server { code: String, message: String },
+    #[error("{detail}")]
+    Protocol { detail: String },
+}
+
+/// A logged-in session and where it landed.
+pub struct Session {
+    pub client: Client,
+    pub endpoint: Endpoint,
+    /// Hosts tried before this one and why they were passed over.
+    pub passed_over: Vec<(Endpoint, String)>,
+}
+
+/// Connects to the first usable host, as libpq does with a host list. With
+/// `ctx`, each step is named so a timeout can say where it stopped.
+pub async fn connect(
+    params: &ConnParams,
+    ctx: Option<&Context>,
+) -> Result<Session, (ConnectError, Vec<(Endpoint, String)>)> {
+    let tls = tls_connector(params)
+        .map_err(|detail| (ConnectError::Tls { endpoint: "(configuration)".into(), detail }, Vec::new()))?;
+    let endpoints = params.endpoints();
+    let mut passed_over = Vec::new();
+    let mut last_error = None;
+    for endpoint in endpoints {
+        match connect_one(params, &endpoint, tls.clone(), ctx).await {
+            Ok(client) => {
+                if params.wants_read_write() && is_read_only(&client).await {
+                    passed_over.push((endpoint, "read-only (target_session_attrs=read-write)".to_string()));
+                    continue;
+                }
+                return Ok(Session { client, endpoint, passed_over });
+            }
+            Err(err) => {
+                passed_over.push((endpoint, err.to_string()));
+                last_error = Some(err);
+            }
+        }
+    }
+    let err = last_error.unwrap_or(ConnectError::Protocol {
+        detail: "no host accepted a read-write session (target_session_attrs=read-write)".into(),
+    });
+    // The last host's failure is the error itself; list only the others.
+    if matches!(passed_over.last(), Some((_, reason)) if *reason == err.to_string()) {
+        passed_over.pop();
+    }
+    Err((err, passed_over))
+}
+
+async fn is_read_only(client: &Client) -> bool {
+    match client.simple_query("SHOW transaction_read_only").await {
+        Ok(messages) => super::probe::first_value(&messages).as_deref() == Some("on"),
+        Err(_) => true,
+    }
+}
+
+fn note(ctx: Option<&Context>, step: impl FnOnce() -> String) {
+    if let Some(ctx) = ctx {
+        ctx.step(step());
+    }
+}
+
+async fn connect_one(
+    params: &ConnParams,
+    endpoint: &Endpoint,
+    mut tls: MakeRustlsConnect,
+    ctx: Option<&Context>,
+) -> Result<Client, ConnectError> {
+    let mut config = params.config.clone();
+    if endpoint.is_socket() {
+        #[cfg(unix)]
+        {
+            let path = format!("{}/.s.PGSQL.{}", endpoint.host, endpoint.port);
+            note(ctx, || format!("connecting to socket {path}"));
+            let stream = tokio::net::UnixStream::connect(&path).await.map_err(|e| io_error(endpoint, e))?;
+            // libpq never negotiates TLS over a Unix socket.
+            config.ssl_mode(SslMode::Disable);
+            note(ctx, || format!("logging in over {path}"));
+            return finish(&config, stream, &mut tls, endpoint, params).await;
+        }
+    }
+    note(ctx, || format!("resolving {}", endpoint.host));
+    let addrs: Vec<_> = tokio::net::lookup_host((endpoint.host.as_str(), endpoint.port))
+        .await
+        .map_err(|e| ConnectError::Dns { host: endpoint.host.clone(), detail: e.to_string() })?
+        .collect();
+    let mut last = None;
+    for addr in addrs {
+        note(ctx, || format!("connecting to {endpoint} ({addr})"));
+        match tokio::net::TcpStream::connect(addr).await {
+            Ok(stream) => {
+                let _ = stream.set_nodelay(true);
+                let tls_note = if params.tls == TlsMode::Disable { "" } else { "negotiating TLS and " };
+                note(ctx, || format!("{tls_note}logging in to {endpoint} (no answer to the startup message yet)"));
+                return finish(&config, stream, &mut tls, endpoint, params).await;
+            }
+            Err(e) => last = Some(io_error(endpoint, e)),
+        }
+    }
+    Err(last.unwrap_or(ConnectError::Dns { host: endpoint.host.clone(), detail: "no address found".into() }))
+}
+
+/// TLS negotiation, startup and authentication on an open stream.
+async fn finish<S>(
+    config: &Config,
+    stream: S,
+    tls: &mut MakeRustlsConnect,
+    endpoint: &Endpoint,
+    params: &ConnParams,
+) -> Result<Client, ConnectError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    use tokio_postgres::tls::MakeTlsConnect;
+    let connector = <MakeRustlsConnect as MakeTlsConnect<S>>::make_tls_connect(tls, &endpoint.host)
+        .map_err(|e| ConnectError::Tls { endpoint: endpoint.to_string(), detail: e.to_string() })?;
+    match config.connect_raw(stream, connector).await {
+        Ok((client, connection)) => {
+            // The connection drives the socket; it ends when the client is dropped.
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+            Ok(client)
+        }
+        Err(err) => Err(classify(&err, endpoint, params)),
+    }
+}
+
+fn io_error(endpoint: &Endpoint, err: std::io::Error) -> ConnectError {
+    match err.kind() {
+        std::io::ErrorKind::ConnectionRefused => ConnectError::Refused { endpoint: endpoint.to_string() },
+        _ => ConnectError::Network { endpoint: endpoint.to_string(), detail: err.to_string() },
+    }
+}
+
+/// Maps a tokio-postgres failure during startup to a named cause.
+fn classify(err: &tokio_postgres::Error, endpoint: &Endpoint, params: &ConnParams) -> ConnectError {
+    if let Some(db) = err.as_db_error() {
+        let code = db.code();
+        return if *code == SqlState::INVALID_PASSWORD {
+            ConnectError::BadPassword { user: params.user().to_string() }
+        } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
+            ConnectError::Rejected { message: db.message().to_string() }
+        } else if *code == SqlState::INVALID_CATALOG_NAME {
+            ConnectError::UnknownDatabase { database: params.dbname().to_string() }
+        } else {
+            ConnectError::Server { code: code.code().to_string(), message: db.message().to_string() }
+        };
+    }
+    let text = error_chain(err);
+    if text.contains("password missing") {
+        return ConnectError::NoPassword;
+    }
+    if is_tls_failure(err) || text.contains("TLS") || text.contains("does not support TLS") {
+        return ConnectError::Tls { endpoint: endpoint.to_string(), detail: text };
+    }
+    if let Some(io) = find_source::<std::io::Error>(err) {
+        return io_error(endpoint, std::io::Error::new(io.kind(), text));
+    }
+    ConnectError::Protocol { detail: text }
+}
+
+fn is_tls_failure(err: &tokio_postgres::Error) -> bool {
+    find_source::<rustls::Error>(err).is_some()
+        || find_source::<std::io::Error>(err)
+            .and_then(|io| io.get_ref())
+            .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+}
+
+fn find_source<'a, T: std::error::Error + 'static>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a T> {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// "outer: inner: innermost", without repeating a message its source already says.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !parts.last().is_some_and(|last| last.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
+}
+
+/// Splits `sslmode`/`sslrootcert` out of a connection string, returning the rest.
+fn split_tls_options(dsn: &str) -> Result<(String, Vec<(String, String)>), String> {
+    let mut tls = Vec::new();
+    if dsn.contains("://") {
+        let Some((base, query)) = dsn.split_once('?') else { return Ok((dsn.to_string(), tls)) };
+        let mut kept = Vec::new();
+        for param in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = param.split_once('=').unwrap_or((param, ""));
+            if TLS_KEYS.contains(&key) {
+                let value = percent_encoding::percent_decode_str(value).decode_utf8_lossy().into_owned();
+                tls.push((key.to_string(), value));
+            } else {
+                kept.push(param);
+            }
+        }
+        let rest = if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
+        return Ok((rest, tls));
+    }
+    let mut kept = Vec::new();
+    for (key, value) in keyword_pairs(dsn)? {
+        if TLS_KEYS.contains(&key.as_str()) {
+            tls.push((key, value));
+        } else {
+            kept.push(format!("{key}='{}'", value.replace('\\', "\\\\").replace('\'', "\\'")));
+        }
+    }
+    Ok((kept.join(" "), tls))
+}
+
+/// `key=value` pairs of a keyword/value connection string (values may be quoted).
+fn keyword_pairs(dsn: &str) -> Result<Vec<(String, String)>, String> {
+    let mut pairs = Vec::new();
+    let mut chars = dsn.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if chars.peek().is_none() {
+            return Ok(pairs);
+        }
+        let mut key = String::new();
+        while let Some(c) = chars.next_if(|c| *c != '=' && !c.is_whitespace()) {
+            key.push(c);
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if chars.next() != Some('=') {
+            return Err(format!("`{key}` has no value: write key=value"));
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let mut value = String::new();
+        if chars.next_if_eq(&'\'').is_some() {
+            loop {
+                match chars.next() {
+                    Some('\\') => value.extend(chars.next()),
+                    Some('\'') => break,
+                    Some(c) => value.push(c),
+                    None => return Err(format!("the value of `{key}` has no closing quote")),
+                }
+            }
+        } else {
+            while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
+                value.push(c);
+            }
+        }
+        pairs.push((key, value));
+    }
+}
+
+/// tokio-postgres's parse errors name the option, never its value.
+fn describe_config_error(err: &tokio_postgres::Error) -> String {
+    error_chain(err)
+}
+
+/// The rustls configuration for the connection's `sslmode`.
+fn tls_connector(params: &ConnParams) -> Result<MakeRustlsConnect, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?;
+    let config = match params.tls {
+        // libpq does not verify the certificate below verify-ca.
+        TlsMode::Disable | TlsMode::Prefer | TlsMode::Require => builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
+            .with_no_client_auth(),
+        TlsMode::VerifyCa | TlsMode::VerifyFull => {
+            let roots = root_store(params.root_cert.as_ref())?;
+            let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|e| e.to_string())?;
+            if params.tls == TlsMode::VerifyCa {
+                builder.dangerous().with_custom_certificate_verifier(Arc::new(ChainOnly(webpki))).with_no_client_auth()
+            } else {
+                builder.with_webpki_verifier(webpki).with_no_client_auth()
+            }
+        }
+    };
+    Ok(MakeRustlsConnect::new(config))
+}
+
+/// `sslrootcert`'s certificates, or the system trust store.
+fn root_store(root_cert: Option<&PathBuf>) -> Result<RootCertStore, String> {
+    let mut roots = RootCertStore::empty();
+    match root_cert {
+        Some(path) => {
+            let certs = CertificateDer::pem_file_iter(path)
+                .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| format!("sslrootcert {}: {e}", path.display()))?;
+            for cert in certs {
+                roots.add(cert).map_err(|e| format!("sslrootcert {}: {e}", path.display()))?;
+            }
+        }
+        None => {
+            for cert in rustls_native_certs::load_native_certs().certs {
+                let _ = roots.add(cert);
+            }
+        }
+    }
+    Ok(roots)
+}
+
+/// sslmode=prefer/require: encrypt, but check nothing about the certificate.
+#[derive(Debug)]
+struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for NoVerification {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// sslmode=verify-ca: the chain must lead to a trusted root; the name may differ.
+#[derive(Debug)]
+struct ChainOnly(Arc<rustls::client::WebPkiServerVerifier>);
+
+impl ServerCertVerifier for ChainOnly {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName))
+            | Err(rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForNameContext { .. })) => {
+                Ok(ServerCertVerified::assertion())
+            }
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_url_with_tls_options_tokio_postgres_does_not_know() {
+        let p = ConnParams::parse(
+            "postgresql://u:pw@db:6432/app?sslmode=verify-full&sslrootcert=/ca.pem&application_name=x",
+        )
+        .unwrap();
+        assert_eq!(p.tls, TlsMode::VerifyFull);
+        assert_eq!(p.root_cert, Some(PathBuf::from("/ca.pem")));
+        assert_eq!(p.endpoints(), vec![Endpoint { host: "db".into(), port: 6432 }]);
+        assert_eq!(p.user(), "u");
+        assert_eq!(p.dbname(), "app");
+        assert_eq!(p.password().unwrap().expose(), "pw");
+    }
+
+    #[test]
+    fn parses_multi_host_url_with_read_write_target() {
+        let p = ConnParams::parse("postgresql://u@h1:5432,h2:5433/db?target_session_attrs=read-write").unwrap();
+        assert!(p.wants_read_write());
+        assert_eq!(
+            p.endpoints(),
+            vec![Endpoint { host: "h1".into(), port: 5432 }, Endpoint { host: "h2".into(), port: 5433 }]
+        );
+        assert_eq!(p.tls, TlsMode::Prefer);
+    }
+
+    #[test]
+    fn parses_keyword_form_with_quotes() {
+        let p = ConnParams::parse("host=db port=5433 user=u password='a b\\'c' dbname=x sslmode=disable").unwrap();
+        assert_eq!(p.tls, TlsMode::Disable);
+        assert_eq!(p.password().unwrap().expose(), "a b'c");
+        assert_eq!(p.endpoints(), vec![Endpoint { host: "db".into(), port: 5433 }]);
+    }
+
+    #[test]
+    fn errors_do_not_echo_the_password() {
+        let err = ConnParams::parse("postgresql://u:hunter22@h:notaport/db").err().unwrap();
+        assert!(!err.contains("hunter22"), "{err}");
+        let err = ConnParams::parse("postgresql://u:hunter22@h/db?sslmode=bogus").err().unwrap();
+        assert!(err.contains("sslmode `bogus`"), "{err}");
+        assert!(ConnParams::parse("postgresql://h/db").err().unwrap().contains("no user"));
+    }
+
+    #[test]
+    fn endpoint_parses_host_port_forms() {
+        assert_eq!(Endpoint::parse("10.0.0.120:5432").unwrap(), Endpoint { host: "10.0.0.120".into(), port: 5432 });
+        assert_eq!(Endpoint::parse("db").unwrap().port, 5432);
+        assert_eq!(Endpoint::parse("[::1]:6000").unwrap(), Endpoint { host: "::1".into(), port: 6000 });
+        assert_eq!(Endpoint::parse("[::1]:6000").unwrap().to_string(), "[::1]:6000");
+        assert!(Endpoint::parse("db:99999").is_err());
+        assert!(Endpoint::parse(":5432").is_err());
+    }
+
+    #[test]
+    fn member_params_keep_credentials_and_change_host() {
+        let p = ConnParams::parse("postgresql://u:pw@h1,h2/db?target_session_attrs=read-write").unwrap();
+        let m = p.for_endpoint(&Endpoint { host: "10.1.1.1".into(), port: 6000 });
+        assert_eq!(m.endpoints(), vec![Endpoint { host: "10.1.1.1".into(), port: 6000 }]);
+        assert!(!m.wants_read_write());
+        assert_eq!(m.password().unwrap().expose(), "pw");
+        assert_eq!(m.dbname(), "db");
+    }
+}

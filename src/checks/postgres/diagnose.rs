@@ -1,0 +1,488 @@
+//! From what the servers said to a status, a cause in plain words and the
+//! actions that fix it. Pure: unit-tested without a server.
+
+use super::probe::{self, ServerFacts, WriteProbe};
+use super::{ConnectError, Endpoint, Expect, Landing, MemberReport, PostgresCheck};
+use crate::report::{Action, Evidence, Outcome, Priority, Status};
+
+/// What a SQLSTATE 25006 looks like to the app, quoted in causes.
+const READ_ONLY_ERROR: &str = "SQLSTATE 25006 \"cannot execute UPDATE in a read-only transaction\"";
+
+struct Problem {
+    status: Status,
+    summary: String,
+    cause: String,
+    actions: Vec<Action>,
+}
+
+#[derive(Default)]
+struct Findings {
+    evidence: Vec<Evidence>,
+    problems: Vec<Problem>,
+}
+
+impl Findings {
+    fn evidence(&mut self, label: &str, command: Option<&str>, output: impl Into<String>) {
+        self.evidence.push(Evidence::new(label, command, output));
+    }
+
+    fn problem(&mut self, status: Status, summary: String, cause: String, actions: Vec<Action>) {
+        self.problems.push(Problem { status, summary, cause, actions });
+    }
+
+    /// Worst problem first: its summary heads the line; every cause and action is kept.
+    fn into_outcome(mut self, ok_summary: String) -> Outcome {
+        self.problems.sort_by_key(|p| if p.status == Status::Fail { 0 } else { 1 });
+        let Some(first) = self.problems.first() else {
+            let mut outcome = Outcome::new(Status::Ok, ok_summary);
+            outcome.evidence = self.evidence;
+            return outcome;
+        };
+        let mut outcome = Outcome::new(first.status, first.summary.clone());
+        outcome.cause = Some(self.problems.iter().map(|p| p.cause.as_str()).collect::<Vec<_>>().join("\n"));
+        outcome.actions = self.problems.into_iter().flat_map(|p| p.actions).collect();
+        outcome.evidence = self.evidence;
+        outcome
+    }
+}
+
+pub fn diagnose(check: &PostgresCheck, landing: &Landing, members: &[MemberReport]) -> Outcome {
+    let mut found = Findings::default();
+    let mut ok_summary = String::new();
+    let mut landed = None;
+    match landing {
+        Landing::ConnectFailed { error, passed_over } => {
+            let mut output = error.to_string();
+            for (endpoint, reason) in passed_over {
+                output.push_str(&format!("\npassed over {endpoint}: {reason}"));
+            }
+            found.evidence("connection", None, output);
+            connect_failure(check, error, &mut found);
+        }
+        Landing::QueryFailed { endpoint, error } => {
+            found.evidence(
+                "connection",
+                None,
+                format!("connected to {endpoint}, then a read-only query failed: {error}"),
+            );
+            found.problem(
+                Status::Fail,
+                format!("query failed on {endpoint}: {error}"),
+                format!("the login to {endpoint} worked but a read-only status query failed: {error}"),
+                vec![Action::new(Priority::High, "Look at the server log around this time for the failing query")],
+            );
+        }
+        Landing::Connected { endpoint, passed_over, facts } => {
+            ok_summary = role_findings(check, endpoint, passed_over, facts, members, &mut found);
+            landed = Some((endpoint, facts));
+        }
+    }
+    member_findings(check, landed, members, &mut found);
+    found.into_outcome(ok_summary)
+}
+
+fn role_findings(
+    check: &PostgresCheck,
+    endpoint: &Endpoint,
+    passed_over: &[(Endpoint, String)],
+    facts: &ServerFacts,
+    members: &[MemberReport],
+    found: &mut Findings,
+) -> String {
+    let name = &check.url_name;
+    let user = &facts.user;
+    let tls = match facts.ssl {
+        Some(true) => "TLS on",
+        Some(false) => "TLS off",
+        None => "TLS unknown",
+    };
+    let mut connection = format!(
+        "connected to {endpoint} as {user}, database {}, {tls} (sslmode={})",
+        facts.database,
+        check.params.tls.name()
+    );
+    for (skipped, reason) in passed_over {
+        connection.push_str(&format!("\npassed over {skipped}: {reason}"));
+    }
+    found.evidence("connection", None, connection);
+    let role =
+        if facts.in_recovery { "t (in recovery: a read-only replica)" } else { "f (not in recovery: the leader)" };
+    found.evidence("role", Some("SELECT pg_is_in_recovery()"), role);
+    found.evidence(
+        "read-only settings",
+        Some("SHOW transaction_read_only; SHOW default_transaction_read_only"),
+        format!(
+            "transaction_read_only = {}\ndefault_transaction_read_only = {}",
+            facts.transaction_read_only, facts.default_transaction_read_only
+        ),
+    );
+    let here = member_at(endpoint, facts, members);
+    let server = match (&facts.server_addr, facts.server_port) {
+        (Some(addr), Some(port)) => format!("{}", Endpoint { host: addr.clone(), port }),
+        _ => "(Unix socket: no address)".to_string(),
+    };
+    let server = match here {
+        Some(member) => format!("{server} = member {member}"),
+        None => server,
+    };
+    found.evidence("server address", Some("SELECT inet_server_addr(), inet_server_port()"), server);
+    found.evidence("server version", Some("SHOW server_version"), facts.version.clone());
+    let probe_output = match &facts.write_probe {
+        WriteProbe::Accepted => {
+            "accepted, then rolled back: this server takes writes (nothing was written)".to_string()
+        }
+        WriteProbe::Refused { code, message } => format!("refused: ERROR {code} {message}"),
+        WriteProbe::NotRun => "not run".to_string(),
+    };
+    found.evidence("write probe", Some(probe::WRITE_PROBE), probe_output);
+
+    let hidden_note = format!("hidden: role {user} lacks pg_read_all_stats (GRANT pg_monitor TO {user} shows it)");
+    let leader = leader_of(facts, members);
+    let place = match here {
+        Some(member) => format!("{endpoint} ({member})"),
+        None => endpoint.to_string(),
+    };
+
+    if facts.in_recovery {
+        let upstream = match &facts.upstream {
+            None => "no WAL receiver: not streaming from a leader".to_string(),
+            Some(u) if u.status.is_none() => hidden_note.clone(),
+            Some(u) => format!(
+                "{} from {}:{}",
+                u.status.as_deref().unwrap_or("?"),
+                u.host.as_deref().unwrap_or("?"),
+                u.port.map_or("?".to_string(), |p| p.to_string())
+            ),
+        };
+        found.evidence("upstream leader", Some(probe::UPSTREAM_QUERY), upstream);
+        found.evidence("replay lag", Some(probe::REPLAY_LAG_QUERY), lag_text(facts.replay_lag_secs));
+        if let Some(status) = facts.upstream.as_ref().and_then(|u| u.status.as_deref()).filter(|s| *s != "streaming") {
+            found.problem(
+                Status::Warn,
+                format!("replica {place} is not streaming (WAL receiver {status})"),
+                format!("the replica's WAL receiver is `{status}`, not `streaming`: it falls behind the leader"),
+                vec![Action::new(Priority::High, "Check the replica's log and its primary_conninfo")],
+            );
+        }
+        lag_problem(check, &format!("replica {place}"), facts.replay_lag_secs, found);
+    } else {
+        let mut lines: Vec<String> = facts.replicas.iter().map(replica_line).collect();
+        if lines.is_empty() {
+            lines.push("none connected".to_string());
+        }
+        if !facts.sees_replication && !facts.replicas.is_empty() {
+            lines.push(format!("addresses and states {hidden_note}"));
+        }
+        found.evidence("replicas", Some(probe::REPLICAS_QUERY), lines.join("\n"));
+        for replica in &facts.replicas {
+            if let Some(state) = replica.state.as_deref().filter(|s| *s != "streaming") {
+                found.problem(
+                    Status::Warn,
+                    format!("replica {} is `{state}`, not streaming", replica.addr.as_deref().unwrap_or("?")),
+                    format!("a replica connected to the leader is in state `{state}`: it is not yet in sync"),
+                    vec![Action::new(Priority::Medium, "Watch pg_stat_replication until the replica streams")],
+                );
+            }
+            let who = format!("replica {}", replica.addr.as_deref().or(replica.name.as_deref()).unwrap_or("?"));
+            lag_problem(check, &who, replica.replay_lag_secs, found);
+        }
+    }
+
+    match (check.expect, facts.in_recovery) {
+        (Expect::Leader, true) => {
+            let leader_text = leader.as_ref().map_or("unknown".to_string(), |(text, _)| text.clone());
+            let mut cause = format!(
+                "{name} points at {place}, a replica in recovery: every write fails with {READ_ONLY_ERROR}. The leader is {leader_text}."
+            );
+            let mut actions = Vec::new();
+            let mut fix = Action::new(
+                Priority::Critical,
+                format!(
+                    "Point {name} at the write endpoint (e.g. HAProxy's write port) or the leader{}, or use a libpq multi-host URL with target_session_attrs=read-write",
+                    leader.as_ref().map_or(String::new(), |(text, _)| format!(" {text}"))
+                ),
+            );
+            if let Some((_, leader_endpoint)) = &leader {
+                fix = fix.with_command(suggested_urls(check, facts, leader_endpoint, members));
+            }
+            actions.push(fix);
+            if leader.is_none() {
+                cause.push_str(&format!(
+                    " It could not be found from here: role {user} cannot see the WAL sender (needs pg_read_all_stats) and no nodes are configured."
+                ));
+                actions.push(
+                    Action::new(Priority::Low, format!("Let kbz-check name the leader: grant {user} pg_monitor, or list the cluster in nodes (KBZ_PG_NODES)"))
+                        .with_command(format!("GRANT pg_monitor TO {user};")),
+                );
+            }
+            found.problem(
+                Status::Fail,
+                format!("{name} lands on a read-only replica ({place}); leader: {leader_text}"),
+                cause,
+                actions,
+            );
+        }
+        (Expect::Leader, false) if facts.transaction_read_only == "on" => {
+            found.problem(
+                Status::Fail,
+                format!("sessions on the leader {place} start read-only"),
+                format!(
+                    "the server is the leader, but this session starts read-only (default_transaction_read_only = on for role {user}, database {} or the server): writes fail with {READ_ONLY_ERROR}",
+                    facts.database
+                ),
+                vec![Action::new(Priority::Critical, "Reset default_transaction_read_only where it is set")
+                    .with_command(format!(
+                        "ALTER ROLE {user} RESET default_transaction_read_only;\nALTER DATABASE {} RESET default_transaction_read_only;",
+                        facts.database
+                    ))],
+            );
+        }
+        (Expect::Replica, false) => {
+            found.problem(
+                Status::Warn,
+                format!("{name} lands on the leader {place}, not on a replica"),
+                format!("{name} is meant for a replica (expect = \"replica\") but reaches the leader: its reads load the leader"),
+                vec![Action::new(Priority::Medium, format!("Point {name} at a replica or the read-only endpoint"))],
+            );
+        }
+        _ => {}
+    }
+
+    if facts.in_recovery {
+        let lag = facts.replay_lag_secs.map_or(String::new(), |l| format!(", replay lag {}", secs(l)));
+        let of = leader.map_or(String::new(), |(text, _)| format!(" of {text}"));
+        format!("replica{of} at {place}, PostgreSQL {}{lag}", facts.version)
+    } else {
+        let streaming = facts.replicas.len();
+        format!("leader at {place}, PostgreSQL {}, {streaming} replica(s) connected", facts.version)
+    }
+}
+
+/// The connection string aimed at the leader, then the failover-proof
+/// multi-host form when the members are known. The password stays masked.
+fn suggested_urls(check: &PostgresCheck, facts: &ServerFacts, leader: &Endpoint, members: &[MemberReport]) -> String {
+    let base = |hosts: String| format!("postgresql://{}:***@{hosts}/{}", facts.user, facts.database);
+    let mut lines = vec![format!("{}={}", check.url_name, base(leader.to_string()))];
+    if members.len() > 1 {
+        let hosts = members.iter().map(|m| m.member.endpoint.to_string()).collect::<Vec<_>>().join(",");
+        lines.push("# or follow the leader through failovers:".to_string());
+        lines.push(format!("{}={}?target_session_attrs=read-write", check.url_name, base(hosts)));
+    }
+    lines.join("\n")
+}
+
+/// The leader as the replica's WAL receiver names it, else the member that is not in recovery.
+fn leader_of(facts: &ServerFacts, members: &[MemberReport]) -> Option<(String, Endpoint)> {
+    if let Some(u) = &facts.upstream {
+        if let (Some(host), Some(port)) = (&u.host, u.port) {
+            let endpoint = Endpoint { host: host.clone(), port };
+            let named = members.iter().find(|m| m.member.endpoint == endpoint);
+            let text = match named {
+                Some(m) => format!("{endpoint} ({})", m.member.name),
+                None => endpoint.to_string(),
+            };
+            return Some((text, endpoint));
+        }
+    }
+    members
+        .iter()
+        .find(|m| m.result.as_ref().is_ok_and(|f| !f.in_recovery))
+        .map(|m| (format!("{} ({})", m.member.endpoint, m.member.name), m.member.endpoint.clone()))
+}
+
+/// The member the connection string landed on: same host:port as written,
+/// or the address the server reports for itself.
+fn member_at<'a>(endpoint: &Endpoint, facts: &ServerFacts, members: &'a [MemberReport]) -> Option<&'a str> {
+    members
+        .iter()
+        .find(|m| m.member.endpoint == *endpoint)
+        .or_else(|| {
+            members.iter().find(|m| {
+                facts.server_addr.as_deref() == Some(m.member.endpoint.host.as_str())
+                    && facts.server_port == Some(m.member.endpoint.port)
+            })
+        })
+        .map(|m| m.member.name.as_str())
+}
+
+fn member_findings(
+    check: &PostgresCheck,
+    landed: Option<(&Endpoint, &ServerFacts)>,
+    members: &[MemberReport],
+    found: &mut Findings,
+) {
+    if members.is_empty() {
+        return;
+    }
+    let here = landed.and_then(|(endpoint, facts)| member_at(endpoint, facts, members));
+    let mut lines = Vec::new();
+    let mut leaders = Vec::new();
+    for report in members {
+        let member = &report.member;
+        let marker = if here == Some(member.name.as_str()) {
+            format!("  ← {} lands here", check.url_name)
+        } else {
+            String::new()
+        };
+        match &report.result {
+            Ok(facts) => {
+                let role = if facts.in_recovery {
+                    format!("replica, replay lag {}", lag_text(facts.replay_lag_secs))
+                } else {
+                    leaders.push(format!("{} ({})", member.name, member.endpoint));
+                    "leader".to_string()
+                };
+                lines.push(format!("{}  {}  {role}{marker}", member.name, member.endpoint));
+                if facts.in_recovery {
+                    lag_problem(check, &format!("member {}", member.name), facts.replay_lag_secs, found);
+                }
+            }
+            Err(error) => {
+                lines.push(format!("{}  {}  unreachable: {error}{marker}", member.name, member.endpoint));
+                found.problem(
+                    Status::Warn,
+                    format!("cluster member {} ({}) unreachable", member.name, member.endpoint),
+                    format!("member {} at {} did not answer: {error}", member.name, member.endpoint),
+                    vec![Action::new(
+                        Priority::High,
+                        format!("Check PostgreSQL on {} ({})", member.name, member.endpoint),
+                    )
+                    .with_command("systemctl status postgresql; pg_lsclusters")],
+                );
+            }
+        }
+    }
+    // A leader outside the listed members still counts towards a split brain.
+    if let Some((endpoint, facts)) = landed {
+        if !facts.in_recovery && here.is_none() && !members.iter().any(|m| m.member.endpoint == *endpoint) {
+            let server = facts.server_addr.clone().unwrap_or_else(|| endpoint.host.clone());
+            let server_port = facts.server_port.unwrap_or(endpoint.port);
+            let listed =
+                members.iter().any(|m| m.member.endpoint.host == server && m.member.endpoint.port == server_port);
+            if !listed {
+                leaders.push(format!("{endpoint} (not in nodes)"));
+            }
+        }
+    }
+    found.evidence("cluster members", Some("SELECT pg_is_in_recovery() on each member of nodes"), lines.join("\n"));
+
+    let reachable = members.iter().filter(|m| m.result.is_ok()).count();
+    if leaders.len() >= 2 {
+        found.problem(
+            Status::Fail,
+            format!("split brain: {} members accept writes ({})", leaders.len(), leaders.join(", ")),
+            format!(
+                "more than one member is out of recovery ({}): each accepts writes, so clients connected to different members write to diverging databases",
+                leaders.join(", ")
+            ),
+            vec![Action::new(
+                Priority::Critical,
+                "Stop writes to all but the true leader, then rebuild the others as its replicas (pg_rewind or pg_basebackup)",
+            )],
+        );
+    } else if leaders.is_empty() && reachable > 0 && landed.is_none_or(|(_, f)| f.in_recovery) {
+        found.problem(
+            Status::Fail,
+            "no leader among the cluster members".to_string(),
+            format!("every member that answered is in recovery: no server accepts writes, so every write fails with {READ_ONLY_ERROR}"),
+            vec![Action::new(Priority::Critical, "Promote the most advanced replica (or let the HA manager do it)")
+                .with_command("pg_ctl promote -D <data directory>   # or: SELECT pg_promote();")],
+        );
+    }
+}
+
+fn connect_failure(check: &PostgresCheck, error: &ConnectError, found: &mut Findings) {
+    let name = &check.url_name;
+    let (summary, cause, action) = match error {
+        ConnectError::Dns { host, .. } => (
+            format!("cannot resolve {host}"),
+            format!("the host `{host}` in {name} does not resolve from where kbz-check runs: a typo, or a name known only inside another network (a Kubernetes service, an internal DNS zone)"),
+            Action::new(Priority::Critical, format!("Check the host in {name} and resolve it from where the app runs"))
+                .with_command(format!("getent hosts {host}")),
+        ),
+        ConnectError::Refused { endpoint } => (
+            format!("connection refused by {endpoint}"),
+            format!("nothing listens on {endpoint}: PostgreSQL is stopped there, or listens on another port or address (listen_addresses)"),
+            Action::new(Priority::Critical, format!("Start PostgreSQL on that host, or fix the port in {name}"))
+                .with_command("systemctl status postgresql; pg_lsclusters"),
+        ),
+        ConnectError::Network { endpoint, detail } => (
+            format!("cannot reach {endpoint}: {detail}"),
+            format!("the network path from here to {endpoint} fails ({detail}): a route, firewall or security group is in the way"),
+            Action::new(Priority::Critical, format!("Check the route and firewall between the app and {endpoint}")),
+        ),
+        ConnectError::Tls { endpoint, detail } => (
+            format!("TLS with {endpoint} failed"),
+            format!("the TLS handshake with {endpoint} failed under sslmode={}: {detail}", check.params.tls.name()),
+            Action::new(Priority::High, "Set sslrootcert to the CA that signed the server's certificate, or use sslmode=require if the certificate need not be verified"),
+        ),
+        ConnectError::BadPassword { user } => (
+            format!("password rejected for role {user}"),
+            format!("the server refused the password of role {user} (SQLSTATE 28P01): {name} holds a wrong or outdated password"),
+            Action::new(Priority::Critical, format!("Put the role's current password in {name}; compare the masked fingerprint with the one in your secret store")),
+        ),
+        ConnectError::NoPassword => (
+            "no password configured".to_string(),
+            format!("the server asks for a password and {name} carries none"),
+            Action::new(Priority::Critical, format!("Add the password to {name} (or PGPASSWORD)")),
+        ),
+        ConnectError::Rejected { message } => (
+            format!("login rejected: {message}"),
+            format!("the server rejected the login (SQLSTATE 28000): {message}. The role does not exist, or pg_hba.conf has no rule for this client, user and database"),
+            Action::new(Priority::Critical, "Create the role, or add a pg_hba.conf rule for this client and reload PostgreSQL")
+                .with_command("SELECT pg_reload_conf();"),
+        ),
+        ConnectError::UnknownDatabase { database } => (
+            format!("database {database} does not exist"),
+            format!("{name} names database `{database}`, which this server does not have (SQLSTATE 3D000)"),
+            Action::new(Priority::Critical, format!("Fix the database name in {name}, or create the database")).with_command("psql -l"),
+        ),
+        ConnectError::Server { code, message } => (
+            format!("server refused the session: {message}"),
+            format!("the server answered the login with SQLSTATE {code}: {message}"),
+            Action::new(Priority::Critical, "Read the server log for this SQLSTATE"),
+        ),
+        ConnectError::Protocol { detail } => (
+            format!("not a PostgreSQL answer: {detail}"),
+            format!("what answers there does not speak the PostgreSQL protocol as expected: {detail}"),
+            Action::new(Priority::Critical, format!("Check that {name} names a PostgreSQL server and port")),
+        ),
+    };
+    found.problem(Status::Fail, summary, cause, vec![action]);
+}
+
+fn lag_problem(check: &PostgresCheck, who: &str, lag: Option<f64>, found: &mut Findings) {
+    let max = check.max_lag.as_secs_f64();
+    if let Some(lag) = lag.filter(|l| *l > max) {
+        found.problem(
+            Status::Warn,
+            format!("{who} lags {} behind (max_lag {})", secs(lag), secs(max)),
+            format!("{who} replays {} behind the leader, over max_lag = {}: reads there see stale data, and a failover to it loses recent writes", secs(lag), secs(max)),
+            vec![Action::new(Priority::Medium, format!("Find why {who} falls behind (network, disk, long queries on it)"))],
+        );
+    }
+}
+
+fn replica_line(r: &probe::ReplicaRow) -> String {
+    let field = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".to_string());
+    format!(
+        "{}  {}  {}  {}  replay lag {}",
+        field(&r.addr),
+        field(&r.name),
+        field(&r.state),
+        field(&r.sync_state),
+        lag_text(r.replay_lag_secs)
+    )
+}
+
+fn lag_text(lag: Option<f64>) -> String {
+    lag.map_or("unknown".to_string(), secs)
+}
+
+fn secs(value: f64) -> String {
+    if value.fract() == 0.0 {
+        format!("{value:.0}s")
+    } else {
+        format!("{value:.1}s")
+    }
+}

@@ -1,0 +1,196 @@
+//! The postgres check: is the app's connection string on the leader or on a
+//! read-only replica, and what does the cluster around it look like?
+
+mod conn;
+mod diagnose;
+mod probe;
+
+pub use conn::{ConnParams, ConnectError, Endpoint, TlsMode};
+pub use probe::{ReplicaRow, ServerFacts, Upstream, WriteProbe};
+
+use super::{Built, Check, CheckFuture, Context, Kind};
+use crate::config::{ConfigError, Plan, RawSettings, Shown};
+use crate::secret::{mask_dsn, Redactor, Secret};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const KIND: Kind = Kind {
+    name: "postgres",
+    settings: &["url", "host", "port", "user", "password", "dbname", "sslmode", "expect", "nodes", "max_lag"],
+    variables: &[
+        ("url", "DATABASE_URL"),
+        ("host", "PGHOST"),
+        ("port", "PGPORT"),
+        ("user", "PGUSER"),
+        ("password", "PGPASSWORD"),
+        ("dbname", "PGDATABASE"),
+        ("sslmode", "PGSSLMODE"),
+        ("nodes", "KBZ_PG_NODES"),
+    ],
+    build,
+};
+
+const DEFAULT_MAX_LAG: Duration = Duration::from_secs(30);
+
+/// Which role the connection string is meant to land on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    Leader,
+    Replica,
+    Any,
+}
+
+/// A named cluster member, from `nodes`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub name: String,
+    pub endpoint: Endpoint,
+}
+
+/// The validated settings of one postgres check.
+pub struct PostgresCheck {
+    pub params: ConnParams,
+    /// How the connection string is called where it is configured (`DATABASE_URL`).
+    pub url_name: String,
+    pub expect: Expect,
+    pub members: Vec<Member>,
+    pub max_lag: Duration,
+}
+
+fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, ConfigError> {
+    let url = raw.string("url", Shown::Dsn)?;
+    let host = raw.string("host", Shown::Plain)?;
+    let port = raw.port("port")?;
+    let user = raw.string("user", Shown::Plain)?;
+    let password = raw.string("password", Shown::Secret)?.map(Secret::new);
+    let dbname = raw.string("dbname", Shown::Plain)?;
+    let sslmode = raw.string("sslmode", Shown::Plain)?;
+    let expect = match raw.choice("expect", &["leader", "replica", "any"])?.as_deref() {
+        Some("replica") => Expect::Replica,
+        Some("any") => Expect::Any,
+        _ => {
+            raw.show_default("expect", "leader");
+            Expect::Leader
+        }
+    };
+    let members = raw
+        .named_list("nodes")?
+        .into_iter()
+        .map(|(name, addr)| match Endpoint::parse(&addr) {
+            Ok(endpoint) => Ok(Member { name, endpoint }),
+            Err(e) => Err(raw.error("nodes", format!("member `{name}`: {e}"))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let max_lag = raw.duration("max_lag")?.unwrap_or_else(|| {
+        raw.show_default("max_lag", "30s");
+        DEFAULT_MAX_LAG
+    });
+
+    if let Some(secret) = &password {
+        redactor.add(secret);
+    }
+    let (params, target, url_name) = match (url, host) {
+        (Some(url), _) => {
+            let params = ConnParams::parse(&url).map_err(|e| raw.error("url", e))?;
+            let url_name = raw.source_variable("url").unwrap_or_else(|| "url".to_string());
+            (params, mask_dsn(&url), url_name)
+        }
+        (None, Some(host)) => {
+            let Some(user) = user else {
+                return Err(raw.error(
+                    "user",
+                    format!("not set; set {} (libpq would guess the OS user)", raw.missing_hint("user")),
+                ));
+            };
+            let params =
+                ConnParams::from_parts(&host, port, &user, password.as_ref(), dbname.as_deref(), sslmode.as_deref())
+                    .map_err(|e| raw.error("sslmode", e))?;
+            let shown_password = password.as_ref().map(|p| format!(":{}", p.masked())).unwrap_or_default();
+            let target = format!(
+                "postgresql://{user}{shown_password}@{}/{}",
+                join_endpoints(&params.endpoints()),
+                params.dbname()
+            );
+            (params, target, raw.source_variable("host").unwrap_or_else(|| "host".to_string()))
+        }
+        (None, None) => {
+            let reason = format!("not configured: set {} (or {})", raw.missing_hint("url"), raw.missing_hint("host"));
+            return Ok(Built { target: String::new(), plan: Plan::Skip(reason) });
+        }
+    };
+    if let Some(secret) = params.password() {
+        redactor.add(&secret);
+    }
+    let check = PostgresCheck { params, url_name, expect, members, max_lag };
+    Ok(Built { target, plan: Plan::Run(Arc::new(check)) })
+}
+
+fn join_endpoints(endpoints: &[Endpoint]) -> String {
+    endpoints.iter().map(Endpoint::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// Where the connection string landed, or why it did not.
+pub enum Landing {
+    Connected {
+        endpoint: Endpoint,
+        passed_over: Vec<(Endpoint, String)>,
+        facts: ServerFacts,
+    },
+    ConnectFailed {
+        error: ConnectError,
+        passed_over: Vec<(Endpoint, String)>,
+    },
+    /// Logged in, then a read-only query failed.
+    QueryFailed {
+        endpoint: Endpoint,
+        error: String,
+    },
+}
+
+/// One `nodes` member as it answered (or why it did not).
+pub struct MemberReport {
+    pub member: Member,
+    pub result: Result<ServerFacts, String>,
+}
+
+impl Check for PostgresCheck {
+    fn run<'a>(&'a self, ctx: &'a Context) -> CheckFuture<'a> {
+        Box::pin(async move {
+            let (landing, members) = tokio::join!(self.land(ctx), self.probe_members(ctx));
+            diagnose::diagnose(self, &landing, &members)
+        })
+    }
+}
+
+impl PostgresCheck {
+    async fn land(&self, ctx: &Context) -> Landing {
+        let session = match conn::connect(&self.params, Some(ctx)).await {
+            Ok(session) => session,
+            Err((error, passed_over)) => return Landing::ConnectFailed { error, passed_over },
+        };
+        ctx.step(format!("querying {} (role, read-only settings, write probe, replication)", session.endpoint));
+        match probe::probe_server(&session.client).await {
+            Ok(facts) => Landing::Connected { endpoint: session.endpoint, passed_over: session.passed_over, facts },
+            Err(e) => Landing::QueryFailed { endpoint: session.endpoint, error: e.to_string() },
+        }
+    }
+
+    /// Every member at once, each bounded a little inside the check's own
+    /// deadline so one dead member is reported rather than sinking the check.
+    async fn probe_members(&self, ctx: &Context) -> Vec<MemberReport> {
+        let budget = ctx.remaining().mul_f64(0.8);
+        let probes = self.members.iter().map(|member| {
+            let params = self.params.for_endpoint(&member.endpoint);
+            async move {
+                let result = tokio::time::timeout(budget, async {
+                    let session = conn::connect(&params, None).await.map_err(|(e, _)| e.to_string())?;
+                    probe::probe_role(&session.client).await.map_err(|e| e.to_string())
+                })
+                .await
+                .unwrap_or_else(|_| Err(format!("no answer within {}", humantime::format_duration(budget))));
+                MemberReport { member: member.clone(), result }
+            }
+        });
+        futures_util::future::join_all(probes).await
+    }
+}

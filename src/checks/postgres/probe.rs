@@ -1,0 +1,168 @@
+//! Read-only questions asked of a server. Nothing here writes: the write
+//! probe opens a transaction, asks for read-write mode and rolls back.
+
+use tokio_postgres::{Client, SimpleQueryMessage};
+
+pub const ROLE_QUERY: &str = "SELECT pg_is_in_recovery(), current_setting('transaction_read_only'), \
+current_setting('default_transaction_read_only'), host(inet_server_addr()), inet_server_port(), \
+current_setting('server_version'), current_user, current_database(), \
+(SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), \
+pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')";
+
+pub const WRITE_PROBE: &str = "BEGIN; SET TRANSACTION READ WRITE; ROLLBACK";
+
+pub const UPSTREAM_QUERY: &str = "SELECT status, sender_host, sender_port FROM pg_stat_wal_receiver";
+
+/// Replay lag of a replica in seconds: zero when it has replayed all it received.
+pub const REPLAY_LAG_QUERY: &str = "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 \
+ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END";
+
+pub const REPLICAS_QUERY: &str = "SELECT host(client_addr), application_name, state, sync_state, \
+EXTRACT(EPOCH FROM replay_lag) FROM pg_stat_replication ORDER BY application_name";
+
+/// What one server says about itself.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ServerFacts {
+    pub in_recovery: bool,
+    pub transaction_read_only: String,
+    pub default_transaction_read_only: String,
+    /// `inet_server_addr()`/`inet_server_port()`: empty over a Unix socket.
+    pub server_addr: Option<String>,
+    pub server_port: Option<u16>,
+    pub version: String,
+    pub user: String,
+    pub database: String,
+    pub ssl: Option<bool>,
+    /// Whether this role sees replication details (`pg_read_all_stats`, part of `pg_monitor`).
+    pub sees_replication: bool,
+    pub write_probe: WriteProbe,
+    /// On a replica: its WAL receiver.
+    pub upstream: Option<Upstream>,
+    pub replay_lag_secs: Option<f64>,
+    /// On a leader: its replication connections.
+    pub replicas: Vec<ReplicaRow>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum WriteProbe {
+    #[default]
+    NotRun,
+    Accepted,
+    Refused {
+        code: String,
+        message: String,
+    },
+}
+
+/// A replica's WAL receiver: host and status are NULL without `pg_read_all_stats`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upstream {
+    pub status: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplicaRow {
+    pub addr: Option<String>,
+    pub name: Option<String>,
+    pub state: Option<String>,
+    pub sync_state: Option<String>,
+    pub replay_lag_secs: Option<f64>,
+}
+
+/// Everything the check asks the server its URL lands on.
+pub async fn probe_server(client: &Client) -> Result<ServerFacts, tokio_postgres::Error> {
+    let mut facts = probe_role(client).await?;
+    facts.write_probe = write_probe(client).await?;
+    if facts.in_recovery {
+        let rows = rows(client, UPSTREAM_QUERY).await?;
+        facts.upstream = rows.first().map(|row| Upstream {
+            status: cell(row, 0),
+            host: cell(row, 1),
+            port: cell(row, 2).and_then(|p| p.parse().ok()),
+        });
+        facts.replay_lag_secs = replay_lag(client).await?;
+    } else {
+        facts.replicas = rows(client, REPLICAS_QUERY)
+            .await?
+            .iter()
+            .map(|row| ReplicaRow {
+                addr: cell(row, 0),
+                name: cell(row, 1),
+                state: cell(row, 2),
+                sync_state: cell(row, 3),
+                replay_lag_secs: cell(row, 4).and_then(|l| l.parse().ok()),
+            })
+            .collect();
+    }
+    Ok(facts)
+}
+
+/// Role, read-only settings, address and version: enough to place a member.
+pub async fn probe_role(client: &Client) -> Result<ServerFacts, tokio_postgres::Error> {
+    let rows = rows(client, ROLE_QUERY).await?;
+    let row = rows.first().cloned().unwrap_or_default();
+    let mut facts = ServerFacts {
+        in_recovery: cell(&row, 0).as_deref() == Some("t"),
+        transaction_read_only: cell(&row, 1).unwrap_or_default(),
+        default_transaction_read_only: cell(&row, 2).unwrap_or_default(),
+        server_addr: cell(&row, 3),
+        server_port: cell(&row, 4).and_then(|p| p.parse().ok()),
+        version: cell(&row, 5).unwrap_or_default(),
+        user: cell(&row, 6).unwrap_or_default(),
+        database: cell(&row, 7).unwrap_or_default(),
+        ssl: cell(&row, 8).map(|s| s == "t"),
+        sees_replication: cell(&row, 9).as_deref() == Some("t"),
+        ..ServerFacts::default()
+    };
+    if facts.in_recovery {
+        facts.replay_lag_secs = replay_lag(client).await?;
+    }
+    Ok(facts)
+}
+
+async fn replay_lag(client: &Client) -> Result<Option<f64>, tokio_postgres::Error> {
+    Ok(first_value(&client.simple_query(REPLAY_LAG_QUERY).await?).and_then(|l| l.parse().ok()))
+}
+
+/// A standby refuses `SET TRANSACTION READ WRITE` (SQLSTATE 0A000 or 25006);
+/// the transaction is rolled back either way, so nothing is ever written.
+async fn write_probe(client: &Client) -> Result<WriteProbe, tokio_postgres::Error> {
+    client.simple_query("BEGIN").await?;
+    let result = client.simple_query("SET TRANSACTION READ WRITE").await;
+    client.simple_query("ROLLBACK").await?;
+    Ok(match result {
+        Ok(_) => WriteProbe::Accepted,
+        Err(err) => match err.as_db_error() {
+            Some(db) => WriteProbe::Refused { code: db.code().code().to_string(), message: db.message().to_string() },
+            None => return Err(err),
+        },
+    })
+}
+
+type Row = Vec<Option<String>>;
+
+async fn rows(client: &Client, sql: &str) -> Result<Vec<Row>, tokio_postgres::Error> {
+    Ok(client
+        .simple_query(sql)
+        .await?
+        .iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(row) => Some((0..row.len()).map(|i| row.get(i).map(str::to_string)).collect()),
+            _ => None,
+        })
+        .collect())
+}
+
+fn cell(row: &Row, i: usize) -> Option<String> {
+    row.get(i).cloned().flatten()
+}
+
+/// The first column of the first row of a simple query's answer.
+pub fn first_value(messages: &[SimpleQueryMessage]) -> Option<String> {
+    messages.iter().find_map(|m| match m {
+        SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+        _ => None,
+    })
+}

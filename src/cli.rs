@@ -1,0 +1,115 @@
+//! The command line (DESIGN.md section 3).
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(name = "kbz-check", version, about = "Infrastructure reality checks from live evidence", long_about = None)]
+pub struct Cli {
+    /// Suite file (TOML). Default: ./kbz-check.toml if present, else the built-in suite read from the environment
+    #[arg(short, long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Read KEY=VALUE lines before resolving settings; repeatable, later files win, and they win over the environment
+    #[arg(short, long = "env-file", global = true, value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+
+    /// What goes to stdout
+    #[arg(short, long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Also write the markdown report to FILE (atomically)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+
+    /// Also write the JSON report to FILE (atomically)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Deadline of each check, e.g. 500ms, 5s
+    #[arg(short, long, global = true, value_name = "DUR", default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// WARN and SKIP also make the run fail (exit 1)
+    #[arg(long, global = true)]
+    pub strict: bool,
+
+    /// Report id, e.g. PH11-MAIL-REALITY-CHECK-01
+    #[arg(long, global = true, value_name = "ID")]
+    pub id: Option<String>,
+
+    /// Report title
+    #[arg(long, global = true, value_name = "TEXT")]
+    pub title: Option<String>,
+
+    /// Colors in the text output (NO_COLOR is honoured in auto)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every configured check
+    All,
+    /// Run the named checks only
+    Run {
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+    },
+    /// The configured checks, their kind and where each setting came from
+    List,
+    /// Print a commented starter kbz-check.toml
+    Init,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text).map_err(|e| format!("{e}; write e.g. 500ms, 5s, 1m"))?;
+    if duration.is_zero() {
+        return Err("a deadline must be longer than zero".into());
+    }
+    Ok(duration)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_global_options_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["kbz-check", "run", "db", "-t", "500ms", "-e", "a.env", "-e", "b.env"]).unwrap();
+        assert_eq!(cli.timeout, Duration::from_millis(500));
+        assert_eq!(cli.env_file, vec![PathBuf::from("a.env"), PathBuf::from("b.env")]);
+        assert!(matches!(cli.command, Command::Run { ref names } if names == &["db"]));
+    }
+
+    #[test]
+    fn rejects_bad_timeout_and_unimplemented_format() {
+        assert!(Cli::try_parse_from(["kbz-check", "all", "--timeout", "soon"]).is_err());
+        assert!(Cli::try_parse_from(["kbz-check", "all", "--timeout", "0s"]).is_err());
+        assert!(Cli::try_parse_from(["kbz-check", "all", "--format", "junit"]).is_err());
+    }
+}

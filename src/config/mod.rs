@@ -1,0 +1,122 @@
+//! Configuration: a suite file (TOML) or the built-in suite read from the
+//! app's own variables, validated into one typed entry per check.
+
+mod builtin;
+mod origin;
+mod settings;
+mod suite;
+
+pub use origin::Origin;
+pub use settings::{RawSettings, Setting, SettingView, Shown};
+
+use crate::checks::{self, Check};
+use crate::env::{Env, EnvFileError};
+use crate::secret::Redactor;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Suite file read when `--config` is not given, if it exists.
+pub const DEFAULT_SUITE_FILE: &str = "kbz-check.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read the suite file: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    /// The TOML parser's own message already names line, column and the offending text.
+    #[error("{path}: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("{at}: {key}: {message}")]
+    Invalid { at: String, key: String, message: String },
+    #[error(transparent)]
+    EnvFile(#[from] EnvFileError),
+    #[error("unknown check `{name}`; known checks: {known}")]
+    UnknownCheck { name: String, known: String },
+}
+
+/// Report id and title, from the suite's `[report]` table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReportMeta {
+    pub id: Option<String>,
+    pub title: Option<String>,
+}
+
+/// What the run will do with a check.
+#[derive(Clone)]
+pub enum Plan {
+    Run(Arc<dyn Check>),
+    /// Not configured or disabled, with the reason (which variable to set).
+    Skip(String),
+}
+
+/// One configured check, validated.
+#[derive(Clone)]
+pub struct CheckEntry {
+    pub name: String,
+    pub kind: &'static str,
+    /// Where it connects, secrets masked.
+    pub target: String,
+    /// Its own deadline, if the suite sets one; else the run's `--timeout`.
+    pub timeout: Option<Duration>,
+    pub plan: Plan,
+    pub settings: Vec<SettingView>,
+}
+
+pub struct Config {
+    /// The suite file, or `None` for the built-in suite.
+    pub source: Option<PathBuf>,
+    pub report: ReportMeta,
+    pub checks: Vec<CheckEntry>,
+    /// Knows every secret value of the configuration, to scrub any output.
+    pub redactor: Redactor,
+}
+
+impl Config {
+    /// The suite at `path`, else `./kbz-check.toml` if present, else the built-in suite.
+    pub fn load(path: Option<&Path>, env: &Env) -> Result<Config, ConfigError> {
+        let default = Path::new(DEFAULT_SUITE_FILE);
+        match path {
+            Some(path) => suite::load(path, env),
+            None if default.is_file() => suite::load(default, env),
+            None => builtin::load(env),
+        }
+    }
+
+    /// Keeps the named checks, in the order given; an unknown name lists the known ones.
+    pub fn select(&mut self, names: &[String]) -> Result<(), ConfigError> {
+        let mut selected = Vec::with_capacity(names.len());
+        for name in names {
+            let Some(entry) = self.checks.iter().find(|c| &c.name == name) else {
+                let known = self.checks.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ");
+                return Err(ConfigError::UnknownCheck { name: name.clone(), known });
+            };
+            if !selected.iter().any(|c: &CheckEntry| &c.name == name) {
+                selected.push(entry.clone());
+            }
+        }
+        self.checks = selected;
+        Ok(())
+    }
+}
+
+/// Settings every check accepts, whatever its kind.
+const COMMON_KEYS: [&str; 3] = ["kind", "timeout", "enabled"];
+
+/// Validates one check's raw settings: the common keys here, the rest by its kind.
+fn build_entry(
+    name: &str,
+    kind: &str,
+    mut raw: RawSettings,
+    redactor: &mut Redactor,
+) -> Result<CheckEntry, ConfigError> {
+    let Some(kind) = checks::kind(kind) else {
+        return Err(raw.error("kind", format!("unknown kind `{kind}`; known kinds: {}", checks::kind_names())));
+    };
+    let timeout = raw.duration("timeout")?;
+    let enabled = raw.boolean("enabled")?.unwrap_or(true);
+    let built = (kind.build)(&mut raw, redactor)?;
+    let known: Vec<&str> = COMMON_KEYS.iter().chain(kind.settings).copied().collect();
+    let settings = raw.finish(&known)?;
+    let plan = if enabled { built.plan } else { Plan::Skip("disabled in the suite (enabled = false)".to_string()) };
+    Ok(CheckEntry { name: name.to_string(), kind: kind.name, target: built.target, timeout, plan, settings })
+}

@@ -1,0 +1,228 @@
+//! One check's raw settings, before its kind validates them into a typed
+//! struct. Every accessor reports mistakes at the setting's own place
+//! (file and line, or variable) and records how `list` shows it.
+
+use super::{ConfigError, Origin};
+use crate::secret::{mask, mask_dsn};
+use indexmap::IndexMap;
+use std::collections::HashMap;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Setting {
+    pub value: toml::Value,
+    pub origin: Origin,
+}
+
+/// How a setting's value may be shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shown {
+    Plain,
+    /// Shown only as `***#fingerprint`.
+    Secret,
+    /// A connection string whose password is masked.
+    Dsn,
+}
+
+/// A setting as `list` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettingView {
+    pub key: String,
+    pub value: String,
+    pub origin: Origin,
+}
+
+#[derive(Debug)]
+pub struct RawSettings {
+    section: String,
+    declared_at: Origin,
+    entries: IndexMap<String, Setting>,
+    /// Variable that sets a key in the built-in suite, named when it is missing.
+    hints: HashMap<String, String>,
+    /// Keys present but empty, with where the emptiness came from.
+    empty: HashMap<String, Origin>,
+    views: Vec<SettingView>,
+}
+
+impl RawSettings {
+    /// `section` names the check in messages (`checks.db`); `declared_at` is where it is declared.
+    pub fn new(section: impl Into<String>, declared_at: Origin) -> Self {
+        Self {
+            section: section.into(),
+            declared_at,
+            entries: IndexMap::new(),
+            hints: HashMap::new(),
+            empty: HashMap::new(),
+            views: Vec::new(),
+        }
+    }
+
+    pub fn insert(&mut self, key: impl Into<String>, setting: Setting) {
+        self.entries.insert(key.into(), setting);
+    }
+
+    /// The variable that would set `key` (built-in suite), for "set X" messages.
+    pub fn hint(&mut self, key: &str, variable: &str) {
+        self.hints.insert(key.to_string(), variable.to_string());
+    }
+
+    /// What to set so that `key` gets a value: a variable, or the key in its section.
+    pub fn missing_hint(&self, key: &str) -> String {
+        if let Some(var) = self.hints.get(key) {
+            return var.clone();
+        }
+        if let Some(var) = self.empty.get(key).and_then(Origin::variable) {
+            return var.to_string();
+        }
+        format!("`{key}` in [{}]", self.section)
+    }
+
+    /// The variable that supplied `key`'s value, if one did (`DATABASE_URL`).
+    pub fn source_variable(&self, key: &str) -> Option<String> {
+        self.entries.get(key).and_then(|s| s.origin.variable()).map(str::to_string)
+    }
+
+    /// An error about `key`, located where it was set (or where the check is declared).
+    pub fn error(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        let at = self.entries.get(key).map_or(&self.declared_at, |s| &s.origin).location();
+        let key = if self.hints.contains_key(key) && !self.entries.contains_key(key) {
+            self.hints[key].clone()
+        } else {
+            format!("{}.{key}", self.section)
+        };
+        ConfigError::Invalid { at, key, message: message.into() }
+    }
+
+    /// Takes `key` as a string; an empty string counts as unset.
+    pub fn string(&mut self, key: &str, shown: Shown) -> Result<Option<String>, ConfigError> {
+        let Some(setting) = self.entries.get(key) else { return Ok(None) };
+        let toml::Value::String(value) = &setting.value else {
+            return Err(self.error(key, format!("expected a string, found {}", type_name(&setting.value))));
+        };
+        let (value, origin) = (value.clone(), setting.origin.clone());
+        if value.is_empty() {
+            self.empty.insert(key.to_string(), origin);
+            return Ok(None);
+        }
+        let display = match shown {
+            Shown::Plain => value.clone(),
+            Shown::Secret => mask(&value),
+            Shown::Dsn => mask_dsn(&value),
+        };
+        self.views.push(SettingView { key: key.to_string(), value: display, origin });
+        Ok(Some(value))
+    }
+
+    /// A duration such as `500ms`, `30s`, `2m`.
+    pub fn duration(&mut self, key: &str) -> Result<Option<Duration>, ConfigError> {
+        match self.string(key, Shown::Plain)? {
+            None => Ok(None),
+            Some(text) => humantime::parse_duration(&text)
+                .map(Some)
+                .map_err(|e| self.error(key, format!("`{text}` is not a duration ({e}); write e.g. 500ms, 5s, 2m"))),
+        }
+    }
+
+    /// One of a fixed set of words.
+    pub fn choice(&mut self, key: &str, allowed: &[&str]) -> Result<Option<String>, ConfigError> {
+        match self.string(key, Shown::Plain)? {
+            Some(word) if !allowed.contains(&word.as_str()) => {
+                Err(self.error(key, format!("`{word}` is not one of: {}", allowed.join(", "))))
+            }
+            other => Ok(other),
+        }
+    }
+
+    pub fn boolean(&mut self, key: &str) -> Result<Option<bool>, ConfigError> {
+        let Some(setting) = self.entries.get(key) else { return Ok(None) };
+        let value = match &setting.value {
+            toml::Value::Boolean(b) => *b,
+            toml::Value::String(s) if s == "true" => true,
+            toml::Value::String(s) if s == "false" => false,
+            other => return Err(self.error(key, format!("expected true or false, found {}", type_name(other)))),
+        };
+        let origin = setting.origin.clone();
+        self.views.push(SettingView { key: key.to_string(), value: value.to_string(), origin });
+        Ok(Some(value))
+    }
+
+    /// A TCP port, written as an integer or a string (variables are strings).
+    pub fn port(&mut self, key: &str) -> Result<Option<u16>, ConfigError> {
+        let Some(setting) = self.entries.get(key) else { return Ok(None) };
+        let parsed = match &setting.value {
+            toml::Value::Integer(n) => u16::try_from(*n).ok().filter(|p| *p > 0),
+            toml::Value::String(s) if s.is_empty() => return Ok(None),
+            toml::Value::String(s) => s.parse::<u16>().ok().filter(|p| *p > 0),
+            other => return Err(self.error(key, format!("expected a port number, found {}", type_name(other)))),
+        };
+        let Some(port) = parsed else { return Err(self.error(key, "not a port number (1-65535)")) };
+        let origin = setting.origin.clone();
+        self.views.push(SettingView { key: key.to_string(), value: port.to_string(), origin });
+        Ok(Some(port))
+    }
+
+    /// Named values in declared order, written as a table `{ a = "x", b = "y" }`
+    /// or, as a variable can hold it, a string `a=x,b=y` (e.g. cluster `nodes`).
+    pub fn named_list(&mut self, key: &str) -> Result<Vec<(String, String)>, ConfigError> {
+        let Some(setting) = self.entries.get(key) else { return Ok(Vec::new()) };
+        let mut pairs = Vec::new();
+        match &setting.value {
+            toml::Value::Table(table) => {
+                for (name, value) in table {
+                    let toml::Value::String(value) = value else {
+                        return Err(self.error(key, format!("`{name}`: expected a string, found {}", type_name(value))));
+                    };
+                    pairs.push((name.clone(), value.clone()));
+                }
+            }
+            toml::Value::String(list) => {
+                for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+                    let Some((name, value)) = item.split_once('=') else {
+                        return Err(self.error(
+                            key,
+                            format!("`{item}`: expected name=value, as in a=10.0.0.1:5432,b=10.0.0.2:5432"),
+                        ));
+                    };
+                    pairs.push((name.trim().to_string(), value.trim().to_string()));
+                }
+            }
+            other => {
+                return Err(self.error(
+                    key,
+                    format!("expected a table like {{ name = \"host:port\" }}, found {}", type_name(other)),
+                ))
+            }
+        }
+        let display = pairs.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join(", ");
+        self.views.push(SettingView { key: key.to_string(), value: display, origin: setting.origin.clone() });
+        Ok(pairs)
+    }
+
+    /// Records a default the check applied, so `list` shows it.
+    pub fn show_default(&mut self, key: &str, value: impl Into<String>) {
+        if !self.views.iter().any(|v| v.key == key) {
+            self.views.push(SettingView { key: key.to_string(), value: value.into(), origin: Origin::Default });
+        }
+    }
+
+    /// Ends validation: a key no accessor asked for is a mistake (a typo, or a
+    /// setting of another kind).
+    pub fn finish(self, known: &[&str]) -> Result<Vec<SettingView>, ConfigError> {
+        if let Some(key) = self.entries.keys().find(|k| !known.contains(&k.as_str())) {
+            return Err(self.error(key, format!("unknown setting; known settings: {}", known.join(", "))));
+        }
+        Ok(self.views)
+    }
+}
+
+pub fn type_name(value: &toml::Value) -> &'static str {
+    match value {
+        toml::Value::String(_) => "a string",
+        toml::Value::Integer(_) => "an integer",
+        toml::Value::Float(_) => "a float",
+        toml::Value::Boolean(_) => "a boolean",
+        toml::Value::Datetime(_) => "a datetime",
+        toml::Value::Array(_) => "an array",
+        toml::Value::Table(_) => "a table",
+    }
+}

@@ -1,0 +1,15 @@
+//! kbz-check: infrastructure reality checks from live evidence.
+//!
+//! The binary is a thin shell over [`app::run`]; the library is what the
+//! integration tests and later front-ends build on.
+
+pub mod app;
+pub mod checks;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod env;
+pub mod output;
+pub mod render;
+pub mod report;
+pub mod secret;

@@ -1,0 +1,114 @@
+//! The terminal format: a summary table, then each non-ok check's cause and
+//! actions, then the verdict.
+
+use crate::report::{Report, Status, Verdict};
+use colored::Colorize;
+use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
+use std::fmt::Write;
+
+pub fn render(report: &Report, color: bool) -> String {
+    let mut out = String::new();
+    if let Some(heading) = heading(report) {
+        let _ = writeln!(out, "{}", paint_bold(&heading, color));
+    }
+    out.push_str(&summary_table(report, color).to_string());
+    out.push('\n');
+
+    for check in report.checks.iter().filter(|c| matches!(c.status, Status::Warn | Status::Fail)) {
+        let _ = writeln!(
+            out,
+            "\n{} {}: {}",
+            paint_status(check.status, color),
+            paint_bold(&check.name, color),
+            check.summary
+        );
+        if let Some(cause) = &check.cause {
+            for (i, line) in cause.lines().enumerate() {
+                let _ = writeln!(out, "  {} {line}", if i == 0 { "cause:" } else { "      " });
+            }
+        }
+        for action in &check.actions {
+            let _ = writeln!(out, "  [{}] {}", action.priority.label(), action.text);
+            if let Some(command) = &action.command {
+                for line in command.lines() {
+                    let _ = writeln!(out, "      $ {line}");
+                }
+            }
+        }
+    }
+
+    let verdict = report.verdict();
+    let _ = writeln!(
+        out,
+        "\nVerdict: {} ({}; {} ms)",
+        paint_verdict(verdict, color),
+        report.counts_line(),
+        report.duration.as_millis()
+    );
+    out
+}
+
+fn heading(report: &Report) -> Option<String> {
+    match (&report.id, &report.title) {
+        (Some(id), Some(title)) => Some(format!("{id} — {title}")),
+        (Some(one), None) | (None, Some(one)) => Some(one.clone()),
+        (None, None) => None,
+    }
+}
+
+fn summary_table(report: &Report, color: bool) -> Table {
+    let mut table = Table::new();
+    table.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    if color {
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
+    }
+    table.set_header(["Check", "Status", "Target", "Evidence"]);
+    for check in &report.checks {
+        let mut status = Cell::new(check.status.label());
+        if color {
+            status = status.fg(match check.status {
+                Status::Ok => Color::Green,
+                Status::Warn => Color::Yellow,
+                Status::Fail => Color::Red,
+                Status::Skip => Color::DarkGrey,
+            });
+        }
+        table.add_row(vec![Cell::new(&check.name), status, Cell::new(&check.target), Cell::new(&check.summary)]);
+    }
+    table
+}
+
+fn paint_status(status: Status, color: bool) -> String {
+    let label = status.label();
+    if !color {
+        return label.to_string();
+    }
+    match status {
+        Status::Ok => label.green().bold().to_string(),
+        Status::Warn => label.yellow().bold().to_string(),
+        Status::Fail => label.red().bold().to_string(),
+        Status::Skip => label.dimmed().to_string(),
+    }
+}
+
+fn paint_verdict(verdict: Verdict, color: bool) -> String {
+    let label = verdict.label();
+    if !color {
+        return label.to_string();
+    }
+    match verdict {
+        Verdict::Ok => label.green().bold().to_string(),
+        Verdict::Warn => label.yellow().bold().to_string(),
+        Verdict::Fail => label.red().bold().to_string(),
+    }
+}
+
+fn paint_bold(text: &str, color: bool) -> String {
+    if color {
+        text.bold().to_string()
+    } else {
+        text.to_string()
+    }
+}

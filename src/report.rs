@@ -1,0 +1,321 @@
+//! The report model: what every renderer prints and every exit code is
+//! computed from. The verdict is computed here and nowhere else.
+
+use serde::Serialize;
+use std::time::{Duration, SystemTime};
+
+/// Outcome of one check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Warn,
+    Fail,
+    /// Not configured, or disabled: nothing was checked.
+    Skip,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Ok => "OK",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+            Status::Skip => "SKIP",
+        }
+    }
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Status::Ok => "✅",
+            Status::Warn => "⚠️",
+            Status::Fail => "❌",
+            Status::Skip => "⏭️",
+        }
+    }
+}
+
+/// The whole run's outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Ok,
+    Warn,
+    Fail,
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Ok => "OK",
+            Verdict::Warn => "WARN",
+            Verdict::Fail => "FAIL",
+        }
+    }
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Verdict::Ok => "✅",
+            Verdict::Warn => "⚠️",
+            Verdict::Fail => "❌",
+        }
+    }
+}
+
+/// Urgency of an action; the declaration order is the sort order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+impl Priority {
+    pub fn label(self) -> &'static str {
+        match self {
+            Priority::Critical => "CRITICAL",
+            Priority::High => "HIGH",
+            Priority::Medium => "MEDIUM",
+            Priority::Low => "LOW",
+        }
+    }
+}
+
+/// One observation: what was asked (a query, a command) and what came back.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Evidence {
+    pub label: String,
+    pub command: Option<String>,
+    pub output: String,
+}
+
+impl Evidence {
+    pub fn new(label: impl Into<String>, command: Option<&str>, output: impl Into<String>) -> Self {
+        Self { label: label.into(), command: command.map(str::to_string), output: output.into() }
+    }
+}
+
+/// Something a person should do, with the command that does it when there is one.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Action {
+    pub priority: Priority,
+    pub text: String,
+    pub command: Option<String>,
+}
+
+impl Action {
+    pub fn new(priority: Priority, text: impl Into<String>) -> Self {
+        Self { priority, text: text.into(), command: None }
+    }
+
+    pub fn with_command(mut self, command: impl Into<String>) -> Self {
+        self.command = Some(command.into());
+        self
+    }
+}
+
+/// What a check returns: its status and why, without timing or naming.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    pub status: Status,
+    pub summary: String,
+    pub evidence: Vec<Evidence>,
+    pub cause: Option<String>,
+    pub actions: Vec<Action>,
+}
+
+impl Outcome {
+    pub fn new(status: Status, summary: impl Into<String>) -> Self {
+        Self { status, summary: summary.into(), evidence: Vec::new(), cause: None, actions: Vec::new() }
+    }
+}
+
+/// One check's line in the report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CheckResult {
+    pub name: String,
+    pub kind: String,
+    pub status: Status,
+    pub target: String,
+    pub summary: String,
+    pub duration_ms: u64,
+    pub evidence: Vec<Evidence>,
+    pub cause: Option<String>,
+    pub actions: Vec<Action>,
+}
+
+impl CheckResult {
+    pub fn from_outcome(name: &str, kind: &str, target: &str, duration: Duration, outcome: Outcome) -> Self {
+        Self {
+            name: name.to_string(),
+            kind: kind.to_string(),
+            status: outcome.status,
+            target: target.to_string(),
+            summary: outcome.summary,
+            duration_ms: duration.as_millis() as u64,
+            evidence: outcome.evidence,
+            cause: outcome.cause,
+            actions: outcome.actions,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub id: Option<String>,
+    pub title: Option<String>,
+    pub generated_at: SystemTime,
+    pub duration: Duration,
+    pub checks: Vec<CheckResult>,
+}
+
+/// How many checks ended in each status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub ok: usize,
+    pub warn: usize,
+    pub fail: usize,
+    pub skip: usize,
+}
+
+impl Report {
+    /// `fail` if any check failed, else `warn` if any warned, else `ok`.
+    pub fn verdict(&self) -> Verdict {
+        let counts = self.counts();
+        if counts.fail > 0 {
+            Verdict::Fail
+        } else if counts.warn > 0 {
+            Verdict::Warn
+        } else {
+            Verdict::Ok
+        }
+    }
+
+    pub fn counts(&self) -> Counts {
+        let mut counts = Counts::default();
+        for check in &self.checks {
+            match check.status {
+                Status::Ok => counts.ok += 1,
+                Status::Warn => counts.warn += 1,
+                Status::Fail => counts.fail += 1,
+                Status::Skip => counts.skip += 1,
+            }
+        }
+        counts
+    }
+
+    /// Exit code 1 when a check failed, or with `strict` when one warned or was skipped.
+    pub fn failed(&self, strict: bool) -> bool {
+        let counts = self.counts();
+        counts.fail > 0 || (strict && (counts.warn > 0 || counts.skip > 0))
+    }
+
+    /// Every action of every check, most urgent first; checks keep their order
+    /// within one priority.
+    pub fn actions_by_priority(&self) -> Vec<(&CheckResult, &Action)> {
+        let mut actions: Vec<_> =
+            self.checks.iter().flat_map(|check| check.actions.iter().map(move |action| (check, action))).collect();
+        actions.sort_by_key(|(_, action)| action.priority);
+        actions
+    }
+
+    /// "1 failed, 1 warned, 2 ok, 1 skipped", leaving out zeros but `ok`.
+    pub fn counts_line(&self) -> String {
+        let c = self.counts();
+        let mut parts = Vec::new();
+        if c.fail > 0 {
+            parts.push(format!("{} failed", c.fail));
+        }
+        if c.warn > 0 {
+            parts.push(format!("{} warned", c.warn));
+        }
+        parts.push(format!("{} ok", c.ok));
+        if c.skip > 0 {
+            parts.push(format!("{} skipped", c.skip));
+        }
+        parts.join(", ")
+    }
+
+    /// RFC 3339 UTC timestamp, e.g. `2026-01-07T09:00:00Z`.
+    pub fn generated_at_rfc3339(&self) -> String {
+        humantime::format_rfc3339_seconds(self.generated_at).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(name: &str, status: Status, actions: Vec<Action>) -> CheckResult {
+        CheckResult {
+            name: name.into(),
+            kind: "postgres".into(),
+            status,
+            target: String::new(),
+            summary: String::new(),
+            duration_ms: 0,
+            evidence: vec![],
+            cause: None,
+            actions,
+        }
+    }
+
+    fn report(checks: Vec<CheckResult>) -> Report {
+        Report { id: None, title: None, generated_at: SystemTime::UNIX_EPOCH, duration: Duration::ZERO, checks }
+    }
+
+    #[test]
+    fn verdict_is_worst_status_and_ignores_skips() {
+        assert_eq!(report(vec![]).verdict(), Verdict::Ok);
+        assert_eq!(
+            report(vec![check("a", Status::Ok, vec![]), check("b", Status::Skip, vec![])]).verdict(),
+            Verdict::Ok
+        );
+        assert_eq!(
+            report(vec![check("a", Status::Warn, vec![]), check("b", Status::Ok, vec![])]).verdict(),
+            Verdict::Warn
+        );
+        assert_eq!(
+            report(vec![check("a", Status::Warn, vec![]), check("b", Status::Fail, vec![])]).verdict(),
+            Verdict::Fail
+        );
+    }
+
+    #[test]
+    fn strict_fails_on_warn_and_skip() {
+        let warned = report(vec![check("a", Status::Warn, vec![])]);
+        assert!(!warned.failed(false));
+        assert!(warned.failed(true));
+        let skipped = report(vec![check("a", Status::Skip, vec![])]);
+        assert!(!skipped.failed(false));
+        assert!(skipped.failed(true));
+        assert!(report(vec![check("a", Status::Fail, vec![])]).failed(false));
+    }
+
+    #[test]
+    fn actions_sorted_by_priority_then_check_order() {
+        let r = report(vec![
+            check("vault", Status::Fail, vec![Action::new(Priority::High, "restart vault")]),
+            check(
+                "db",
+                Status::Fail,
+                vec![Action::new(Priority::Low, "grant"), Action::new(Priority::Critical, "fix url")],
+            ),
+            check("smtp", Status::Fail, vec![Action::new(Priority::High, "set SMTP_HOST")]),
+        ]);
+        let order: Vec<_> = r.actions_by_priority().iter().map(|(c, a)| format!("{}:{}", c.name, a.text)).collect();
+        assert_eq!(order, ["db:fix url", "vault:restart vault", "smtp:set SMTP_HOST", "db:grant"]);
+    }
+
+    #[test]
+    fn counts_line_names_each_nonzero_status() {
+        let r = report(vec![
+            check("a", Status::Fail, vec![]),
+            check("b", Status::Ok, vec![]),
+            check("c", Status::Skip, vec![]),
+        ]);
+        assert_eq!(r.counts_line(), "1 failed, 1 ok, 1 skipped");
+    }
+}
