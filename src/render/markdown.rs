@@ -138,7 +138,8 @@ fn inline(text: &str) -> String {
     for c in text.chars() {
         match c {
             '\n' | '\r' => out.push(' '),
-            '|' | '*' | '_' | '<' | '>' | '[' | ']' | '\\' => {
+            // `_` is left alone: intraword underscores (DATABASE_URL) never make emphasis.
+            '|' | '*' | '<' | '>' | '[' | ']' | '\\' => {
                 out.push('\\');
                 out.push(c);
             }

@@ -74,7 +74,7 @@ pub fn diagnose(check: &PostgresCheck, landing: &Landing, members: &[MemberRepor
         }
         Landing::Connected { endpoint, passed_over, facts } => {
             ok_summary = role_findings(check, endpoint, passed_over, facts, members, &mut found);
-            landed = Some((endpoint, facts));
+            landed = Some((endpoint, &**facts));
         }
     }
     member_findings(check, landed, members, &mut found);
@@ -217,7 +217,7 @@ fn role_findings(
             }
             found.problem(
                 Status::Fail,
-                format!("{name} lands on a read-only replica ({place}); leader: {leader_text}"),
+                format!("{name} lands on a read-only replica, {place}; leader: {leader_text}"),
                 cause,
                 actions,
             );

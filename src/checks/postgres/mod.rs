@@ -134,7 +134,7 @@ pub enum Landing {
     Connected {
         endpoint: Endpoint,
         passed_over: Vec<(Endpoint, String)>,
-        facts: ServerFacts,
+        facts: Box<ServerFacts>,
     },
     ConnectFailed {
         error: ConnectError,
@@ -170,7 +170,11 @@ impl PostgresCheck {
         };
         ctx.step(format!("querying {} (role, read-only settings, write probe, replication)", session.endpoint));
         match probe::probe_server(&session.client).await {
-            Ok(facts) => Landing::Connected { endpoint: session.endpoint, passed_over: session.passed_over, facts },
+            Ok(facts) => Landing::Connected {
+                endpoint: session.endpoint,
+                passed_over: session.passed_over,
+                facts: Box::new(facts),
+            },
             Err(e) => Landing::QueryFailed { endpoint: session.endpoint, error: e.to_string() },
         }
     }
