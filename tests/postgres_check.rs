@@ -125,7 +125,7 @@ fn leader_replica_and_login_failures_against_a_real_cluster() {
     assert!(evidence(check(&json), "replicas").contains("lacks pg_read_all_stats"), "{json:#}");
 
     // A URL meant for a replica that lands on one is fine.
-    let suite = format!("[checks.postgres]\nkind = \"postgres\"\nurl = \"${{READ_URL}}\"\nexpect = \"replica\"\n");
+    let suite = "[checks.postgres]\nkind = \"postgres\"\nurl = \"${READ_URL}\"\nexpect = \"replica\"\n";
     let dir = tempfile::tempdir().unwrap();
     let suite_path = dir.path().join("suite.toml");
     std::fs::write(&suite_path, suite).unwrap();
@@ -163,6 +163,15 @@ fn leader_replica_and_login_failures_against_a_real_cluster() {
     assert_eq!(code, 0, "{json:#}");
     assert!(check(&json)["target"].as_str().unwrap().starts_with("postgresql://kb_backend:***#"), "{json:#}");
     assert_no_secret(&all_text(&out));
+
+    // A role whose sessions start read-only fails on the leader too: its writes get 25006 as well.
+    pg.psql(Node::Primary, "ALTER ROLE kb_backend SET default_transaction_read_only = on");
+    let (code, json, _) = run_json(&[("DATABASE_URL", pg.url(Role::App, Node::Primary))], &[]);
+    pg.psql(Node::Primary, "ALTER ROLE kb_backend RESET default_transaction_read_only");
+    assert_eq!(code, 1, "{json:#}");
+    let c = check(&json);
+    assert_eq!(c["summary"], format!("sessions on the leader {leader} start read-only"));
+    assert!(c["cause"].as_str().unwrap().contains("SQLSTATE 25006"), "{c:#}");
 
     // A multi-host URL with target_session_attrs=read-write skips the replica, as libpq does.
     let multi = format!(
@@ -276,4 +285,49 @@ fn password_never_appears_in_any_format_or_file() {
     let listed = kbz_check().arg("list").envs(env.iter().map(|(k, v)| (*k, v.as_str()))).output().unwrap();
     assert_no_secret(&all_text(&listed));
     assert!(String::from_utf8_lossy(&listed.stdout).contains("***#"), "{}", all_text(&listed));
+}
+
+#[test]
+fn tls_modes_against_a_tls_enabled_primary() {
+    use support::tls::TestCa;
+    let pg = PgCluster::start();
+    let ca = TestCa::new("kbz-check test CA");
+    let cert = ca.server_cert(&["127.0.0.1", "localhost"]);
+    pg.enable_tls_on_primary(&cert.cert_pem, &cert.key_pem);
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    ca.write_pem(&ca_file);
+    let other_ca_file = dir.path().join("other-ca.pem");
+    TestCa::new("someone else").write_pem(&other_ca_file);
+    let url = |query: &str| format!("{}?{query}", pg.url(Role::App, Node::Primary));
+
+    // require: encrypted, certificate not verified (libpq semantics).
+    let (code, json, _) = run_json(&[("DATABASE_URL", url("sslmode=require"))], &[]);
+    assert_eq!(code, 0, "{json:#}");
+    assert!(evidence(check(&json), "connection").contains("TLS on (sslmode=require)"), "{json:#}");
+
+    // verify-full with the CA that signed the certificate.
+    let (code, json, _) =
+        run_json(&[("DATABASE_URL", url(&format!("sslmode=verify-full&sslrootcert={}", ca_file.display())))], &[]);
+    assert_eq!(code, 0, "{json:#}");
+    assert!(evidence(check(&json), "connection").contains("TLS on (sslmode=verify-full)"), "{json:#}");
+
+    // verify-full against another CA: a TLS failure, named as such.
+    let (code, json, _) = run_json(
+        &[("DATABASE_URL", url(&format!("sslmode=verify-full&sslrootcert={}", other_ca_file.display())))],
+        &[],
+    );
+    assert_eq!(code, 1, "{json:#}");
+    let c = check(&json);
+    assert_eq!(c["summary"], format!("TLS with 127.0.0.1:{} failed", pg.primary_port()), "{c:#}");
+    assert!(c["cause"].as_str().unwrap().contains("UnknownIssuer"), "{c:#}");
+
+    // The replica has no TLS: require fails there, prefer falls back to plain text.
+    let replica = |query: &str| format!("{}?{query}", pg.url(Role::App, Node::Replica));
+    let (code, json, _) =
+        run_json(&[("DATABASE_URL", replica("sslmode=require")), ("KBZ_PG_NODES", String::new())], &[]);
+    assert_eq!(code, 1);
+    assert!(check(&json)["cause"].as_str().unwrap().contains("TLS"), "{json:#}");
+    let (_, json, _) = run_json(&[("DATABASE_URL", replica("sslmode=prefer"))], &[]);
+    assert!(evidence(check(&json), "connection").contains("TLS off (sslmode=prefer)"), "{json:#}");
 }

@@ -20,7 +20,7 @@ pub fn load(env: &Env) -> Result<Config, ConfigError> {
 /// Settings of `kind` from its variables; each key also learns its variable's
 /// name, so an unconfigured check says which one to set.
 fn from_variables(kind: &checks::Kind, env: &Env) -> RawSettings {
-    let mut raw = RawSettings::new(format!("built-in {} check", kind.name), Origin::Default);
+    let mut raw = RawSettings::new(format!("built-in {} check", kind.name), Origin::BuiltIn);
     for (key, var) in kind.variables {
         raw.hint(key, var);
         if let Some(found) = env.get(var) {

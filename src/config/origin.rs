@@ -8,6 +8,8 @@ use std::path::PathBuf;
 pub enum Origin {
     /// The check's built-in default.
     Default,
+    /// The built-in suite as a whole, which reads the environment.
+    BuiltIn,
     /// Straight from a variable (the built-in suite).
     Var { name: String, source: VarSource },
     /// A suite file line, with the `${VAR}`s it interpolated.
@@ -19,6 +21,7 @@ impl Origin {
     pub fn location(&self) -> String {
         match self {
             Origin::Default => "default".to_string(),
+            Origin::BuiltIn => "built-in suite (environment)".to_string(),
             Origin::Var { name, source } => format!("${name} ({source})"),
             Origin::Suite { file, line, .. } => format!("{}:{line}", file.display()),
         }
@@ -29,7 +32,7 @@ impl Origin {
         match self {
             Origin::Var { name, .. } => Some(name),
             Origin::Suite { vars, .. } => vars.first().map(|(name, _)| name.as_str()),
-            Origin::Default => None,
+            Origin::Default | Origin::BuiltIn => None,
         }
     }
 }

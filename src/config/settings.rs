@@ -85,10 +85,11 @@ impl RawSettings {
     /// An error about `key`, located where it was set (or where the check is declared).
     pub fn error(&self, key: &str, message: impl Into<String>) -> ConfigError {
         let at = self.entries.get(key).map_or(&self.declared_at, |s| &s.origin).location();
-        let key = if self.hints.contains_key(key) && !self.entries.contains_key(key) {
-            self.hints[key].clone()
-        } else {
-            format!("{}.{key}", self.section)
+        // The built-in suite speaks of its variables; a suite file of its keys.
+        let key = match (self.entries.get(key).map(|s| &s.origin), self.hints.get(key)) {
+            (Some(Origin::Var { name, .. }), _) => name.clone(),
+            (None, Some(variable)) => variable.clone(),
+            _ => format!("{}.{key}", self.section),
         };
         ConfigError::Invalid { at, key, message: message.into() }
     }

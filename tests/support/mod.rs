@@ -4,6 +4,7 @@
 
 pub mod net;
 pub mod pg;
+pub mod tls;
 
 use std::net::TcpListener;
 use std::process::Command;

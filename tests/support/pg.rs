@@ -153,6 +153,21 @@ impl PgCluster {
         self.wait_for(Node::Replica, "SELECT pg_is_in_recovery()", "f");
     }
 
+    /// Turns TLS on for the primary with this certificate and key (PEM), by
+    /// reloading its configuration; plain-text logins keep working.
+    pub fn enable_tls_on_primary(&self, cert_pem: &str, key_pem: &str) {
+        let data = &self.primary.data;
+        fs::write(data.join("server.crt"), cert_pem).expect("write server.crt");
+        let key = data.join("server.key");
+        fs::write(&key, key_pem).expect("write server.key");
+        // PostgreSQL refuses a private key others can read.
+        fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("chmod server.key");
+        hand_to_server_user(data);
+        self.psql(Node::Primary, "ALTER SYSTEM SET ssl = on");
+        self.psql(Node::Primary, "SELECT pg_reload_conf()");
+        self.wait_for(Node::Primary, "SHOW ssl", "on");
+    }
+
     /// Fast shutdown of the replica (the primary keeps running).
     pub fn stop_replica(&self) {
         self.replica

@@ -237,6 +237,8 @@ pub enum ConnectError {
     Network { endpoint: String, detail: String },
     #[error("TLS with {endpoint} failed: {detail}")]
     Tls { endpoint: String, detail: String },
+    #[error("cannot set up TLS: {detail}")]
+    TlsSetup { detail: String },
     #[error("password authentication failed for user `{user}` (SQLSTATE 28P01)")]
     BadPassword { user: String },
     #[error("the server asks for a password and none is configured")]
@@ -265,8 +267,7 @@ pub async fn connect(
     params: &ConnParams,
     ctx: Option<&Context>,
 ) -> Result<Session, (ConnectError, Vec<(Endpoint, String)>)> {
-    let tls = tls_connector(params)
-        .map_err(|detail| (ConnectError::Tls { endpoint: "(configuration)".into(), detail }, Vec::new()))?;
+    let tls = tls_connector(params).map_err(|detail| (ConnectError::TlsSetup { detail }, Vec::new()))?;
     let endpoints = params.endpoints();
     let mut passed_over = Vec::new();
     let mut last_error = None;
@@ -546,6 +547,9 @@ fn root_store(root_cert: Option<&PathBuf>) -> Result<RootCertStore, String> {
             let certs = CertificateDer::pem_file_iter(path)
                 .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
                 .map_err(|e| format!("sslrootcert {}: {e}", path.display()))?;
+            if certs.is_empty() {
+                return Err(format!("sslrootcert {} holds no PEM certificate", path.display()));
+            }
             for cert in certs {
                 roots.add(cert).map_err(|e| format!("sslrootcert {}: {e}", path.display()))?;
             }

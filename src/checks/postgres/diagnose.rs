@@ -416,6 +416,11 @@ fn connect_failure(check: &PostgresCheck, error: &ConnectError, found: &mut Find
             format!("the TLS handshake with {endpoint} failed under sslmode={}: {detail}", check.params.tls.name()),
             Action::new(Priority::High, "Set sslrootcert to the CA that signed the server's certificate, or use sslmode=require if the certificate need not be verified"),
         ),
+        ConnectError::TlsSetup { detail } => (
+            format!("cannot set up TLS: {detail}"),
+            format!("the TLS settings of {name} cannot be used: {detail}"),
+            Action::new(Priority::High, "Point sslrootcert at a readable PEM file of CA certificates"),
+        ),
         ConnectError::BadPassword { user } => (
             format!("password rejected for role {user}"),
             format!("the server refused the password of role {user} (SQLSTATE 28P01): {name} holds a wrong or outdated password"),
@@ -484,5 +489,205 @@ fn secs(value: f64) -> String {
         format!("{value:.0}s")
     } else {
         format!("{value:.1}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{ConnParams, Member, Upstream};
+    use super::*;
+    use std::time::Duration;
+
+    fn check(expect: Expect, members: &[(&str, &str)]) -> PostgresCheck {
+        PostgresCheck {
+            params: ConnParams::parse("postgresql://app:pw@10.0.0.122:5432/keybuzz").unwrap(),
+            url_name: "DATABASE_URL".into(),
+            expect,
+            members: members
+                .iter()
+                .map(|(name, addr)| Member { name: name.to_string(), endpoint: Endpoint::parse(addr).unwrap() })
+                .collect(),
+            max_lag: Duration::from_secs(30),
+        }
+    }
+
+    fn facts(in_recovery: bool) -> ServerFacts {
+        ServerFacts {
+            in_recovery,
+            transaction_read_only: if in_recovery { "on" } else { "off" }.into(),
+            default_transaction_read_only: "off".into(),
+            server_addr: Some("10.0.0.122".into()),
+            server_port: Some(5432),
+            version: "15.18".into(),
+            user: "app".into(),
+            database: "keybuzz".into(),
+            ssl: Some(false),
+            write_probe: WriteProbe::Accepted,
+            ..ServerFacts::default()
+        }
+    }
+
+    fn landed(facts: ServerFacts) -> Landing {
+        Landing::Connected {
+            endpoint: Endpoint::parse("10.0.0.122:5432").unwrap(),
+            passed_over: vec![],
+            facts: Box::new(facts),
+        }
+    }
+
+    fn member(name: &str, addr: &str, result: Result<ServerFacts, &str>) -> MemberReport {
+        MemberReport {
+            member: Member { name: name.into(), endpoint: Endpoint::parse(addr).unwrap() },
+            result: result.map_err(str::to_string),
+        }
+    }
+
+    #[test]
+    fn replica_when_leader_expected_is_critical_and_names_the_leader() {
+        let c = check(Expect::Leader, &[]);
+        let members = [
+            member("db-postgres-01", "10.0.0.120:5432", Ok(facts(false))),
+            member("db-postgres-03", "10.0.0.122:5432", Ok(facts(true))),
+        ];
+        let outcome = diagnose(&c, &landed(facts(true)), &members);
+        assert_eq!(outcome.status, Status::Fail);
+        assert_eq!(
+            outcome.summary,
+            "DATABASE_URL lands on a read-only replica, 10.0.0.122:5432 (db-postgres-03); leader: 10.0.0.120:5432 (db-postgres-01)"
+        );
+        assert!(outcome.cause.unwrap().contains("SQLSTATE 25006"));
+        assert_eq!(outcome.actions[0].priority, Priority::Critical);
+        let command = outcome.actions[0].command.clone().unwrap();
+        assert!(command.starts_with("DATABASE_URL=postgresql://app:***@10.0.0.120:5432/keybuzz"), "{command}");
+        assert!(
+            command.contains("10.0.0.120:5432,10.0.0.122:5432/keybuzz?target_session_attrs=read-write"),
+            "{command}"
+        );
+    }
+
+    #[test]
+    fn leader_named_by_the_wal_receiver_without_members() {
+        let mut replica = facts(true);
+        replica.upstream =
+            Some(Upstream { status: Some("streaming".into()), host: Some("10.0.0.120".into()), port: Some(5432) });
+        let outcome = diagnose(&check(Expect::Leader, &[]), &landed(replica), &[]);
+        assert!(outcome.summary.ends_with("leader: 10.0.0.120:5432"), "{}", outcome.summary);
+        assert_eq!(outcome.actions.len(), 1, "no grant advice when the leader is known");
+    }
+
+    #[test]
+    fn read_only_sessions_on_the_leader_fail() {
+        let mut leader = facts(false);
+        leader.transaction_read_only = "on".into();
+        leader.default_transaction_read_only = "on".into();
+        let outcome = diagnose(&check(Expect::Leader, &[]), &landed(leader), &[]);
+        assert_eq!(outcome.status, Status::Fail);
+        assert!(outcome.summary.starts_with("sessions on the leader"), "{}", outcome.summary);
+        assert!(outcome.actions[0]
+            .command
+            .as_deref()
+            .unwrap()
+            .contains("ALTER ROLE app RESET default_transaction_read_only"));
+    }
+
+    #[test]
+    fn expectations_replica_and_any() {
+        let on_leader = diagnose(&check(Expect::Replica, &[]), &landed(facts(false)), &[]);
+        assert_eq!(on_leader.status, Status::Warn);
+        assert_eq!(diagnose(&check(Expect::Any, &[]), &landed(facts(true)), &[]).status, Status::Ok);
+        assert_eq!(diagnose(&check(Expect::Replica, &[]), &landed(facts(true)), &[]).status, Status::Ok);
+    }
+
+    #[test]
+    fn two_leaders_among_members_is_a_split_brain() {
+        let mut other = facts(false);
+        other.server_addr = Some("10.0.0.120".into());
+        let members = [
+            member("db-postgres-01", "10.0.0.120:5432", Ok(other)),
+            member("db-postgres-03", "10.0.0.122:5432", Ok(facts(false))),
+        ];
+        let outcome = diagnose(&check(Expect::Leader, &[]), &landed(facts(false)), &members);
+        assert_eq!(outcome.status, Status::Fail);
+        assert_eq!(
+            outcome.summary,
+            "split brain: 2 members accept writes (db-postgres-01 (10.0.0.120:5432), db-postgres-03 (10.0.0.122:5432))"
+        );
+    }
+
+    #[test]
+    fn a_leader_outside_the_members_counts_towards_a_split_brain() {
+        let members = [member("db-postgres-01", "10.0.0.120:5432", Ok(facts(false)))];
+        let mut elsewhere = facts(false);
+        elsewhere.server_addr = Some("10.0.0.99".into());
+        let landing = Landing::Connected {
+            endpoint: Endpoint::parse("10.0.0.99:5432").unwrap(),
+            passed_over: vec![],
+            facts: Box::new(elsewhere),
+        };
+        let outcome = diagnose(&check(Expect::Leader, &[]), &landing, &members);
+        assert!(outcome.summary.starts_with("split brain"), "{}", outcome.summary);
+    }
+
+    #[test]
+    fn no_leader_among_members_fails() {
+        let members =
+            [member("a", "10.0.0.120:5432", Ok(facts(true))), member("b", "10.0.0.122:5432", Ok(facts(true)))];
+        let outcome = diagnose(&check(Expect::Any, &[]), &landed(facts(true)), &members);
+        assert_eq!(outcome.status, Status::Fail);
+        assert_eq!(outcome.summary, "no leader among the cluster members");
+    }
+
+    #[test]
+    fn unreachable_member_warns_and_lag_over_max_warns() {
+        let mut lagging = facts(true);
+        lagging.replay_lag_secs = Some(95.0);
+        let members = [
+            member("db-postgres-01", "10.0.0.120:5432", Ok(facts(false))),
+            member("db-postgres-02", "10.0.0.121:5432", Err("connection refused by 10.0.0.121:5432")),
+            member("db-postgres-03", "10.0.0.122:5432", Ok(lagging)),
+        ];
+        let mut leader = facts(false);
+        leader.server_addr = Some("10.0.0.120".into());
+        let landing = Landing::Connected {
+            endpoint: Endpoint::parse("10.0.0.120:5432").unwrap(),
+            passed_over: vec![],
+            facts: Box::new(leader),
+        };
+        let outcome = diagnose(&check(Expect::Leader, &[]), &landing, &members);
+        assert_eq!(outcome.status, Status::Warn);
+        let cause = outcome.cause.unwrap();
+        assert!(cause.contains("member db-postgres-02 at 10.0.0.121:5432 did not answer"), "{cause}");
+        assert!(cause.contains("member db-postgres-03 replays 95s behind"), "{cause}");
+        let members_evidence = outcome.evidence.iter().find(|e| e.label == "cluster members").unwrap();
+        assert!(members_evidence.output.contains("db-postgres-01  10.0.0.120:5432  leader  ← DATABASE_URL lands here"));
+    }
+
+    #[test]
+    fn connection_failures_are_named_by_cause() {
+        let c = check(Expect::Leader, &[]);
+        let fail = |error: ConnectError| {
+            let outcome = diagnose(&c, &Landing::ConnectFailed { error, passed_over: vec![] }, &[]);
+            assert_eq!(outcome.status, Status::Fail);
+            assert_eq!(
+                outcome.actions[0].priority,
+                if outcome.summary.starts_with("TLS") { Priority::High } else { Priority::Critical }
+            );
+            outcome.summary
+        };
+        assert_eq!(
+            fail(ConnectError::Dns { host: "db.internal".into(), detail: "x".into() }),
+            "cannot resolve db.internal"
+        );
+        assert_eq!(
+            fail(ConnectError::Refused { endpoint: "10.0.0.122:5432".into() }),
+            "connection refused by 10.0.0.122:5432"
+        );
+        assert_eq!(fail(ConnectError::BadPassword { user: "app".into() }), "password rejected for role app");
+        assert_eq!(fail(ConnectError::UnknownDatabase { database: "kb".into() }), "database kb does not exist");
+        assert_eq!(
+            fail(ConnectError::Rejected { message: "role \"x\" does not exist".into() }),
+            "login rejected: role \"x\" does not exist"
+        );
+        assert_eq!(fail(ConnectError::Tls { endpoint: "h:1".into(), detail: "d".into() }), "TLS with h:1 failed");
     }
 }

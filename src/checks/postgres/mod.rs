@@ -92,6 +92,9 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
     let (params, target, url_name) = match (url, host) {
         (Some(url), _) => {
             let params = ConnParams::parse(&url).map_err(|e| raw.error("url", e))?;
+            if let Some(path) = params.root_cert.as_ref().filter(|p| !p.is_file()) {
+                return Err(raw.error("url", format!("sslrootcert {}: no such file", path.display())));
+            }
             let url_name = raw.source_variable("url").unwrap_or_else(|| "url".to_string());
             (params, mask_dsn(&url), url_name)
         }

@@ -1,0 +1,279 @@
+//! The command line as a user meets it: configuration errors, exit codes,
+//! report files, env files, concurrency. No database needed: failing
+//! targets are closed or silent loopback ports.
+
+mod support;
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::Output;
+use support::kbz_check;
+use support::net::{closed_port, SilentListener};
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_str(&stdout(out)).unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(out), stderr(out)))
+}
+
+fn refused_url(password: &str) -> String {
+    format!("postgresql://app:{password}@127.0.0.1:{}/app", closed_port())
+}
+
+#[test]
+fn unconfigured_builtin_check_is_skipped_naming_the_variable() {
+    let out = kbz_check().args(["--format", "json", "all"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["schema"], "kbz-check/report/v1");
+    assert_eq!(report["verdict"], "ok");
+    let check = &report["checks"][0];
+    assert_eq!(check["name"], "postgres");
+    assert_eq!(check["status"], "skip");
+    assert_eq!(check["summary"], "not configured: set DATABASE_URL (or PGHOST)");
+
+    let strict = kbz_check().args(["--strict", "all"]).output().unwrap();
+    assert_eq!(strict.status.code(), Some(1), "--strict fails on a skip");
+    assert!(stdout(&strict).contains("SKIP"), "{}", stdout(&strict));
+}
+
+#[test]
+fn suite_mistakes_exit_2_naming_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "[checks.db]\nkind = \"postgres\"\nurl = \"postgresql://u@h/db\"\nexpect = \"leder\"\n",
+            vec![":4: checks.db.expect: `leder` is not one of: leader, replica, any"],
+        ),
+        (
+            "[checks.db]\nkind = \"postgres\"\nexepct = \"leader\"\n",
+            vec![":3: checks.db.exepct: unknown setting; known settings: kind, timeout, enabled, url"],
+        ),
+        (
+            "[checks.db]\nkind = \"postgress\"\n",
+            vec![":2: checks.db.kind: unknown kind `postgress`; known kinds: postgres"],
+        ),
+        ("[checks.db]\nurl = \"x\"\n", vec![":1: checks.db.kind: missing"]),
+        (
+            "\n[checks.db]\nkind = \"postgres\"\nurl = \"${DATABASE_URL}\"\n",
+            vec![":4: checks.db.url: ${DATABASE_URL} is not set"],
+        ),
+        (
+            "[checks.db]\nkind = \"postgres\"\nurl = \"x\"\ntimeout = \"soon\"\n",
+            vec![":4: checks.db.timeout: `soon` is not a duration"],
+        ),
+        (
+            "[checks.db]\nkind = \"postgres\"\nnodes = { a = \"h:99999\" }\n",
+            vec![":3: checks.db.nodes: member `a`: `h:99999` is not host:port"],
+        ),
+        ("[checks.db\nkind = \"postgres\"\n", vec!["line 1"]),
+        ("[report]\nid = \"X\"\n", vec!["the suite defines no check"]),
+        (
+            "[checks.db]\nkind = \"postgres\"\nurl = \"postgresql://u:hunter22@h:notaport/db\"\n",
+            vec![":3: checks.db.url:"],
+        ),
+    ];
+    for (i, (suite, expected)) in cases.iter().enumerate() {
+        let path = write(dir.path(), &format!("suite{i}.toml"), suite);
+        let out = kbz_check().args(["--config", &path, "all"]).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "case {i}: {err}");
+        assert!(stdout(&out).is_empty(), "nothing is checked on a configuration error: {}", stdout(&out));
+        assert!(err.contains(&path), "case {i}: the file is named: {err}");
+        for needle in expected {
+            assert!(err.contains(needle), "case {i}: expected `{needle}` in: {err}");
+        }
+        assert!(!err.contains("hunter22"), "case {i}: a password leaked: {err}");
+        assert!(!err.contains("panicked"), "case {i}: {err}");
+    }
+}
+
+#[test]
+fn missing_suite_and_env_files_are_named() {
+    let out = kbz_check().args(["--config", "/nonexistent/suite.toml", "all"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("/nonexistent/suite.toml"), "{}", stderr(&out));
+    let out = kbz_check().args(["--env-file", "/nonexistent/.env", "all"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("env file /nonexistent/.env"), "{}", stderr(&out));
+}
+
+#[test]
+fn unknown_check_name_lists_the_known_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = write(
+        dir.path(),
+        "suite.toml",
+        "[checks.primary]\nkind = \"postgres\"\nurl = \"postgresql://u@127.0.0.1:1/db\"\n\n[checks.reports]\nkind = \"postgres\"\nurl = \"postgresql://u@127.0.0.1:1/db\"\n",
+    );
+    let out = kbz_check().args(["--config", &suite, "run", "primary", "nope"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown check `nope`; known checks: primary, reports"), "{}", stderr(&out));
+}
+
+#[test]
+fn run_selects_named_checks_in_the_given_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = write(
+        dir.path(),
+        "suite.toml",
+        "[checks.a]\nkind = \"postgres\"\nenabled = false\n\n[checks.b]\nkind = \"postgres\"\nenabled = false\n\n[checks.c]\nkind = \"postgres\"\nenabled = false\n",
+    );
+    let out = kbz_check().args(["--config", &suite, "--format", "json", "run", "c", "a"]).output().unwrap();
+    let names: Vec<_> = json(&out)["checks"].as_array().unwrap().iter().map(|c| c["name"].clone()).collect();
+    assert_eq!(names, ["c", "a"]);
+    assert_eq!(json(&out)["checks"][0]["summary"], "disabled in the suite (enabled = false)");
+}
+
+#[test]
+fn json_file_is_written_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let markdown = dir.path().join("report.md");
+
+    // A failing run still writes complete reports, and leaves no temporary file.
+    let out = kbz_check()
+        .args(["--json", report.to_str().unwrap(), "--markdown", markdown.to_str().unwrap(), "all"])
+        .env("DATABASE_URL", refused_url("pw"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(written["verdict"], "fail");
+    assert_eq!(written["checks"][0]["status"], "fail");
+    assert!(std::fs::read_to_string(&markdown).unwrap().contains("## Final verdict"));
+    let mut names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    names.sort();
+    assert_eq!(names, ["report.json", "report.md"], "only the reports remain");
+
+    // A configuration error checks nothing and leaves the previous report untouched.
+    let before = std::fs::read_to_string(&report).unwrap();
+    let out = kbz_check()
+        .args(["--config", "/nonexistent.toml", "--json", report.to_str().unwrap(), "all"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&report).unwrap(), before);
+
+    // An unwritable destination is a clear error (exit 2).
+    let out =
+        kbz_check().args(["--json", dir.path().join("missing/dir/r.json").to_str().unwrap(), "all"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot write the report to"), "{}", stderr(&out));
+}
+
+#[test]
+fn env_files_win_over_the_process_environment_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (process_port, file_port) = (closed_port(), closed_port());
+    let first = write(dir.path(), "first.env", &format!("DATABASE_URL=postgresql://app@127.0.0.1:{process_port}/x\n"));
+    let second = write(
+        dir.path(),
+        "second.env",
+        &format!("export DATABASE_URL=\"postgresql://app@127.0.0.1:{file_port}/app\"\n"),
+    );
+    let out = kbz_check()
+        .args(["--format", "json", "-e", &first, "-e", &second, "all"])
+        .env("DATABASE_URL", "postgresql://app@127.0.0.1:1/ignored")
+        .output()
+        .unwrap();
+    assert_eq!(json(&out)["checks"][0]["target"], format!("postgresql://app@127.0.0.1:{file_port}/app"));
+
+    let listed = kbz_check().args(["-e", &first, "-e", &second, "list"]).output().unwrap();
+    assert!(stdout(&listed).contains(&format!("[$DATABASE_URL (env file {second})]")), "{}", stdout(&listed));
+}
+
+#[test]
+fn init_prints_a_suite_that_is_read_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let init = kbz_check().arg("init").output().unwrap();
+    assert_eq!(init.status.code(), Some(0));
+    write(dir.path(), "kbz-check.toml", &stdout(&init));
+    let out = kbz_check()
+        .current_dir(dir.path())
+        .arg("list")
+        .env("DATABASE_URL", "postgresql://app:Very-S3cret@127.0.0.1:5432/app")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("suite: kbz-check.toml"), "{text}");
+    assert!(text.contains("db (postgres)"), "{text}");
+    assert!(text.contains("kbz-check.toml:14 ← $DATABASE_URL (process environment)"), "{text}");
+    assert!(!text.contains("Very-S3cret"), "{text}");
+}
+
+#[test]
+fn checks_run_concurrently_and_report_in_configured_order() {
+    let listeners: Vec<_> = (0..3).map(|_| SilentListener::start()).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut suite = String::new();
+    for (name, listener) in ["zeta", "alpha", "mid"].iter().zip(&listeners) {
+        suite.push_str(&format!(
+            "[checks.{name}]\nkind = \"postgres\"\nurl = \"postgresql://u@127.0.0.1:{}/db\"\n\n",
+            listener.port()
+        ));
+    }
+    let path = write(dir.path(), "suite.toml", &suite);
+    let out = kbz_check().args(["--config", &path, "--format", "json", "--timeout", "1s", "all"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report = json(&out);
+    let checks = report["checks"].as_array().unwrap();
+    let names: Vec<_> = checks.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["zeta", "alpha", "mid"]);
+    let mut sum = 0;
+    for check in checks {
+        assert!(check["summary"].as_str().unwrap().starts_with("timed out after 1s while"), "{check:#}");
+        sum += check["duration_ms"].as_u64().unwrap();
+    }
+    // Run one after another, the whole would last the sum of its checks; together, about the slowest.
+    let total = report["duration_ms"].as_u64().unwrap();
+    assert!(total * 3 < sum * 2, "not concurrent: total {total} ms for checks summing {sum} ms");
+}
+
+#[test]
+fn color_follows_the_color_option() {
+    let run = |color: &str| stdout(&kbz_check().args(["--color", color, "all"]).env("NO_COLOR", "1").output().unwrap());
+    assert!(run("always").contains("\u{1b}["), "always colors");
+    assert!(!run("never").contains("\u{1b}["));
+    assert!(!run("auto").contains("\u{1b}["), "auto: not a terminal, and NO_COLOR is set");
+}
+
+#[test]
+fn usage_errors_exit_2_and_version_exits_0() {
+    assert_eq!(kbz_check().args(["--format", "junit", "all"]).output().unwrap().status.code(), Some(2));
+    assert_eq!(kbz_check().args(["--timeout", "later", "all"]).output().unwrap().status.code(), Some(2));
+    assert_eq!(kbz_check().arg("run").output().unwrap().status.code(), Some(2));
+    let version = kbz_check().arg("--version").output().unwrap();
+    assert_eq!(version.status.code(), Some(0));
+    assert!(stdout(&version).starts_with("kbz-check "));
+}
+
+#[test]
+fn markdown_and_text_formats_carry_the_same_verdict() {
+    let url = refused_url("pw");
+    let md = stdout(
+        &kbz_check()
+            .args(["--format", "markdown", "--id", "PH11-X", "all"])
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap(),
+    );
+    assert!(md.starts_with("# PH11-X\n"), "{md}");
+    assert!(md.contains("**Verdict: ❌ FAIL**"), "{md}");
+    let text = stdout(&kbz_check().args(["all"]).env("DATABASE_URL", &url).output().unwrap());
+    assert!(text.contains("Verdict: FAIL"), "{text}");
+    assert!(text.contains("cause: nothing listens on"), "{text}");
+}
