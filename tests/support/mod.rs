@@ -6,7 +6,6 @@ pub mod net;
 pub mod pg;
 pub mod tls;
 
-use std::net::TcpListener;
 use std::process::Command;
 
 /// The `kbz-check` binary with an empty environment (PATH aside), so the
@@ -18,9 +17,4 @@ pub fn kbz_check() -> Command {
         cmd.env("PATH", path);
     }
     cmd
-}
-
-/// A loopback port that was free a moment ago (the OS picks it).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("bind 127.0.0.1:0 to find a free port").port()
 }

@@ -1,4 +1,4 @@
-//! TCP peers that misbehave on purpose, all on loopback.
+//! Loopback ports: free ones, closed ones, and TCP peers that misbehave on purpose.
 
 use std::io::ErrorKind;
 use std::net::{TcpListener, TcpStream};
@@ -70,7 +70,12 @@ impl Drop for SilentListener {
     }
 }
 
+/// A loopback port that was free a moment ago (the OS picks it).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("bind 127.0.0.1:0 to find a free port").port()
+}
+
 /// A loopback port with nothing listening on it (connections are refused).
 pub fn closed_port() -> u16 {
-    super::free_port()
+    free_port()
 }

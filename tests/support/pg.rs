@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-use super::free_port;
+use super::net::free_port;
 
 pub const DATABASE: &str = "keybuzz";
 pub const SUPERUSER: &str = "postgres";

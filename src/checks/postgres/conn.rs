@@ -67,7 +67,8 @@ impl ConnParams {
     /// connection string. Errors never quote the string (it holds a password).
     pub fn parse(dsn: &str) -> Result<Self, String> {
         let (rest, tls_pairs) = split_tls_options(dsn)?;
-        let mut config = Config::from_str(&rest).map_err(|e| describe_config_error(&e))?;
+        // tokio-postgres's parse errors name the option, never its value.
+        let mut config = Config::from_str(&rest).map_err(|e| error_chain(&e))?;
         let mut tls = TlsMode::Prefer;
         let mut root_cert = None;
         for (key, value) in tls_pairs {
@@ -162,10 +163,6 @@ impl ConnParams {
 
     /// The same credentials, database and TLS mode, aimed at another member.
     pub fn for_endpoint(&self, endpoint: &Endpoint) -> Self {
-        let mut other = self.clone();
-        other.config = self.config.clone();
-        other.config.target_session_attrs(TargetSessionAttrs::Any);
-        // Config has no "clear hosts": rebuild the host list from scratch.
         let mut config = Config::new();
         config
             .host(&endpoint.host)
@@ -176,8 +173,7 @@ impl ConnParams {
         if let Some(password) = self.config.get_password() {
             config.password(password);
         }
-        other.config = config;
-        other
+        Self { config, tls: self.tls, root_cert: self.root_cert.clone() }
     }
 }
 
@@ -400,7 +396,8 @@ fn classify(err: &tokio_postgres::Error, endpoint: &Endpoint, params: &ConnParam
     if text.contains("password missing") {
         return ConnectError::NoPassword;
     }
-    if is_tls_failure(err) || text.contains("TLS") || text.contains("does not support TLS") {
+    // tokio-postgres keeps its error kinds private; its TLS errors all read so.
+    if is_tls_failure(err) || text.starts_with("error performing TLS handshake") {
         return ConnectError::Tls { endpoint: endpoint.to_string(), detail: text };
     }
     if let Some(io) = find_source::<std::io::Error>(err) {
@@ -505,11 +502,6 @@ fn keyword_pairs(dsn: &str) -> Result<Vec<(String, String)>, String> {
         }
         pairs.push((key, value));
     }
-}
-
-/// tokio-postgres's parse errors name the option, never its value.
-fn describe_config_error(err: &tokio_postgres::Error) -> String {
-    error_chain(err)
 }
 
 /// The rustls configuration for the connection's `sslmode`.

@@ -1,0 +1,54 @@
+# Shared by scripts/test and scripts/bench: install what they need on a
+# fresh Debian machine, quickly doing nothing when it is already there.
+# Source it; it defines functions only.
+
+# Runs a command as root: directly, or through sudo when we are not root.
+as_root() {
+  if [[ "$(id -u)" -eq 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    echo "scripts: need root (or sudo) to run: $*" >&2
+    exit 1
+  fi
+}
+
+apt_updated=false
+
+# Installs Debian packages (once per script run for the package index).
+apt_install() {
+  echo "scripts: installing Debian packages: $*"
+  if [[ "$apt_updated" == false ]]; then
+    as_root apt-get update
+    apt_updated=true
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+}
+
+# True when some /usr/lib/postgresql/*/bin has the server tools the tests need.
+have_pg_server() {
+  local bindir
+  for bindir in /usr/lib/postgresql/*/bin; do
+    if [[ -x "$bindir/initdb" && -x "$bindir/pg_basebackup" ]]; then
+      return 0
+    fi
+  done
+  return 1
+}
+
+# PostgreSQL server and client, and the `postgres` OS user the tests run the
+# servers as when we are root (PostgreSQL refuses to run as root).
+ensure_postgres() {
+  if ! have_pg_server || [[ ! -x /usr/bin/psql ]]; then
+    apt_install postgresql postgresql-client
+    have_pg_server || {
+      echo "scripts: initdb/pg_basebackup still missing after install" >&2
+      exit 1
+    }
+  fi
+  if [[ "$(id -u)" -eq 0 ]] && ! id -u postgres >/dev/null 2>&1; then
+    echo "scripts: creating the postgres system user"
+    useradd --system --user-group --home-dir /var/lib/postgresql --shell /bin/bash postgres
+  fi
+}
