@@ -39,6 +39,15 @@ impl TlsMode {
         })
     }
 
+    /// What tokio-postgres negotiates; verification is the rustls verifier's job.
+    fn ssl_mode(self) -> SslMode {
+        match self {
+            TlsMode::Disable => SslMode::Disable,
+            TlsMode::Prefer => SslMode::Prefer,
+            TlsMode::Require | TlsMode::VerifyCa | TlsMode::VerifyFull => SslMode::Require,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             TlsMode::Disable => "disable",
@@ -89,11 +98,7 @@ impl ConnParams {
         if config.get_user().is_none() {
             return Err("no user: add one to the URL (postgresql://USER@host/db) or set user".into());
         }
-        config.ssl_mode(match tls {
-            TlsMode::Disable => SslMode::Disable,
-            TlsMode::Prefer => SslMode::Prefer,
-            _ => SslMode::Require,
-        });
+        config.ssl_mode(tls.ssl_mode());
         Ok(Self { config, tls, root_cert })
     }
 
@@ -118,11 +123,7 @@ impl ConnParams {
             Some(mode) => TlsMode::parse(mode).ok_or_else(|| format!("sslmode `{mode}` is not a libpq sslmode"))?,
             None => TlsMode::Prefer,
         };
-        config.ssl_mode(match tls {
-            TlsMode::Disable => SslMode::Disable,
-            TlsMode::Prefer => SslMode::Prefer,
-            _ => SslMode::Require,
-        });
+        config.ssl_mode(tls.ssl_mode());
         Ok(Self { config, tls, root_cert: None })
     }
 
