@@ -13,3 +13,4 @@ pub mod output;
 pub mod render;
 pub mod report;
 pub mod secret;
+pub mod tls;

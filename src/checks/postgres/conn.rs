@@ -4,13 +4,9 @@
 
 use super::super::Context;
 use crate::secret::Secret;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use crate::tls::{self, Verify};
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::Arc;
 use tokio_postgres::config::{Host, SslMode, TargetSessionAttrs};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, Config};
@@ -507,136 +503,20 @@ fn keyword_pairs(dsn: &str) -> Result<Vec<(String, String)>, String> {
 
 /// The rustls configuration for the connection's `sslmode`.
 fn tls_connector(params: &ConnParams) -> Result<MakeRustlsConnect, String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?;
-    let config = match params.tls {
+    let verify = match params.tls {
         // libpq does not verify the certificate below verify-ca.
-        TlsMode::Disable | TlsMode::Prefer | TlsMode::Require => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
-            .with_no_client_auth(),
-        TlsMode::VerifyCa | TlsMode::VerifyFull => {
-            let roots = root_store(params.root_cert.as_ref())?;
-            let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
-                .build()
-                .map_err(|e| e.to_string())?;
-            if params.tls == TlsMode::VerifyCa {
-                builder.dangerous().with_custom_certificate_verifier(Arc::new(ChainOnly(webpki))).with_no_client_auth()
-            } else {
-                builder.with_webpki_verifier(webpki).with_no_client_auth()
-            }
-        }
+        TlsMode::Disable | TlsMode::Prefer | TlsMode::Require => Verify::Off,
+        TlsMode::VerifyCa => Verify::ChainOnly(trust_roots(params)?),
+        TlsMode::VerifyFull => Verify::Full(trust_roots(params)?),
     };
-    Ok(MakeRustlsConnect::new(config))
+    Ok(MakeRustlsConnect::new(tls::client_config(verify)?))
 }
 
-/// `sslrootcert`'s certificates, or the system trust store.
-fn root_store(root_cert: Option<&PathBuf>) -> Result<RootCertStore, String> {
-    let mut roots = RootCertStore::empty();
-    match root_cert {
-        Some(path) => {
-            let certs = CertificateDer::pem_file_iter(path)
-                .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| format!("sslrootcert {}: {e}", path.display()))?;
-            if certs.is_empty() {
-                return Err(format!("sslrootcert {} holds no PEM certificate", path.display()));
-            }
-            for cert in certs {
-                roots.add(cert).map_err(|e| format!("sslrootcert {}: {e}", path.display()))?;
-            }
-        }
-        None => {
-            for cert in rustls_native_certs::load_native_certs().certs {
-                let _ = roots.add(cert);
-            }
-        }
-    }
-    Ok(roots)
-}
-
-/// sslmode=prefer/require: encrypt, but check nothing about the certificate.
-#[derive(Debug)]
-struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for NoVerification {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-/// sslmode=verify-ca: the chain must lead to a trusted root; the name may differ.
-#[derive(Debug)]
-struct ChainOnly(Arc<rustls::client::WebPkiServerVerifier>);
-
-impl ServerCertVerifier for ChainOnly {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
-            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName))
-            | Err(rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForNameContext { .. })) => {
-                Ok(ServerCertVerified::assertion())
-            }
-            other => other,
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+/// `sslrootcert`'s certificates, or the system trust store (`sslrootcert=system` or unset).
+fn trust_roots(params: &ConnParams) -> Result<rustls::RootCertStore, String> {
+    match &params.root_cert {
+        Some(path) => tls::roots_from_pem(path).map_err(|e| format!("sslrootcert {e}")),
+        None => Ok(tls::system_roots()),
     }
 }
 
