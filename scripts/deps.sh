@@ -52,3 +52,32 @@ ensure_postgres() {
     useradd --system --user-group --home-dir /var/lib/postgresql --shell /bin/bash postgres
   fi
 }
+
+# Debian packages, each installed only when its probe file is missing.
+# Usage: ensure_debian /usr/bin/hyperfine hyperfine /usr/share/doc/python3-aiosmtpd python3-aiosmtpd
+ensure_debian() {
+  local missing=()
+  while [[ $# -ge 2 ]]; do
+    [[ -e "$1" ]] || missing+=("$2")
+    shift 2
+  done
+  [[ ${#missing[@]} -eq 0 ]] || apt_install "${missing[@]}"
+}
+
+# PyPI tools go in the project's own virtual environment, target/test-venv
+# (never the system's Python). Tests find them there.
+TEST_VENV="$PWD/target/test-venv"
+ensure_pypi() {
+  local missing=() spec
+  [[ -x "$TEST_VENV/bin/python" ]] || {
+    [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+    /usr/bin/python3 -m venv "$TEST_VENV"
+  }
+  for spec in "$@"; do
+    "$TEST_VENV/bin/pip" show "${spec%%[=<>\[]*}" >/dev/null 2>&1 || missing+=("$spec")
+  done
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    echo "scripts: installing into $TEST_VENV from PyPI: ${missing[*]}"
+    "$TEST_VENV/bin/pip" install --quiet --disable-pip-version-check "${missing[@]}"
+  fi
+}

@@ -2,6 +2,7 @@
 //! write files, pick the exit code. Errors here are configuration or usage
 //! errors (exit 2); check failures are results (exit 1).
 
+use crate::checks::RunOptions;
 use crate::cli::{Cli, ColorChoice, Command, Format};
 use crate::config::{Config, Plan};
 use crate::env::Env;
@@ -69,7 +70,8 @@ fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     let generated_at = SystemTime::now();
     let started = Instant::now();
-    let mut checks = runtime.block_on(engine::run_all(&config.checks, cli.timeout));
+    let options = RunOptions { send_test_to: cli.send_test_to.clone() };
+    let mut checks = runtime.block_on(engine::run_all(&config.checks, cli.timeout, options));
     for check in &mut checks {
         redact(check, &config.redactor);
     }

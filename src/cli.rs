@@ -43,6 +43,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "TEXT")]
     pub title: Option<String>,
 
+    /// SMTP checks send one test message to ADDRESS (otherwise they never send mail)
+    #[arg(long, global = true, value_name = "ADDRESS")]
+    pub send_test_to: Option<String>,
+
     /// Colors in the text output (NO_COLOR is honoured in auto)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

@@ -2,18 +2,20 @@
 //! reports them in configured order. Timing and timeouts live here, not in
 //! the checks.
 
-use crate::checks::Context;
+use crate::checks::{Context, RunOptions};
 use crate::config::{CheckEntry, Plan};
 use crate::report::{Action, CheckResult, Outcome, Priority, Status};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Runs every entry; the run takes about as long as its slowest check.
-pub async fn run_all(entries: &[CheckEntry], default_timeout: Duration) -> Vec<CheckResult> {
+pub async fn run_all(entries: &[CheckEntry], default_timeout: Duration, options: RunOptions) -> Vec<CheckResult> {
+    let options = Arc::new(options);
     let handles: Vec<_> = entries
         .iter()
         .map(|entry| {
-            let entry = entry.clone();
-            tokio::spawn(async move { run_one(&entry, entry.timeout.unwrap_or(default_timeout)).await })
+            let (entry, options) = (entry.clone(), options.clone());
+            tokio::spawn(async move { run_one(&entry, entry.timeout.unwrap_or(default_timeout), options).await })
         })
         .collect();
     let mut results = Vec::with_capacity(handles.len());
@@ -31,12 +33,12 @@ pub async fn run_all(entries: &[CheckEntry], default_timeout: Duration) -> Vec<C
     results
 }
 
-async fn run_one(entry: &CheckEntry, timeout: Duration) -> CheckResult {
+async fn run_one(entry: &CheckEntry, timeout: Duration, options: Arc<RunOptions>) -> CheckResult {
     let started = Instant::now();
     let outcome = match &entry.plan {
         Plan::Skip(reason) => Outcome::new(Status::Skip, reason.clone()),
         Plan::Run(check) => {
-            let ctx = Context::new(timeout);
+            let ctx = Context::new(timeout, options);
             match tokio::time::timeout(timeout, check.run(&ctx)).await {
                 Ok(outcome) => outcome,
                 Err(_) => timed_out(timeout, &ctx.current_step(), &entry.target),

@@ -49,16 +49,24 @@ pub trait Check: Send + Sync {
     fn run<'a>(&'a self, ctx: &'a Context) -> CheckFuture<'a>;
 }
 
+/// What the run asks of every check, from the command line.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Mail checks may send one test message here; without it they send nothing.
+    pub send_test_to: Option<String>,
+}
+
 /// What the engine hands a running check.
 #[derive(Clone, Debug)]
 pub struct Context {
     deadline: Instant,
     step: Arc<Mutex<String>>,
+    pub options: Arc<RunOptions>,
 }
 
 impl Context {
-    pub fn new(timeout: Duration) -> Self {
-        Self { deadline: Instant::now() + timeout, step: Arc::new(Mutex::new("starting".to_string())) }
+    pub fn new(timeout: Duration, options: Arc<RunOptions>) -> Self {
+        Self { deadline: Instant::now() + timeout, step: Arc::new(Mutex::new("starting".to_string())), options }
     }
 
     /// Names what the check is doing now, e.g. `connecting to 127.0.0.1:5432`;
