@@ -52,10 +52,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::All | Command::Init => {}
     }
 
+    let outputs = [(&cli.markdown, Format::Markdown), (&cli.json, Format::Json)];
+    for path in outputs.iter().filter_map(|(path, _)| path.as_deref()) {
+        output::ensure_writable(path).with_context(|| format!("cannot write the report to {}", path.display()))?;
+    }
     let report = run_checks(&config, &cli)?;
     let color = use_color(cli.color, cli.format);
+    // `colored` otherwise decides on its own, half-coloring piped output.
+    colored::control::set_override(color);
     print(&render::render(&report, cli.format, color))?;
-    for (path, format) in [(&cli.markdown, Format::Markdown), (&cli.json, Format::Json)] {
+    for (path, format) in outputs {
         if let Some(path) = path {
             let text = render::render(&report, format, false);
             output::write_atomically(path, text.as_bytes())
@@ -124,9 +130,6 @@ fn list(config: &Config) -> String {
         let width = entry.settings.iter().map(|s| s.key.len()).max().unwrap_or(0);
         for setting in &entry.settings {
             out.push_str(&format!("  {:width$}  {}    [{}]\n", setting.key, setting.value, setting.origin));
-        }
-        if let Some(timeout) = entry.timeout {
-            out.push_str(&format!("  timeout {}\n", humantime::format_duration(timeout)));
         }
     }
     config.redactor.redact(&out)

@@ -41,22 +41,26 @@ async fn run_one(entry: &CheckEntry, timeout: Duration, options: Arc<RunOptions>
             let ctx = Context::new(timeout, options);
             match tokio::time::timeout(timeout, check.run(&ctx)).await {
                 Ok(outcome) => outcome,
-                Err(_) => timed_out(timeout, &ctx.current_step(), &entry.target),
+                Err(_) => timed_out(timeout, &ctx.current_step(), entry),
             }
         }
     };
     CheckResult::from_outcome(&entry.name, entry.kind, &entry.target, started.elapsed(), outcome)
 }
 
-fn timed_out(timeout: Duration, step: &str, target: &str) -> Outcome {
+fn timed_out(timeout: Duration, step: &str, entry: &CheckEntry) -> Outcome {
     let after = humantime::format_duration(timeout);
+    let setting = if entry.timeout.is_some() { "the check's timeout setting" } else { "--timeout" };
     Outcome {
         cause: Some(format!(
-            "no answer within {after} while {step}: something accepts the connection but does not answer (a hung or overloaded server, a proxy with no backend), or the network drops the traffic"
+            "no answer within {after} while {step}: the service is hung or overloaded, or the network path drops the traffic (a firewall, or an address not reachable from where this runs)"
         )),
         actions: vec![Action::new(
             Priority::High,
-            format!("Check what answers at {target} and whether that service is healthy; raise --timeout only if it is just slow"),
+            format!(
+                "Check whether {} answers from where the app runs and whether that service is healthy; raise {setting} only if it is just slow",
+                entry.target
+            ),
         )],
         ..Outcome::new(Status::Fail, format!("timed out after {after} while {step}"))
     }

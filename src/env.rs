@@ -35,8 +35,8 @@ pub struct Env {
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnvFileError {
-    #[error("env file {path}: cannot read it: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    #[error("env file {path}: cannot read it: {error}")]
+    Read { path: PathBuf, error: std::io::Error },
     /// The offending line is not quoted: it may hold a secret.
     #[error("env file {path}: line {line}: {what}")]
     Syntax { path: PathBuf, line: usize, what: String },
@@ -62,7 +62,7 @@ impl Env {
     /// Overlays one dotenv file: its values win over what is already here.
     pub fn overlay_file(&mut self, path: &Path) -> Result<(), EnvFileError> {
         let text =
-            std::fs::read_to_string(path).map_err(|source| EnvFileError::Read { path: path.to_path_buf(), source })?;
+            std::fs::read_to_string(path).map_err(|error| EnvFileError::Read { path: path.to_path_buf(), error })?;
         let items = dotenvy::from_read_iter(text.as_bytes());
         for item in items {
             match item {

@@ -5,15 +5,29 @@ use std::io::Write;
 use std::path::Path;
 
 pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::Builder::new().prefix(".kbz-check-").suffix(".tmp").tempfile_in(dir)?;
+    let mut file = temporary_beside(path)?;
     file.write_all(contents)?;
     file.as_file().sync_all()?;
     file.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Fails early, before any check runs, when `path` could not be written:
+/// its directory is missing or read-only, or it is a directory itself.
+pub fn ensure_writable(path: &Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        return Err(std::io::Error::new(std::io::ErrorKind::IsADirectory, "it is a directory"));
+    }
+    temporary_beside(path).map(drop)
+}
+
+/// A temporary file in the target's own directory, so the rename is atomic.
+fn temporary_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    tempfile::Builder::new().prefix(".kbz-check-").suffix(".tmp").tempfile_in(dir)
 }
 
 #[cfg(test)]

@@ -167,10 +167,14 @@ fn json_file_is_written_whole_or_not_at_all() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(&report).unwrap(), before);
 
-    // An unwritable destination is a clear error (exit 2).
-    let out =
-        kbz_check().args(["--json", dir.path().join("missing/dir/r.json").to_str().unwrap(), "all"]).output().unwrap();
+    // An unwritable destination is a clear error (exit 2), found before anything is checked.
+    let out = kbz_check()
+        .args(["--json", dir.path().join("missing/dir/r.json").to_str().unwrap(), "all"])
+        .env("DATABASE_URL", refused_url("pw"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).is_empty(), "nothing was checked: {}", stdout(&out));
     assert!(stderr(&out).contains("cannot write the report to"), "{}", stderr(&out));
 }
 

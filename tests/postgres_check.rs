@@ -331,3 +331,62 @@ fn tls_modes_against_a_tls_enabled_primary() {
     let (_, json, _) = run_json(&[("DATABASE_URL", replica("sslmode=prefer"))], &[]);
     assert!(evidence(check(&json), "connection").contains("TLS off (sslmode=prefer)"), "{json:#}");
 }
+
+#[test]
+fn connection_strings_as_apps_write_them() {
+    let pg = PgCluster::start();
+    let (primary, replica) = (pg.primary_port(), pg.replica_port());
+    let encoded = support::pg::percent_encode(APP_PASSWORD);
+
+    // A Prisma URL: its own options are set aside and shown, not refused.
+    let prisma = format!("{}?schema=public&connection_limit=5", pg.url(Role::App, Node::Primary));
+    let (code, json, _) = run_json(&[("DATABASE_URL", prisma)], &[]);
+    assert_eq!(code, 0, "{json:#}");
+    assert!(
+        evidence(check(&json), "connection")
+            .contains("options for other clients, not used here: schema, connection_limit"),
+        "{json:#}"
+    );
+
+    // A URL without a password takes PGPASSWORD, as libpq does.
+    let env = [
+        ("DATABASE_URL", format!("postgresql://kb_backend@127.0.0.1:{primary}/keybuzz")),
+        ("PGPASSWORD", APP_PASSWORD.to_string()),
+    ];
+    let (code, json, out) = run_json(&env, &[]);
+    assert_eq!(code, 0, "{json:#}");
+    assert_no_secret(&all_text(&out));
+    // ... and a wrong PGPASSWORD is named as the place to fix.
+    let env = [
+        ("DATABASE_URL", format!("postgresql://kb_backend@127.0.0.1:{primary}/keybuzz")),
+        ("PGPASSWORD", "Wr0ng-Pg-Password".to_string()),
+    ];
+    let (code, json, out) = run_json(&env, &[]);
+    assert_eq!(code, 1);
+    assert!(
+        check(&json)["cause"].as_str().unwrap().contains("PGPASSWORD holds a wrong or outdated password"),
+        "{json:#}"
+    );
+    assert!(!all_text(&out).contains("Wr0ng-Pg-Password"));
+
+    // Every host read-only under target_session_attrs=read-write: no leader, said plainly.
+    let read_write_only =
+        format!("postgresql://kb_backend:{encoded}@127.0.0.1:{replica}/keybuzz?target_session_attrs=read-write");
+    let (code, json, _) = run_json(&[("DATABASE_URL", read_write_only)], &[]);
+    assert_eq!(code, 1);
+    let c = check(&json);
+    assert_eq!(c["summary"], "no host accepts writes (target_session_attrs=read-write)", "{c:#}");
+    assert!(evidence(c, "connection").contains(&format!("passed over 127.0.0.1:{replica}: read-only")), "{c:#}");
+
+    // nodes written with another name for the same servers: matched by the address each
+    // server reports for itself, so the leader is not counted twice.
+    let env = [
+        ("DATABASE_URL", pg.url(Role::App, Node::Primary)),
+        ("KBZ_PG_NODES", format!("db-postgres-01=localhost:{primary},db-postgres-03=localhost:{replica}")),
+    ];
+    let (code, json, _) = run_json(&env, &[]);
+    assert_eq!(code, 0, "{json:#}");
+    let c = check(&json);
+    assert_eq!(evidence(c, "server address"), format!("127.0.0.1:{primary} = member db-postgres-01"));
+    assert!(c["summary"].as_str().unwrap().contains("(db-postgres-01)"), "{c:#}");
+}

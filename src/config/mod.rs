@@ -21,8 +21,8 @@ pub const DEFAULT_SUITE_FILE: &str = "kbz-check.toml";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{path}: cannot read the suite file: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: cannot read the suite file: {error}")]
+    Read { path: PathBuf, error: std::io::Error },
     /// The TOML parser's own message already names line, column and the offending text.
     #[error("{path}: {message}")]
     Syntax { path: PathBuf, message: String },
@@ -113,6 +113,9 @@ fn build_entry(
         return Err(raw.error("kind", format!("unknown kind `{kind}`; known kinds: {}", checks::kind_names())));
     };
     let timeout = raw.duration("timeout")?;
+    if timeout.is_some_and(|t| t.is_zero()) {
+        return Err(raw.error("timeout", "a deadline must be longer than zero"));
+    }
     let enabled = raw.boolean("enabled")?.unwrap_or(true);
     let built = (kind.build)(&mut raw, redactor)?;
     let known: Vec<&str> = COMMON_KEYS.iter().chain(kind.settings).copied().collect();

@@ -61,8 +61,6 @@ fn summary_table(report: &Report, color: bool) -> Table {
     table.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
     if color {
         table.enforce_styling();
-    } else {
-        table.force_no_tty();
     }
     table.set_header(["Check", "Status", "Target", "Evidence"]);
     for check in &report.checks {

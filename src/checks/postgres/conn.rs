@@ -61,66 +61,93 @@ pub struct ConnParams {
     pub config: Config,
     pub tls: TlsMode,
     pub root_cert: Option<PathBuf>,
+    /// Options meant for other clients (Prisma's `schema`, `pgbouncer`, ...): set aside, shown as evidence.
+    pub unused: Vec<String>,
+}
+
+/// What libpq falls back to when the connection string leaves a part out:
+/// its PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE variables.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Fallbacks<'a> {
+    pub host: Option<&'a str>,
+    pub port: Option<u16>,
+    pub user: Option<&'a str>,
+    pub password: Option<&'a Secret>,
+    pub dbname: Option<&'a str>,
+    pub sslmode: Option<&'a str>,
 }
 
 /// Connection options handled here rather than by tokio-postgres, which
 /// knows only disable/prefer/require.
 const TLS_KEYS: [&str; 2] = ["sslmode", "sslrootcert"];
 
+/// Options tokio-postgres understands; any other is set aside, not refused,
+/// so the app's own URL works whatever driver it was written for.
+const DRIVER_KEYS: [&str; 17] = [
+    "user",
+    "password",
+    "dbname",
+    "options",
+    "application_name",
+    "host",
+    "hostaddr",
+    "port",
+    "connect_timeout",
+    "tcp_user_timeout",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_retries",
+    "target_session_attrs",
+    "channel_binding",
+    "load_balance_hosts",
+];
+
 impl ConnParams {
     /// Parses a URL (`postgresql://...`) or keyword/value (`host=... port=...`)
-    /// connection string. Errors never quote the string (it holds a password).
-    pub fn parse(dsn: &str) -> Result<Self, String> {
-        let (rest, tls_pairs) = split_tls_options(dsn)?;
+    /// connection string, possibly empty, filling what it leaves out from
+    /// `fallbacks` as libpq would. Errors never quote the string (it holds a password).
+    pub fn parse(dsn: &str, fallbacks: &Fallbacks) -> Result<Self, String> {
+        let mut split = split_options(dsn)?;
+        if let Some(port) = fallbacks.port {
+            // tokio-postgres gives a URL without ports 5432 at once; libpq would take PGPORT.
+            split.rest = with_default_port(&split.rest, port);
+        }
         // tokio-postgres's parse errors name the option, never its value.
-        let mut config = Config::from_str(&rest).map_err(|e| error_chain(&e))?;
-        let mut tls = TlsMode::Prefer;
+        let mut config = Config::from_str(&split.rest).map_err(|e| error_chain(&e))?;
+        let mut sslmode = fallbacks.sslmode.map(str::to_string);
         let mut root_cert = None;
-        for (key, value) in tls_pairs {
+        for (key, value) in split.tls {
             match key.as_str() {
-                "sslmode" => {
-                    tls = TlsMode::parse(&value).ok_or_else(|| {
-                        format!(
-                            "sslmode `{value}` is not one of disable, allow, prefer, require, verify-ca, verify-full"
-                        )
-                    })?
-                }
+                "sslmode" => sslmode = Some(value),
                 _ => root_cert = Some(PathBuf::from(value)).filter(|p| p.as_os_str() != "system"),
             }
         }
+        let tls = match sslmode.as_deref() {
+            None => TlsMode::Prefer,
+            Some(mode) => TlsMode::parse(mode).ok_or_else(|| {
+                format!("sslmode `{mode}` is not one of disable, allow, prefer, require, verify-ca, verify-full")
+            })?,
+        };
         if config.get_hosts().is_empty() {
-            config.host("localhost");
+            for host in fallbacks.host.unwrap_or("localhost").split(',') {
+                config.host(host.trim());
+            }
         }
-        if config.get_user().is_none() {
-            return Err("no user: add one to the URL (postgresql://USER@host/db) or set user".into());
+        if let (true, Some(port)) = (config.get_ports().is_empty(), fallbacks.port) {
+            config.port(port);
         }
-        config.ssl_mode(tls.ssl_mode());
-        Ok(Self { config, tls, root_cert })
-    }
-
-    /// From separate parts (libpq's PGHOST, PGPORT, ... variables).
-    pub fn from_parts(
-        host: &str,
-        port: Option<u16>,
-        user: &str,
-        password: Option<&Secret>,
-        dbname: Option<&str>,
-        sslmode: Option<&str>,
-    ) -> Result<Self, String> {
-        let mut config = Config::new();
-        for h in host.split(',') {
-            config.host(h.trim());
+        if let (None, Some(user)) = (config.get_user(), fallbacks.user) {
+            config.user(user);
         }
-        config.port(port.unwrap_or(5432)).user(user).dbname(dbname.unwrap_or(user));
-        if let Some(password) = password {
+        if let (None, Some(password)) = (config.get_password(), fallbacks.password) {
             config.password(password.expose());
         }
-        let tls = match sslmode {
-            Some(mode) => TlsMode::parse(mode).ok_or_else(|| format!("sslmode `{mode}` is not a libpq sslmode"))?,
-            None => TlsMode::Prefer,
-        };
+        if let (None, Some(dbname)) = (config.get_dbname(), fallbacks.dbname) {
+            config.dbname(dbname);
+        }
         config.ssl_mode(tls.ssl_mode());
-        Ok(Self { config, tls, root_cert: None })
+        Ok(Self { config, tls, root_cert, unused: split.unused })
     }
 
     pub fn user(&self) -> &str {
@@ -170,7 +197,7 @@ impl ConnParams {
         if let Some(password) = self.config.get_password() {
             config.password(password);
         }
-        Self { config, tls: self.tls, root_cert: self.root_cert.clone() }
+        Self { config, tls: self.tls, root_cert: self.root_cert.clone(), unused: Vec::new() }
     }
 }
 
@@ -230,6 +257,10 @@ pub enum ConnectError {
     Network { endpoint: String, detail: String },
     #[error("TLS with {endpoint} failed: {detail}")]
     Tls { endpoint: String, detail: String },
+    #[error("{endpoint} does not offer TLS")]
+    TlsNotOffered { endpoint: String },
+    #[error("no host accepts a read-write session")]
+    NoReadWriteHost,
     #[error("cannot set up TLS: {detail}")]
     TlsSetup { detail: String },
     #[error("password authentication failed for user `{user}` (SQLSTATE 28P01)")]
@@ -279,9 +310,7 @@ pub async fn connect(
             }
         }
     }
-    let err = last_error.unwrap_or(ConnectError::Protocol {
-        detail: "no host accepted a read-write session (target_session_attrs=read-write)".into(),
-    });
+    let err = last_error.unwrap_or(ConnectError::NoReadWriteHost);
     // The last host's failure is the error itself; list only the others.
     if matches!(passed_over.last(), Some((_, reason)) if *reason == err.to_string()) {
         passed_over.pop();
@@ -394,6 +423,9 @@ fn classify(err: &tokio_postgres::Error, endpoint: &Endpoint, params: &ConnParam
         return ConnectError::NoPassword;
     }
     // tokio-postgres keeps its error kinds private; its TLS errors all read so.
+    if text.contains("server does not support TLS") {
+        return ConnectError::TlsNotOffered { endpoint: endpoint.to_string() };
+    }
     if is_tls_failure(err) || text.starts_with("error performing TLS handshake") {
         return ConnectError::Tls { endpoint: endpoint.to_string(), detail: text };
     }
@@ -435,33 +467,66 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
-/// Splits `sslmode`/`sslrootcert` out of a connection string, returning the rest.
-fn split_tls_options(dsn: &str) -> Result<(String, Vec<(String, String)>), String> {
-    let mut tls = Vec::new();
+/// A connection string sorted into what tokio-postgres parses, the TLS
+/// options handled here, and the names of options for other clients.
+struct SplitOptions {
+    rest: String,
+    tls: Vec<(String, String)>,
+    unused: Vec<String>,
+}
+
+fn split_options(dsn: &str) -> Result<SplitOptions, String> {
+    let mut split = SplitOptions { rest: String::new(), tls: Vec::new(), unused: Vec::new() };
     if dsn.contains("://") {
-        let Some((base, query)) = dsn.split_once('?') else { return Ok((dsn.to_string(), tls)) };
+        let Some((base, query)) = dsn.split_once('?') else {
+            split.rest = dsn.to_string();
+            return Ok(split);
+        };
         let mut kept = Vec::new();
         for param in query.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = param.split_once('=').unwrap_or((param, ""));
             if TLS_KEYS.contains(&key) {
                 let value = percent_encoding::percent_decode_str(value).decode_utf8_lossy().into_owned();
-                tls.push((key.to_string(), value));
-            } else {
+                split.tls.push((key.to_string(), value));
+            } else if DRIVER_KEYS.contains(&key) {
                 kept.push(param);
+            } else {
+                split.unused.push(key.to_string());
             }
         }
-        let rest = if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
-        return Ok((rest, tls));
+        split.rest = if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
+        return Ok(split);
     }
     let mut kept = Vec::new();
     for (key, value) in keyword_pairs(dsn)? {
         if TLS_KEYS.contains(&key.as_str()) {
-            tls.push((key, value));
-        } else {
+            split.tls.push((key, value));
+        } else if DRIVER_KEYS.contains(&key.as_str()) {
             kept.push(format!("{key}='{}'", value.replace('\\', "\\\\").replace('\'', "\\'")));
+        } else {
+            split.unused.push(key);
         }
     }
-    Ok((kept.join(" "), tls))
+    split.rest = kept.join(" ");
+    Ok(split)
+}
+
+/// A URL whose hosts all lack a port, given `port`; anything else unchanged.
+fn with_default_port(dsn: &str, port: u16) -> String {
+    let Some(scheme_end) = dsn.find("://").map(|i| i + 3) else { return dsn.to_string() };
+    let rest = &dsn[scheme_end..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let hosts_start = rest[..authority_end].rfind('@').map_or(0, |at| at + 1);
+    let hosts = &rest[hosts_start..authority_end];
+    let has_port = |host: &str| match host.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').is_some_and(|(_, after)| after.starts_with(':')),
+        None => host.contains(':'),
+    };
+    if hosts.is_empty() || hosts.split(',').any(has_port) {
+        return dsn.to_string();
+    }
+    let hosts = hosts.split(',').map(|h| format!("{h}:{port}")).collect::<Vec<_>>().join(",");
+    format!("{}{}{hosts}{}", &dsn[..scheme_end], &rest[..hosts_start], &rest[authority_end..])
 }
 
 /// `key=value` pairs of a keyword/value connection string (values may be quoted).
@@ -528,6 +593,7 @@ mod tests {
     fn parses_url_with_tls_options_tokio_postgres_does_not_know() {
         let p = ConnParams::parse(
             "postgresql://u:pw@db:6432/app?sslmode=verify-full&sslrootcert=/ca.pem&application_name=x",
+            &Fallbacks::default(),
         )
         .unwrap();
         assert_eq!(p.tls, TlsMode::VerifyFull);
@@ -540,7 +606,11 @@ mod tests {
 
     #[test]
     fn parses_multi_host_url_with_read_write_target() {
-        let p = ConnParams::parse("postgresql://u@h1:5432,h2:5433/db?target_session_attrs=read-write").unwrap();
+        let p = ConnParams::parse(
+            "postgresql://u@h1:5432,h2:5433/db?target_session_attrs=read-write",
+            &Fallbacks::default(),
+        )
+        .unwrap();
         assert!(p.wants_read_write());
         assert_eq!(
             p.endpoints(),
@@ -551,7 +621,11 @@ mod tests {
 
     #[test]
     fn parses_keyword_form_with_quotes() {
-        let p = ConnParams::parse("host=db port=5433 user=u password='a b\\'c' dbname=x sslmode=disable").unwrap();
+        let p = ConnParams::parse(
+            "host=db port=5433 user=u password='a b\\'c' dbname=x sslmode=disable",
+            &Fallbacks::default(),
+        )
+        .unwrap();
         assert_eq!(p.tls, TlsMode::Disable);
         assert_eq!(p.password().unwrap().expose(), "a b'c");
         assert_eq!(p.endpoints(), vec![Endpoint { host: "db".into(), port: 5433 }]);
@@ -559,11 +633,57 @@ mod tests {
 
     #[test]
     fn errors_do_not_echo_the_password() {
-        let err = ConnParams::parse("postgresql://u:hunter22@h:notaport/db").err().unwrap();
+        let err = ConnParams::parse("postgresql://u:hunter22@h:notaport/db", &Fallbacks::default()).err().unwrap();
         assert!(!err.contains("hunter22"), "{err}");
-        let err = ConnParams::parse("postgresql://u:hunter22@h/db?sslmode=bogus").err().unwrap();
+        let err = ConnParams::parse("postgresql://u:hunter22@h/db?sslmode=bogus", &Fallbacks::default()).err().unwrap();
         assert!(err.contains("sslmode `bogus`"), "{err}");
-        assert!(ConnParams::parse("postgresql://h/db").err().unwrap().contains("no user"));
+        assert_eq!(ConnParams::parse("postgresql://h/db", &Fallbacks::default()).unwrap().user(), "");
+    }
+
+    #[test]
+    fn options_for_other_clients_are_set_aside_not_refused() {
+        let p = ConnParams::parse(
+            "postgresql://u:pw@db/app?schema=public&connection_limit=5&application_name=x&pgbouncer=true",
+            &Fallbacks::default(),
+        )
+        .unwrap();
+        assert_eq!(p.unused, ["schema", "connection_limit", "pgbouncer"]);
+        assert_eq!(p.config.get_application_name(), Some("x"));
+        let p = ConnParams::parse("host=db user=u gssencmode=disable", &Fallbacks::default()).unwrap();
+        assert_eq!(p.unused, ["gssencmode"]);
+    }
+
+    #[test]
+    fn libpq_variables_fill_what_the_url_leaves_out() {
+        let password = Secret::new("from-env");
+        let fallbacks = Fallbacks {
+            host: Some("ignored-host"),
+            port: Some(6000),
+            user: Some("envuser"),
+            password: Some(&password),
+            dbname: Some("envdb"),
+            sslmode: Some("require"),
+        };
+        let p = ConnParams::parse("postgresql://db/app", &fallbacks).unwrap();
+        assert_eq!(p.endpoints(), vec![Endpoint { host: "db".into(), port: 6000 }]);
+        assert_eq!((p.user(), p.dbname()), ("envuser", "app"));
+        assert_eq!(p.password().unwrap().expose(), "from-env");
+        assert_eq!(p.tls, TlsMode::Require);
+        let p = ConnParams::parse("postgresql://u:own@db:5433/app?sslmode=disable", &fallbacks).unwrap();
+        assert_eq!(p.password().unwrap().expose(), "own", "the URL wins");
+        assert_eq!(p.tls, TlsMode::Disable);
+        let p = ConnParams::parse("", &fallbacks).unwrap();
+        assert_eq!(p.endpoints(), vec![Endpoint { host: "ignored-host".into(), port: 6000 }]);
+    }
+
+    #[test]
+    fn default_port_goes_only_where_no_host_has_one() {
+        assert_eq!(with_default_port("postgresql://u:p@h1,h2/db", 6000), "postgresql://u:p@h1:6000,h2:6000/db");
+        assert_eq!(with_default_port("postgresql://[::1]/db", 6000), "postgresql://[::1]:6000/db");
+        assert_eq!(with_default_port("postgresql://h:5433/db", 6000), "postgresql://h:5433/db");
+        assert_eq!(with_default_port("postgresql://[::1]:5433/db", 6000), "postgresql://[::1]:5433/db");
+        assert_eq!(with_default_port("postgresql:///db", 6000), "postgresql:///db");
+        assert_eq!(with_default_port("host=h", 6000), "host=h");
     }
 
     #[test]
@@ -578,7 +698,8 @@ mod tests {
 
     #[test]
     fn member_params_keep_credentials_and_change_host() {
-        let p = ConnParams::parse("postgresql://u:pw@h1,h2/db?target_session_attrs=read-write").unwrap();
+        let p = ConnParams::parse("postgresql://u:pw@h1,h2/db?target_session_attrs=read-write", &Fallbacks::default())
+            .unwrap();
         let m = p.for_endpoint(&Endpoint { host: "10.1.1.1".into(), port: 6000 });
         assert_eq!(m.endpoints(), vec![Endpoint { host: "10.1.1.1".into(), port: 6000 }]);
         assert!(!m.wants_read_write());

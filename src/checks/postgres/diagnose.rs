@@ -46,6 +46,14 @@ impl Findings {
     }
 }
 
+/// Where the connection string landed, placed among the members.
+struct Landed<'a> {
+    endpoint: &'a Endpoint,
+    facts: &'a ServerFacts,
+    /// The `nodes` member it is, if any.
+    member: Option<&'a str>,
+}
+
 pub fn diagnose(check: &PostgresCheck, landing: &Landing, members: &[MemberReport]) -> Outcome {
     let mut found = Findings::default();
     let mut ok_summary = String::new();
@@ -73,22 +81,23 @@ pub fn diagnose(check: &PostgresCheck, landing: &Landing, members: &[MemberRepor
             );
         }
         Landing::Connected { endpoint, passed_over, facts } => {
-            ok_summary = role_findings(check, endpoint, passed_over, facts, members, &mut found);
-            landed = Some((endpoint, &**facts));
+            let here = Landed { endpoint, facts, member: member_at(endpoint, facts, members) };
+            ok_summary = role_findings(check, &here, passed_over, members, &mut found);
+            landed = Some(here);
         }
     }
-    member_findings(check, landed, members, &mut found);
+    member_findings(check, landed.as_ref(), members, &mut found);
     found.into_outcome(ok_summary)
 }
 
 fn role_findings(
     check: &PostgresCheck,
-    endpoint: &Endpoint,
+    here: &Landed,
     passed_over: &[(Endpoint, String)],
-    facts: &ServerFacts,
     members: &[MemberReport],
     found: &mut Findings,
 ) -> String {
+    let (facts, endpoint) = (here.facts, here.endpoint);
     let name = &check.url_name;
     let user = &facts.user;
     let tls = match facts.ssl {
@@ -104,29 +113,31 @@ fn role_findings(
     for (skipped, reason) in passed_over {
         connection.push_str(&format!("\npassed over {skipped}: {reason}"));
     }
-    found.evidence("connection", None, connection);
+    if !check.params.unused.is_empty() {
+        connection.push_str(&format!("\noptions for other clients, not used here: {}", check.params.unused.join(", ")));
+    }
+    found.evidence("connection", Some(probe::SESSION), connection);
     let role =
         if facts.in_recovery { "t (in recovery: a read-only replica)" } else { "f (not in recovery: the leader)" };
-    found.evidence("role", Some("SELECT pg_is_in_recovery()"), role);
+    found.evidence("role", Some(probe::IN_RECOVERY), role);
     found.evidence(
         "read-only settings",
-        Some("SHOW transaction_read_only; SHOW default_transaction_read_only"),
+        Some(&format!("{}; {}", probe::READ_ONLY, probe::DEFAULT_READ_ONLY)),
         format!(
             "transaction_read_only = {}\ndefault_transaction_read_only = {}",
             facts.transaction_read_only, facts.default_transaction_read_only
         ),
     );
-    let here = member_at(endpoint, facts, members);
     let server = match (&facts.server_addr, facts.server_port) {
-        (Some(addr), Some(port)) => format!("{}", Endpoint { host: addr.clone(), port }),
+        (Some(addr), Some(port)) => Endpoint { host: addr.clone(), port }.to_string(),
         _ => "(Unix socket: no address)".to_string(),
     };
-    let server = match here {
+    let server = match here.member {
         Some(member) => format!("{server} = member {member}"),
         None => server,
     };
-    found.evidence("server address", Some("SELECT inet_server_addr(), inet_server_port()"), server);
-    found.evidence("server version", Some("SHOW server_version"), facts.version.clone());
+    found.evidence("server address", Some(probe::SERVER_ADDRESS), server);
+    found.evidence("server version", Some(probe::SERVER_VERSION), facts.version.clone());
     let probe_output = match &facts.write_probe {
         WriteProbe::Accepted => {
             "accepted, then rolled back: this server takes writes (nothing was written)".to_string()
@@ -138,7 +149,7 @@ fn role_findings(
 
     let hidden_note = format!("hidden: role {user} lacks pg_read_all_stats (GRANT pg_monitor TO {user} shows it)");
     let leader = leader_of(facts, members);
-    let place = match here {
+    let place = match here.member {
         Some(member) => format!("{endpoint} ({member})"),
         None => endpoint.to_string(),
     };
@@ -154,8 +165,8 @@ fn role_findings(
                 u.port.map_or("?".to_string(), |p| p.to_string())
             ),
         };
-        found.evidence("upstream leader", Some(probe::UPSTREAM_QUERY), upstream);
-        found.evidence("replay lag", Some(probe::REPLAY_LAG_QUERY), lag_text(facts.replay_lag_secs));
+        found.evidence("upstream leader", Some(probe::UPSTREAM), upstream);
+        found.evidence("replay lag", Some(probe::REPLAY_LAG), lag_text(facts.replay_lag_secs));
         if let Some(status) = facts.upstream.as_ref().and_then(|u| u.status.as_deref()).filter(|s| *s != "streaming") {
             found.problem(
                 Status::Warn,
@@ -173,7 +184,7 @@ fn role_findings(
         if !facts.sees_replication && !facts.replicas.is_empty() {
             lines.push(format!("addresses and states {hidden_note}"));
         }
-        found.evidence("replicas", Some(probe::REPLICAS_QUERY), lines.join("\n"));
+        found.evidence("replicas", Some(probe::REPLICAS), lines.join("\n"));
         for replica in &facts.replicas {
             if let Some(state) = replica.state.as_deref().filter(|s| *s != "streaming") {
                 found.problem(
@@ -189,39 +200,7 @@ fn role_findings(
     }
 
     match (check.expect, facts.in_recovery) {
-        (Expect::Leader, true) => {
-            let leader_text = leader.as_ref().map_or("unknown".to_string(), |(text, _)| text.clone());
-            let mut cause = format!(
-                "{name} points at {place}, a replica in recovery: every write fails with {READ_ONLY_ERROR}. The leader is {leader_text}."
-            );
-            let mut actions = Vec::new();
-            let mut fix = Action::new(
-                Priority::Critical,
-                format!(
-                    "Point {name} at the write endpoint (e.g. HAProxy's write port) or the leader{}, or use a libpq multi-host URL with target_session_attrs=read-write",
-                    leader.as_ref().map_or(String::new(), |(text, _)| format!(" {text}"))
-                ),
-            );
-            if let Some((_, leader_endpoint)) = &leader {
-                fix = fix.with_command(suggested_urls(check, facts, leader_endpoint, members));
-            }
-            actions.push(fix);
-            if leader.is_none() {
-                cause.push_str(&format!(
-                    " It could not be found from here: role {user} cannot see the WAL sender (needs pg_read_all_stats) and no nodes are configured."
-                ));
-                actions.push(
-                    Action::new(Priority::Low, format!("Let kbz-check name the leader: grant {user} pg_monitor, or list the cluster in nodes (KBZ_PG_NODES)"))
-                        .with_command(format!("GRANT pg_monitor TO {user};")),
-                );
-            }
-            found.problem(
-                Status::Fail,
-                format!("{name} lands on a read-only replica, {place}; leader: {leader_text}"),
-                cause,
-                actions,
-            );
-        }
+        (Expect::Leader, true) => on_replica(check, facts, &place, leader.as_ref(), members, found),
         (Expect::Leader, false) if facts.transaction_read_only == "on" => {
             found.problem(
                 Status::Fail,
@@ -258,15 +237,76 @@ fn role_findings(
     }
 }
 
+/// The PH11 case: the app's URL lands on a replica while it must write.
+fn on_replica(
+    check: &PostgresCheck,
+    facts: &ServerFacts,
+    place: &str,
+    leader: Option<&(String, Endpoint)>,
+    members: &[MemberReport],
+    found: &mut Findings,
+) {
+    let (name, user) = (&check.url_name, &facts.user);
+    let leader_text = leader.map_or("unknown".to_string(), |(text, _)| text.clone());
+    let mut cause = format!(
+        "{name} points at {place}, a replica in recovery: every write fails with {READ_ONLY_ERROR}. The leader is {leader_text}."
+    );
+    let mut fix = Action::new(
+        Priority::Critical,
+        format!(
+            "Point {name} at the write endpoint (e.g. HAProxy's write port) or the leader{}, or use a libpq multi-host URL with target_session_attrs=read-write",
+            leader.map_or(String::new(), |(text, _)| format!(" {text}"))
+        ),
+    );
+    if let Some((_, leader_endpoint)) = leader {
+        fix = fix.with_command(suggested_urls(check, facts, leader_endpoint, members));
+    }
+    let mut actions = vec![fix];
+    if leader.is_none() {
+        // Say why it is unknown, from what was actually observed.
+        let mut why = Vec::new();
+        if !facts.sees_replication {
+            why.push(format!("role {user} cannot see the WAL sender (needs pg_read_all_stats)"));
+            actions.push(
+                Action::new(Priority::Low, format!("Let kbz-check name the leader: grant {user} pg_monitor"))
+                    .with_command(format!("GRANT pg_monitor TO {user};")),
+            );
+        } else if facts.upstream.as_ref().is_none_or(|u| u.host.is_none()) {
+            why.push("the replica has no WAL receiver connected to a leader".to_string());
+        }
+        if members.is_empty() {
+            why.push("no nodes are configured".to_string());
+            actions.push(Action::new(Priority::Low, "List the cluster's members in nodes (KBZ_PG_NODES)"));
+        } else {
+            why.push("no member of nodes answered as leader".to_string());
+        }
+        cause.push_str(&format!(" It could not be found from here: {}.", why.join(", and ")));
+    }
+    found.problem(
+        Status::Fail,
+        format!("{name} lands on a read-only replica, {place}; leader: {leader_text}"),
+        cause,
+        actions,
+    );
+}
+
 /// The connection string aimed at the leader, then the failover-proof
 /// multi-host form when the members are known. The password stays masked.
 fn suggested_urls(check: &PostgresCheck, facts: &ServerFacts, leader: &Endpoint, members: &[MemberReport]) -> String {
-    let base = |hosts: String| format!("postgresql://{}:***@{hosts}/{}", facts.user, facts.database);
-    let mut lines = vec![format!("{}={}", check.url_name, base(leader.to_string()))];
+    let tls = match check.params.tls {
+        super::TlsMode::Prefer => Vec::new(),
+        mode => vec![format!("sslmode={}", mode.name())],
+    };
+    let url = |hosts: String, mut params: Vec<String>| {
+        params.extend(tls.iter().cloned());
+        let query = if params.is_empty() { String::new() } else { format!("?{}", params.join("&")) };
+        format!("{}=postgresql://{}:***@{hosts}/{}{query}", check.url_name, facts.user, facts.database)
+    };
+    let mut lines = vec![url(leader.to_string(), Vec::new())];
     if members.len() > 1 {
         let hosts = members.iter().map(|m| m.member.endpoint.to_string()).collect::<Vec<_>>().join(",");
         lines.push("# or follow the leader through failovers:".to_string());
-        lines.push(format!("{}={}?target_session_attrs=read-write", check.url_name, base(hosts)));
+        lines.push(url(hosts, vec!["target_session_attrs=read-write".to_string()]));
     }
     lines.join("\n")
 }
@@ -276,7 +316,7 @@ fn leader_of(facts: &ServerFacts, members: &[MemberReport]) -> Option<(String, E
     if let Some(u) = &facts.upstream {
         if let (Some(host), Some(port)) = (&u.host, u.port) {
             let endpoint = Endpoint { host: host.clone(), port };
-            let named = members.iter().find(|m| m.member.endpoint == endpoint);
+            let named = members.iter().find(|m| m.member.endpoint == endpoint || reports_address(m, &endpoint));
             let text = match named {
                 Some(m) => format!("{endpoint} ({})", m.member.name),
                 None => endpoint.to_string(),
@@ -290,40 +330,43 @@ fn leader_of(facts: &ServerFacts, members: &[MemberReport]) -> Option<(String, E
         .map(|m| (format!("{} ({})", m.member.endpoint, m.member.name), m.member.endpoint.clone()))
 }
 
+/// Whether the member answered with `address` as its own (inet_server_addr/port).
+fn reports_address(member: &MemberReport, address: &Endpoint) -> bool {
+    member
+        .result
+        .as_ref()
+        .is_ok_and(|f| f.server_addr.as_deref() == Some(address.host.as_str()) && f.server_port == Some(address.port))
+}
+
 /// The member the connection string landed on: same host:port as written,
-/// or the address the server reports for itself.
+/// or the same server address as the member reports for itself (a proxy, or
+/// `nodes` written with other names).
 fn member_at<'a>(endpoint: &Endpoint, facts: &ServerFacts, members: &'a [MemberReport]) -> Option<&'a str> {
+    let server = match (&facts.server_addr, facts.server_port) {
+        (Some(host), Some(port)) => Some(Endpoint { host: host.clone(), port }),
+        _ => None,
+    };
     members
         .iter()
         .find(|m| m.member.endpoint == *endpoint)
         .or_else(|| {
-            members.iter().find(|m| {
-                facts.server_addr.as_deref() == Some(m.member.endpoint.host.as_str())
-                    && facts.server_port == Some(m.member.endpoint.port)
-            })
+            let server = server.as_ref()?;
+            members.iter().find(|m| m.member.endpoint == *server || reports_address(m, server))
         })
         .map(|m| m.member.name.as_str())
 }
 
-fn member_findings(
-    check: &PostgresCheck,
-    landed: Option<(&Endpoint, &ServerFacts)>,
-    members: &[MemberReport],
-    found: &mut Findings,
-) {
+fn member_findings(check: &PostgresCheck, landed: Option<&Landed>, members: &[MemberReport], found: &mut Findings) {
     if members.is_empty() {
         return;
     }
-    let here = landed.and_then(|(endpoint, facts)| member_at(endpoint, facts, members));
+    let here = landed.and_then(|l| l.member);
     let mut lines = Vec::new();
     let mut leaders = Vec::new();
     for report in members {
         let member = &report.member;
-        let marker = if here == Some(member.name.as_str()) {
-            format!("  ← {} lands here", check.url_name)
-        } else {
-            String::new()
-        };
+        let is_here = here == Some(member.name.as_str());
+        let marker = if is_here { format!("  ← {} lands here", check.url_name) } else { String::new() };
         match &report.result {
             Ok(facts) => {
                 let role = if facts.in_recovery {
@@ -333,7 +376,8 @@ fn member_findings(
                     "leader".to_string()
                 };
                 lines.push(format!("{}  {}  {role}{marker}", member.name, member.endpoint));
-                if facts.in_recovery {
+                // The member the URL lands on had its lag judged already.
+                if facts.in_recovery && !is_here {
                     lag_problem(check, &format!("member {}", member.name), facts.replay_lag_secs, found);
                 }
             }
@@ -353,18 +397,14 @@ fn member_findings(
         }
     }
     // A leader outside the listed members still counts towards a split brain.
-    if let Some((endpoint, facts)) = landed {
-        if !facts.in_recovery && here.is_none() && !members.iter().any(|m| m.member.endpoint == *endpoint) {
-            let server = facts.server_addr.clone().unwrap_or_else(|| endpoint.host.clone());
-            let server_port = facts.server_port.unwrap_or(endpoint.port);
-            let listed =
-                members.iter().any(|m| m.member.endpoint.host == server && m.member.endpoint.port == server_port);
-            if !listed {
-                leaders.push(format!("{endpoint} (not in nodes)"));
-            }
-        }
+    if let Some(l) = landed.filter(|l| !l.facts.in_recovery && l.member.is_none()) {
+        leaders.push(format!("{} (not in nodes)", l.endpoint));
     }
-    found.evidence("cluster members", Some("SELECT pg_is_in_recovery() on each member of nodes"), lines.join("\n"));
+    found.evidence(
+        "cluster members",
+        Some(&format!("{} on each member of nodes", probe::IN_RECOVERY)),
+        lines.join("\n"),
+    );
 
     let reachable = members.iter().filter(|m| m.result.is_ok()).count();
     if leaders.len() >= 2 {
@@ -380,7 +420,7 @@ fn member_findings(
                 "Stop writes to all but the true leader, then rebuild the others as its replicas (pg_rewind or pg_basebackup)",
             )],
         );
-    } else if leaders.is_empty() && reachable > 0 && landed.is_none_or(|(_, f)| f.in_recovery) {
+    } else if leaders.is_empty() && reachable > 0 && landed.is_none_or(|l| l.facts.in_recovery) {
         found.problem(
             Status::Fail,
             "no leader among the cluster members".to_string(),
@@ -392,7 +432,7 @@ fn member_findings(
 }
 
 fn connect_failure(check: &PostgresCheck, error: &ConnectError, found: &mut Findings) {
-    let name = &check.url_name;
+    let (name, password) = (&check.url_name, &check.password_name);
     let (summary, cause, action) = match error {
         ConnectError::Dns { host, .. } => (
             format!("cannot resolve {host}"),
@@ -411,6 +451,11 @@ fn connect_failure(check: &PostgresCheck, error: &ConnectError, found: &mut Find
             format!("the network path from here to {endpoint} fails ({detail}): a route, firewall or security group is in the way"),
             Action::new(Priority::Critical, format!("Check the route and firewall between the app and {endpoint}")),
         ),
+        ConnectError::TlsNotOffered { endpoint } => (
+            format!("{endpoint} does not offer TLS"),
+            format!("sslmode={} requires TLS, but the server at {endpoint} runs with ssl = off", check.params.tls.name()),
+            Action::new(Priority::High, "Turn TLS on in the server (ssl = on with a certificate), or lower sslmode to prefer where plain text is acceptable"),
+        ),
         ConnectError::Tls { endpoint, detail } => (
             format!("TLS with {endpoint} failed"),
             format!("the TLS handshake with {endpoint} failed under sslmode={}: {detail}", check.params.tls.name()),
@@ -423,13 +468,13 @@ fn connect_failure(check: &PostgresCheck, error: &ConnectError, found: &mut Find
         ),
         ConnectError::BadPassword { user } => (
             format!("password rejected for role {user}"),
-            format!("the server refused the password of role {user} (SQLSTATE 28P01): {name} holds a wrong or outdated password"),
-            Action::new(Priority::Critical, format!("Put the role's current password in {name}; compare the masked fingerprint with the one in your secret store")),
+            format!("the server refused the password of role {user} (SQLSTATE 28P01): {password} holds a wrong or outdated password"),
+            Action::new(Priority::Critical, format!("Put the role's current password in {password}; compare the masked fingerprint with the one in your secret store")),
         ),
         ConnectError::NoPassword => (
             "no password configured".to_string(),
-            format!("the server asks for a password and {name} carries none"),
-            Action::new(Priority::Critical, format!("Add the password to {name} (or PGPASSWORD)")),
+            format!("the server asks for a password and {password} carries none"),
+            Action::new(Priority::Critical, format!("Set the password in {password}")),
         ),
         ConnectError::Rejected { message } => (
             format!("login rejected: {message}"),
@@ -441,6 +486,11 @@ fn connect_failure(check: &PostgresCheck, error: &ConnectError, found: &mut Find
             format!("database {database} does not exist"),
             format!("{name} names database `{database}`, which this server does not have (SQLSTATE 3D000)"),
             Action::new(Priority::Critical, format!("Fix the database name in {name}, or create the database")).with_command("psql -l"),
+        ),
+        ConnectError::NoReadWriteHost => (
+            "no host accepts writes (target_session_attrs=read-write)".to_string(),
+            format!("every host of {name} answered, and every one is read-only: there is no leader among them, so the app cannot open a read-write session"),
+            Action::new(Priority::Critical, format!("Promote a replica (or let the HA manager do it), or add the leader to {name}")),
         ),
         ConnectError::Server { code, message } => (
             format!("server refused the session: {message}"),
@@ -500,8 +550,9 @@ mod tests {
 
     fn check(expect: Expect, members: &[(&str, &str)]) -> PostgresCheck {
         PostgresCheck {
-            params: ConnParams::parse("postgresql://app:pw@10.0.0.122:5432/keybuzz").unwrap(),
+            params: ConnParams::parse("postgresql://app:pw@10.0.0.122:5432/keybuzz", &Default::default()).unwrap(),
             url_name: "DATABASE_URL".into(),
+            password_name: "DATABASE_URL".into(),
             expect,
             members: members
                 .iter()

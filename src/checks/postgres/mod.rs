@@ -5,7 +5,7 @@ mod conn;
 mod diagnose;
 mod probe;
 
-pub use conn::{ConnParams, ConnectError, Endpoint, TlsMode};
+pub use conn::{ConnParams, ConnectError, Endpoint, Fallbacks, TlsMode};
 pub use probe::{ReplicaRow, ServerFacts, Upstream, WriteProbe};
 
 use super::{Built, Check, CheckFuture, Context, Kind};
@@ -52,6 +52,8 @@ pub struct PostgresCheck {
     pub params: ConnParams,
     /// How the connection string is called where it is configured (`DATABASE_URL`).
     pub url_name: String,
+    /// Where its password comes from (`DATABASE_URL`, or `PGPASSWORD` when the URL has none).
+    pub password_name: String,
     pub expect: Expect,
     pub members: Vec<Member>,
     pub max_lag: Duration,
@@ -64,7 +66,7 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
     let user = raw.string("user", Shown::Plain)?;
     let password = raw.string("password", Shown::Secret)?.map(Secret::new);
     let dbname = raw.string("dbname", Shown::Plain)?;
-    let sslmode = raw.string("sslmode", Shown::Plain)?;
+    let sslmode = raw.choice("sslmode", &["disable", "allow", "prefer", "require", "verify-ca", "verify-full"])?;
     let expect = match raw.choice("expect", &["leader", "replica", "any"])?.as_deref() {
         Some("replica") => Expect::Replica,
         Some("any") => Expect::Any,
@@ -86,45 +88,50 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
         DEFAULT_MAX_LAG
     });
 
-    if let Some(secret) = &password {
-        redactor.add(secret);
+    if url.is_none() && host.is_none() {
+        let reason = format!("not configured: set {} (or {})", raw.missing_hint("url"), raw.missing_hint("host"));
+        return Ok(Built { target: String::new(), plan: Plan::Skip(reason) });
     }
-    let (params, target, url_name) = match (url, host) {
-        (Some(url), _) => {
-            let params = ConnParams::parse(&url).map_err(|e| raw.error("url", e))?;
-            if let Some(path) = params.root_cert.as_ref().filter(|p| !p.is_file()) {
-                return Err(raw.error("url", format!("sslrootcert {}: no such file", path.display())));
-            }
-            let url_name = raw.source_variable("url").unwrap_or_else(|| "url".to_string());
-            (params, mask_dsn(&url), url_name)
-        }
-        (None, Some(host)) => {
-            let Some(user) = user else {
-                return Err(raw.error(
-                    "user",
-                    format!("not set; set {} (libpq would guess the OS user)", raw.missing_hint("user")),
-                ));
-            };
-            let params =
-                ConnParams::from_parts(&host, port, &user, password.as_ref(), dbname.as_deref(), sslmode.as_deref())
-                    .map_err(|e| raw.error("sslmode", e))?;
-            let shown_password = password.as_ref().map(|p| format!(":{}", p.masked())).unwrap_or_default();
-            let target = format!(
-                "postgresql://{user}{shown_password}@{}/{}",
+    // As in libpq, the separate settings (PG* variables) fill what the URL leaves out.
+    let fallbacks = Fallbacks {
+        host: host.as_deref(),
+        port,
+        user: user.as_deref(),
+        password: password.as_ref(),
+        dbname: dbname.as_deref(),
+        sslmode: sslmode.as_deref(),
+    };
+    let key = if url.is_some() { "url" } else { "host" };
+    let params = ConnParams::parse(url.as_deref().unwrap_or_default(), &fallbacks).map_err(|e| raw.error(key, e))?;
+    if let Some(path) = params.root_cert.as_ref().filter(|p| !p.is_file()) {
+        return Err(raw.error(key, format!("sslrootcert {}: no such file", path.display())));
+    }
+    if params.user().is_empty() {
+        return Err(raw.error(
+            "user",
+            format!("no user: put one in the URL or set {} (libpq would guess the OS user)", raw.missing_hint("user")),
+        ));
+    }
+    let name_of = |raw: &RawSettings, key: &str| raw.source_variable(key).unwrap_or_else(|| key.to_string());
+    let url_name = name_of(raw, key);
+    let password_in_url = url.as_deref().is_some_and(|u| crate::secret::dsn_password(u).is_some());
+    let password_name = if password_in_url || password.is_none() { url_name.clone() } else { name_of(raw, "password") };
+    let target = match &url {
+        Some(url) => mask_dsn(url),
+        None => {
+            let shown_password = params.password().map(|p| format!(":{}", p.masked())).unwrap_or_default();
+            format!(
+                "postgresql://{}{shown_password}@{}/{}",
+                params.user(),
                 join_endpoints(&params.endpoints()),
                 params.dbname()
-            );
-            (params, target, raw.source_variable("host").unwrap_or_else(|| "host".to_string()))
-        }
-        (None, None) => {
-            let reason = format!("not configured: set {} (or {})", raw.missing_hint("url"), raw.missing_hint("host"));
-            return Ok(Built { target: String::new(), plan: Plan::Skip(reason) });
+            )
         }
     };
-    if let Some(secret) = params.password() {
-        redactor.add(&secret);
+    for secret in password.iter().chain(params.password().as_ref()) {
+        redactor.add(secret);
     }
-    let check = PostgresCheck { params, url_name, expect, members, max_lag };
+    let check = PostgresCheck { params, url_name, password_name, expect, members, max_lag };
     Ok(Built { target, plan: Plan::Run(Arc::new(check)) })
 }
 

@@ -1,23 +1,28 @@
 //! Read-only questions asked of a server. Nothing here writes: the write
 //! probe opens a transaction, asks for read-write mode and rolls back.
+//! Each statement is shown as evidence exactly as it was sent.
 
 use tokio_postgres::{Client, SimpleQueryMessage};
 
-pub const ROLE_QUERY: &str = "SELECT pg_is_in_recovery(), current_setting('transaction_read_only'), \
-current_setting('default_transaction_read_only'), host(inet_server_addr()), inet_server_port(), \
-current_setting('server_version'), current_user, current_database(), \
-(SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), \
-pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')";
+pub const IN_RECOVERY: &str = "SELECT pg_is_in_recovery()";
+pub const READ_ONLY: &str = "SHOW transaction_read_only";
+pub const DEFAULT_READ_ONLY: &str = "SHOW default_transaction_read_only";
+pub const SERVER_ADDRESS: &str = "SELECT host(inet_server_addr()), inet_server_port()";
+pub const SERVER_VERSION: &str = "SHOW server_version";
+pub const SESSION: &str = "SELECT current_user, current_database(), \
+(SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')";
+/// Replay lag of a replica in seconds: zero when it has replayed all it received.
+pub const REPLAY_LAG: &str = "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 \
+ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END";
+
+/// Sent in one round trip; answered one result set each, in this order.
+const ROLE_STATEMENTS: [&str; 6] = [IN_RECOVERY, READ_ONLY, DEFAULT_READ_ONLY, SERVER_ADDRESS, SERVER_VERSION, SESSION];
 
 pub const WRITE_PROBE: &str = "BEGIN; SET TRANSACTION READ WRITE; ROLLBACK";
 
-pub const UPSTREAM_QUERY: &str = "SELECT status, sender_host, sender_port FROM pg_stat_wal_receiver";
+pub const UPSTREAM: &str = "SELECT status, sender_host, sender_port FROM pg_stat_wal_receiver";
 
-/// Replay lag of a replica in seconds: zero when it has replayed all it received.
-pub const REPLAY_LAG_QUERY: &str = "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 \
-ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END";
-
-pub const REPLICAS_QUERY: &str = "SELECT host(client_addr), application_name, state, sync_state, \
+pub const REPLICAS: &str = "SELECT host(client_addr), application_name, state, sync_state, \
 EXTRACT(EPOCH FROM replay_lag) FROM pg_stat_replication ORDER BY application_name";
 
 /// What one server says about itself.
@@ -76,15 +81,14 @@ pub async fn probe_server(client: &Client) -> Result<ServerFacts, tokio_postgres
     let mut facts = probe_role(client).await?;
     facts.write_probe = write_probe(client).await?;
     if facts.in_recovery {
-        let rows = rows(client, UPSTREAM_QUERY).await?;
+        let rows = rows(client, UPSTREAM).await?;
         facts.upstream = rows.first().map(|row| Upstream {
             status: cell(row, 0),
             host: cell(row, 1),
             port: cell(row, 2).and_then(|p| p.parse().ok()),
         });
-        facts.replay_lag_secs = replay_lag(client).await?;
     } else {
-        facts.replicas = rows(client, REPLICAS_QUERY)
+        facts.replicas = rows(client, REPLICAS)
             .await?
             .iter()
             .map(|row| ReplicaRow {
@@ -99,31 +103,29 @@ pub async fn probe_server(client: &Client) -> Result<ServerFacts, tokio_postgres
     Ok(facts)
 }
 
-/// Role, read-only settings, address and version: enough to place a member.
+/// Role, read-only settings, address, version and, on a replica, its lag:
+/// enough to place a cluster member.
 pub async fn probe_role(client: &Client) -> Result<ServerFacts, tokio_postgres::Error> {
-    let rows = rows(client, ROLE_QUERY).await?;
-    let row = rows.first().cloned().unwrap_or_default();
+    let sets = result_sets(&client.simple_query(&ROLE_STATEMENTS.join("; ")).await?);
+    let first =
+        |set: usize, column: usize| sets.get(set).and_then(|rows| rows.first()).and_then(|row| cell(row, column));
     let mut facts = ServerFacts {
-        in_recovery: cell(&row, 0).as_deref() == Some("t"),
-        transaction_read_only: cell(&row, 1).unwrap_or_default(),
-        default_transaction_read_only: cell(&row, 2).unwrap_or_default(),
-        server_addr: cell(&row, 3),
-        server_port: cell(&row, 4).and_then(|p| p.parse().ok()),
-        version: cell(&row, 5).unwrap_or_default(),
-        user: cell(&row, 6).unwrap_or_default(),
-        database: cell(&row, 7).unwrap_or_default(),
-        ssl: cell(&row, 8).map(|s| s == "t"),
-        sees_replication: cell(&row, 9).as_deref() == Some("t"),
+        in_recovery: first(0, 0).as_deref() == Some("t"),
+        transaction_read_only: first(1, 0).unwrap_or_default(),
+        default_transaction_read_only: first(2, 0).unwrap_or_default(),
+        server_addr: first(3, 0),
+        server_port: first(3, 1).and_then(|p| p.parse().ok()),
+        version: first(4, 0).unwrap_or_default(),
+        user: first(5, 0).unwrap_or_default(),
+        database: first(5, 1).unwrap_or_default(),
+        ssl: first(5, 2).map(|s| s == "t"),
+        sees_replication: first(5, 3).as_deref() == Some("t"),
         ..ServerFacts::default()
     };
     if facts.in_recovery {
-        facts.replay_lag_secs = replay_lag(client).await?;
+        facts.replay_lag_secs = first_value(&client.simple_query(REPLAY_LAG).await?).and_then(|l| l.parse().ok());
     }
     Ok(facts)
-}
-
-async fn replay_lag(client: &Client) -> Result<Option<f64>, tokio_postgres::Error> {
-    Ok(first_value(&client.simple_query(REPLAY_LAG_QUERY).await?).and_then(|l| l.parse().ok()))
 }
 
 /// A standby refuses `SET TRANSACTION READ WRITE` (SQLSTATE 0A000 or 25006);
@@ -144,15 +146,23 @@ async fn write_probe(client: &Client) -> Result<WriteProbe, tokio_postgres::Erro
 type Row = Vec<Option<String>>;
 
 async fn rows(client: &Client, sql: &str) -> Result<Vec<Row>, tokio_postgres::Error> {
-    Ok(client
-        .simple_query(sql)
-        .await?
-        .iter()
-        .filter_map(|m| match m {
-            SimpleQueryMessage::Row(row) => Some((0..row.len()).map(|i| row.get(i).map(str::to_string)).collect()),
-            _ => None,
-        })
-        .collect())
+    Ok(result_sets(&client.simple_query(sql).await?).into_iter().next().unwrap_or_default())
+}
+
+/// The rows of each statement of a simple query, split where each completes.
+fn result_sets(messages: &[SimpleQueryMessage]) -> Vec<Vec<Row>> {
+    let mut sets = Vec::new();
+    let mut current = Vec::new();
+    for message in messages {
+        match message {
+            SimpleQueryMessage::Row(row) => {
+                current.push((0..row.len()).map(|i| row.get(i).map(str::to_string)).collect())
+            }
+            SimpleQueryMessage::CommandComplete(_) => sets.push(std::mem::take(&mut current)),
+            _ => {}
+        }
+    }
+    sets
 }
 
 fn cell(row: &Row, i: usize) -> Option<String> {
@@ -161,8 +171,5 @@ fn cell(row: &Row, i: usize) -> Option<String> {
 
 /// The first column of the first row of a simple query's answer.
 pub fn first_value(messages: &[SimpleQueryMessage]) -> Option<String> {
-    messages.iter().find_map(|m| match m {
-        SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
-        _ => None,
-    })
+    result_sets(messages).first().and_then(|rows| rows.first()).and_then(|row| cell(row, 0))
 }
