@@ -30,22 +30,15 @@ pub fn client_config(verify: Verify) -> Result<ClientConfig, String> {
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?;
-    let webpki = |roots: RootCertStore| {
-        WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-            .build()
-            .map_err(|e| e.to_string())
+    let trust_store = |roots, check_name| -> Result<Arc<dyn ServerCertVerifier>, String> {
+        Ok(Arc::new(TrustStoreVerifier::new(roots, check_name, provider.clone())?))
     };
-    Ok(match verify {
-        Verify::Off => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerification(provider.clone())))
-            .with_no_client_auth(),
-        Verify::ChainOnly(roots) => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(ChainOnly(webpki(roots)?)))
-            .with_no_client_auth(),
-        Verify::Full(roots) => builder.with_webpki_verifier(webpki(roots)?).with_no_client_auth(),
-    })
+    let verifier: Arc<dyn ServerCertVerifier> = match verify {
+        Verify::Off => Arc::new(NoVerification(provider.clone())),
+        Verify::ChainOnly(roots) => trust_store(roots, false)?,
+        Verify::Full(roots) => trust_store(roots, true)?,
+    };
+    Ok(builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth())
 }
 
 /// The operating system's trust store; `SSL_CERT_FILE` / `SSL_CERT_DIR` replace it, as in OpenSSL.
@@ -117,11 +110,42 @@ impl ServerCertVerifier for NoVerification {
     }
 }
 
-/// The chain must lead to a trusted root; the name may differ.
+/// Verification through a trust store, as libpq does it: by chain, and by
+/// name unless `check_name` is off (verify-ca); a self-signed server
+/// certificate that is itself one of the trusted certificates is accepted too,
+/// which webpki alone refuses (CaUsedAsEndEntity).
 #[derive(Debug)]
-struct ChainOnly(Arc<WebPkiServerVerifier>);
+struct TrustStoreVerifier {
+    webpki: Arc<WebPkiServerVerifier>,
+    check_name: bool,
+    /// (subject, subjectPublicKeyInfo) of each trust anchor, DER contents.
+    anchors: Vec<(Vec<u8>, Vec<u8>)>,
+}
 
-impl ServerCertVerifier for ChainOnly {
+impl TrustStoreVerifier {
+    fn new(roots: RootCertStore, check_name: bool, provider: Arc<CryptoProvider>) -> Result<Self, String> {
+        let anchors = roots
+            .roots
+            .iter()
+            .map(|a| (a.subject.as_ref().to_vec(), a.subject_public_key_info.as_ref().to_vec()))
+            .collect();
+        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Self { webpki, check_name, anchors })
+    }
+
+    /// The certificate is one of the trust anchors (same subject and key) and in its validity period.
+    fn is_trusted_self_signed(&self, cert: &CertificateDer<'_>) -> bool {
+        let Ok((_, parsed)) = x509_parser::parse_x509_certificate(cert.as_ref()) else { return false };
+        let (subject, key) = (parsed.tbs_certificate.subject.as_raw(), parsed.tbs_certificate.subject_pki.raw);
+        // Anchors keep the fields' contents; the certificate's raw fields add a short DER header.
+        let same = |raw: &[u8], content: &[u8]| raw.ends_with(content) && raw.len() - content.len() <= 4;
+        parsed.validity().is_valid() && self.anchors.iter().any(|(s, k)| same(subject, s) && same(key, k))
+    }
+}
+
+impl ServerCertVerifier for TrustStoreVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -130,9 +154,19 @@ impl ServerCertVerifier for ChainOnly {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
-            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName))
-            | Err(rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForNameContext { .. })) => {
+        use rustls::CertificateError::{NotValidForName, NotValidForNameContext};
+        match self.webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+            Err(rustls::Error::InvalidCertificate(NotValidForName | NotValidForNameContext { .. }))
+                if !self.check_name =>
+            {
+                Ok(ServerCertVerified::assertion())
+            }
+            // The handshake still proves the server holds the trusted key.
+            Err(err) if self.is_trusted_self_signed(end_entity) => {
+                if self.check_name {
+                    let parsed = rustls::server::ParsedCertificate::try_from(end_entity).map_err(|_| err)?;
+                    rustls::client::verify_server_name(&parsed, server_name)?;
+                }
                 Ok(ServerCertVerified::assertion())
             }
             other => other,
@@ -145,7 +179,7 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        self.webpki.verify_tls12_signature(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -154,10 +188,48 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        self.webpki.verify_tls13_signature(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.webpki.supported_verify_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+
+    /// A self-signed certificate as `openssl req -x509` makes it: a CA certificate for its own name.
+    fn self_signed(name: &str) -> (CertificateDer<'static>, RootCertStore) {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(vec![name.to_string()]).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let cert = params.self_signed(&key).unwrap();
+        let mut roots = RootCertStore::empty();
+        roots.add(cert.der().clone()).unwrap();
+        (cert.der().clone(), roots)
+    }
+
+    fn verify(roots: RootCertStore, check_name: bool, cert: &CertificateDer<'_>, name: &str) -> bool {
+        let verifier = TrustStoreVerifier::new(roots, check_name, provider()).unwrap();
+        let name = ServerName::try_from(name.to_string()).unwrap();
+        verifier.verify_server_cert(cert, &[], &name, &[], UnixTime::now()).is_ok()
+    }
+
+    #[test]
+    fn a_trusted_self_signed_certificate_is_accepted_like_libpq_does() {
+        let (cert, roots) = self_signed("db.example");
+        assert!(verify(roots.clone(), true, &cert, "db.example"));
+        assert!(!verify(roots.clone(), true, &cert, "other.example"), "verify-full still checks the name");
+        assert!(verify(roots, false, &cert, "other.example"), "verify-ca does not");
+    }
+
+    #[test]
+    fn an_untrusted_self_signed_certificate_is_refused() {
+        let (cert, _) = self_signed("db.example");
+        let (_, other_roots) = self_signed("db.example");
+        assert!(!verify(other_roots, true, &cert, "db.example"));
     }
 }
