@@ -41,6 +41,7 @@ impl Findings {
         let mut outcome = Outcome::new(first.status, first.summary.clone());
         outcome.cause = Some(self.problems.iter().map(|p| p.cause.as_str()).collect::<Vec<_>>().join("\n"));
         outcome.actions = self.problems.into_iter().flat_map(|p| p.actions).collect();
+        outcome.actions.sort_by_key(|a| a.priority);
         outcome.evidence = self.evidence;
         outcome
     }
@@ -276,7 +277,7 @@ fn on_replica(
         }
         if members.is_empty() {
             why.push("no nodes are configured".to_string());
-            actions.push(Action::new(Priority::Low, "List the cluster's members in nodes (KBZ_PG_NODES)"));
+            actions.push(Action::new(Priority::Low, format!("List the cluster's members in {}", check.nodes_name)));
         } else {
             why.push("no member of nodes answered as leader".to_string());
         }
@@ -553,6 +554,7 @@ mod tests {
             params: ConnParams::parse("postgresql://app:pw@10.0.0.122:5432/keybuzz", &Default::default()).unwrap(),
             url_name: "DATABASE_URL".into(),
             password_name: "DATABASE_URL".into(),
+            nodes_name: "KBZ_PG_NODES".into(),
             expect,
             members: members
                 .iter()

@@ -54,6 +54,8 @@ pub struct PostgresCheck {
     pub url_name: String,
     /// Where its password comes from (`DATABASE_URL`, or `PGPASSWORD` when the URL has none).
     pub password_name: String,
+    /// Where cluster members are listed (`KBZ_PG_NODES`, or `nodes` in a suite).
+    pub nodes_name: String,
     pub expect: Expect,
     pub members: Vec<Member>,
     pub max_lag: Duration,
@@ -115,7 +117,12 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
     let name_of = |raw: &RawSettings, key: &str| raw.source_variable(key).unwrap_or_else(|| key.to_string());
     let url_name = name_of(raw, key);
     let password_in_url = url.as_deref().is_some_and(|u| crate::secret::dsn_password(u).is_some());
-    let password_name = if password_in_url || password.is_none() { url_name.clone() } else { name_of(raw, "password") };
+    let password_name = match (password_in_url, &password) {
+        (true, _) => url_name.clone(),
+        (false, Some(_)) => name_of(raw, "password"),
+        (false, None) => raw.missing_hint("password"),
+    };
+    let nodes_name = raw.missing_hint("nodes");
     let target = match &url {
         Some(url) => mask_dsn(url),
         None => {
@@ -131,7 +138,7 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
     for secret in password.iter().chain(params.password().as_ref()) {
         redactor.add(secret);
     }
-    let check = PostgresCheck { params, url_name, password_name, expect, members, max_lag };
+    let check = PostgresCheck { params, url_name, password_name, nodes_name, expect, members, max_lag };
     Ok(Built { target, plan: Plan::Run(Arc::new(check)) })
 }
 
