@@ -137,6 +137,9 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
         DEFAULT_PORT
     });
     // Port 465 speaks TLS from the first byte; an explicit `secure = false` still wins.
+    if secure.is_none() {
+        raw.show_default("secure", if port == IMPLICIT_TLS_PORT { "true (port 465)" } else { "false (STARTTLS)" });
+    }
     let tls = match secure.unwrap_or(port == IMPLICIT_TLS_PORT) {
         true => TlsMode::Implicit,
         false => TlsMode::StartTls,
