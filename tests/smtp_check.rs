@@ -231,6 +231,43 @@ fn starttls_relay_login_certificate_and_test_message() {
 }
 
 #[test]
+fn auth_login_when_plain_is_not_offered() {
+    let certificates = Certificates::new();
+    let relay = SmtpServer::start_login_only(Mode::StartTls, &certificates);
+
+    let (code, json, out) = run_json(&trusting(app_env(relay.port(), SMTP_PASSWORD), &certificates), &[]);
+    let c = check(&json);
+    assert_eq!(code, 0, "{c:#}\n{}", relay.log());
+    assert!(text(c, "summary").starts_with(&format!("AUTH LOGIN accepted for {SMTP_USER}")), "{c:#}");
+    let auth: Vec<(&str, &str)> = c["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["label"] == "AUTH")
+        .map(|e| (e["command"].as_str().unwrap(), e["output"].as_str().unwrap()))
+        .collect();
+    // The server's prompts ("User Name", "Password") in base64, the answers masked.
+    assert_eq!(
+        auth,
+        [
+            ("AUTH LOGIN", "334 VXNlciBOYW1lAA=="),
+            ("***", "334 UGFzc3dvcmQA"),
+            ("***", "235 2.7.0 Authentication successful")
+        ]
+    );
+    assert_no_secret(&all_text(&out));
+
+    let (code, json, out) = run_json(&trusting(app_env(relay.port(), WRONG_PASSWORD), &certificates), &[]);
+    let c = check(&json);
+    assert_eq!(code, 1, "{c:#}");
+    assert_eq!(
+        text(c, "summary"),
+        format!("AUTH rejected for {SMTP_USER}: 535 5.7.8 Authentication credentials invalid")
+    );
+    assert_no_secret(&all_text(&out));
+}
+
+#[test]
 fn expired_certificate_fails_even_when_trusted() {
     let certificates = Certificates::expired();
     let relay = SmtpServer::start(Mode::StartTls, &certificates);

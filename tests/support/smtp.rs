@@ -107,6 +107,15 @@ pub struct SmtpServer {
 
 impl SmtpServer {
     pub fn start(mode: Mode, certificates: &Certificates) -> SmtpServer {
+        SmtpServer::spawn(mode, certificates, &[])
+    }
+
+    /// A relay that offers AUTH LOGIN only (no PLAIN).
+    pub fn start_login_only(mode: Mode, certificates: &Certificates) -> SmtpServer {
+        SmtpServer::spawn(mode, certificates, &["--no-plain"])
+    }
+
+    fn spawn(mode: Mode, certificates: &Certificates, extra: &[&str]) -> SmtpServer {
         let dir = tempfile::tempdir().expect("temp dir for the relay");
         let maildir = dir.path().join("mail");
         fs::create_dir(&maildir).expect("create the mail directory");
@@ -123,6 +132,7 @@ impl SmtpServer {
             .arg(cert)
             .arg("--key")
             .arg(key)
+            .args(extra)
             .env_clear()
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

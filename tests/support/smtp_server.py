@@ -79,6 +79,8 @@ async def serve(args):
             authenticator=authenticator(args.user, args.password),
             # Implicit TLS is invisible to aiosmtpd, which would then hide AUTH.
             auth_require_tls=args.mode == "starttls",
+            # --no-plain leaves LOGIN only, to exercise its challenges.
+            auth_exclude_mechanism=["PLAIN"] if args.no_plain else None,
         )
 
     server = await asyncio.get_running_loop().create_server(
@@ -98,6 +100,7 @@ def main():
     parser.add_argument("--user", required=True)
     parser.add_argument("--password", required=True)
     parser.add_argument("--maildir", required=True)
+    parser.add_argument("--no-plain", action="store_true", help="offer AUTH LOGIN only")
     args = parser.parse_args()
     if args.mode != "plain" and not (args.cert and args.key):
         parser.error("--cert and --key are required with TLS")

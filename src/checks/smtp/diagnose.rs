@@ -267,7 +267,7 @@ fn completed_problems(check: &SmtpCheck, t: &Transcript, found: &mut Findings) {
 /// handshake normally refuses it first; this catches a skewed clock).
 fn expiry_problem(check: &SmtpCheck, t: &Transcript, now: i64, found: &mut Findings) {
     let Some(Ok(cert)) = &t.certificate else { return };
-    let left = cert.not_after - now;
+    let left = cert.not_after.saturating_sub(now);
     let warn_within = i64::try_from(check.cert_expiry_warn.as_secs()).unwrap_or(i64::MAX);
     if left < 0 {
         found.fail(
@@ -648,14 +648,17 @@ fn unix_seconds(time: SystemTime) -> i64 {
     }
 }
 
+/// Last second of 9999-12-31, the end of X.509's GeneralizedTime and of RFC 3339.
+const LAST_FORMATTABLE: u64 = 253_402_300_799;
+
 /// `2026-03-01`, from Unix seconds.
 fn date(unix: i64) -> String {
     match u64::try_from(unix) {
-        Ok(secs) => {
-            let time = UNIX_EPOCH + Duration::from_secs(secs);
-            let text = humantime::format_rfc3339_seconds(time).to_string();
+        Ok(secs) if secs <= LAST_FORMATTABLE => {
+            let text = humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string();
             text.get(..10).unwrap_or(&text).to_string()
         }
+        Ok(_) => "after 9999".to_string(),
         Err(_) => "before 1970".to_string(),
     }
 }
@@ -680,7 +683,7 @@ fn span(duration: Duration) -> String {
 fn days_left_text(not_after: i64, now: i64) -> String {
     let left = not_after.saturating_sub(now);
     if left < 0 {
-        format!("expired {} ago", days(-left))
+        format!("expired {} ago", days(left.saturating_neg()))
     } else {
         format!("{} left", days(left))
     }
@@ -1059,6 +1062,18 @@ mod tests {
         );
         let outcome = diagnose(&sample_check(), &t, now());
         assert!(outcome.summary.starts_with("--send-test-to is not a mail address"), "{}", outcome.summary);
+    }
+
+    #[test]
+    fn dates_at_the_edges_of_time_do_not_panic() {
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(date(-5), "before 1970");
+        assert_eq!(date(i64::MAX), "after 9999");
+        assert_eq!(date(LAST_FORMATTABLE as i64), "9999-12-31");
+        assert_eq!(days_left_text(i64::MIN, i64::MAX), "expired 106751991167300 days ago");
+        let mut t = logged_in();
+        t.certificate = Some(Ok(CertInfo { not_after: i64::MIN, not_before: i64::MIN, ..cert(0) }));
+        assert_eq!(diagnose(&sample_check(), &t, now()).status, Status::Fail);
     }
 
     #[test]
