@@ -4,6 +4,7 @@
 
 pub mod net;
 pub mod pg;
+pub mod smtp;
 pub mod tls;
 
 use std::process::Command;
