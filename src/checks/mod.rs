@@ -4,6 +4,7 @@
 //! To add a kind: one module here, one line in [`KINDS`].
 
 pub mod postgres;
+pub mod vault;
 
 use crate::config::{ConfigError, Plan, RawSettings};
 use crate::report::Outcome;
@@ -14,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Every kind kbz-check knows, in the built-in suite's order.
-pub const KINDS: &[Kind] = &[postgres::KIND];
+pub const KINDS: &[Kind] = &[postgres::KIND, vault::KIND];
 
 /// A check kind: its settings, the app variables that feed them in the
 /// built-in suite, and how to validate them into a runnable check.
