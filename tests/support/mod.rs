@@ -5,6 +5,7 @@
 pub mod net;
 pub mod pg;
 pub mod tls;
+pub mod vault;
 
 use std::process::Command;
 

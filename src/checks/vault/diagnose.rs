@@ -128,7 +128,7 @@ fn request_failure(check: &VaultCheck, error: &RequestError, found: &mut Finding
         RequestError::ConnectTimeout { endpoint, .. } | RequestError::NoRoute { endpoint, .. } => {
             let what = match error {
                 RequestError::ConnectTimeout { after, .. } => {
-                    format!("no answer from {endpoint} within {}", humantime::format_duration(*after))
+                    format!("no answer from {endpoint} within {}", rough(*after))
                 }
                 _ => format!("no route to {endpoint}"),
             };
@@ -167,7 +167,7 @@ fn error_text(error: &RequestError) -> String {
         RequestError::Dns { host, detail } => format!("cannot resolve {host}: {detail}"),
         RequestError::Refused { endpoint } => format!("connection refused by {endpoint}"),
         RequestError::ConnectTimeout { endpoint, after } => {
-            format!("TCP connection to {endpoint} unanswered after {}", humantime::format_duration(*after))
+            format!("TCP connection to {endpoint} unanswered after {}", rough(*after))
         }
         RequestError::NoRoute { endpoint, detail } => format!("no route to {endpoint}: {detail}"),
         RequestError::Tls { endpoint, detail, certificate, .. } => match certificate {
@@ -334,7 +334,7 @@ fn skew_secs(server_unix: i64, received_at: SystemTime) -> i64 {
 }
 
 fn skew_text(skew: i64) -> String {
-    let by = humantime::format_duration(Duration::from_secs(skew.unsigned_abs()));
+    let by = rough(Duration::from_secs(skew.unsigned_abs()));
     if skew > 0 {
         format!("Vault is {by} ahead of this host")
     } else {
@@ -645,7 +645,24 @@ fn token_output(info: &TokenInfo) -> String {
 }
 
 fn secs(secs: i64) -> String {
-    humantime::format_duration(Duration::from_secs(secs.max(0) as u64)).to_string()
+    rough(Duration::from_secs(secs.max(0) as u64))
+}
+
+/// A duration as people read it: `900ms` under a second (to 10 ms), else its
+/// two largest units (`31d 23h`, `59m 59s`, `2m`).
+fn rough(duration: Duration) -> String {
+    if duration < Duration::from_secs(1) {
+        return format!("{}ms", (duration.as_millis() + 5) / 10 * 10);
+    }
+    let secs = duration.as_secs();
+    let units = [(secs / 86_400, "d"), (secs / 3600 % 24, "h"), (secs / 60 % 60, "m"), (secs % 60, "s")];
+    let first = units.iter().position(|(n, _)| *n > 0).unwrap_or(3);
+    units[first..(first + 2).min(units.len())]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn token_ok_summary(check: &VaultCheck, info: &TokenInfo, found: &mut Findings) -> String {
@@ -669,7 +686,7 @@ fn token_ok_summary(check: &VaultCheck, info: &TokenInfo, found: &mut Findings) 
         };
         found.problem(
             Status::Warn,
-            format!("{name} expires in {} (under min_ttl {})", secs(ttl), humantime::format_duration(check.min_ttl)),
+            format!("{name} expires in {} (under min_ttl {})", secs(ttl), rough(check.min_ttl)),
             format!(
                 "the token has {} left{}: when it reaches zero, every Vault call of the app fails with 403 permission denied",
                 secs(ttl),
@@ -743,7 +760,10 @@ fn secret_findings(check: &VaultCheck, reads: &[(String, Probe)], policies: &[St
                 found.problem(
                     Status::Fail,
                     format!("{} lacks read on {path}", check.names.token),
-                    format!("Vault answered 403 to GET /v1/{path}: the token is valid, but none of {held} grants read on this path (for KV v2 the policy path includes data/)"),
+                    format!(
+                        "Vault answered 403 to GET /v1/{path}: the token is valid, but none of {held} grants read on this path{}",
+                        kv2_hint(path)
+                    ),
                     vec![Action::new(Priority::High, format!("Grant read on {path} in one of the token's policies"))
                         .with_command(format!("vault policy read <policy>   # then add:\npath \"{path}\" {{\n  capabilities = [\"read\"]\n}}"))],
                 );
@@ -763,6 +783,17 @@ fn secret_findings(check: &VaultCheck, reads: &[(String, Probe)], policies: &[St
         0 => String::new(),
         1 => "; 1 secret present".to_string(),
         n => format!("; {n} secrets present"),
+    }
+}
+
+/// KV v2 secrets live under MOUNT/data/: a path without it is denied by
+/// policies written for the real path before Vault can say it is wrong.
+fn kv2_hint(path: &str) -> String {
+    match path.split_once('/') {
+        Some((mount, rest)) if !rest.starts_with("data/") => format!(
+            " (if {mount}/ is a KV v2 mount, the secret is read at {mount}/data/{rest}, and policies name that path)"
+        ),
+        _ => String::new(),
     }
 }
 
@@ -898,7 +929,7 @@ mod tests {
         );
         assert_eq!(out.status, Status::Ok, "{out:#?}");
         assert!(
-            out.summary.starts_with("active Vault at https://10.0.0.150:8200, version 1.19.0; token valid for 30days"),
+            out.summary.starts_with("active Vault at https://10.0.0.150:8200, version 1.19.0; token valid for 30d ("),
             "{}",
             out.summary
         );
@@ -1029,10 +1060,7 @@ mod tests {
             (Status::Fail, "VAULT_TOKEN rejected by Vault (403 permission denied)")
         );
         let out = diagnose(&c, &with_token(&health_body(""), answer(200, &token_body(3600, false))));
-        assert_eq!(
-            (out.status, out.summary.as_str()),
-            (Status::Warn, "VAULT_TOKEN expires in 1h (under min_ttl 1day)")
-        );
+        assert_eq!((out.status, out.summary.as_str()), (Status::Warn, "VAULT_TOKEN expires in 1h (under min_ttl 1d)"));
         assert!(out.actions[0].text.contains("cannot be renewed"));
         let root = r#"{"data":{"policies":["root"],"ttl":0,"expire_time":null}}"#;
         let out = diagnose(&c, &with_token(&health_body(""), answer(200, root)));
@@ -1090,6 +1118,16 @@ mod tests {
             out.actions.iter().any(|a| a.text == "Grant read on secret/data/other in one of the token's policies"),
             "{out:#?}"
         );
+    }
+
+    #[test]
+    fn durations_read_roughly() {
+        assert_eq!(rough(Duration::from_micros(899_972)), "900ms");
+        assert_eq!(rough(Duration::from_secs(768 * 3600 - 7)), "31d 23h");
+        assert_eq!(rough(Duration::from_secs(3599)), "59m 59s");
+        assert_eq!(rough(Duration::from_secs(120)), "2m");
+        assert_eq!(rough(Duration::from_secs(86_400 + 59)), "1d");
+        assert_eq!(rough(Duration::from_secs(1)), "1s");
     }
 
     #[test]

@@ -104,10 +104,11 @@ impl HealthBody {
         let yes = |flag: Option<bool>| flag == Some(true);
         if self.initialized == Some(false) {
             NodeState::Uninitialized
+        } else if yes(self.removed_from_cluster) {
+            // A removed node also seals itself; Vault reports 530 first.
+            NodeState::Removed
         } else if yes(self.sealed) {
             NodeState::Sealed
-        } else if yes(self.removed_from_cluster) {
-            NodeState::Removed
         } else if self.replication_dr_mode.as_deref() == Some("secondary") {
             NodeState::DrSecondary
         } else if yes(self.standby) && self.ha_connection_healthy == Some(false) {
@@ -226,6 +227,8 @@ mod tests {
         assert_eq!(state(299, r#"{"initialized":false,"sealed":true,"standby":true}"#), Some(NodeState::Uninitialized));
         assert_eq!(state(299, r#"{"initialized":true,"sealed":true}"#), Some(NodeState::Sealed));
         assert_eq!(state(299, &b("\"removed_from_cluster\":true,")), Some(NodeState::Removed));
+        let removed_and_sealed = r#"{"initialized":true,"sealed":true,"removed_from_cluster":true}"#;
+        assert_eq!(state(530, removed_and_sealed), Some(NodeState::Removed));
         assert_eq!(state(299, &b("\"replication_dr_mode\":\"secondary\",")), Some(NodeState::DrSecondary));
         assert_eq!(state(299, &b("\"performance_standby\":true,")), Some(NodeState::PerformanceStandby));
         let unhealthy = r#"{"initialized":true,"sealed":false,"standby":true,"ha_connection_healthy":false}"#;
