@@ -223,7 +223,12 @@ fn tls_untrusted_then_trusted_then_unverified() {
     let c = check(&json);
     assert_eq!(c["status"], "ok", "{c:#}");
     let tls = evidence(c, "TLS");
-    assert!(tls.starts_with(&format!("verified against the system trust store plus VAULT_CACERT={ca_path}")), "{tls}");
+    assert!(
+        tls.starts_with(&format!(
+            "verified against the system trust store (or SSL_CERT_FILE) plus VAULT_CACERT={ca_path}"
+        )),
+        "{tls}"
+    );
     assert!(tls.contains("issued by CN=kbz-check test CA"), "{tls}");
     let (code, json, _) = run_json(&[("VAULT_ADDR", &tls_addr), ("SSL_CERT_FILE", ca_path)], &[]);
     assert_eq!(code, 0, "{json:#}");

@@ -420,7 +420,7 @@ mod tests {
         let plain = rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType);
         assert_eq!(tls_problem(&plain), TlsProblem::NotTls);
         let wrapped = std::io::Error::new(std::io::ErrorKind::InvalidData, cert(Cert::UnknownIssuer));
-        let twice = std::io::Error::new(std::io::ErrorKind::Other, wrapped);
+        let twice = std::io::Error::other(wrapped);
         assert_eq!(find_tls_error(&twice), Some(&cert(Cert::UnknownIssuer)));
     }
 

@@ -1,10 +1,10 @@
 //! From what Vault said (or why it said nothing) to a status, a cause in
 //! plain words and the actions that fix it. Pure: unit-tested without a server.
 
-use super::client::{api_url, Answer, CertInfo, RequestError, TlsProblem, HEALTH_QUERY};
+use super::access::{secret_findings, token_findings};
+use super::client::{api_url, Answer, HEALTH_QUERY};
 use super::health::{code_meaning, Health, HealthBody, NodeState, Reading};
-use super::secrets::{self, Absence, Kv, SecretState};
-use super::token::{vault_errors, TokenInfo};
+use super::reach::{error_text, request_failure, tls_findings};
 use super::{Observed, Probe, VaultCheck};
 use crate::report::{Action, Evidence, Outcome, Priority, Status};
 use crate::secret::mask_dsn;
@@ -17,7 +17,7 @@ const SKEW_WARN_SECS: i64 = 60;
 /// How much of an unexpected body the evidence quotes.
 const EXCERPT_CHARS: usize = 200;
 
-struct Problem {
+pub(super) struct Problem {
     status: Status,
     summary: String,
     cause: String,
@@ -25,17 +25,17 @@ struct Problem {
 }
 
 #[derive(Default)]
-struct Findings {
+pub(super) struct Findings {
     evidence: Vec<Evidence>,
     problems: Vec<Problem>,
 }
 
 impl Findings {
-    fn evidence(&mut self, label: impl Into<String>, command: Option<&str>, output: impl Into<String>) {
+    pub(super) fn evidence(&mut self, label: impl Into<String>, command: Option<&str>, output: impl Into<String>) {
         self.evidence.push(Evidence::new(label, command, output));
     }
 
-    fn problem(&mut self, status: Status, summary: String, cause: String, actions: Vec<Action>) {
+    pub(super) fn problem(&mut self, status: Status, summary: String, cause: String, actions: Vec<Action>) {
         self.problems.push(Problem { status, summary, cause, actions });
     }
 
@@ -79,193 +79,12 @@ pub fn diagnose(check: &VaultCheck, observed: &Observed) -> Outcome {
 }
 
 /// `VAULT_ADDR` as shown in messages: no trailing slash, any password masked.
-fn addr(check: &VaultCheck) -> String {
+pub(super) fn addr(check: &VaultCheck) -> String {
     mask_dsn(check.addr.as_str().trim_end_matches('/'))
 }
 
-fn health_command(check: &VaultCheck) -> String {
+pub(super) fn health_command(check: &VaultCheck) -> String {
     format!("GET {}", mask_dsn(api_url(&check.addr, &["sys", "health"], HEALTH_QUERY).as_str()))
-}
-
-// ---- no answer -------------------------------------------------------------
-
-fn request_failure(check: &VaultCheck, error: &RequestError, found: &mut Findings) {
-    let addr_name = &check.names.addr;
-    let addr = addr(check);
-    found.evidence("health", Some(&health_command(check)), format!("no answer: {}", error_text(error)));
-    match error {
-        RequestError::Setup { detail } => found.problem(
-            Status::Fail,
-            format!("cannot set up TLS for {addr}: {detail}"),
-            format!("the trust settings could not be used, so nothing was sent to Vault: {detail}"),
-            vec![Action::new(
-                Priority::High,
-                format!("Point {} at a PEM file holding the CA certificate that signed Vault's certificate", check.names.cacert),
-            )],
-        ),
-        RequestError::Dns { host, detail } => found.problem(
-            Status::Fail,
-            format!("cannot resolve {host}"),
-            format!(
-                "the host name in {addr_name} ({addr}) does not resolve from here ({detail}): a typo, or a name only another network's DNS knows (a cluster-internal name on a VM, or the reverse)"
-            ),
-            vec![Action::new(Priority::High, format!("Fix the host in {addr_name}, or check that it resolves where the app runs"))
-                .with_command(format!("getent hosts {host}"))],
-        ),
-        RequestError::Refused { endpoint } => found.problem(
-            Status::Fail,
-            format!("connection refused by {endpoint}: Vault is not running there"),
-            format!(
-                "nothing listens on {endpoint}: the Vault service is down, or listens on another address or port than {addr_name} says. Every secret the app reads from Vault fails meanwhile (in PH11, vault.service on vault-01 had been failed for three weeks unnoticed)"
-            ),
-            vec![
-                Action::new(Priority::High, "See why Vault is not running, fix it, start it")
-                    .with_command("systemctl status vault\njournalctl -u vault -n 50 --no-pager\nsystemctl start vault"),
-                Action::new(Priority::Medium, format!("If Vault runs, compare its listener address with {addr_name} ({addr})"))
-                    .with_command("ss -ltnp | grep vault"),
-            ],
-        ),
-        RequestError::ConnectTimeout { endpoint, .. } | RequestError::NoRoute { endpoint, .. } => {
-            let what = match error {
-                RequestError::ConnectTimeout { after, .. } => {
-                    format!("no answer from {endpoint} within {}", rough(*after))
-                }
-                _ => format!("no route to {endpoint}"),
-            };
-            found.problem(
-                Status::Fail,
-                format!("{what}: the network path to Vault is blocked from here"),
-                format!(
-                    "the TCP connection to {endpoint} got no answer at all: from where this runs, a firewall, a security group, a Kubernetes NetworkPolicy or a missing route drops the traffic. Vault itself may be up. This is PH15: the backend pod had {addr_name}={addr}, the cluster network could not reach it, and the app only said \"fetch failed\""
-                ),
-                vec![
-                    Action::new(Priority::High, "Test the same address from where the app runs (inside its pod or VM), not from your workstation")
-                        .with_command(format!("kubectl exec -n <namespace> deploy/<app> -- wget -qO- -T 5 {addr}/v1/sys/health")),
-                    Action::new(
-                        Priority::High,
-                        format!("Open the path from the app's network to {endpoint} (firewall, security group, NetworkPolicy egress, routing), or give the app a Vault address it can reach"),
-                    ),
-                ],
-            );
-        }
-        RequestError::Tls { endpoint, problem, detail, certificate } => {
-            tls_failure(check, endpoint, *problem, detail, certificate.as_deref(), found)
-        }
-        RequestError::Failed { endpoint, detail } => found.problem(
-            Status::Fail,
-            format!("request to {endpoint} failed: {detail}"),
-            format!("GET /v1/sys/health to {endpoint} got no HTTP answer: {detail}"),
-            vec![Action::new(Priority::High, format!("Check what answers at {addr} and whether it is Vault"))
-                .with_command(format!("curl -sv {addr}/v1/sys/health"))],
-        ),
-    }
-}
-
-fn error_text(error: &RequestError) -> String {
-    match error {
-        RequestError::Setup { detail } => format!("TLS setup failed: {detail}"),
-        RequestError::Dns { host, detail } => format!("cannot resolve {host}: {detail}"),
-        RequestError::Refused { endpoint } => format!("connection refused by {endpoint}"),
-        RequestError::ConnectTimeout { endpoint, after } => {
-            format!("TCP connection to {endpoint} unanswered after {}", rough(*after))
-        }
-        RequestError::NoRoute { endpoint, detail } => format!("no route to {endpoint}: {detail}"),
-        RequestError::Tls { endpoint, detail, certificate, .. } => match certificate {
-            Some(cert) => format!("TLS with {endpoint} failed: {detail}\ncertificate: {}", describe(cert)),
-            None => format!("TLS with {endpoint} failed: {detail}"),
-        },
-        RequestError::Failed { endpoint, detail } => format!("request to {endpoint} failed: {detail}"),
-    }
-}
-
-/// "subject CN=vault, issued by CN=ca, names 10.0.0.150, valid until 2027-01-01T00:00:00Z".
-fn describe(cert: &CertInfo) -> String {
-    let names = if cert.names.is_empty() { String::new() } else { format!(", names {}", cert.names.join(", ")) };
-    format!("subject {}, issued by {}{names}, valid until {}", cert.subject, cert.issuer, unix_time(cert.not_after))
-}
-
-fn tls_failure(
-    check: &VaultCheck,
-    endpoint: &str,
-    problem: TlsProblem,
-    detail: &str,
-    cert: Option<&CertInfo>,
-    found: &mut Findings,
-) {
-    let addr_name = &check.names.addr;
-    let cacert = &check.names.cacert;
-    let host = check.addr.host_str().unwrap_or_default().trim_matches(['[', ']']);
-    let named = match cert {
-        Some(cert) => format!("Vault's certificate ({})", describe(cert)),
-        None => "Vault's certificate".to_string(),
-    };
-    let trusted = match &check.cacert {
-        Some(path) => format!("the system trust store plus {cacert}={}", path.display()),
-        None => format!("the system trust store only; {cacert} is not set"),
-    };
-    let show_chain = format!("openssl s_client -connect {endpoint} -showcerts </dev/null");
-    let (short, cause, actions) = match problem {
-        TlsProblem::Untrusted => {
-            let issuer = cert.map_or("its issuer".to_string(), |c| c.issuer.clone());
-            let what = if cert.is_some_and(CertInfo::self_signed) { "is self-signed and not trusted" } else { "is not signed by a CA this host trusts" };
-            (
-                "certificate not trusted",
-                format!("{named} {what} ({trusted}); rustls says: {detail}. The handshake stops before any request, and an app with the same trust settings cannot reach Vault either"),
-                vec![Action::new(
-                    Priority::High,
-                    format!("Trust the CA that issued Vault's certificate ({issuer}): set {cacert} to that CA's PEM file, or add it to the system trust store (SSL_CERT_FILE, or update-ca-certificates); give the app the same CA. Switching verification off is not a fix: the token would go to whoever answers"),
-                )
-                .with_command(show_chain)],
-            )
-        }
-        TlsProblem::Expired => (
-            "certificate expired",
-            format!("{named} has expired; rustls says: {detail}"),
-            vec![Action::new(Priority::High, "Renew Vault's TLS certificate, then reload Vault (it re-reads its certificate on SIGHUP)")
-                .with_command("systemctl reload vault")],
-        ),
-        TlsProblem::NotYetValid => (
-            "certificate not yet valid",
-            format!("{named} is not valid yet: its start date is in the future for this host's clock; rustls says: {detail}"),
-            vec![Action::new(Priority::High, "Check this host's clock and the certificate's dates")
-                .with_command(format!("timedatectl status\n{show_chain}"))],
-        ),
-        TlsProblem::WrongName => {
-            let names = cert.map_or("other names".to_string(), |c| c.names.join(", "));
-            (
-                "certificate does not name this host",
-                format!("{named} is not valid for {host}, the host in {addr_name}; rustls says: {detail}"),
-                vec![Action::new(
-                    Priority::High,
-                    format!("Use a host in {addr_name} that the certificate names ({names}), or reissue the certificate with {host} in its subjectAltName"),
-                )],
-            )
-        }
-        TlsProblem::BadCertificate => (
-            "certificate refused",
-            format!("{named} was refused; rustls says: {detail}"),
-            vec![Action::new(
-                Priority::High,
-                format!("Reissue Vault's certificate as a server certificate (not a CA certificate), signed by a CA the clients trust, with {host} in its subjectAltName"),
-            )
-            .with_command(show_chain)],
-        ),
-        TlsProblem::NotTls => (
-            "the server does not speak TLS",
-            format!("{endpoint} answered in plain text to a TLS handshake: {addr_name} says https:// but Vault's listener has TLS off (tls_disable = true); rustls says: {detail}"),
-            vec![Action::new(
-                Priority::Medium,
-                format!("Use http:// in {addr_name}, or better, enable TLS on Vault's listener so that tokens do not cross the network in clear"),
-            )],
-        ),
-        TlsProblem::Other => (
-            "handshake failed",
-            format!("the TLS handshake with {endpoint} failed: {detail}"),
-            vec![Action::new(Priority::High, "Compare Vault's listener TLS settings (tls_min_version, cipher suites, client certificates) with what clients offer")
-                .with_command(show_chain)],
-        ),
-    };
-    found.problem(Status::Fail, format!("TLS with {endpoint} failed: {short}"), cause, actions);
 }
 
 // ---- the health answer -----------------------------------------------------
@@ -342,7 +161,7 @@ fn skew_text(skew: i64) -> String {
     }
 }
 
-fn unix_time(secs: i64) -> String {
+pub(super) fn unix_time(secs: i64) -> String {
     match u64::try_from(secs) {
         Ok(secs) => {
             humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs.min(253_402_300_799))).to_string()
@@ -352,7 +171,7 @@ fn unix_time(secs: i64) -> String {
 }
 
 /// The body as one short line: invalid UTF-8 and control characters replaced.
-fn excerpt(body: &[u8]) -> String {
+pub(super) fn excerpt(body: &[u8]) -> String {
     if body.is_empty() {
         return "(empty)".to_string();
     }
@@ -363,39 +182,6 @@ fn excerpt(body: &[u8]) -> String {
         Some((cut, _)) => format!("{}…", &words[..cut]),
         None => words,
     }
-}
-
-fn tls_findings(check: &VaultCheck, cert: Option<&CertInfo>, found: &mut Findings) {
-    let token_note = if check.token.is_some() { ": the token crosses the network in clear" } else { "" };
-    if check.addr.scheme() == "http" {
-        found.evidence("TLS", None, format!("none ({} is http://){token_note}", check.names.addr));
-        return;
-    }
-    let cert_text = cert.map_or("certificate not seen".to_string(), |c| format!("certificate {}", describe(c)));
-    if check.skip_verify {
-        found.evidence("TLS", None, format!("NOT verified ({} is true)\n{cert_text}", check.names.skip_verify));
-        found.problem(
-            Status::Warn,
-            format!("Vault's TLS certificate is not verified ({} is true)", check.names.skip_verify),
-            format!(
-                "certificate verification is off: whatever answers at {} (an impostor, a misrouted proxy) is trusted and receives the token",
-                addr(check)
-            ),
-            vec![Action::new(
-                Priority::Medium,
-                format!(
-                    "Trust Vault's CA instead: set {} to the CA's PEM file (or add the CA to SSL_CERT_FILE) and unset {}",
-                    check.names.cacert, check.names.skip_verify
-                ),
-            )],
-        );
-        return;
-    }
-    let roots = match &check.cacert {
-        Some(path) => format!("the system trust store plus {}={}", check.names.cacert, path.display()),
-        None => "the system trust store".to_string(),
-    };
-    found.evidence("TLS", None, format!("verified against {roots}\n{cert_text}"));
 }
 
 fn leader_findings(leader: &Probe, found: &mut Findings) -> Option<String> {
@@ -556,101 +342,13 @@ fn clock_findings(body: &HealthBody, received_at: SystemTime, found: &mut Findin
     );
 }
 
-// ---- token and secrets -----------------------------------------------------
-
-struct TokenSummary {
-    /// Appended to the ok summary.
-    summary: String,
-    policies: Vec<String>,
-}
-
-fn token_findings(check: &VaultCheck, probe: &Probe, found: &mut Findings) -> TokenSummary {
-    let name = &check.names.token;
-    let command = Some("GET /v1/auth/token/lookup-self");
-    let mut result = TokenSummary { summary: String::new(), policies: Vec::new() };
-    let answer = match probe {
-        Probe::NotRun(why) => {
-            let skipped = if check.secrets.is_empty() { "" } else { " and the secret reads" };
-            found.evidence("token", command, format!("not verified: {why}; the token lookup{skipped} were skipped"));
-            if check.token.is_none() {
-                result.summary = format!("; token not checked ({name} not set)");
-            }
-            return result;
-        }
-        Probe::Done(Err(error)) => {
-            found.evidence("token", command, format!("no answer: {}", error_text(error)));
-            found.problem(
-                Status::Warn,
-                format!("{name} not verified: the lookup got no answer"),
-                format!("Vault answered the health request but not the token lookup: {}", error_text(error)),
-                vec![Action::new(Priority::Medium, "Run the check again; if it persists, look at Vault's log")],
-            );
-            return result;
-        }
-        Probe::Done(Ok(answer)) => answer,
-    };
-    match (answer.status, TokenInfo::parse(&answer.body)) {
-        (200, Some(info)) => {
-            found.evidence("token", command, token_output(&info));
-            result.summary = token_ok_summary(check, &info, found);
-            result.policies = info.policies;
-        }
-        (403, _) => {
-            found.evidence("token", command, format!("rejected: HTTP 403 {}", vault_errors(&answer.body)));
-            found.problem(
-                Status::Fail,
-                format!("{name} rejected by Vault (403 permission denied)"),
-                "lookup-self answered 403: the token is expired, revoked, or was never issued by this Vault (a token of another Vault or of a dev server); rarely, it lacks the default policy that allows lookup-self. Every Vault call the app makes with it fails the same way".to_string(),
-                vec![Action::new(Priority::High, format!("Issue a new token for the app and put it where the app reads {name} (its .env file, a Kubernetes Secret), then restart the app"))
-                    .with_command("vault token create -policy=<app-policy> -ttl=720h")],
-            );
-        }
-        (code, _) => {
-            let errors = vault_errors(&answer.body);
-            found.evidence("token", command, format!("HTTP {code} {errors}"));
-            found.problem(
-                Status::Warn,
-                format!("{name} not verified: lookup-self answered HTTP {code}"),
-                format!("the token lookup answered HTTP {code} ({errors}) instead of the token's details"),
-                vec![Action::new(Priority::Medium, "Look at Vault's log around this time for the failing lookup")],
-            );
-        }
-    }
-    result
-}
-
-fn token_output(info: &TokenInfo) -> String {
-    let mut lines = vec!["accepted (HTTP 200)".to_string()];
-    if let Some(name) = &info.display_name {
-        lines.push(format!("display_name {name}"));
-    }
-    let policies = if info.policies.is_empty() { "(none)".to_string() } else { info.policies.join(", ") };
-    lines.push(format!("policies {policies}"));
-    let ttl = match (info.ttl, &info.expire_time) {
-        _ if info.never_expires() => "ttl 0: never expires".to_string(),
-        (Some(ttl), Some(at)) => format!("ttl {} (expires {at})", secs(ttl)),
-        (Some(ttl), None) => format!("ttl {}", secs(ttl)),
-        (None, _) => "ttl unknown".to_string(),
-    };
-    let renewable = match info.renewable {
-        Some(true) => ", renewable",
-        Some(false) => ", not renewable",
-        None => "",
-    };
-    lines.push(format!("{ttl}{renewable}"));
-    if let Some(kind) = &info.token_type {
-        lines.push(format!("type {kind}"));
-    }
-    lines.join("\n")
-}
-
-fn secs(secs: i64) -> String {
+pub(super) fn secs(secs: i64) -> String {
     rough(Duration::from_secs(secs.max(0) as u64))
 }
 
 /// A duration as people read it: `900ms` under a second (to 10 ms), else its
 /// two largest units (`31d 23h`, `59m 59s`, `2m`).
-fn rough(duration: Duration) -> String {
+pub(super) fn rough(duration: Duration) -> String {
     if duration < Duration::from_secs(1) {
         return format!("{}ms", (duration.as_millis() + 5) / 10 * 10);
     }
@@ -665,196 +363,17 @@ fn rough(duration: Duration) -> String {
         .join(" ")
 }
 
-fn token_ok_summary(check: &VaultCheck, info: &TokenInfo, found: &mut Findings) -> String {
-    let name = &check.names.token;
-    let policies = info.policies.join(", ");
-    if info.never_expires() {
-        return format!("; token valid, never expires (policies {policies})");
-    }
-    let Some(ttl) = info.ttl else { return format!("; token valid (policies {policies})") };
-    let min = check.min_ttl.as_secs() as i64;
-    if ttl < min {
-        let renew = if info.renewable == Some(true) {
-            Action::new(Priority::High, format!("Renew the token before it expires (and make the app renew it), or issue a longer-lived one for {name}"))
-                .with_command("VAULT_TOKEN=<the app's token> vault token renew")
-        } else {
-            Action::new(
-                Priority::High,
-                format!("The token cannot be renewed: issue a new one and put it where the app reads {name}"),
-            )
-            .with_command("vault token create -policy=<app-policy> -ttl=720h")
-        };
-        found.problem(
-            Status::Warn,
-            format!("{name} expires in {} (under min_ttl {})", secs(ttl), rough(check.min_ttl)),
-            format!(
-                "the token has {} left{}: when it reaches zero, every Vault call of the app fails with 403 permission denied",
-                secs(ttl),
-                info.expire_time.as_ref().map_or(String::new(), |at| format!(" (it expires {at})"))
-            ),
-            vec![renew],
-        );
-    }
-    format!("; token valid for {} (policies {policies})", secs(ttl))
-}
-
-fn secret_findings(check: &VaultCheck, reads: &[(String, Probe)], policies: &[String], found: &mut Findings) -> String {
-    let mut present = 0;
-    for (path, probe) in reads {
-        let label = format!("secret {path}");
-        let command = format!("GET /v1/{path}");
-        let answer = match probe {
-            Probe::NotRun(why) => {
-                found.evidence(label, Some(&command), format!("not read: {why}"));
-                continue;
-            }
-            Probe::Done(Err(error)) => {
-                found.evidence(label, Some(&command), format!("no answer: {}", error_text(error)));
-                found.problem(
-                    Status::Fail,
-                    format!("reading secret {path} failed"),
-                    format!("GET /v1/{path} got no answer: {}", error_text(error)),
-                    vec![Action::new(Priority::Medium, "Run the check again; if it persists, look at Vault's log")],
-                );
-                continue;
-            }
-            Probe::Done(Ok(answer)) => answer,
-        };
-        match secrets::read(answer) {
-            SecretState::Present { kv, keys } => {
-                let version = match kv {
-                    Kv::V2 { version: Some(v) } => format!("KV v2, version {v}"),
-                    Kv::V2 { version: None } => "KV v2".to_string(),
-                    Kv::V1 => "KV v1".to_string(),
-                };
-                if keys.is_empty() {
-                    found.evidence(label, Some(&command), format!("present ({version}) but empty: no keys"));
-                    found.problem(
-                        Status::Warn,
-                        format!("secret {path} is empty"),
-                        format!(
-                            "the secret at {path} exists but holds no key: whatever the app expects there is missing"
-                        ),
-                        vec![Action::new(Priority::Medium, format!("Write the expected keys to {path}"))],
-                    );
-                } else {
-                    present += 1;
-                    found.evidence(
-                        label,
-                        Some(&command),
-                        format!("present ({version}), keys: {} (values not shown)", keys.join(", ")),
-                    );
-                }
-            }
-            SecretState::Absent(absence) => {
-                found.evidence(label, Some(&command), format!("absent: HTTP 404 {}", absence_text(&absence)));
-                absent_problem(path, &absence, found);
-            }
-            SecretState::Forbidden => {
-                found.evidence(label, Some(&command), "forbidden: HTTP 403 permission denied".to_string());
-                let held = if policies.is_empty() {
-                    "its policies".to_string()
-                } else {
-                    format!("its policies ({})", policies.join(", "))
-                };
-                found.problem(
-                    Status::Fail,
-                    format!("{} lacks read on {path}", check.names.token),
-                    format!(
-                        "Vault answered 403 to GET /v1/{path}: the token is valid, but none of {held} grants read on this path{}",
-                        kv2_hint(path)
-                    ),
-                    vec![Action::new(Priority::High, format!("Grant read on {path} in one of the token's policies"))
-                        .with_command(format!("vault policy read <policy>   # then add:\npath \"{path}\" {{\n  capabilities = [\"read\"]\n}}"))],
-                );
-            }
-            SecretState::Unexpected { code, errors } => {
-                found.evidence(label, Some(&command), format!("HTTP {code} {errors}"));
-                found.problem(
-                    Status::Fail,
-                    format!("reading secret {path} failed: HTTP {code}"),
-                    format!("GET /v1/{path} answered HTTP {code} ({errors}) instead of the secret"),
-                    vec![Action::new(Priority::Medium, "Look at Vault's log around this time for the failing read")],
-                );
-            }
-        }
-    }
-    match present {
-        0 => String::new(),
-        1 => "; 1 secret present".to_string(),
-        n => format!("; {n} secrets present"),
-    }
-}
-
-/// KV v2 secrets live under MOUNT/data/: a path without it is denied by
-/// policies written for the real path before Vault can say it is wrong.
-fn kv2_hint(path: &str) -> String {
-    match path.split_once('/') {
-        Some((mount, rest)) if !rest.starts_with("data/") => format!(
-            " (if {mount}/ is a KV v2 mount, the secret is read at {mount}/data/{rest}, and policies name that path)"
-        ),
-        _ => String::new(),
-    }
-}
-
-fn absence_text(absence: &Absence) -> String {
-    match absence {
-        Absence::Missing => "(no secret at this path)".to_string(),
-        Absence::NeedsDataPrefix => "(a KV v2 mount read without data/ in the path)".to_string(),
-        Absence::Deleted { version, at } => format!("(version {} deleted at {at})", version_text(*version)),
-        Absence::Destroyed { version } => format!("(version {} destroyed)", version_text(*version)),
-        Absence::NoMount => "(no secrets engine mounted there)".to_string(),
-    }
-}
-
-fn version_text(version: Option<i64>) -> String {
-    version.map_or("?".to_string(), |v| v.to_string())
-}
-
-fn absent_problem(path: &str, absence: &Absence, found: &mut Findings) {
-    let mount = path.split('/').next().unwrap_or(path);
-    let rest = path.split_once('/').map_or("", |(_, rest)| rest);
-    let (summary, cause, action) = match absence {
-        Absence::Missing => (
-            format!("secret {path} absent"),
-            format!("Vault has no secret at {path}: it was never written there, or the app and this check expect another path"),
-            Action::new(Priority::High, format!("Write the secret at {path}, or fix the path the app reads"))
-                .with_command(format!("vault kv get {mount}/{}", rest.strip_prefix("data/").unwrap_or(rest))),
-        ),
-        Absence::NeedsDataPrefix => (
-            format!("secret path {path} lacks data/ for a KV v2 mount"),
-            format!("{mount}/ is a KV v2 mount: its secrets are read at {mount}/data/<path>, not {path}"),
-            Action::new(Priority::High, format!("Use {mount}/data/{rest} in the app and in secrets")),
-        ),
-        Absence::Deleted { version, .. } => (
-            format!("secret {path} deleted"),
-            format!("the latest version ({}) of {path} was deleted: reads get 404 until it is undeleted or rewritten", version_text(*version)),
-            Action::new(Priority::High, "Undelete the version if the deletion was a mistake, or write the secret again")
-                .with_command(format!("vault kv undelete -versions={} {mount}/{}", version_text(*version), rest.strip_prefix("data/").unwrap_or(rest))),
-        ),
-        Absence::Destroyed { version } => (
-            format!("secret {path} destroyed"),
-            format!("the latest version ({}) of {path} was destroyed: it is gone for good", version_text(*version)),
-            Action::new(Priority::High, format!("Write the secret at {path} again")),
-        ),
-        Absence::NoMount => (
-            format!("no secrets engine mounted at {mount}/"),
-            format!("Vault has no secrets engine at {mount}/, so {path} cannot exist: a wrong mount name, or the engine was never enabled"),
-            Action::new(Priority::High, "List the mounts and fix the path's first segment").with_command("vault secrets list"),
-        ),
-    };
-    found.problem(Status::Fail, summary, cause, vec![action]);
-}
-
 #[cfg(test)]
-mod tests {
-    use super::super::Names;
-    use super::*;
+pub(super) mod fixtures {
+    use super::super::client::{Answer, RequestError};
+    use super::super::{Names, Observed, Probe, VaultCheck};
+    use crate::report::Outcome;
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
     use url::Url;
 
-    const SECRET_VALUE: &str = "Sup3rS3cretVal-never-shown";
+    pub const SECRET_VALUE: &str = "Sup3rS3cretVal-never-shown";
 
-    fn check(addr: &str) -> VaultCheck {
+    pub fn check(addr: &str) -> VaultCheck {
         VaultCheck {
             addr: Url::parse(addr).unwrap(),
             token: Some(crate::secret::Secret::new("s.app-token")),
@@ -871,7 +390,7 @@ mod tests {
         }
     }
 
-    fn answer(status: u16, body: &str) -> Answer {
+    pub fn answer(status: u16, body: &str) -> Answer {
         Answer {
             status,
             body: body.as_bytes().to_vec(),
@@ -881,30 +400,31 @@ mod tests {
         }
     }
 
-    fn now() -> i64 {
+    pub fn now() -> i64 {
         SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
     }
 
     /// An active node's health body, with `overrides` (a JSON object) on top.
-    fn health_body(overrides: &str) -> String {
+    pub fn health_body(overrides: &str) -> String {
         let mut body = serde_json::json!({
             "initialized": true, "sealed": false, "standby": false, "version": "1.19.0",
             "cluster_name": "vault-cluster-kbz", "server_time_utc": now(), "replication_dr_mode": "disabled",
         });
-        let overrides: Value = serde_json::from_str(if overrides.is_empty() { "{}" } else { overrides }).unwrap();
+        let overrides: serde_json::Value =
+            serde_json::from_str(if overrides.is_empty() { "{}" } else { overrides }).unwrap();
         for (key, value) in overrides.as_object().unwrap() {
             body[key] = value.clone();
         }
         body.to_string()
     }
 
-    fn token_body(ttl: i64, renewable: bool) -> String {
+    pub fn token_body(ttl: i64, renewable: bool) -> String {
         format!(
             r#"{{"data":{{"id":"s.app-token","policies":["default","kb-app"],"ttl":{ttl},"renewable":{renewable},"expire_time":"2026-12-01T00:00:00Z"}}}}"#
         )
     }
 
-    fn observed(health: Result<Answer, RequestError>) -> Observed {
+    pub fn observed(health: Result<Answer, RequestError>) -> Observed {
         Observed {
             health,
             leader: Probe::NotRun("no standby answered".into()),
@@ -913,13 +433,19 @@ mod tests {
         }
     }
 
-    fn with_token(health: &str, token: Answer) -> Observed {
+    pub fn with_token(health: &str, token: Answer) -> Observed {
         Observed { token: Probe::Done(Ok(token)), ..observed(Ok(answer(200, health))) }
     }
 
-    fn evidence<'a>(outcome: &'a Outcome, label: &str) -> &'a str {
+    pub fn evidence<'a>(outcome: &'a Outcome, label: &str) -> &'a str {
         &outcome.evidence.iter().find(|e| e.label == label).unwrap_or_else(|| panic!("no {label}: {outcome:#?}")).output
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::*;
+    use super::*;
 
     #[test]
     fn active_vault_with_a_good_token_is_ok() {
@@ -996,85 +522,6 @@ mod tests {
     }
 
     #[test]
-    fn reachability_failures_get_their_own_causes() {
-        let c = check("https://10.0.0.150:8200");
-        let fail = |error| diagnose(&c, &observed(Err(error)));
-        let out = fail(RequestError::Refused { endpoint: "10.0.0.150:8200".into() });
-        assert_eq!(out.summary, "connection refused by 10.0.0.150:8200: Vault is not running there");
-        assert!(out.actions[0].command.as_deref().unwrap().contains("systemctl status vault"));
-        let out = fail(RequestError::ConnectTimeout {
-            endpoint: "10.0.0.150:8200".into(),
-            after: Duration::from_millis(900),
-        });
-        assert_eq!(
-            out.summary,
-            "no answer from 10.0.0.150:8200 within 900ms: the network path to Vault is blocked from here"
-        );
-        assert!(out.cause.as_deref().unwrap().contains("PH15"));
-        let out = fail(RequestError::Dns { host: "vault.internal".into(), detail: "Name or service not known".into() });
-        assert_eq!(out.summary, "cannot resolve vault.internal");
-        assert!(out.actions[0].command.as_deref() == Some("getent hosts vault.internal"));
-    }
-
-    #[test]
-    fn untrusted_certificate_names_subject_issuer_and_the_setting() {
-        let cert = CertInfo {
-            subject: "CN=vault.test".into(),
-            issuer: "CN=Keybuzz CA".into(),
-            names: vec!["vault.test".into()],
-            not_after: 1_800_000_000,
-        };
-        let error = RequestError::Tls {
-            endpoint: "10.0.0.150:8200".into(),
-            problem: TlsProblem::Untrusted,
-            detail: "invalid peer certificate: UnknownIssuer".into(),
-            certificate: Some(Box::new(cert)),
-        };
-        let out = diagnose(&check("https://10.0.0.150:8200"), &observed(Err(error)));
-        assert_eq!(out.summary, "TLS with 10.0.0.150:8200 failed: certificate not trusted");
-        let cause = out.cause.as_deref().unwrap();
-        assert!(cause.contains("subject CN=vault.test") && cause.contains("issued by CN=Keybuzz CA"), "{cause}");
-        assert!(
-            out.actions[0].text.contains("set VAULT_CACERT") && out.actions[0].text.contains("SSL_CERT_FILE"),
-            "{out:#?}"
-        );
-        assert!(!format!("{out:?}").contains("SKIP_VERIFY"), "skip-verify is never the advice: {out:#?}");
-    }
-
-    #[test]
-    fn skip_verify_is_at_best_a_warning() {
-        let mut c = check("https://127.0.0.1:8200");
-        c.skip_verify = true;
-        let out = diagnose(&c, &with_token(&health_body(""), answer(200, &token_body(30 * 86400, true))));
-        assert_eq!(out.status, Status::Warn);
-        assert!(out.summary.contains("not verified (VAULT_SKIP_VERIFY is true)"), "{}", out.summary);
-        assert!(evidence(&out, "TLS").starts_with("NOT verified"));
-    }
-
-    #[test]
-    fn token_rejected_short_or_missing() {
-        let c = check("http://127.0.0.1:8200");
-        let out = diagnose(&c, &with_token(&health_body(""), answer(403, r#"{"errors":["permission denied"]}"#)));
-        assert_eq!(
-            (out.status, out.summary.as_str()),
-            (Status::Fail, "VAULT_TOKEN rejected by Vault (403 permission denied)")
-        );
-        let out = diagnose(&c, &with_token(&health_body(""), answer(200, &token_body(3600, false))));
-        assert_eq!((out.status, out.summary.as_str()), (Status::Warn, "VAULT_TOKEN expires in 1h (under min_ttl 1d)"));
-        assert!(out.actions[0].text.contains("cannot be renewed"));
-        let root = r#"{"data":{"policies":["root"],"ttl":0,"expire_time":null}}"#;
-        let out = diagnose(&c, &with_token(&health_body(""), answer(200, root)));
-        assert_eq!(out.status, Status::Ok);
-        assert!(out.summary.contains("never expires"), "{}", out.summary);
-        let mut no_token = check("http://127.0.0.1:8200");
-        no_token.token = None;
-        let out = diagnose(&no_token, &observed(Ok(answer(200, &health_body("")))));
-        assert_eq!(out.status, Status::Ok);
-        assert!(out.summary.ends_with("; token not checked (VAULT_TOKEN not set)"), "{}", out.summary);
-        assert!(evidence(&out, "token").starts_with("not verified: VAULT_TOKEN is not set"));
-    }
-
-    #[test]
     fn clock_skew_is_shown_over_5s_and_warns_over_60s() {
         let at = |offset: i64| {
             format!(r#"{{"initialized":true,"sealed":false,"standby":false,"server_time_utc":{}}}"#, now() + offset)
@@ -1086,38 +533,6 @@ mod tests {
         assert!(evidence(&out, "health").contains("clock skew: Vault is 20s ahead of this host"), "{out:#?}");
         let out = diagnose(&no_token, &observed(Ok(answer(200, &at(-120)))));
         assert_eq!((out.status, out.summary.as_str()), (Status::Warn, "clock skew: Vault is 2m behind this host"));
-    }
-
-    #[test]
-    fn secrets_list_keys_and_a_value_never_reaches_the_outcome() {
-        let mut c = check("http://127.0.0.1:8200");
-        c.secrets =
-            vec!["secret/data/keybuzz/smtp".into(), "secret/data/keybuzz/ses".into(), "secret/data/other".into()];
-        let present = format!(
-            r#"{{"data":{{"data":{{"password":"{SECRET_VALUE}","user":"{SECRET_VALUE}"}},"metadata":{{"version":2}}}}}}"#
-        );
-        let observed = Observed {
-            secrets: vec![
-                ("secret/data/keybuzz/smtp".into(), Probe::Done(Ok(answer(200, &present)))),
-                ("secret/data/keybuzz/ses".into(), Probe::Done(Ok(answer(404, r#"{"errors":[]}"#)))),
-                ("secret/data/other".into(), Probe::Done(Ok(answer(403, r#"{"errors":["permission denied"]}"#)))),
-            ],
-            ..with_token(&health_body(""), answer(200, &token_body(30 * 86400, true)))
-        };
-        let out = diagnose(&c, &observed);
-        assert!(!format!("{out:?}").contains(SECRET_VALUE), "a secret value reached the outcome: {out:#?}");
-        assert_eq!(
-            evidence(&out, "secret secret/data/keybuzz/smtp"),
-            "present (KV v2, version 2), keys: password, user (values not shown)"
-        );
-        assert_eq!(out.status, Status::Fail);
-        assert_eq!(out.summary, "secret secret/data/keybuzz/ses absent");
-        let cause = out.cause.as_deref().unwrap();
-        assert!(cause.contains("none of its policies (default, kb-app) grants read on this path"), "{cause}");
-        assert!(
-            out.actions.iter().any(|a| a.text == "Grant read on secret/data/other in one of the token's policies"),
-            "{out:#?}"
-        );
     }
 
     #[test]

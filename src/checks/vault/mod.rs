@@ -2,9 +2,11 @@
 //! state (active, standby, sealed, ...), does the app's token still work, and
 //! are the secrets it needs there? Read-only: it only sends GET requests.
 
+mod access;
 mod client;
 mod diagnose;
 mod health;
+mod reach;
 mod secrets;
 mod token;
 
