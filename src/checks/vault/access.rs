@@ -231,6 +231,15 @@ fn kv2_hint(path: &str) -> String {
     }
 }
 
+/// The folder of a secret as `vault kv` names it: `secret/data/keybuzz/smtp` → `secret/keybuzz`.
+fn kv_parent(mount: &str, rest: &str) -> String {
+    let rest = rest.strip_prefix("data/").unwrap_or(rest);
+    match rest.rsplit_once('/') {
+        Some((folder, _)) => format!("{mount}/{folder}"),
+        None => mount.to_string(),
+    }
+}
+
 fn absence_text(absence: &Absence) -> String {
     match absence {
         Absence::Missing => "(no secret at this path)".to_string(),
@@ -253,7 +262,7 @@ fn absent_problem(path: &str, absence: &Absence, found: &mut Findings) {
             format!("secret {path} absent"),
             format!("Vault has no secret at {path}: it was never written there, or the app and this check expect another path"),
             Action::new(Priority::High, format!("Write the secret at {path}, or fix the path the app reads"))
-                .with_command(format!("vault kv get {mount}/{}", rest.strip_prefix("data/").unwrap_or(rest))),
+                .with_command(format!("vault kv list {}   # what exists next to it", kv_parent(mount, rest))),
         ),
         Absence::NeedsDataPrefix => (
             format!("secret path {path} lacks data/ for a KV v2 mount"),
@@ -285,6 +294,12 @@ mod tests {
     use super::super::diagnose::{diagnose, fixtures::*};
     use super::super::{Observed, Probe};
     use crate::report::Status;
+
+    #[test]
+    fn kv_parent_is_the_folder_vault_kv_lists() {
+        assert_eq!(super::kv_parent("secret", "data/keybuzz/smtp"), "secret/keybuzz");
+        assert_eq!(super::kv_parent("kv", "app"), "kv");
+    }
 
     #[test]
     fn token_rejected_short_or_missing() {

@@ -90,23 +90,30 @@ pub(super) fn health_command(check: &VaultCheck) -> String {
 // ---- the health answer -----------------------------------------------------
 
 fn health_output(answer: &Answer, health: &Health) -> String {
-    let mut lines = vec![format!("HTTP {} ({})", answer.status, code_meaning(answer.status))];
+    let code = answer.status;
     match &health.reading {
         Reading::Body(body) => {
             let state = body.state();
-            if state.default_code() != answer.status {
-                // What a plain health check (a load balancer's, curl's) sees in this state.
-                let code = state.default_code();
-                lines[0].push_str(&format!("; Vault's own code for this state: {code} ({})", code_meaning(code)));
+            let mut first = format!("HTTP {code}: {}", state.label());
+            // What a plain health check (a load balancer's, curl's) sees in this state.
+            let plain = state.default_code();
+            if plain != code {
+                let note = if plain == 429 { ", which means a standby answered, not a rate limit" } else { "" };
+                first.push_str(&format!(" (Vault's own code for this state: {plain}{note})"));
             }
+            let mut lines = vec![first];
             lines.extend(body_lines(body, answer.received_at));
+            lines.join("\n")
         }
         Reading::CodeOnly | Reading::NotVault => {
             let cut = if answer.truncated { " (cut at 1 MiB)" } else { "" };
-            lines.push(format!("body, not Vault's health JSON{cut}: {}", excerpt(&answer.body)));
+            format!(
+                "HTTP {code} ({})\nbody, not Vault's health JSON{cut}: {}",
+                code_meaning(code),
+                excerpt(&answer.body)
+            )
         }
     }
-    lines.join("\n")
 }
 
 fn body_lines(body: &HealthBody, received_at: SystemTime) -> Vec<String> {
@@ -346,11 +353,19 @@ pub(super) fn secs(secs: i64) -> String {
     rough(Duration::from_secs(secs.max(0) as u64))
 }
 
-/// A duration as people read it: `900ms` under a second (to 10 ms), else its
-/// two largest units (`31d 23h`, `59m 59s`, `2m`).
+/// A duration as people read it: `900ms` under a second (to 10 ms), `4.5s`
+/// under ten, else its two largest units (`31d 23h`, `59m 59s`, `2m`).
 pub(super) fn rough(duration: Duration) -> String {
     if duration < Duration::from_secs(1) {
         return format!("{}ms", (duration.as_millis() + 5) / 10 * 10);
+    }
+    if duration < Duration::from_secs(10) {
+        let tenths = (duration.as_millis() + 50) / 100;
+        return if tenths % 10 == 0 {
+            format!("{}s", tenths / 10)
+        } else {
+            format!("{}.{}s", tenths / 10, tenths % 10)
+        };
     }
     let secs = duration.as_secs();
     let units = [(secs / 86_400, "d"), (secs / 3600 % 24, "h"), (secs / 60 % 60, "m"), (secs % 60, "s")];
@@ -543,6 +558,8 @@ mod tests {
         assert_eq!(rough(Duration::from_secs(120)), "2m");
         assert_eq!(rough(Duration::from_secs(86_400 + 59)), "1d");
         assert_eq!(rough(Duration::from_secs(1)), "1s");
+        assert_eq!(rough(Duration::from_millis(4_499)), "4.5s");
+        assert_eq!(rough(Duration::from_millis(9_999)), "10s");
     }
 
     #[test]

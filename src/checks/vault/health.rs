@@ -42,6 +42,19 @@ impl NodeState {
         }
     }
 
+    pub fn label(self) -> &'static str {
+        match self {
+            NodeState::Active => "active",
+            NodeState::Standby => "standby",
+            NodeState::PerformanceStandby => "performance standby",
+            NodeState::DrSecondary => "DR secondary",
+            NodeState::HaUnhealthy => "standby that cannot reach the active node",
+            NodeState::Uninitialized => "not initialized",
+            NodeState::Sealed => "sealed",
+            NodeState::Removed => "removed from its cluster",
+        }
+    }
+
     fn from_code(code: u16) -> Option<NodeState> {
         Some(match code {
             200 => NodeState::Active,
@@ -184,8 +197,8 @@ impl Health {
 /// What an HTTP status means on `/v1/sys/health`, for the evidence.
 pub fn code_meaning(code: u16) -> &'static str {
     match code {
-        200 => "active, or a standby answering 200 as standbyok=true asks",
-        299 => "kbz-check's *code parameters: the state is in the body",
+        200 => "active",
+        299 => "the code kbz-check asks for in every state, yet no health body",
         429 => "Vault's standby code: a standby answered, not a rate limit",
         472 => "Vault's DR secondary code",
         473 => "Vault's performance standby code",
