@@ -398,13 +398,15 @@ fn codes_openbao_cannot_produce() {
     assert_eq!(c["summary"], format!("Vault at {} is sealed", stub.addr()), "{c:#}");
     assert!(text(&c["cause"]).contains("rests on the status code alone"), "{c:#}");
 
-    // Something that is not Vault at all.
+    // Something that is not Vault at all: named, and never handed the token.
     let stub = HealthStub::start(200, "text/html", "<html><body>Welcome to nginx!</body></html>");
-    let (code, json, _) = run_json(&[("VAULT_ADDR", &stub.addr())], &[]);
+    let (code, json, _) = run_json(&[("VAULT_ADDR", &stub.addr()), ("VAULT_TOKEN", "s.Never-Sent-T0ken")], &[]);
     assert_eq!(code, 1);
     let c = check(&json);
     assert_eq!(c["summary"], format!("{} answered HTTP 200, not like Vault", stub.addr()), "{c:#}");
     assert!(evidence(c, "health").contains("Welcome to nginx!"), "{c:#}");
+    assert!(evidence(c, "token").starts_with("not verified: what answers is not Vault"), "{c:#}");
+    assert_eq!(stub.requests().len(), 1, "only the health request: {:?}", stub.requests());
 }
 
 #[test]

@@ -180,9 +180,11 @@ impl Health {
         matches!(self.state, Some(NodeState::Standby | NodeState::PerformanceStandby))
     }
 
-    /// Why token and secret requests would be refused in this state, if they would.
+    /// Why token and secret requests are not to be sent in this state: Vault
+    /// would refuse them, or what answers is not Vault (never hand it the token).
     pub fn refuses_requests(&self) -> Option<String> {
-        let why = match self.state? {
+        let Some(state) = self.state else { return Some("what answers is not Vault".to_string()) };
+        let why = match state {
             NodeState::Active | NodeState::Standby | NodeState::PerformanceStandby => return None,
             NodeState::DrSecondary => "a DR secondary serves no client request",
             NodeState::HaUnhealthy => "the standby cannot reach the active node",
@@ -291,5 +293,7 @@ mod tests {
         assert_eq!(Health::read(&answer(200, r#"{"initialized":true,"sealed":false}"#)).refuses_requests(), None);
         let sealed = Health::read(&answer(503, r#"{"initialized":true,"sealed":true}"#));
         assert_eq!(sealed.refuses_requests().as_deref(), Some("Vault is sealed"));
+        let nginx = Health::read(&answer(200, "<html>Welcome to nginx!</html>"));
+        assert_eq!(nginx.refuses_requests().as_deref(), Some("what answers is not Vault"));
     }
 }

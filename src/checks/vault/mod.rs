@@ -154,7 +154,7 @@ fn normalize_secret_path(path: &str) -> Result<String, String> {
     Ok(trimmed.to_string())
 }
 
-/// What the check saw, step by step; [`diagnose`] turns it into an outcome.
+/// What the check saw, step by step; `diagnose::diagnose` turns it into an outcome.
 pub struct Observed {
     pub health: Result<Answer, RequestError>,
     /// `/v1/sys/leader`, asked when a standby answered, to name the active node.
@@ -169,6 +169,10 @@ pub enum Probe {
     Done(Result<Answer, RequestError>),
 }
 
+fn skipped(why: &str) -> Probe {
+    Probe::NotRun(why.to_string())
+}
+
 impl Check for VaultCheck {
     fn run<'a>(&'a self, ctx: &'a Context) -> CheckFuture<'a> {
         Box::pin(async move {
@@ -180,34 +184,26 @@ impl Check for VaultCheck {
 
 impl VaultCheck {
     async fn observe(&self, ctx: &Context) -> Observed {
-        let not_run = |why: &str| Probe::NotRun(why.to_string());
         let http = match VaultHttp::connect(self, ctx).await {
             Ok(http) => http,
-            Err(error) => {
-                let why = "Vault did not answer";
-                let secrets = self.secrets.iter().map(|p| (p.clone(), not_run(why))).collect();
-                return Observed { health: Err(error), leader: not_run(why), token: not_run(why), secrets };
-            }
+            Err(error) => return self.stopped(Err(error), skipped("no standby answered"), "Vault did not answer"),
         };
         let health = http.health(ctx).await;
-        let state = health.as_ref().ok().map(health::Health::read);
-        let leader = match &state {
-            Some(h) if h.is_standby() => {
-                ctx.step(format!("asking the standby at {} for the active node (GET /v1/sys/leader)", http.endpoint()));
-                Probe::Done(http.get(&["sys", "leader"], false).await)
-            }
-            _ => not_run("no standby answered"),
+        let Ok(answer) = &health else {
+            return self.stopped(health, skipped("Vault did not answer"), "Vault did not answer");
         };
-        let refusal = match &state {
-            None => Some("Vault did not answer".to_string()),
-            Some(h) => h.refuses_requests(),
+        let state = health::Health::read(answer);
+        let leader = if state.is_standby() {
+            ctx.step(format!("asking the standby at {} for the active node (GET /v1/sys/leader)", http.endpoint()));
+            Probe::Done(http.get(&["sys", "leader"], false).await)
+        } else {
+            skipped("no standby answered")
         };
-        if let Some(why) = refusal {
-            let secrets = self.secrets.iter().map(|p| (p.clone(), not_run(&why))).collect();
-            return Observed { health, leader, token: not_run(&why), secrets };
+        if let Some(why) = state.refuses_requests() {
+            return self.stopped(health, leader, &why);
         }
         let token = match &self.token {
-            None => not_run(&format!("{} is not set", self.names.token)),
+            None => skipped(&format!("{} is not set", self.names.token)),
             Some(_) => {
                 ctx.step(format!("looking up the token at {} (GET /v1/auth/token/lookup-self)", http.endpoint()));
                 Probe::Done(http.get(&["auth", "token", "lookup-self"], true).await)
@@ -215,6 +211,12 @@ impl VaultCheck {
         };
         let secrets = self.read_secrets(&http, &token, ctx).await;
         Observed { health, leader, token, secrets }
+    }
+
+    /// What was seen when the token and the secrets are not to be asked for.
+    fn stopped(&self, health: Result<Answer, RequestError>, leader: Probe, why: &str) -> Observed {
+        let secrets = self.secrets.iter().map(|path| (path.clone(), skipped(why))).collect();
+        Observed { health, leader, token: skipped(why), secrets }
     }
 
     /// One GET per path, in order, unless the token is missing or rejected
