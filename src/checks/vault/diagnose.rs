@@ -224,6 +224,10 @@ fn state_findings(
         not_vault(check, answer, found);
         return String::new();
     };
+    let serving = matches!(state, NodeState::Active | NodeState::Standby | NodeState::PerformanceStandby);
+    if serving && health.reading == Reading::CodeOnly {
+        unconfirmed(check, answer, state, found);
+    }
     let version = health.body().and_then(|b| b.version.as_deref()).map_or(String::new(), |v| format!(", version {v}"));
     let active = leader.map_or("; active node not named".to_string(), |l| format!("; active node: {l}"));
     let caveat = match health.reading {
@@ -303,6 +307,24 @@ fn state_findings(
         ),
     }
     String::new()
+}
+
+/// A serving state read from the status code alone: a 429 without Vault's
+/// body may just as well be a rate limiter in front of Vault.
+fn unconfirmed(check: &VaultCheck, answer: &Answer, state: NodeState, found: &mut Findings) {
+    let addr = addr(check);
+    let code = answer.status;
+    found.problem(
+        Status::Warn,
+        format!("{addr} answered HTTP {code} without Vault's health body"),
+        format!(
+            "{code} is Vault's code for a {}, but the answer carries no Vault health JSON ({}): a proxy or rate limiter in front of Vault may have answered instead, so the state is not confirmed",
+            state.label(),
+            excerpt(&answer.body)
+        ),
+        vec![Action::new(Priority::Medium, format!("Check what answers at {addr}: Vault itself always sends its health JSON"))
+            .with_command(format!("curl -sv {addr}/v1/sys/health"))],
+    );
 }
 
 fn not_vault(check: &VaultCheck, answer: &Answer, found: &mut Findings) {
@@ -515,9 +537,10 @@ mod tests {
         assert_eq!(out.status, Status::Fail);
         assert!(out.summary.ends_with("is sealed"), "{}", out.summary);
         assert!(out.cause.as_deref().unwrap().contains("rests on the status code alone"), "{out:#?}");
-        let out = diagnose(&check("http://127.0.0.1:8200"), &observed(Ok(answer(429, ""))));
-        assert_eq!(out.status, Status::Ok);
-        assert!(out.summary.contains("not a rate limit"), "{}", out.summary);
+        let out = diagnose(&check("http://127.0.0.1:8200"), &observed(Ok(answer(429, "Too Many Requests"))));
+        assert_eq!(out.status, Status::Warn);
+        assert_eq!(out.summary, "http://127.0.0.1:8200 answered HTTP 429 without Vault's health body");
+        assert!(out.cause.as_deref().unwrap().contains("rate limiter"), "{out:#?}");
     }
 
     #[test]
