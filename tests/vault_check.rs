@@ -407,6 +407,12 @@ fn codes_openbao_cannot_produce() {
     assert!(evidence(c, "health").contains("Welcome to nginx!"), "{c:#}");
     assert!(evidence(c, "token").starts_with("not verified: what answers is not Vault"), "{c:#}");
     assert_eq!(stub.requests().len(), 1, "only the health request: {:?}", stub.requests());
+
+    // A 2 MiB answer is cut at 1 MiB, not buffered whole, and still reported.
+    let stub = HealthStub::start(200, "application/json", &format!("{{\"initialized\":\"{}\"}}", "x".repeat(2 << 20)));
+    let (code, json, _) = run_json(&[("VAULT_ADDR", &stub.addr())], &[]);
+    assert_eq!(code, 1);
+    assert!(evidence(check(&json), "health").contains("body, not Vault's health JSON (cut at 1 MiB)"), "{json:#}");
 }
 
 #[test]
