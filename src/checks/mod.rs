@@ -5,6 +5,7 @@
 
 pub mod postgres;
 pub mod smtp;
+pub mod vault;
 
 use crate::config::{ConfigError, Plan, RawSettings};
 use crate::report::Outcome;
@@ -15,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Every kind kbz-check knows, in the built-in suite's order.
-pub const KINDS: &[Kind] = &[postgres::KIND, smtp::KIND];
+pub const KINDS: &[Kind] = &[postgres::KIND, vault::KIND, smtp::KIND];
 
 /// A check kind: its settings, the app variables that feed them in the
 /// built-in suite, and how to validate them into a runnable check.

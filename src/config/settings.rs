@@ -199,6 +199,40 @@ impl RawSettings {
         Ok(pairs)
     }
 
+    /// Strings in declared order, written as an array `["a", "b"]` or, as a
+    /// variable can hold it, a string `a,b` (e.g. Vault secret paths). Empty
+    /// items are dropped.
+    pub fn string_list(&mut self, key: &str) -> Result<Vec<String>, ConfigError> {
+        let Some(setting) = self.entries.get(key) else { return Ok(Vec::new()) };
+        let items = match &setting.value {
+            toml::Value::Array(values) => {
+                let mut items = Vec::with_capacity(values.len());
+                for (i, value) in values.iter().enumerate() {
+                    let toml::Value::String(item) = value else {
+                        return Err(
+                            self.error(key, format!("item {}: expected a string, found {}", i + 1, type_name(value)))
+                        );
+                    };
+                    items.push(item.trim().to_string());
+                }
+                items
+            }
+            toml::Value::String(list) => list.split(',').map(|item| item.trim().to_string()).collect(),
+            other => {
+                return Err(self.error(
+                    key,
+                    format!("expected an array of strings like [\"a\", \"b\"], found {}", type_name(other)),
+                ))
+            }
+        };
+        let items: Vec<String> = items.into_iter().filter(|item| !item.is_empty()).collect();
+        if !items.is_empty() {
+            let origin = setting.origin.clone();
+            self.views.push(SettingView { key: key.to_string(), value: items.join(", "), origin });
+        }
+        Ok(items)
+    }
+
     /// Records a default the check applied, so `list` shows it.
     pub fn show_default(&mut self, key: &str, value: impl Into<String>) {
         if !self.views.iter().any(|v| v.key == key) {
@@ -225,5 +259,41 @@ pub fn type_name(value: &toml::Value) -> &'static str {
         toml::Value::Datetime(_) => "a datetime",
         toml::Value::Array(_) => "an array",
         toml::Value::Table(_) => "a table",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn raw_with(key: &str, value: toml::Value) -> RawSettings {
+        let origin = Origin::Suite { file: PathBuf::from("suite.toml"), line: 3, vars: vec![] };
+        let mut raw = RawSettings::new("checks.vault", origin.clone());
+        raw.insert(key, Setting { value, origin });
+        raw
+    }
+
+    #[test]
+    fn string_list_takes_an_array_or_a_comma_separated_string() {
+        let array = toml::Value::Array(vec!["secret/data/a".into(), " ".into(), "kv/b".into()]);
+        let mut raw = raw_with("secrets", array);
+        assert_eq!(raw.string_list("secrets").unwrap(), ["secret/data/a", "kv/b"]);
+        let views = raw.finish(&["secrets"]).unwrap();
+        assert_eq!(views[0].value, "secret/data/a, kv/b");
+
+        let mut raw = raw_with("secrets", "secret/data/a, kv/b,".into());
+        assert_eq!(raw.string_list("secrets").unwrap(), ["secret/data/a", "kv/b"]);
+        assert!(raw_with("x", "".into()).string_list("x").unwrap().is_empty());
+        assert!(raw_with("x", "".into()).string_list("missing").unwrap().is_empty());
+    }
+
+    #[test]
+    fn string_list_names_the_bad_item_and_its_place() {
+        let err =
+            raw_with("secrets", toml::Value::Array(vec!["a".into(), 7.into()])).string_list("secrets").unwrap_err();
+        assert_eq!(err.to_string(), "suite.toml:3: checks.vault.secrets: item 2: expected a string, found an integer");
+        let err = raw_with("secrets", true.into()).string_list("secrets").unwrap_err();
+        assert!(err.to_string().contains("expected an array of strings"), "{err}");
     }
 }

@@ -6,6 +6,7 @@ pub mod net;
 pub mod pg;
 pub mod smtp;
 pub mod tls;
+pub mod vault;
 
 use std::process::Command;
 

@@ -1,0 +1,433 @@
+//! HTTP to Vault: one client per run with the check's trust settings, answers
+//! read up to a cap, and failures classified by what went wrong (the name, a
+//! refusal, silence, no route, TLS) so that each gets its own cause.
+
+use super::{Context, VaultCheck};
+use crate::tls::{self, Verify};
+use reqwest::header::HeaderValue;
+use rustls::pki_types::ServerName;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use url::{Host, Url};
+
+/// No Vault answer kbz-check reads comes near this; a bigger one is cut, not buffered.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// Every `*code` parameter of `/v1/sys/health` set to a 2xx, as Vault's Go
+/// client does: the server then answers with its state in the body whatever
+/// that state is, instead of a 4xx/5xx some proxies replace with their own page.
+pub const HEALTH_QUERY: &[(&str, &str)] = &[
+    ("standbyok", "true"),
+    ("perfstandbyok", "true"),
+    ("uninitcode", "299"),
+    ("sealedcode", "299"),
+    ("standbycode", "299"),
+    ("drsecondarycode", "299"),
+    ("performancestandbycode", "299"),
+    ("haunhealthycode", "299"),
+    ("removedcode", "299"),
+];
+
+/// One HTTP answer, whatever its status.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+    /// The body was longer than [`MAX_BODY`] and was cut there.
+    pub truncated: bool,
+    /// When the answer's headers arrived, to measure clock skew against.
+    pub received_at: SystemTime,
+    /// The server's certificate, on https.
+    pub certificate: Option<CertInfo>,
+}
+
+/// Why a request got no HTTP answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequestError {
+    /// The trust settings could not be used (a CA file without certificates...).
+    Setup {
+        detail: String,
+    },
+    Dns {
+        host: String,
+        detail: String,
+    },
+    Refused {
+        endpoint: String,
+    },
+    /// The TCP handshake got no answer within the connect budget.
+    ConnectTimeout {
+        endpoint: String,
+        after: Duration,
+    },
+    NoRoute {
+        endpoint: String,
+        detail: String,
+    },
+    Tls {
+        endpoint: String,
+        problem: TlsProblem,
+        detail: String,
+        certificate: Option<Box<CertInfo>>,
+    },
+    Failed {
+        endpoint: String,
+        detail: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsProblem {
+    /// Not signed by a CA this host trusts (or self-signed).
+    Untrusted,
+    Expired,
+    NotYetValid,
+    WrongName,
+    /// Refused for another reason (a CA certificate used as the server's, a bad encoding...).
+    BadCertificate,
+    /// What came back is not TLS: a plain-HTTP listener behind an https:// address.
+    NotTls,
+    Other,
+}
+
+/// Who a certificate names, to say which one was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertInfo {
+    pub subject: String,
+    pub issuer: String,
+    /// subjectAltName DNS names and IP addresses.
+    pub names: Vec<String>,
+    /// Unix seconds.
+    pub not_after: i64,
+}
+
+impl CertInfo {
+    pub fn from_der(der: &[u8]) -> Option<CertInfo> {
+        use x509_parser::extensions::GeneralName;
+        let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+        let names = cert
+            .subject_alternative_name()
+            .ok()
+            .flatten()
+            .map(|san| {
+                san.value
+                    .general_names
+                    .iter()
+                    .filter_map(|name| match name {
+                        GeneralName::DNSName(dns) => Some(dns.to_string()),
+                        GeneralName::IPAddress(bytes) => ip_from_bytes(bytes).map(|ip| ip.to_string()),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(CertInfo {
+            subject: cert.subject().to_string(),
+            issuer: cert.issuer().to_string(),
+            names,
+            not_after: cert.validity().not_after.timestamp(),
+        })
+    }
+
+    pub fn self_signed(&self) -> bool {
+        self.subject == self.issuer
+    }
+}
+
+fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
+    match bytes.len() {
+        4 => <[u8; 4]>::try_from(bytes).ok().map(IpAddr::from),
+        16 => <[u8; 16]>::try_from(bytes).ok().map(IpAddr::from),
+        _ => None,
+    }
+}
+
+/// A client aimed at one Vault address, its name already resolved.
+pub struct VaultHttp {
+    client: reqwest::Client,
+    base: Url,
+    host: String,
+    port: u16,
+    addrs: Vec<SocketAddr>,
+    token: Option<HeaderValue>,
+    connect_budget: Duration,
+}
+
+impl VaultHttp {
+    /// Resolves the address's host (a step of its own, so a slow DNS is named)
+    /// and builds the client with the check's trust settings.
+    pub async fn connect(check: &VaultCheck, ctx: &Context) -> Result<VaultHttp, RequestError> {
+        let base = check.addr.clone();
+        let port = base.port_or_known_default().unwrap_or(8200);
+        let (host, addrs) = match base.host() {
+            Some(Host::Ipv4(ip)) => (ip.to_string(), vec![SocketAddr::new(ip.into(), port)]),
+            Some(Host::Ipv6(ip)) => (ip.to_string(), vec![SocketAddr::new(ip.into(), port)]),
+            Some(Host::Domain(name)) => {
+                ctx.step(format!("resolving {name}"));
+                let found = tokio::net::lookup_host((name, port))
+                    .await
+                    .map_err(|e| RequestError::Dns { host: name.to_string(), detail: e.to_string() })?;
+                (name.to_string(), found.collect())
+            }
+            None => return Err(RequestError::Setup { detail: "the address has no host".into() }),
+        };
+        if addrs.is_empty() {
+            return Err(RequestError::Dns { host, detail: "no address found".into() });
+        }
+        // Bounded inside the check's deadline so that an unanswered TCP
+        // handshake is reported by this check, as a network-path problem,
+        // rather than by the engine as a bare timeout.
+        let connect_budget = ctx.remaining().mul_f64(0.9);
+        let mut builder = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls_config(check)?)
+            .tls_info(true)
+            .no_proxy()
+            .connect_timeout(connect_budget)
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .user_agent(concat!("kbz-check/", env!("CARGO_PKG_VERSION")));
+        if matches!(base.host(), Some(Host::Domain(_))) {
+            builder = builder.resolve_to_addrs(&host, &addrs);
+        }
+        let client = builder.build().map_err(|e| RequestError::Setup { detail: error_chain(&e) })?;
+        let token = match &check.token {
+            Some(secret) => {
+                let mut value = HeaderValue::from_str(secret.expose())
+                    .map_err(|_| RequestError::Setup { detail: "the token cannot be sent in an HTTP header".into() })?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            None => None,
+        };
+        Ok(VaultHttp { client, base, host, port, addrs, token, connect_budget })
+    }
+
+    /// `host:port`, as messages name the server.
+    pub fn endpoint(&self) -> String {
+        match self.base.host() {
+            Some(Host::Ipv6(ip)) => format!("[{ip}]:{}", self.port),
+            _ => format!("{}:{}", self.host, self.port),
+        }
+    }
+
+    pub fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
+        api_url(&self.base, segments, query)
+    }
+
+    /// `/v1/sys/health` with every state mapped to a 2xx; on a TLS failure,
+    /// fetches the certificate (unverified) to name it.
+    pub async fn health(&self, ctx: &Context) -> Result<Answer, RequestError> {
+        ctx.step(format!("waiting for {} to answer GET /v1/sys/health", self.endpoint()));
+        match self.request(self.url(&["sys", "health"], HEALTH_QUERY), false).await {
+            Err(RequestError::Tls { endpoint, problem, detail, certificate: None }) => {
+                ctx.step(format!("fetching the TLS certificate of {endpoint} to name it"));
+                let certificate = self.fetch_certificate().await.map(Box::new);
+                Err(RequestError::Tls { endpoint, problem, detail, certificate })
+            }
+            other => other,
+        }
+    }
+
+    /// GET `/v1/<segments>`, with the token when asked.
+    pub async fn get(&self, segments: &[&str], with_token: bool) -> Result<Answer, RequestError> {
+        self.request(self.url(segments, &[]), with_token).await
+    }
+
+    async fn request(&self, url: Url, with_token: bool) -> Result<Answer, RequestError> {
+        let mut request = self.client.get(url);
+        if let (true, Some(token)) = (with_token, &self.token) {
+            request = request.header("X-Vault-Token", token.clone());
+        }
+        let mut response = request.send().await.map_err(|e| self.classify(&e))?;
+        let received_at = SystemTime::now();
+        let status = response.status().as_u16();
+        let certificate = response
+            .extensions()
+            .get::<reqwest::tls::TlsInfo>()
+            .and_then(|info| info.peer_certificate())
+            .and_then(CertInfo::from_der);
+        let mut body = Vec::new();
+        let mut truncated = false;
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(&e))? {
+            let room = MAX_BODY - body.len();
+            if chunk.len() > room {
+                body.extend_from_slice(&chunk[..room]);
+                truncated = true;
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Answer { status, body, truncated, received_at, certificate })
+    }
+
+    fn classify(&self, err: &reqwest::Error) -> RequestError {
+        let endpoint = self.endpoint();
+        if let Some(tls) = find_tls_error(err) {
+            return RequestError::Tls {
+                endpoint,
+                problem: tls_problem(tls),
+                detail: tls.to_string(),
+                certificate: None,
+            };
+        }
+        let io_kind = find_io_error(err).map(std::io::Error::kind);
+        use std::io::ErrorKind;
+        match io_kind {
+            Some(ErrorKind::ConnectionRefused) => RequestError::Refused { endpoint },
+            Some(ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable) => {
+                RequestError::NoRoute { endpoint, detail: error_chain(err) }
+            }
+            _ if err.is_connect() && err.is_timeout() => {
+                RequestError::ConnectTimeout { endpoint, after: self.connect_budget }
+            }
+            _ if err.is_dns() => RequestError::Dns { host: self.host.clone(), detail: error_chain(err) },
+            _ => RequestError::Failed { endpoint, detail: error_chain(err) },
+        }
+    }
+
+    /// The server's certificate through a handshake that verifies nothing:
+    /// only to name the certificate the real handshake refused.
+    async fn fetch_certificate(&self) -> Option<CertInfo> {
+        let config = tls::client_config(Verify::Off).ok()?;
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let name = match self.host.parse::<IpAddr>() {
+            Ok(ip) => ServerName::IpAddress(ip.into()),
+            Err(_) => ServerName::try_from(self.host.clone()).ok()?,
+        };
+        for addr in &self.addrs {
+            let Ok(stream) = tokio::net::TcpStream::connect(addr).await else { continue };
+            let Ok(tls) = connector.connect(name.clone(), stream).await else { continue };
+            let (_, session) = tls.get_ref();
+            return session.peer_certificates()?.first().and_then(|der| CertInfo::from_der(der));
+        }
+        None
+    }
+}
+
+/// `base` + `/v1/<segments>` (each percent-encoded) + `?query`.
+pub fn api_url(base: &Url, segments: &[&str], query: &[(&str, &str)]) -> Url {
+    let mut url = base.clone();
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty().push("v1").extend(segments);
+    }
+    if !query.is_empty() {
+        url.query_pairs_mut().extend_pairs(query);
+    }
+    url
+}
+
+fn tls_config(check: &VaultCheck) -> Result<rustls::ClientConfig, RequestError> {
+    let setup = |detail: String| RequestError::Setup { detail };
+    let verify = if check.skip_verify || check.addr.scheme() == "http" {
+        Verify::Off
+    } else {
+        let mut roots = tls::system_roots();
+        if let Some(ca) = &check.cacert {
+            tls::add_pem(&mut roots, ca).map_err(|e| setup(format!("{}: {e}", check.names.cacert)))?;
+        }
+        if roots.is_empty() {
+            return Err(setup(format!(
+                "no trusted CA: the system trust store is empty and {} is not set",
+                check.names.cacert
+            )));
+        }
+        Verify::Full(roots)
+    };
+    tls::client_config(verify).map_err(setup)
+}
+
+fn tls_problem(err: &rustls::Error) -> TlsProblem {
+    use rustls::CertificateError as Cert;
+    match err {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            Cert::UnknownIssuer | Cert::BadSignature => TlsProblem::Untrusted,
+            Cert::Expired | Cert::ExpiredContext { .. } => TlsProblem::Expired,
+            Cert::NotValidYet | Cert::NotValidYetContext { .. } => TlsProblem::NotYetValid,
+            Cert::NotValidForName | Cert::NotValidForNameContext { .. } => TlsProblem::WrongName,
+            _ => TlsProblem::BadCertificate,
+        },
+        rustls::Error::InvalidMessage(_) => TlsProblem::NotTls,
+        _ => TlsProblem::Other,
+    }
+}
+
+/// Every error in `err`'s chain. An `io::Error` wrapping another error
+/// answers `source()` with the wrapped error's source, skipping the wrapped
+/// error itself (often the rustls error, or another `io::Error`): step into it.
+fn chain<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(err), |e| {
+        let wrapped = e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref());
+        match wrapped {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        }
+    })
+}
+
+fn find_tls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    chain(err).find_map(|e| e.downcast_ref::<rustls::Error>())
+}
+
+fn find_io_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {
+    chain(err).find_map(|e| e.downcast_ref::<std::io::Error>())
+}
+
+/// "outer: inner: innermost", without repeating what a source already says.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for e in chain(err) {
+        let text = e.to_string();
+        if !parts.last().is_some_and(|last| last.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_url_keeps_a_path_prefix_and_encodes_segments() {
+        let base = Url::parse("https://10.0.0.150:8200").unwrap();
+        assert_eq!(api_url(&base, &["sys", "health"], &[]).as_str(), "https://10.0.0.150:8200/v1/sys/health");
+        let prefixed = Url::parse("http://proxy/vault").unwrap();
+        assert_eq!(
+            api_url(&prefixed, &["secret", "data", "a b"], &[("x", "1")]).as_str(),
+            "http://proxy/vault/v1/secret/data/a%20b?x=1"
+        );
+    }
+
+    #[test]
+    fn health_query_asks_for_a_2xx_in_every_state() {
+        let base = Url::parse("http://127.0.0.1:8200").unwrap();
+        let url = api_url(&base, &["sys", "health"], HEALTH_QUERY);
+        for param in ["standbyok=true", "perfstandbyok=true", "sealedcode=299", "uninitcode=299", "removedcode=299"] {
+            assert!(url.as_str().contains(param), "{url}");
+        }
+    }
+
+    #[test]
+    fn rustls_errors_map_to_problems() {
+        use rustls::CertificateError as Cert;
+        let cert = |c| rustls::Error::InvalidCertificate(c);
+        assert_eq!(tls_problem(&cert(Cert::UnknownIssuer)), TlsProblem::Untrusted);
+        assert_eq!(tls_problem(&cert(Cert::Expired)), TlsProblem::Expired);
+        assert_eq!(tls_problem(&cert(Cert::NotValidForName)), TlsProblem::WrongName);
+        let plain = rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType);
+        assert_eq!(tls_problem(&plain), TlsProblem::NotTls);
+        let wrapped = std::io::Error::new(std::io::ErrorKind::InvalidData, cert(Cert::UnknownIssuer));
+        let twice = std::io::Error::other(wrapped);
+        assert_eq!(find_tls_error(&twice), Some(&cert(Cert::UnknownIssuer)));
+    }
+
+    #[test]
+    fn certificate_info_is_none_for_garbage() {
+        assert_eq!(CertInfo::from_der(b"not a certificate"), None);
+        assert_eq!(ip_from_bytes(&[127, 0, 0, 1]), Some(IpAddr::from([127, 0, 0, 1])));
+        assert_eq!(ip_from_bytes(&[1, 2, 3]), None);
+    }
+}

@@ -1,0 +1,596 @@
+//! From what Vault said (or why it said nothing) to a status, a cause in
+//! plain words and the actions that fix it. Pure: unit-tested without a server.
+
+use super::access::{secret_findings, token_findings};
+use super::client::{api_url, Answer, HEALTH_QUERY};
+use super::health::{code_meaning, Health, HealthBody, NodeState, Reading};
+use super::reach::{error_text, request_failure, tls_findings};
+use super::{Observed, Probe, VaultCheck};
+use crate::report::{Action, Evidence, Outcome, Priority, Status};
+use crate::secret::mask_dsn;
+use serde_json::Value;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Clock skew worth showing, and worth a warning (see docs/checks/vault.md).
+const SKEW_SHOWN_SECS: i64 = 5;
+const SKEW_WARN_SECS: i64 = 60;
+/// How much of an unexpected body the evidence quotes.
+const EXCERPT_CHARS: usize = 200;
+
+pub(super) struct Problem {
+    status: Status,
+    summary: String,
+    cause: String,
+    actions: Vec<Action>,
+}
+
+#[derive(Default)]
+pub(super) struct Findings {
+    evidence: Vec<Evidence>,
+    problems: Vec<Problem>,
+}
+
+impl Findings {
+    pub(super) fn evidence(&mut self, label: impl Into<String>, command: Option<&str>, output: impl Into<String>) {
+        self.evidence.push(Evidence::new(label, command, output));
+    }
+
+    pub(super) fn problem(&mut self, status: Status, summary: String, cause: String, actions: Vec<Action>) {
+        self.problems.push(Problem { status, summary, cause, actions });
+    }
+
+    /// Worst problem first: its summary heads the line; every cause and action is kept.
+    fn into_outcome(mut self, ok_summary: String) -> Outcome {
+        self.problems.sort_by_key(|p| if p.status == Status::Fail { 0 } else { 1 });
+        let Some(first) = self.problems.first() else {
+            let mut outcome = Outcome::new(Status::Ok, ok_summary);
+            outcome.evidence = self.evidence;
+            return outcome;
+        };
+        let mut outcome = Outcome::new(first.status, first.summary.clone());
+        outcome.cause = Some(self.problems.iter().map(|p| p.cause.as_str()).collect::<Vec<_>>().join("\n"));
+        outcome.actions = self.problems.into_iter().flat_map(|p| p.actions).collect();
+        outcome.evidence = self.evidence;
+        outcome
+    }
+}
+
+pub fn diagnose(check: &VaultCheck, observed: &Observed) -> Outcome {
+    let mut found = Findings::default();
+    let answer = match &observed.health {
+        Ok(answer) => answer,
+        Err(error) => {
+            request_failure(check, error, &mut found);
+            return found.into_outcome(String::new());
+        }
+    };
+    let health = Health::read(answer);
+    found.evidence("health", Some(&health_command(check)), health_output(answer, &health));
+    tls_findings(check, answer.certificate.as_ref(), &mut found);
+    let leader = leader_findings(&observed.leader, &mut found);
+    let mut summary = state_findings(check, answer, &health, leader.as_deref(), &mut found);
+    if let Some(body) = health.body() {
+        clock_findings(body, answer.received_at, &mut found);
+    }
+    let token = token_findings(check, &observed.token, &mut found);
+    summary.push_str(&token.summary);
+    summary.push_str(&secret_findings(check, &observed.secrets, &token.policies, &mut found));
+    found.into_outcome(summary)
+}
+
+/// `VAULT_ADDR` as shown in messages: no trailing slash, any password masked.
+pub(super) fn addr(check: &VaultCheck) -> String {
+    mask_dsn(check.addr.as_str().trim_end_matches('/'))
+}
+
+pub(super) fn health_command(check: &VaultCheck) -> String {
+    format!("GET {}", mask_dsn(api_url(&check.addr, &["sys", "health"], HEALTH_QUERY).as_str()))
+}
+
+// ---- the health answer -----------------------------------------------------
+
+fn health_output(answer: &Answer, health: &Health) -> String {
+    let code = answer.status;
+    match &health.reading {
+        Reading::Body(body) => {
+            let state = body.state();
+            let mut first = format!("HTTP {code}: {}", state.label());
+            // What a plain health check (a load balancer's, curl's) sees in this state.
+            let plain = state.default_code();
+            if plain != code {
+                let note = if plain == 429 { ", which means a standby answered, not a rate limit" } else { "" };
+                first.push_str(&format!(" (Vault's own code for this state: {plain}{note})"));
+            }
+            let mut lines = vec![first];
+            lines.extend(body_lines(body, answer.received_at));
+            lines.join("\n")
+        }
+        Reading::CodeOnly | Reading::NotVault => {
+            let cut = if answer.truncated { " (cut at 1 MiB)" } else { "" };
+            format!(
+                "HTTP {code} ({})\nbody, not Vault's health JSON{cut}: {}",
+                code_meaning(code),
+                excerpt(&answer.body)
+            )
+        }
+    }
+}
+
+fn body_lines(body: &HealthBody, received_at: SystemTime) -> Vec<String> {
+    let flag = |name: &str, value: Option<bool>| value.map(|v| format!("{name}={v}"));
+    let state: Vec<String> = [
+        flag("initialized", body.initialized),
+        flag("sealed", body.sealed),
+        flag("standby", body.standby),
+        flag("performance_standby", body.performance_standby.filter(|v| *v)),
+        flag("removed_from_cluster", body.removed_from_cluster),
+        flag("ha_connection_healthy", body.ha_connection_healthy),
+        body.replication_dr_mode
+            .as_ref()
+            .filter(|m| !matches!(m.as_str(), "disabled" | "unknown"))
+            .map(|m| format!("replication_dr_mode={m}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut lines = vec![state.join(", ")];
+    let about: Vec<String> = [
+        body.version.as_ref().map(|v| format!("version {v}")),
+        body.cluster_name.as_ref().map(|c| format!("cluster_name {c}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !about.is_empty() {
+        lines.push(about.join(", "));
+    }
+    if let Some(server) = body.server_time_utc {
+        let skew = skew_secs(server, received_at);
+        let note =
+            if skew.abs() > SKEW_SHOWN_SECS { format!(" (clock skew: {})", skew_text(skew)) } else { String::new() };
+        lines.push(format!("server_time_utc {}{note}", unix_time(server)));
+    }
+    lines
+}
+
+/// Seconds Vault's clock is ahead of ours (negative: behind).
+fn skew_secs(server_unix: i64, received_at: SystemTime) -> i64 {
+    let local = received_at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    server_unix.saturating_sub(local)
+}
+
+fn skew_text(skew: i64) -> String {
+    let by = rough(Duration::from_secs(skew.unsigned_abs()));
+    if skew > 0 {
+        format!("Vault is {by} ahead of this host")
+    } else {
+        format!("Vault is {by} behind this host")
+    }
+}
+
+pub(super) fn unix_time(secs: i64) -> String {
+    match u64::try_from(secs) {
+        Ok(secs) => {
+            humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs.min(253_402_300_799))).to_string()
+        }
+        Err(_) => format!("{secs} (before 1970)"),
+    }
+}
+
+/// The body as one short line: invalid UTF-8 and control characters replaced.
+pub(super) fn excerpt(body: &[u8]) -> String {
+    if body.is_empty() {
+        return "(empty)".to_string();
+    }
+    let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_CHARS * 4)]);
+    let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let words = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+    match words.char_indices().nth(EXCERPT_CHARS) {
+        Some((cut, _)) => format!("{}…", &words[..cut]),
+        None => words,
+    }
+}
+
+fn leader_findings(leader: &Probe, found: &mut Findings) -> Option<String> {
+    let Probe::Done(result) = leader else { return None };
+    let command = Some("GET /v1/sys/leader");
+    let address = match result {
+        Ok(answer) if answer.status == 200 => serde_json::from_slice::<Value>(&answer.body)
+            .ok()
+            .and_then(|v| v.get("leader_address").and_then(Value::as_str).map(str::to_string))
+            .filter(|a| !a.is_empty()),
+        _ => None,
+    };
+    let output = match (&address, result) {
+        (Some(address), _) => format!("active node: {address}"),
+        (None, Ok(answer)) => format!("active node unknown (HTTP {}: {})", answer.status, excerpt(&answer.body)),
+        (None, Err(error)) => format!("active node unknown: {}", error_text(error)),
+    };
+    found.evidence("active node", command, output);
+    address
+}
+
+/// The finding for the node's state; returns the summary used when all is well.
+fn state_findings(
+    check: &VaultCheck,
+    answer: &Answer,
+    health: &Health,
+    leader: Option<&str>,
+    found: &mut Findings,
+) -> String {
+    let addr_name = &check.names.addr;
+    let addr = addr(check);
+    let Some(state) = health.state else {
+        not_vault(check, answer, found);
+        return String::new();
+    };
+    let serving = matches!(state, NodeState::Active | NodeState::Standby | NodeState::PerformanceStandby);
+    if serving && health.reading == Reading::CodeOnly {
+        unconfirmed(check, answer, state, found);
+    }
+    let version = health.body().and_then(|b| b.version.as_deref()).map_or(String::new(), |v| format!(", version {v}"));
+    let active = leader.map_or("; active node not named".to_string(), |l| format!("; active node: {l}"));
+    let caveat = match health.reading {
+        Reading::CodeOnly => format!(
+            " (HTTP {} came without Vault's health body, so this rests on the status code alone: a proxy in front of Vault can answer {} too)",
+            answer.status, answer.status
+        ),
+        _ => String::new(),
+    };
+    let mut problem = |status, summary: String, cause: String, actions| {
+        found.problem(status, summary, format!("{cause}{caveat}"), actions);
+    };
+    match state {
+        NodeState::Active => return format!("active Vault at {addr}{version}"),
+        NodeState::Standby => {
+            return format!("a standby answered at {addr} (unsealed, healthy: Vault's 429, not a rate limit){version}{active}")
+        }
+        NodeState::PerformanceStandby => {
+            return format!(
+                "a performance standby answered at {addr}: it serves reads and forwards writes to the active node{version}{active}"
+            )
+        }
+        NodeState::DrSecondary => problem(
+            Status::Warn,
+            format!("a DR secondary answered at {addr}: it serves no secrets until promoted"),
+            "replication_dr_mode is secondary: a disaster-recovery secondary copies the primary cluster but answers no client request (no token lookup, no secret read) until it is promoted; an app pointed here cannot read its secrets".to_string(),
+            vec![Action::new(
+                Priority::High,
+                format!("Point {addr_name} at the primary cluster (its load balancer or active node); promote this cluster only if the primary is lost"),
+            )
+            .with_command("vault read sys/replication/status")],
+        ),
+        NodeState::HaUnhealthy => {
+            let since = health
+                .body()
+                .and_then(|b| b.last_heartbeat_ms)
+                .map_or(String::new(), |ms| format!(" (last heartbeat {ms} ms ago)"));
+            problem(
+                Status::Fail,
+                format!("the standby at {addr} cannot reach the active node"),
+                format!("ha_connection_healthy is false: this standby's heartbeats to the active node fail{since}, so every request it forwards to the active node fails"),
+                vec![Action::new(Priority::High, "Check the active node, and the cluster port (8201) between the nodes")
+                    .with_command("vault operator raft list-peers   # on a healthy node\nnc -vz <active-node> 8201")],
+            )
+        }
+        NodeState::Uninitialized => problem(
+            Status::Fail,
+            format!("Vault at {addr} is not initialized"),
+            "Vault runs but its storage was never initialized: it holds no secrets and no tokens. On a Vault that used to work, this means it now reads another, empty storage path (PH11 found vault-01's configured storage path, /opt/vault/data, differing from where its data was, /data/vault/storage)".to_string(),
+            vec![
+                Action::new(Priority::High, "Check the storage path in Vault's configuration against where its data really is, fix it, restart Vault")
+                    .with_command("grep -A3 '^storage' /etc/vault.d/*.hcl\nsystemctl restart vault"),
+                Action::new(Priority::Low, "Only for a brand-new Vault: initialize it (this creates a new, empty Vault and its unseal keys)")
+                    .with_command("vault operator init"),
+            ],
+        ),
+        NodeState::Sealed => problem(
+            Status::Fail,
+            format!("Vault at {addr} is sealed"),
+            "Vault runs and is initialized but sealed (it restarted and nobody unsealed it, or auto-unseal failed): it refuses every token lookup and secret read until unsealed".to_string(),
+            vec![
+                Action::new(Priority::High, "Unseal Vault: key holders each enter one unseal key until the threshold is reached and it shows Sealed false")
+                    .with_command(format!("VAULT_ADDR={addr} vault operator unseal   # once per key share")),
+                Action::new(Priority::Medium, "If Vault uses auto-unseal (cloud KMS, transit), its log says why unsealing failed")
+                    .with_command("journalctl -u vault -n 100 --no-pager"),
+            ],
+        ),
+        NodeState::Removed => problem(
+            Status::Fail,
+            format!("the node at {addr} was removed from its cluster"),
+            "removed_from_cluster is true: this node was removed from its raft cluster and serves nothing; it cannot rejoin with its old data".to_string(),
+            vec![Action::new(
+                Priority::High,
+                format!("Point {addr_name} at a current member or the cluster's load balancer; to bring the node back, wipe its raft data and join it again"),
+            )
+            .with_command("vault operator raft list-peers")],
+        ),
+    }
+    String::new()
+}
+
+/// A serving state read from the status code alone: a 429 without Vault's
+/// body may just as well be a rate limiter in front of Vault.
+fn unconfirmed(check: &VaultCheck, answer: &Answer, state: NodeState, found: &mut Findings) {
+    let addr = addr(check);
+    let code = answer.status;
+    found.problem(
+        Status::Warn,
+        format!("{addr} answered HTTP {code} without Vault's health body"),
+        format!(
+            "{code} is Vault's code for a {}, but the answer carries no Vault health JSON ({}): a proxy or rate limiter in front of Vault may have answered instead, so the state is not confirmed",
+            state.label(),
+            excerpt(&answer.body)
+        ),
+        vec![Action::new(Priority::Medium, format!("Check what answers at {addr}: Vault itself always sends its health JSON"))
+            .with_command(format!("curl -sv {addr}/v1/sys/health"))],
+    );
+}
+
+fn not_vault(check: &VaultCheck, answer: &Answer, found: &mut Findings) {
+    let addr_name = &check.names.addr;
+    let addr = addr(check);
+    let code = answer.status;
+    if String::from_utf8_lossy(&answer.body).contains("HTTP request to an HTTPS server") {
+        found.problem(
+            Status::Fail,
+            format!("Vault at {addr} expects https://, not http://"),
+            format!("Vault answered HTTP {code} \"Client sent an HTTP request to an HTTPS server\": its listener uses TLS but {addr_name} starts with http://"),
+            vec![Action::new(Priority::High, format!("Use https:// in {addr_name}"))],
+        );
+        return;
+    }
+    found.problem(
+        Status::Fail,
+        format!("{addr} answered HTTP {code}, not like Vault"),
+        format!(
+            "GET /v1/sys/health got HTTP {code} without Vault's health JSON ({}): something other than Vault answers at {addr_name} (another service, a proxy or load balancer error page)",
+            excerpt(&answer.body)
+        ),
+        vec![Action::new(Priority::High, format!("Check that {addr_name} points at Vault's API listener (scheme, host and port, 8200 by default)"))
+            .with_command(format!("curl -sv {addr}/v1/sys/health"))],
+    );
+}
+
+fn clock_findings(body: &HealthBody, received_at: SystemTime, found: &mut Findings) {
+    let Some(server) = body.server_time_utc else { return };
+    let skew = skew_secs(server, received_at);
+    if skew.abs() <= SKEW_WARN_SECS {
+        return;
+    }
+    found.problem(
+        Status::Warn,
+        format!("clock skew: {}", skew_text(skew)),
+        format!(
+            "Vault's clock (server_time_utc {}) and this host's differ by {}s: token and lease expiry, certificate validity and time-based checks go wrong when clocks drift; one of the two hosts does not keep its time in sync",
+            unix_time(server),
+            skew.abs()
+        ),
+        vec![Action::new(Priority::Medium, "Check time synchronisation (NTP) on this host and on the Vault host")
+            .with_command("timedatectl status\nchronyc tracking")],
+    );
+}
+
+pub(super) fn secs(secs: i64) -> String {
+    rough(Duration::from_secs(secs.max(0) as u64))
+}
+
+/// A duration as people read it: `900ms` under a second (to 10 ms), `4.5s`
+/// under ten, else its two largest units (`31d 23h`, `59m 59s`, `2m`).
+pub(super) fn rough(duration: Duration) -> String {
+    if duration < Duration::from_secs(1) {
+        return format!("{}ms", (duration.as_millis() + 5) / 10 * 10);
+    }
+    if duration < Duration::from_secs(10) {
+        let tenths = (duration.as_millis() + 50) / 100;
+        return if tenths % 10 == 0 {
+            format!("{}s", tenths / 10)
+        } else {
+            format!("{}.{}s", tenths / 10, tenths % 10)
+        };
+    }
+    let secs = duration.as_secs();
+    let units = [(secs / 86_400, "d"), (secs / 3600 % 24, "h"), (secs / 60 % 60, "m"), (secs % 60, "s")];
+    let first = units.iter().position(|(n, _)| *n > 0).unwrap_or(3);
+    units[first..(first + 2).min(units.len())]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+pub(super) mod fixtures {
+    use super::super::client::{Answer, RequestError};
+    use super::super::{Names, Observed, Probe, VaultCheck};
+    use crate::report::Outcome;
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    use url::Url;
+
+    pub const SECRET_VALUE: &str = "Sup3rS3cretVal-never-shown";
+
+    pub fn check(addr: &str) -> VaultCheck {
+        VaultCheck {
+            addr: Url::parse(addr).unwrap(),
+            token: Some(crate::secret::Secret::new("s.app-token")),
+            cacert: None,
+            skip_verify: false,
+            secrets: vec![],
+            min_ttl: Duration::from_secs(24 * 3600),
+            names: Names {
+                addr: "VAULT_ADDR".into(),
+                token: "VAULT_TOKEN".into(),
+                cacert: "VAULT_CACERT".into(),
+                skip_verify: "VAULT_SKIP_VERIFY".into(),
+            },
+        }
+    }
+
+    pub fn answer(status: u16, body: &str) -> Answer {
+        Answer {
+            status,
+            body: body.as_bytes().to_vec(),
+            truncated: false,
+            received_at: SystemTime::now(),
+            certificate: None,
+        }
+    }
+
+    pub fn now() -> i64 {
+        SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    }
+
+    /// An active node's health body, with `overrides` (a JSON object) on top.
+    pub fn health_body(overrides: &str) -> String {
+        let mut body = serde_json::json!({
+            "initialized": true, "sealed": false, "standby": false, "version": "1.19.0",
+            "cluster_name": "vault-cluster-kbz", "server_time_utc": now(), "replication_dr_mode": "disabled",
+        });
+        let overrides: serde_json::Value =
+            serde_json::from_str(if overrides.is_empty() { "{}" } else { overrides }).unwrap();
+        for (key, value) in overrides.as_object().unwrap() {
+            body[key] = value.clone();
+        }
+        body.to_string()
+    }
+
+    pub fn token_body(ttl: i64, renewable: bool) -> String {
+        format!(
+            r#"{{"data":{{"id":"s.app-token","policies":["default","kb-app"],"ttl":{ttl},"renewable":{renewable},"expire_time":"2026-12-01T00:00:00Z"}}}}"#
+        )
+    }
+
+    pub fn observed(health: Result<Answer, RequestError>) -> Observed {
+        Observed {
+            health,
+            leader: Probe::NotRun("no standby answered".into()),
+            token: Probe::NotRun("VAULT_TOKEN is not set".into()),
+            secrets: vec![],
+        }
+    }
+
+    pub fn with_token(health: &str, token: Answer) -> Observed {
+        Observed { token: Probe::Done(Ok(token)), ..observed(Ok(answer(200, health))) }
+    }
+
+    pub fn evidence<'a>(outcome: &'a Outcome, label: &str) -> &'a str {
+        &outcome.evidence.iter().find(|e| e.label == label).unwrap_or_else(|| panic!("no {label}: {outcome:#?}")).output
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::*;
+    use super::*;
+
+    #[test]
+    fn active_vault_with_a_good_token_is_ok() {
+        let out = diagnose(
+            &check("https://10.0.0.150:8200"),
+            &with_token(&health_body(""), answer(200, &token_body(30 * 86400, true))),
+        );
+        assert_eq!(out.status, Status::Ok, "{out:#?}");
+        assert!(
+            out.summary.starts_with("active Vault at https://10.0.0.150:8200, version 1.19.0; token valid for 30d ("),
+            "{}",
+            out.summary
+        );
+        let health = evidence(&out, "health");
+        assert!(health.contains("sealed=false") && health.contains("cluster_name vault-cluster-kbz"), "{health}");
+        assert!(!health.contains("clock skew"), "{health}");
+        assert!(evidence(&out, "token").contains("policies default, kb-app"));
+    }
+
+    #[test]
+    fn each_state_maps_to_its_status() {
+        let cases = [
+            (r#"{"standby":true}"#, 200, Status::Ok, "a standby answered"),
+            (r#"{"performance_standby":true,"standby":true}"#, 299, Status::Ok, "a performance standby answered"),
+            (r#"{"replication_dr_mode":"secondary"}"#, 299, Status::Warn, "a DR secondary answered"),
+            (r#"{"standby":true,"ha_connection_healthy":false}"#, 299, Status::Fail, "cannot reach the active node"),
+            (r#"{"removed_from_cluster":true}"#, 299, Status::Fail, "was removed from its cluster"),
+        ];
+        for (fields, code, status, summary) in cases {
+            let out = diagnose(&check("http://127.0.0.1:8200"), &observed(Ok(answer(code, &health_body(fields)))));
+            assert_eq!(out.status, status, "{fields}: {out:#?}");
+            assert!(out.summary.contains(summary), "{fields}: {}", out.summary);
+        }
+    }
+
+    #[test]
+    fn sealed_and_uninitialized_fail_with_their_actions() {
+        let sealed = format!(r#"{{"initialized":true,"sealed":true,"standby":true,"server_time_utc":{}}}"#, now());
+        let out = diagnose(&check("http://127.0.0.1:8200"), &observed(Ok(answer(299, &sealed))));
+        assert_eq!((out.status, out.summary.as_str()), (Status::Fail, "Vault at http://127.0.0.1:8200 is sealed"));
+        assert!(out.actions[0].command.as_deref().unwrap().contains("vault operator unseal"), "{out:#?}");
+        let uninit = r#"{"initialized":false,"sealed":true,"standby":true}"#;
+        let out = diagnose(&check("http://127.0.0.1:8200"), &observed(Ok(answer(501, uninit))));
+        assert_eq!(out.summary, "Vault at http://127.0.0.1:8200 is not initialized");
+        assert!(out.cause.unwrap().contains("storage"));
+    }
+
+    #[test]
+    fn raw_codes_without_a_body_say_what_they_rest_on() {
+        let out =
+            diagnose(&check("http://127.0.0.1:8200"), &observed(Ok(answer(503, "<html>no server available</html>"))));
+        assert_eq!(out.status, Status::Fail);
+        assert!(out.summary.ends_with("is sealed"), "{}", out.summary);
+        assert!(out.cause.as_deref().unwrap().contains("rests on the status code alone"), "{out:#?}");
+        let out = diagnose(&check("http://127.0.0.1:8200"), &observed(Ok(answer(429, "Too Many Requests"))));
+        assert_eq!(out.status, Status::Warn);
+        assert_eq!(out.summary, "http://127.0.0.1:8200 answered HTTP 429 without Vault's health body");
+        assert!(out.cause.as_deref().unwrap().contains("rate limiter"), "{out:#?}");
+    }
+
+    #[test]
+    fn something_else_answering_is_not_vault() {
+        let out = diagnose(
+            &check("http://127.0.0.1:8200"),
+            &observed(Ok(answer(200, "<html><body>Welcome to nginx</body></html>"))),
+        );
+        assert_eq!(out.status, Status::Fail);
+        assert_eq!(out.summary, "http://127.0.0.1:8200 answered HTTP 200, not like Vault");
+        assert!(evidence(&out, "health").contains("Welcome to nginx"));
+        let out = diagnose(
+            &check("http://127.0.0.1:8200"),
+            &observed(Ok(answer(400, "Client sent an HTTP request to an HTTPS server.\n"))),
+        );
+        assert_eq!(out.summary, "Vault at http://127.0.0.1:8200 expects https://, not http://");
+    }
+
+    #[test]
+    fn clock_skew_is_shown_over_5s_and_warns_over_60s() {
+        let at = |offset: i64| {
+            format!(r#"{{"initialized":true,"sealed":false,"standby":false,"server_time_utc":{}}}"#, now() + offset)
+        };
+        let mut no_token = check("http://127.0.0.1:8200");
+        no_token.token = None;
+        let out = diagnose(&no_token, &observed(Ok(answer(200, &at(20)))));
+        assert_eq!(out.status, Status::Ok);
+        assert!(evidence(&out, "health").contains("clock skew: Vault is 20s ahead of this host"), "{out:#?}");
+        let out = diagnose(&no_token, &observed(Ok(answer(200, &at(-120)))));
+        assert_eq!((out.status, out.summary.as_str()), (Status::Warn, "clock skew: Vault is 2m behind this host"));
+    }
+
+    #[test]
+    fn durations_read_roughly() {
+        assert_eq!(rough(Duration::from_micros(899_972)), "900ms");
+        assert_eq!(rough(Duration::from_secs(768 * 3600 - 7)), "31d 23h");
+        assert_eq!(rough(Duration::from_secs(3599)), "59m 59s");
+        assert_eq!(rough(Duration::from_secs(120)), "2m");
+        assert_eq!(rough(Duration::from_secs(86_400 + 59)), "1d");
+        assert_eq!(rough(Duration::from_secs(1)), "1s");
+        assert_eq!(rough(Duration::from_millis(4_499)), "4.5s");
+        assert_eq!(rough(Duration::from_millis(9_999)), "10s");
+    }
+
+    #[test]
+    fn excerpt_is_short_single_line_and_safe() {
+        assert_eq!(excerpt(b"a\nb\x00c\r\n  d"), "a b c d");
+        assert_eq!(excerpt(b""), "(empty)");
+        assert_eq!(excerpt(&[0xff, 0xfe, b'x']), "\u{fffd}\u{fffd}x");
+        let long = "é".repeat(1000);
+        assert_eq!(excerpt(long.as_bytes()).chars().count(), EXCERPT_CHARS + 1);
+    }
+}

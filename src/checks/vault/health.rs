@@ -1,0 +1,299 @@
+//! What `/v1/sys/health` says about the node: its state from the body when
+//! there is one (kbz-check asks for a 2xx in every state, so the body is what
+//! tells), else from Vault's documented status codes. Pure.
+
+use super::client::Answer;
+use serde_json::Value;
+
+/// A node's state, as Vault's health endpoint defines it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeState {
+    /// 200: initialized, unsealed, active.
+    Active,
+    /// 429: unsealed standby (a standby answered, not a rate limit).
+    Standby,
+    /// 473: performance standby (Vault Enterprise): serves reads, forwards writes.
+    PerformanceStandby,
+    /// 472: disaster-recovery secondary: serves no client request until promoted.
+    DrSecondary,
+    /// 474: a standby that cannot reach the active node.
+    HaUnhealthy,
+    /// 501.
+    Uninitialized,
+    /// 503.
+    Sealed,
+    /// 530: removed from its raft cluster.
+    Removed,
+}
+
+impl NodeState {
+    /// Vault's own status code for this state (what a server that ignores the
+    /// `*code` parameters, or a default health check, sees).
+    pub fn default_code(self) -> u16 {
+        match self {
+            NodeState::Active => 200,
+            NodeState::Standby => 429,
+            NodeState::DrSecondary => 472,
+            NodeState::PerformanceStandby => 473,
+            NodeState::HaUnhealthy => 474,
+            NodeState::Uninitialized => 501,
+            NodeState::Sealed => 503,
+            NodeState::Removed => 530,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            NodeState::Active => "active",
+            NodeState::Standby => "standby",
+            NodeState::PerformanceStandby => "performance standby",
+            NodeState::DrSecondary => "DR secondary",
+            NodeState::HaUnhealthy => "standby that cannot reach the active node",
+            NodeState::Uninitialized => "not initialized",
+            NodeState::Sealed => "sealed",
+            NodeState::Removed => "removed from its cluster",
+        }
+    }
+
+    fn from_code(code: u16) -> Option<NodeState> {
+        Some(match code {
+            200 => NodeState::Active,
+            429 => NodeState::Standby,
+            472 => NodeState::DrSecondary,
+            473 => NodeState::PerformanceStandby,
+            474 => NodeState::HaUnhealthy,
+            501 => NodeState::Uninitialized,
+            503 => NodeState::Sealed,
+            530 => NodeState::Removed,
+            _ => return None,
+        })
+    }
+}
+
+/// The body's fields; a field of the wrong type counts as absent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HealthBody {
+    pub initialized: Option<bool>,
+    pub sealed: Option<bool>,
+    pub standby: Option<bool>,
+    pub performance_standby: Option<bool>,
+    pub replication_dr_mode: Option<String>,
+    pub removed_from_cluster: Option<bool>,
+    pub ha_connection_healthy: Option<bool>,
+    pub last_heartbeat_ms: Option<i64>,
+    pub version: Option<String>,
+    pub cluster_name: Option<String>,
+    /// Unix seconds.
+    pub server_time_utc: Option<i64>,
+}
+
+impl HealthBody {
+    /// `None` unless the body is a JSON object with `initialized` or `sealed`:
+    /// what makes it Vault's, not a proxy's error page.
+    pub fn parse(body: &[u8]) -> Option<HealthBody> {
+        let value: Value = serde_json::from_slice(body).ok()?;
+        let object = value.as_object()?;
+        let flag = |key: &str| object.get(key).and_then(Value::as_bool);
+        let text = |key: &str| object.get(key).and_then(Value::as_str).map(str::to_string).filter(|s| !s.is_empty());
+        let number = |key: &str| object.get(key).and_then(Value::as_i64);
+        let parsed = HealthBody {
+            initialized: flag("initialized"),
+            sealed: flag("sealed"),
+            standby: flag("standby"),
+            performance_standby: flag("performance_standby"),
+            replication_dr_mode: text("replication_dr_mode"),
+            removed_from_cluster: flag("removed_from_cluster"),
+            ha_connection_healthy: flag("ha_connection_healthy"),
+            last_heartbeat_ms: number("last_request_forwarding_heartbeat_ms"),
+            version: text("version"),
+            cluster_name: text("cluster_name"),
+            server_time_utc: number("server_time_utc"),
+        };
+        (parsed.initialized.is_some() || parsed.sealed.is_some()).then_some(parsed)
+    }
+
+    /// The state the body describes, checked in the order Vault itself decides its code.
+    pub fn state(&self) -> NodeState {
+        let yes = |flag: Option<bool>| flag == Some(true);
+        if self.initialized == Some(false) {
+            NodeState::Uninitialized
+        } else if yes(self.removed_from_cluster) {
+            // A removed node also seals itself; Vault reports 530 first.
+            NodeState::Removed
+        } else if yes(self.sealed) {
+            NodeState::Sealed
+        } else if self.replication_dr_mode.as_deref() == Some("secondary") {
+            NodeState::DrSecondary
+        } else if yes(self.standby) && self.ha_connection_healthy == Some(false) {
+            NodeState::HaUnhealthy
+        } else if yes(self.performance_standby) {
+            NodeState::PerformanceStandby
+        } else if yes(self.standby) {
+            NodeState::Standby
+        } else {
+            NodeState::Active
+        }
+    }
+}
+
+/// Where the state came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reading {
+    /// Vault's health body: the state is certain.
+    Body(HealthBody),
+    /// No health body, but one of Vault's documented codes: likely, yet a
+    /// proxy in front of Vault could answer the same code.
+    CodeOnly,
+    /// Neither: whatever answers is not (only) Vault.
+    NotVault,
+}
+
+/// The health answer, read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Health {
+    pub code: u16,
+    pub reading: Reading,
+    pub state: Option<NodeState>,
+}
+
+impl Health {
+    pub fn read(answer: &Answer) -> Health {
+        let body = if answer.truncated { None } else { HealthBody::parse(&answer.body) };
+        match body {
+            Some(body) => Health { code: answer.status, state: Some(body.state()), reading: Reading::Body(body) },
+            // A bare 200 is anything's answer (a web server, a login page): not Vault's health.
+            None => match NodeState::from_code(answer.status).filter(|s| *s != NodeState::Active) {
+                Some(state) => Health { code: answer.status, reading: Reading::CodeOnly, state: Some(state) },
+                None => Health { code: answer.status, reading: Reading::NotVault, state: None },
+            },
+        }
+    }
+
+    pub fn body(&self) -> Option<&HealthBody> {
+        match &self.reading {
+            Reading::Body(body) => Some(body),
+            _ => None,
+        }
+    }
+
+    pub fn is_standby(&self) -> bool {
+        matches!(self.state, Some(NodeState::Standby | NodeState::PerformanceStandby))
+    }
+
+    /// Why token and secret requests are not to be sent in this state: Vault
+    /// would refuse them, or what answers is not Vault (never hand it the token).
+    pub fn refuses_requests(&self) -> Option<String> {
+        let Some(state) = self.state else { return Some("what answers is not Vault".to_string()) };
+        let why = match state {
+            NodeState::Active | NodeState::Standby | NodeState::PerformanceStandby => return None,
+            NodeState::DrSecondary => "a DR secondary serves no client request",
+            NodeState::HaUnhealthy => "the standby cannot reach the active node",
+            NodeState::Uninitialized => "Vault is not initialized",
+            NodeState::Sealed => "Vault is sealed",
+            NodeState::Removed => "the node was removed from its cluster",
+        };
+        Some(why.to_string())
+    }
+}
+
+/// What an HTTP status means on `/v1/sys/health`, for the evidence.
+pub fn code_meaning(code: u16) -> &'static str {
+    match code {
+        200 => "active",
+        299 => "the code kbz-check asks for in every state, yet no health body",
+        429 => "Vault's standby code: a standby answered, not a rate limit",
+        472 => "Vault's DR secondary code",
+        473 => "Vault's performance standby code",
+        474 => "Vault's code for a standby that cannot reach the active node",
+        501 => "Vault's not-initialized code",
+        503 => "Vault's sealed code",
+        530 => "Vault's removed-from-cluster code",
+        _ => "not a Vault health code",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::SystemTime;
+
+    fn answer(status: u16, body: &str) -> Answer {
+        Answer {
+            status,
+            body: body.as_bytes().to_vec(),
+            truncated: false,
+            received_at: SystemTime::now(),
+            certificate: None,
+        }
+    }
+
+    fn state(status: u16, body: &str) -> Option<NodeState> {
+        Health::read(&answer(status, body)).state
+    }
+
+    #[test]
+    fn body_decides_whatever_the_code() {
+        let b = |fields: &str| {
+            format!("{{\"initialized\":true,\"sealed\":false,\"standby\":false,{fields}\"version\":\"1.19.0\"}}")
+        };
+        assert_eq!(state(200, &b("")), Some(NodeState::Active));
+        assert_eq!(state(200, &b("\"standby\":true,")), Some(NodeState::Standby));
+        assert_eq!(state(429, &b("\"standby\":true,")), Some(NodeState::Standby));
+        assert_eq!(state(299, r#"{"initialized":false,"sealed":true,"standby":true}"#), Some(NodeState::Uninitialized));
+        assert_eq!(state(299, r#"{"initialized":true,"sealed":true}"#), Some(NodeState::Sealed));
+        assert_eq!(state(299, &b("\"removed_from_cluster\":true,")), Some(NodeState::Removed));
+        let removed_and_sealed = r#"{"initialized":true,"sealed":true,"removed_from_cluster":true}"#;
+        assert_eq!(state(530, removed_and_sealed), Some(NodeState::Removed));
+        assert_eq!(state(299, &b("\"replication_dr_mode\":\"secondary\",")), Some(NodeState::DrSecondary));
+        assert_eq!(state(299, &b("\"performance_standby\":true,")), Some(NodeState::PerformanceStandby));
+        let unhealthy = r#"{"initialized":true,"sealed":false,"standby":true,"ha_connection_healthy":false}"#;
+        assert_eq!(state(299, unhealthy), Some(NodeState::HaUnhealthy));
+    }
+
+    #[test]
+    fn without_a_body_vault_codes_still_name_the_state() {
+        for (code, expected) in [
+            (429, NodeState::Standby),
+            (472, NodeState::DrSecondary),
+            (473, NodeState::PerformanceStandby),
+            (474, NodeState::HaUnhealthy),
+            (501, NodeState::Uninitialized),
+            (503, NodeState::Sealed),
+            (530, NodeState::Removed),
+        ] {
+            let health = Health::read(&answer(code, "<html>Service Unavailable</html>"));
+            assert_eq!((health.state, &health.reading), (Some(expected), &Reading::CodeOnly), "{code}");
+            assert_eq!(expected.default_code(), code);
+        }
+    }
+
+    #[test]
+    fn anything_else_is_not_vault() {
+        for (code, body) in [(200, "<html>hello</html>"), (404, ""), (299, "{}"), (200, "[1,2]"), (502, "bad gateway")]
+        {
+            let health = Health::read(&answer(code, body));
+            assert_eq!((health.state, health.reading), (None, Reading::NotVault), "{code} {body}");
+        }
+    }
+
+    #[test]
+    fn wrong_types_and_cut_bodies_never_panic() {
+        let odd = r#"{"initialized":"yes","sealed":1,"standby":null,"version":42,"server_time_utc":"now"}"#;
+        assert_eq!(Health::read(&answer(200, odd)).reading, Reading::NotVault);
+        let mut cut = answer(503, r#"{"initialized":true,"sealed":true}"#);
+        cut.truncated = true;
+        assert_eq!(Health::read(&cut).reading, Reading::CodeOnly);
+        let body =
+            HealthBody::parse(br#"{"initialized":true,"sealed":false,"version":7,"server_time_utc":1.5}"#).unwrap();
+        assert_eq!((body.version, body.server_time_utc), (None, None));
+    }
+
+    #[test]
+    fn only_serving_states_take_token_and_secret_requests() {
+        assert_eq!(Health::read(&answer(200, r#"{"initialized":true,"sealed":false}"#)).refuses_requests(), None);
+        let sealed = Health::read(&answer(503, r#"{"initialized":true,"sealed":true}"#));
+        assert_eq!(sealed.refuses_requests().as_deref(), Some("Vault is sealed"));
+        let nginx = Health::read(&answer(200, "<html>Welcome to nginx!</html>"));
+        assert_eq!(nginx.refuses_requests().as_deref(), Some("what answers is not Vault"));
+    }
+}

