@@ -8,8 +8,10 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use std::net::IpAddr;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use x509_parser::extensions::GeneralName;
 
 /// How much of the server's certificate to check.
 pub enum Verify {
@@ -26,19 +28,143 @@ pub fn provider() -> Arc<CryptoProvider> {
 }
 
 pub fn client_config(verify: Verify) -> Result<ClientConfig, String> {
+    build_config(verifier(verify))
+}
+
+/// Like [`client_config`], and the returned slot tells what the handshake saw:
+/// the server's certificate and the verdict on it, even when it was refused,
+/// so a failure can name the certificate.
+pub fn recording_client_config(verify: Verify) -> Result<(ClientConfig, SeenSlot), String> {
+    let seen = SeenSlot::default();
+    let recording = Arc::new(Recording { inner: verifier(verify), seen: seen.clone() });
+    Ok((build_config(recording)?, seen))
+}
+
+fn verifier(verify: Verify) -> Arc<dyn ServerCertVerifier> {
     let provider = provider();
-    let builder = ClientConfig::builder_with_provider(provider.clone())
+    match verify {
+        Verify::Off => Arc::new(NoVerification(provider)),
+        Verify::ChainOnly(roots) => Arc::new(TrustStoreVerifier::new(roots, false, provider)),
+        Verify::Full(roots) => Arc::new(TrustStoreVerifier::new(roots, true, provider)),
+    }
+}
+
+fn build_config(verifier: Arc<dyn ServerCertVerifier>) -> Result<ClientConfig, String> {
+    Ok(ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?;
-    let trust_store = |roots, check_name| -> Result<Arc<dyn ServerCertVerifier>, String> {
-        Ok(Arc::new(TrustStoreVerifier::new(roots, check_name, provider.clone())?))
-    };
-    let verifier: Arc<dyn ServerCertVerifier> = match verify {
-        Verify::Off => Arc::new(NoVerification(provider.clone())),
-        Verify::ChainOnly(roots) => trust_store(roots, false)?,
-        Verify::Full(roots) => trust_store(roots, true)?,
-    };
-    Ok(builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth())
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth())
+}
+
+/// What a recording verifier saw.
+#[derive(Debug, Default)]
+pub struct Seen {
+    pub leaf: Option<CertificateDer<'static>>,
+    pub rejected: Option<rustls::Error>,
+}
+
+pub type SeenSlot = Arc<Mutex<Seen>>;
+
+/// Delegates to `inner`, keeping the leaf certificate and the verdict.
+#[derive(Debug)]
+struct Recording {
+    inner: Arc<dyn ServerCertVerifier>,
+    seen: SeenSlot,
+}
+
+impl ServerCertVerifier for Recording {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let verdict = self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.leaf = Some(end_entity.clone().into_owned());
+        seen.rejected = verdict.as_ref().err().cloned();
+        verdict
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// What the server's leaf certificate says about itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertInfo {
+    pub subject: String,
+    pub issuer: String,
+    /// Unix seconds.
+    pub not_before: i64,
+    pub not_after: i64,
+    /// DNS names and IP addresses it is valid for.
+    pub names: Vec<String>,
+}
+
+impl CertInfo {
+    pub fn from_der(der: &[u8]) -> Result<CertInfo, String> {
+        let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| format!("unreadable certificate: {e}"))?;
+        let names = match cert.subject_alternative_name() {
+            Ok(Some(san)) => san.value.general_names.iter().filter_map(general_name).collect(),
+            _ => Vec::new(),
+        };
+        Ok(CertInfo {
+            subject: name_or_empty(cert.subject().to_string()),
+            issuer: name_or_empty(cert.issuer().to_string()),
+            not_before: cert.validity().not_before.timestamp(),
+            not_after: cert.validity().not_after.timestamp(),
+            names,
+        })
+    }
+
+    /// Issued by itself: no CA stands behind it.
+    pub fn self_signed(&self) -> bool {
+        self.subject == self.issuer
+    }
+}
+
+fn name_or_empty(name: String) -> String {
+    if name.is_empty() {
+        "(empty)".to_string()
+    } else {
+        name
+    }
+}
+
+fn general_name(name: &GeneralName<'_>) -> Option<String> {
+    match name {
+        GeneralName::DNSName(dns) => Some((*dns).to_string()),
+        GeneralName::IPAddress(bytes) => match bytes.len() {
+            4 => <[u8; 4]>::try_from(*bytes).ok().map(|b| IpAddr::from(b).to_string()),
+            16 => <[u8; 16]>::try_from(*bytes).ok().map(|b| IpAddr::from(b).to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// The operating system's trust store; `SSL_CERT_FILE` / `SSL_CERT_DIR` replace it, as in OpenSSL.
@@ -116,23 +242,24 @@ impl ServerCertVerifier for NoVerification {
 /// which webpki alone refuses (CaUsedAsEndEntity).
 #[derive(Debug)]
 struct TrustStoreVerifier {
-    webpki: Arc<WebPkiServerVerifier>,
+    /// None for an empty store, where every certificate is untrusted.
+    webpki: Option<Arc<WebPkiServerVerifier>>,
+    provider: Arc<CryptoProvider>,
     check_name: bool,
     /// (subject, subjectPublicKeyInfo) of each trust anchor, DER contents.
     anchors: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 impl TrustStoreVerifier {
-    fn new(roots: RootCertStore, check_name: bool, provider: Arc<CryptoProvider>) -> Result<Self, String> {
+    fn new(roots: RootCertStore, check_name: bool, provider: Arc<CryptoProvider>) -> Self {
         let anchors = roots
             .roots
             .iter()
             .map(|a| (a.subject.as_ref().to_vec(), a.subject_public_key_info.as_ref().to_vec()))
             .collect();
-        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
-            .build()
-            .map_err(|e| e.to_string())?;
-        Ok(Self { webpki, check_name, anchors })
+        // Building fails only for an empty store.
+        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().ok();
+        Self { webpki, provider, check_name, anchors }
     }
 
     /// The certificate is one of the trust anchors (same subject and key) and in its validity period.
@@ -155,7 +282,11 @@ impl ServerCertVerifier for TrustStoreVerifier {
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         use rustls::CertificateError::{NotValidForName, NotValidForNameContext};
-        match self.webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+        let verdict = match &self.webpki {
+            Some(webpki) => webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp, now),
+            None => Err(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)),
+        };
+        match verdict {
             Err(rustls::Error::InvalidCertificate(NotValidForName | NotValidForNameContext { .. }))
                 if !self.check_name =>
             {
@@ -179,7 +310,7 @@ impl ServerCertVerifier for TrustStoreVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -188,11 +319,11 @@ impl ServerCertVerifier for TrustStoreVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.webpki.supported_verify_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 
@@ -213,9 +344,28 @@ mod tests {
     }
 
     fn verify(roots: RootCertStore, check_name: bool, cert: &CertificateDer<'_>, name: &str) -> bool {
-        let verifier = TrustStoreVerifier::new(roots, check_name, provider()).unwrap();
+        let verifier = TrustStoreVerifier::new(roots, check_name, provider());
         let name = ServerName::try_from(name.to_string()).unwrap();
         verifier.verify_server_cert(cert, &[], &name, &[], UnixTime::now()).is_ok()
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(CertInfo::from_der(b"not a certificate").is_err());
+        assert!(CertInfo::from_der(&[]).is_err());
+    }
+
+    #[test]
+    fn reads_subject_issuer_validity_and_names() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["mail.example.org".into(), "127.0.0.1".into()]).unwrap();
+        params.distinguished_name.push(rcgen::DnType::CommonName, "mail.example.org");
+        let cert = params.self_signed(&key).unwrap();
+        let info = CertInfo::from_der(cert.der()).unwrap();
+        assert_eq!(info.subject, "CN=mail.example.org");
+        assert_eq!(info.issuer, "CN=mail.example.org");
+        assert_eq!(info.names, ["mail.example.org", "127.0.0.1"]);
+        assert!(info.not_after > info.not_before);
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! From the transcript of the climb to a status, a cause in plain words and
 //! the actions that fix it. Pure: unit-tested without a server.
 
-use super::cert::CertInfo;
 use super::ladder::{AuthState, Offer, Step, Stop, TestMessage, TlsFailure, Transcript, Why};
 use super::wire::{escape_bytes, Reply, WireError};
 use super::{Login, SmtpCheck, TlsMode};
 use crate::report::{Action, Evidence, Outcome, Priority, Status};
+use crate::tls::CertInfo;
 use rustls::CertificateError;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -8,10 +8,11 @@
 //! banner, folds refusals into errors and gives no certificate when the
 //! handshake fails, all of which the report needs.
 
-use super::cert::{self, CertInfo};
+use super::cert;
 use super::wire::{Reply, Stream, Wire, WireError};
 use super::{Login, SmtpCheck, TlsMode};
 use crate::checks::Context;
+use crate::tls::CertInfo;
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};

@@ -3,6 +3,7 @@
 //! refusal, silence, no route, TLS) so that each gets its own cause.
 
 use super::{Context, VaultCheck};
+use crate::tls::CertInfo;
 use crate::tls::{self, Verify};
 use reqwest::header::HeaderValue;
 use rustls::pki_types::ServerName;
@@ -89,58 +90,6 @@ pub enum TlsProblem {
     /// What came back is not TLS: a plain-HTTP listener behind an https:// address.
     NotTls,
     Other,
-}
-
-/// Who a certificate names, to say which one was refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CertInfo {
-    pub subject: String,
-    pub issuer: String,
-    /// subjectAltName DNS names and IP addresses.
-    pub names: Vec<String>,
-    /// Unix seconds.
-    pub not_after: i64,
-}
-
-impl CertInfo {
-    pub fn from_der(der: &[u8]) -> Option<CertInfo> {
-        use x509_parser::extensions::GeneralName;
-        let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-        let names = cert
-            .subject_alternative_name()
-            .ok()
-            .flatten()
-            .map(|san| {
-                san.value
-                    .general_names
-                    .iter()
-                    .filter_map(|name| match name {
-                        GeneralName::DNSName(dns) => Some(dns.to_string()),
-                        GeneralName::IPAddress(bytes) => ip_from_bytes(bytes).map(|ip| ip.to_string()),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Some(CertInfo {
-            subject: cert.subject().to_string(),
-            issuer: cert.issuer().to_string(),
-            names,
-            not_after: cert.validity().not_after.timestamp(),
-        })
-    }
-
-    pub fn self_signed(&self) -> bool {
-        self.subject == self.issuer
-    }
-}
-
-fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
-    match bytes.len() {
-        4 => <[u8; 4]>::try_from(bytes).ok().map(IpAddr::from),
-        16 => <[u8; 16]>::try_from(bytes).ok().map(IpAddr::from),
-        _ => None,
-    }
 }
 
 /// A client aimed at one Vault address, its name already resolved.
@@ -245,7 +194,7 @@ impl VaultHttp {
             .extensions()
             .get::<reqwest::tls::TlsInfo>()
             .and_then(|info| info.peer_certificate())
-            .and_then(CertInfo::from_der);
+            .and_then(|der| CertInfo::from_der(der).ok());
         let mut body = Vec::new();
         let mut truncated = false;
         while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(&e))? {
@@ -298,7 +247,7 @@ impl VaultHttp {
             let Ok(stream) = tokio::net::TcpStream::connect(addr).await else { continue };
             let Ok(tls) = connector.connect(name.clone(), stream).await else { continue };
             let (_, session) = tls.get_ref();
-            return session.peer_certificates()?.first().and_then(|der| CertInfo::from_der(der));
+            return session.peer_certificates()?.first().and_then(|der| CertInfo::from_der(der).ok());
         }
         None
     }
@@ -422,12 +371,5 @@ mod tests {
         let wrapped = std::io::Error::new(std::io::ErrorKind::InvalidData, cert(Cert::UnknownIssuer));
         let twice = std::io::Error::other(wrapped);
         assert_eq!(find_tls_error(&twice), Some(&cert(Cert::UnknownIssuer)));
-    }
-
-    #[test]
-    fn certificate_info_is_none_for_garbage() {
-        assert_eq!(CertInfo::from_der(b"not a certificate"), None);
-        assert_eq!(ip_from_bytes(&[127, 0, 0, 1]), Some(IpAddr::from([127, 0, 0, 1])));
-        assert_eq!(ip_from_bytes(&[1, 2, 3]), None);
     }
 }

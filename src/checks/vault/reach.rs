@@ -2,10 +2,11 @@
 //! answer (a name, a refusal, silence, no route, TLS) with its own cause and
 //! fix, and the TLS evidence of an answer. Pure.
 
-use super::client::{CertInfo, RequestError, TlsProblem};
+use super::client::{RequestError, TlsProblem};
 use super::diagnose::{addr, health_command, rough, unix_time, Findings};
 use super::VaultCheck;
 use crate::report::{Action, Priority, Status};
+use crate::tls::CertInfo;
 
 pub(super) fn request_failure(check: &VaultCheck, error: &RequestError, found: &mut Findings) {
     let addr_name = &check.names.addr;
@@ -256,6 +257,7 @@ mod tests {
             subject: "CN=vault.test".into(),
             issuer: "CN=Keybuzz CA".into(),
             names: vec!["vault.test".into()],
+            not_before: 1_700_000_000,
             not_after: 1_800_000_000,
         };
         let error = RequestError::Tls {
