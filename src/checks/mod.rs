@@ -3,6 +3,7 @@
 //!
 //! To add a kind: one module here, one line in [`KINDS`].
 
+pub mod findings;
 pub mod postgres;
 pub mod smtp;
 pub mod vault;

@@ -3,49 +3,11 @@
 
 use super::probe::{self, ServerFacts, WriteProbe};
 use super::{ConnectError, Endpoint, Expect, Landing, MemberReport, PostgresCheck};
-use crate::report::{Action, Evidence, Outcome, Priority, Status};
+use crate::checks::findings::Findings;
+use crate::report::{Action, Outcome, Priority, Status};
 
 /// What a SQLSTATE 25006 looks like to the app, quoted in causes.
 const READ_ONLY_ERROR: &str = "SQLSTATE 25006 \"cannot execute UPDATE in a read-only transaction\"";
-
-struct Problem {
-    status: Status,
-    summary: String,
-    cause: String,
-    actions: Vec<Action>,
-}
-
-#[derive(Default)]
-struct Findings {
-    evidence: Vec<Evidence>,
-    problems: Vec<Problem>,
-}
-
-impl Findings {
-    fn evidence(&mut self, label: &str, command: Option<&str>, output: impl Into<String>) {
-        self.evidence.push(Evidence::new(label, command, output));
-    }
-
-    fn problem(&mut self, status: Status, summary: String, cause: String, actions: Vec<Action>) {
-        self.problems.push(Problem { status, summary, cause, actions });
-    }
-
-    /// Worst problem first: its summary heads the line; every cause and action is kept.
-    fn into_outcome(mut self, ok_summary: String) -> Outcome {
-        self.problems.sort_by_key(|p| if p.status == Status::Fail { 0 } else { 1 });
-        let Some(first) = self.problems.first() else {
-            let mut outcome = Outcome::new(Status::Ok, ok_summary);
-            outcome.evidence = self.evidence;
-            return outcome;
-        };
-        let mut outcome = Outcome::new(first.status, first.summary.clone());
-        outcome.cause = Some(self.problems.iter().map(|p| p.cause.as_str()).collect::<Vec<_>>().join("\n"));
-        outcome.actions = self.problems.into_iter().flat_map(|p| p.actions).collect();
-        outcome.actions.sort_by_key(|a| a.priority);
-        outcome.evidence = self.evidence;
-        outcome
-    }
-}
 
 /// Where the connection string landed, placed among the members.
 struct Landed<'a> {

@@ -4,50 +4,13 @@
 use super::ladder::{AuthState, Offer, Step, Stop, TestMessage, TlsFailure, Transcript, Why};
 use super::wire::{escape_bytes, Reply, WireError};
 use super::{Login, SmtpCheck, TlsMode};
-use crate::report::{Action, Evidence, Outcome, Priority, Status};
+use crate::checks::findings::Findings;
+use crate::report::{Action, Evidence, Outcome, Priority};
 use crate::tls::CertInfo;
 use rustls::CertificateError;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const DAY: i64 = 24 * 3600;
-
-struct Problem {
-    status: Status,
-    summary: String,
-    cause: String,
-    actions: Vec<Action>,
-}
-
-#[derive(Default)]
-struct Findings {
-    problems: Vec<Problem>,
-}
-
-impl Findings {
-    fn fail(&mut self, summary: String, cause: String, actions: Vec<Action>) {
-        self.problems.push(Problem { status: Status::Fail, summary, cause, actions });
-    }
-
-    fn warn(&mut self, summary: String, cause: String, actions: Vec<Action>) {
-        self.problems.push(Problem { status: Status::Warn, summary, cause, actions });
-    }
-
-    /// Worst problem first: its summary heads the line; every cause and action is kept.
-    fn into_outcome(mut self, ok_summary: String, evidence: Vec<Evidence>) -> Outcome {
-        self.problems.sort_by_key(|p| if p.status == Status::Fail { 0 } else { 1 });
-        let mut outcome = match self.problems.first() {
-            None => Outcome::new(Status::Ok, ok_summary),
-            Some(first) => {
-                let mut outcome = Outcome::new(first.status, first.summary.clone());
-                outcome.cause = Some(self.problems.iter().map(|p| p.cause.as_str()).collect::<Vec<_>>().join("\n"));
-                outcome.actions = self.problems.into_iter().flat_map(|p| p.actions).collect();
-                outcome
-            }
-        };
-        outcome.evidence = evidence;
-        outcome
-    }
-}
 
 pub fn diagnose(check: &SmtpCheck, t: &Transcript, now: SystemTime) -> Outcome {
     let now = unix_seconds(now);
@@ -59,7 +22,8 @@ pub fn diagnose(check: &SmtpCheck, t: &Transcript, now: SystemTime) -> Outcome {
     if t.tls.is_some() {
         expiry_problem(check, t, now, &mut found);
     }
-    found.into_outcome(ok_summary(check, t, now), evidence(check, t, now))
+    found.set_evidence(evidence(check, t, now));
+    found.into_outcome(ok_summary(check, t, now))
 }
 
 // ---------------------------------------------------------------- evidence
@@ -694,6 +658,7 @@ mod tests {
     use super::super::ladder::{Exchange, TlsSession};
     use super::super::tests::sample_check;
     use super::*;
+    use crate::report::Status;
 
     const NOW: i64 = 1_767_776_400; // 2026-01-07T09:00:00Z, the day of PH11
 

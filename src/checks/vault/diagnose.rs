@@ -6,7 +6,8 @@ use super::client::{api_url, Answer, HEALTH_QUERY};
 use super::health::{code_meaning, Health, HealthBody, NodeState, Reading};
 use super::reach::{error_text, request_failure, tls_findings};
 use super::{Observed, Probe, VaultCheck};
-use crate::report::{Action, Evidence, Outcome, Priority, Status};
+pub(super) use crate::checks::findings::Findings;
+use crate::report::{Action, Outcome, Priority, Status};
 use crate::secret::mask_dsn;
 use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -16,44 +17,6 @@ const SKEW_SHOWN_SECS: i64 = 5;
 const SKEW_WARN_SECS: i64 = 60;
 /// How much of an unexpected body the evidence quotes.
 const EXCERPT_CHARS: usize = 200;
-
-pub(super) struct Problem {
-    status: Status,
-    summary: String,
-    cause: String,
-    actions: Vec<Action>,
-}
-
-#[derive(Default)]
-pub(super) struct Findings {
-    evidence: Vec<Evidence>,
-    problems: Vec<Problem>,
-}
-
-impl Findings {
-    pub(super) fn evidence(&mut self, label: impl Into<String>, command: Option<&str>, output: impl Into<String>) {
-        self.evidence.push(Evidence::new(label, command, output));
-    }
-
-    pub(super) fn problem(&mut self, status: Status, summary: String, cause: String, actions: Vec<Action>) {
-        self.problems.push(Problem { status, summary, cause, actions });
-    }
-
-    /// Worst problem first: its summary heads the line; every cause and action is kept.
-    fn into_outcome(mut self, ok_summary: String) -> Outcome {
-        self.problems.sort_by_key(|p| if p.status == Status::Fail { 0 } else { 1 });
-        let Some(first) = self.problems.first() else {
-            let mut outcome = Outcome::new(Status::Ok, ok_summary);
-            outcome.evidence = self.evidence;
-            return outcome;
-        };
-        let mut outcome = Outcome::new(first.status, first.summary.clone());
-        outcome.cause = Some(self.problems.iter().map(|p| p.cause.as_str()).collect::<Vec<_>>().join("\n"));
-        outcome.actions = self.problems.into_iter().flat_map(|p| p.actions).collect();
-        outcome.evidence = self.evidence;
-        outcome
-    }
-}
 
 pub fn diagnose(check: &VaultCheck, observed: &Observed) -> Outcome {
     let mut found = Findings::default();

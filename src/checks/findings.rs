@@ -1,0 +1,84 @@
+//! How a check's diagnosis gathers what it saw and what is wrong, then
+//! becomes one outcome: the worst problem's summary heads the line, every
+//! cause is kept, and the actions come most urgent first.
+
+use crate::report::{Action, Evidence, Outcome, Status};
+
+struct Problem {
+    status: Status,
+    summary: String,
+    cause: String,
+    actions: Vec<Action>,
+}
+
+#[derive(Default)]
+pub struct Findings {
+    evidence: Vec<Evidence>,
+    problems: Vec<Problem>,
+}
+
+impl Findings {
+    pub fn evidence(&mut self, label: impl Into<String>, command: Option<&str>, output: impl Into<String>) {
+        self.evidence.push(Evidence::new(label, command, output));
+    }
+
+    /// Replaces the evidence gathered so far (for checks that build it in one go).
+    pub fn set_evidence(&mut self, evidence: Vec<Evidence>) {
+        self.evidence = evidence;
+    }
+
+    pub fn problem(&mut self, status: Status, summary: String, cause: String, actions: Vec<Action>) {
+        self.problems.push(Problem { status, summary, cause, actions });
+    }
+
+    pub fn fail(&mut self, summary: String, cause: String, actions: Vec<Action>) {
+        self.problem(Status::Fail, summary, cause, actions);
+    }
+
+    pub fn warn(&mut self, summary: String, cause: String, actions: Vec<Action>) {
+        self.problem(Status::Warn, summary, cause, actions);
+    }
+
+    /// `ok_summary` is the line when nothing is wrong.
+    pub fn into_outcome(mut self, ok_summary: String) -> Outcome {
+        // Stable sorts: problems and actions keep their found order within a rank.
+        self.problems.sort_by_key(|p| if p.status == Status::Fail { 0 } else { 1 });
+        let Some(first) = self.problems.first() else {
+            return Outcome { evidence: self.evidence, ..Outcome::new(Status::Ok, ok_summary) };
+        };
+        let mut outcome = Outcome::new(first.status, first.summary.clone());
+        outcome.cause = Some(self.problems.iter().map(|p| p.cause.as_str()).collect::<Vec<_>>().join("\n"));
+        outcome.actions = self.problems.into_iter().flat_map(|p| p.actions).collect();
+        outcome.actions.sort_by_key(|a: &Action| a.priority);
+        outcome.evidence = self.evidence;
+        outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Priority;
+
+    #[test]
+    fn nothing_wrong_is_ok_with_the_evidence() {
+        let mut found = Findings::default();
+        found.evidence("role", Some("SELECT 1"), "1");
+        let outcome = found.into_outcome("fine".into());
+        assert_eq!((outcome.status, outcome.summary.as_str(), outcome.evidence.len()), (Status::Ok, "fine", 1));
+        assert_eq!(outcome.cause, None);
+    }
+
+    #[test]
+    fn a_failure_heads_warnings_and_actions_come_by_priority() {
+        let mut found = Findings::default();
+        found.warn("slow".into(), "lag".into(), vec![Action::new(Priority::Medium, "look")]);
+        found.fail("broken".into(), "down".into(), vec![Action::new(Priority::Critical, "fix")]);
+        found.warn("old".into(), "cert".into(), vec![Action::new(Priority::Low, "renew")]);
+        let outcome = found.into_outcome("fine".into());
+        assert_eq!((outcome.status, outcome.summary.as_str()), (Status::Fail, "broken"));
+        assert_eq!(outcome.cause.as_deref(), Some("down\nlag\ncert"));
+        let priorities: Vec<_> = outcome.actions.iter().map(|a| a.priority).collect();
+        assert_eq!(priorities, [Priority::Critical, Priority::Medium, Priority::Low]);
+    }
+}
