@@ -6,42 +6,13 @@ mod support;
 use serde_json::Value;
 use std::process::Output;
 use std::time::{Duration, Instant};
-use support::kbz_check;
 use support::net::{closed_port, SilentListener};
 use support::pg::{Node, PgCluster, Role, APP_PASSWORD, MONITOR_PASSWORD};
+use support::{all_text, check, evidence, kbz_check};
 
-/// Runs `kbz-check --format json run postgres` on the built-in suite with `env`.
+/// Runs the postgres check of the built-in suite with `env`.
 fn run_json(env: &[(&str, String)], extra: &[&str]) -> (i32, Value, Output) {
-    let output = kbz_check()
-        .args(["--format", "json"])
-        .args(extra)
-        .args(["run", "postgres"])
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .output()
-        .expect("run kbz-check");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!("stdout is not JSON ({e}):\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&output.stderr))
-    });
-    (output.status.code().unwrap_or(-1), json, output)
-}
-
-fn check(json: &Value) -> &Value {
-    &json["checks"][0]
-}
-
-fn evidence(check: &Value, label: &str) -> String {
-    check["evidence"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["label"] == label)
-        .map(|e| e["output"].as_str().unwrap().to_string())
-        .unwrap_or_else(|| panic!("no evidence `{label}` in {check:#}"))
-}
-
-fn all_text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    support::run_json("postgres", env.iter().map(|(k, v)| (*k, v)), extra)
 }
 
 fn assert_no_secret(text: &str) {

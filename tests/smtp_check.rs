@@ -8,27 +8,16 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
-use support::kbz_check;
 use support::net::{closed_port, SilentListener};
 use support::smtp::{Certificates, GarbageListener, Mode, SmtpServer, CA_NAME, SMTP_PASSWORD, SMTP_USER};
+use support::{all_text, check, evidence_item as evidence, kbz_check};
 
 const WRONG_PASSWORD: &str = "Wr0ng-Smtp-Pa55";
 const TEST_RECIPIENT: &str = "ops@keybuzz.test";
 
-/// Runs `kbz-check --format json [extra] run smtp` with exactly `env`.
+/// Runs the smtp check of the built-in suite with exactly `env`.
 fn run_json(env: &[(&str, String)], extra: &[&str]) -> (i32, Value, Output) {
-    let output = kbz_check()
-        .args(["--format", "json"])
-        .args(extra)
-        .args(["run", "smtp"])
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .output()
-        .expect("run kbz-check");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!("stdout is not JSON ({e}):\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&output.stderr))
-    });
-    (output.status.code().unwrap_or(-1), json, output)
+    support::run_json("smtp", env.iter().map(|(k, v)| (*k, v)), extra)
 }
 
 /// The app's variables for `server`, the way the backend's env file sets them.
@@ -46,29 +35,12 @@ fn trusting(mut env: Vec<(&'static str, String)>, certificates: &Certificates) -
     env
 }
 
-fn check(json: &Value) -> &Value {
-    &json["checks"][0]
-}
-
 fn text<'a>(check: &'a Value, field: &str) -> &'a str {
     check[field].as_str().unwrap_or_else(|| panic!("no `{field}` in {check:#}"))
 }
 
-fn evidence<'a>(check: &'a Value, label: &str) -> &'a Value {
-    check["evidence"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["label"] == label)
-        .unwrap_or_else(|| panic!("no evidence `{label}` in {check:#}"))
-}
-
 fn labels(check: &Value) -> Vec<String> {
     check["evidence"].as_array().unwrap().iter().map(|e| e["label"].as_str().unwrap().to_string()).collect()
-}
-
-fn all_text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
 fn assert_no_secret(text: &str) {

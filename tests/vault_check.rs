@@ -9,28 +9,17 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
-use support::kbz_check;
 use support::net::{closed_port, SilentListener};
 use support::tls::TestCa;
 use support::vault::{Bao, HealthStub, UnansweredPort, ROOT_TOKEN};
+use support::{all_text, assert_absent, check, evidence, kbz_check};
 
 /// Distinctive, so that a leak is easy to grep for.
 const SECRET_VALUE: &str = "Smtp-Pa55-w0rd!never-shown";
 
-/// Runs `kbz-check --format json [extra] run vault` with `env`.
+/// Runs the vault check of the built-in suite with `env`.
 fn run_json(env: &[(&str, &str)], extra: &[&str]) -> (i32, Value, Output) {
-    let output = kbz_check()
-        .args(["--format", "json"])
-        .args(extra)
-        .args(["run", "vault"])
-        .envs(env.iter().copied())
-        .output()
-        .expect("run kbz-check");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!("stdout is not JSON ({e}):\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&output.stderr))
-    });
-    (output.status.code().unwrap_or(-1), json, output)
+    support::run_json("vault", env.iter().copied(), extra)
 }
 
 /// Runs the check through a suite file (for `secrets` and `min_ttl`), the
@@ -46,32 +35,8 @@ fn run_suite(dir: &Path, settings: &str, env: &[(&str, &str)], extra: &[&str]) -
     run_json(env, &args)
 }
 
-fn check(json: &Value) -> &Value {
-    &json["checks"][0]
-}
-
 fn text(value: &Value) -> &str {
     value.as_str().unwrap_or_else(|| panic!("not a string: {value}"))
-}
-
-fn evidence(check: &Value, label: &str) -> String {
-    check["evidence"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["label"] == label)
-        .map(|e| text(&e["output"]).to_string())
-        .unwrap_or_else(|| panic!("no evidence `{label}` in {check:#}"))
-}
-
-fn all_text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
-
-fn assert_absent(text: &str, secrets: &[&str]) {
-    for secret in secrets {
-        assert!(!text.contains(secret), "`{secret}` leaked into the output:\n{text}");
-    }
 }
 
 #[test]

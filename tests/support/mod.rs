@@ -8,7 +8,9 @@ pub mod smtp;
 pub mod tls;
 pub mod vault;
 
-use std::process::Command;
+use serde_json::Value;
+use std::ffi::OsStr;
+use std::process::{Command, Output};
 
 /// The `kbz-check` binary with an empty environment (PATH aside), so the
 /// host's DATABASE_URL / PG* variables can never leak into a test.
@@ -19,4 +21,57 @@ pub fn kbz_check() -> Command {
         cmd.env("PATH", path);
     }
     cmd
+}
+
+/// Runs `kbz-check --format json [extra] run CHECK` with exactly `env` and
+/// parses the report: (exit code, report, raw output).
+pub fn run_json<K, V>(check: &str, env: impl IntoIterator<Item = (K, V)>, extra: &[&str]) -> (i32, Value, Output)
+where
+    K: AsRef<OsStr>,
+    V: AsRef<OsStr>,
+{
+    let output = kbz_check()
+        .args(["--format", "json"])
+        .args(extra)
+        .args(["run", check])
+        .envs(env)
+        .output()
+        .expect("run kbz-check");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!("stdout is not JSON ({e}):\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&output.stderr))
+    });
+    (output.status.code().unwrap_or(-1), json, output)
+}
+
+/// The first (in these tests, the only) check of a report.
+pub fn check(report: &Value) -> &Value {
+    &report["checks"][0]
+}
+
+/// The evidence item labelled `label`.
+pub fn evidence_item<'a>(check: &'a Value, label: &str) -> &'a Value {
+    check["evidence"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no evidence in {check:#}"))
+        .iter()
+        .find(|e| e["label"] == label)
+        .unwrap_or_else(|| panic!("no evidence `{label}` in {check:#}"))
+}
+
+/// The output of the evidence item labelled `label`.
+pub fn evidence(check: &Value, label: &str) -> String {
+    evidence_item(check, label)["output"].as_str().unwrap_or_default().to_string()
+}
+
+/// Everything a run printed, stdout then stderr.
+pub fn all_text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+/// None of `secrets` appears in `text`.
+pub fn assert_absent(text: &str, secrets: &[&str]) {
+    for secret in secrets {
+        assert!(!text.contains(secret), "`{secret}` leaked into the output:\n{text}");
+    }
 }
