@@ -214,18 +214,8 @@ pub fn code_meaning(code: u16) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use super::super::diagnose::fixtures::answer;
     use super::*;
-    use std::time::SystemTime;
-
-    fn answer(status: u16, body: &str) -> Answer {
-        Answer {
-            status,
-            body: body.as_bytes().to_vec(),
-            truncated: false,
-            received_at: SystemTime::now(),
-            certificate: None,
-        }
-    }
 
     fn state(status: u16, body: &str) -> Option<NodeState> {
         Health::read(&answer(status, body)).state

@@ -282,18 +282,8 @@ impl<'de> Visitor<'de> for MetadataVisitor {
 
 #[cfg(test)]
 mod tests {
+    use super::super::diagnose::fixtures::answer;
     use super::*;
-    use std::time::SystemTime;
-
-    fn answer(status: u16, body: &str) -> Answer {
-        Answer {
-            status,
-            body: body.as_bytes().to_vec(),
-            truncated: false,
-            received_at: SystemTime::now(),
-            certificate: None,
-        }
-    }
 
     #[test]
     fn kv2_lists_inner_keys_and_version() {
