@@ -4,7 +4,7 @@
 
 use crate::checks::{Context, RunOptions};
 use crate::config::{CheckEntry, Plan};
-use crate::report::{Action, CheckResult, Outcome, Priority, Status};
+use crate::report::{Action, CheckResult, Outcome, Priority, Signal, Status};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -62,6 +62,7 @@ fn timed_out(timeout: Duration, step: &str, entry: &CheckEntry) -> Outcome {
                 entry.target
             ),
         )],
+        signals: vec![Signal::Unreachable],
         ..Outcome::new(Status::Fail, format!("timed out after {after} while {step}"))
     }
 }

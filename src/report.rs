@@ -116,6 +116,29 @@ impl Action {
     }
 }
 
+/// A fact a check established, for the root-cause rules that join the
+/// results of several checks (e.g. the OAuth backend's `fetch failed` and
+/// Vault unreachable). The check's kind says whose fact it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    /// Not reachable from here: DNS, refused, no route, or no answer in time.
+    Unreachable,
+    /// Reachable but unable to serve: Vault sealed, not initialised, cut from its cluster.
+    Unavailable,
+    /// The TLS handshake failed.
+    TlsFailed,
+    /// The server refused the credentials (password, token, keys).
+    CredentialsRejected,
+    /// The app's credentials are not configured.
+    CredentialsMissing,
+    /// postgres: the connection string lands on a read-only replica.
+    OnReplica,
+    /// oauth: the backend answered `fetch failed`: it could not reach an upstream.
+    UpstreamFetchFailed,
+    /// oauth: the backend lacks its SP-API client id.
+    ClientIdMissing,
+}
+
 /// What a check returns: its status and why, without timing or naming.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
@@ -124,11 +147,19 @@ pub struct Outcome {
     pub evidence: Vec<Evidence>,
     pub cause: Option<String>,
     pub actions: Vec<Action>,
+    pub signals: Vec<Signal>,
 }
 
 impl Outcome {
     pub fn new(status: Status, summary: impl Into<String>) -> Self {
-        Self { status, summary: summary.into(), evidence: Vec::new(), cause: None, actions: Vec::new() }
+        Self {
+            status,
+            summary: summary.into(),
+            evidence: Vec::new(),
+            cause: None,
+            actions: Vec::new(),
+            signals: Vec::new(),
+        }
     }
 }
 
@@ -144,6 +175,9 @@ pub struct CheckResult {
     pub evidence: Vec<Evidence>,
     pub cause: Option<String>,
     pub actions: Vec<Action>,
+    /// For the root-cause rules; not part of the report's formats.
+    #[serde(skip)]
+    pub signals: Vec<Signal>,
 }
 
 impl CheckResult {
@@ -158,6 +192,7 @@ impl CheckResult {
             evidence: outcome.evidence,
             cause: outcome.cause,
             actions: outcome.actions,
+            signals: outcome.signals,
         }
     }
 }
@@ -259,6 +294,7 @@ mod tests {
             evidence: vec![],
             cause: None,
             actions,
+            signals: vec![],
         }
     }
 

@@ -2,7 +2,7 @@
 //! becomes one outcome: the worst problem's summary heads the line, every
 //! cause is kept, and the actions come most urgent first.
 
-use crate::report::{Action, Evidence, Outcome, Status};
+use crate::report::{Action, Evidence, Outcome, Signal, Status};
 
 struct Problem {
     status: Status,
@@ -15,6 +15,7 @@ struct Problem {
 pub struct Findings {
     evidence: Vec<Evidence>,
     problems: Vec<Problem>,
+    signals: Vec<Signal>,
 }
 
 impl Findings {
@@ -31,6 +32,13 @@ impl Findings {
         self.problems.push(Problem { status, summary, cause, actions });
     }
 
+    /// Records a fact for the root-cause rules (once).
+    pub fn signal(&mut self, signal: Signal) {
+        if !self.signals.contains(&signal) {
+            self.signals.push(signal);
+        }
+    }
+
     pub fn fail(&mut self, summary: String, cause: String, actions: Vec<Action>) {
         self.problem(Status::Fail, summary, cause, actions);
     }
@@ -44,13 +52,14 @@ impl Findings {
         // Stable sorts: problems and actions keep their found order within a rank.
         self.problems.sort_by_key(|p| if p.status == Status::Fail { 0 } else { 1 });
         let Some(first) = self.problems.first() else {
-            return Outcome { evidence: self.evidence, ..Outcome::new(Status::Ok, ok_summary) };
+            return Outcome { evidence: self.evidence, signals: self.signals, ..Outcome::new(Status::Ok, ok_summary) };
         };
         let mut outcome = Outcome::new(first.status, first.summary.clone());
         outcome.cause = Some(self.problems.iter().map(|p| p.cause.as_str()).collect::<Vec<_>>().join("\n"));
         outcome.actions = self.problems.into_iter().flat_map(|p| p.actions).collect();
         outcome.actions.sort_by_key(|a: &Action| a.priority);
         outcome.evidence = self.evidence;
+        outcome.signals = self.signals;
         outcome
     }
 }

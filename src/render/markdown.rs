@@ -174,6 +174,7 @@ mod tests {
             } else {
                 vec![]
             },
+            signals: vec![],
         }
     }
 
