@@ -136,10 +136,15 @@ impl RawSettings {
 
     pub fn boolean(&mut self, key: &str) -> Result<Option<bool>, ConfigError> {
         let Some(setting) = self.entries.get(key) else { return Ok(None) };
+        // Variables spell booleans many ways (VAULT_SKIP_VERIFY=1, SMTP_SECURE=TRUE); empty is unset.
         let value = match &setting.value {
             toml::Value::Boolean(b) => *b,
-            toml::Value::String(s) if s == "true" => true,
-            toml::Value::String(s) if s == "false" => false,
+            toml::Value::String(s) if s.is_empty() => return Ok(None),
+            toml::Value::String(s) => match s.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" | "t" => true,
+                "false" | "0" | "no" | "off" | "f" => false,
+                _ => return Err(self.error(key, format!("`{s}` is not a boolean; write true or false (or 1 or 0)"))),
+            },
             other => return Err(self.error(key, format!("expected true or false, found {}", type_name(other)))),
         };
         let origin = setting.origin.clone();
@@ -272,6 +277,21 @@ mod tests {
         let mut raw = RawSettings::new("checks.vault", origin.clone());
         raw.insert(key, Setting { value, origin });
         raw
+    }
+
+    #[test]
+    fn booleans_take_the_words_variables_use_and_empty_is_unset() {
+        let mut raw = RawSettings::new("checks.x", Origin::Default);
+        for (key, value) in [("a", "TRUE"), ("b", "0"), ("c", ""), ("d", "maybe")] {
+            raw.insert(key, Setting { value: toml::Value::String(value.into()), origin: Origin::Default });
+        }
+        raw.insert("e", Setting { value: toml::Value::Boolean(false), origin: Origin::Default });
+        assert_eq!(raw.boolean("a").unwrap(), Some(true));
+        assert_eq!(raw.boolean("b").unwrap(), Some(false));
+        assert_eq!(raw.boolean("c").unwrap(), None);
+        assert!(raw.boolean("d").unwrap_err().to_string().contains("`maybe` is not a boolean"));
+        assert_eq!(raw.boolean("e").unwrap(), Some(false));
+        assert_eq!(raw.boolean("missing").unwrap(), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use super::probe::{self, ServerFacts, WriteProbe};
 use super::{ConnectError, Endpoint, Expect, Landing, MemberReport, PostgresCheck};
 use crate::checks::findings::Findings;
-use crate::report::{Action, Outcome, Priority, Status};
+use crate::report::{Action, Outcome, Priority, Signal, Status};
 
 /// What a SQLSTATE 25006 looks like to the app, quoted in causes.
 const READ_ONLY_ERROR: &str = "SQLSTATE 25006 \"cannot execute UPDATE in a read-only transaction\"";
@@ -245,6 +245,7 @@ fn on_replica(
         }
         cause.push_str(&format!(" It could not be found from here: {}.", why.join(", and ")));
     }
+    found.signal(Signal::OnReplica);
     found.problem(
         Status::Fail,
         format!("{name} lands on a read-only replica, {place}; leader: {leader_text}"),
@@ -467,6 +468,25 @@ fn connect_failure(check: &PostgresCheck, error: &ConnectError, found: &mut Find
         ),
     };
     found.problem(Status::Fail, summary, cause, vec![action]);
+    if let Some(signal) = signal_of(error) {
+        found.signal(signal);
+    }
+}
+
+/// The fact a connection failure establishes, for root-cause rules.
+fn signal_of(error: &ConnectError) -> Option<Signal> {
+    Some(match error {
+        ConnectError::Dns { .. } | ConnectError::Refused { .. } | ConnectError::Network { .. } => Signal::Unreachable,
+        ConnectError::Tls { .. } | ConnectError::TlsNotOffered { .. } | ConnectError::TlsSetup { .. } => {
+            Signal::TlsFailed
+        }
+        ConnectError::BadPassword { .. } | ConnectError::Rejected { .. } => Signal::CredentialsRejected,
+        ConnectError::NoPassword => Signal::CredentialsMissing,
+        ConnectError::NoReadWriteHost => Signal::OnReplica,
+        ConnectError::UnknownDatabase { .. } | ConnectError::Server { .. } | ConnectError::Protocol { .. } => {
+            return None
+        }
+    })
 }
 
 fn lag_problem(check: &PostgresCheck, who: &str, lag: Option<f64>, found: &mut Findings) {

@@ -6,7 +6,7 @@ use super::reach::error_text;
 use super::secrets::{self, Absence, Kv, SecretState};
 use super::token::{vault_errors, TokenInfo};
 use super::{Probe, VaultCheck};
-use crate::report::{Action, Priority, Status};
+use crate::report::{Action, Priority, Signal, Status};
 
 pub(super) struct TokenSummary {
     /// Appended to the ok summary.
@@ -47,6 +47,7 @@ pub(super) fn token_findings(check: &VaultCheck, probe: &Probe, found: &mut Find
         }
         (403, _) => {
             found.evidence("token", command, format!("rejected: HTTP 403 {}", vault_errors(&answer.body)));
+            found.signal(Signal::CredentialsRejected);
             found.problem(
                 Status::Fail,
                 format!("{name} rejected by Vault (403 permission denied)"),

@@ -7,7 +7,7 @@ use super::health::{code_meaning, Health, HealthBody, NodeState, Reading};
 use super::reach::{error_text, request_failure, tls_findings};
 use super::{Observed, Probe, VaultCheck};
 pub(super) use crate::checks::findings::Findings;
-use crate::report::{Action, Outcome, Priority, Status};
+use crate::report::{Action, Outcome, Priority, Signal, Status};
 use crate::secret::mask_dsn;
 use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -200,6 +200,17 @@ fn state_findings(
         ),
         _ => String::new(),
     };
+    // An app cannot read its secrets from a node in any of these states.
+    if matches!(
+        state,
+        NodeState::DrSecondary
+            | NodeState::HaUnhealthy
+            | NodeState::Uninitialized
+            | NodeState::Sealed
+            | NodeState::Removed
+    ) {
+        found.signal(Signal::Unavailable);
+    }
     let mut problem = |status, summary: String, cause: String, actions| {
         found.problem(status, summary, format!("{cause}{caveat}"), actions);
     };
@@ -346,7 +357,7 @@ pub(super) fn rough(duration: Duration) -> String {
     }
     if duration < Duration::from_secs(10) {
         let tenths = (duration.as_millis() + 50) / 100;
-        return if tenths % 10 == 0 {
+        return if tenths.is_multiple_of(10) {
             format!("{}s", tenths / 10)
         } else {
             format!("{}.{}s", tenths / 10, tenths % 10)

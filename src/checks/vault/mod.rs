@@ -60,7 +60,7 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
     let addr = raw.string("addr", Shown::Dsn)?;
     let token = raw.string("token", Shown::Secret)?;
     let cacert = raw.string("cacert", Shown::Plain)?.map(PathBuf::from);
-    let skip_verify = skip_verify(raw)?;
+    let skip_verify = raw.boolean("skip_verify")?.unwrap_or(false);
     let secrets = raw.string_list("secrets")?;
     let min_ttl = raw.duration("min_ttl")?.unwrap_or_else(|| {
         raw.show_default("min_ttl", "24h");
@@ -97,20 +97,6 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
     let target = mask_dsn(addr_text.trim().trim_end_matches('/'));
     let check = VaultCheck { addr, token, cacert, skip_verify, secrets, min_ttl, names };
     Ok(Built { target, plan: Plan::Run(Arc::new(check)) })
-}
-
-/// `VAULT_SKIP_VERIFY` takes Go's boolean words (`1`, `t`, `TRUE`, ...), as
-/// Vault's own client does; a suite file may also write a TOML boolean.
-fn skip_verify(raw: &mut RawSettings) -> Result<bool, ConfigError> {
-    if let Ok(value) = raw.boolean("skip_verify") {
-        return Ok(value.unwrap_or(false));
-    }
-    let Some(word) = raw.string("skip_verify", Shown::Plain)? else { return Ok(false) };
-    match word.as_str() {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
-        _ => Err(raw.error("skip_verify", format!("`{word}` is not a boolean; write true or false (or 1 or 0)"))),
-    }
 }
 
 fn parse_addr(text: &str) -> Result<Url, String> {

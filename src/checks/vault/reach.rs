@@ -5,13 +5,17 @@
 use super::client::{RequestError, TlsProblem};
 use super::diagnose::{addr, health_command, rough, unix_time, Findings};
 use super::VaultCheck;
-use crate::report::{Action, Priority, Status};
+use crate::report::{Action, Priority, Signal, Status};
 use crate::tls::CertInfo;
 
 pub(super) fn request_failure(check: &VaultCheck, error: &RequestError, found: &mut Findings) {
     let addr_name = &check.names.addr;
     let addr = addr(check);
     found.evidence("health", Some(&health_command(check)), format!("no answer: {}", error_text(error)));
+    found.signal(match error {
+        RequestError::Setup { .. } | RequestError::Tls { .. } => Signal::TlsFailed,
+        _ => Signal::Unreachable,
+    });
     match error {
         RequestError::Setup { detail } => found.problem(
             Status::Fail,
