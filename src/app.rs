@@ -8,7 +8,7 @@ use crate::config::{Config, Plan};
 use crate::env::Env;
 use crate::report::{CheckResult, Report};
 use crate::secret::Redactor;
-use crate::{engine, output, render};
+use crate::{engine, output, render, rootcause};
 use anyhow::Context as _;
 use clap::Parser;
 use std::io::{IsTerminal, Write};
@@ -88,6 +88,7 @@ fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
         title: cli.title.clone().or_else(|| config.report.title.clone()),
         generated_at,
         duration: started.elapsed(),
+        root_causes: rootcause::find(&checks),
         checks,
     })
 }

@@ -12,5 +12,6 @@ pub mod env;
 pub mod output;
 pub mod render;
 pub mod report;
+pub mod rootcause;
 pub mod secret;
 pub mod tls;

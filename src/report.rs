@@ -197,6 +197,15 @@ impl CheckResult {
     }
 }
 
+/// One problem stated once, with the checks whose evidence shows it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RootCause {
+    pub summary: String,
+    /// Names of the checks that show it.
+    pub checks: Vec<String>,
+    pub actions: Vec<Action>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Report {
     pub id: Option<String>,
@@ -204,6 +213,8 @@ pub struct Report {
     pub generated_at: SystemTime,
     pub duration: Duration,
     pub checks: Vec<CheckResult>,
+    /// Problems that join several checks, most urgent first (see `rootcause`).
+    pub root_causes: Vec<RootCause>,
 }
 
 /// How many checks ended in each status.
@@ -247,11 +258,20 @@ impl Report {
         counts.fail > 0 || (strict && (counts.warn > 0 || counts.skip > 0))
     }
 
-    /// Every action of every check, most urgent first; checks keep their order
-    /// within one priority.
-    pub fn actions_by_priority(&self) -> Vec<(&CheckResult, &Action)> {
-        let mut actions: Vec<_> =
-            self.checks.iter().flat_map(|check| check.actions.iter().map(move |action| (check, action))).collect();
+    /// Every action to take, most urgent first, each with who calls for it
+    /// (the checks of a root cause joined by `+`, or one check). Root causes
+    /// come before single checks within a priority, and an action already
+    /// listed is not repeated.
+    pub fn actions_by_priority(&self) -> Vec<(String, &Action)> {
+        let from_causes =
+            self.root_causes.iter().flat_map(|c| c.actions.iter().map(move |a| (c.checks.join(" + "), a)));
+        let from_checks = self.checks.iter().flat_map(|c| c.actions.iter().map(move |a| (c.name.clone(), a)));
+        let mut actions: Vec<(String, &Action)> = Vec::new();
+        for (who, action) in from_causes.chain(from_checks) {
+            if !actions.iter().any(|(_, listed)| listed.text == action.text && listed.command == action.command) {
+                actions.push((who, action));
+            }
+        }
         actions.sort_by_key(|(_, action)| action.priority);
         actions
     }
@@ -299,7 +319,14 @@ mod tests {
     }
 
     fn report(checks: Vec<CheckResult>) -> Report {
-        Report { id: None, title: None, generated_at: SystemTime::UNIX_EPOCH, duration: Duration::ZERO, checks }
+        Report {
+            id: None,
+            title: None,
+            generated_at: SystemTime::UNIX_EPOCH,
+            duration: Duration::ZERO,
+            checks,
+            root_causes: vec![],
+        }
     }
 
     #[test]
@@ -341,7 +368,7 @@ mod tests {
             ),
             check("smtp", Status::Fail, vec![Action::new(Priority::High, "set SMTP_HOST")]),
         ]);
-        let order: Vec<_> = r.actions_by_priority().iter().map(|(c, a)| format!("{}:{}", c.name, a.text)).collect();
+        let order: Vec<_> = r.actions_by_priority().iter().map(|(who, a)| format!("{who}:{}", a.text)).collect();
         assert_eq!(order, ["db:fix url", "vault:restart vault", "smtp:set SMTP_HOST", "db:grant"]);
     }
 

@@ -1,6 +1,6 @@
 //! The machine format: `kbz-check/report/v1` (DESIGN.md section 4).
 
-use crate::report::{CheckResult, Report, Verdict};
+use crate::report::{CheckResult, Report, RootCause, Verdict};
 use serde::Serialize;
 
 pub const SCHEMA: &str = "kbz-check/report/v1";
@@ -13,6 +13,7 @@ struct JsonReport<'a> {
     generated_at: String,
     duration_ms: u64,
     verdict: Verdict,
+    root_causes: &'a [RootCause],
     checks: &'a [CheckResult],
 }
 
@@ -24,6 +25,7 @@ pub fn render(report: &Report) -> String {
         generated_at: report.generated_at_rfc3339(),
         duration_ms: report.duration.as_millis() as u64,
         verdict: report.verdict(),
+        root_causes: &report.root_causes,
         checks: &report.checks,
     };
     let mut text = serde_json::to_string_pretty(&json).expect("the report serializes to JSON");

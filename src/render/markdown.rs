@@ -31,6 +31,18 @@ pub fn render(report: &Report) -> String {
         );
     }
 
+    if !report.root_causes.is_empty() {
+        out.push_str("\n## Root causes\n\n");
+        for (i, cause) in report.root_causes.iter().enumerate() {
+            let _ = writeln!(out, "{}. **{}**  ", i + 1, inline(&cause.summary));
+            let _ = writeln!(
+                out,
+                "   Shown by: {}",
+                cause.checks.iter().map(|c| code_span(c)).collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
+
     for (number, check) in report.checks.iter().enumerate() {
         out.push_str("\n---\n\n");
         check_section(&mut out, number + 1, check);
@@ -41,8 +53,8 @@ pub fn render(report: &Report) -> String {
     if actions.is_empty() {
         out.push_str("None.\n");
     }
-    for (i, (check, action)) in actions.iter().enumerate() {
-        action_item(&mut out, i + 1, Some(&check.name), action);
+    for (i, (who, action)) in actions.iter().enumerate() {
+        action_item(&mut out, i + 1, Some(who), action);
     }
 
     out.push_str("\n---\n\n## Final verdict\n\n| Question | Answer |\n|---|---|\n");
@@ -185,6 +197,7 @@ mod tests {
             generated_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_776_400),
             duration: Duration::from_millis(84),
             checks,
+            root_causes: vec![],
         }
     }
 
@@ -213,6 +226,29 @@ mod tests {
             let at = md[from..].find(needle).unwrap_or_else(|| panic!("missing or out of order: {needle}\n{md}"));
             from += at + needle.len();
         }
+    }
+
+    #[test]
+    fn root_causes_come_after_the_summary_and_lead_the_actions_without_repeats() {
+        let mut r = report(vec![result("db", Status::Fail, "on a replica"), result("vault", Status::Ok, "active")]);
+        r.root_causes = vec![crate::report::RootCause {
+            summary: "Writes fail".into(),
+            checks: vec!["db".into()],
+            actions: vec![Action::new(Priority::Critical, "fix the URL").with_command("DATABASE_URL=postgresql://x")],
+        }];
+        let md = render(&r);
+        let summary = md.find("## Executive summary").unwrap();
+        let causes = md.find("## Root causes").unwrap();
+        let first_check = md.find("## 1. db").unwrap();
+        assert!(summary < causes && causes < first_check, "{md}");
+        assert!(md.contains("1. **Writes fail**  \n   Shown by: `db`"), "{md}");
+        let actions = &md[md.find("Required actions").unwrap()..];
+        assert_eq!(
+            actions.matches("fix the URL").count(),
+            1,
+            "the check's identical action is not repeated: {actions}"
+        );
+        assert!(actions.contains("1. **[CRITICAL]** db: fix the URL"), "{actions}");
     }
 
     #[test]

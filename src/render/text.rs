@@ -1,7 +1,7 @@
 //! The terminal format: a summary table, then each non-ok check's cause and
 //! actions, then the verdict.
 
-use crate::report::{Report, Status, Verdict};
+use crate::report::{Action, Report, Status, Verdict};
 use colored::Colorize;
 use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
 use std::fmt::Write;
@@ -13,6 +13,14 @@ pub fn render(report: &Report, color: bool) -> String {
     }
     out.push_str(&summary_table(report, color).to_string());
     out.push('\n');
+
+    for cause in &report.root_causes {
+        let _ =
+            writeln!(out, "\n{} {} [{}]", paint_bold("Root cause:", color), cause.summary, cause.checks.join(" + "));
+        for action in &cause.actions {
+            action_lines(&mut out, action);
+        }
+    }
 
     for check in report.checks.iter().filter(|c| matches!(c.status, Status::Warn | Status::Fail)) {
         let _ = writeln!(
@@ -28,12 +36,7 @@ pub fn render(report: &Report, color: bool) -> String {
             }
         }
         for action in &check.actions {
-            let _ = writeln!(out, "  [{}] {}", action.priority.label(), action.text);
-            if let Some(command) = &action.command {
-                for line in command.lines() {
-                    let _ = writeln!(out, "      $ {line}");
-                }
-            }
+            action_lines(&mut out, action);
         }
     }
 
@@ -46,6 +49,15 @@ pub fn render(report: &Report, color: bool) -> String {
         report.duration.as_millis()
     );
     out
+}
+
+fn action_lines(out: &mut String, action: &Action) {
+    let _ = writeln!(out, "  [{}] {}", action.priority.label(), action.text);
+    if let Some(command) = &action.command {
+        for line in command.lines() {
+            let _ = writeln!(out, "      $ {line}");
+        }
+    }
 }
 
 fn heading(report: &Report) -> Option<String> {

@@ -5,7 +5,7 @@ use super::ladder::{AuthState, Offer, Step, Stop, TestMessage, TlsFailure, Trans
 use super::wire::{escape_bytes, Reply, WireError};
 use super::{Login, SmtpCheck, TlsMode};
 use crate::checks::findings::Findings;
-use crate::report::{Action, Evidence, Outcome, Priority};
+use crate::report::{Action, Evidence, Outcome, Priority, Signal};
 use crate::tls::CertInfo;
 use rustls::CertificateError;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -178,6 +178,7 @@ fn completed_problems(check: &SmtpCheck, t: &Transcript, found: &mut Findings) {
     let endpoint = check.endpoint();
     match &t.auth {
         AuthState::Incomplete => {
+            found.signal(Signal::CredentialsMissing);
             let (summary, missing) = (incomplete_login(check), match check.login {
                 Login::UserOnly { .. } => &check.names.password,
                 _ => &check.names.user,
@@ -263,10 +264,25 @@ fn renew_action(check: &SmtpCheck, priority: Priority) -> Action {
 
 // ---------------------------------------------------------------- where the climb stopped
 
+/// The fact a stopped climb establishes, for root-cause rules.
+fn signal_of(stop: &Stop) -> Option<Signal> {
+    match &stop.why {
+        Why::Dns(_) | Why::Refused(_) | Why::Unreachable(_) => Some(Signal::Unreachable),
+        Why::TlsSetup(_) | Why::Tls(_) => Some(Signal::TlsFailed),
+        Why::Reply(reply) if stop.step == Step::Auth && matches!(reply.code(), 535 | 534 | 530) => {
+            Some(Signal::CredentialsRejected)
+        }
+        _ => None,
+    }
+}
+
 fn stop_problem(check: &SmtpCheck, t: &Transcript, stop: &Stop, found: &mut Findings) {
     let endpoint = check.endpoint();
     let host = &check.host;
     let names = &check.names;
+    if let Some(signal) = signal_of(stop) {
+        found.signal(signal);
+    }
     match &stop.why {
         Why::BadTestAddress(detail) => found.fail(
             format!("--send-test-to is not a mail address: {detail}"),

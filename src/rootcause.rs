@@ -1,0 +1,184 @@
+//! Root causes that join the evidence of several checks, so a report states
+//! a cause once with everything that shows it: the OAuth backend's
+//! `fetch failed` and an unreachable Vault are one problem, not two.
+//!
+//! Each rule is a small function over the results, tested on its own.
+
+use crate::report::{Action, CheckResult, Priority, RootCause, Signal, Status};
+
+type Rule = fn(&[CheckResult]) -> Option<RootCause>;
+
+/// Every rule, each independent; their causes are sorted by urgency.
+const RULES: &[Rule] = &[writes_fail_on_a_replica, backend_cannot_fetch_from_vault, smtp_password_source_down];
+
+pub fn find(checks: &[CheckResult]) -> Vec<RootCause> {
+    let mut causes: Vec<RootCause> = RULES.iter().filter_map(|rule| rule(checks)).collect();
+    causes.sort_by_key(|cause| cause.actions.iter().map(|a| a.priority).min().unwrap_or(Priority::Low));
+    causes
+}
+
+/// Failed or warned checks of `kind` that established one of `signals`.
+fn showing<'a>(checks: &'a [CheckResult], kind: &str, signals: &[Signal]) -> Vec<&'a CheckResult> {
+    checks
+        .iter()
+        .filter(|c| c.kind == kind && matches!(c.status, Status::Fail | Status::Warn))
+        .filter(|c| c.signals.iter().any(|s| signals.contains(s)))
+        .collect()
+}
+
+/// Vault cannot hand out secrets: not reachable from here, or not serving.
+const VAULT_DOWN: &[Signal] = &[Signal::Unreachable, Signal::Unavailable, Signal::TlsFailed];
+
+fn names(checks: &[&CheckResult]) -> Vec<String> {
+    checks.iter().map(|c| c.name.clone()).collect()
+}
+
+fn summaries(checks: &[&CheckResult]) -> String {
+    checks.iter().map(|c| format!("{}: {}", c.name, c.summary)).collect::<Vec<_>>().join("; ")
+}
+
+/// PH11: the app's URL on a replica makes every write fail; its fix comes first.
+fn writes_fail_on_a_replica(checks: &[CheckResult]) -> Option<RootCause> {
+    let on_replica = showing(checks, "postgres", &[Signal::OnReplica]);
+    let first = on_replica.first()?;
+    let actions = on_replica
+        .iter()
+        .flat_map(|c| c.actions.iter().filter(|a| a.priority == Priority::Critical))
+        .cloned()
+        .collect();
+    Some(RootCause {
+        summary: format!(
+            "Writes fail with SQLSTATE 25006: the database URL points at a read-only replica ({})",
+            first.summary
+        ),
+        checks: names(&on_replica),
+        actions,
+    })
+}
+
+/// PH15: the OAuth start endpoint answers `fetch failed` (or lacks its client
+/// id) while Vault, where the backend reads its credentials, is down or out
+/// of reach.
+fn backend_cannot_fetch_from_vault(checks: &[CheckResult]) -> Option<RootCause> {
+    let oauth = showing(checks, "oauth", &[Signal::UpstreamFetchFailed, Signal::ClientIdMissing]);
+    let vault = showing(checks, "vault", VAULT_DOWN);
+    if oauth.is_empty() || vault.is_empty() {
+        return None;
+    }
+    Some(RootCause {
+        summary: format!(
+            "The backend cannot fetch its Amazon SP-API credentials from Vault: {}; {}",
+            summaries(&oauth),
+            summaries(&vault)
+        ),
+        checks: names(&oauth).into_iter().chain(names(&vault)).collect(),
+        actions: vec![
+            Action::new(
+                Priority::Critical,
+                "Give the backend its SP-API credentials as environment variables from a secret, and stop it fetching them from Vault",
+            )
+            .with_command(
+                "kubectl -n <namespace> create secret generic amazon-spapi-creds \\\n  --from-literal=AMAZON_SPAPI_CLIENT_ID=*** --from-literal=AMAZON_SPAPI_CLIENT_SECRET=*** \\\n  --from-literal=AMAZON_SPAPI_APP_ID=*** --from-literal=AMAZON_SPAPI_REDIRECT_URI=https://...\nkubectl -n <namespace> set env deployment/<backend> --from=secret/amazon-spapi-creds VAULT_ADDR- VAULT_TOKEN-",
+            ),
+            Action::new(
+                Priority::Medium,
+                "Or make Vault reachable from where the backend runs: an Ingress to Vault, the Vault Agent Injector, or the External Secrets Operator with a Vault backend",
+            ),
+        ],
+    })
+}
+
+/// PH11: the SMTP login fails or has no password while Vault, which holds
+/// SMTP_PASS, is down: the password the app has is missing or stale.
+fn smtp_password_source_down(checks: &[CheckResult]) -> Option<RootCause> {
+    let smtp = showing(checks, "smtp", &[Signal::CredentialsRejected, Signal::CredentialsMissing]);
+    let vault = showing(checks, "vault", VAULT_DOWN);
+    if smtp.is_empty() || vault.is_empty() {
+        return None;
+    }
+    let mut actions: Vec<Action> = vault.iter().flat_map(|c| c.actions.first()).cloned().collect();
+    actions.push(Action::new(
+        Priority::High,
+        "Once Vault serves again, deliver SMTP_PASS to the app again (re-run the step that copies it into its environment) and restart it",
+    ));
+    Some(RootCause {
+        summary: format!(
+            "The SMTP login cannot work while Vault, where SMTP_PASS is kept, is down: {}; {}",
+            summaries(&smtp),
+            summaries(&vault)
+        ),
+        checks: names(&smtp).into_iter().chain(names(&vault)).collect(),
+        actions,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(name: &str, kind: &str, status: Status, signals: &[Signal]) -> CheckResult {
+        CheckResult {
+            name: name.into(),
+            kind: kind.into(),
+            status,
+            target: String::new(),
+            summary: format!("{name} summary"),
+            duration_ms: 0,
+            evidence: vec![],
+            cause: None,
+            actions: vec![Action::new(Priority::Critical, format!("fix {name}")), Action::new(Priority::Low, "later")],
+            signals: signals.to_vec(),
+        }
+    }
+
+    #[test]
+    fn oauth_fetch_failed_with_vault_unreachable_is_one_cause() {
+        let checks = [
+            result("oauth", "oauth", Status::Fail, &[Signal::UpstreamFetchFailed]),
+            result("vault", "vault", Status::Fail, &[Signal::Unreachable]),
+        ];
+        let causes = find(&checks);
+        assert_eq!(causes.len(), 1);
+        assert_eq!(causes[0].checks, ["oauth", "vault"]);
+        assert!(causes[0].summary.starts_with("The backend cannot fetch its Amazon SP-API credentials from Vault"));
+        assert_eq!(causes[0].actions[0].priority, Priority::Critical);
+        assert!(causes[0].actions[1].text.contains("Vault Agent Injector"));
+    }
+
+    #[test]
+    fn oauth_fetch_failed_alone_joins_nothing() {
+        let checks = [
+            result("oauth", "oauth", Status::Fail, &[Signal::UpstreamFetchFailed]),
+            result("vault", "vault", Status::Ok, &[]),
+        ];
+        assert!(find(&checks).is_empty());
+        let sealed_but_no_oauth = [result("vault", "vault", Status::Fail, &[Signal::Unavailable])];
+        assert!(find(&sealed_but_no_oauth).is_empty());
+    }
+
+    #[test]
+    fn smtp_login_failing_with_vault_down_names_both() {
+        let checks = [
+            result("mail", "smtp", Status::Fail, &[Signal::CredentialsMissing]),
+            result("vault", "vault", Status::Fail, &[Signal::Unavailable]),
+        ];
+        let causes = find(&checks);
+        assert_eq!(causes.len(), 1);
+        assert_eq!(causes[0].checks, ["mail", "vault"]);
+        assert_eq!(causes[0].actions[0].text, "fix vault", "Vault's own first action leads");
+    }
+
+    #[test]
+    fn replica_cause_comes_first_and_carries_the_critical_fix_only() {
+        let checks = [
+            result("mail", "smtp", Status::Fail, &[Signal::CredentialsRejected]),
+            result("vault", "vault", Status::Fail, &[Signal::Unreachable]),
+            result("db", "postgres", Status::Fail, &[Signal::OnReplica]),
+        ];
+        let causes = find(&checks);
+        assert_eq!(causes.len(), 2);
+        assert_eq!(causes[0].checks, ["db"]);
+        assert_eq!(causes[0].actions.len(), 1);
+        assert_eq!(causes[0].actions[0].text, "fix db");
+    }
+}
