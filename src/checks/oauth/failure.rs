@@ -88,7 +88,7 @@ pub fn error_answer(check: &OAuthCheck, answer: &Answer, body: &Map<String, Valu
     match known(signature) {
         Known::ClientIdMissing => client_id_missing(check, &said, signature, found),
         Known::SettingMissing(variable) => setting_missing(check, &said, variable, found),
-        Known::FetchFailed => fetch_failed(&said, signature, found),
+        Known::FetchFailed => fetch_failed(check, &said, signature, found),
         Known::Other => other_error(check, answer, &said, error.as_deref().or(details.as_deref()), found),
     }
 }
@@ -129,27 +129,33 @@ fn vault_source_action() -> Action {
     .with_command(RUN_WITH_VAULT)
 }
 
-fn fetch_failed(said: &str, details: &str, found: &mut Findings) {
+fn fetch_failed(check: &OAuthCheck, said: &str, details: &str, found: &mut Findings) {
     found.signal(Signal::UpstreamFetchFailed);
     let code =
         network_code(details).map_or(String::new(), |(code, meaning)| format!(". The details name {code}: {meaning}"));
     found.fail(
         "the backend could not reach one of its upstreams (\"fetch failed\")".to_string(),
         format!(
-            "{said}: the backend got this request, but its own outgoing request failed without any HTTP answer: \"fetch failed\" is what Node.js's fetch() throws when a connection is refused, times out, a name does not resolve or TLS is refused. The upstream is Vault (where the backend may read its SP-API credentials) or Amazon; from outside which one cannot be seen, and a vault check in the same run, with the backend's VAULT_ADDR, tells whether Vault answers. In PH15 the pod had VAULT_ADDR=https://10.0.0.150:8200, which the Kubernetes network could not reach{code}"
+            "{said}: the backend got this request, but its own outgoing request got no HTTP answer (\"fetch failed\" is what Node.js's fetch() throws when a connection is refused or times out, a name does not resolve, or TLS is refused). The upstream is Vault (where the backend may read its SP-API credentials) or Amazon; from outside which one cannot be seen, and a vault check in the same run, with the backend's VAULT_ADDR, tells whether Vault answers. In PH15 the pod had VAULT_ADDR=https://10.0.0.150:8200, which the Kubernetes network could not reach{code}"
         ),
         vec![
             Action::new(Priority::High, "Run the vault check with the backend's own settings, in the same run as this one")
                 .with_command(RUN_WITH_VAULT),
-            Action::new(Priority::High, "See from inside the pod which upstream fails: fetch's error cause names it, and the backend's log has it")
-                .with_command(
-                    "kubectl -n <namespace> exec deploy/<backend> -- node -e 'fetch(process.env.VAULT_ADDR + \"/v1/sys/health\").then(r => console.log(r.status), e => console.log(e.cause ?? e))'\nkubectl -n <namespace> logs deploy/<backend> --since=10m | grep -i -B2 -A8 'fetch failed'",
-                ),
+            Action::new(
+                Priority::High,
+                "See from inside the pod which upstream fails: fetch's error cause names it, and the backend's log has it",
+            )
+            .with_command(
+                "kubectl -n <namespace> exec deploy/<backend> -- node -e 'fetch(process.env.VAULT_ADDR + \"/v1/sys/health\").then(r => console.log(r.status), e => console.log(e.cause ?? e))'\nkubectl -n <namespace> logs deploy/<backend> --since=10m | grep -i -B2 -A8 'fetch failed'",
+            ),
             Action::new(
                 Priority::Medium,
                 "If Vault cannot be reached from the cluster: inject the SP-API credentials as environment variables and drop the Vault settings (PH15 section 1), or make Vault reachable from the cluster (an ingress, the Vault Agent Injector, or the External Secrets Operator; PH15 section 7)",
             )
-            .with_command("kubectl -n <namespace> set env deployment/<backend> --from=secret/amazon-spapi-creds\nkubectl -n <namespace> set env deployment/<backend> VAULT_ADDR- VAULT_TOKEN-"),
+            .with_command(format!(
+                "{}\nkubectl -n <namespace> set env deployment/<backend> VAULT_ADDR- VAULT_TOKEN-",
+                credentials_secret_command(check)
+            )),
         ],
     );
 }

@@ -16,6 +16,11 @@ pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &
     let url = check.shown_url();
     let path = check.url.path();
     found.evidence("request", Some(&request_command(check)), format!("no answer: {}", error_text(error)));
+    // As the vault check says them, so that root-cause rules read both alike.
+    found.signal(match error {
+        RequestError::Setup { .. } | RequestError::Tls { .. } => Signal::TlsFailed,
+        _ => Signal::Unreachable,
+    });
     match error {
         RequestError::Setup { detail } => found.fail(
             format!("cannot set up TLS for {}: {detail}", check.endpoint()),
@@ -26,7 +31,6 @@ pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &
             )],
         ),
         RequestError::Dns { host, detail } => {
-            found.signal(Signal::Unreachable);
             found.fail(
                 format!("cannot resolve {host}"),
                 format!(
@@ -37,7 +41,6 @@ pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &
             );
         }
         RequestError::Refused { endpoint } => {
-            found.signal(Signal::Unreachable);
             found.fail(
                 format!("connection refused by {endpoint}: nothing serves the start URL there"),
                 format!(
@@ -48,7 +51,6 @@ pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &
             );
         }
         RequestError::ConnectTimeout { endpoint, .. } | RequestError::NoRoute { endpoint, .. } => {
-            found.signal(Signal::Unreachable);
             let what = match error {
                 RequestError::ConnectTimeout { after, .. } => format!("no answer from {endpoint} within {}", short(*after)),
                 _ => format!("no route to {endpoint}"),
@@ -63,7 +65,6 @@ pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &
             );
         }
         RequestError::Tls { endpoint, problem, detail, certificate } => {
-            found.signal(Signal::TlsFailed);
             tls_failure(check, endpoint, *problem, detail, certificate.as_deref(), found);
         }
         RequestError::Failed { endpoint, detail } => found.fail(
@@ -238,7 +239,7 @@ mod tests {
             endpoint: "backend-dev.keybuzz.io:443".into(),
             detail: "connection closed".into(),
         });
-        assert!(out.signals.is_empty(), "an answer that breaks off is not unreachability");
+        assert_eq!(out.signals, [Signal::Unreachable], "no HTTP answer, as the vault check counts it");
     }
 
     #[test]
