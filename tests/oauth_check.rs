@@ -235,6 +235,17 @@ fn answers_of_the_wrong_types_fail_and_say_which() {
 }
 
 #[test]
+fn a_two_mib_answer_is_cut_at_one_mib_and_reported() {
+    let huge = format!("{{\"padding\": \"{}\"}}", "x".repeat(2 << 20));
+    let (code, json, _, _server) = against(Reply { status: 200, content_type: "application/json".into(), body: huge });
+    assert_eq!(code, 1);
+    let c = check(&json);
+    assert_eq!(c["summary"], "HTTP 200 with a body that is not JSON instead of the backend's JSON");
+    assert!(evidence(c, "request").starts_with("HTTP 200 OK, application/json, 1048576 bytes (cut at 1 MiB)"), "{c:#}");
+    assert!(evidence(c, "answer").len() < 2000, "the evidence quotes a few hundred characters, not the body");
+}
+
+#[test]
 fn credentials_a_backend_echoes_are_masked_in_every_format() {
     let client_id = "amzn1.application-oa2-client.0f1e2d3c4b5a69788796a5b4c3d2e1f0";
     let secret = "amzn1.oa2-cs.v1.5f2b9c0d1e3a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e";

@@ -56,10 +56,13 @@ pub(super) fn unsent_headers(check: &OAuthCheck) -> Option<String> {
 
 /// "HTTP 200 OK, application/json, 312 bytes".
 fn status_line(check: &OAuthCheck, answer: &Answer) -> String {
-    let reason = http::StatusCode::from_u16(answer.status).ok().and_then(|s| s.canonical_reason()).unwrap_or("");
+    let reason = http::StatusCode::from_u16(answer.status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .map_or(String::new(), |r| format!(" {r}"));
     let content_type = answer.content_type.as_deref().unwrap_or("no Content-Type");
     let cut = if answer.truncated { " (cut at 1 MiB)" } else { "" };
-    let mut line = format!("HTTP {} {reason}, {content_type}, {} bytes{cut}", answer.status, answer.body.len());
+    let mut line = format!("HTTP {}{reason}, {content_type}, {} bytes{cut}", answer.status, answer.body.len());
     if let Some(unsent) = unsent_headers(check) {
         line.push_str(&format!("\n{unsent}"));
     }

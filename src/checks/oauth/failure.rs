@@ -203,7 +203,7 @@ pub fn not_json(check: &OAuthCheck, answer: &Answer, found: &mut Findings) {
     let what = match (&title, html) {
         (Some(title), _) => format!("an HTML page titled \"{title}\""),
         (None, true) => "an HTML page".to_string(),
-        (None, false) => "not JSON".to_string(),
+        (None, false) => "a body that is not JSON".to_string(),
     };
     let cut = if answer.truncated { " (the body was larger than 1 MiB and was cut)" } else { "" };
     let start = format!("its first bytes: {}{cut}", first_bytes(answer));
@@ -217,7 +217,7 @@ pub fn not_json(check: &OAuthCheck, answer: &Answer, found: &mut Findings) {
                 .with_command("kubectl -n <namespace> get deploy,pods,endpoints\nkubectl -n <namespace> logs deploy/<backend> --tail=50")],
         ),
         200..=299 => found.fail(
-            format!("HTTP {status} with {what}, not the backend's JSON"),
+            format!("HTTP {status} with {what} instead of the backend's JSON"),
             format!(
                 "the answer is {what} ({start}): the URL reaches something other than the backend's start route, typically a web front end that answers every path with its own page"
             ),
@@ -227,7 +227,7 @@ pub fn not_json(check: &OAuthCheck, answer: &Answer, found: &mut Findings) {
             )],
         ),
         _ => found.fail(
-            format!("HTTP {status} with {what}, not the backend's JSON"),
+            format!("HTTP {status} with {what} instead of the backend's JSON"),
             format!("the answer is {what} ({start}), not the backend's JSON error{}", status_hint(check, status)),
             vec![Action::new(Priority::High, format!("Check what answers at {}", check.shown_url()))
                 .with_command(request_command(check).replacen("curl -sS", "curl -sS -i", 1))],
@@ -364,8 +364,21 @@ mod tests {
     #[test]
     fn an_html_200_is_a_web_front_end() {
         let out = run(answer(200, "text/html", "<!DOCTYPE html><html><head><title>KeyBuzz</title>"));
-        assert_eq!(out.summary, "HTTP 200 with an HTML page titled \"KeyBuzz\", not the backend's JSON");
+        assert_eq!(out.summary, "HTTP 200 with an HTML page titled \"KeyBuzz\" instead of the backend's JSON");
         assert!(out.actions[0].text.starts_with("Point KBZ_OAUTH_START_URL at the backend's route"));
+    }
+
+    #[test]
+    fn a_body_cut_at_the_cap_is_not_json_and_says_so() {
+        let mut cut = answer(200, "application/json", "{\"success\": true, \"authUrl\": \"https://sell");
+        cut.truncated = true;
+        let out = run(cut);
+        assert_eq!(out.summary, "HTTP 200 with a body that is not JSON instead of the backend's JSON");
+        assert!(out.cause.as_deref().unwrap().contains("(the body was larger than 1 MiB and was cut)"), "{out:#?}");
+        let request = &out.evidence[0].output;
+        assert!(request.starts_with("HTTP 200 OK, application/json, 42 bytes (cut at 1 MiB)"), "{request}");
+        let odd = run(answer(599, "text/plain", "?"));
+        assert!(odd.evidence[0].output.starts_with("HTTP 599, text/plain, 1 bytes"), "{odd:#?}");
     }
 
     #[test]
