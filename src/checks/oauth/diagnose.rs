@@ -219,7 +219,7 @@ fn issue_problem(check: &OAuthCheck, issue: &Issue, found: &mut Findings) {
         ),
         Issue::Draft => (
             "authUrl asks for a draft app's consent (version=beta)".to_string(),
-            "version=beta is Amazon's consent URL for an app in draft status, to test the authorization workflow: a draft app; production apps drop version=beta once the app is published".to_string(),
+            "version=beta asks Amazon for the authorization workflow of an app in draft status, which is how an app is tested before it is published: a draft app; production apps drop version=beta".to_string(),
             vec![Action::new(
                 Priority::Medium,
                 "Once the app is published, stop adding version=beta to authUrl (a flag or environment setting of the backend)",

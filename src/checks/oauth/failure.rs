@@ -98,7 +98,7 @@ fn client_id_missing(check: &OAuthCheck, said: &str, details: &str, found: &mut 
     found.fail(
         format!("the backend lacks its SP-API client id: \"{details}\""),
         format!(
-            "{said}: the backend has no AMAZON_SPAPI_CLIENT_ID (the Login with Amazon client id of the SP-API app), so it cannot start the OAuth flow for any tenant. It reads the credentials from its environment (or from Vault, where it is set up so), and neither gave it one. PH15 met this first: the backend pod had no SP-API credentials at all"
+            "{said}: the backend has no AMAZON_SPAPI_CLIENT_ID (the Login with Amazon client id of the SP-API app), so it cannot start the OAuth flow for any tenant. It reads the credentials from its environment, or from Vault when it is set up to, and neither gave it one. PH15 met this first: the backend pod had no SP-API credentials at all"
         ),
         vec![inject_credentials(check), vault_source_action()],
     );
