@@ -108,19 +108,23 @@ pub async fn post_start(check: &OAuthCheck, ctx: &Context) -> Result<Answer, Req
     let status = response.status().as_u16();
 
     ctx.step(format!("reading the answer of {endpoint} (HTTP {status})"));
+    let (body, truncated) = read_capped(&mut response).await.map_err(fail)?;
+    let certificate = seen_certificate(&seen);
+    Ok(Answer { status, content_type, location, body, truncated, received_at, certificate })
+}
+
+/// The body up to [`MAX_BODY`], and whether there was more.
+async fn read_capped(response: &mut reqwest::Response) -> Result<(Vec<u8>, bool), reqwest::Error> {
     let mut body = Vec::new();
-    let mut truncated = false;
-    while let Some(chunk) = response.chunk().await.map_err(fail)? {
+    while let Some(chunk) = response.chunk().await? {
         let room = MAX_BODY - body.len();
         if chunk.len() > room {
             body.extend_from_slice(&chunk[..room]);
-            truncated = true;
-            break;
+            return Ok((body, true));
         }
         body.extend_from_slice(&chunk);
     }
-    let certificate = seen_certificate(&seen);
-    Ok(Answer { status, content_type, location, body, truncated, received_at, certificate })
+    Ok((body, false))
 }
 
 /// `X-User-Email` and `X-Tenant-Id`, those that are configured.

@@ -5,7 +5,7 @@
 use super::client::{tenant_headers, Answer, RequestError, BODY};
 use super::failure;
 use super::reach;
-use super::text::{mask_credentials, rough};
+use super::text::{escaped_excerpt, mask_credentials, rough, EXCERPT_CHARS};
 use super::validate::{self, Consent, Expected, Issue, CONSENT_PATH, SELLER_CENTRAL};
 use super::OAuthCheck;
 pub(super) use crate::checks::findings::Findings;
@@ -71,7 +71,7 @@ fn status_line(check: &OAuthCheck, answer: &Answer) -> String {
 
 fn answer_findings(check: &OAuthCheck, answer: &Answer, found: &mut Findings) -> String {
     found.evidence("request", Some(&request_command(check)), status_line(check, answer));
-    found.evidence("answer", None, super::text::escaped_excerpt(&answer.body, super::text::EXCERPT_CHARS));
+    found.evidence("answer", None, escaped_excerpt(&answer.body, EXCERPT_CHARS));
     reach::tls_evidence(check, answer, found);
     let json = serde_json::from_slice::<Value>(&answer.body).ok();
     match (answer.status, json) {
@@ -119,7 +119,8 @@ fn ok_summary(consent: &Consent) -> String {
     summary
 }
 
-const LOGS: &str = "kubectl -n <namespace> logs deploy/<backend> --since=10m | grep -i -A5 oauth";
+/// The backend's recent log about the OAuth flow.
+pub(super) const LOGS: &str = "kubectl -n <namespace> logs deploy/<backend> --since=10m | grep -i -A5 oauth";
 
 fn issue_problem(check: &OAuthCheck, issue: &Issue, found: &mut Findings) {
     let status = if issue.is_warning() { Status::Warn } else { Status::Fail };

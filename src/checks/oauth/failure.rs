@@ -3,7 +3,7 @@
 //! a proxy's HTML page, a redirect, JSON of another shape. Pure.
 
 use super::client::Answer;
-use super::diagnose::{request_command, unsent_headers, Findings};
+use super::diagnose::{request_command, unsent_headers, Findings, LOGS};
 use super::text::{escaped_excerpt, field_text, html_title, looks_like_html};
 use super::OAuthCheck;
 use crate::report::{Action, Priority, Signal, Status};
@@ -187,8 +187,7 @@ fn status_hint(check: &OAuthCheck, status: u16) -> String {
 }
 
 fn logs_action() -> Action {
-    Action::new(Priority::High, "Read the backend's log for this request")
-        .with_command("kubectl -n <namespace> logs deploy/<backend> --since=10m | grep -i -A5 oauth")
+    Action::new(Priority::High, "Read the backend's log for this request").with_command(LOGS)
 }
 
 /// The first bytes of a body, for a cause (the evidence holds more).
