@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 pub mod net;
+pub mod oauth;
 pub mod pg;
 pub mod smtp;
 pub mod tls;

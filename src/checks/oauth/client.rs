@@ -1,0 +1,311 @@
+//! The one HTTP exchange: `POST` the start URL with the tenant headers and
+//! `{}`, as the web client does (PH15 section 2), read the answer up to a
+//! cap, and classify a missing answer by what went wrong (the name, a
+//! refusal, silence, no route, TLS) so that each gets its own cause.
+
+use super::{Context, OAuthCheck};
+use crate::tls::{self, CertInfo, SeenSlot, Verify};
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime};
+use url::Host;
+
+/// The start endpoint answers a few hundred bytes; a bigger answer is cut, not buffered.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// What the check sends as the body, as the web client does.
+pub const BODY: &str = "{}";
+
+/// One HTTP answer, whatever its status.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: Option<String>,
+    /// Where a 3xx points (redirects are not followed).
+    pub location: Option<String>,
+    pub body: Vec<u8>,
+    /// The body was longer than [`MAX_BODY`] and was cut there.
+    pub truncated: bool,
+    /// When the answer arrived: `expiresAt` is compared with this.
+    pub received_at: SystemTime,
+    /// The server's certificate, on https.
+    pub certificate: Option<CertInfo>,
+}
+
+/// Why the request got no HTTP answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequestError {
+    /// The trust settings could not be used (a CA file without certificates...).
+    Setup {
+        detail: String,
+    },
+    Dns {
+        host: String,
+        detail: String,
+    },
+    Refused {
+        endpoint: String,
+    },
+    /// The TCP handshake got no answer within the connect budget.
+    ConnectTimeout {
+        endpoint: String,
+        after: Duration,
+    },
+    NoRoute {
+        endpoint: String,
+        detail: String,
+    },
+    Tls {
+        endpoint: String,
+        problem: TlsProblem,
+        detail: String,
+        certificate: Option<Box<CertInfo>>,
+    },
+    Failed {
+        endpoint: String,
+        detail: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsProblem {
+    /// Not signed by a CA this host trusts (or self-signed).
+    Untrusted,
+    Expired,
+    NotYetValid,
+    WrongName,
+    /// Refused for another reason (a CA certificate used as the server's...).
+    BadCertificate,
+    /// What came back is not TLS: a plain-HTTP listener behind an https:// URL.
+    NotTls,
+    Other,
+}
+
+/// Sends the request and reads the answer; every step is named on `ctx`, so
+/// a deadline that passes says where the check was.
+pub async fn post_start(check: &OAuthCheck, ctx: &Context) -> Result<Answer, RequestError> {
+    let endpoint = check.endpoint();
+    let (host, addrs) = resolve(check, ctx).await?;
+    // Bounded inside the check's deadline so that an unanswered TCP handshake
+    // is reported by this check, as a network-path problem, rather than by
+    // the engine as a bare timeout.
+    let connect_budget = ctx.remaining().mul_f64(0.9);
+    let (client, seen) = build_client(check, &host, &addrs, connect_budget)?;
+    let fail = |err: reqwest::Error| classify(&err, &seen, &endpoint, &host, connect_budget);
+
+    ctx.step(format!("waiting for {endpoint} to answer POST {}", check.url.path()));
+    let mut request = client
+        .post(check.url.clone())
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json")
+        .body(BODY);
+    for (name, value) in tenant_headers(check) {
+        request = request.header(name, value);
+    }
+    let mut response = request.send().await.map_err(fail)?;
+    let received_at = SystemTime::now();
+    let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let (content_type, location) = (header("content-type"), header("location"));
+    let status = response.status().as_u16();
+
+    ctx.step(format!("reading the answer of {endpoint} (HTTP {status})"));
+    let (body, truncated) = read_capped(&mut response).await.map_err(fail)?;
+    let certificate = seen_certificate(&seen);
+    Ok(Answer { status, content_type, location, body, truncated, received_at, certificate })
+}
+
+/// The body up to [`MAX_BODY`], and whether there was more.
+async fn read_capped(response: &mut reqwest::Response) -> Result<(Vec<u8>, bool), reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = MAX_BODY - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body, true));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, false))
+}
+
+/// `X-User-Email` and `X-Tenant-Id`, those that are configured.
+pub fn tenant_headers(check: &OAuthCheck) -> Vec<(&'static str, &str)> {
+    let mut headers = Vec::new();
+    if let Some(email) = &check.user_email {
+        headers.push(("X-User-Email", email.as_str()));
+    }
+    if let Some(tenant) = &check.tenant_id {
+        headers.push(("X-Tenant-Id", tenant.as_str()));
+    }
+    headers
+}
+
+/// The host's addresses: a step of its own, so that a slow DNS is named.
+async fn resolve(check: &OAuthCheck, ctx: &Context) -> Result<(String, Vec<SocketAddr>), RequestError> {
+    let port = check.url.port_or_known_default().unwrap_or(443);
+    let (host, addrs) = match check.url.host() {
+        Some(Host::Ipv4(ip)) => (ip.to_string(), vec![SocketAddr::new(ip.into(), port)]),
+        Some(Host::Ipv6(ip)) => (ip.to_string(), vec![SocketAddr::new(ip.into(), port)]),
+        Some(Host::Domain(name)) => {
+            ctx.step(format!("resolving {name}"));
+            let found = tokio::net::lookup_host((name, port))
+                .await
+                .map_err(|e| RequestError::Dns { host: name.to_string(), detail: e.to_string() })?;
+            (name.to_string(), found.collect())
+        }
+        None => return Err(RequestError::Setup { detail: "the URL has no host".into() }),
+    };
+    if addrs.is_empty() {
+        return Err(RequestError::Dns { host, detail: "no address found".into() });
+    }
+    Ok((host, addrs))
+}
+
+fn build_client(
+    check: &OAuthCheck,
+    host: &str,
+    addrs: &[SocketAddr],
+    connect_budget: Duration,
+) -> Result<(reqwest::Client, SeenSlot), RequestError> {
+    let setup = |detail: String| RequestError::Setup { detail };
+    let (config, seen) = tls::recording_client_config(verify(check)?).map_err(setup)?;
+    let mut builder = reqwest::Client::builder()
+        .tls_backend_preconfigured(config)
+        .no_proxy()
+        .connect_timeout(connect_budget)
+        // A start endpoint answers, it does not redirect: a 3xx (to a login
+        // page, to https) is itself the finding, and following it would turn
+        // the POST into a GET or carry the tenant headers to another host.
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("kbz-check/", env!("CARGO_PKG_VERSION")));
+    if matches!(check.url.host(), Some(Host::Domain(_))) {
+        builder = builder.resolve_to_addrs(host, addrs);
+    }
+    let client = builder.build().map_err(|e| setup(error_chain(&e)))?;
+    Ok((client, seen))
+}
+
+/// Full verification (chain and name) against the system store plus `cacert`.
+fn verify(check: &OAuthCheck) -> Result<Verify, RequestError> {
+    if check.url.scheme() == "http" {
+        // No TLS happens: redirects are not followed.
+        return Ok(Verify::Off);
+    }
+    let mut roots = tls::system_roots();
+    if let Some(ca) = &check.cacert {
+        tls::add_pem(&mut roots, ca)
+            .map_err(|e| RequestError::Setup { detail: format!("{}: {e}", check.names.cacert) })?;
+    }
+    if roots.is_empty() {
+        let detail = format!("no trusted CA: the system trust store is empty and {} is not set", check.names.cacert);
+        return Err(RequestError::Setup { detail });
+    }
+    Ok(Verify::Full(roots))
+}
+
+fn seen_certificate(seen: &SeenSlot) -> Option<CertInfo> {
+    let seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+    seen.leaf.as_ref().and_then(|der| CertInfo::from_der(der).ok())
+}
+
+fn classify(
+    err: &reqwest::Error,
+    seen: &SeenSlot,
+    endpoint: &str,
+    host: &str,
+    connect_budget: Duration,
+) -> RequestError {
+    let endpoint = endpoint.to_string();
+    // The recording verifier knows why a certificate was refused, whatever
+    // the error chain kept of it.
+    let rejected = seen.lock().unwrap_or_else(|e| e.into_inner()).rejected.clone();
+    if let Some(tls) = rejected.as_ref().or_else(|| find_tls_error(err)) {
+        let certificate = seen_certificate(seen).map(Box::new);
+        return RequestError::Tls { endpoint, problem: tls_problem(tls), detail: tls.to_string(), certificate };
+    }
+    use std::io::ErrorKind;
+    match find_io_error(err).map(std::io::Error::kind) {
+        Some(ErrorKind::ConnectionRefused) => RequestError::Refused { endpoint },
+        Some(ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable) => {
+            RequestError::NoRoute { endpoint, detail: error_chain(err) }
+        }
+        _ if err.is_connect() && err.is_timeout() => RequestError::ConnectTimeout { endpoint, after: connect_budget },
+        _ if err.is_dns() => RequestError::Dns { host: host.to_string(), detail: error_chain(err) },
+        _ => RequestError::Failed { endpoint, detail: error_chain(err) },
+    }
+}
+
+fn tls_problem(err: &rustls::Error) -> TlsProblem {
+    use rustls::CertificateError as Cert;
+    match err {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            Cert::UnknownIssuer | Cert::BadSignature => TlsProblem::Untrusted,
+            Cert::Expired | Cert::ExpiredContext { .. } => TlsProblem::Expired,
+            Cert::NotValidYet | Cert::NotValidYetContext { .. } => TlsProblem::NotYetValid,
+            Cert::NotValidForName | Cert::NotValidForNameContext { .. } => TlsProblem::WrongName,
+            _ => TlsProblem::BadCertificate,
+        },
+        rustls::Error::InvalidMessage(_) => TlsProblem::NotTls,
+        _ => TlsProblem::Other,
+    }
+}
+
+/// Every error in `err`'s chain. An `io::Error` wrapping another error
+/// answers `source()` with the wrapped error's source, skipping the wrapped
+/// error itself (often the rustls error): step into it.
+fn chain<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(err), |e| {
+        let wrapped = e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref());
+        match wrapped {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        }
+    })
+}
+
+fn find_tls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    chain(err).find_map(|e| e.downcast_ref::<rustls::Error>())
+}
+
+fn find_io_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {
+    chain(err).find_map(|e| e.downcast_ref::<std::io::Error>())
+}
+
+/// "outer: inner: innermost", without repeating what a source already says.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for e in chain(err) {
+        let text = e.to_string();
+        if !parts.last().is_some_and(|last| last.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rustls_errors_map_to_problems() {
+        use rustls::CertificateError as Cert;
+        let cert = |c| rustls::Error::InvalidCertificate(c);
+        assert_eq!(tls_problem(&cert(Cert::UnknownIssuer)), TlsProblem::Untrusted);
+        assert_eq!(tls_problem(&cert(Cert::Expired)), TlsProblem::Expired);
+        assert_eq!(tls_problem(&cert(Cert::NotValidForName)), TlsProblem::WrongName);
+        let plain = rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType);
+        assert_eq!(tls_problem(&plain), TlsProblem::NotTls);
+        let wrapped = std::io::Error::new(std::io::ErrorKind::InvalidData, cert(Cert::UnknownIssuer));
+        let twice = std::io::Error::other(wrapped);
+        assert_eq!(find_tls_error(&twice), Some(&cert(Cert::UnknownIssuer)));
+    }
+
+    #[test]
+    fn error_chain_does_not_repeat_itself() {
+        let inner = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset by peer");
+        let outer = std::io::Error::other(inner);
+        assert_eq!(error_chain(&outer), "connection reset by peer");
+    }
+}

@@ -1,0 +1,175 @@
+//! The oauth check: does the backend's Amazon SP-API OAuth start endpoint
+//! answer, as the web client calls it (PH15 section 2), with a consent URL a
+//! seller can really follow: on Seller Central, for the configured app, with
+//! the state it returned, an https callback and an expiry still ahead? An
+//! error answer is mapped to its cause (`client_id not configured`, `fetch
+//! failed`, a proxy's error page). One POST with `{}`; nothing else is sent,
+//! and the SP-API client id and secret are never read.
+
+mod client;
+mod diagnose;
+mod failure;
+mod reach;
+mod text;
+mod validate;
+
+use super::{Built, Check, CheckFuture, Context, Kind};
+use crate::config::{ConfigError, Plan, RawSettings, Shown};
+use crate::secret::{mask_dsn, Redactor, Secret};
+use std::path::PathBuf;
+use std::sync::Arc;
+use url::{Host, Url};
+
+pub const KIND: Kind = Kind {
+    name: "oauth",
+    settings: &["url", "user_email", "tenant_id", "app_id", "redirect_uri", "cacert"],
+    variables: &[
+        ("url", "KBZ_OAUTH_START_URL"),
+        ("user_email", "KBZ_OAUTH_USER_EMAIL"),
+        ("tenant_id", "KBZ_OAUTH_TENANT_ID"),
+        ("app_id", "AMAZON_SPAPI_APP_ID"),
+        ("redirect_uri", "AMAZON_SPAPI_REDIRECT_URI"),
+    ],
+    build,
+};
+
+/// How the report names each setting: the variable that feeds it
+/// (`AMAZON_SPAPI_APP_ID`) or the suite key (`` `app_id` in [checks.oauth] ``).
+#[derive(Clone, Debug)]
+pub struct Names {
+    pub url: String,
+    pub user_email: String,
+    pub tenant_id: String,
+    pub app_id: String,
+    pub redirect_uri: String,
+    pub cacert: String,
+}
+
+/// The validated settings of one oauth check.
+pub struct OAuthCheck {
+    /// The start endpoint, e.g. `https://backend-dev.keybuzz.io/api/v1/marketplaces/amazon/oauth/start`.
+    pub url: Url,
+    /// Sent as `X-User-Email`; not a secret, shown as is.
+    pub user_email: Option<String>,
+    /// Sent as `X-Tenant-Id`.
+    pub tenant_id: Option<String>,
+    /// Expected `application_id` of the consent URL.
+    pub app_id: Option<String>,
+    /// Expected `redirect_uri` of the consent URL.
+    pub redirect_uri: Option<String>,
+    /// CA certificates trusted in addition to the system store.
+    pub cacert: Option<PathBuf>,
+    pub names: Names,
+}
+
+impl OAuthCheck {
+    /// `host:port`, as messages name the server.
+    pub fn endpoint(&self) -> String {
+        let port = self.url.port_or_known_default().unwrap_or(443);
+        match self.url.host() {
+            Some(Host::Ipv6(ip)) => format!("[{ip}]:{port}"),
+            Some(host) => format!("{host}:{port}"),
+            None => format!("?:{port}"),
+        }
+    }
+
+    /// The URL as shown: any password in it masked.
+    pub fn shown_url(&self) -> String {
+        mask_dsn(self.url.as_str())
+    }
+}
+
+fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, ConfigError> {
+    let url = raw.string("url", Shown::Dsn)?;
+    let user_email = raw.string("user_email", Shown::Plain)?;
+    let tenant_id = raw.string("tenant_id", Shown::Plain)?;
+    let app_id = raw.string("app_id", Shown::Plain)?;
+    let redirect_uri = raw.string("redirect_uri", Shown::Plain)?;
+    let cacert = raw.string("cacert", Shown::Plain)?.map(PathBuf::from);
+    let name = |raw: &RawSettings, key: &str| raw.source_variable(key).unwrap_or_else(|| raw.missing_hint(key));
+    let names = Names {
+        url: name(raw, "url"),
+        user_email: name(raw, "user_email"),
+        tenant_id: name(raw, "tenant_id"),
+        app_id: name(raw, "app_id"),
+        redirect_uri: name(raw, "redirect_uri"),
+        cacert: name(raw, "cacert"),
+    };
+
+    let Some(url_text) = url else {
+        let reason = format!("not configured: set {}", raw.missing_hint("url"));
+        return Ok(Built { target: String::new(), plan: Plan::Skip(reason) });
+    };
+    let url = parse_url(&url_text).map_err(|e| raw.error("url", e))?;
+    if let Some(password) = url.password() {
+        redactor.add(&Secret::new(password));
+    }
+    let user_email = user_email.map(|v| header_value(&v)).transpose().map_err(|e| raw.error("user_email", e))?;
+    let tenant_id = tenant_id.map(|v| header_value(&v)).transpose().map_err(|e| raw.error("tenant_id", e))?;
+    let app_id = app_id.map(|v| v.trim().to_string());
+    let redirect_uri = redirect_uri.map(|v| v.trim().to_string());
+    if let Some(path) = cacert.as_ref().filter(|p| !p.is_file()) {
+        return Err(raw.error("cacert", format!("{}: no such file", path.display())));
+    }
+
+    let check = OAuthCheck { url, user_email, tenant_id, app_id, redirect_uri, cacert, names };
+    Ok(Built { target: check.shown_url(), plan: Plan::Run(Arc::new(check)) })
+}
+
+fn parse_url(text: &str) -> Result<Url, String> {
+    let example = "write it as the backend's full route, e.g. https://backend-dev.keybuzz.io/api/v1/marketplaces/amazon/oauth/start";
+    let mut url = Url::parse(text.trim()).map_err(|e| format!("`{}` is not a URL ({e}); {example}", mask_dsn(text)))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("`{}` is not an http:// or https:// address; {example}", mask_dsn(text)));
+    }
+    // A fragment never reaches the server.
+    url.set_fragment(None);
+    Ok(url)
+}
+
+/// A value for `X-User-Email` / `X-Tenant-Id`. Non-ASCII bytes in a header
+/// are read as Latin-1 by Node and most servers, so only printable ASCII is
+/// sent; a trailing newline (from a file) is not part of the value.
+fn header_value(text: &str) -> Result<String, String> {
+    let value = text.trim();
+    if value.is_empty() {
+        return Err("holds only whitespace".to_string());
+    }
+    if !value.chars().all(|c| c == ' ' || c.is_ascii_graphic()) {
+        return Err(format!("`{}` cannot be sent in an HTTP header: use printable ASCII only", value.escape_debug()));
+    }
+    Ok(value.to_string())
+}
+
+impl Check for OAuthCheck {
+    fn run<'a>(&'a self, ctx: &'a Context) -> CheckFuture<'a> {
+        Box::pin(async move {
+            let answer = client::post_start(self, ctx).await;
+            diagnose::diagnose(self, &answer)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_keeps_path_and_query_and_drops_the_fragment() {
+        let url =
+            parse_url(" https://backend-dev.keybuzz.io/api/v1/marketplaces/amazon/oauth/start?x=1#top\n").unwrap();
+        assert_eq!(url.as_str(), "https://backend-dev.keybuzz.io/api/v1/marketplaces/amazon/oauth/start?x=1");
+        assert!(parse_url("backend-dev.keybuzz.io/oauth/start").unwrap_err().contains("e.g. https://"));
+        assert!(parse_url("ftp://backend/oauth/start").is_err());
+        let err = parse_url("https://u:hunter22@").unwrap_err();
+        assert!(!err.contains("hunter22"), "{err}");
+    }
+
+    #[test]
+    fn header_values_are_trimmed_printable_ascii() {
+        assert_eq!(header_value("ludo.gonthier@gmail.com\n").unwrap(), "ludo.gonthier@gmail.com");
+        assert!(header_value("kbz-001\r\nX-Evil: 1").is_err());
+        assert!(header_value("télé@example.com").is_err());
+        assert!(header_value("  ").is_err());
+    }
+}

@@ -1,0 +1,267 @@
+//! Whether the start URL could be reached and over what: each way a request
+//! gets no answer (a name, a refusal, silence, no route, TLS) with its own
+//! cause and fix and the fact the root-cause rules need, and the TLS
+//! evidence of an answer. Pure.
+
+use super::client::{Answer, RequestError, TlsProblem};
+use super::diagnose::{request_command, Findings};
+use super::text::rough;
+use super::OAuthCheck;
+use crate::report::{Action, Priority, Signal, Status};
+use crate::tls::CertInfo;
+use std::time::{Duration, UNIX_EPOCH};
+
+pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &mut Findings) {
+    let url_name = &check.names.url;
+    let url = check.shown_url();
+    let path = check.url.path();
+    found.evidence("request", Some(&request_command(check)), format!("no answer: {}", error_text(error)));
+    // As the vault check says them, so that root-cause rules read both alike.
+    found.signal(match error {
+        RequestError::Setup { .. } | RequestError::Tls { .. } => Signal::TlsFailed,
+        _ => Signal::Unreachable,
+    });
+    match error {
+        RequestError::Setup { detail } => found.fail(
+            format!("cannot set up TLS for {}: {detail}", check.endpoint()),
+            format!("the trust settings could not be used, so nothing was sent: {detail}"),
+            vec![Action::new(
+                Priority::High,
+                format!("Point {} at a PEM file holding the CA certificate that signed the backend's certificate", check.names.cacert),
+            )],
+        ),
+        RequestError::Dns { host, detail } => {
+            found.fail(
+                format!("cannot resolve {host}"),
+                format!(
+                    "the host name in {url_name} ({url}) does not resolve from here ({detail}): a typo, or a name only another network's DNS knows (a cluster-internal service name seen from outside the cluster, or the reverse)"
+                ),
+                vec![Action::new(Priority::High, format!("Fix the host in {url_name}, or check that it resolves where this runs"))
+                    .with_command(format!("getent hosts {host}"))],
+            );
+        }
+        RequestError::Refused { endpoint } => {
+            found.fail(
+                format!("connection refused by {endpoint}: nothing serves the start URL there"),
+                format!(
+                    "nothing listens on {endpoint}: the backend (or the proxy in front of it) is down, or listens on another address or port than {url_name} says"
+                ),
+                vec![Action::new(Priority::High, format!("Check that the backend runs and listens where {url_name} says"))
+                    .with_command("kubectl -n <namespace> get deploy,pods,svc,endpoints\nss -ltnp   # on a VM")],
+            );
+        }
+        RequestError::ConnectTimeout { endpoint, .. } | RequestError::NoRoute { endpoint, .. } => {
+            let what = match error {
+                RequestError::ConnectTimeout { after, .. } => format!("no answer from {endpoint} within {}", short(*after)),
+                _ => format!("no route to {endpoint}"),
+            };
+            found.fail(
+                format!("{what}: the network path to the backend is blocked from here"),
+                format!(
+                    "the TCP connection to {endpoint} got no answer at all: from where this runs, a firewall, a security group, a Kubernetes NetworkPolicy or a missing route drops the traffic. The backend itself may be up"
+                ),
+                vec![Action::new(Priority::High, "Test the same URL from where the web client's server side runs")
+                    .with_command(format!("curl -sS -m 5 -o /dev/null -w '%{{http_code}}\\n' -X POST '{url}'"))],
+            );
+        }
+        RequestError::Tls { endpoint, problem, detail, certificate } => {
+            tls_failure(check, endpoint, *problem, detail, certificate.as_deref(), found);
+        }
+        RequestError::Failed { endpoint, detail } => found.fail(
+            format!("request to {endpoint} failed: {detail}"),
+            format!("POST {path} to {endpoint} got no HTTP answer ({detail}): the server closed the connection, or answered something that is not HTTP"),
+            vec![Action::new(Priority::High, format!("Check what answers at {url}"))
+                .with_command(request_command(check).replacen("curl -sS", "curl -sS -v", 1))],
+        ),
+    }
+}
+
+/// 900ms under ten seconds, else the rough form.
+fn short(duration: Duration) -> String {
+    if duration < Duration::from_secs(10) {
+        format!("{}ms", duration.as_millis() / 10 * 10)
+    } else {
+        rough(duration)
+    }
+}
+
+pub(super) fn error_text(error: &RequestError) -> String {
+    match error {
+        RequestError::Setup { detail } => format!("TLS setup failed: {detail}"),
+        RequestError::Dns { host, detail } => format!("cannot resolve {host}: {detail}"),
+        RequestError::Refused { endpoint } => format!("connection refused by {endpoint}"),
+        RequestError::ConnectTimeout { endpoint, after } => {
+            format!("TCP connection to {endpoint} unanswered after {}", short(*after))
+        }
+        RequestError::NoRoute { endpoint, detail } => format!("no route to {endpoint}: {detail}"),
+        RequestError::Tls { endpoint, detail, certificate, .. } => match certificate {
+            Some(cert) => format!("TLS with {endpoint} failed: {detail}\ncertificate: {}", describe(cert)),
+            None => format!("TLS with {endpoint} failed: {detail}"),
+        },
+        RequestError::Failed { endpoint, detail } => format!("request to {endpoint} failed: {detail}"),
+    }
+}
+
+/// "subject CN=api, issued by CN=ca, names api.example, valid until 2027-01-01T00:00:00Z".
+pub(super) fn describe(cert: &CertInfo) -> String {
+    let names = if cert.names.is_empty() { String::new() } else { format!(", names {}", cert.names.join(", ")) };
+    format!("subject {}, issued by {}{names}, valid until {}", cert.subject, cert.issuer, unix_time(cert.not_after))
+}
+
+fn unix_time(secs: i64) -> String {
+    match u64::try_from(secs) {
+        // Capped at 9999-12-31, the last time RFC 3339 can write.
+        Ok(secs) => {
+            humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs.min(253_402_300_799))).to_string()
+        }
+        Err(_) => format!("{secs} (before 1970)"),
+    }
+}
+
+fn trusted(check: &OAuthCheck) -> String {
+    match &check.cacert {
+        Some(path) => {
+            format!("the system trust store (or SSL_CERT_FILE) plus {}={}", check.names.cacert, path.display())
+        }
+        None => "the system trust store (or SSL_CERT_FILE)".to_string(),
+    }
+}
+
+fn tls_failure(
+    check: &OAuthCheck,
+    endpoint: &str,
+    problem: TlsProblem,
+    detail: &str,
+    cert: Option<&CertInfo>,
+    found: &mut Findings,
+) {
+    let url_name = &check.names.url;
+    let cacert = &check.names.cacert;
+    let host = check.url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    let named = match cert {
+        Some(cert) => format!("the server's certificate ({})", describe(cert)),
+        None => "the server's certificate".to_string(),
+    };
+    let show_chain = format!("openssl s_client -connect {endpoint} -servername {host} -showcerts </dev/null");
+    let (short, cause, actions) = match problem {
+        TlsProblem::Untrusted => {
+            let issuer = cert.map_or("its issuer".to_string(), |c| c.issuer.clone());
+            let what = if cert.is_some_and(CertInfo::self_signed) {
+                "is self-signed and not trusted"
+            } else {
+                "is not signed by a CA this host trusts"
+            };
+            (
+                "certificate not trusted",
+                format!("{named} {what} (trusted here: {}); rustls says: {detail}. Browsers and the web client's server side refuse it the same way", trusted(check)),
+                vec![Action::new(
+                    Priority::High,
+                    format!("Serve a certificate from a public CA (what browsers trust), or, for an internal CA ({issuer}), set {cacert} to that CA's PEM file or add it to SSL_CERT_FILE"),
+                )
+                .with_command(show_chain)],
+            )
+        }
+        TlsProblem::Expired => (
+            "certificate expired",
+            format!("{named} has expired; rustls says: {detail}. Every browser refuses it too"),
+            vec![Action::new(Priority::High, "Renew the certificate of the backend's host (its ingress or load balancer)").with_command(show_chain)],
+        ),
+        TlsProblem::NotYetValid => (
+            "certificate not yet valid",
+            format!("{named} is not valid yet for this host's clock; rustls says: {detail}"),
+            vec![Action::new(Priority::High, "Check this host's clock and the certificate's dates").with_command(format!("timedatectl status\n{show_chain}"))],
+        ),
+        TlsProblem::WrongName => {
+            let names = cert.map_or("other names".to_string(), |c| c.names.join(", "));
+            (
+                "certificate does not name this host",
+                format!("{named} is not valid for {host}, the host in {url_name}; rustls says: {detail}"),
+                vec![Action::new(
+                    Priority::High,
+                    format!("Use a host in {url_name} that the certificate names ({names}), or reissue the certificate with {host} in its subjectAltName"),
+                )],
+            )
+        }
+        TlsProblem::BadCertificate => (
+            "certificate refused",
+            format!("{named} was refused; rustls says: {detail}"),
+            vec![Action::new(Priority::High, format!("Reissue the certificate as a server certificate for {host}, signed by a CA the clients trust")).with_command(show_chain)],
+        ),
+        TlsProblem::NotTls => (
+            "the server does not speak TLS",
+            format!("{endpoint} answered in plain text to a TLS handshake: {url_name} says https:// but the server there speaks plain HTTP; rustls says: {detail}"),
+            vec![Action::new(Priority::Medium, format!("Use http:// in {url_name} if that port is plain HTTP, or the https port of the ingress"))],
+        ),
+        TlsProblem::Other => (
+            "handshake failed",
+            format!("the TLS handshake with {endpoint} failed: {detail}"),
+            vec![Action::new(Priority::High, "Compare the server's TLS settings (versions, cipher suites, client certificates) with what clients offer").with_command(show_chain)],
+        ),
+    };
+    found.problem(Status::Fail, format!("TLS with {endpoint} failed: {short}"), cause, actions);
+}
+
+/// How the answer came: over verified TLS (and with which certificate) or in clear.
+pub(super) fn tls_evidence(check: &OAuthCheck, answer: &Answer, found: &mut Findings) {
+    if check.url.scheme() == "http" {
+        found.evidence("TLS", None, format!("none ({} is http://)", check.names.url));
+        return;
+    }
+    let cert = answer
+        .certificate
+        .as_ref()
+        .map_or("certificate not seen".to_string(), |c| format!("certificate {}", describe(c)));
+    found.evidence("TLS", None, format!("verified against {}\n{cert}", trusted(check)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::diagnose::{diagnose, fixtures::check};
+    use super::*;
+
+    #[test]
+    fn each_way_of_not_answering_has_its_cause() {
+        let fail = |error| diagnose(&check(), &Err(error));
+        let out =
+            fail(RequestError::ConnectTimeout { endpoint: "10.0.0.80:443".into(), after: Duration::from_millis(900) });
+        assert_eq!(
+            out.summary,
+            "no answer from 10.0.0.80:443 within 900ms: the network path to the backend is blocked from here"
+        );
+        assert_eq!(out.signals, [Signal::Unreachable]);
+        let out = fail(RequestError::Dns {
+            host: "backend-dev.keybuzz.io".into(),
+            detail: "Name or service not known".into(),
+        });
+        assert_eq!(out.summary, "cannot resolve backend-dev.keybuzz.io");
+        assert_eq!(out.actions[0].command.as_deref(), Some("getent hosts backend-dev.keybuzz.io"));
+        let out = fail(RequestError::Failed {
+            endpoint: "backend-dev.keybuzz.io:443".into(),
+            detail: "connection closed".into(),
+        });
+        assert_eq!(out.signals, [Signal::Unreachable], "no HTTP answer, as the vault check counts it");
+    }
+
+    #[test]
+    fn an_untrusted_certificate_is_named_and_the_fix_is_a_ca_not_skipping_checks() {
+        let cert = CertInfo {
+            subject: "CN=backend-dev.keybuzz.io".into(),
+            issuer: "CN=Keybuzz CA".into(),
+            names: vec!["backend-dev.keybuzz.io".into()],
+            not_before: 1_700_000_000,
+            not_after: 1_800_000_000,
+        };
+        let error = RequestError::Tls {
+            endpoint: "backend-dev.keybuzz.io:443".into(),
+            problem: TlsProblem::Untrusted,
+            detail: "invalid peer certificate: UnknownIssuer".into(),
+            certificate: Some(Box::new(cert)),
+        };
+        let out = diagnose(&check(), &Err(error));
+        assert_eq!(out.summary, "TLS with backend-dev.keybuzz.io:443 failed: certificate not trusted");
+        assert_eq!(out.signals, [Signal::TlsFailed]);
+        let cause = out.cause.as_deref().unwrap();
+        assert!(cause.contains("subject CN=backend-dev.keybuzz.io, issued by CN=Keybuzz CA"), "{cause}");
+        assert!(out.actions[0].text.contains("set `cacert` in [checks.oauth]"), "{:#?}", out.actions);
+    }
+}

@@ -1,0 +1,694 @@
+//! The rules a successful start answer must follow (PH15 section 2, and
+//! Amazon's website authorization workflow): `success: true`, a `state`, an
+//! `expiresAt` ahead, and an `authUrl` that is Amazon's consent page on a
+//! Seller Central host, for the configured app, carrying the same state and
+//! an https callback. Each rule gives one evidence line; a broken rule also
+//! gives an [`Issue`]. Pure: any JSON, any URL, never a panic.
+
+use super::text::{escaped_excerpt, rough};
+use serde_json::{Map, Value};
+use std::time::{Duration, SystemTime};
+use url::Url;
+
+/// Amazon's consent page, under every Seller Central host.
+pub const CONSENT_PATH: &str = "/apps/authorize/consent";
+
+/// The Seller Central hosts a seller's consent page lives on, by marketplace:
+/// Amazon SP-API documentation, "Seller Central URLs"
+/// (developer-docs.amazon.com/sp-api/docs/seller-central-urls; the archived
+/// amzn/selling-partner-api-docs developer guide has the same table before
+/// Ireland, Belgium, South Africa, Egypt and Saudi Arabia were added). The UK,
+/// Germany, France, Italy and Spain share sellercentral-europe.amazon.com.
+/// Vendor Central hosts are left out: Amazon uses them for private vendor
+/// applications only, and this flow authorizes a seller application.
+pub const SELLER_CENTRAL: &[(&str, &str)] = &[
+    ("sellercentral.amazon.com", "US"),
+    ("sellercentral.amazon.ca", "Canada"),
+    ("sellercentral.amazon.com.mx", "Mexico"),
+    ("sellercentral.amazon.com.br", "Brazil"),
+    ("sellercentral.amazon.ie", "Ireland"),
+    ("sellercentral-europe.amazon.com", "UK, Germany, France, Italy, Spain"),
+    ("sellercentral.amazon.com.be", "Belgium"),
+    ("sellercentral.amazon.nl", "Netherlands"),
+    ("sellercentral.amazon.se", "Sweden"),
+    ("sellercentral.amazon.co.za", "South Africa"),
+    ("sellercentral.amazon.pl", "Poland"),
+    ("sellercentral.amazon.eg", "Egypt"),
+    ("sellercentral.amazon.com.tr", "Turkey"),
+    ("sellercentral.amazon.sa", "Saudi Arabia"),
+    ("sellercentral.amazon.ae", "United Arab Emirates"),
+    ("sellercentral.amazon.in", "India"),
+    ("sellercentral.amazon.sg", "Singapore"),
+    ("sellercentral.amazon.com.au", "Australia"),
+    ("sellercentral.amazon.co.jp", "Japan"),
+];
+
+/// The marketplaces served by a Seller Central host, if it is one.
+pub fn seller_central(host: &str) -> Option<&'static str> {
+    SELLER_CENTRAL.iter().find(|(h, _)| *h == host).map(|(_, marketplaces)| *marketplaces)
+}
+
+/// What the configuration says the consent URL must carry.
+pub struct Expected<'a> {
+    pub app_id: Option<&'a str>,
+    pub app_id_name: &'a str,
+    pub redirect_uri: Option<&'a str>,
+    pub redirect_uri_name: &'a str,
+}
+
+/// A broken rule, with what was found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Issue {
+    /// A field of the answer is missing, of another type, or has another value.
+    Field {
+        field: &'static str,
+        expected: &'static str,
+        found: String,
+    },
+    AuthUrlNotUrl {
+        text: String,
+        error: String,
+    },
+    /// `what` is `authUrl` or `redirect_uri`.
+    NotHttps {
+        what: &'static str,
+        url: String,
+    },
+    NotSellerCentral {
+        host: String,
+    },
+    WrongPath {
+        path: String,
+    },
+    ParamMissing {
+        param: &'static str,
+    },
+    ParamRepeated {
+        param: &'static str,
+    },
+    /// `application_id` or `redirect_uri` differs from the configured value.
+    Mismatch {
+        param: &'static str,
+        found: String,
+        expected: String,
+    },
+    StateMismatch {
+        in_url: String,
+        in_body: String,
+    },
+    /// No `redirect_uri`: Amazon then uses the app's default one.
+    RedirectMissing {
+        configured: bool,
+    },
+    /// `version=beta`: the consent page of an app in draft status.
+    Draft,
+    UnknownVersion {
+        value: String,
+    },
+    Expired {
+        at: String,
+        ago: Duration,
+    },
+    ExpiresUnreadable {
+        text: String,
+    },
+}
+
+impl Issue {
+    /// A warning rather than a failure: the flow works, with a caveat.
+    pub fn is_warning(&self) -> bool {
+        matches!(self, Issue::Draft | Issue::UnknownVersion { .. } | Issue::RedirectMissing { configured: false })
+    }
+}
+
+/// What the consent URL leads to, for the summary line.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Consent {
+    pub host: Option<String>,
+    pub marketplaces: Option<&'static str>,
+    pub application_id: Option<String>,
+    pub expires_in: Option<Duration>,
+}
+
+/// Every rule's line (`✓ ...`, `⚠ ...`, `✗ ...`), the broken ones, and the consent facts.
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub lines: Vec<String>,
+    pub issues: Vec<Issue>,
+    pub consent: Consent,
+}
+
+impl Checked {
+    fn pass(&mut self, line: String) {
+        self.lines.push(format!("✓ {line}"));
+    }
+
+    fn broken(&mut self, line: String, issue: Issue) {
+        let mark = if issue.is_warning() { "⚠" } else { "✗" };
+        self.lines.push(format!("{mark} {line}"));
+        self.issues.push(issue);
+    }
+}
+
+/// Checks a 200 answer's JSON object; `now` is when it arrived.
+pub fn check_start(body: &Map<String, Value>, expected: &Expected, now: SystemTime) -> Checked {
+    let mut checked = Checked::default();
+    success_rule(body, &mut checked);
+    let state = state_rule(body, &mut checked);
+    checked.consent.expires_in = expires_rule(body, now, &mut checked);
+    if let Some(url) = auth_url_rule(body, &mut checked) {
+        scheme_rule(&url, &mut checked);
+        host_rule(&url, &mut checked);
+        path_rule(&url, &mut checked);
+        let params: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        app_id_rule(&params, expected, &mut checked);
+        state_param_rule(&params, state.as_deref(), &mut checked);
+        redirect_rule(&params, expected, &mut checked);
+        version_rule(&params, &mut checked);
+    }
+    checked
+}
+
+/// A value from the answer as it may be shown: escaped and cut.
+fn shown(text: &str) -> String {
+    escaped_excerpt(text.as_bytes(), 200)
+}
+
+/// What a field holds, in words: `missing`, `false`, `the string "yes"`, `the number 1`...
+fn describe(value: Option<&Value>) -> String {
+    match value {
+        None => "missing".to_string(),
+        Some(Value::Null) => "null".to_string(),
+        Some(Value::Bool(b)) => b.to_string(),
+        Some(Value::Number(n)) => format!("the number {n}"),
+        Some(Value::String(s)) if s.trim().is_empty() => "an empty string".to_string(),
+        Some(Value::String(s)) => format!("the string \"{}\"", shown(s)),
+        Some(Value::Array(_)) => "an array".to_string(),
+        Some(Value::Object(_)) => "an object".to_string(),
+    }
+}
+
+fn success_rule(body: &Map<String, Value>, checked: &mut Checked) {
+    match body.get("success") {
+        Some(Value::Bool(true)) => checked.pass("success: true".to_string()),
+        other => {
+            let found = describe(other);
+            checked.broken(
+                format!("success is {found}, not true"),
+                Issue::Field { field: "success", expected: "true", found },
+            )
+        }
+    }
+}
+
+/// The answer's `state`, when it is a non-empty string.
+fn state_rule(body: &Map<String, Value>, checked: &mut Checked) -> Option<String> {
+    match body.get("state") {
+        Some(Value::String(state)) if !state.trim().is_empty() => {
+            checked.pass(format!("state: {} (short-lived)", shown(state)));
+            Some(state.clone())
+        }
+        other => {
+            let found = describe(other);
+            let issue = Issue::Field { field: "state", expected: "a non-empty string", found: found.clone() };
+            checked.broken(format!("state is {found}, not a non-empty string"), issue);
+            None
+        }
+    }
+}
+
+/// How long until `expiresAt`, when it is ahead.
+fn expires_rule(body: &Map<String, Value>, now: SystemTime, checked: &mut Checked) -> Option<Duration> {
+    let text = match body.get("expiresAt") {
+        Some(Value::String(text)) => text,
+        other => {
+            let found = describe(other);
+            let expected = "an RFC 3339 time such as 2026-01-08T09:29:21.707Z";
+            checked.broken(
+                format!("expiresAt is {found}, not {expected}"),
+                Issue::Field { field: "expiresAt", expected, found },
+            );
+            return None;
+        }
+    };
+    let Some(at) = parse_expires_at(text) else {
+        let issue = Issue::ExpiresUnreadable { text: shown(text) };
+        checked.broken(format!("expiresAt \"{}\" is not an RFC 3339 time", shown(text)), issue);
+        return None;
+    };
+    match at.duration_since(now) {
+        Ok(ahead) if !ahead.is_zero() => {
+            checked.pass(format!("expiresAt {}: in {}", shown(text), rough(ahead)));
+            Some(ahead)
+        }
+        _ => {
+            let ago = now.duration_since(at).unwrap_or_default();
+            checked.broken(
+                format!("expiresAt {} is past: {} ago", shown(text), rough(ago)),
+                Issue::Expired { at: shown(text), ago },
+            );
+            None
+        }
+    }
+}
+
+/// An RFC 3339 time: UTC (`Z`, `+00:00`) as JavaScript's `toISOString()`
+/// writes it, or with another offset, which is applied.
+pub fn parse_expires_at(text: &str) -> Option<SystemTime> {
+    let text = text.trim();
+    let bytes = text.as_bytes();
+    // `T` between date and time: humantime's weak parser also takes a space,
+    // and reads a time without a zone as UTC; an answer must say its zone.
+    if bytes.len() < 20 || bytes[10] != b'T' {
+        return None;
+    }
+    if text.ends_with('Z') || text.ends_with("+00:00") {
+        return humantime::parse_rfc3339_weak(text).ok();
+    }
+    let (local, offset) = text.split_at_checked(text.len() - 6)?;
+    let offset = offset.as_bytes();
+    if !matches!(offset[0], b'+' | b'-') || offset[3] != b':' {
+        return None;
+    }
+    let digits =
+        |a: u8, b: u8| (a.is_ascii_digit() && b.is_ascii_digit()).then(|| u64::from((a - b'0') * 10 + (b - b'0')));
+    let shift = Duration::from_secs(digits(offset[1], offset[2])? * 3600 + digits(offset[4], offset[5])? * 60);
+    let local = humantime::parse_rfc3339_weak(local).ok()?;
+    // 10:00+02:00 is 08:00 UTC.
+    if offset[0] == b'+' {
+        local.checked_sub(shift)
+    } else {
+        local.checked_add(shift)
+    }
+}
+
+fn auth_url_rule(body: &Map<String, Value>, checked: &mut Checked) -> Option<Url> {
+    let text = match body.get("authUrl") {
+        Some(Value::String(text)) if !text.trim().is_empty() => text,
+        other => {
+            let found = describe(other);
+            let issue = Issue::Field { field: "authUrl", expected: "a URL", found: found.clone() };
+            checked.broken(format!("authUrl is {found}, not a URL"), issue);
+            return None;
+        }
+    };
+    match Url::parse(text.trim()) {
+        Ok(url) => Some(url),
+        Err(error) => {
+            let issue = Issue::AuthUrlNotUrl { text: shown(text), error: error.to_string() };
+            checked.broken(format!("authUrl \"{}\" is not a URL ({error})", shown(text)), issue);
+            None
+        }
+    }
+}
+
+fn scheme_rule(url: &Url, checked: &mut Checked) {
+    if url.scheme() == "https" {
+        checked.pass("authUrl is https".to_string());
+    } else {
+        let issue = Issue::NotHttps { what: "authUrl", url: shown(url.as_str()) };
+        checked.broken(format!("authUrl is {}://, not https://", url.scheme()), issue);
+    }
+}
+
+fn host_rule(url: &Url, checked: &mut Checked) {
+    let host = url.host_str().unwrap_or_default();
+    // A port or a user name makes it another address than the Seller Central page.
+    let plain = url.port().is_none() && url.username().is_empty() && url.password().is_none();
+    let shown_host = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    };
+    match seller_central(host).filter(|_| plain) {
+        Some(marketplaces) => {
+            checked.pass(format!("host {host}: Seller Central ({marketplaces})"));
+            checked.consent.host = Some(host.to_string());
+            checked.consent.marketplaces = Some(marketplaces);
+        }
+        None => {
+            let issue = Issue::NotSellerCentral { host: shown(&shown_host) };
+            checked.broken(format!("host {} is not a Seller Central host", shown(&shown_host)), issue);
+        }
+    }
+}
+
+fn path_rule(url: &Url, checked: &mut Checked) {
+    if url.path() == CONSENT_PATH {
+        checked.pass(format!("path {CONSENT_PATH}"));
+    } else {
+        let path = shown(url.path());
+        checked.broken(format!("path {path} is not {CONSENT_PATH}"), Issue::WrongPath { path });
+    }
+}
+
+/// A query parameter: absent (or empty), once, or more than once.
+enum Param<'a> {
+    Missing,
+    One(&'a str),
+    Repeated,
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Param<'a> {
+    let mut values = params.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    match (values.next(), values.next()) {
+        (None, _) => Param::Missing,
+        (Some(value), None) if value.trim().is_empty() => Param::Missing,
+        (Some(value), None) => Param::One(value),
+        (Some(_), Some(_)) => Param::Repeated,
+    }
+}
+
+/// Reports a missing or repeated parameter; the value when there is one.
+fn required<'a>(params: &'a [(String, String)], name: &'static str, checked: &mut Checked) -> Option<&'a str> {
+    match param(params, name) {
+        Param::One(value) => Some(value),
+        Param::Missing => {
+            checked.broken(format!("authUrl has no {name}"), Issue::ParamMissing { param: name });
+            None
+        }
+        Param::Repeated => {
+            checked.broken(format!("authUrl has {name} more than once"), Issue::ParamRepeated { param: name });
+            None
+        }
+    }
+}
+
+fn app_id_rule(params: &[(String, String)], expected: &Expected, checked: &mut Checked) {
+    let Some(found) = required(params, "application_id", checked) else { return };
+    checked.consent.application_id = Some(shown(found));
+    match expected.app_id {
+        Some(app_id) if app_id == found => {
+            checked.pass(format!("application_id {} = {}", shown(found), expected.app_id_name))
+        }
+        Some(app_id) => {
+            let issue = Issue::Mismatch { param: "application_id", found: shown(found), expected: shown(app_id) };
+            checked.broken(
+                format!("application_id {} differs from {} ({})", shown(found), expected.app_id_name, shown(app_id)),
+                issue,
+            );
+        }
+        None => {
+            checked.pass(format!("application_id {} (not compared: {} not set)", shown(found), expected.app_id_name))
+        }
+    }
+}
+
+fn state_param_rule(params: &[(String, String)], body_state: Option<&str>, checked: &mut Checked) {
+    let Some(in_url) = required(params, "state", checked) else { return };
+    match body_state {
+        Some(in_body) if in_body == in_url => checked.pass("state in authUrl = the answer's state".to_string()),
+        Some(in_body) => {
+            let issue = Issue::StateMismatch { in_url: shown(in_url), in_body: shown(in_body) };
+            checked.broken(format!("state in authUrl ({}) differs from the answer's state", shown(in_url)), issue);
+        }
+        None => checked.pass(format!("state in authUrl: {} (the answer has none to compare)", shown(in_url))),
+    }
+}
+
+fn redirect_rule(params: &[(String, String)], expected: &Expected, checked: &mut Checked) {
+    let found = match param(params, "redirect_uri") {
+        Param::One(found) => found,
+        Param::Missing => {
+            let configured = expected.redirect_uri.is_some();
+            checked.broken("authUrl has no redirect_uri".to_string(), Issue::RedirectMissing { configured });
+            return;
+        }
+        Param::Repeated => {
+            let issue = Issue::ParamRepeated { param: "redirect_uri" };
+            checked.broken("authUrl has redirect_uri more than once".to_string(), issue);
+            return;
+        }
+    };
+    let https = Url::parse(found).is_ok_and(|u| u.scheme() == "https" && u.host_str().is_some());
+    if !https {
+        let issue = Issue::NotHttps { what: "redirect_uri", url: shown(found) };
+        checked.broken(format!("redirect_uri {} is not an https URL", shown(found)), issue);
+    }
+    match expected.redirect_uri {
+        Some(uri) if uri == found && https => {
+            checked.pass(format!("redirect_uri {} = {} (https)", shown(found), expected.redirect_uri_name))
+        }
+        // Equal but not https: already reported above.
+        Some(uri) if uri == found => {}
+        Some(uri) => {
+            let issue = Issue::Mismatch { param: "redirect_uri", found: shown(found), expected: shown(uri) };
+            checked.broken(
+                format!("redirect_uri {} differs from {} ({})", shown(found), expected.redirect_uri_name, shown(uri)),
+                issue,
+            );
+        }
+        None if https => checked.pass(format!(
+            "redirect_uri {} is https (not compared: {} not set)",
+            shown(found),
+            expected.redirect_uri_name
+        )),
+        None => {}
+    }
+}
+
+fn version_rule(params: &[(String, String)], checked: &mut Checked) {
+    match param(params, "version") {
+        Param::Missing => checked.pass("no version=beta: a published app's consent page".to_string()),
+        Param::One("beta") => {
+            checked.broken("version=beta: a draft app; production apps drop version=beta".to_string(), Issue::Draft)
+        }
+        Param::One(value) => {
+            let issue = Issue::UnknownVersion { value: shown(value) };
+            checked.broken(format!("version={}: Amazon documents only version=beta", shown(value)), issue);
+        }
+        Param::Repeated => {
+            let issue = Issue::UnknownVersion { value: "given more than once".to_string() };
+            checked.broken("version given more than once".to_string(), issue);
+        }
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::time::UNIX_EPOCH;
+
+    pub const APP_ID: &str = "amzn1.sp.solution.7c3d1f1e-0000-4000-8000-000000000001";
+    pub const REDIRECT: &str = "https://platform-api.keybuzz.io/api/v1/marketplaces/amazon/oauth/callback";
+    pub const STATE: &str = "75a623ee-2e14-4d76-85ea-70a02a5298bc";
+
+    /// 2026-01-08T09:19:21Z: ten minutes before PH15's expiresAt.
+    pub fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_767_863_961)
+    }
+
+    pub fn expected() -> Expected<'static> {
+        Expected {
+            app_id: Some(APP_ID),
+            app_id_name: "AMAZON_SPAPI_APP_ID",
+            redirect_uri: Some(REDIRECT),
+            redirect_uri_name: "AMAZON_SPAPI_REDIRECT_URI",
+        }
+    }
+
+    /// PH15 section 2's consent URL (without version=beta) on `host`, with `extra` query text.
+    pub fn auth_url(host: &str, extra: &str) -> String {
+        let redirect: String = url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect();
+        format!("https://{host}/apps/authorize/consent?application_id={APP_ID}&state={STATE}&redirect_uri={redirect}{extra}")
+    }
+
+    /// PH15 section 2's answer, with `overrides` on top.
+    pub fn answer(overrides: Value) -> Map<String, Value> {
+        let mut body = json!({
+            "success": true,
+            "authUrl": auth_url("sellercentral.amazon.com", ""),
+            "state": STATE,
+            "expiresAt": "2026-01-08T09:29:21.707Z",
+        });
+        for (key, value) in overrides.as_object().unwrap() {
+            body[key] = value.clone();
+        }
+        body.as_object().unwrap().clone()
+    }
+
+    fn issues(overrides: Value) -> Vec<Issue> {
+        check_start(&answer(overrides), &expected(), now()).issues
+    }
+
+    #[test]
+    fn ph15_answer_passes_every_rule() {
+        let checked = check_start(&answer(json!({})), &expected(), now());
+        assert_eq!(checked.issues, [], "{:#?}", checked.lines);
+        assert!(checked.lines.iter().all(|l| l.starts_with("✓ ")), "{:#?}", checked.lines);
+        assert_eq!(checked.consent.host.as_deref(), Some("sellercentral.amazon.com"));
+        assert_eq!(checked.consent.marketplaces, Some("US"));
+        assert_eq!(checked.consent.expires_in, Some(Duration::from_millis(600_707)));
+    }
+
+    #[test]
+    fn success_must_be_the_boolean_true() {
+        let found = |v: Value| issues(json!({ "success": v }));
+        assert_eq!(
+            found(json!("yes")),
+            [Issue::Field { field: "success", expected: "true", found: "the string \"yes\"".into() }]
+        );
+        assert_eq!(found(json!(false)), [Issue::Field { field: "success", expected: "true", found: "false".into() }]);
+        assert_eq!(
+            found(json!(1)),
+            [Issue::Field { field: "success", expected: "true", found: "the number 1".into() }]
+        );
+        let mut body = answer(json!({}));
+        body.remove("success");
+        let checked = check_start(&body, &expected(), now());
+        assert_eq!(checked.issues, [Issue::Field { field: "success", expected: "true", found: "missing".into() }]);
+    }
+
+    #[test]
+    fn auth_url_must_be_a_url_string() {
+        assert_eq!(
+            issues(json!({ "authUrl": 42 })),
+            [Issue::Field { field: "authUrl", expected: "a URL", found: "the number 42".into() }]
+        );
+        let relative = issues(json!({ "authUrl": "/apps/authorize/consent?application_id=x" }));
+        assert!(matches!(&relative[..], [Issue::AuthUrlNotUrl { .. }]), "{relative:?}");
+    }
+
+    #[test]
+    fn auth_url_must_be_https() {
+        let url = auth_url("sellercentral.amazon.com", "").replace("https://", "http://");
+        assert!(matches!(&issues(json!({ "authUrl": url }))[..], [Issue::NotHttps { what: "authUrl", .. }]));
+    }
+
+    #[test]
+    fn host_must_be_on_the_seller_central_list() {
+        for (host, _) in SELLER_CENTRAL {
+            assert_eq!(issues(json!({ "authUrl": auth_url(host, "") })), [], "{host}");
+        }
+        for host in [
+            "sellercentral.evil.example",
+            "sellercentral.amazon.com.evil.example",
+            "vendorcentral.amazon.com",
+            "sellercentral.amazon.com:8443",
+        ] {
+            assert_eq!(
+                issues(json!({ "authUrl": auth_url(host, "") })),
+                [Issue::NotSellerCentral { host: host.to_string() }],
+                "{host}"
+            );
+        }
+        let with_user = auth_url("sellercentral.amazon.com", "").replace("https://", "https://evil@");
+        assert!(matches!(&issues(json!({ "authUrl": with_user }))[..], [Issue::NotSellerCentral { .. }]));
+    }
+
+    #[test]
+    fn path_must_be_the_consent_page() {
+        let url = auth_url("sellercentral.amazon.com", "").replace("/apps/authorize/consent", "/apps/manage");
+        assert_eq!(issues(json!({ "authUrl": url })), [Issue::WrongPath { path: "/apps/manage".into() }]);
+    }
+
+    #[test]
+    fn application_id_must_be_the_configured_one() {
+        let other = auth_url("sellercentral.amazon.com", "").replace(APP_ID, "amzn1.sp.solution.other");
+        assert_eq!(
+            issues(json!({ "authUrl": other })),
+            [Issue::Mismatch {
+                param: "application_id",
+                found: "amzn1.sp.solution.other".into(),
+                expected: APP_ID.into()
+            }]
+        );
+        let none = auth_url("sellercentral.amazon.com", "").replace(&format!("application_id={APP_ID}&"), "");
+        assert_eq!(issues(json!({ "authUrl": none })), [Issue::ParamMissing { param: "application_id" }]);
+        // Not configured: present is enough.
+        let unset = Expected { app_id: None, ..expected() };
+        let checked = check_start(&answer(json!({ "authUrl": other })), &unset, now());
+        assert_eq!(checked.issues, []);
+        assert!(checked.lines.iter().any(|l| l.contains("not compared: AMAZON_SPAPI_APP_ID not set")));
+    }
+
+    #[test]
+    fn state_in_the_url_must_be_the_answers_state() {
+        assert_eq!(
+            issues(json!({ "state": "another-state" })),
+            [Issue::StateMismatch { in_url: STATE.into(), in_body: "another-state".into() }]
+        );
+        let twice = auth_url("sellercentral.amazon.com", &format!("&state={STATE}"));
+        assert_eq!(issues(json!({ "authUrl": twice })), [Issue::ParamRepeated { param: "state" }]);
+        assert_eq!(
+            issues(json!({ "state": "" })),
+            [Issue::Field { field: "state", expected: "a non-empty string", found: "an empty string".into() }]
+        );
+    }
+
+    #[test]
+    fn redirect_uri_must_be_https_and_the_configured_one() {
+        let other =
+            auth_url("sellercentral.amazon.com", "").replace("platform-api.keybuzz.io", "platform-dev.keybuzz.io");
+        let found = issues(json!({ "authUrl": other }));
+        assert!(matches!(&found[..], [Issue::Mismatch { param: "redirect_uri", .. }]), "{found:?}");
+        let plain = auth_url("sellercentral.amazon.com", "").replace("https%3A", "http%3A");
+        let found = issues(json!({ "authUrl": plain }));
+        assert!(
+            matches!(&found[..], [Issue::NotHttps { what: "redirect_uri", .. }, Issue::Mismatch { .. }]),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_missing_redirect_uri_fails_only_when_one_is_configured() {
+        let url = auth_url("sellercentral.amazon.com", "");
+        let without = &url[..url.find("&redirect_uri").unwrap()];
+        assert_eq!(issues(json!({ "authUrl": without })), [Issue::RedirectMissing { configured: true }]);
+        let unset = Expected { redirect_uri: None, ..expected() };
+        let checked = check_start(&answer(json!({ "authUrl": without })), &unset, now());
+        assert_eq!(checked.issues, [Issue::RedirectMissing { configured: false }]);
+        assert!(checked.issues[0].is_warning());
+    }
+
+    #[test]
+    fn version_beta_is_a_draft_warning() {
+        let found = issues(json!({ "authUrl": auth_url("sellercentral.amazon.com", "&version=beta") }));
+        assert_eq!(found, [Issue::Draft]);
+        assert!(found[0].is_warning());
+        let found = issues(json!({ "authUrl": auth_url("sellercentral.amazon.com", "&version=2") }));
+        assert_eq!(found, [Issue::UnknownVersion { value: "2".into() }]);
+    }
+
+    #[test]
+    fn expires_at_must_be_ahead() {
+        let found = issues(json!({ "expiresAt": "2026-01-08T09:09:21.707Z" }));
+        assert_eq!(
+            found,
+            [Issue::Expired { at: "2026-01-08T09:09:21.707Z".into(), ago: Duration::from_millis(599_293) }]
+        );
+        assert_eq!(issues(json!({ "expiresAt": "tomorrow" })), [Issue::ExpiresUnreadable { text: "tomorrow".into() }]);
+        assert!(matches!(&issues(json!({ "expiresAt": 1767864561 }))[..], [Issue::Field { field: "expiresAt", .. }]));
+    }
+
+    #[test]
+    fn expires_at_takes_utc_and_offsets_but_not_a_bare_local_time() {
+        let utc = parse_expires_at("2026-01-08T09:29:21.707Z").unwrap();
+        assert_eq!(parse_expires_at("2026-01-08T09:29:21.707+00:00"), Some(utc));
+        assert_eq!(parse_expires_at("2026-01-08T10:29:21.707+01:00"), Some(utc));
+        assert_eq!(parse_expires_at("2026-01-08T04:29:21.707-05:00"), Some(utc));
+        assert_eq!(parse_expires_at("2026-01-08T09:29:21.707"), None);
+        assert_eq!(parse_expires_at("2026-01-08 09:29:21Z"), None);
+        for junk in [
+            "",
+            "2026",
+            "2026-01-08T09:29:21.707+0100",
+            "2026-01-08T09:29:21.707+xx:00",
+            "ééééééééééééééééééééé",
+            "9999-99-99T99:99:99Z",
+        ] {
+            assert_eq!(parse_expires_at(junk), None, "{junk}");
+        }
+    }
+
+    #[test]
+    fn any_json_is_checked_without_a_panic() {
+        for body in [json!({}), json!({"success": null, "authUrl": [], "state": {}, "expiresAt": false})] {
+            let checked = check_start(body.as_object().unwrap(), &expected(), now());
+            assert_eq!(checked.issues.len(), 4, "{:#?}", checked.lines);
+        }
+        let odd = json!({ "authUrl": "https://sellercentral.amazon.com/apps/authorize/consent?%ff=%00&state=\u{0}" });
+        let checked = check_start(&answer(odd), &expected(), now());
+        assert!(checked.lines.iter().all(|l| !l.contains('\u{0}')), "{:#?}", checked.lines);
+    }
+}
