@@ -1,0 +1,106 @@
+//! The two incidents of the reference reports, reproduced on loopback and
+//! run as a user would: `kbz-check all` with the app's own variables.
+
+mod support;
+
+use serde_json::Value;
+use support::net::closed_port;
+use support::oauth::{Reply, StartServer, TENANT_ID, USER_EMAIL};
+use support::pg::{Node, PgCluster, Role};
+use support::smtp::{Certificates, Mode, SmtpServer, SMTP_USER};
+use support::{all_text, kbz_check};
+
+fn run_all(env: &[(&str, String)], extra: &[&str]) -> (i32, Value, String) {
+    let out = kbz_check()
+        .args(["--format", "json"])
+        .args(extra)
+        .arg("all")
+        .envs(env.iter().map(|(k, v)| (*k, v)))
+        .output()
+        .expect("run kbz-check");
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", all_text(&out)));
+    (out.status.code().unwrap_or(-1), json, all_text(&out))
+}
+
+fn status_of<'a>(report: &'a Value, name: &str) -> &'a str {
+    let check = report["checks"].as_array().unwrap().iter().find(|c| c["name"] == name);
+    check.unwrap_or_else(|| panic!("no check {name} in {report:#}"))["status"].as_str().unwrap()
+}
+
+/// PH15: the OAuth start endpoint answers `fetch failed` because the pod
+/// cannot reach Vault. The report must say it once, naming Vault.
+#[test]
+fn ph15_oauth_fetch_failed_while_vault_is_out_of_reach() {
+    let backend = StartServer::start(Reply::failed(500, "fetch failed"));
+    let env = [
+        ("KBZ_OAUTH_START_URL", backend.url()),
+        ("KBZ_OAUTH_USER_EMAIL", USER_EMAIL.to_string()),
+        ("KBZ_OAUTH_TENANT_ID", TENANT_ID.to_string()),
+        ("VAULT_ADDR", format!("http://127.0.0.1:{}", closed_port())),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let markdown = dir.path().join("PH15.md");
+    let (code, report, _) = run_all(&env, &["--id", "PH15-AMAZON-OAUTH-START-DEBUG-01", "--markdown", markdown.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(report["verdict"], "fail");
+    assert_eq!((status_of(&report, "oauth"), status_of(&report, "vault")), ("fail", "fail"));
+    for skipped in ["postgres", "smtp", "ses"] {
+        assert_eq!(status_of(&report, skipped), "skip", "{skipped} is not configured here");
+    }
+    let causes = report["root_causes"].as_array().unwrap();
+    assert_eq!(causes.len(), 1, "{report:#}");
+    assert!(causes[0]["summary"].as_str().unwrap().contains("from Vault"), "{report:#}");
+    assert_eq!(causes[0]["checks"], serde_json::json!(["oauth", "vault"]));
+    assert_eq!(causes[0]["actions"][0]["priority"], "critical");
+
+    let md = std::fs::read_to_string(&markdown).unwrap();
+    let root = md.find("## Root causes").expect("a root-cause section");
+    assert!(md[root..].contains("The backend cannot fetch its Amazon SP-API credentials from Vault"), "{md}");
+    assert!(md.contains("Vault Agent Injector"), "PH15 section 7's options are offered: {md}");
+    assert!(md.contains("| Blocking? | ❌ **YES**"), "{md}");
+}
+
+/// PH11: DATABASE_URL on the replica, Vault refused, SMTP_PASS empty because
+/// it comes from that Vault, EMAIL_PROVIDER=smtp without SES. The verdict is
+/// fail, the database fix comes first, and SES is skipped, not failed.
+#[test]
+fn ph11_replica_url_vault_down_smtp_password_missing_ses_unused() {
+    let pg = PgCluster::start();
+    let certificates = Certificates::new();
+    let relay = SmtpServer::start(Mode::StartTls, &certificates);
+    let env = [
+        ("DATABASE_URL", pg.url(Role::App, Node::Replica)),
+        ("KBZ_PG_NODES", format!("db-postgres-01=127.0.0.1:{},db-postgres-03=127.0.0.1:{}", pg.primary_port(), pg.replica_port())),
+        ("VAULT_ADDR", format!("http://127.0.0.1:{}", closed_port())),
+        ("SMTP_HOST", "127.0.0.1".to_string()),
+        ("SMTP_PORT", relay.port().to_string()),
+        ("SMTP_USER", SMTP_USER.to_string()),
+        ("SMTP_PASS", String::new()),
+        ("SSL_CERT_FILE", certificates.ca_path().display().to_string()),
+        ("EMAIL_PROVIDER", "smtp".to_string()),
+    ];
+    let (code, report, text) = run_all(&env, &["--id", "PH11-MAIL-REALITY-CHECK-01"]);
+    assert_eq!(code, 1, "{text}");
+    assert_eq!(report["verdict"], "fail");
+    assert_eq!(status_of(&report, "postgres"), "fail");
+    assert_eq!(status_of(&report, "vault"), "fail");
+    assert_eq!(status_of(&report, "smtp"), "fail");
+    assert_eq!(status_of(&report, "ses"), "skip", "provider smtp makes SES optional: {report:#}");
+    assert_eq!(status_of(&report, "oauth"), "skip");
+
+    let causes = report["root_causes"].as_array().unwrap();
+    assert_eq!(causes[0]["checks"], serde_json::json!(["postgres"]), "the database comes first: {report:#}");
+    assert!(causes[0]["summary"].as_str().unwrap().starts_with("Writes fail with SQLSTATE 25006"));
+    assert!(
+        causes.iter().any(|c| c["checks"] == serde_json::json!(["smtp", "vault"])),
+        "the empty SMTP_PASS and the stopped Vault are one cause: {report:#}"
+    );
+    assert_eq!(relay.messages().len(), 0, "no mail is sent without --send-test-to");
+
+    // The markdown's first required action is the database's critical fix.
+    let out = kbz_check().args(["--format", "markdown", "all"]).envs(env.iter().map(|(k, v)| (*k, v))).output().unwrap();
+    let md = String::from_utf8_lossy(&out.stdout);
+    let actions = &md[md.find("Required actions (by priority)").unwrap()..];
+    let first = actions.lines().find(|l| l.starts_with("1. ")).unwrap();
+    assert!(first.starts_with("1. **[CRITICAL]** postgres: Point DATABASE_URL at the write endpoint"), "{first}");
+}
