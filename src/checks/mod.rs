@@ -5,6 +5,7 @@
 
 pub mod findings;
 pub mod postgres;
+pub mod ses;
 pub mod smtp;
 pub mod vault;
 
@@ -17,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Every kind kbz-check knows, in the built-in suite's order.
-pub const KINDS: &[Kind] = &[postgres::KIND, vault::KIND, smtp::KIND];
+pub const KINDS: &[Kind] = &[postgres::KIND, vault::KIND, smtp::KIND, ses::KIND];
 
 /// A check kind: its settings, the app variables that feed them in the
 /// built-in suite, and how to validate them into a runnable check.
