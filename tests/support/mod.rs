@@ -4,6 +4,7 @@
 
 pub mod net;
 pub mod pg;
+pub mod ses;
 pub mod smtp;
 pub mod tls;
 pub mod vault;
