@@ -106,7 +106,7 @@ fn moto_checks_the_keys_the_permissions_and_the_sender() {
         "HTTP 200: EMAIL_ADDRESS, VerifiedForSendingStatus false, VerificationStatus SUCCESS\nDKIM: NOT_STARTED, signing disabled"
     );
     assert!(text(c, "cause").contains("VerificationStatus SUCCESS but VerifiedForSendingStatus false"), "{c:#}");
-    assert!(evidence(c, "identity keybuzz.io").ends_with(": no such identity in eu-west-1"), "{c:#}");
+    assert!(evidence(c, "identity keybuzz.io").ends_with(" (no such identity in eu-west-1)"), "{c:#}");
     assert_absent(&all_text(&out), &secrets);
 
     // A wrong secret: moto recomputes the signature and refuses it.

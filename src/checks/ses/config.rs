@@ -3,7 +3,7 @@
 //! SES has an endpoint, the sender an address. Pure.
 
 use super::diagnose::Diagnosis;
-use super::{and_list, key_id_kind, parse_sender, regions, KeyIdKind, Provider, SesCheck};
+use super::{and_list, assignment, key_id_kind, parse_sender, regions, KeyIdKind, Provider, SesCheck};
 use crate::report::{Action, Priority, Signal};
 use crate::secret::mask_dsn;
 
@@ -81,7 +81,7 @@ fn missing_settings(d: &mut Diagnosis) {
         let set = || {
             Action::new(
             Priority::High,
-            format!("Set {list} where the app runs (an access key of an IAM user allowed ses:SendEmail, and the region where SES is set up), or set {}=smtp while SES is not ready", names.provider),
+            format!("Set {list} where the app runs (an access key of an IAM user allowed ses:SendEmail, and the region where SES is set up), or use SMTP ({}) while SES is not ready", assignment(&names.provider, "smtp")),
         )
         .with_command("aws iam create-access-key --user-name <ses-user>")
         };

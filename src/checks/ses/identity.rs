@@ -201,7 +201,7 @@ fn lookup(d: &mut Diagnosis, identity: &str, probe: &Probe) -> Seen {
             d.found.evidence(
                 label,
                 Some(&command),
-                format!("HTTP {} {}: no such identity in {region}", error.status, error.text()),
+                format!("HTTP {} {} (no such identity in {region})", error.status, error.text()),
             );
             Seen::Absent
         }
@@ -274,7 +274,7 @@ mod tests {
             "{}",
             out.summary
         );
-        assert!(evidence(&out, "identity noreply@keybuzz.io").ends_with(": no such identity in eu-west-1"));
+        assert!(evidence(&out, "identity noreply@keybuzz.io").ends_with(" (no such identity in eu-west-1)"));
         assert_eq!(evidence(&out, "identity keybuzz.io").lines().nth(1), Some("DKIM: SUCCESS, signing enabled"));
     }
 

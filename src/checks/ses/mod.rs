@@ -98,10 +98,10 @@ impl SesCheck {
     pub fn provider_text(&self) -> String {
         let name = &self.names.provider;
         match &self.provider {
-            Provider::Ses => format!("{name}=ses"),
-            Provider::Smtp => format!("{name}=smtp"),
+            Provider::Ses => assignment(name, "ses"),
+            Provider::Smtp => assignment(name, "smtp"),
             Provider::Unset => format!("{name} is not set"),
-            Provider::Other(value) => format!("{name}={value}"),
+            Provider::Other(value) => assignment(name, value),
         }
     }
 
@@ -146,6 +146,16 @@ impl SesCheck {
             secret_key: self.secret_key.clone()?,
             region: self.region.clone()?,
         })
+    }
+}
+
+/// `EMAIL_PROVIDER=smtp` for a variable; `` `provider` in [checks.ses] is smtp ``
+/// for a suite key.
+pub fn assignment(name: &str, value: &str) -> String {
+    if name.contains(' ') {
+        format!("{name} is {value}")
+    } else {
+        format!("{name}={value}")
     }
 }
 
@@ -417,6 +427,12 @@ mod tests {
         for bad in ["0", "101%", "-5", "most", "NaN"] {
             assert!(parse_percent(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn settings_are_named_as_they_were_set() {
+        assert_eq!(assignment("EMAIL_PROVIDER", "smtp"), "EMAIL_PROVIDER=smtp");
+        assert_eq!(assignment("`provider` in [checks.ses]", "smtp"), "`provider` in [checks.ses] is smtp");
     }
 
     #[test]
