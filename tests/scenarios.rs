@@ -40,7 +40,8 @@ fn ph15_oauth_fetch_failed_while_vault_is_out_of_reach() {
     ];
     let dir = tempfile::tempdir().unwrap();
     let markdown = dir.path().join("PH15.md");
-    let (code, report, _) = run_all(&env, &["--id", "PH15-AMAZON-OAUTH-START-DEBUG-01", "--markdown", markdown.to_str().unwrap()]);
+    let (code, report, _) =
+        run_all(&env, &["--id", "PH15-AMAZON-OAUTH-START-DEBUG-01", "--markdown", markdown.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert_eq!(report["verdict"], "fail");
     assert_eq!((status_of(&report, "oauth"), status_of(&report, "vault")), ("fail", "fail"));
@@ -70,7 +71,10 @@ fn ph11_replica_url_vault_down_smtp_password_missing_ses_unused() {
     let relay = SmtpServer::start(Mode::StartTls, &certificates);
     let env = [
         ("DATABASE_URL", pg.url(Role::App, Node::Replica)),
-        ("KBZ_PG_NODES", format!("db-postgres-01=127.0.0.1:{},db-postgres-03=127.0.0.1:{}", pg.primary_port(), pg.replica_port())),
+        (
+            "KBZ_PG_NODES",
+            format!("db-postgres-01=127.0.0.1:{},db-postgres-03=127.0.0.1:{}", pg.primary_port(), pg.replica_port()),
+        ),
         ("VAULT_ADDR", format!("http://127.0.0.1:{}", closed_port())),
         ("SMTP_HOST", "127.0.0.1".to_string()),
         ("SMTP_PORT", relay.port().to_string()),
@@ -98,7 +102,8 @@ fn ph11_replica_url_vault_down_smtp_password_missing_ses_unused() {
     assert_eq!(relay.messages().len(), 0, "no mail is sent without --send-test-to");
 
     // The markdown's first required action is the database's critical fix.
-    let out = kbz_check().args(["--format", "markdown", "all"]).envs(env.iter().map(|(k, v)| (*k, v))).output().unwrap();
+    let out =
+        kbz_check().args(["--format", "markdown", "all"]).envs(env.iter().map(|(k, v)| (*k, v))).output().unwrap();
     let md = String::from_utf8_lossy(&out.stdout);
     let actions = &md[md.find("Required actions (by priority)").unwrap()..];
     let first = actions.lines().find(|l| l.starts_with("1. ")).unwrap();

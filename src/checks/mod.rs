@@ -6,6 +6,7 @@
 pub mod findings;
 pub mod oauth;
 pub mod postgres;
+pub mod ses;
 pub mod smtp;
 pub mod vault;
 
@@ -18,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Every kind kbz-check knows, in the built-in suite's order.
-pub const KINDS: &[Kind] = &[postgres::KIND, vault::KIND, smtp::KIND, oauth::KIND];
+pub const KINDS: &[Kind] = &[postgres::KIND, vault::KIND, smtp::KIND, ses::KIND, oauth::KIND];
 
 /// A check kind: its settings, the app variables that feed them in the
 /// built-in suite, and how to validate them into a runnable check.

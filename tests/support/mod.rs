@@ -5,6 +5,7 @@
 pub mod net;
 pub mod oauth;
 pub mod pg;
+pub mod ses;
 pub mod smtp;
 pub mod tls;
 pub mod vault;

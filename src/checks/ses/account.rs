@@ -1,0 +1,336 @@
+//! SESv2 GetAccount: may this account send from this region? Sending
+//! enabled, out of the sandbox, not under enforcement, quota left. Pure.
+
+use super::diagnose::{Call, Diagnosis, Operation};
+use super::Probe;
+use crate::report::{Action, Priority};
+use serde_json::Value;
+
+/// What GetAccount said; a field missing from the answer is `None`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Account {
+    pub sending_enabled: Option<bool>,
+    pub production_access: Option<bool>,
+    /// `HEALTHY`, `PROBATION` or `SHUTDOWN`.
+    pub enforcement: Option<String>,
+    /// The production access request, e.g. `PENDING (case 1234)`.
+    pub review: Option<String>,
+    pub quota: Option<Quota>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Quota {
+    /// Messages per 24 hours; -1 means unlimited.
+    pub max_24h: f64,
+    pub sent_24h: f64,
+    /// Messages per second.
+    pub max_rate: Option<f64>,
+}
+
+impl Quota {
+    /// Percent of the daily quota used, `None` when it is unlimited. A quota
+    /// of 0 counts as used up: nothing more may be sent.
+    pub fn used_percent(&self) -> Option<f64> {
+        if self.max_24h < 0.0 {
+            return None;
+        }
+        if self.max_24h == 0.0 {
+            return Some(100.0);
+        }
+        Some(self.sent_24h / self.max_24h * 100.0)
+    }
+
+    /// `1000 of 50000`, or `1000, no limit`.
+    fn counts(&self) -> String {
+        match self.used_percent() {
+            None => format!("{} sent, no daily limit", number(self.sent_24h)),
+            Some(_) => format!("{} of {}", number(self.sent_24h), number(self.max_24h)),
+        }
+    }
+}
+
+impl Account {
+    pub fn read(value: &Value) -> Account {
+        let flag = |name: &str| value.get(name).and_then(Value::as_bool);
+        let text = |v: &Value, name: &str| v.get(name).and_then(Value::as_str).map(str::to_string);
+        let review = value.get("Details").and_then(|d| d.get("ReviewDetails")).and_then(|r| {
+            let status = text(r, "Status")?;
+            Some(match text(r, "CaseId") {
+                Some(case) => format!("{status} (case {case})"),
+                None => status,
+            })
+        });
+        let quota = value.get("SendQuota").and_then(|q| {
+            let field = |name: &str| q.get(name).and_then(Value::as_f64);
+            Some(Quota {
+                max_24h: field("Max24HourSend")?,
+                sent_24h: field("SentLast24Hours")?,
+                max_rate: field("MaxSendRate"),
+            })
+        });
+        Account {
+            sending_enabled: flag("SendingEnabled"),
+            production_access: flag("ProductionAccessEnabled"),
+            enforcement: text(value, "EnforcementStatus"),
+            review,
+            quota,
+        }
+    }
+
+    fn lines(&self) -> String {
+        let shown = |v: Option<String>| v.unwrap_or_else(|| "not in the answer".into());
+        let mut lines = vec![format!(
+            "SendingEnabled {}, EnforcementStatus {}",
+            shown(self.sending_enabled.map(|b| b.to_string())),
+            shown(self.enforcement.clone())
+        )];
+        let access = match self.production_access {
+            Some(true) => "true (production access)".to_string(),
+            Some(false) => "false (sandbox: only verified recipients receive mail)".to_string(),
+            None => "not in the answer".to_string(),
+        };
+        let review = self.review.as_ref().map_or(String::new(), |r| format!("; production access request {r}"));
+        lines.push(format!("ProductionAccessEnabled {access}{review}"));
+        lines.push(match &self.quota {
+            Some(quota) => {
+                let used = quota.used_percent().map_or(String::new(), |p| format!(" ({})", percent(p)));
+                let rate = quota.max_rate.map_or(String::new(), |r| format!(", MaxSendRate {}/s", number(r)));
+                format!("SendQuota: {} in the last 24h{used}{rate}", quota.counts())
+            }
+            None => "SendQuota not in the answer".to_string(),
+        });
+        lines.join("\n")
+    }
+}
+
+/// The account's findings; returns the words for the summary when it may send.
+pub fn findings(d: &mut Diagnosis, probe: &Probe) -> Option<String> {
+    let command = d.command(&["account"]);
+    let result = match probe {
+        Probe::NotRun(why) => {
+            d.found.evidence("account", Some(&command), format!("not asked: {why}"));
+            return None;
+        }
+        Probe::Done(result) => result,
+    };
+    match d.call(Operation::GetAccount, result) {
+        Call::Data(value) => {
+            let account = Account::read(&value);
+            d.found.evidence("account", Some(&command), format!("HTTP 200\n{}", account.lines()));
+            Some(account_findings(d, &account))
+        }
+        Call::NotFound(error) => {
+            d.unread(Operation::GetAccount, &error.text());
+            d.found.evidence("account", Some(&command), format!("HTTP {} {}", error.status, error.text()));
+            None
+        }
+        Call::Failed(line) => {
+            d.found.evidence("account", Some(&command), line);
+            None
+        }
+    }
+}
+
+fn account_findings(d: &mut Diagnosis, account: &Account) -> String {
+    let region = d.region();
+    let cli = d.cli_args();
+    let mut ready = Vec::new();
+    match account.sending_enabled {
+        Some(true) => ready.push("sending enabled".to_string()),
+        Some(false) => d.serious(
+            format!("sending is disabled for this account in {region}"),
+            "GetAccount says SendingEnabled false: SES rejects every message from this account in this region (sending was paused by the account's owner, or by AWS over its reputation)".to_string(),
+            vec![Action::new(Priority::High, "Find out who paused sending (the SES reputation dashboard, AWS's messages); once the cause is fixed, resume it")
+                .with_command(format!("aws sesv2 put-account-sending-attributes --sending-enabled {cli}"))],
+        ),
+        None => {}
+    }
+    enforcement_findings(d, account.enforcement.as_deref());
+    match account.production_access {
+        Some(true) => ready.push("production access".to_string()),
+        Some(false) => sandbox(d, account),
+        None => {}
+    }
+    if let Some(quota) = &account.quota {
+        ready.extend(quota_findings(d, quota));
+    }
+    ready.join(", ")
+}
+
+fn enforcement_findings(d: &mut Diagnosis, status: Option<&str>) {
+    let dashboard = Action::new(Priority::High, "Open the SES reputation dashboard, find the source of the bounces or complaints and fix it (list hygiene, double opt-in)");
+    match status {
+        Some("SHUTDOWN") => d.serious(
+            "AWS shut down sending for this account (EnforcementStatus SHUTDOWN)".to_string(),
+            "GetAccount says EnforcementStatus SHUTDOWN: AWS stopped this account's sending, usually after a probation for high bounce or complaint rates; nothing is delivered until AWS lifts it".to_string(),
+            vec![dashboard.with_command("aws sesv2 get-account   # Details.ReviewDetails, then contact AWS Support")],
+        ),
+        Some("PROBATION") => d.warning(
+            "the account is on probation (EnforcementStatus PROBATION)".to_string(),
+            "GetAccount says EnforcementStatus PROBATION: AWS put the account under review, usually for high bounce or complaint rates; if they do not improve, AWS shuts sending down".to_string(),
+            vec![dashboard],
+        ),
+        _ => {}
+    }
+}
+
+fn sandbox(d: &mut Diagnosis, account: &Account) {
+    let region = d.region();
+    let limits = match account.quota {
+        Some(q) if q.max_24h >= 0.0 => format!(
+            ", at most {} messages a day{}",
+            number(q.max_24h),
+            q.max_rate.map_or(String::new(), |r| format!(" and {} a second", number(r)))
+        ),
+        _ => String::new(),
+    };
+    let pending = match &account.review {
+        Some(review) => format!(". A production access request is on file: {review}"),
+        None => String::new(),
+    };
+    d.warning(
+        format!("the account is in the SES sandbox in {region}: only verified recipients receive mail"),
+        format!("GetAccount says ProductionAccessEnabled false: in the sandbox SES delivers only to verified addresses and domains{limits}; mail to anyone else is rejected (MessageRejected: Email address is not verified){pending}"),
+        vec![Action::new(Priority::Medium, format!("Request production access for SES in {region} (SES console, Account dashboard), describing how the app sends mail"))
+            .with_command(format!("aws sesv2 put-account-details --production-access-enabled --mail-type TRANSACTIONAL --website-url https://<site> --use-case-description '<how the app sends mail>' {}", d.cli_args()))],
+    );
+}
+
+/// Words for the summary, and a warning (or failure when used up) above the threshold.
+fn quota_findings(d: &mut Diagnosis, quota: &Quota) -> Option<String> {
+    let Some(used) = quota.used_percent() else { return Some("no daily sending limit".to_string()) };
+    let counts = quota.counts();
+    let threshold = d.check.quota_warn;
+    let raise = Action::new(Priority::Medium, format!("Ask AWS for a higher sending quota in {} (Service Quotas console, Amazon SES, Sending quota), or spread the sending over the day", d.region()));
+    if used >= 100.0 {
+        d.serious(
+            format!("the daily sending quota is used up ({counts})"),
+            format!("{counts} messages sent in the last 24 hours: SES rejects further mail (Daily message quota exceeded) until the oldest sends are 24 hours old"),
+            vec![raise],
+        );
+    } else if used >= threshold {
+        d.warning(
+            format!("{} of the daily sending quota used ({counts})", percent(used)),
+            format!("{counts} messages sent in the last 24 hours, over the {} warning threshold (quota_warn): at this pace SES starts rejecting mail when the quota is reached", percent(threshold)),
+            vec![raise],
+        );
+    }
+    Some(format!("{} of the daily quota used ({counts})", percent(used)))
+}
+
+/// `1000`, `14`, `0.5`: integers without a fraction.
+fn number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{}", value as i64)
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+/// `87%`, `2.5%`, `0.1%`.
+fn percent(value: f64) -> String {
+    let rounded = format!("{value:.1}");
+    format!("{}%", rounded.strip_suffix(".0").unwrap_or(&rounded))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::diagnose::diagnose;
+    use super::super::diagnose::fixtures::*;
+    use super::*;
+    use crate::report::Status;
+
+    fn with_account(body: &str) -> crate::report::Outcome {
+        let identity = vec![("noreply@keybuzz.io", done(answer(200, None, VERIFIED_ADDRESS)))];
+        diagnose(&check(), &observed(done(answer(200, None, body)), identity))
+    }
+
+    #[test]
+    fn reads_aws_documented_fields() {
+        let account = Account::read(&serde_json::from_str(PRODUCTION).unwrap());
+        assert_eq!(account.sending_enabled, Some(true));
+        assert_eq!(account.enforcement.as_deref(), Some("HEALTHY"));
+        let quota = account.quota.unwrap();
+        assert_eq!((quota.max_24h, quota.sent_24h, quota.max_rate), (50000.0, 1000.0, Some(14.0)));
+        assert_eq!(
+            account.lines(),
+            "SendingEnabled true, EnforcementStatus HEALTHY\nProductionAccessEnabled true (production access)\nSendQuota: 1000 of 50000 in the last 24h (2%), MaxSendRate 14/s"
+        );
+        assert_eq!(Account::read(&serde_json::json!({})).lines().matches("not in the answer").count(), 4);
+    }
+
+    #[test]
+    fn sandbox_is_a_warning_that_names_the_limits_and_a_pending_request() {
+        let body = r#"{"SendingEnabled":true,"ProductionAccessEnabled":false,"EnforcementStatus":"HEALTHY","SendQuota":{"Max24HourSend":200,"MaxSendRate":1,"SentLast24Hours":3},"Details":{"ReviewDetails":{"Status":"PENDING","CaseId":"172839"}}}"#;
+        let out = with_account(body);
+        assert_eq!(out.status, Status::Warn);
+        assert_eq!(
+            out.summary,
+            "the account is in the SES sandbox in eu-west-1: only verified recipients receive mail"
+        );
+        let cause = out.cause.unwrap();
+        assert!(cause.contains("at most 200 messages a day and 1 a second"), "{cause}");
+        assert!(cause.contains("request is on file: PENDING (case 172839)"), "{cause}");
+    }
+
+    #[test]
+    fn quota_over_the_threshold_warns_and_used_up_fails() {
+        let quota = |sent: u32, max: i32| {
+            format!(
+                r#"{{"SendingEnabled":true,"ProductionAccessEnabled":true,"SendQuota":{{"Max24HourSend":{max},"MaxSendRate":14,"SentLast24Hours":{sent}}}}}"#
+            )
+        };
+        let out = with_account(&quota(43500, 50000));
+        assert_eq!(
+            (out.status, out.summary.as_str()),
+            (Status::Warn, "87% of the daily sending quota used (43500 of 50000)")
+        );
+        assert!(out.cause.unwrap().contains("over the 80% warning threshold"));
+        let out = with_account(&quota(50000, 50000));
+        assert_eq!(
+            (out.status, out.summary.as_str()),
+            (Status::Fail, "the daily sending quota is used up (50000 of 50000)")
+        );
+        let out = with_account(&quota(10, -1));
+        assert_eq!(out.status, Status::Ok);
+        assert!(out.summary.contains("no daily sending limit"), "{}", out.summary);
+        assert_eq!(with_account(&quota(0, 0)).status, Status::Fail, "a quota of 0 sends nothing");
+    }
+
+    #[test]
+    fn disabled_sending_and_enforcement() {
+        let out =
+            with_account(r#"{"SendingEnabled":false,"ProductionAccessEnabled":true,"EnforcementStatus":"SHUTDOWN"}"#);
+        assert_eq!(
+            (out.status, out.summary.as_str()),
+            (Status::Fail, "sending is disabled for this account in eu-west-1")
+        );
+        assert!(out.cause.unwrap().contains("EnforcementStatus SHUTDOWN"));
+        let out =
+            with_account(r#"{"SendingEnabled":true,"ProductionAccessEnabled":true,"EnforcementStatus":"PROBATION"}"#);
+        assert_eq!(
+            (out.status, out.summary.as_str()),
+            (Status::Warn, "the account is on probation (EnforcementStatus PROBATION)")
+        );
+    }
+
+    #[test]
+    fn an_endpoint_without_get_account_degrades_to_a_warning() {
+        let html = "<!doctype html><title>404 Not Found</title><h1>Not Found</h1>";
+        let identity = vec![("noreply@keybuzz.io", done(answer(200, None, VERIFIED_ADDRESS)))];
+        let out = diagnose(&check(), &observed(done(answer(404, None, html)), identity));
+        assert_eq!(out.status, Status::Warn);
+        assert_eq!(out.summary, "could not read the account: the endpoint does not implement GetAccount (HTTP 404)");
+        assert!(evidence(&out, "account").ends_with("this endpoint does not implement GetAccount"), "{out:#?}");
+        assert_eq!(
+            evidence(&out, "identity noreply@keybuzz.io").lines().next(),
+            Some("HTTP 200: EMAIL_ADDRESS, VerifiedForSendingStatus true, VerificationStatus SUCCESS")
+        );
+    }
+
+    #[test]
+    fn numbers_read_naturally() {
+        assert_eq!((number(200.0), number(0.5), number(-1.0)), ("200".into(), "0.5".into(), "-1".into()));
+        assert_eq!((percent(87.0), percent(2.5), percent(0.04)), ("87%".into(), "2.5%".into(), "0%".into()));
+    }
+}

@@ -1,0 +1,251 @@
+//! Reading an SES answer: its JSON, or the AWS error it carries. AWS names
+//! an error in the `x-amzn-ErrorType` header (SESv2's JSON protocol), in a
+//! JSON body (`__type`, `code`), or in an XML body (`<Code>`, as AWS's
+//! front end and moto answer authentication failures); each is read here,
+//! and the codes kbz-check knows are sorted into kinds. Pure.
+
+use super::client::Answer;
+use serde_json::Value;
+
+/// How much of an unexpected body the evidence quotes.
+const EXCERPT_CHARS: usize = 200;
+
+/// An answer, read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reply {
+    /// A 2xx with a JSON object.
+    Data(Value),
+    /// AWS refused, saying why.
+    Error(AwsError),
+    /// No such operation here: a 404, 405 or 5xx without an AWS error (or an
+    /// `UnknownOperation` one). An emulator or proxy that lacks the call.
+    Lacking { status: u16, excerpt: String },
+    /// Anything else: a 2xx that is not JSON, an error without an AWS code.
+    Unreadable { status: u16, excerpt: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwsError {
+    pub status: u16,
+    /// e.g. `SignatureDoesNotMatch`, `NotFoundException`.
+    pub code: String,
+    pub message: String,
+}
+
+/// What an AWS error code means for the check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// AWS does not know the access key id.
+    KeyUnknown,
+    /// The signature is wrong: the secret key does not belong to the access key.
+    SecretMismatch,
+    /// The signature is too old or from the future: this host's clock is off.
+    ClockSkew,
+    /// The keys are valid but lack the permission.
+    Denied,
+    NotFound,
+    /// The endpoint does not implement the operation.
+    Unsupported,
+    /// Too many requests or a server-side failure: try again later.
+    Transient,
+    Other,
+}
+
+impl AwsError {
+    pub fn kind(&self) -> ErrorKind {
+        let message = self.message.to_ascii_lowercase();
+        match self.code.as_str() {
+            // AWS's front end checks the date before the signature.
+            _ if message.contains("signature expired") || message.contains("signature not yet current") => {
+                ErrorKind::ClockSkew
+            }
+            "RequestExpired" | "RequestTimeTooSkewed" => ErrorKind::ClockSkew,
+            "InvalidClientTokenId" | "UnrecognizedClientException" | "InvalidAccessKeyId" => ErrorKind::KeyUnknown,
+            "SignatureDoesNotMatch" | "InvalidSignatureException" => ErrorKind::SecretMismatch,
+            "AccessDenied" | "AccessDeniedException" => ErrorKind::Denied,
+            "NotFoundException" | "NotFound" => ErrorKind::NotFound,
+            "UnknownOperation" | "UnknownOperationException" | "InvalidAction" | "NotImplemented" => {
+                ErrorKind::Unsupported
+            }
+            "TooManyRequestsException"
+            | "Throttling"
+            | "ThrottlingException"
+            | "LimitExceededException"
+            | "InternalFailure"
+            | "InternalServerError"
+            | "ServiceUnavailable" => ErrorKind::Transient,
+            _ if self.status >= 500 => ErrorKind::Transient,
+            _ => ErrorKind::Other,
+        }
+    }
+
+    /// `SignatureDoesNotMatch: The request signature we calculated ...`.
+    pub fn text(&self) -> String {
+        if self.message.is_empty() {
+            self.code.clone()
+        } else {
+            format!("{}: {}", self.code, self.message)
+        }
+    }
+}
+
+pub fn read(answer: &Answer) -> Reply {
+    let status = answer.status;
+    let excerpt = excerpt(&answer.body);
+    if (200..300).contains(&status) {
+        return match serde_json::from_slice::<Value>(&answer.body) {
+            Ok(value @ Value::Object(_)) if !answer.truncated => Reply::Data(value),
+            _ => Reply::Unreadable { status, excerpt },
+        };
+    }
+    match aws_error(answer) {
+        Some(error) if error.kind() == ErrorKind::Unsupported => Reply::Lacking { status, excerpt: error.text() },
+        Some(error) => Reply::Error(error),
+        None if matches!(status, 404 | 405 | 500 | 501) => Reply::Lacking { status, excerpt },
+        None => Reply::Unreadable { status, excerpt },
+    }
+}
+
+/// The AWS error an answer carries, from its header, JSON or XML body.
+fn aws_error(answer: &Answer) -> Option<AwsError> {
+    let json = serde_json::from_slice::<Value>(&answer.body).ok();
+    let field = |names: &[&str]| {
+        json.as_ref().and_then(|v| names.iter().find_map(|n| v.get(*n).and_then(Value::as_str)).map(str::to_string))
+    };
+    let text = String::from_utf8_lossy(&answer.body);
+    let code = answer
+        .error_type
+        .clone()
+        .or_else(|| field(&["__type", "code", "Code"]))
+        .or_else(|| xml_element(&text, "Code"))
+        .map(|code| bare_code(&code))
+        .filter(|code| !code.is_empty())?;
+    let message = field(&["message", "Message"]).or_else(|| xml_element(&text, "Message")).unwrap_or_default();
+    Some(AwsError { status: answer.status, code, message: one_line(&message) })
+}
+
+/// `com.amazonaws.sesv2#NotFoundException` or `NotFoundException:http://...` → `NotFoundException`.
+fn bare_code(code: &str) -> String {
+    let code = code.split(':').next().unwrap_or(code);
+    code.rsplit('#').next().unwrap_or(code).trim().to_string()
+}
+
+/// The text of the first `<name>…</name>`, entities decoded; enough for
+/// AWS's flat error documents, without an XML parser.
+fn xml_element(text: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let start = text.find(&open)? + open.len();
+    let end = text[start..].find(&format!("</{name}>"))? + start;
+    let raw = &text[start..end];
+    Some(
+        raw.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&"),
+    )
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The body as one short line: invalid UTF-8 and control characters replaced.
+pub fn excerpt(body: &[u8]) -> String {
+    if body.is_empty() {
+        return "(empty)".to_string();
+    }
+    let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_CHARS * 4)]);
+    let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let words = one_line(&flat);
+    match words.char_indices().nth(EXCERPT_CHARS) {
+        Some((cut, _)) => format!("{}…", &words[..cut]),
+        None => words,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, error_type: Option<&str>, body: &str) -> Answer {
+        Answer { status, error_type: error_type.map(str::to_string), body: body.as_bytes().to_vec(), truncated: false }
+    }
+
+    fn error(status: u16, error_type: Option<&str>, body: &str) -> AwsError {
+        match read(&answer(status, error_type, body)) {
+            Reply::Error(error) => error,
+            other => panic!("not an AWS error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_answers_are_data() {
+        let reply = read(&answer(200, None, r#"{"SendingEnabled":true}"#));
+        assert_eq!(reply, Reply::Data(serde_json::json!({"SendingEnabled": true})));
+        assert!(matches!(read(&answer(200, None, "<html>ok</html>")), Reply::Unreadable { status: 200, .. }));
+        assert!(matches!(read(&answer(200, None, "[1]")), Reply::Unreadable { .. }));
+        let mut cut = answer(200, None, "{}");
+        cut.truncated = true;
+        assert!(matches!(read(&cut), Reply::Unreadable { .. }));
+    }
+
+    #[test]
+    fn aws_json_protocol_error_from_the_header() {
+        let e = error(
+            403,
+            Some("UnrecognizedClientException"),
+            r#"{"message":"The security token included in the request is invalid."}"#,
+        );
+        assert_eq!((e.code.as_str(), e.kind()), ("UnrecognizedClientException", ErrorKind::KeyUnknown));
+        assert_eq!(e.text(), "UnrecognizedClientException: The security token included in the request is invalid.");
+        let e = error(404, None, r#"{"__type":"com.amazonaws.sesv2#NotFoundException","message":"x"}"#);
+        assert_eq!((e.code.as_str(), e.kind()), ("NotFoundException", ErrorKind::NotFound));
+        let e = error(
+            403,
+            Some("AccessDeniedException"),
+            r#"{"Message":"User: arn:aws:iam::1:user/app is not authorized to perform: ses:GetAccount"}"#,
+        );
+        assert_eq!(e.kind(), ErrorKind::Denied);
+        assert!(e.message.ends_with("ses:GetAccount"));
+    }
+
+    #[test]
+    fn xml_errors_as_moto_and_the_aws_front_end_send_them() {
+        let body = "<?xml version=\"1.0\"?>\n<ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.\n Check your AWS Secret Access Key &amp; signing method.</Message></Error></Errors></ErrorResponse>";
+        let e = error(403, None, body);
+        assert_eq!(e.kind(), ErrorKind::SecretMismatch);
+        assert_eq!(
+            e.message,
+            "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key & signing method."
+        );
+        let e = error(403, None, "<Error><Code>InvalidClientTokenId</Code></Error>");
+        assert_eq!((e.kind(), e.text().as_str()), (ErrorKind::KeyUnknown, "InvalidClientTokenId"));
+        let e = error(403, None, "<Error><Code>InvalidSignatureException</Code><Message>Signature expired: 20260101T000000Z is now earlier than 20260101T000500Z</Message></Error>");
+        assert_eq!(e.kind(), ErrorKind::ClockSkew, "an expired signature is the clock, not the secret");
+    }
+
+    #[test]
+    fn a_missing_operation_is_told_apart_from_an_aws_404() {
+        let html = "<!doctype html><title>404 Not Found</title><h1>Not Found</h1>";
+        assert!(matches!(read(&answer(404, None, html)), Reply::Lacking { status: 404, .. }));
+        assert!(matches!(read(&answer(501, None, "")), Reply::Lacking { status: 501, .. }));
+        assert!(matches!(read(&answer(500, None, "Traceback ...")), Reply::Lacking { status: 500, .. }));
+        let unknown = read(&answer(400, Some("UnknownOperationException"), "{}"));
+        assert!(matches!(unknown, Reply::Lacking { status: 400, .. }), "{unknown:?}");
+        assert!(matches!(read(&answer(502, None, "<html>Bad gateway</html>")), Reply::Unreadable { status: 502, .. }));
+        assert_eq!(error(429, Some("TooManyRequestsException"), "{}").kind(), ErrorKind::Transient);
+    }
+
+    #[test]
+    fn bodies_of_any_shape_never_panic() {
+        for body in ["", "<Code>", "<Code></Code>", "{\"__type\":7}", "\u{0}\u{1}<Message>é</Message>", "<Code>x</Code"]
+        {
+            for status in [200, 400, 403, 404, 500, 503] {
+                let _ = read(&answer(status, None, body));
+            }
+        }
+        assert_eq!(excerpt(&[0xff, b'\n', b'a']), "\u{fffd} a");
+        assert_eq!(excerpt("x ".repeat(500).as_bytes()).chars().count(), EXCERPT_CHARS + 1);
+    }
+}

@@ -1,0 +1,113 @@
+//! No answer from the SES endpoint (DNS, refused, silent, no route, TLS):
+//! one failure with its own cause. Pure.
+
+use super::client::RequestError;
+use super::diagnose::Diagnosis;
+use crate::report::{Action, Priority, Signal};
+use std::time::Duration;
+
+/// The request got no HTTP answer: a failure naming why, and a signal for
+/// the root-cause rules.
+pub fn unreachable(d: &mut Diagnosis, error: &RequestError) {
+    let target = d.endpoint_text();
+    let url = d.check.endpoint().map_or(String::new(), |u| u.as_str().trim_end_matches('/').to_string());
+    let test_path = Action::new(Priority::High, format!("Test the path from where the app runs (its pod or VM) to {target}: egress firewall, security group, NetworkPolicy, NAT or proxy"))
+        .with_command(format!("curl -sv -o /dev/null {url}/"));
+    let (summary, cause, signal) = match error {
+        RequestError::Setup { detail } => (format!("cannot send the request: {detail}"), format!("the request to {target} could not be prepared: {detail}"), None),
+        RequestError::Dns { host, detail } => (
+            format!("cannot resolve {host}"),
+            format!("the host of {target} does not resolve from here ({detail}): no DNS, a typo in the endpoint, or no Internet access from this network"),
+            Some(Signal::Unreachable),
+        ),
+        RequestError::Refused { endpoint } => (
+            format!("connection refused by {endpoint}"),
+            match &d.check.endpoint_override {
+                Some(_) => format!("nothing listens at {endpoint} ({target}): the endpoint is down, or {} points at the wrong host or port", d.check.names.endpoint),
+                None => format!("the connection to {target} was refused: a firewall or proxy on the way rejects it"),
+            },
+            Some(Signal::Unreachable),
+        ),
+        RequestError::Timeout { endpoint, after } => (
+            format!("no answer from {endpoint} within {}", rough(*after)),
+            format!("{target} did not answer within {}: a firewall or egress policy drops the traffic, or the endpoint hangs", rough(*after)),
+            Some(Signal::Unreachable),
+        ),
+        RequestError::NoRoute { endpoint, detail } => (
+            format!("no route to {endpoint}"),
+            format!("this host has no route to {target} ({detail})"),
+            Some(Signal::Unreachable),
+        ),
+        RequestError::Tls { endpoint, detail } => (
+            format!("TLS with {endpoint} failed"),
+            format!("the TLS handshake with {target} failed: {detail}. Certificates are verified against the system trust store (or SSL_CERT_FILE); a proxy that inspects TLS needs its CA there"),
+            Some(Signal::TlsFailed),
+        ),
+        RequestError::Failed { endpoint, detail } => (
+            format!("request to {endpoint} failed: {detail}"),
+            format!("the request to {target} got no HTTP answer: {detail}"),
+            Some(Signal::Unreachable),
+        ),
+    };
+    if let Some(signal) = signal {
+        d.found.signal(signal);
+    }
+    d.serious(
+        summary,
+        format!("{cause}; nothing about the keys, the account or the sender could be checked"),
+        vec![test_path],
+    );
+}
+
+pub fn error_text(error: &RequestError) -> String {
+    match error {
+        RequestError::Setup { detail } => format!("not sent: {detail}"),
+        RequestError::Dns { host, detail } => format!("cannot resolve {host}: {detail}"),
+        RequestError::Refused { endpoint } => format!("connection refused by {endpoint}"),
+        RequestError::Timeout { endpoint, after } => format!("no answer from {endpoint} within {}", rough(*after)),
+        RequestError::NoRoute { endpoint, detail } => format!("no route to {endpoint}: {detail}"),
+        RequestError::Tls { endpoint, detail } => format!("TLS with {endpoint} failed: {detail}"),
+        RequestError::Failed { endpoint, detail } => format!("request to {endpoint} failed: {detail}"),
+    }
+}
+
+/// A duration to the millisecond below a second, to the second above.
+fn rough(duration: Duration) -> String {
+    let rounded = if duration < Duration::from_secs(1) {
+        Duration::from_millis(duration.as_millis() as u64)
+    } else {
+        Duration::from_secs(duration.as_secs())
+    };
+    humantime::format_duration(rounded).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::diagnose::{diagnose, fixtures::*};
+    use super::super::Probe;
+    use super::*;
+    use crate::report::Status;
+
+    #[test]
+    fn unreachable_endpoint_fails_with_the_signal() {
+        let refused = Err(RequestError::Refused { endpoint: "127.0.0.1:9".into() });
+        let out = diagnose(
+            &check(),
+            &observed(done(refused), vec![("noreply@keybuzz.io", Probe::NotRun("SES did not answer".into()))]),
+        );
+        assert_eq!((out.status, out.summary.as_str()), (Status::Fail, "connection refused by 127.0.0.1:9"));
+        assert_eq!(out.signals, [Signal::Unreachable]);
+        assert_eq!(evidence(&out, "account"), "no answer: connection refused by 127.0.0.1:9");
+        let tls = Err(RequestError::Tls {
+            endpoint: "email.eu-west-1.amazonaws.com:443".into(),
+            detail: "invalid peer certificate: UnknownIssuer".into(),
+        });
+        let out = diagnose(&check(), &observed(done(tls), vec![]));
+        assert_eq!(out.signals, [Signal::TlsFailed]);
+        let slow = Err(RequestError::Timeout { endpoint: "127.0.0.1:9".into(), after: Duration::from_millis(901) });
+        assert_eq!(
+            diagnose(&check(), &observed(done(slow), vec![])).summary,
+            "no answer from 127.0.0.1:9 within 901ms"
+        );
+    }
+}
