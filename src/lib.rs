@@ -9,6 +9,8 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod env;
+pub mod errors;
+pub mod http;
 pub mod output;
 pub mod render;
 pub mod report;

@@ -4,13 +4,13 @@
 //! refusal, silence, no route, TLS) so that each gets its own cause.
 
 use super::{Context, OAuthCheck};
+use crate::errors;
+pub use crate::http::TlsProblem;
+use crate::http::{read_capped, tls_problem};
 use crate::tls::{self, CertInfo, SeenSlot, Verify};
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
 use url::Host;
-
-/// The start endpoint answers a few hundred bytes; a bigger answer is cut, not buffered.
-pub const MAX_BODY: usize = 1 << 20;
 
 /// What the check sends as the body, as the web client does.
 pub const BODY: &str = "{}";
@@ -23,7 +23,7 @@ pub struct Answer {
     /// Where a 3xx points (redirects are not followed).
     pub location: Option<String>,
     pub body: Vec<u8>,
-    /// The body was longer than [`MAX_BODY`] and was cut there.
+    /// The body was longer than [`crate::http::MAX_BODY`] and was cut there.
     pub truncated: bool,
     /// When the answer arrived: `expiresAt` is compared with this.
     pub received_at: SystemTime,
@@ -66,20 +66,6 @@ pub enum RequestError {
     },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TlsProblem {
-    /// Not signed by a CA this host trusts (or self-signed).
-    Untrusted,
-    Expired,
-    NotYetValid,
-    WrongName,
-    /// Refused for another reason (a CA certificate used as the server's...).
-    BadCertificate,
-    /// What came back is not TLS: a plain-HTTP listener behind an https:// URL.
-    NotTls,
-    Other,
-}
-
 /// Sends the request and reads the answer; every step is named on `ctx`, so
 /// a deadline that passes says where the check was.
 pub async fn post_start(check: &OAuthCheck, ctx: &Context) -> Result<Answer, RequestError> {
@@ -111,20 +97,6 @@ pub async fn post_start(check: &OAuthCheck, ctx: &Context) -> Result<Answer, Req
     let (body, truncated) = read_capped(&mut response).await.map_err(fail)?;
     let certificate = seen_certificate(&seen);
     Ok(Answer { status, content_type, location, body, truncated, received_at, certificate })
-}
-
-/// The body up to [`MAX_BODY`], and whether there was more.
-async fn read_capped(response: &mut reqwest::Response) -> Result<(Vec<u8>, bool), reqwest::Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        let room = MAX_BODY - body.len();
-        if chunk.len() > room {
-            body.extend_from_slice(&chunk[..room]);
-            return Ok((body, true));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok((body, false))
 }
 
 /// `X-User-Email` and `X-Tenant-Id`, those that are configured.
@@ -180,7 +152,7 @@ fn build_client(
     if matches!(check.url.host(), Some(Host::Domain(_))) {
         builder = builder.resolve_to_addrs(host, addrs);
     }
-    let client = builder.build().map_err(|e| setup(error_chain(&e)))?;
+    let client = builder.build().map_err(|e| setup(errors::describe(&e)))?;
     Ok((client, seen))
 }
 
@@ -218,94 +190,18 @@ fn classify(
     // The recording verifier knows why a certificate was refused, whatever
     // the error chain kept of it.
     let rejected = seen.lock().unwrap_or_else(|e| e.into_inner()).rejected.clone();
-    if let Some(tls) = rejected.as_ref().or_else(|| find_tls_error(err)) {
+    if let Some(tls) = rejected.as_ref().or_else(|| errors::find::<rustls::Error>(err)) {
         let certificate = seen_certificate(seen).map(Box::new);
         return RequestError::Tls { endpoint, problem: tls_problem(tls), detail: tls.to_string(), certificate };
     }
     use std::io::ErrorKind;
-    match find_io_error(err).map(std::io::Error::kind) {
+    match errors::find::<std::io::Error>(err).map(std::io::Error::kind) {
         Some(ErrorKind::ConnectionRefused) => RequestError::Refused { endpoint },
         Some(ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable) => {
-            RequestError::NoRoute { endpoint, detail: error_chain(err) }
+            RequestError::NoRoute { endpoint, detail: errors::describe(err) }
         }
         _ if err.is_connect() && err.is_timeout() => RequestError::ConnectTimeout { endpoint, after: connect_budget },
-        _ if err.is_dns() => RequestError::Dns { host: host.to_string(), detail: error_chain(err) },
-        _ => RequestError::Failed { endpoint, detail: error_chain(err) },
-    }
-}
-
-fn tls_problem(err: &rustls::Error) -> TlsProblem {
-    use rustls::CertificateError as Cert;
-    match err {
-        rustls::Error::InvalidCertificate(cert) => match cert {
-            Cert::UnknownIssuer | Cert::BadSignature => TlsProblem::Untrusted,
-            Cert::Expired | Cert::ExpiredContext { .. } => TlsProblem::Expired,
-            Cert::NotValidYet | Cert::NotValidYetContext { .. } => TlsProblem::NotYetValid,
-            Cert::NotValidForName | Cert::NotValidForNameContext { .. } => TlsProblem::WrongName,
-            _ => TlsProblem::BadCertificate,
-        },
-        rustls::Error::InvalidMessage(_) => TlsProblem::NotTls,
-        _ => TlsProblem::Other,
-    }
-}
-
-/// Every error in `err`'s chain. An `io::Error` wrapping another error
-/// answers `source()` with the wrapped error's source, skipping the wrapped
-/// error itself (often the rustls error): step into it.
-fn chain<'a>(
-    err: &'a (dyn std::error::Error + 'static),
-) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
-    std::iter::successors(Some(err), |e| {
-        let wrapped = e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref());
-        match wrapped {
-            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
-            None => e.source(),
-        }
-    })
-}
-
-fn find_tls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-    chain(err).find_map(|e| e.downcast_ref::<rustls::Error>())
-}
-
-fn find_io_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {
-    chain(err).find_map(|e| e.downcast_ref::<std::io::Error>())
-}
-
-/// "outer: inner: innermost", without repeating what a source already says.
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for e in chain(err) {
-        let text = e.to_string();
-        if !parts.last().is_some_and(|last| last.contains(&text)) {
-            parts.push(text);
-        }
-    }
-    parts.join(": ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rustls_errors_map_to_problems() {
-        use rustls::CertificateError as Cert;
-        let cert = |c| rustls::Error::InvalidCertificate(c);
-        assert_eq!(tls_problem(&cert(Cert::UnknownIssuer)), TlsProblem::Untrusted);
-        assert_eq!(tls_problem(&cert(Cert::Expired)), TlsProblem::Expired);
-        assert_eq!(tls_problem(&cert(Cert::NotValidForName)), TlsProblem::WrongName);
-        let plain = rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType);
-        assert_eq!(tls_problem(&plain), TlsProblem::NotTls);
-        let wrapped = std::io::Error::new(std::io::ErrorKind::InvalidData, cert(Cert::UnknownIssuer));
-        let twice = std::io::Error::other(wrapped);
-        assert_eq!(find_tls_error(&twice), Some(&cert(Cert::UnknownIssuer)));
-    }
-
-    #[test]
-    fn error_chain_does_not_repeat_itself() {
-        let inner = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset by peer");
-        let outer = std::io::Error::other(inner);
-        assert_eq!(error_chain(&outer), "connection reset by peer");
+        _ if err.is_dns() => RequestError::Dns { host: host.to_string(), detail: errors::describe(err) },
+        _ => RequestError::Failed { endpoint, detail: errors::describe(err) },
     }
 }

@@ -3,6 +3,7 @@
 //! failure classified by the step it happened at.
 
 use super::super::Context;
+use crate::errors;
 use crate::secret::Secret;
 use crate::tls::{self, Verify};
 use std::path::PathBuf;
@@ -114,7 +115,7 @@ impl ConnParams {
             split.rest = with_default_port(&split.rest, port);
         }
         // tokio-postgres's parse errors name the option, never its value.
-        let mut config = Config::from_str(&split.rest).map_err(|e| error_chain(&e))?;
+        let mut config = Config::from_str(&split.rest).map_err(|e| errors::describe(&e))?;
         let mut sslmode = fallbacks.sslmode.map(str::to_string);
         let mut root_cert = None;
         for (key, value) in split.tls {
@@ -418,7 +419,7 @@ fn classify(err: &tokio_postgres::Error, endpoint: &Endpoint, params: &ConnParam
             ConnectError::Server { code: code.code().to_string(), message: db.message().to_string() }
         };
     }
-    let text = error_chain(err);
+    let text = errors::describe(err);
     if text.contains("password missing") {
         return ConnectError::NoPassword;
     }
@@ -429,42 +430,17 @@ fn classify(err: &tokio_postgres::Error, endpoint: &Endpoint, params: &ConnParam
     if is_tls_failure(err) || text.starts_with("error performing TLS handshake") {
         return ConnectError::Tls { endpoint: endpoint.to_string(), detail: text };
     }
-    if let Some(io) = find_source::<std::io::Error>(err) {
+    if let Some(io) = errors::find::<std::io::Error>(err) {
         return io_error(endpoint, std::io::Error::new(io.kind(), text));
     }
     ConnectError::Protocol { detail: text }
 }
 
 fn is_tls_failure(err: &tokio_postgres::Error) -> bool {
-    find_source::<rustls::Error>(err).is_some()
-        || find_source::<std::io::Error>(err)
+    errors::find::<rustls::Error>(err).is_some()
+        || errors::find::<std::io::Error>(err)
             .and_then(|io| io.get_ref())
             .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
-}
-
-fn find_source<'a, T: std::error::Error + 'static>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a T> {
-    let mut current = Some(err);
-    while let Some(e) = current {
-        if let Some(found) = e.downcast_ref::<T>() {
-            return Some(found);
-        }
-        current = e.source();
-    }
-    None
-}
-
-/// "outer: inner: innermost", without repeating a message its source already says.
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut current = Some(err);
-    while let Some(e) = current {
-        let text = e.to_string();
-        if !parts.last().is_some_and(|last| last.contains(&text)) {
-            parts.push(text);
-        }
-        current = e.source();
-    }
-    parts.join(": ")
 }
 
 /// A connection string sorted into what tokio-postgres parses, the TLS

@@ -4,6 +4,8 @@
 //! no route, TLS) so that each gets its own cause.
 
 use super::Context;
+use crate::errors;
+use crate::http::read_capped;
 use crate::secret::Secret;
 use crate::tls::{self, Verify};
 use aws_credential_types::Credentials;
@@ -14,9 +16,6 @@ use reqwest::header::{HeaderName, HeaderValue};
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
 use url::{Host, Url};
-
-/// No SES answer kbz-check reads comes near this; a bigger one is cut, not buffered.
-pub const MAX_BODY: usize = 1 << 20;
 
 /// The SigV4 signing name of SES (v1 and v2 alike).
 const SIGNING_NAME: &str = "ses";
@@ -32,7 +31,7 @@ pub struct Answer {
     /// `x-amzn-ErrorType`, where AWS's JSON APIs name an error.
     pub error_type: Option<String>,
     pub body: Vec<u8>,
-    /// The body was longer than [`MAX_BODY`] and was cut there.
+    /// The body was longer than [`crate::http::MAX_BODY`] and was cut there.
     pub truncated: bool,
 }
 
@@ -117,7 +116,7 @@ impl SesHttp {
         if matches!(base.host(), Some(Host::Domain(_))) {
             builder = builder.resolve_to_addrs(&host, &addrs);
         }
-        let client = builder.build().map_err(|e| RequestError::Setup { detail: error_chain(&e) })?;
+        let client = builder.build().map_err(|e| RequestError::Setup { detail: errors::describe(&e) })?;
         Ok(SesHttp { client, base, host, port, signer })
     }
 
@@ -145,33 +144,23 @@ impl SesHttp {
             .and_then(|v| v.to_str().ok())
             .map(|v| v.split(':').next().unwrap_or(v).trim().to_string())
             .filter(|v| !v.is_empty());
-        let mut body = Vec::new();
-        let mut truncated = false;
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(&e, budget))? {
-            let room = MAX_BODY - body.len();
-            if chunk.len() > room {
-                body.extend_from_slice(&chunk[..room]);
-                truncated = true;
-                break;
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let (body, truncated) = read_capped(&mut response).await.map_err(|e| self.classify(&e, budget))?;
         Ok(Answer { status, error_type, body, truncated })
     }
 
     fn classify(&self, err: &reqwest::Error, budget: Duration) -> RequestError {
         let endpoint = self.endpoint();
-        if let Some(tls) = chain(err).find_map(|e| e.downcast_ref::<rustls::Error>()) {
+        if let Some(tls) = errors::find::<rustls::Error>(err) {
             return RequestError::Tls { endpoint, detail: tls.to_string() };
         }
         use std::io::ErrorKind;
-        match chain(err).find_map(|e| e.downcast_ref::<std::io::Error>()).map(std::io::Error::kind) {
+        match errors::find::<std::io::Error>(err).map(std::io::Error::kind) {
             Some(ErrorKind::ConnectionRefused) => RequestError::Refused { endpoint },
             Some(ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable) => {
-                RequestError::NoRoute { endpoint, detail: error_chain(err) }
+                RequestError::NoRoute { endpoint, detail: errors::describe(err) }
             }
             _ if err.is_timeout() => RequestError::Timeout { endpoint, after: budget },
-            _ => RequestError::Failed { endpoint, detail: error_chain(err) },
+            _ => RequestError::Failed { endpoint, detail: errors::describe(err) },
         }
     }
 }
@@ -229,33 +218,6 @@ pub fn signed_headers(
         headers.push((name, value));
     }
     Ok(headers)
-}
-
-/// Every error in `err`'s chain. An `io::Error` wrapping another error
-/// answers `source()` with the wrapped error's source, skipping the wrapped
-/// error itself (often the rustls error): step into it.
-fn chain<'a>(
-    err: &'a (dyn std::error::Error + 'static),
-) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
-    std::iter::successors(Some(err), |e| {
-        let wrapped = e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref());
-        match wrapped {
-            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
-            None => e.source(),
-        }
-    })
-}
-
-/// "outer: inner: innermost", without repeating what a source already says.
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for e in chain(err) {
-        let text = e.to_string();
-        if !parts.last().is_some_and(|last| last.contains(&text)) {
-            parts.push(text);
-        }
-    }
-    parts.join(": ")
 }
 
 #[cfg(test)]

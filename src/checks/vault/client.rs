@@ -3,17 +3,16 @@
 //! refusal, silence, no route, TLS) so that each gets its own cause.
 
 use super::{Context, VaultCheck};
-use crate::tls::CertInfo;
-use crate::tls::{self, Verify};
+use crate::errors;
+pub use crate::http::TlsProblem;
+use crate::http::{read_capped, tls_problem};
+use crate::tls::{self, CertInfo, Verify};
 use reqwest::header::HeaderValue;
 use rustls::pki_types::ServerName;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use url::{Host, Url};
-
-/// No Vault answer kbz-check reads comes near this; a bigger one is cut, not buffered.
-pub const MAX_BODY: usize = 1 << 20;
 
 /// Every `*code` parameter of `/v1/sys/health` set to a 2xx, as Vault's Go
 /// client does: the server then answers with its state in the body whatever
@@ -35,7 +34,7 @@ pub const HEALTH_QUERY: &[(&str, &str)] = &[
 pub struct Answer {
     pub status: u16,
     pub body: Vec<u8>,
-    /// The body was longer than [`MAX_BODY`] and was cut there.
+    /// The body was longer than [`crate::http::MAX_BODY`] and was cut there.
     pub truncated: bool,
     /// When the answer's headers arrived, to measure clock skew against.
     pub received_at: SystemTime,
@@ -76,20 +75,6 @@ pub enum RequestError {
         endpoint: String,
         detail: String,
     },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TlsProblem {
-    /// Not signed by a CA this host trusts (or self-signed).
-    Untrusted,
-    Expired,
-    NotYetValid,
-    WrongName,
-    /// Refused for another reason (a CA certificate used as the server's, a bad encoding...).
-    BadCertificate,
-    /// What came back is not TLS: a plain-HTTP listener behind an https:// address.
-    NotTls,
-    Other,
 }
 
 /// A client aimed at one Vault address, its name already resolved.
@@ -138,7 +123,7 @@ impl VaultHttp {
         if matches!(base.host(), Some(Host::Domain(_))) {
             builder = builder.resolve_to_addrs(&host, &addrs);
         }
-        let client = builder.build().map_err(|e| RequestError::Setup { detail: error_chain(&e) })?;
+        let client = builder.build().map_err(|e| RequestError::Setup { detail: errors::describe(&e) })?;
         let token = match &check.token {
             Some(secret) => {
                 let mut value = HeaderValue::from_str(secret.expose())
@@ -195,23 +180,13 @@ impl VaultHttp {
             .get::<reqwest::tls::TlsInfo>()
             .and_then(|info| info.peer_certificate())
             .and_then(|der| CertInfo::from_der(der).ok());
-        let mut body = Vec::new();
-        let mut truncated = false;
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(&e))? {
-            let room = MAX_BODY - body.len();
-            if chunk.len() > room {
-                body.extend_from_slice(&chunk[..room]);
-                truncated = true;
-                break;
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let (body, truncated) = read_capped(&mut response).await.map_err(|e| self.classify(&e))?;
         Ok(Answer { status, body, truncated, received_at, certificate })
     }
 
     fn classify(&self, err: &reqwest::Error) -> RequestError {
         let endpoint = self.endpoint();
-        if let Some(tls) = find_tls_error(err) {
+        if let Some(tls) = errors::find::<rustls::Error>(err) {
             return RequestError::Tls {
                 endpoint,
                 problem: tls_problem(tls),
@@ -219,18 +194,18 @@ impl VaultHttp {
                 certificate: None,
             };
         }
-        let io_kind = find_io_error(err).map(std::io::Error::kind);
+        let io_kind = errors::find::<std::io::Error>(err).map(std::io::Error::kind);
         use std::io::ErrorKind;
         match io_kind {
             Some(ErrorKind::ConnectionRefused) => RequestError::Refused { endpoint },
             Some(ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable) => {
-                RequestError::NoRoute { endpoint, detail: error_chain(err) }
+                RequestError::NoRoute { endpoint, detail: errors::describe(err) }
             }
             _ if err.is_connect() && err.is_timeout() => {
                 RequestError::ConnectTimeout { endpoint, after: self.connect_budget }
             }
-            _ if err.is_dns() => RequestError::Dns { host: self.host.clone(), detail: error_chain(err) },
-            _ => RequestError::Failed { endpoint, detail: error_chain(err) },
+            _ if err.is_dns() => RequestError::Dns { host: self.host.clone(), detail: errors::describe(err) },
+            _ => RequestError::Failed { endpoint, detail: errors::describe(err) },
         }
     }
 
@@ -285,56 +260,6 @@ fn tls_config(check: &VaultCheck) -> Result<rustls::ClientConfig, RequestError> 
     tls::client_config(verify).map_err(setup)
 }
 
-fn tls_problem(err: &rustls::Error) -> TlsProblem {
-    use rustls::CertificateError as Cert;
-    match err {
-        rustls::Error::InvalidCertificate(cert) => match cert {
-            Cert::UnknownIssuer | Cert::BadSignature => TlsProblem::Untrusted,
-            Cert::Expired | Cert::ExpiredContext { .. } => TlsProblem::Expired,
-            Cert::NotValidYet | Cert::NotValidYetContext { .. } => TlsProblem::NotYetValid,
-            Cert::NotValidForName | Cert::NotValidForNameContext { .. } => TlsProblem::WrongName,
-            _ => TlsProblem::BadCertificate,
-        },
-        rustls::Error::InvalidMessage(_) => TlsProblem::NotTls,
-        _ => TlsProblem::Other,
-    }
-}
-
-/// Every error in `err`'s chain. An `io::Error` wrapping another error
-/// answers `source()` with the wrapped error's source, skipping the wrapped
-/// error itself (often the rustls error, or another `io::Error`): step into it.
-fn chain<'a>(
-    err: &'a (dyn std::error::Error + 'static),
-) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
-    std::iter::successors(Some(err), |e| {
-        let wrapped = e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref());
-        match wrapped {
-            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
-            None => e.source(),
-        }
-    })
-}
-
-fn find_tls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-    chain(err).find_map(|e| e.downcast_ref::<rustls::Error>())
-}
-
-fn find_io_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {
-    chain(err).find_map(|e| e.downcast_ref::<std::io::Error>())
-}
-
-/// "outer: inner: innermost", without repeating what a source already says.
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for e in chain(err) {
-        let text = e.to_string();
-        if !parts.last().is_some_and(|last| last.contains(&text)) {
-            parts.push(text);
-        }
-    }
-    parts.join(": ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,19 +282,5 @@ mod tests {
         for param in ["standbyok=true", "perfstandbyok=true", "sealedcode=299", "uninitcode=299", "removedcode=299"] {
             assert!(url.as_str().contains(param), "{url}");
         }
-    }
-
-    #[test]
-    fn rustls_errors_map_to_problems() {
-        use rustls::CertificateError as Cert;
-        let cert = |c| rustls::Error::InvalidCertificate(c);
-        assert_eq!(tls_problem(&cert(Cert::UnknownIssuer)), TlsProblem::Untrusted);
-        assert_eq!(tls_problem(&cert(Cert::Expired)), TlsProblem::Expired);
-        assert_eq!(tls_problem(&cert(Cert::NotValidForName)), TlsProblem::WrongName);
-        let plain = rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType);
-        assert_eq!(tls_problem(&plain), TlsProblem::NotTls);
-        let wrapped = std::io::Error::new(std::io::ErrorKind::InvalidData, cert(Cert::UnknownIssuer));
-        let twice = std::io::Error::other(wrapped);
-        assert_eq!(find_tls_error(&twice), Some(&cert(Cert::UnknownIssuer)));
     }
 }
