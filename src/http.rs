@@ -1,5 +1,9 @@
 //! What the HTTP checks (vault, ses, oauth) share: reading an answer up to a
-//! cap, and naming why a TLS handshake was refused.
+//! cap, why a request got no answer, and why a TLS handshake was refused.
+
+use crate::tls::CertInfo;
+use std::fmt;
+use std::time::Duration;
 
 /// Answers of the services checked are small; a bigger one is cut, not buffered.
 pub const MAX_BODY: usize = 1 << 20;
@@ -16,6 +20,62 @@ pub async fn read_capped(response: &mut reqwest::Response) -> Result<(Vec<u8>, b
         body.extend_from_slice(&chunk);
     }
     Ok((body, false))
+}
+
+/// Why a request got no HTTP answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequestError {
+    /// The trust settings could not be used (a CA file without certificates...).
+    Setup {
+        detail: String,
+    },
+    Dns {
+        host: String,
+        detail: String,
+    },
+    Refused {
+        endpoint: String,
+    },
+    /// The TCP handshake got no answer within the connect budget.
+    ConnectTimeout {
+        endpoint: String,
+        after: Duration,
+    },
+    NoRoute {
+        endpoint: String,
+        detail: String,
+    },
+    Tls {
+        endpoint: String,
+        problem: TlsProblem,
+        detail: String,
+        certificate: Option<Box<CertInfo>>,
+    },
+    Failed {
+        endpoint: String,
+        detail: String,
+    },
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RequestError::Setup { detail } => write!(f, "TLS setup failed: {detail}"),
+            RequestError::Dns { host, detail } => write!(f, "cannot resolve {host}: {detail}"),
+            RequestError::Refused { endpoint } => write!(f, "connection refused by {endpoint}"),
+            RequestError::ConnectTimeout { endpoint, after } => {
+                write!(f, "TCP connection to {endpoint} unanswered after {}", crate::human::duration(*after))
+            }
+            RequestError::NoRoute { endpoint, detail } => write!(f, "no route to {endpoint}: {detail}"),
+            RequestError::Tls { endpoint, detail, certificate: Some(cert), .. } => {
+                write!(f, "TLS with {endpoint} failed: {detail}\ncertificate: {}", cert.describe())
+            }
+            RequestError::Tls { endpoint, detail, certificate: None, .. } => {
+                write!(f, "TLS with {endpoint} failed: {detail}")
+            }
+            RequestError::Failed { endpoint, detail } => write!(f, "request to {endpoint} failed: {detail}"),
+        }
+    }
 }
 
 /// Why a server's certificate or handshake was refused, in the words a fix needs.

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod env;
 pub mod errors;
 pub mod http;
+pub mod human;
 pub mod output;
 pub mod render;
 pub mod report;

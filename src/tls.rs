@@ -141,6 +141,13 @@ impl CertInfo {
         })
     }
 
+    /// "subject CN=vault, issued by CN=ca, names 10.0.0.150, valid until 2027-01-01T00:00:00Z".
+    pub fn describe(&self) -> String {
+        let names = if self.names.is_empty() { String::new() } else { format!(", names {}", self.names.join(", ")) };
+        let until = crate::human::unix_time(self.not_after);
+        format!("subject {}, issued by {}{names}, valid until {until}", self.subject, self.issuer)
+    }
+
     /// Issued by itself: no CA stands behind it.
     pub fn self_signed(&self) -> bool {
         self.subject == self.issuer

@@ -5,8 +5,8 @@
 
 use super::{Context, OAuthCheck};
 use crate::errors;
-pub use crate::http::TlsProblem;
 use crate::http::{read_capped, tls_problem};
+pub use crate::http::{RequestError, TlsProblem};
 use crate::tls::{self, CertInfo, SeenSlot, Verify};
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
@@ -29,41 +29,6 @@ pub struct Answer {
     pub received_at: SystemTime,
     /// The server's certificate, on https.
     pub certificate: Option<CertInfo>,
-}
-
-/// Why the request got no HTTP answer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RequestError {
-    /// The trust settings could not be used (a CA file without certificates...).
-    Setup {
-        detail: String,
-    },
-    Dns {
-        host: String,
-        detail: String,
-    },
-    Refused {
-        endpoint: String,
-    },
-    /// The TCP handshake got no answer within the connect budget.
-    ConnectTimeout {
-        endpoint: String,
-        after: Duration,
-    },
-    NoRoute {
-        endpoint: String,
-        detail: String,
-    },
-    Tls {
-        endpoint: String,
-        problem: TlsProblem,
-        detail: String,
-        certificate: Option<Box<CertInfo>>,
-    },
-    Failed {
-        endpoint: String,
-        detail: String,
-    },
 }
 
 /// Sends the request and reads the answer; every step is named on `ctx`, so

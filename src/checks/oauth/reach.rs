@@ -9,13 +9,12 @@ use super::text::rough;
 use super::OAuthCheck;
 use crate::report::{Action, Priority, Signal, Status};
 use crate::tls::CertInfo;
-use std::time::{Duration, UNIX_EPOCH};
 
 pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &mut Findings) {
     let url_name = &check.names.url;
     let url = check.shown_url();
     let path = check.url.path();
-    found.evidence("request", Some(&request_command(check)), format!("no answer: {}", error_text(error)));
+    found.evidence("request", Some(&request_command(check)), format!("no answer: {}", error));
     // As the vault check says them, so that root-cause rules read both alike.
     found.signal(match error {
         RequestError::Setup { .. } | RequestError::Tls { .. } => Signal::TlsFailed,
@@ -52,7 +51,7 @@ pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &
         }
         RequestError::ConnectTimeout { endpoint, .. } | RequestError::NoRoute { endpoint, .. } => {
             let what = match error {
-                RequestError::ConnectTimeout { after, .. } => format!("no answer from {endpoint} within {}", short(*after)),
+                RequestError::ConnectTimeout { after, .. } => format!("no answer from {endpoint} within {}", rough(*after)),
                 _ => format!("no route to {endpoint}"),
             };
             found.fail(
@@ -73,48 +72,6 @@ pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &
             vec![Action::new(Priority::High, format!("Check what answers at {url}"))
                 .with_command(request_command(check).replacen("curl -sS", "curl -sS -v", 1))],
         ),
-    }
-}
-
-/// 900ms under ten seconds, else the rough form.
-fn short(duration: Duration) -> String {
-    if duration < Duration::from_secs(10) {
-        format!("{}ms", duration.as_millis() / 10 * 10)
-    } else {
-        rough(duration)
-    }
-}
-
-pub(super) fn error_text(error: &RequestError) -> String {
-    match error {
-        RequestError::Setup { detail } => format!("TLS setup failed: {detail}"),
-        RequestError::Dns { host, detail } => format!("cannot resolve {host}: {detail}"),
-        RequestError::Refused { endpoint } => format!("connection refused by {endpoint}"),
-        RequestError::ConnectTimeout { endpoint, after } => {
-            format!("TCP connection to {endpoint} unanswered after {}", short(*after))
-        }
-        RequestError::NoRoute { endpoint, detail } => format!("no route to {endpoint}: {detail}"),
-        RequestError::Tls { endpoint, detail, certificate, .. } => match certificate {
-            Some(cert) => format!("TLS with {endpoint} failed: {detail}\ncertificate: {}", describe(cert)),
-            None => format!("TLS with {endpoint} failed: {detail}"),
-        },
-        RequestError::Failed { endpoint, detail } => format!("request to {endpoint} failed: {detail}"),
-    }
-}
-
-/// "subject CN=api, issued by CN=ca, names api.example, valid until 2027-01-01T00:00:00Z".
-pub(super) fn describe(cert: &CertInfo) -> String {
-    let names = if cert.names.is_empty() { String::new() } else { format!(", names {}", cert.names.join(", ")) };
-    format!("subject {}, issued by {}{names}, valid until {}", cert.subject, cert.issuer, unix_time(cert.not_after))
-}
-
-fn unix_time(secs: i64) -> String {
-    match u64::try_from(secs) {
-        // Capped at 9999-12-31, the last time RFC 3339 can write.
-        Ok(secs) => {
-            humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs.min(253_402_300_799))).to_string()
-        }
-        Err(_) => format!("{secs} (before 1970)"),
     }
 }
 
@@ -139,7 +96,7 @@ fn tls_failure(
     let cacert = &check.names.cacert;
     let host = check.url.host_str().unwrap_or_default().trim_matches(['[', ']']);
     let named = match cert {
-        Some(cert) => format!("the server's certificate ({})", describe(cert)),
+        Some(cert) => format!("the server's certificate ({})", cert.describe()),
         None => "the server's certificate".to_string(),
     };
     let show_chain = format!("openssl s_client -connect {endpoint} -servername {host} -showcerts </dev/null");
@@ -210,7 +167,7 @@ pub(super) fn tls_evidence(check: &OAuthCheck, answer: &Answer, found: &mut Find
     let cert = answer
         .certificate
         .as_ref()
-        .map_or("certificate not seen".to_string(), |c| format!("certificate {}", describe(c)));
+        .map_or("certificate not seen".to_string(), |c| format!("certificate {}", c.describe()));
     found.evidence("TLS", None, format!("verified against {}\n{cert}", trusted(check)));
 }
 
@@ -218,6 +175,7 @@ pub(super) fn tls_evidence(check: &OAuthCheck, answer: &Answer, found: &mut Find
 mod tests {
     use super::super::diagnose::{diagnose, fixtures::check};
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn each_way_of_not_answering_has_its_cause() {

@@ -2,6 +2,7 @@
 //! byte is visible and none can break a report, and Amazon credentials a
 //! backend may echo masked before they reach any output. Pure.
 
+pub use crate::human::duration as rough;
 use crate::secret::mask;
 use serde_json::Value;
 
@@ -107,24 +108,6 @@ pub fn html_title(body: &[u8]) -> Option<String> {
     (!title.is_empty()).then(|| escaped_excerpt(title.as_bytes(), 120))
 }
 
-/// A duration as people read it: its two largest units (`9m 59s`, `2d 3h`),
-/// whole seconds.
-pub fn rough(duration: std::time::Duration) -> String {
-    let secs = duration.as_secs();
-    let units = [(secs / 86_400, "d"), (secs / 3600 % 24, "h"), (secs / 60 % 60, "m"), (secs % 60, "s")];
-    let first = units.iter().position(|(n, _)| *n > 0).unwrap_or(3);
-    let shown: Vec<String> = units[first..(first + 2).min(units.len())]
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, u)| format!("{n}{u}"))
-        .collect();
-    if shown.is_empty() {
-        "0s".to_string()
-    } else {
-        shown.join(" ")
-    }
-}
-
 /// Whether a body looks like HTML rather than JSON or text.
 pub fn looks_like_html(content_type: Option<&str>, body: &[u8]) -> bool {
     if content_type.is_some_and(|t| t.to_ascii_lowercase().contains("html")) {
@@ -170,15 +153,6 @@ mod tests {
         assert_eq!(field_text(&Value::String("fetch failed\n".into())), "fetch failed\\n");
         assert_eq!(field_text(&serde_json::json!({"code": 7})), "{\"code\":7}");
         assert_eq!(field_text(&Value::Null), "null");
-    }
-
-    #[test]
-    fn durations_read_roughly() {
-        use std::time::Duration;
-        assert_eq!(rough(Duration::from_secs(599)), "9m 59s");
-        assert_eq!(rough(Duration::from_secs(2 * 86_400 + 3 * 3600 + 5)), "2d 3h");
-        assert_eq!(rough(Duration::from_secs(3600)), "1h");
-        assert_eq!(rough(Duration::from_millis(400)), "0s");
     }
 
     #[test]

@@ -3,8 +3,8 @@
 
 use super::client::RequestError;
 use super::diagnose::Diagnosis;
+use crate::human::duration as rough;
 use crate::report::{Action, Priority, Signal};
-use std::time::Duration;
 
 /// The request got no HTTP answer: a failure naming why, and a signal for
 /// the root-cause rules.
@@ -71,22 +71,13 @@ pub fn error_text(error: &RequestError) -> String {
     }
 }
 
-/// A duration to the millisecond below a second, to the second above.
-fn rough(duration: Duration) -> String {
-    let rounded = if duration < Duration::from_secs(1) {
-        Duration::from_millis(duration.as_millis() as u64)
-    } else {
-        Duration::from_secs(duration.as_secs())
-    };
-    humantime::format_duration(rounded).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::diagnose::{diagnose, fixtures::*};
     use super::super::Probe;
     use super::*;
     use crate::report::Status;
+    use std::time::Duration;
 
     #[test]
     fn unreachable_endpoint_fails_with_the_signal() {
@@ -107,7 +98,7 @@ mod tests {
         let slow = Err(RequestError::Timeout { endpoint: "127.0.0.1:9".into(), after: Duration::from_millis(901) });
         assert_eq!(
             diagnose(&check(), &observed(done(slow), vec![])).summary,
-            "no answer from 127.0.0.1:9 within 901ms"
+            "no answer from 127.0.0.1:9 within 900ms"
         );
     }
 }

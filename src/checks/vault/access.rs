@@ -2,7 +2,6 @@
 //! and each configured secret read (key names only). Pure.
 
 use super::diagnose::{rough, secs, Findings};
-use super::reach::error_text;
 use super::secrets::{self, Absence, Kv, SecretState};
 use super::token::{vault_errors, TokenInfo};
 use super::{Probe, VaultCheck};
@@ -28,11 +27,11 @@ pub(super) fn token_findings(check: &VaultCheck, probe: &Probe, found: &mut Find
             return result;
         }
         Probe::Done(Err(error)) => {
-            found.evidence("token", command, format!("no answer: {}", error_text(error)));
+            found.evidence("token", command, format!("no answer: {}", error));
             found.problem(
                 Status::Warn,
                 format!("{name} not verified: the lookup got no answer"),
-                format!("Vault answered the health request but not the token lookup: {}", error_text(error)),
+                format!("Vault answered the health request but not the token lookup: {}", error),
                 vec![Action::new(Priority::Medium, "Run the check again; if it persists, look at Vault's log")],
             );
             return result;
@@ -144,11 +143,11 @@ pub(super) fn secret_findings(
                 continue;
             }
             Probe::Done(Err(error)) => {
-                found.evidence(label, Some(&command), format!("no answer: {}", error_text(error)));
+                found.evidence(label, Some(&command), format!("no answer: {}", error));
                 found.problem(
                     Status::Fail,
                     format!("reading secret {path} failed"),
-                    format!("GET /v1/{path} got no answer: {}", error_text(error)),
+                    format!("GET /v1/{path} got no answer: {}", error),
                     vec![Action::new(Priority::Medium, "Run the check again; if it persists, look at Vault's log")],
                 );
                 continue;

@@ -4,8 +4,8 @@
 
 use super::{Context, VaultCheck};
 use crate::errors;
-pub use crate::http::TlsProblem;
 use crate::http::{read_capped, tls_problem};
+pub use crate::http::{RequestError, TlsProblem};
 use crate::tls::{self, CertInfo, Verify};
 use reqwest::header::HeaderValue;
 use rustls::pki_types::ServerName;
@@ -40,41 +40,6 @@ pub struct Answer {
     pub received_at: SystemTime,
     /// The server's certificate, on https.
     pub certificate: Option<CertInfo>,
-}
-
-/// Why a request got no HTTP answer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RequestError {
-    /// The trust settings could not be used (a CA file without certificates...).
-    Setup {
-        detail: String,
-    },
-    Dns {
-        host: String,
-        detail: String,
-    },
-    Refused {
-        endpoint: String,
-    },
-    /// The TCP handshake got no answer within the connect budget.
-    ConnectTimeout {
-        endpoint: String,
-        after: Duration,
-    },
-    NoRoute {
-        endpoint: String,
-        detail: String,
-    },
-    Tls {
-        endpoint: String,
-        problem: TlsProblem,
-        detail: String,
-        certificate: Option<Box<CertInfo>>,
-    },
-    Failed {
-        endpoint: String,
-        detail: String,
-    },
 }
 
 /// A client aimed at one Vault address, its name already resolved.

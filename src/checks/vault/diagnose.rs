@@ -4,9 +4,10 @@
 use super::access::{secret_findings, token_findings};
 use super::client::{api_url, Answer, HEALTH_QUERY};
 use super::health::{code_meaning, Health, HealthBody, NodeState, Reading};
-use super::reach::{error_text, request_failure, tls_findings};
+use super::reach::{request_failure, tls_findings};
 use super::{Observed, Probe, VaultCheck};
 pub(super) use crate::checks::findings::Findings;
+pub(super) use crate::human::{duration as rough, unix_time};
 use crate::report::{Action, Outcome, Priority, Signal, Status};
 use crate::secret::mask_dsn;
 use serde_json::Value;
@@ -131,15 +132,6 @@ fn skew_text(skew: i64) -> String {
     }
 }
 
-pub(super) fn unix_time(secs: i64) -> String {
-    match u64::try_from(secs) {
-        Ok(secs) => {
-            humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs.min(253_402_300_799))).to_string()
-        }
-        Err(_) => format!("{secs} (before 1970)"),
-    }
-}
-
 /// The body as one short line: invalid UTF-8 and control characters replaced.
 pub(super) fn excerpt(body: &[u8]) -> String {
     if body.is_empty() {
@@ -167,7 +159,7 @@ fn leader_findings(leader: &Probe, found: &mut Findings) -> Option<String> {
     let output = match (&address, result) {
         (Some(address), _) => format!("active node: {address}"),
         (None, Ok(answer)) => format!("active node unknown (HTTP {}: {})", answer.status, excerpt(&answer.body)),
-        (None, Err(error)) => format!("active node unknown: {}", error_text(error)),
+        (None, Err(error)) => format!("active node unknown: {}", error),
     };
     found.evidence("active node", command, output);
     address
@@ -347,31 +339,6 @@ fn clock_findings(body: &HealthBody, received_at: SystemTime, found: &mut Findin
 
 pub(super) fn secs(secs: i64) -> String {
     rough(Duration::from_secs(secs.max(0) as u64))
-}
-
-/// A duration as people read it: `900ms` under a second (to 10 ms), `4.5s`
-/// under ten, else its two largest units (`31d 23h`, `59m 59s`, `2m`).
-pub(super) fn rough(duration: Duration) -> String {
-    if duration < Duration::from_secs(1) {
-        return format!("{}ms", (duration.as_millis() + 5) / 10 * 10);
-    }
-    if duration < Duration::from_secs(10) {
-        let tenths = (duration.as_millis() + 50) / 100;
-        return if tenths.is_multiple_of(10) {
-            format!("{}s", tenths / 10)
-        } else {
-            format!("{}.{}s", tenths / 10, tenths % 10)
-        };
-    }
-    let secs = duration.as_secs();
-    let units = [(secs / 86_400, "d"), (secs / 3600 % 24, "h"), (secs / 60 % 60, "m"), (secs % 60, "s")];
-    let first = units.iter().position(|(n, _)| *n > 0).unwrap_or(3);
-    units[first..(first + 2).min(units.len())]
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, unit)| format!("{n}{unit}"))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! fix, and the TLS evidence of an answer. Pure.
 
 use super::client::{RequestError, TlsProblem};
-use super::diagnose::{addr, health_command, rough, unix_time, Findings};
+use super::diagnose::{addr, health_command, rough, Findings};
 use super::VaultCheck;
 use crate::report::{Action, Priority, Signal, Status};
 use crate::tls::CertInfo;
@@ -11,7 +11,7 @@ use crate::tls::CertInfo;
 pub(super) fn request_failure(check: &VaultCheck, error: &RequestError, found: &mut Findings) {
     let addr_name = &check.names.addr;
     let addr = addr(check);
-    found.evidence("health", Some(&health_command(check)), format!("no answer: {}", error_text(error)));
+    found.evidence("health", Some(&health_command(check)), format!("no answer: {}", error));
     found.signal(match error {
         RequestError::Setup { .. } | RequestError::Tls { .. } => Signal::TlsFailed,
         _ => Signal::Unreachable,
@@ -86,29 +86,6 @@ pub(super) fn request_failure(check: &VaultCheck, error: &RequestError, found: &
     }
 }
 
-pub(super) fn error_text(error: &RequestError) -> String {
-    match error {
-        RequestError::Setup { detail } => format!("TLS setup failed: {detail}"),
-        RequestError::Dns { host, detail } => format!("cannot resolve {host}: {detail}"),
-        RequestError::Refused { endpoint } => format!("connection refused by {endpoint}"),
-        RequestError::ConnectTimeout { endpoint, after } => {
-            format!("TCP connection to {endpoint} unanswered after {}", rough(*after))
-        }
-        RequestError::NoRoute { endpoint, detail } => format!("no route to {endpoint}: {detail}"),
-        RequestError::Tls { endpoint, detail, certificate, .. } => match certificate {
-            Some(cert) => format!("TLS with {endpoint} failed: {detail}\ncertificate: {}", describe(cert)),
-            None => format!("TLS with {endpoint} failed: {detail}"),
-        },
-        RequestError::Failed { endpoint, detail } => format!("request to {endpoint} failed: {detail}"),
-    }
-}
-
-/// "subject CN=vault, issued by CN=ca, names 10.0.0.150, valid until 2027-01-01T00:00:00Z".
-pub(super) fn describe(cert: &CertInfo) -> String {
-    let names = if cert.names.is_empty() { String::new() } else { format!(", names {}", cert.names.join(", ")) };
-    format!("subject {}, issued by {}{names}, valid until {}", cert.subject, cert.issuer, unix_time(cert.not_after))
-}
-
 fn tls_failure(
     check: &VaultCheck,
     endpoint: &str,
@@ -121,7 +98,7 @@ fn tls_failure(
     let cacert = &check.names.cacert;
     let host = check.addr.host_str().unwrap_or_default().trim_matches(['[', ']']);
     let named = match cert {
-        Some(cert) => format!("Vault's certificate ({})", describe(cert)),
+        Some(cert) => format!("Vault's certificate ({})", cert.describe()),
         None => "Vault's certificate".to_string(),
     };
     let trusted = match &check.cacert {
@@ -199,7 +176,7 @@ pub(super) fn tls_findings(check: &VaultCheck, cert: Option<&CertInfo>, found: &
         found.evidence("TLS", None, format!("none ({} is http://){token_note}", check.names.addr));
         return;
     }
-    let cert_text = cert.map_or("certificate not seen".to_string(), |c| format!("certificate {}", describe(c)));
+    let cert_text = cert.map_or("certificate not seen".to_string(), |c| format!("certificate {}", c.describe()));
     if check.skip_verify {
         found.evidence("TLS", None, format!("NOT verified ({} is true)\n{cert_text}", check.names.skip_verify));
         found.problem(

@@ -1,0 +1,60 @@
+//! How durations and instants read in a report.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+/// As people say it: `900ms`, `2.5s`, `9m 59s`, `32d 4h` (the two largest units).
+pub fn duration(duration: Duration) -> String {
+    if duration < Duration::from_secs(1) {
+        return format!("{}ms", (duration.as_millis() + 5) / 10 * 10);
+    }
+    if duration < Duration::from_secs(10) {
+        let tenths = (duration.as_millis() + 50) / 100;
+        return if tenths.is_multiple_of(10) {
+            format!("{}s", tenths / 10)
+        } else {
+            format!("{}.{}s", tenths / 10, tenths % 10)
+        };
+    }
+    let secs = duration.as_secs();
+    let units = [(secs / 86_400, "d"), (secs / 3600 % 24, "h"), (secs / 60 % 60, "m"), (secs % 60, "s")];
+    let first = units.iter().position(|(n, _)| *n > 0).unwrap_or(3);
+    units[first..(first + 2).min(units.len())]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Unix seconds as RFC 3339 UTC, e.g. `2027-01-01T00:00:00Z`.
+pub fn unix_time(secs: i64) -> String {
+    match u64::try_from(secs) {
+        // Capped at 9999-12-31, the last instant RFC 3339 can write.
+        Ok(secs) => {
+            humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs.min(253_402_300_799))).to_string()
+        }
+        Err(_) => format!("{secs} (before 1970)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(duration(Duration::from_millis(904)), "900ms");
+        assert_eq!(duration(Duration::from_millis(2_500)), "2.5s");
+        assert_eq!(duration(Duration::from_secs(3)), "3s");
+        assert_eq!(duration(Duration::from_secs(599)), "9m 59s");
+        assert_eq!(duration(Duration::from_secs(32 * 86_400 + 4 * 3600 + 5)), "32d 4h");
+        assert_eq!(duration(Duration::from_secs(3600)), "1h");
+    }
+
+    #[test]
+    fn instants_are_rfc3339_and_never_panic() {
+        assert_eq!(unix_time(1_767_776_400), "2026-01-07T09:00:00Z");
+        assert_eq!(unix_time(-1), "-1 (before 1970)");
+        assert_eq!(unix_time(i64::MAX), "9999-12-31T23:59:59Z");
+    }
+}
