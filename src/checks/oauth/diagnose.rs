@@ -177,7 +177,7 @@ fn issue_problem(check: &OAuthCheck, issue: &Issue, found: &mut Findings) {
                 ),
                 vec![Action::new(
                     Priority::High,
-                    format!("Make the backend's AMAZON_SPAPI_APP_ID and {name} the same app id (Seller Central, Develop Apps, shows it)"),
+                    format!("Make the backend run with the app id {name} gives (Seller Central, Develop Apps, shows it), or correct {name}"),
                 )
                 .with_command("kubectl -n <namespace> get secret amazon-spapi-creds -o jsonpath='{.data.AMAZON_SPAPI_APP_ID}' | base64 -d")],
             )
@@ -293,7 +293,7 @@ fn redirect_action(check: &OAuthCheck) -> Action {
     Action::new(
         Priority::High,
         format!(
-            "Make the backend's AMAZON_SPAPI_REDIRECT_URI and {} the same https callback, and register it among the app's OAuth redirect URIs (Seller Central, Develop Apps, Edit App)",
+            "Make the backend send the https callback {} gives, and register it among the app's OAuth redirect URIs (Seller Central, Develop Apps, Edit App)",
             check.names.redirect_uri
         ),
     )
