@@ -72,20 +72,24 @@ fn backend_cannot_fetch_from_vault(checks: &[CheckResult]) -> Option<RootCause> 
             summaries(&vault)
         ),
         checks: names(&oauth).into_iter().chain(names(&vault)).collect(),
-        actions: vec![
-            Action::new(
-                Priority::Critical,
-                "Give the backend its SP-API credentials as environment variables from a secret, and stop it fetching them from Vault",
-            )
-            .with_command(
-                "kubectl -n <namespace> create secret generic amazon-spapi-creds \\\n  --from-literal=AMAZON_SPAPI_CLIENT_ID=*** --from-literal=AMAZON_SPAPI_CLIENT_SECRET=*** \\\n  --from-literal=AMAZON_SPAPI_APP_ID=*** --from-literal=AMAZON_SPAPI_REDIRECT_URI=https://...\nkubectl -n <namespace> set env deployment/<backend> --from=secret/amazon-spapi-creds VAULT_ADDR- VAULT_TOKEN-",
-            ),
-            Action::new(
-                Priority::Medium,
-                "Or make Vault reachable from where the backend runs: an Ingress to Vault, the Vault Agent Injector, or the External Secrets Operator with a Vault backend",
-            ),
-        ],
+        actions: vec![inject_credentials(&oauth)],
     })
+}
+
+/// The oauth check's own "inject the credentials" fix (its command is the
+/// precise one), made the critical action; a generic one if it has none.
+fn inject_credentials(oauth: &[&CheckResult]) -> Action {
+    let own = oauth
+        .iter()
+        .flat_map(|c| &c.actions)
+        .find(|a| a.command.as_deref().is_some_and(|c| c.contains("create secret generic")));
+    match own {
+        Some(action) => Action { priority: Priority::Critical, ..action.clone() },
+        None => Action::new(
+            Priority::Critical,
+            "Inject the SP-API credentials into the backend as environment variables from a secret and drop its Vault settings (PH15 section 1), or make Vault reachable from where the backend runs: an Ingress, the Vault Agent Injector, or the External Secrets Operator (PH15 section 7)",
+        ),
+    }
 }
 
 /// PH11: the SMTP login fails or has no password while Vault, which holds
@@ -141,8 +145,19 @@ mod tests {
         assert_eq!(causes.len(), 1);
         assert_eq!(causes[0].checks, ["oauth", "vault"]);
         assert!(causes[0].summary.starts_with("The backend cannot fetch its Amazon SP-API credentials from Vault"));
+        assert_eq!(causes[0].actions.len(), 1);
         assert_eq!(causes[0].actions[0].priority, Priority::Critical);
-        assert!(causes[0].actions[1].text.contains("Vault Agent Injector"));
+        assert!(causes[0].actions[0].text.contains("Vault Agent Injector"));
+    }
+
+    #[test]
+    fn the_oauth_checks_own_secret_command_becomes_the_critical_fix() {
+        let mut oauth = result("oauth", "oauth", Status::Fail, &[Signal::UpstreamFetchFailed]);
+        let own =
+            Action::new(Priority::Medium, "inject").with_command("kubectl create secret generic amazon-spapi-creds");
+        oauth.actions.push(own.clone());
+        let causes = find(&[oauth, result("vault", "vault", Status::Fail, &[Signal::Unreachable])]);
+        assert_eq!(causes[0].actions, [Action { priority: Priority::Critical, ..own }]);
     }
 
     #[test]
