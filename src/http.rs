@@ -1,9 +1,51 @@
 //! What the HTTP checks (vault, ses, oauth) share: reading an answer up to a
 //! cap, why a request got no answer, and why a TLS handshake was refused.
 
+use crate::checks::Context;
+use crate::secret::mask_dsn;
 use crate::tls::CertInfo;
 use std::fmt;
+use std::net::SocketAddr;
 use std::time::Duration;
+use url::{Host, Url};
+
+/// A service's base address as users write it (`https://host[:port][/prefix]`):
+/// http or https with a host; query and fragment dropped, a path prefix kept
+/// without its trailing slash (a service behind a reverse proxy). `example`
+/// ends the error message.
+pub fn parse_base_url(text: &str, example: &str) -> Result<Url, String> {
+    let mut url = Url::parse(text.trim()).map_err(|e| format!("`{}` is not a URL ({e}); {example}", mask_dsn(text)))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("`{}` is not an http:// or https:// address; {example}", mask_dsn(text)));
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    let path = url.path().trim_end_matches('/').to_string();
+    url.set_path(&path);
+    Ok(url)
+}
+
+/// The URL's host and its addresses; resolving is a step of its own, so a
+/// slow DNS is named when the deadline passes.
+pub async fn resolve(url: &Url, default_port: u16, ctx: &Context) -> Result<(String, Vec<SocketAddr>), RequestError> {
+    let port = url.port_or_known_default().unwrap_or(default_port);
+    let (host, addrs) = match url.host() {
+        Some(Host::Ipv4(ip)) => (ip.to_string(), vec![SocketAddr::new(ip.into(), port)]),
+        Some(Host::Ipv6(ip)) => (ip.to_string(), vec![SocketAddr::new(ip.into(), port)]),
+        Some(Host::Domain(name)) => {
+            ctx.step(format!("resolving {name}"));
+            let found = tokio::net::lookup_host((name, port))
+                .await
+                .map_err(|e| RequestError::Dns { host: name.to_string(), detail: e.to_string() })?;
+            (name.to_string(), found.collect())
+        }
+        None => return Err(RequestError::Setup { detail: format!("{url} has no host") }),
+    };
+    if addrs.is_empty() {
+        return Err(RequestError::Dns { host, detail: "no address found".into() });
+    }
+    Ok((host, addrs))
+}
 
 /// Answers of the services checked are small; a bigger one is cut, not buffered.
 pub const MAX_BODY: usize = 1 << 20;

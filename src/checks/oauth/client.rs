@@ -35,7 +35,7 @@ pub struct Answer {
 /// a deadline that passes says where the check was.
 pub async fn post_start(check: &OAuthCheck, ctx: &Context) -> Result<Answer, RequestError> {
     let endpoint = check.endpoint();
-    let (host, addrs) = resolve(check, ctx).await?;
+    let (host, addrs) = crate::http::resolve(&check.url, 443, ctx).await?;
     // Bounded inside the check's deadline so that an unanswered TCP handshake
     // is reported by this check, as a network-path problem, rather than by
     // the engine as a bare timeout.
@@ -74,27 +74,6 @@ pub fn tenant_headers(check: &OAuthCheck) -> Vec<(&'static str, &str)> {
         headers.push(("X-Tenant-Id", tenant.as_str()));
     }
     headers
-}
-
-/// The host's addresses: a step of its own, so that a slow DNS is named.
-async fn resolve(check: &OAuthCheck, ctx: &Context) -> Result<(String, Vec<SocketAddr>), RequestError> {
-    let port = check.url.port_or_known_default().unwrap_or(443);
-    let (host, addrs) = match check.url.host() {
-        Some(Host::Ipv4(ip)) => (ip.to_string(), vec![SocketAddr::new(ip.into(), port)]),
-        Some(Host::Ipv6(ip)) => (ip.to_string(), vec![SocketAddr::new(ip.into(), port)]),
-        Some(Host::Domain(name)) => {
-            ctx.step(format!("resolving {name}"));
-            let found = tokio::net::lookup_host((name, port))
-                .await
-                .map_err(|e| RequestError::Dns { host: name.to_string(), detail: e.to_string() })?;
-            (name.to_string(), found.collect())
-        }
-        None => return Err(RequestError::Setup { detail: "the URL has no host".into() }),
-    };
-    if addrs.is_empty() {
-        return Err(RequestError::Dns { host, detail: "no address found".into() });
-    }
-    Ok((host, addrs))
 }
 
 fn build_client(

@@ -286,16 +286,10 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
 
 /// An endpoint override as the AWS SDKs take it: `http(s)://host[:port][/prefix]`.
 fn parse_endpoint(text: &str) -> Result<Url, String> {
-    let example = "write it as https://HOST[:PORT], e.g. http://127.0.0.1:4566 for a local emulator";
-    let mut url = Url::parse(text.trim()).map_err(|e| format!("`{}` is not a URL ({e}); {example}", mask_dsn(text)))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("`{}` is not an http:// or https:// address; {example}", mask_dsn(text)));
-    }
-    url.set_query(None);
-    url.set_fragment(None);
-    let path = url.path().trim_end_matches('/').to_string();
-    url.set_path(&path);
-    Ok(url)
+    crate::http::parse_base_url(
+        text,
+        "write it as https://HOST[:PORT], e.g. http://127.0.0.1:4566 for a local emulator",
+    )
 }
 
 /// `80%` or `80`: a share of the daily quota, above 0 and at most 100.

@@ -59,21 +59,7 @@ impl VaultHttp {
     pub async fn connect(check: &VaultCheck, ctx: &Context) -> Result<VaultHttp, RequestError> {
         let base = check.addr.clone();
         let port = base.port_or_known_default().unwrap_or(8200);
-        let (host, addrs) = match base.host() {
-            Some(Host::Ipv4(ip)) => (ip.to_string(), vec![SocketAddr::new(ip.into(), port)]),
-            Some(Host::Ipv6(ip)) => (ip.to_string(), vec![SocketAddr::new(ip.into(), port)]),
-            Some(Host::Domain(name)) => {
-                ctx.step(format!("resolving {name}"));
-                let found = tokio::net::lookup_host((name, port))
-                    .await
-                    .map_err(|e| RequestError::Dns { host: name.to_string(), detail: e.to_string() })?;
-                (name.to_string(), found.collect())
-            }
-            None => return Err(RequestError::Setup { detail: "the address has no host".into() }),
-        };
-        if addrs.is_empty() {
-            return Err(RequestError::Dns { host, detail: "no address found".into() });
-        }
+        let (host, addrs) = crate::http::resolve(&base, port, ctx).await?;
         // Bounded inside the check's deadline so that an unanswered TCP
         // handshake is reported by this check, as a network-path problem,
         // rather than by the engine as a bare timeout.

@@ -100,17 +100,8 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
 }
 
 fn parse_addr(text: &str) -> Result<Url, String> {
-    let example = "write it as https://HOST:8200 (e.g. https://10.0.0.150:8200)";
-    let mut url = Url::parse(text.trim()).map_err(|e| format!("`{}` is not a URL ({e}); {example}", mask_dsn(text)))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("`{}` is not an http:// or https:// address; {example}", mask_dsn(text)));
-    }
-    url.set_query(None);
-    url.set_fragment(None);
     // A path prefix (Vault behind a reverse proxy) is kept; `/v1/...` goes after it.
-    let path = url.path().trim_end_matches('/').to_string();
-    url.set_path(&path);
-    Ok(url)
+    crate::http::parse_base_url(text, "write it as https://HOST:8200 (e.g. https://10.0.0.150:8200)")
 }
 
 /// Tokens read from files often end with a newline; anything else that is not
