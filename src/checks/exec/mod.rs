@@ -215,7 +215,7 @@ impl ExecCheck {
         let text = first_line(&parsed.summary);
         let program = Path::new(&self.program).file_name().map_or(self.program.clone(), |n| n.to_string_lossy().into());
         if run.timed_out {
-            let after = humantime::format_duration(total);
+            let after = humantime::format_duration(rounded(total));
             found.fail(
                 format!("timed out after {after} while running {}; its process group was killed", self.shown),
                 format!("`{program}` did not finish within the deadline; it and every process it started in its process group were killed (SIGKILL)"),
@@ -281,6 +281,12 @@ impl ExecCheck {
     }
 }
 
+/// The deadline as configured: taken when the check starts, it is a hair
+/// under the setting (`999.8ms` for `1s`), so it is rounded to 10ms.
+fn rounded(total: Duration) -> Duration {
+    Duration::from_millis((total.as_millis() as u64).div_ceil(10) * 10)
+}
+
 /// `CRITICAL: connect to ... refused`; a text that already names its state stays as is.
 fn with_state(word: &str, text: &str, ended: &str) -> String {
     if text.is_empty() {
@@ -330,6 +336,7 @@ mod tests {
         assert_eq!(margin(Duration::from_secs(10)), Duration::from_millis(500));
         assert_eq!(margin(Duration::from_secs(2)), Duration::from_millis(200));
         assert_eq!(margin(Duration::from_millis(150)), Duration::from_millis(75));
+        assert_eq!(rounded(Duration::from_micros(999_870)), Duration::from_secs(1));
     }
 
     #[test]
