@@ -255,3 +255,63 @@ fn setting_mistakes_exit_2_and_the_builtin_suite_has_no_exec_check() {
     let kinds: Vec<&str> = report["checks"].as_array().unwrap().iter().map(|c| text(&c["kind"])).collect();
     assert_eq!(kinds, ["postgres", "vault", "smtp", "ses", "oauth"]);
 }
+
+#[test]
+fn check_pgsql_against_the_test_cluster_leader_and_replica() {
+    use support::pg::{Node, PgCluster, Role, DATABASE};
+    let cluster = PgCluster::start();
+    let dir = tempfile::tempdir().unwrap();
+    let password = Role::App.password();
+    // The password goes through `env` (libpq reads PGPASSWORD), never an argument.
+    let run = |node: Node, password: &str, extra: &[&str]| {
+        let port = cluster.port(node).to_string();
+        let mut argv = vec!["check_pgsql", "-H", "127.0.0.1", "-P", &port, "-d", DATABASE, "-l", Role::App.user()];
+        argv.extend_from_slice(extra);
+        let env = format!("env = {{ PGPASSWORD = {} }}", toml::Value::from(password));
+        let (code, json, out) = run_suite(dir.path(), &format!("command = {}\n{env}", array(&argv)), &[]);
+        assert_absent(&all_text(&out), &[password]);
+        (code, check(&json).clone())
+    };
+
+    let (code, c) = run(Node::Primary, password, &[]);
+    assert_eq!((code, c["status"].as_str()), (0, Some("ok")), "{c:#}");
+    assert!(text(&c["summary"]).starts_with(&format!("OK - database {DATABASE} (")), "{c:#}");
+    assert!(evidence(&c, "perfdata time").ends_with("s (warn 2.000000, crit 8.000000, min 0.000000)"), "{c:#}");
+    assert!(text(&c["target"]).starts_with(&format!("PGPASSWORD={} check_pgsql ", kbz_check::secret::mask(password))));
+
+    // Leader or replica, asked the plugin's way: CRITICAL outside 0..0.
+    let leader = ["-q", "SELECT pg_is_in_recovery()::int", "-C", "0"];
+    let (code, c) = run(Node::Primary, password, &leader);
+    assert_eq!((code, c["status"].as_str()), (0, Some("ok")), "{c:#}");
+    let (code, c) = run(Node::Replica, password, &leader);
+    assert_eq!((code, c["status"].as_str()), (1, Some("fail")), "{c:#}");
+    assert!(text(&c["summary"]).contains("CRITICAL"), "{c:#}");
+
+    let (code, c) = run(Node::Primary, "Wrong-pa55word", &[]);
+    assert_eq!((code, c["status"].as_str()), (1, Some("fail")), "{c:#}");
+    assert!(text(&c["summary"]).starts_with("CRITICAL"), "{c:#}");
+}
+
+#[test]
+fn check_smtp_against_the_test_relay() {
+    use support::smtp::{Certificates, Mode, SmtpServer};
+    let certificates = Certificates::new();
+    let dir = tempfile::tempdir().unwrap();
+    for (mode, extra) in [(Mode::Plain, &[][..]), (Mode::StartTls, &["-S"][..])] {
+        let server = SmtpServer::start(mode, &certificates);
+        let port = server.port().to_string();
+        let mut argv = vec!["check_smtp", "-H", "127.0.0.1", "-p", &port];
+        argv.extend_from_slice(extra);
+        let (code, json, _) = run_suite(dir.path(), &format!("command = {}", array(&argv)), &[]);
+        let c = check(&json);
+        assert_eq!((code, c["status"].as_str()), (0, Some("ok")), "{mode:?}: {c:#}\n{}", server.log());
+        assert!(text(&c["summary"]).starts_with("SMTP OK - "), "{c:#}");
+        assert!(server.messages().is_empty(), "check_smtp sent mail");
+    }
+    let closed = closed_port().to_string();
+    let (code, json, _) =
+        run_suite(dir.path(), &format!("command = {}", array(&["check_smtp", "-H", "127.0.0.1", "-p", &closed])), &[]);
+    let c = check(&json);
+    assert_eq!((code, c["status"].as_str()), (1, Some("fail")), "{c:#}");
+    assert!(text(&c["summary"]).contains("Connection refused"), "{c:#}");
+}
