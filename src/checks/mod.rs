@@ -3,6 +3,7 @@
 //!
 //! To add a kind: one module here, one line in [`KINDS`].
 
+pub mod exec;
 pub mod findings;
 pub mod oauth;
 pub mod postgres;
@@ -19,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Every kind kbz-check knows, in the built-in suite's order.
-pub const KINDS: &[Kind] = &[postgres::KIND, vault::KIND, smtp::KIND, ses::KIND, oauth::KIND];
+pub const KINDS: &[Kind] = &[postgres::KIND, vault::KIND, smtp::KIND, ses::KIND, oauth::KIND, exec::KIND];
 
 /// A check kind: its settings, the app variables that feed them in the
 /// built-in suite, and how to validate them into a runnable check.

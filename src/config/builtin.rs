@@ -10,7 +10,8 @@ use crate::secret::Redactor;
 pub fn load(env: &Env) -> Result<Config, ConfigError> {
     let mut redactor = Redactor::default();
     let mut entries = Vec::new();
-    for kind in checks::KINDS {
+    // Kinds without variables (exec) are for suite files only.
+    for kind in checks::KINDS.iter().filter(|k| !k.variables.is_empty()) {
         let raw = from_variables(kind, env);
         entries.push(build_entry(kind.name, kind.name, raw, &mut redactor)?);
     }

@@ -204,6 +204,16 @@ impl RawSettings {
         Ok(pairs)
     }
 
+    /// Like [`Self::named_list`], for values that are secrets (e.g. a plugin's
+    /// environment): `list` shows each as `NAME=***#1a2b`.
+    pub fn named_secrets(&mut self, key: &str) -> Result<Vec<(String, String)>, ConfigError> {
+        let pairs = self.named_list(key)?;
+        if let Some(view) = self.views.iter_mut().rev().find(|v| v.key == key) {
+            view.value = pairs.iter().map(|(n, v)| format!("{n}={}", mask(v))).collect::<Vec<_>>().join(", ");
+        }
+        Ok(pairs)
+    }
+
     /// Strings in declared order, written as an array `["a", "b"]` or, as a
     /// variable can hold it, a string `a,b` (e.g. Vault secret paths). Empty
     /// items are dropped.
