@@ -13,6 +13,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 /// A commented starter suite, printed by `kbz-check init`.
@@ -77,7 +78,9 @@ fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
     let generated_at = SystemTime::now();
     let started = Instant::now();
     let options = RunOptions { send_test_to: cli.send_test_to.clone() };
-    let mut checks = runtime.block_on(engine::run_all(&config.checks, cli.timeout, options));
+    let retry = cli.retry_for.map(|window| engine::Retry { window, every: cli.retry_every });
+    let schedule = engine::Schedule { timeout: cli.timeout, retry };
+    let mut checks = runtime.block_on(engine::run_all(&config.checks, schedule, options, Arc::new(engine::Quiet)));
     for check in &mut checks {
         redact(check, &config.redactor);
     }
