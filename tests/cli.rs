@@ -334,3 +334,14 @@ fn retry_for_waits_for_a_service_that_comes_up() {
     assert_eq!(stub.requests().len(), 1, "no attempt after the one that passed");
     assert!(report["duration_ms"].as_u64().unwrap() < 5_000, "{report:#}");
 }
+
+#[test]
+fn stderr_stays_empty_when_it_is_not_a_terminal() {
+    // Progress is for people at a terminal; here stderr is a pipe, as in CI.
+    for args in [&["all"][..], &["--format", "json", "--retry-for", "300ms", "--retry-every", "100ms", "all"]] {
+        let out = kbz_check().args(args).env("DATABASE_URL", refused_url("pw")).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(out.stderr.is_empty(), "{args:?}: {}", stderr(&out));
+        assert!(!stdout(&out).is_empty());
+    }
+}
