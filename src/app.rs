@@ -6,6 +6,7 @@ use crate::checks::RunOptions;
 use crate::cli::{Cli, ColorChoice, Command, Format};
 use crate::config::{Config, Plan};
 use crate::env::Env;
+use crate::progress::Progress;
 use crate::report::{CheckResult, Report};
 use crate::secret::Redactor;
 use crate::{engine, output, render, rootcause};
@@ -13,6 +14,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 /// A commented starter suite, printed by `kbz-check init`.
@@ -77,7 +79,19 @@ fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
     let generated_at = SystemTime::now();
     let started = Instant::now();
     let options = RunOptions { send_test_to: cli.send_test_to.clone() };
-    let mut checks = runtime.block_on(engine::run_all(&config.checks, cli.timeout, options));
+    let retry = cli.retry_for.map(|window| engine::Retry { window, every: cli.retry_every });
+    let schedule = engine::Schedule { timeout: cli.timeout, retry };
+    // Progress only on a terminal: never in a pipe, a log or a CI job's output.
+    let progress =
+        std::io::stderr().is_terminal().then(|| Arc::new(Progress::new(&config.checks, config.redactor.clone())));
+    let observer: Arc<dyn engine::Observer> = match &progress {
+        Some(progress) => progress.clone(),
+        None => Arc::new(engine::Quiet),
+    };
+    let mut checks = runtime.block_on(engine::run_all(&config.checks, schedule, options, observer));
+    if let Some(progress) = progress {
+        progress.clear();
+    }
     for check in &mut checks {
         redact(check, &config.redactor);
     }

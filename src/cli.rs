@@ -31,6 +31,14 @@ pub struct Cli {
     #[arg(short, long, global = true, value_name = "DUR", default_value = "10s", value_parser = parse_duration)]
     pub timeout: Duration,
 
+    /// Re-run failing checks until they pass or DUR has passed since the run started (post-deploy gates)
+    #[arg(long, global = true, value_name = "DUR", value_parser = parse_duration)]
+    pub retry_for: Option<Duration>,
+
+    /// With --retry-for: wait between the end of a failed attempt and the next
+    #[arg(long, global = true, value_name = "DUR", default_value = "2s", value_parser = parse_duration)]
+    pub retry_every: Duration,
+
     /// WARN and SKIP also make the run fail (exit 1)
     #[arg(long, global = true)]
     pub strict: bool,
@@ -87,7 +95,7 @@ pub enum ColorChoice {
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let duration = humantime::parse_duration(text).map_err(|e| format!("{e}; write e.g. 500ms, 5s, 1m"))?;
     if duration.is_zero() {
-        return Err("a deadline must be longer than zero".into());
+        return Err("a duration must be longer than zero".into());
     }
     Ok(duration)
 }
@@ -115,5 +123,16 @@ mod tests {
         assert!(Cli::try_parse_from(["kbz-check", "all", "--timeout", "soon"]).is_err());
         assert!(Cli::try_parse_from(["kbz-check", "all", "--timeout", "0s"]).is_err());
         assert!(Cli::try_parse_from(["kbz-check", "all", "--format", "junit"]).is_err());
+    }
+
+    #[test]
+    fn retry_options_take_nonzero_durations() {
+        let cli = Cli::try_parse_from(["kbz-check", "all"]).unwrap();
+        assert_eq!((cli.retry_for, cli.retry_every), (None, Duration::from_secs(2)));
+        let cli = Cli::try_parse_from(["kbz-check", "all", "--retry-for", "1m", "--retry-every", "500ms"]).unwrap();
+        assert_eq!((cli.retry_for, cli.retry_every), (Some(Duration::from_secs(60)), Duration::from_millis(500)));
+        for bad in [["--retry-for", "0s"], ["--retry-every", "0ms"], ["--retry-for", "soon"]] {
+            assert!(Cli::try_parse_from(["kbz-check", "all", bad[0], bad[1]]).is_err(), "{bad:?}");
+        }
     }
 }

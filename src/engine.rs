@@ -1,51 +1,139 @@
 //! Runs the selected checks concurrently, each under its own deadline, and
-//! reports them in configured order. Timing and timeouts live here, not in
-//! the checks.
+//! reports them in configured order. Timing, timeouts and retries live
+//! here, not in the checks. The engine prints nothing: it tells an
+//! [`Observer`] what happens (the terminal progress display is one).
 
-use crate::checks::{Context, RunOptions};
+use crate::checks::{Check, Context, RunOptions};
 use crate::config::{CheckEntry, Plan};
 use crate::report::{Action, CheckResult, Outcome, Priority, Signal, Status};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Runs every entry; the run takes about as long as its slowest check.
-pub async fn run_all(entries: &[CheckEntry], default_timeout: Duration, options: RunOptions) -> Vec<CheckResult> {
+/// How the run times its checks: `--timeout`, `--retry-for`, `--retry-every`.
+#[derive(Clone, Copy, Debug)]
+pub struct Schedule {
+    /// Deadline of each attempt of a check that sets no timeout of its own.
+    pub timeout: Duration,
+    /// Re-run failing checks; `None` runs each check once.
+    pub retry: Option<Retry>,
+}
+
+/// Failing checks are re-run, `every` after an attempt ends, as long as the
+/// next attempt can begin before `window` has passed since the run started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retry {
+    pub window: Duration,
+    pub every: Duration,
+}
+
+/// Told of every state change of every check, from the checks' tasks.
+/// `index` is the check's position in the entries given to [`run_all`].
+pub trait Observer: Send + Sync {
+    /// Attempt `attempt` (from 1) of a check that runs began.
+    fn attempt_started(&self, _index: usize, _attempt: u32) {}
+    /// Attempt `attempt` failed with `outcome`; the next begins in `wait`.
+    fn retrying(&self, _index: usize, _attempt: u32, _outcome: &Outcome, _wait: Duration) {}
+    /// The check's final result (a skipped check only gets this call).
+    fn finished(&self, _index: usize, _result: &CheckResult) {}
+}
+
+/// Observes nothing.
+pub struct Quiet;
+
+impl Observer for Quiet {}
+
+/// Runs every entry; without retries the run takes about as long as its
+/// slowest check, with them at most the retry window plus one deadline.
+pub async fn run_all(
+    entries: &[CheckEntry],
+    schedule: Schedule,
+    options: RunOptions,
+    observer: Arc<dyn Observer>,
+) -> Vec<CheckResult> {
+    let run_started = Instant::now();
     let options = Arc::new(options);
     let handles: Vec<_> = entries
         .iter()
-        .map(|entry| {
-            let (entry, options) = (entry.clone(), options.clone());
-            tokio::spawn(async move { run_one(&entry, entry.timeout.unwrap_or(default_timeout), options).await })
+        .enumerate()
+        .map(|(index, entry)| {
+            let (entry, options, observer) = (entry.clone(), options.clone(), observer.clone());
+            let retry_until = schedule.retry.map(|retry| (run_started + retry.window, retry.every));
+            tokio::spawn(async move {
+                let timeout = entry.timeout.unwrap_or(schedule.timeout);
+                let result = run_one(index, &entry, timeout, retry_until, options, observer.as_ref()).await;
+                observer.finished(index, &result);
+                result
+            })
         })
         .collect();
     let mut results = Vec::with_capacity(handles.len());
-    for (handle, entry) in handles.into_iter().zip(entries) {
+    for (index, (handle, entry)) in handles.into_iter().zip(entries).enumerate() {
         let result = handle.await.unwrap_or_else(|join_error| {
             // A panic inside a check is a bug; report it as that check's failure, not a crash.
             let outcome = Outcome {
                 cause: Some(format!("internal error in the {} check: {join_error}", entry.kind)),
                 ..Outcome::new(Status::Fail, "internal error (a bug in kbz-check)")
             };
-            CheckResult::from_outcome(&entry.name, entry.kind, &entry.target, Duration::ZERO, outcome)
+            let result = CheckResult::from_outcome(&entry.name, entry.kind, &entry.target, Duration::ZERO, outcome);
+            observer.finished(index, &result);
+            result
         });
         results.push(result);
     }
     results
 }
 
-async fn run_one(entry: &CheckEntry, timeout: Duration, options: Arc<RunOptions>) -> CheckResult {
-    let started = Instant::now();
-    let outcome = match &entry.plan {
-        Plan::Skip(reason) => Outcome::new(Status::Skip, reason.clone()),
-        Plan::Run(check) => {
-            let ctx = Context::new(timeout, options);
-            match tokio::time::timeout(timeout, check.run(&ctx)).await {
-                Ok(outcome) => outcome,
-                Err(_) => timed_out(timeout, &ctx.current_step(), entry),
+/// One check: attempts until one does not fail or the retry window closes.
+/// The result is the last attempt's outcome, timed as the sum of the attempts.
+async fn run_one(
+    index: usize,
+    entry: &CheckEntry,
+    timeout: Duration,
+    retry_until: Option<(Instant, Duration)>,
+    options: Arc<RunOptions>,
+    observer: &dyn Observer,
+) -> CheckResult {
+    let check = match &entry.plan {
+        Plan::Skip(reason) => {
+            let outcome = Outcome::new(Status::Skip, reason.clone());
+            return CheckResult::from_outcome(&entry.name, entry.kind, &entry.target, Duration::ZERO, outcome);
+        }
+        Plan::Run(check) => check,
+    };
+    let mut attempts = 0;
+    let mut spent = Duration::ZERO;
+    loop {
+        attempts += 1;
+        observer.attempt_started(index, attempts);
+        let began = Instant::now();
+        let outcome = attempt(check.as_ref(), entry, timeout, options.clone()).await;
+        spent += began.elapsed();
+        // Only a failure is retried, and only by an attempt that can begin inside the window.
+        let wait = retry_until
+            .filter(|_| outcome.status == Status::Fail)
+            .filter(|&(until, every)| Instant::now() + every < until)
+            .map(|(_, every)| every);
+        match wait {
+            Some(wait) => {
+                observer.retrying(index, attempts, &outcome, wait);
+                tokio::time::sleep(wait).await;
+            }
+            None => {
+                let mut result = CheckResult::from_outcome(&entry.name, entry.kind, &entry.target, spent, outcome);
+                result.attempts = attempts;
+                return result;
             }
         }
-    };
-    CheckResult::from_outcome(&entry.name, entry.kind, &entry.target, started.elapsed(), outcome)
+    }
+}
+
+/// One attempt under its own deadline.
+async fn attempt(check: &dyn Check, entry: &CheckEntry, timeout: Duration, options: Arc<RunOptions>) -> Outcome {
+    let ctx = Context::new(timeout, options);
+    match tokio::time::timeout(timeout, check.run(&ctx)).await {
+        Ok(outcome) => outcome,
+        Err(_) => timed_out(timeout, &ctx.current_step(), entry),
+    }
 }
 
 fn timed_out(timeout: Duration, step: &str, entry: &CheckEntry) -> Outcome {
@@ -64,5 +152,183 @@ fn timed_out(timeout: Duration, step: &str, entry: &CheckEntry) -> Outcome {
         )],
         signals: vec![Signal::Unreachable],
         ..Outcome::new(Status::Fail, format!("timed out after {after} while {step}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::CheckFuture;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Mutex;
+
+    /// Fails `fails` times, then ends in `then`; records when each call began.
+    struct Flaky {
+        fails: u32,
+        then: Status,
+        /// Each call sleeps this long (longer than the deadline: a hung service).
+        takes: Duration,
+        calls: AtomicU32,
+        began: Mutex<Vec<Instant>>,
+    }
+
+    impl Flaky {
+        fn new(fails: u32, then: Status) -> Arc<Flaky> {
+            Flaky::taking(fails, then, Duration::ZERO)
+        }
+
+        fn taking(fails: u32, then: Status, takes: Duration) -> Arc<Flaky> {
+            Arc::new(Flaky { fails, then, takes, calls: AtomicU32::new(0), began: Mutex::default() })
+        }
+
+        fn calls(&self) -> u32 {
+            self.calls.load(Ordering::SeqCst)
+        }
+    }
+
+    impl Check for Flaky {
+        fn run<'a>(&'a self, ctx: &'a Context) -> CheckFuture<'a> {
+            Box::pin(async move {
+                self.began.lock().unwrap().push(Instant::now());
+                let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+                ctx.step("waiting for the stand-in");
+                tokio::time::sleep(self.takes).await;
+                if call <= self.fails {
+                    Outcome::new(Status::Fail, format!("down (call {call})"))
+                } else {
+                    Outcome::new(self.then, "up")
+                }
+            })
+        }
+    }
+
+    fn entry(name: &str, check: &Arc<Flaky>) -> CheckEntry {
+        CheckEntry {
+            name: name.into(),
+            kind: "fake",
+            target: "127.0.0.1:1".into(),
+            timeout: None,
+            plan: Plan::Run(check.clone()),
+            settings: vec![],
+        }
+    }
+
+    /// Every event, as `check:event`.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<String>>);
+
+    impl Observer for Recorder {
+        fn attempt_started(&self, index: usize, attempt: u32) {
+            self.0.lock().unwrap().push(format!("{index}:start {attempt}"));
+        }
+        fn retrying(&self, index: usize, attempt: u32, outcome: &Outcome, wait: Duration) {
+            self.0.lock().unwrap().push(format!("{index}:retry {attempt} {} in {wait:?}", outcome.summary));
+        }
+        fn finished(&self, index: usize, result: &CheckResult) {
+            self.0.lock().unwrap().push(format!("{index}:done {:?} x{}", result.status, result.attempts));
+        }
+    }
+
+    fn schedule(retry: Option<(u64, u64)>) -> Schedule {
+        Schedule {
+            timeout: Duration::from_secs(5),
+            retry: retry.map(|(window, every)| Retry {
+                window: Duration::from_millis(window),
+                every: Duration::from_millis(every),
+            }),
+        }
+    }
+
+    async fn run(entries: &[CheckEntry], schedule: Schedule) -> Vec<CheckResult> {
+        run_all(entries, schedule, RunOptions::default(), Arc::new(Quiet)).await
+    }
+
+    #[tokio::test]
+    async fn without_retry_a_failure_runs_once() {
+        let check = Flaky::new(1, Status::Ok);
+        let results = run(&[entry("db", &check)], schedule(None)).await;
+        assert_eq!((results[0].status, results[0].attempts, check.calls()), (Status::Fail, 1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_failing_check_is_rerun_until_it_passes() {
+        let check = Flaky::new(2, Status::Ok);
+        let recorder = Arc::new(Recorder::default());
+        let results =
+            run_all(&[entry("db", &check)], schedule(Some((10_000, 10))), RunOptions::default(), recorder.clone())
+                .await;
+        assert_eq!((results[0].status, results[0].summary.as_str()), (Status::Ok, "up"));
+        assert_eq!((results[0].attempts, check.calls()), (3, 3));
+        assert_eq!(
+            *recorder.0.lock().unwrap(),
+            [
+                "0:start 1",
+                "0:retry 1 down (call 1) in 10ms",
+                "0:start 2",
+                "0:retry 2 down (call 2) in 10ms",
+                "0:start 3",
+                "0:done Ok x3"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn retries_never_begin_after_the_window() {
+        let check = Flaky::new(u32::MAX, Status::Ok);
+        let started = Instant::now();
+        let results = run(&[entry("db", &check)], schedule(Some((200, 50)))).await;
+        // Attempts near 0, 50, 100 and 150 ms; one at 200 ms would begin as the window ends.
+        assert_eq!(results[0].status, Status::Fail);
+        assert!((3..=4).contains(&results[0].attempts), "{} attempts", results[0].attempts);
+        assert_eq!(results[0].attempts, check.calls());
+        for began in check.began.lock().unwrap().iter() {
+            // The decision is taken before the wait; allow for a late wake-up.
+            assert!(*began - started < Duration::from_millis(200 + 40), "began at {:?}", *began - started);
+        }
+        assert!(started.elapsed() >= Duration::from_millis(100), "waited between attempts");
+    }
+
+    #[tokio::test]
+    async fn warn_and_skip_are_not_retried() {
+        let warns = Flaky::new(0, Status::Warn);
+        let skipped = CheckEntry { plan: Plan::Skip("not configured".into()), ..entry("off", &warns) };
+        let recorder = Arc::new(Recorder::default());
+        let results = run_all(
+            &[entry("w", &warns), skipped],
+            schedule(Some((10_000, 10))),
+            RunOptions::default(),
+            recorder.clone(),
+        )
+        .await;
+        assert_eq!((results[0].status, results[0].attempts, warns.calls()), (Status::Warn, 1, 1));
+        assert_eq!((results[1].status, results[1].attempts), (Status::Skip, 1));
+        let mut events = recorder.0.lock().unwrap().clone();
+        events.sort();
+        assert_eq!(events, ["0:done Warn x1", "0:start 1", "1:done Skip x1"]);
+    }
+
+    #[tokio::test]
+    async fn each_attempt_has_its_own_deadline_and_the_durations_add_up() {
+        let check = Flaky::taking(0, Status::Ok, Duration::from_secs(60));
+        let mut entry = entry("hung", &check);
+        entry.timeout = Some(Duration::from_millis(40));
+        let results = run(&[entry], schedule(Some((150, 10)))).await;
+        let result = &results[0];
+        assert!(result.summary.starts_with("timed out after 40ms while waiting for the stand-in"), "{result:?}");
+        assert!(result.attempts >= 2, "{result:?}");
+        assert_eq!(result.attempts, check.calls());
+        assert!(result.duration_ms >= 40 * u64::from(result.attempts), "{result:?}");
+    }
+
+    #[tokio::test]
+    async fn checks_retry_concurrently_each_on_its_own() {
+        let (quick, slow, steady) = (Flaky::new(1, Status::Ok), Flaky::new(3, Status::Ok), Flaky::new(0, Status::Ok));
+        let entries = [entry("quick", &quick), entry("slow", &slow), entry("steady", &steady)];
+        let started = Instant::now();
+        let results = run(&entries, schedule(Some((10_000, 100)))).await;
+        let attempts: Vec<_> = results.iter().map(|r| (r.name.as_str(), r.status, r.attempts)).collect();
+        assert_eq!(attempts, [("quick", Status::Ok, 2), ("slow", Status::Ok, 4), ("steady", Status::Ok, 1)]);
+        // In turn they would wait 4 × 100 ms; together, as long as the slowest (3 waits).
+        assert!(started.elapsed() < Duration::from_millis(390), "{:?}", started.elapsed());
     }
 }

@@ -13,6 +13,7 @@ pub mod errors;
 pub mod http;
 pub mod human;
 pub mod output;
+pub mod progress;
 pub mod render;
 pub mod report;
 pub mod rootcause;

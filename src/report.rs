@@ -171,7 +171,10 @@ pub struct CheckResult {
     pub status: Status,
     pub target: String,
     pub summary: String,
+    /// Total time of its attempts (waits between retries not counted).
     pub duration_ms: u64,
+    /// How many times it ran: 1 unless `--retry-for` re-ran a failure.
+    pub attempts: u32,
     pub evidence: Vec<Evidence>,
     pub cause: Option<String>,
     pub actions: Vec<Action>,
@@ -189,10 +192,20 @@ impl CheckResult {
             target: target.to_string(),
             summary: outcome.summary,
             duration_ms: duration.as_millis() as u64,
+            attempts: 1,
             evidence: outcome.evidence,
             cause: outcome.cause,
             actions: outcome.actions,
             signals: outcome.signals,
+        }
+    }
+
+    /// ` (3 attempts)` when `--retry-for` re-ran it, else nothing.
+    pub fn attempts_note(&self) -> String {
+        if self.attempts > 1 {
+            format!(" ({} attempts)", self.attempts)
+        } else {
+            String::new()
         }
     }
 }
@@ -311,6 +324,7 @@ mod tests {
             target: String::new(),
             summary: String::new(),
             duration_ms: 0,
+            attempts: 1,
             evidence: vec![],
             cause: None,
             actions,

@@ -128,6 +128,7 @@ mod tests {
             target: String::new(),
             summary: format!("{name} summary"),
             duration_ms: 0,
+            attempts: 1,
             evidence: vec![],
             cause: None,
             actions: vec![Action::new(Priority::Critical, format!("fix {name}")), Action::new(Priority::Low, "later")],

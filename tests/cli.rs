@@ -281,3 +281,67 @@ fn markdown_and_text_formats_carry_the_same_verdict() {
     assert!(text.contains("Verdict: FAIL"), "{text}");
     assert!(text.contains("cause: nothing listens on"), "{text}");
 }
+
+#[test]
+fn retry_for_reruns_a_failing_check_until_the_window_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let (json_file, md_file) = (dir.path().join("r.json"), dir.path().join("r.md"));
+    let out = kbz_check()
+        .args(["--retry-for", "1s", "--retry-every", "200ms"])
+        .args(["--json", json_file.to_str().unwrap(), "--markdown", md_file.to_str().unwrap(), "all"])
+        .env("DATABASE_URL", refused_url("pw"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json_file).unwrap()).unwrap();
+    let check = &report["checks"][0];
+    assert_eq!(check["status"], "fail", "{check:#}");
+    // Attempts begin at least 200 ms apart and all before 1 s: at most 5; a slow host still fits 3.
+    let attempts = check["attempts"].as_u64().unwrap();
+    assert!((3..=6).contains(&attempts), "{check:#}");
+    let note = format!("({attempts} attempts)");
+    assert!(stdout(&out).contains(&format!("FAIL {note}")), "{}", stdout(&out));
+    assert!(std::fs::read_to_string(&md_file).unwrap().contains(&format!(" ms {note}\n")));
+
+    // Without --retry-for, one attempt, and the field is still there.
+    let out = kbz_check().args(["--format", "json", "all"]).env("DATABASE_URL", refused_url("pw")).output().unwrap();
+    assert_eq!(json(&out)["checks"][0]["attempts"], 1);
+    assert!(
+        !stdout(&kbz_check().arg("all").env("DATABASE_URL", refused_url("pw")).output().unwrap()).contains("attempts")
+    );
+}
+
+#[test]
+fn retry_for_waits_for_a_service_that_comes_up() {
+    let port = support::net::free_port();
+    // Vault comes up half a second after the check first dials it.
+    let late = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let body = r#"{"initialized":true,"sealed":false,"standby":false,"version":"1.19.0","cluster_name":"kbz"}"#;
+        support::vault::HealthStub::start_on(port, 200, "application/json", body)
+    });
+    let out = kbz_check()
+        .args(["--format", "json", "--retry-for", "10s", "--retry-every", "200ms", "run", "vault"])
+        .env("VAULT_ADDR", format!("http://127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    let stub = late.join().unwrap();
+    let report = json(&out);
+    let check = &report["checks"][0];
+    assert_eq!(check["status"], "ok", "{check:#}");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(check["attempts"].as_u64().unwrap() >= 2, "{check:#}");
+    assert_eq!(stub.requests().len(), 1, "no attempt after the one that passed");
+    assert!(report["duration_ms"].as_u64().unwrap() < 5_000, "{report:#}");
+}
+
+#[test]
+fn stderr_stays_empty_when_it_is_not_a_terminal() {
+    // Progress is for people at a terminal; here stderr is a pipe, as in CI.
+    for args in [&["all"][..], &["--format", "json", "--retry-for", "300ms", "--retry-every", "100ms", "all"]] {
+        let out = kbz_check().args(args).env("DATABASE_URL", refused_url("pw")).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(out.stderr.is_empty(), "{args:?}: {}", stderr(&out));
+        assert!(!stdout(&out).is_empty());
+    }
+}

@@ -85,7 +85,7 @@ fn check_section(out: &mut String, number: usize, check: &CheckResult) {
     }
     let _ =
         writeln!(out, "**Status**: {} {} — {}  ", check.status.symbol(), check.status.label(), inline(&check.summary));
-    let _ = writeln!(out, "**Duration**: {} ms", check.duration_ms);
+    let _ = writeln!(out, "**Duration**: {} ms{}", check.duration_ms, check.attempts_note());
     if !check.evidence.is_empty() {
         out.push_str("\n### Evidence\n");
         for evidence in &check.evidence {
@@ -179,6 +179,7 @@ mod tests {
             target: "postgresql://u:***#abcd@h:5432/db".into(),
             summary: summary.into(),
             duration_ms: 3,
+            attempts: 1,
             evidence: vec![Evidence::new("role", Some("SELECT pg_is_in_recovery()"), "t")],
             cause: (status == Status::Fail).then(|| "points at a replica".to_string()),
             actions: if status == Status::Fail {

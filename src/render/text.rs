@@ -76,7 +76,7 @@ fn summary_table(report: &Report, color: bool) -> Table {
     }
     table.set_header(["Check", "Status", "Target", "Evidence"]);
     for check in &report.checks {
-        let mut status = Cell::new(check.status.label());
+        let mut status = Cell::new(format!("{}{}", check.status.label(), check.attempts_note()));
         if color {
             status = status.fg(match check.status {
                 Status::Ok => Color::Green,

@@ -327,7 +327,12 @@ pub struct HealthStub {
 
 impl HealthStub {
     pub fn start(status: u16, content_type: &str, body: &str) -> HealthStub {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind health stub");
+        HealthStub::start_on(0, status, content_type, body)
+    }
+
+    /// On a given loopback port (0: a free one), e.g. one a check already dials.
+    pub fn start_on(port: u16, status: u16, content_type: &str, body: &str) -> HealthStub {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind health stub");
         listener.set_nonblocking(true).expect("make health stub non-blocking");
         let port = listener.local_addr().expect("health stub addr").port();
         let requests = Arc::new(Mutex::new(Vec::new()));
