@@ -263,7 +263,7 @@ fn closing_run(chars: &[char], from: usize, run: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::words::EN;
+    use crate::render::words::{EN, FR};
     use crate::report::{Evidence, Priority};
     use std::time::{Duration, SystemTime};
 
@@ -360,5 +360,227 @@ mod tests {
         check.evidence = vec![Evidence::new("odd", None, "```\ninside")];
         let md = render(&report(vec![check]), &EN);
         assert!(md.contains("````\n```\ninside\n````"), "{md}");
+    }
+
+    /// What a CommonMark (GitHub flavour) reader sees: headings, tables
+    /// (rows of cell texts), code blocks, paragraphs and any raw HTML.
+    #[derive(Debug, Default)]
+    struct Parsed {
+        headings: Vec<(usize, String)>,
+        tables: Vec<Vec<Vec<String>>>,
+        /// Info string, body, and whether it sits inside a list item.
+        code_blocks: Vec<(String, String, bool)>,
+        paragraphs: Vec<String>,
+        html: Vec<String>,
+    }
+
+    fn parse(md: &str) -> Parsed {
+        use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+        let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+        let mut doc = Parsed::default();
+        let (mut text, mut items, mut row) = (String::new(), 0usize, Vec::new());
+        for event in Parser::new_ext(md, options) {
+            match event {
+                Event::Start(Tag::Item) => {
+                    items += 1;
+                    text.clear();
+                }
+                Event::End(TagEnd::Item) => {
+                    items -= 1;
+                    // A tight list's item holds its text without a paragraph.
+                    if !text.trim().is_empty() {
+                        doc.paragraphs.push(std::mem::take(&mut text));
+                    }
+                }
+                Event::Start(Tag::Table(_)) => doc.tables.push(Vec::new()),
+                Event::Start(Tag::CodeBlock(kind)) => {
+                    let info = match kind {
+                        CodeBlockKind::Fenced(info) => info.to_string(),
+                        CodeBlockKind::Indented => "(indented)".to_string(),
+                    };
+                    doc.code_blocks.push((info, String::new(), items > 0));
+                    text.clear();
+                }
+                Event::Start(Tag::Heading { .. } | Tag::Paragraph | Tag::TableCell) => text.clear(),
+                Event::Text(t) | Event::Code(t) => text.push_str(&t),
+                Event::SoftBreak | Event::HardBreak => text.push(' '),
+                Event::Html(h) | Event::InlineHtml(h) => doc.html.push(h.to_string()),
+                Event::End(TagEnd::CodeBlock) => doc.code_blocks.last_mut().unwrap().1 = std::mem::take(&mut text),
+                Event::End(TagEnd::Heading(level)) => doc.headings.push((level as usize, std::mem::take(&mut text))),
+                Event::End(TagEnd::Paragraph) => doc.paragraphs.push(std::mem::take(&mut text)),
+                Event::End(TagEnd::TableCell) => row.push(std::mem::take(&mut text)),
+                Event::End(TagEnd::TableHead | TagEnd::TableRow) => {
+                    doc.tables.last_mut().unwrap().push(std::mem::take(&mut row))
+                }
+                _ => {}
+            }
+        }
+        doc
+    }
+
+    /// Evidence, summaries and causes that break naive markdown.
+    fn tricky_report() -> Report {
+        let long = "x".repeat(3000);
+        let summaries = [
+            ("pipes", "a | b || c", "a | b || c"),
+            ("code", "answer `x|y` then ``a`b``", "answer x|y then a`b"),
+            ("html", "<script>alert(1)</script> &lt;b&gt;", "<script>alert(1)</script> &lt;b&gt;"),
+            ("newline", "first line\nsecond | line\r\nthird", "first line second | line  third"),
+            (
+                "emphasis",
+                "*not bold* __init__ DATABASE_URL [link](http://x) ~~no~~ #5",
+                "*not bold* __init__ DATABASE_URL [link](http://x) ~~no~~ #5",
+            ),
+            ("unmatched", "an odd ` backtick and C:\\path\\", "an odd ` backtick and C:\\path\\"),
+            ("long", long.as_str(), long.as_str()),
+        ];
+        let mut checks: Vec<CheckResult> = summaries
+            .iter()
+            .map(|(name, summary, _)| {
+                let mut check = result(name, Status::Warn, summary);
+                check.evidence = vec![
+                    Evidence::new(
+                        "odd | label <b>",
+                        Some("grep '|' `x`"),
+                        format!("```\n~~~\n</pre>\n| a | b |\n{summary}"),
+                    ),
+                    Evidence::new("script", Some("set -e\n# a comment, not a heading\necho ok"), "    indented\n"),
+                ];
+                check
+            })
+            .collect();
+        checks[0].status = Status::Fail;
+        checks[0].cause =
+            Some("- not a list\n1. not a list\n---\n    indented\n=== no\n# no heading\n> no quote".into());
+        checks[0].actions = (1..=12)
+            .map(|i| {
+                Action::new(Priority::High, format!("step {i} | `cmd`")).with_command(format!("echo {i} | tee ```x"))
+            })
+            .collect();
+        let mut r = report(checks);
+        r.root_causes = vec![crate::report::RootCause {
+            summary: "Writes <fail> | *everywhere*".into(),
+            checks: vec!["pipes".into(), "code".into()],
+            actions: vec![],
+        }];
+        r
+    }
+
+    #[test]
+    fn tricky_evidence_parses_as_commonmark_with_consistent_tables() {
+        let report = tricky_report();
+        let md = render(&report, &EN);
+        let doc = parse(&md);
+        assert!(doc.html.is_empty(), "no raw HTML gets through: {:?}", doc.html);
+
+        assert_eq!(doc.tables.len(), 2, "{md}");
+        for table in &doc.tables {
+            let header = table[0].len();
+            for row in table {
+                assert_eq!(row.len(), header, "{row:?} in\n{md}");
+            }
+        }
+        let summary = &doc.tables[0];
+        assert_eq!(summary[0], ["Component", "Status", "Evidence"]);
+        assert_eq!(summary.len(), report.checks.len() + 1, "one row per check: {md}");
+        let expected = [
+            "a | b || c",
+            "answer x|y then a`b",
+            "<script>alert(1)</script> &lt;b&gt;",
+            "first line second | line  third",
+            "*not bold* __init__ DATABASE_URL [link](http://x) ~~no~~ #5",
+            "an odd ` backtick and C:\\path\\",
+        ];
+        for (row, expected) in summary[1..].iter().zip(expected) {
+            assert_eq!(row[2], expected, "the reader sees the summary as observed:\n{md}");
+        }
+        assert_eq!(summary[7][2], "x".repeat(3000));
+        let verdict = &doc.tables[1];
+        assert_eq!(verdict.len(), 4);
+        assert_eq!(verdict[3][0], "Blocking?");
+        assert!(verdict[3][1].contains("pipes: a | b || c"), "{verdict:?}");
+
+        let h2: Vec<_> = doc.headings.iter().filter(|(l, _)| *l == 2).map(|(_, t)| t.as_str()).collect();
+        let mut expected_h2 = vec!["Executive summary".to_string(), "Root causes".to_string()];
+        expected_h2.extend(report.checks.iter().enumerate().map(|(i, c)| format!("{}. {} — postgres", i + 1, c.name)));
+        expected_h2.push("8. Required actions (by priority)".into());
+        expected_h2.push("Final verdict".into());
+        assert_eq!(h2, expected_h2, "no stray heading from the evidence");
+        assert_eq!(doc.headings.iter().filter(|(l, _)| *l == 1).count(), 1);
+        assert!(doc
+            .headings
+            .iter()
+            .filter(|(l, _)| *l == 3)
+            .all(|(_, t)| ["Evidence", "Root cause", "Fix"].contains(&t.as_str())));
+
+        for check in &report.checks {
+            for evidence in &check.evidence {
+                let body: String = evidence.output.lines().map(|l| format!("{l}\n")).collect();
+                assert!(doc.code_blocks.iter().any(|(_, b, _)| *b == body), "evidence kept whole: {body:?}\n{md}");
+            }
+        }
+        assert!(doc.code_blocks.iter().any(|(_, b, _)| b == "set -e\n# a comment, not a heading\necho ok\n"));
+        let commands: Vec<_> = doc.code_blocks.iter().filter(|(info, _, _)| info == "bash").collect();
+        assert_eq!(commands.len(), 24, "12 in the check's Fix, 12 in the required actions");
+        assert!(commands.iter().all(|(_, _, in_item)| *in_item), "each command stays in its item (10. too)");
+        assert_eq!(commands[23].1, "echo 12 | tee ```x\n");
+        assert!(!doc.code_blocks.iter().any(|(info, _, _)| info == "(indented)"), "{md}");
+
+        for line in ["- not a list", "1. not a list", "---", "indented", "=== no", "# no heading", "> no quote"] {
+            assert!(doc.paragraphs.iter().any(|p| p == line), "cause line {line:?} reads as written:\n{md}");
+        }
+        assert!(doc.paragraphs.iter().any(|p| p.starts_with("Writes <fail> | *everywhere*")), "{md}");
+    }
+
+    #[test]
+    fn french_report_uses_the_french_words_and_the_same_verdict() {
+        let r = report(vec![result("db", Status::Fail, "on a replica"), result("pg2", Status::Ok, "leader")]);
+        let md = render(&r, &FR);
+        let order = [
+            "**Date**: 2026-01-07",
+            "**Statut**: ❌ ÉCHEC — 1 en échec, 1 ok",
+            "## Résumé exécutif",
+            "| Composant | Statut | Preuve |",
+            "**Conclusion: ❌ ÉCHEC**",
+            "## 1. db — postgres",
+            "**Cible**: ",
+            "**Durée**: 3 ms",
+            "### Preuve",
+            "### Cause racine",
+            "### Corriger",
+            "## 3. Actions requises (par priorité)",
+            "1. **[CRITIQUE]** db: fix the URL",
+            "## Verdict final",
+            "| Question | Réponse |",
+            "| Tout OK ? | ❌ **NON** |",
+            "| OK sauf … ? | — |",
+            "| BLOQUANT ? | ❌ **OUI** — db: on a replica |",
+        ];
+        let mut from = 0;
+        for needle in order {
+            let at = md[from..].find(needle).unwrap_or_else(|| panic!("missing or out of order: {needle}\n{md}"));
+            from += at + needle.len();
+        }
+        for english in ["Executive summary", "Evidence", "Required actions", "Final verdict", "Blocking"] {
+            assert!(!md.contains(english), "{english} in the French report:\n{md}");
+        }
+        assert!(md.contains("points at a replica"), "observed text stays as written");
+        let ok = render(&report(vec![result("pg2", Status::Ok, "leader")]), &FR);
+        assert!(ok.contains("| Tout OK ? | ✅ **OUI** |") && ok.contains("| BLOQUANT ? | ✅ Non |"), "{ok}");
+    }
+
+    #[test]
+    fn text_report_in_both_languages() {
+        let r = report(vec![result("db", Status::Fail, "on a replica")]);
+        let en = crate::render::text::render(&r, false, &EN);
+        assert!(en.contains("Check") && en.contains("cause: points at a replica"), "{en}");
+        assert!(en.contains("[CRITICAL] fix the URL") && en.contains("Verdict: FAIL (1 failed, 0 ok; 84 ms)"), "{en}");
+        let fr = crate::render::text::render(&r, false, &FR);
+        assert!(
+            fr.contains("Contrôle") && fr.contains("Statut") && fr.contains("Cible") && fr.contains("Preuve"),
+            "{fr}"
+        );
+        assert!(fr.contains("cause: points at a replica") && fr.contains("[CRITIQUE] fix the URL"), "{fr}");
+        assert!(fr.contains("Verdict: ÉCHEC (1 en échec, 0 ok; 84 ms)"), "{fr}");
     }
 }
