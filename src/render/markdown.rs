@@ -33,9 +33,8 @@ pub fn render(report: &Report, words: &Words) -> String {
     for check in &report.checks {
         let _ = writeln!(
             out,
-            "| {} ({}) | {} {} | {} |",
-            cell(&check.name),
-            cell(&check.kind),
+            "| {} | {} {} | {} |",
+            cell(&component(check)),
             check.status.symbol(),
             check.status.label(),
             cell(&check.summary)
@@ -95,7 +94,11 @@ pub fn render(report: &Report, words: &Words) -> String {
 }
 
 fn check_section(out: &mut String, number: usize, check: &CheckResult, words: &Words) {
-    let _ = writeln!(out, "## {number}. {} — {}\n", inline(&check.name), inline(&check.kind));
+    if check.name == check.kind {
+        let _ = writeln!(out, "## {number}. {}\n", inline(&check.name));
+    } else {
+        let _ = writeln!(out, "## {number}. {} — {}\n", inline(&check.name), inline(&check.kind));
+    }
     if !check.target.is_empty() {
         let _ = writeln!(out, "**{}**: {}  ", words.target, code_span(&check.target));
     }
@@ -137,6 +140,15 @@ fn check_section(out: &mut String, number: usize, check: &CheckResult, words: &W
         for (i, action) in check.actions.iter().enumerate() {
             action_item(out, i + 1, None, action, words);
         }
+    }
+}
+
+/// "db (postgres)", or just "postgres" when the check is named after its kind.
+fn component(check: &CheckResult) -> String {
+    if check.name == check.kind {
+        check.name.clone()
+    } else {
+        format!("{} ({})", check.name, check.kind)
     }
 }
 
@@ -346,6 +358,14 @@ mod tests {
             "the check's identical action is not repeated: {actions}"
         );
         assert!(actions.contains("1. **[CRITICAL]** db: fix the URL"), "{actions}");
+    }
+
+    #[test]
+    fn a_check_named_after_its_kind_is_not_named_twice() {
+        let mut check = result("postgres", Status::Ok, "leader");
+        check.kind = "postgres".into();
+        let md = render(&report(vec![check]), &EN);
+        assert!(md.contains("| postgres | ✅ OK | leader |") && md.contains("## 1. postgres\n"), "{md}");
     }
 
     #[test]
