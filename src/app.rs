@@ -11,7 +11,7 @@ use crate::report::{CheckResult, Report};
 use crate::secret::Redactor;
 use crate::{engine, output, render, rootcause};
 use anyhow::Context as _;
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -36,9 +36,11 @@ pub fn main() -> ExitCode {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    if let Command::Init = cli.command {
-        print(STARTER_SUITE)?;
-        return Ok(ExitCode::SUCCESS);
+    match cli.command {
+        Command::Init => return print(STARTER_SUITE).map(|()| ExitCode::SUCCESS),
+        Command::Completions { shell } => return print(&completions(shell)).map(|()| ExitCode::SUCCESS),
+        Command::Man => return print(&man_page()?).map(|()| ExitCode::SUCCESS),
+        _ => {}
     }
     let mut env = Env::from_process();
     for file in &cli.env_file {
@@ -51,10 +53,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Command::Run { names } => config.select(names)?,
-        Command::All | Command::Init => {}
+        Command::All | Command::Init | Command::Completions { .. } | Command::Man => {}
     }
 
-    let outputs = [(&cli.markdown, Format::Markdown), (&cli.json, Format::Json)];
+    let outputs = [(&cli.markdown, Format::Markdown), (&cli.json, Format::Json), (&cli.junit, Format::Junit)];
     for path in outputs.iter().filter_map(|(path, _)| path.as_deref()) {
         output::ensure_writable(path).with_context(|| format!("cannot write the report to {}", path.display()))?;
     }
@@ -62,10 +64,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let color = use_color(cli.color, cli.format);
     // `colored` otherwise decides on its own, half-coloring piped output.
     colored::control::set_override(color);
-    print(&render::render(&report, cli.format, color))?;
+    print(&render::render(&report, cli.format, color, cli.lang))?;
     for (path, format) in outputs {
         if let Some(path) = path {
-            let text = render::render(&report, format, false);
+            let text = render::render(&report, format, false, cli.lang);
             output::write_atomically(path, text.as_bytes())
                 .with_context(|| format!("cannot write the report to {}", path.display()))?;
         }
@@ -128,6 +130,20 @@ fn redact(check: &mut CheckResult, redactor: &Redactor) {
             scrub(command);
         }
     }
+}
+
+/// `kbz-check completions SHELL`: the script, generated from the CLI definition.
+fn completions(shell: clap_complete::Shell) -> String {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "kbz-check", &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `kbz-check man`: the man page (roff), generated from the CLI definition.
+fn man_page() -> anyhow::Result<String> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut out).context("cannot render the man page")?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// `kbz-check list`: each check, its kind, target, and each setting with its origin.

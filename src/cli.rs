@@ -1,5 +1,6 @@
 //! The command line (DESIGN.md section 3).
 
+pub use crate::render::words::Lang;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,6 +27,14 @@ pub struct Cli {
     /// Also write the JSON report to FILE (atomically)
     #[arg(long, global = true, value_name = "FILE")]
     pub json: Option<PathBuf>,
+
+    /// Also write the JUnit XML report to FILE (atomically), for CI test reports
+    #[arg(long, global = true, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Language of the report's fixed words (headings, verdict) in text and markdown
+    #[arg(long, global = true, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
 
     /// Deadline of each check, e.g. 500ms, 5s
     #[arg(short, long, global = true, value_name = "DUR", default_value = "10s", value_parser = parse_duration)]
@@ -76,6 +85,14 @@ pub enum Command {
     List,
     /// Print a commented starter kbz-check.toml
     Init,
+    /// Print shell completions, e.g. `kbz-check completions bash > /etc/bash_completion.d/kbz-check`
+    Completions {
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `kbz-check man > kbz-check.1`
+    #[command(hide = true)]
+    Man,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -83,6 +100,7 @@ pub enum Format {
     Text,
     Markdown,
     Json,
+    Junit,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -119,10 +137,21 @@ mod tests {
     }
 
     #[test]
-    fn rejects_bad_timeout_and_unimplemented_format() {
+    fn rejects_bad_timeout_format_and_lang() {
         assert!(Cli::try_parse_from(["kbz-check", "all", "--timeout", "soon"]).is_err());
         assert!(Cli::try_parse_from(["kbz-check", "all", "--timeout", "0s"]).is_err());
-        assert!(Cli::try_parse_from(["kbz-check", "all", "--format", "junit"]).is_err());
+        assert!(Cli::try_parse_from(["kbz-check", "all", "--format", "yaml"]).is_err());
+        assert!(Cli::try_parse_from(["kbz-check", "all", "--lang", "de"]).is_err());
+    }
+
+    #[test]
+    fn parses_junit_lang_and_completions() {
+        let cli = Cli::try_parse_from(["kbz-check", "all", "-f", "junit", "--junit", "r.xml", "--lang", "fr"]).unwrap();
+        assert_eq!((cli.format, cli.lang), (Format::Junit, Lang::Fr));
+        assert_eq!(cli.junit, Some(PathBuf::from("r.xml")));
+        assert_eq!(Cli::try_parse_from(["kbz-check", "all"]).unwrap().lang, Lang::En);
+        let cli = Cli::try_parse_from(["kbz-check", "completions", "zsh"]).unwrap();
+        assert!(matches!(cli.command, Command::Completions { shell: clap_complete::Shell::Zsh }));
     }
 
     #[test]

@@ -291,19 +291,7 @@ impl Report {
 
     /// "1 failed, 1 warned, 2 ok, 1 skipped", leaving out zeros but `ok`.
     pub fn counts_line(&self) -> String {
-        let c = self.counts();
-        let mut parts = Vec::new();
-        if c.fail > 0 {
-            parts.push(format!("{} failed", c.fail));
-        }
-        if c.warn > 0 {
-            parts.push(format!("{} warned", c.warn));
-        }
-        parts.push(format!("{} ok", c.ok));
-        if c.skip > 0 {
-            parts.push(format!("{} skipped", c.skip));
-        }
-        parts.join(", ")
+        crate::render::words::EN.counts(self.counts())
     }
 
     /// RFC 3339 UTC timestamp, e.g. `2026-01-07T09:00:00Z`.

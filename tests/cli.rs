@@ -257,7 +257,8 @@ fn color_follows_the_color_option() {
 
 #[test]
 fn usage_errors_exit_2_and_version_exits_0() {
-    assert_eq!(kbz_check().args(["--format", "junit", "all"]).output().unwrap().status.code(), Some(2));
+    assert_eq!(kbz_check().args(["--format", "yaml", "all"]).output().unwrap().status.code(), Some(2));
+    assert_eq!(kbz_check().args(["--lang", "de", "all"]).output().unwrap().status.code(), Some(2));
     assert_eq!(kbz_check().args(["--timeout", "later", "all"]).output().unwrap().status.code(), Some(2));
     assert_eq!(kbz_check().arg("run").output().unwrap().status.code(), Some(2));
     let version = kbz_check().arg("--version").output().unwrap();
@@ -343,5 +344,81 @@ fn stderr_stays_empty_when_it_is_not_a_terminal() {
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert!(out.stderr.is_empty(), "{args:?}: {}", stderr(&out));
         assert!(!stdout(&out).is_empty());
+    }
+}
+
+#[test]
+fn junit_file_is_written_atomically_beside_the_stdout_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let out = kbz_check()
+        .args(["--junit", junit.to_str().unwrap(), "--id", "PH11-X", "all"])
+        .env("DATABASE_URL", refused_url("pw"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("FAIL"), "stdout keeps the text format: {}", stdout(&out));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert!(xml.contains(r#"<testsuite name="PH11-X" tests="5" skipped="4" errors="0" failures="1""#), "{xml}");
+    assert!(xml.contains(r#"<testcase name="postgres" classname="postgres""#), "{xml}");
+    assert!(xml.contains("<failure message=\"") && xml.contains("cause: nothing listens on"), "{xml}");
+    assert!(!xml.contains(":pw@"), "the password is redacted: {xml}");
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["junit.xml"], "no temporary file remains");
+
+    // On stdout too; an unconfigured check is a <skipped> testcase, and the run passes.
+    let out = kbz_check().args(["--format", "junit", "all"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let xml = stdout(&out);
+    assert!(xml.contains(r#"<testsuite name="kbz-check""#), "{xml}");
+    assert!(xml.contains(r#"<skipped message="not configured: set DATABASE_URL (or PGHOST)"/>"#), "{xml}");
+
+    let out =
+        kbz_check().args(["--junit", dir.path().join("missing/j.xml").to_str().unwrap(), "all"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "an unwritable --junit is found before checking");
+}
+
+#[test]
+fn lang_fr_translates_the_fixed_words_not_the_evidence() {
+    let url = refused_url("pw");
+    let md = stdout(
+        &kbz_check().args(["--format", "markdown", "--lang", "fr", "all"]).env("DATABASE_URL", &url).output().unwrap(),
+    );
+    for words in ["## Résumé exécutif", "| Composant | Statut | Preuve |", "### Cause racine", "## Verdict final"] {
+        assert!(md.contains(words), "{words}: {md}");
+    }
+    assert!(md.contains("| BLOQUANT ? | ❌ **OUI** —"), "{md}");
+    assert!(md.contains("**Verdict: ❌ ÉCHEC**"), "{md}");
+    assert!(md.contains("nothing listens on"), "evidence stays as observed: {md}");
+    assert!(!md.contains("Executive summary"), "{md}");
+
+    let text = stdout(&kbz_check().args(["--lang", "fr", "all"]).env("DATABASE_URL", &url).output().unwrap());
+    assert!(text.contains("Verdict: ÉCHEC (1 en échec, 0 ok, 4 ignorés;"), "{text}");
+    assert!(text.contains("Contrôle") && text.contains("Cible"), "{text}");
+}
+
+#[test]
+fn completions_and_man_page_come_from_the_cli_definition() {
+    let bash = kbz_check().args(["completions", "bash"]).output().unwrap();
+    assert_eq!(bash.status.code(), Some(0), "{}", stderr(&bash));
+    let script = stdout(&bash);
+    assert!(script.contains("kbz-check"), "{script}");
+    for word in ["all", "run", "list", "init", "--junit", "--lang"] {
+        assert!(script.contains(word), "{word} in the bash completions");
+    }
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let out = kbz_check().args(["completions", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr(&out));
+        assert!(stdout(&out).contains("kbz-check"), "{shell}");
+    }
+    assert_eq!(kbz_check().args(["completions", "tcsh"]).output().unwrap().status.code(), Some(2));
+
+    let man = kbz_check().arg("man").output().unwrap();
+    assert_eq!(man.status.code(), Some(0), "{}", stderr(&man));
+    let roff = stdout(&man);
+    assert!(roff.contains(".TH kbz-check 1"), "{roff}");
+    for option in ["\\-\\-format", "\\-\\-junit", "\\-\\-lang", "\\-\\-timeout", "\\-\\-strict", "completions"] {
+        assert!(roff.contains(option), "{option} in the man page:\n{roff}");
     }
 }

@@ -1,24 +1,25 @@
 //! The terminal format: a summary table, then each non-ok check's cause and
 //! actions, then the verdict.
 
+use crate::render::words::Words;
 use crate::report::{Action, Report, Status, Verdict};
 use colored::Colorize;
 use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
 use std::fmt::Write;
 
-pub fn render(report: &Report, color: bool) -> String {
+pub fn render(report: &Report, color: bool, words: &Words) -> String {
     let mut out = String::new();
     if let Some(heading) = heading(report) {
         let _ = writeln!(out, "{}", paint_bold(&heading, color));
     }
-    out.push_str(&summary_table(report, color).to_string());
+    out.push_str(&summary_table(report, color, words).to_string());
     out.push('\n');
 
     for cause in &report.root_causes {
-        let _ =
-            writeln!(out, "\n{} {} [{}]", paint_bold("Root cause:", color), cause.summary, cause.checks.join(" + "));
+        let label = format!("{}:", words.root_cause);
+        let _ = writeln!(out, "\n{} {} [{}]", paint_bold(&label, color), cause.summary, cause.checks.join(" + "));
         for action in &cause.actions {
-            action_lines(&mut out, action);
+            action_lines(&mut out, action, words);
         }
     }
 
@@ -31,28 +32,31 @@ pub fn render(report: &Report, color: bool) -> String {
             check.summary
         );
         if let Some(cause) = &check.cause {
+            let label = format!("{}:", words.cause);
+            let blank = " ".repeat(label.chars().count());
             for (i, line) in cause.lines().enumerate() {
-                let _ = writeln!(out, "  {} {line}", if i == 0 { "cause:" } else { "      " });
+                let _ = writeln!(out, "  {} {line}", if i == 0 { &label } else { &blank });
             }
         }
         for action in &check.actions {
-            action_lines(&mut out, action);
+            action_lines(&mut out, action, words);
         }
     }
 
     let verdict = report.verdict();
     let _ = writeln!(
         out,
-        "\nVerdict: {} ({}; {} ms)",
-        paint_verdict(verdict, color),
-        report.counts_line(),
+        "\n{}: {} ({}; {} ms)",
+        words.verdict,
+        paint_verdict(verdict, color, words),
+        words.counts(report.counts()),
         report.duration.as_millis()
     );
     out
 }
 
-fn action_lines(out: &mut String, action: &Action) {
-    let _ = writeln!(out, "  [{}] {}", action.priority.label(), action.text);
+fn action_lines(out: &mut String, action: &Action, words: &Words) {
+    let _ = writeln!(out, "  [{}] {}", words.priority(action.priority), action.text);
     if let Some(command) = &action.command {
         for line in command.lines() {
             let _ = writeln!(out, "      $ {line}");
@@ -68,13 +72,13 @@ fn heading(report: &Report) -> Option<String> {
     }
 }
 
-fn summary_table(report: &Report, color: bool) -> Table {
+fn summary_table(report: &Report, color: bool, words: &Words) -> Table {
     let mut table = Table::new();
     table.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
     if color {
         table.enforce_styling();
     }
-    table.set_header(["Check", "Status", "Target", "Evidence"]);
+    table.set_header([words.check, words.status, words.target, words.evidence]);
     for check in &report.checks {
         let mut status = Cell::new(format!("{}{}", check.status.label(), check.attempts_note()));
         if color {
@@ -103,8 +107,8 @@ fn paint_status(status: Status, color: bool) -> String {
     }
 }
 
-fn paint_verdict(verdict: Verdict, color: bool) -> String {
-    let label = verdict.label();
+fn paint_verdict(verdict: Verdict, color: bool, words: &Words) -> String {
+    let label = words.verdict_label(verdict);
     if !color {
         return label.to_string();
     }

@@ -1,0 +1,178 @@
+//! JUnit XML for CI test reports (GitLab `artifacts:reports:junit`, Jenkins
+//! `junit`): one testsuite, one testcase per check, written by `quick-junit`.
+//!
+//! - ok: a passed testcase;
+//! - warn: a passed testcase whose system-out starts with `WARN:` and the summary
+//!   (JUnit has no "passed with a warning");
+//! - fail: `<failure>` whose message is the summary and whose text is the
+//!   cause, the evidence and the actions;
+//! - skip: `<skipped>` whose message is the reason.
+
+use crate::report::{CheckResult, Report, Status};
+use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
+use std::fmt::Write;
+use std::time::Duration;
+
+pub fn render(report: &Report) -> String {
+    let name = report.id.as_deref().unwrap_or("kbz-check");
+    let mut suite = TestSuite::new(name);
+    suite.set_time(report.duration);
+    suite.add_property(Property::new("verdict", report.verdict().label()));
+    suite.add_property(Property::new("generated_at", report.generated_at_rfc3339()));
+    if let Some(title) = &report.title {
+        suite.add_property(Property::new("title", title.as_str()));
+    }
+    suite.add_test_cases(report.checks.iter().map(test_case));
+
+    let mut junit = quick_junit::Report::new(name);
+    junit.set_time(report.duration);
+    junit.add_test_suite(suite);
+    junit.to_string().expect("the report serializes to JUnit XML")
+}
+
+fn test_case(check: &CheckResult) -> TestCase {
+    let status = match check.status {
+        Status::Ok | Status::Warn => TestCaseStatus::success(),
+        Status::Fail => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message(check.summary.as_str()).set_type("fail").set_description(failure_text(check));
+            status
+        }
+        Status::Skip => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(check.summary.as_str());
+            status
+        }
+    };
+    let mut case = TestCase::new(check.name.as_str(), status);
+    case.set_classname(check.kind.as_str()).set_time(Duration::from_millis(check.duration_ms));
+    let mut out = format!("{}: {}\n", check.status.label(), check.summary);
+    if !check.target.is_empty() {
+        let _ = writeln!(out, "target: {}", check.target);
+    }
+    case.set_system_out(out);
+    case
+}
+
+/// The cause, the evidence and the actions, as a person reads them in a CI job.
+fn failure_text(check: &CheckResult) -> String {
+    let mut out = String::new();
+    if let Some(cause) = &check.cause {
+        let _ = writeln!(out, "cause: {cause}");
+    }
+    if !check.target.is_empty() {
+        let _ = writeln!(out, "target: {}", check.target);
+    }
+    if !check.evidence.is_empty() {
+        out.push_str("\nevidence:\n");
+        for evidence in &check.evidence {
+            match &evidence.command {
+                Some(command) => {
+                    let _ = writeln!(out, "- {} ($ {command})", evidence.label);
+                }
+                None => {
+                    let _ = writeln!(out, "- {}", evidence.label);
+                }
+            }
+            for line in evidence.output.lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+    }
+    if !check.actions.is_empty() {
+        out.push_str("\nactions:\n");
+        for action in &check.actions {
+            let _ = writeln!(out, "- [{}] {}", action.priority.label(), action.text);
+            if let Some(command) = &action.command {
+                for line in command.lines() {
+                    let _ = writeln!(out, "    $ {line}");
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Action, Evidence, Priority};
+    use std::time::SystemTime;
+
+    fn check(name: &str, status: Status, summary: &str) -> CheckResult {
+        CheckResult {
+            name: name.into(),
+            kind: "postgres".into(),
+            status,
+            target: "postgresql://app:***@127.0.0.1:5432/app".into(),
+            summary: summary.into(),
+            duration_ms: 1250,
+            evidence: vec![Evidence::new("role", Some("SELECT pg_is_in_recovery()"), "t <replica> & \"ro\"\x1b[0m")],
+            cause: (status == Status::Fail).then(|| "DATABASE_URL points at a replica".to_string()),
+            actions: vec![Action::new(Priority::Critical, "point at the leader").with_command("export X=1")],
+            signals: vec![],
+            attempts: 1,
+        }
+    }
+
+    fn report(id: Option<&str>) -> Report {
+        Report {
+            id: id.map(str::to_string),
+            title: Some("Mail <reality> check".into()),
+            generated_at: SystemTime::UNIX_EPOCH,
+            duration: std::time::Duration::from_millis(1500),
+            checks: vec![
+                check("db", Status::Fail, "on a replica"),
+                check("vault", Status::Ok, "active"),
+                check("ses", Status::Warn, "quota at 91%"),
+                check("smtp", Status::Skip, "not configured: set SMTP_HOST"),
+            ],
+            root_causes: vec![],
+        }
+    }
+
+    #[test]
+    fn one_suite_one_case_per_check_with_failure_skip_and_warn() {
+        let xml = render(&report(Some("PH11-MAIL-REALITY-CHECK-01")));
+        let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("not XML ({e}):\n{xml}"));
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().name(), "testsuites");
+        let suites: Vec<_> = root.children().filter(|n| n.has_tag_name("testsuite")).collect();
+        assert_eq!(suites.len(), 1, "{xml}");
+        let suite = suites[0];
+        assert_eq!(suite.attribute("name"), Some("PH11-MAIL-REALITY-CHECK-01"));
+        assert_eq!(suite.attribute("tests"), Some("4"));
+        assert_eq!(suite.attribute("failures"), Some("1"));
+        assert_eq!(suite.attribute("skipped"), Some("1"));
+        let cases: Vec<_> = suite.children().filter(|n| n.has_tag_name("testcase")).collect();
+        let names: Vec<_> = cases.iter().map(|c| c.attribute("name").unwrap()).collect();
+        assert_eq!(names, ["db", "vault", "ses", "smtp"]);
+        assert!(cases.iter().all(|c| c.attribute("classname") == Some("postgres")));
+        assert_eq!(cases[0].attribute("time"), Some("1.250"));
+
+        let failure = cases[0].children().find(|n| n.has_tag_name("failure")).expect("db fails");
+        assert_eq!(failure.attribute("message"), Some("on a replica"));
+        let text = failure.text().unwrap();
+        assert!(text.contains("cause: DATABASE_URL points at a replica"), "{text}");
+        assert!(text.contains("- role ($ SELECT pg_is_in_recovery())\n    t <replica> & \"ro\""), "{text}");
+        assert!(text.contains("- [CRITICAL] point at the leader\n    $ export X=1"), "{text}");
+        assert!(!text.contains('\x1b'), "control characters are dropped: {text:?}");
+
+        assert!(cases[1].children().all(|n| !n.has_tag_name("failure") && !n.has_tag_name("skipped")));
+        let warn_out = cases[2].children().find(|n| n.has_tag_name("system-out")).unwrap().text().unwrap();
+        assert!(warn_out.starts_with("WARN: quota at 91%"), "{warn_out}");
+        assert!(cases[2].children().all(|n| !n.has_tag_name("failure")), "a warning passes");
+        let skipped = cases[3].children().find(|n| n.has_tag_name("skipped")).expect("smtp skipped");
+        assert_eq!(skipped.attribute("message"), Some("not configured: set SMTP_HOST"));
+    }
+
+    #[test]
+    fn suite_is_named_kbz_check_without_an_id() {
+        let xml = render(&report(None));
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let suite = doc.descendants().find(|n| n.has_tag_name("testsuite")).unwrap();
+        assert_eq!(suite.attribute("name"), Some("kbz-check"));
+        let verdict = doc.descendants().find(|n| n.attribute("name") == Some("verdict")).unwrap();
+        assert_eq!(verdict.attribute("value"), Some("FAIL"));
+    }
+}

@@ -1,0 +1,212 @@
+//! The fixed words of the text and markdown reports, in each language
+//! (`--lang`). Everything observed (evidence, summaries, causes, actions)
+//! stays as the checks wrote it; only the report's own words change here.
+
+use crate::report::{Counts, Priority, Verdict};
+use clap::ValueEnum;
+
+/// Language of the report's fixed words.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Lang {
+    #[default]
+    En,
+    Fr,
+}
+
+impl Lang {
+    pub fn words(self) -> &'static Words {
+        match self {
+            Lang::En => &EN,
+            Lang::Fr => &FR,
+        }
+    }
+}
+
+/// One vocabulary. Renderers take every fixed word from here.
+#[derive(Debug)]
+pub struct Words {
+    pub default_title: &'static str,
+    pub date: &'static str,
+    pub generated: &'static str,
+    /// "{date} in {n} ms": the word between them.
+    pub generated_in: &'static str,
+    pub status: &'static str,
+    pub executive_summary: &'static str,
+    pub check: &'static str,
+    pub component: &'static str,
+    pub target: &'static str,
+    pub evidence: &'static str,
+    pub duration: &'static str,
+    pub conclusion: &'static str,
+    pub root_causes: &'static str,
+    pub root_cause: &'static str,
+    pub shown_by: &'static str,
+    pub fix: &'static str,
+    pub required_actions: &'static str,
+    pub none: &'static str,
+    pub final_verdict: &'static str,
+    pub question: &'static str,
+    pub answer: &'static str,
+    pub all_ok: &'static str,
+    pub ok_except: &'static str,
+    pub blocking: &'static str,
+    /// Emphatic yes/no of the verdict table.
+    pub yes: &'static str,
+    pub no: &'static str,
+    /// The quiet "no" of a question that is fine (Blocking? No).
+    pub no_lower: &'static str,
+    pub verdict: &'static str,
+    pub cause: &'static str,
+    pub failed: &'static str,
+    pub warned: &'static str,
+    pub ok: &'static str,
+    pub skipped: &'static str,
+    pub critical: &'static str,
+    pub high: &'static str,
+    pub medium: &'static str,
+    pub low: &'static str,
+    pub verdict_ok: &'static str,
+    pub verdict_warn: &'static str,
+    pub verdict_fail: &'static str,
+    pub end_of_report: &'static str,
+}
+
+pub static EN: Words = Words {
+    default_title: "kbz-check report",
+    date: "Date",
+    generated: "Generated",
+    generated_in: "in",
+    status: "Status",
+    executive_summary: "Executive summary",
+    check: "Check",
+    component: "Component",
+    target: "Target",
+    evidence: "Evidence",
+    duration: "Duration",
+    conclusion: "Conclusion",
+    root_causes: "Root causes",
+    root_cause: "Root cause",
+    shown_by: "Shown by",
+    fix: "Fix",
+    required_actions: "Required actions (by priority)",
+    none: "None.",
+    final_verdict: "Final verdict",
+    question: "Question",
+    answer: "Answer",
+    all_ok: "All OK?",
+    ok_except: "OK except …?",
+    blocking: "Blocking?",
+    yes: "YES",
+    no: "NO",
+    no_lower: "No",
+    verdict: "Verdict",
+    cause: "cause",
+    failed: "failed",
+    warned: "warned",
+    ok: "ok",
+    skipped: "skipped",
+    critical: "CRITICAL",
+    high: "HIGH",
+    medium: "MEDIUM",
+    low: "LOW",
+    verdict_ok: "OK",
+    verdict_warn: "WARN",
+    verdict_fail: "FAIL",
+    end_of_report: "End of report",
+};
+
+pub static FR: Words = Words {
+    default_title: "Rapport kbz-check",
+    date: "Date",
+    generated: "Généré",
+    generated_in: "en",
+    status: "Statut",
+    executive_summary: "Résumé exécutif",
+    check: "Contrôle",
+    component: "Composant",
+    target: "Cible",
+    evidence: "Preuve",
+    duration: "Durée",
+    conclusion: "Conclusion",
+    root_causes: "Causes racines",
+    root_cause: "Cause racine",
+    shown_by: "Constaté par",
+    fix: "Corriger",
+    required_actions: "Actions requises (par priorité)",
+    none: "Aucune.",
+    final_verdict: "Verdict final",
+    question: "Question",
+    answer: "Réponse",
+    all_ok: "Tout OK ?",
+    ok_except: "OK sauf … ?",
+    blocking: "BLOQUANT ?",
+    yes: "OUI",
+    no: "NON",
+    no_lower: "Non",
+    verdict: "Verdict",
+    cause: "cause",
+    failed: "en échec",
+    warned: "en alerte",
+    ok: "ok",
+    skipped: "ignorés",
+    critical: "CRITIQUE",
+    high: "HAUTE",
+    medium: "MOYENNE",
+    low: "BASSE",
+    verdict_ok: "OK",
+    verdict_warn: "ALERTE",
+    verdict_fail: "ÉCHEC",
+    end_of_report: "Fin du rapport",
+};
+
+impl Words {
+    pub fn priority(&self, priority: Priority) -> &'static str {
+        match priority {
+            Priority::Critical => self.critical,
+            Priority::High => self.high,
+            Priority::Medium => self.medium,
+            Priority::Low => self.low,
+        }
+    }
+
+    pub fn verdict_label(&self, verdict: Verdict) -> &'static str {
+        match verdict {
+            Verdict::Ok => self.verdict_ok,
+            Verdict::Warn => self.verdict_warn,
+            Verdict::Fail => self.verdict_fail,
+        }
+    }
+
+    /// "1 failed, 1 warned, 2 ok, 1 skipped", leaving out zeros but `ok`.
+    pub fn counts(&self, c: Counts) -> String {
+        let mut parts = Vec::new();
+        if c.fail > 0 {
+            parts.push(format!("{} {}", c.fail, self.failed));
+        }
+        if c.warn > 0 {
+            parts.push(format!("{} {}", c.warn, self.warned));
+        }
+        parts.push(format!("{} {}", c.ok, self.ok));
+        if c.skip > 0 {
+            parts.push(format!("{} {}", c.skip, self.skipped));
+        }
+        parts.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_languages_name_every_priority_and_count() {
+        let counts = Counts { ok: 2, warn: 1, fail: 1, skip: 1 };
+        assert_eq!(EN.counts(counts), "1 failed, 1 warned, 2 ok, 1 skipped");
+        assert_eq!(FR.counts(counts), "1 en échec, 1 en alerte, 2 ok, 1 ignorés");
+        assert_eq!(EN.counts(Counts::default()), "0 ok");
+        assert_eq!(FR.priority(Priority::Critical), "CRITIQUE");
+        assert_eq!(EN.priority(Priority::Low), "LOW");
+        assert_eq!(Lang::Fr.words().executive_summary, "Résumé exécutif");
+        assert_eq!(Lang::default().words().final_verdict, "Final verdict");
+    }
+}
