@@ -92,7 +92,7 @@ impl Observer for Progress {
             "{:4} {}{}",
             result.status.label(),
             self.redactor.redact(&result.summary),
-            result.attempts_note()
+            crate::render::words::EN.attempts_note(result.attempts)
         ));
     }
 }

@@ -199,15 +199,6 @@ impl CheckResult {
             signals: outcome.signals,
         }
     }
-
-    /// ` (3 attempts)` when `--retry-for` re-ran it, else nothing.
-    pub fn attempts_note(&self) -> String {
-        if self.attempts > 1 {
-            format!(" ({} attempts)", self.attempts)
-        } else {
-            String::new()
-        }
-    }
 }
 
 /// One problem stated once, with the checks whose evidence shows it.

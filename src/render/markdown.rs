@@ -110,7 +110,7 @@ fn check_section(out: &mut String, number: usize, check: &CheckResult, words: &W
         check.status.label(),
         inline(&check.summary)
     );
-    let _ = writeln!(out, "**{}**: {} ms{}", words.duration, check.duration_ms, check.attempts_note());
+    let _ = writeln!(out, "**{}**: {} ms{}", words.duration, check.duration_ms, words.attempts_note(check.attempts));
     if !check.evidence.is_empty() {
         let _ = writeln!(out, "\n### {}", words.evidence);
         for evidence in &check.evidence {

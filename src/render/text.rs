@@ -80,7 +80,7 @@ fn summary_table(report: &Report, color: bool, words: &Words) -> Table {
     }
     table.set_header([words.check, words.status, words.target, words.evidence]);
     for check in &report.checks {
-        let mut status = Cell::new(format!("{}{}", check.status.label(), check.attempts_note()));
+        let mut status = Cell::new(format!("{}{}", check.status.label(), words.attempts_note(check.attempts)));
         if color {
             status = status.fg(match check.status {
                 Status::Ok => Color::Green,

@@ -37,6 +37,8 @@ pub struct Words {
     pub target: &'static str,
     pub evidence: &'static str,
     pub duration: &'static str,
+    /// " (3 attempts)" after a retried check's status or duration.
+    pub attempts: &'static str,
     pub conclusion: &'static str,
     pub root_causes: &'static str,
     pub root_cause: &'static str,
@@ -83,6 +85,7 @@ pub static EN: Words = Words {
     target: "Target",
     evidence: "Evidence",
     duration: "Duration",
+    attempts: "attempts",
     conclusion: "Conclusion",
     root_causes: "Root causes",
     root_cause: "Root cause",
@@ -127,6 +130,7 @@ pub static FR: Words = Words {
     target: "Cible",
     evidence: "Preuve",
     duration: "Durée",
+    attempts: "tentatives",
     conclusion: "Conclusion",
     root_causes: "Causes racines",
     root_cause: "Cause racine",
@@ -160,6 +164,15 @@ pub static FR: Words = Words {
 };
 
 impl Words {
+    /// " (3 attempts)" when a check was retried, else nothing.
+    pub fn attempts_note(&self, attempts: u32) -> String {
+        if attempts > 1 {
+            format!(" ({attempts} {})", self.attempts)
+        } else {
+            String::new()
+        }
+    }
+
     pub fn priority(&self, priority: Priority) -> &'static str {
         match priority {
             Priority::Critical => self.critical,
