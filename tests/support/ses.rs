@@ -19,8 +19,6 @@ use tempfile::TempDir;
 
 /// Bound on moto's start (Python imports take a few seconds on a busy machine).
 const WAIT: Duration = Duration::from_secs(60);
-/// Bound on one set-up call.
-const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Retries when a port picked by `free_port` was taken in the meantime.
 const START_ATTEMPTS: u32 = 3;
 const LOG_TAIL_LINES: usize = 30;
@@ -91,7 +89,7 @@ impl Moto {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(format!("exited with {status}\n{}", self.log_tail()));
             }
-            if matches!(http(self.port, "GET", "/moto-api/", &[], ""), Ok((200, _))) {
+            if matches!(super::http(self.port, "GET", "/moto-api/", &[], ""), Ok((200, _))) {
                 return Ok(());
             }
             if Instant::now() >= deadline {
@@ -145,7 +143,7 @@ impl Moto {
     /// moto's own `set_initial_no_auth_action_count(0)` does in server mode
     /// (the same as starting it with `INITIAL_NO_AUTH_ACTION_COUNT=0`).
     pub fn enforce_auth(&mut self) {
-        let answer = http(self.port, "POST", "/moto-api/reset-auth", &[], "0");
+        let answer = super::http(self.port, "POST", "/moto-api/reset-auth", &[], "0");
         match answer {
             Ok((200, _)) => self.auth_enforced = true,
             other => panic!("moto refused reset-auth: {other:?}\n{}", self.log_tail()),
@@ -165,7 +163,7 @@ impl Moto {
             "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=0"
         );
         let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("Authorization", scope.as_str())];
-        match http(self.port, "POST", "/", &headers, &body) {
+        match super::http(self.port, "POST", "/", &headers, &body) {
             Ok((200, answer)) => answer,
             other => panic!("moto {service} {params:?} failed: {other:?}\n{}", self.log_tail()),
         }
@@ -295,29 +293,6 @@ impl Drop for SesStub {
             let _ = thread.join();
         }
     }
-}
-
-/// A minimal HTTP/1.0 exchange for set-up calls: HTTP/1.0 so that the
-/// answer is never chunked and ends when the server closes.
-fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Result<(u16, String), String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
-    stream.set_read_timeout(Some(HTTP_TIMEOUT)).map_err(|e| e.to_string())?;
-    let extra: String = headers.iter().map(|(name, value)| format!("{name}: {value}\r\n")).collect();
-    let request = format!(
-        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\n{extra}\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).map_err(|e| format!("write: {e}"))?;
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).map_err(|e| format!("read: {e}"))?;
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let (head, body) = answer.split_once("\r\n\r\n").ok_or_else(|| format!("no HTTP head in {answer:?}"))?;
-    let code = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| format!("bad status line: {head}"))?;
-    Ok((code, body.to_string()))
 }
 
 /// The text of the first `<name>…</name>` in moto's XML answers.

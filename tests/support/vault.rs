@@ -22,8 +22,6 @@ pub const ROOT_TOKEN: &str = "kbz-R00t-t0ken-9f4c2e";
 
 /// Bound on every wait for a server state (listening, active, standby).
 const WAIT: Duration = Duration::from_secs(30);
-/// Bound on one HTTP exchange with a server (`sys/init` takes a few seconds on raft).
-const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Retries when a port picked by `free_port` was taken in the meantime.
 const START_ATTEMPTS: u32 = 3;
 const LOG_TAIL_LINES: usize = 30;
@@ -192,7 +190,9 @@ impl Bao {
         token: Option<&str>,
         body: Option<&str>,
     ) -> Result<(u16, String), String> {
-        http(self.port, method, path, token, body)
+        let token = token.map(|t| ("X-Vault-Token", t));
+        let headers: Vec<(&str, &str)> = [("Content-Type", "application/json")].into_iter().chain(token).collect();
+        super::http(self.port, method, path, &headers, body.unwrap_or(""))
     }
 
     /// `sys/init` with one key share.
@@ -280,36 +280,6 @@ fn dev_args(port: u16, extra_config: Option<&Path>) -> Vec<String> {
         args.push(format!("-config={}", config.display()));
     }
     args
-}
-
-/// A minimal HTTP/1.0 client for loopback set-up calls: HTTP/1.0 so that the
-/// answer is never chunked and ends when the server closes.
-pub fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&str>,
-) -> Result<(u16, String), String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
-    stream.set_read_timeout(Some(HTTP_TIMEOUT)).map_err(|e| e.to_string())?;
-    let body = body.unwrap_or("");
-    let token = token.map_or(String::new(), |t| format!("X-Vault-Token: {t}\r\n"));
-    let request = format!(
-        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{token}\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).map_err(|e| format!("write: {e}"))?;
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).map_err(|e| format!("read: {e}"))?;
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let (head, body) = answer.split_once("\r\n\r\n").ok_or_else(|| format!("no HTTP head in {answer:?}"))?;
-    let code = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| format!("bad status line: {head}"))?;
-    Ok((code, body.to_string()))
 }
 
 /// How often the stand-in's accept loop looks for connections and for shutdown.
