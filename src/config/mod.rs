@@ -114,7 +114,7 @@ fn build_entry(
     };
     let timeout = raw.duration("timeout")?;
     if timeout.is_some_and(|t| t.is_zero()) {
-        return Err(raw.error("timeout", "a deadline must be longer than zero"));
+        return Err(raw.error("timeout", "a duration must be longer than zero"));
     }
     let enabled = raw.boolean("enabled")?.unwrap_or(true);
     let built = (kind.build)(&mut raw, redactor)?;

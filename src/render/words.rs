@@ -70,7 +70,6 @@ pub struct Words {
     pub verdict_ok: &'static str,
     pub verdict_warn: &'static str,
     pub verdict_fail: &'static str,
-    pub end_of_report: &'static str,
 }
 
 pub static EN: Words = Words {
@@ -115,7 +114,6 @@ pub static EN: Words = Words {
     verdict_ok: "OK",
     verdict_warn: "WARN",
     verdict_fail: "FAIL",
-    end_of_report: "End of report",
 };
 
 pub static FR: Words = Words {
@@ -160,7 +158,6 @@ pub static FR: Words = Words {
     verdict_ok: "OK",
     verdict_warn: "ALERTE",
     verdict_fail: "ÉCHEC",
-    end_of_report: "Fin du rapport",
 };
 
 impl Words {
