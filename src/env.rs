@@ -63,13 +63,15 @@ impl Env {
     pub fn overlay_file(&mut self, path: &Path) -> Result<(), EnvFileError> {
         let text =
             std::fs::read_to_string(path).map_err(|error| EnvFileError::Read { path: path.to_path_buf(), error })?;
+        // Editors on Windows save a BOM; it is not part of the first key.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let items = dotenvy::from_read_iter(text.as_bytes());
         for item in items {
             match item {
                 Ok((key, value)) => {
                     self.vars.insert(key, Var { value, source: VarSource::EnvFile(path.to_path_buf()) });
                 }
-                Err(err) => return Err(syntax_error(path, &text, err)),
+                Err(err) => return Err(syntax_error(path, text, err)),
             }
         }
         Ok(())
@@ -91,7 +93,8 @@ fn syntax_error(path: &Path, text: &str, err: dotenvy::Error) -> EnvFileError {
     let (line, what) = match err {
         dotenvy::Error::LineParse(bad_line, _) => {
             let number = text.lines().position(|l| l == bad_line || bad_line.starts_with(l)).map_or(0, |i| i + 1);
-            let key = bad_line.split('=').next().unwrap_or("").trim().trim_start_matches("export ").trim();
+            // Without `=`, the whole line is a value (a pasted token): never shown.
+            let key = bad_line.split_once('=').map_or("", |(key, _)| key.trim().trim_start_matches("export ").trim());
             let what = if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 format!("cannot parse the value of `{key}` (check its quotes)")
             } else {
