@@ -92,9 +92,14 @@ impl Env {
 fn syntax_error(path: &Path, text: &str, err: dotenvy::Error) -> EnvFileError {
     let (line, what) = match err {
         dotenvy::Error::LineParse(bad_line, _) => {
-            let number = text.lines().position(|l| l == bad_line || bad_line.starts_with(l)).map_or(0, |i| i + 1);
-            // Without `=`, the whole line is a value (a pasted token): never shown.
-            let key = bad_line.split_once('=').map_or("", |(key, _)| key.trim().trim_start_matches("export ").trim());
+            let found =
+                text.lines().enumerate().find(|(_, l)| !l.is_empty() && (*l == bad_line || bad_line.starts_with(l)));
+            let number = found.map_or(0, |(i, _)| i + 1);
+            // The key only from a line of the file as written, and only before
+            // a `=`: dotenvy's `bad_line` may start inside a value, and a line
+            // without `=` is all value (a pasted token). Neither is shown.
+            let source = found.map_or("", |(_, l)| l);
+            let key = source.split_once('=').map_or("", |(key, _)| key.trim().trim_start_matches("export ").trim());
             let what = if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 format!("cannot parse the value of `{key}` (check its quotes)")
             } else {

@@ -117,7 +117,8 @@ const SECRET: &str = "S3cr3tV4lue";
 
 /// One env-file line from the shapes people write, some of them broken.
 fn env_line() -> impl Strategy<Value = String> {
-    let eol = prop_oneof![Just("\n"), Just("\r\n"), Just("")];
+    // Every line ends (LF or CRLF): glued lines would make real keys of values.
+    let eol = prop_oneof![Just("\n"), Just("\r\n")];
     let line = prop_oneof![
         Just(format!("KEY={SECRET}")),
         Just(format!("export KEY={SECRET}")),
