@@ -127,7 +127,7 @@ fn env_line() -> impl Strategy<Value = String> {
         Just(format!("KEY=\"{SECRET}\"")),
         Just(format!("KEY='{SECRET}'")),
         Just(format!("KEY=\"a\\\"{SECRET}\"")),
-        Just(format!("{SECRET}")),
+        Just(SECRET.to_string()),
         Just(format!("KEY {SECRET}")),
         Just(format!("BAD KEY={SECRET}")),
         Just(format!("K-Y={SECRET}")),

@@ -126,7 +126,7 @@ fn serve(mut stream: TcpStream, behaviour: &Behaviour, written: &AtomicUsize, st
     let deadline = Instant::now() + CONNECTION_LIFETIME;
     let over = || stop.load(Ordering::SeqCst) || Instant::now() >= deadline;
     drain(&mut stream, LISTEN_FIRST);
-    let mut send = |stream: &mut TcpStream, bytes: &[u8]| -> bool {
+    let send = |stream: &mut TcpStream, bytes: &[u8]| -> bool {
         match stream.write_all(bytes) {
             Ok(()) => {
                 written.fetch_add(bytes.len(), Ordering::SeqCst);
