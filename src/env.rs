@@ -63,13 +63,15 @@ impl Env {
     pub fn overlay_file(&mut self, path: &Path) -> Result<(), EnvFileError> {
         let text =
             std::fs::read_to_string(path).map_err(|error| EnvFileError::Read { path: path.to_path_buf(), error })?;
+        // Editors on Windows save a BOM; it is not part of the first key.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let items = dotenvy::from_read_iter(text.as_bytes());
         for item in items {
             match item {
                 Ok((key, value)) => {
                     self.vars.insert(key, Var { value, source: VarSource::EnvFile(path.to_path_buf()) });
                 }
-                Err(err) => return Err(syntax_error(path, &text, err)),
+                Err(err) => return Err(syntax_error(path, text, err)),
             }
         }
         Ok(())
@@ -90,8 +92,14 @@ impl Env {
 fn syntax_error(path: &Path, text: &str, err: dotenvy::Error) -> EnvFileError {
     let (line, what) = match err {
         dotenvy::Error::LineParse(bad_line, _) => {
-            let number = text.lines().position(|l| l == bad_line || bad_line.starts_with(l)).map_or(0, |i| i + 1);
-            let key = bad_line.split('=').next().unwrap_or("").trim().trim_start_matches("export ").trim();
+            let found =
+                text.lines().enumerate().find(|(_, l)| !l.is_empty() && (*l == bad_line || bad_line.starts_with(l)));
+            let number = found.map_or(0, |(i, _)| i + 1);
+            // The key only from a line of the file as written, and only before
+            // a `=`: dotenvy's `bad_line` may start inside a value, and a line
+            // without `=` is all value (a pasted token). Neither is shown.
+            let source = found.map_or("", |(_, l)| l);
+            let key = source.split_once('=').map_or("", |(key, _)| key.trim().trim_start_matches("export ").trim());
             let what = if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 format!("cannot parse the value of `{key}` (check its quotes)")
             } else {

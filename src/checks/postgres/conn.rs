@@ -430,6 +430,14 @@ fn classify(err: &tokio_postgres::Error, endpoint: &Endpoint, params: &ConnParam
     if is_tls_failure(err) || text.starts_with("error performing TLS handshake") {
         return ConnectError::Tls { endpoint: endpoint.to_string(), detail: text };
     }
+    // A peer that hangs up inside a message is no network fault: tokio-util
+    // reports it as "bytes remaining on stream".
+    let cut = errors::find::<std::io::Error>(err).is_some_and(|io| io.kind() == std::io::ErrorKind::UnexpectedEof);
+    if cut || text.contains("bytes remaining on stream") {
+        return ConnectError::Protocol {
+            detail: format!("{endpoint} closed the connection in the middle of a message ({text})"),
+        };
+    }
     if let Some(io) = errors::find::<std::io::Error>(err) {
         return io_error(endpoint, std::io::Error::new(io.kind(), text));
     }

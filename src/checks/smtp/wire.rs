@@ -176,11 +176,9 @@ impl Wire {
             let mut chunk = [0u8; 1024];
             let read = stream.read(&mut chunk).await.map_err(io_error)?;
             if read == 0 {
-                return Err(if self.pending.is_empty() {
-                    WireError::Closed
-                } else {
-                    WireError::NotSmtp(capped(&self.pending))
-                });
+                // What is pending passed `plausible_start` above: a reply cut
+                // short by the server hanging up, not another protocol.
+                return Err(WireError::Closed);
             }
             self.pending.extend_from_slice(&chunk[..read]);
         }
@@ -286,6 +284,31 @@ mod tests {
         let many = "250-x\r\n".repeat(MAX_REPLY_LINES + 1);
         let mut wire = wire_reading(many.as_bytes()).await;
         assert_eq!(wire.read_reply().await.unwrap_err(), WireError::TooManyLines);
+    }
+
+    #[tokio::test]
+    async fn a_reply_cut_by_a_hang_up_is_closed_not_another_protocol() {
+        let mut wire = wire_reading(b"220-relay.example\r\n220-sti").await;
+        assert_eq!(wire.read_reply().await.unwrap_err(), WireError::Closed);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Any bytes at all: a reply or a named error, never a panic, and
+        /// a reply's lines all carry its code.
+        #[test]
+        fn any_bytes_give_a_reply_or_an_error(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            runtime.block_on(async {
+                let mut wire = wire_reading(&bytes).await;
+                for _ in 0..4 {
+                    match wire.read_reply().await {
+                        Ok(reply) => assert!((200..600).contains(&reply.code())),
+                        Err(_) => break,
+                    }
+                }
+            });
+        }
     }
 
     #[tokio::test]

@@ -1,0 +1,212 @@
+//! A loopback TCP peer that misbehaves on purpose, one way per instance:
+//! silent, trickling, hanging up mid-reply, garbage, a flood of bytes.
+//! Std threads only, every one bounded: a connection lives at most
+//! `CONNECTION_LIFETIME`, and dropping the peer stops them all within a poll.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+const POLL: Duration = Duration::from_millis(20);
+/// Upper bound on any one connection, whatever the client does.
+const CONNECTION_LIFETIME: Duration = Duration::from_secs(20);
+/// How long the peer lets a client talk first (HTTP, PostgreSQL) before it
+/// misbehaves; SMTP clients wait for the server instead, which is fine.
+const LISTEN_FIRST: Duration = Duration::from_millis(150);
+const FLOOD_CHUNK: usize = 64 * 1024;
+
+/// What the peer does once a client connects.
+#[derive(Clone, Debug)]
+pub enum Behaviour {
+    /// Accepts and never writes a byte.
+    Silent,
+    /// Writes these bytes one per second, then holds the connection open.
+    Trickle(Vec<u8>),
+    /// Writes these bytes, then closes (a reply cut short).
+    CloseAfter(Vec<u8>),
+    /// Writes these bytes, then holds the connection open without a word more.
+    Send(Vec<u8>),
+    /// Writes `head`, then filler bytes up to `total` bytes in all, lazily,
+    /// stopping as soon as the client hangs up.
+    Flood { head: Vec<u8>, total: usize },
+}
+
+pub struct HostilePeer {
+    port: u16,
+    accepted: Arc<AtomicUsize>,
+    /// Bytes written to clients so far (all connections).
+    written: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl HostilePeer {
+    pub fn start(behaviour: Behaviour) -> HostilePeer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind hostile peer");
+        listener.set_nonblocking(true).expect("non-blocking listener");
+        let port = listener.local_addr().expect("hostile peer addr").port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let written = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (accepted, written, stop) = (accepted.clone(), written.clone(), stop.clone());
+            thread::spawn(move || accept_loop(listener, behaviour, &accepted, &written, &stop))
+        };
+        HostilePeer { port, accepted, written, stop, thread: Some(thread) }
+    }
+
+    /// An HTTP/1.1 200 answer head announcing `content_type`, followed by `body`.
+    pub fn http(status: u16, content_type: &str, body: &[u8]) -> Vec<u8> {
+        let mut reply = format!(
+            "HTTP/1.1 {status} Whatever\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        reply.extend_from_slice(body);
+        reply
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn url(&self, scheme: &str, path: &str) -> String {
+        format!("{scheme}://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+
+    pub fn written(&self) -> usize {
+        self.written.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for HostilePeer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn accept_loop(
+    listener: TcpListener,
+    behaviour: Behaviour,
+    accepted: &AtomicUsize,
+    written: &Arc<AtomicUsize>,
+    stop: &Arc<AtomicBool>,
+) {
+    let mut workers = Vec::new();
+    while !stop.load(Ordering::SeqCst) {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                accepted.fetch_add(1, Ordering::SeqCst);
+                let (behaviour, written, stop) = (behaviour.clone(), written.clone(), stop.clone());
+                workers.push(thread::spawn(move || serve(stream, &behaviour, &written, &stop)));
+            }
+            Err(_) => thread::sleep(POLL),
+        }
+    }
+    for worker in workers {
+        let _ = worker.join();
+    }
+}
+
+/// One connection, by `behaviour`; returns when done, on client hang-up,
+/// on `stop`, or after `CONNECTION_LIFETIME`.
+fn serve(mut stream: TcpStream, behaviour: &Behaviour, written: &AtomicUsize, stop: &AtomicBool) {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
+    let deadline = Instant::now() + CONNECTION_LIFETIME;
+    let over = || stop.load(Ordering::SeqCst) || Instant::now() >= deadline;
+    drain(&mut stream, LISTEN_FIRST);
+    let send = |stream: &mut TcpStream, bytes: &[u8]| -> bool {
+        match stream.write_all(bytes) {
+            Ok(()) => {
+                written.fetch_add(bytes.len(), Ordering::SeqCst);
+                true
+            }
+            Err(_) => false,
+        }
+    };
+    match behaviour {
+        Behaviour::Silent => {}
+        Behaviour::Send(bytes) => {
+            if !send(&mut stream, bytes) {
+                return;
+            }
+        }
+        Behaviour::CloseAfter(bytes) => {
+            send(&mut stream, bytes);
+            // Read what the client still sends so that close() is a FIN, not a reset.
+            drain(&mut stream, Duration::from_millis(50));
+            let _ = stream.shutdown(Shutdown::Both);
+            return;
+        }
+        Behaviour::Trickle(bytes) => {
+            for byte in bytes {
+                if over() || !send(&mut stream, &[*byte]) {
+                    return;
+                }
+                if !hold(&mut stream, Duration::from_secs(1), &over) {
+                    return;
+                }
+            }
+        }
+        Behaviour::Flood { head, total } => {
+            if !send(&mut stream, head) {
+                return;
+            }
+            let filler = vec![b'a'; FLOOD_CHUNK];
+            let mut left = total.saturating_sub(head.len());
+            while left > 0 && !over() {
+                let n = left.min(FLOOD_CHUNK);
+                if !send(&mut stream, &filler[..n]) {
+                    return;
+                }
+                left -= n;
+            }
+        }
+    }
+    hold(&mut stream, CONNECTION_LIFETIME, &over);
+}
+
+/// Reads and discards whatever the client sends for up to `time`.
+fn drain(stream: &mut TcpStream, time: Duration) {
+    let _ = stream.set_read_timeout(Some(time.max(Duration::from_millis(1))));
+    let mut buf = [0u8; 4096];
+    let end = Instant::now() + time;
+    while Instant::now() < end {
+        match stream.read(&mut buf) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// Keeps the connection open, discarding input, for `time`; false once the
+/// client hangs up (or `over` says stop).
+fn hold(stream: &mut TcpStream, time: Duration, over: &dyn Fn() -> bool) -> bool {
+    let _ = stream.set_read_timeout(Some(POLL * 5));
+    let end = Instant::now() + time;
+    let mut buf = [0u8; 4096];
+    while Instant::now() < end {
+        if over() {
+            return false;
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => return false,
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => return false,
+        }
+    }
+    true
+}
