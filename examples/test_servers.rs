@@ -30,11 +30,6 @@ mod tls;
 #[path = "../tests/support/vault.rs"]
 mod vault;
 
-// tests/support/mod.rs cannot be included whole (it names the test binary,
-// which only test targets know): its set-up HTTP client, which vault.rs calls
-// as `super::http`, is included from the lines below.
-include!("support/http.rs");
-
 use pg::{Node, PgCluster, Role};
 
 fn main() {

@@ -13,10 +13,7 @@ pub mod vault;
 
 use serde_json::Value;
 use std::ffi::OsStr;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::{Command, Output};
-use std::time::Duration;
 
 /// The `kbz-check` binary with an empty environment (PATH aside), so the
 /// host's DATABASE_URL / PG* variables can never leak into a test.
@@ -80,33 +77,4 @@ pub fn assert_absent(text: &str, secrets: &[&str]) {
     for secret in secrets {
         assert!(!text.contains(secret), "`{secret}` leaked into the output:\n{text}");
     }
-}
-
-/// A minimal HTTP/1.0 exchange for set-up calls: HTTP/1.0 so that the
-/// answer is never chunked and ends when the server closes.
-pub fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> Result<(u16, String), String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
-    stream.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
-    let extra: String = headers.iter().map(|(name, value)| format!("{name}: {value}\r\n")).collect();
-    let request = format!(
-        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\n{extra}\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).map_err(|e| format!("write: {e}"))?;
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).map_err(|e| format!("read: {e}"))?;
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let (head, body) = answer.split_once("\r\n\r\n").ok_or_else(|| format!("no HTTP head in {answer:?}"))?;
-    let code = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| format!("bad status line: {head}"))?;
-    Ok((code, body.to_string()))
 }

@@ -89,7 +89,7 @@ impl Moto {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(format!("exited with {status}\n{}", self.log_tail()));
             }
-            if matches!(super::http(self.port, "GET", "/moto-api/", &[], ""), Ok((200, _))) {
+            if matches!(super::net::http(self.port, "GET", "/moto-api/", &[], ""), Ok((200, _))) {
                 return Ok(());
             }
             if Instant::now() >= deadline {
@@ -143,7 +143,7 @@ impl Moto {
     /// moto's own `set_initial_no_auth_action_count(0)` does in server mode
     /// (the same as starting it with `INITIAL_NO_AUTH_ACTION_COUNT=0`).
     pub fn enforce_auth(&mut self) {
-        let answer = super::http(self.port, "POST", "/moto-api/reset-auth", &[], "0");
+        let answer = super::net::http(self.port, "POST", "/moto-api/reset-auth", &[], "0");
         match answer {
             Ok((200, _)) => self.auth_enforced = true,
             other => panic!("moto refused reset-auth: {other:?}\n{}", self.log_tail()),
@@ -163,7 +163,7 @@ impl Moto {
             "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=0"
         );
         let headers = [("Content-Type", "application/x-www-form-urlencoded"), ("Authorization", scope.as_str())];
-        match super::http(self.port, "POST", "/", &headers, &body) {
+        match super::net::http(self.port, "POST", "/", &headers, &body) {
             Ok((200, answer)) => answer,
             other => panic!("moto {service} {params:?} failed: {other:?}\n{}", self.log_tail()),
         }

@@ -192,7 +192,7 @@ impl Bao {
     ) -> Result<(u16, String), String> {
         let token = token.map(|t| ("X-Vault-Token", t));
         let headers: Vec<(&str, &str)> = [("Content-Type", "application/json")].into_iter().chain(token).collect();
-        super::http(self.port, method, path, &headers, body.unwrap_or(""))
+        super::net::http(self.port, method, path, &headers, body.unwrap_or(""))
     }
 
     /// `sys/init` with one key share.
