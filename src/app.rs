@@ -82,7 +82,7 @@ fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
     let started = Instant::now();
     let options = RunOptions { send_test_to: cli.send_test_to.clone() };
     let retry = cli.retry_for.map(|window| engine::Retry { window, every: cli.retry_every });
-    let schedule = engine::Schedule { timeout: cli.timeout, retry };
+    let schedule = engine::Schedule { timeout: cli.timeout, retry, concurrency: cli.concurrency };
     // Progress only on a terminal: never in a pipe, a log or a CI job's output.
     let progress =
         std::io::stderr().is_terminal().then(|| Arc::new(Progress::new(&config.checks, config.redactor.clone())));

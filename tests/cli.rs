@@ -248,6 +248,39 @@ fn checks_run_concurrently_and_report_in_configured_order() {
 }
 
 #[test]
+fn concurrency_bounds_the_checks_running_at_once() {
+    let listeners: Vec<_> = (0..3).map(|_| SilentListener::start()).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut suite = String::new();
+    for (i, listener) in listeners.iter().enumerate() {
+        suite.push_str(&format!(
+            "[checks.hung{i}]\nkind = \"postgres\"\nurl = \"postgresql://u@127.0.0.1:{}/db\"\n\n",
+            listener.port()
+        ));
+    }
+    let path = write(dir.path(), "suite.toml", &suite);
+    let out = kbz_check()
+        .args(["--config", &path, "--format", "json", "--timeout", "400ms", "--concurrency", "1", "all"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = json(&out);
+    for check in report["checks"].as_array().unwrap() {
+        // Each got its whole deadline, counted from when it got the one slot.
+        assert!(check["summary"].as_str().unwrap().starts_with("timed out after 400ms while"), "{check:#}");
+    }
+    // One at a time: the run lasts at least the three deadlines end to end.
+    let total = report["duration_ms"].as_u64().unwrap();
+    assert!(total >= 3 * 400, "ran together despite --concurrency 1: {total} ms");
+    assert!(listeners.iter().all(|l| l.accepted() == 1));
+
+    let out = kbz_check().args(["--concurrency", "0", "all"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--concurrency"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
 fn color_follows_the_color_option() {
     let run = |color: &str| stdout(&kbz_check().args(["--color", color, "all"]).env("NO_COLOR", "1").output().unwrap());
     assert!(run("always").contains("\u{1b}["), "always colors");
