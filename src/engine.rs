@@ -7,6 +7,7 @@
 use crate::checks::{Check, Context, RunOptions};
 use crate::config::{CheckEntry, Plan};
 use crate::report::{Action, CheckResult, Outcome, Priority, Signal, Status};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -60,6 +61,23 @@ pub async fn run_all(
     options: RunOptions,
     observer: Arc<dyn Observer>,
 ) -> Vec<CheckResult> {
+    run_until(entries, schedule, options, observer, std::future::pending()).await
+}
+
+/// The summary of a check that was still running, queued or waiting to
+/// retry when the run was interrupted; it is reported as `skip`.
+pub const INTERRUPTED: &str = "interrupted";
+
+/// [`run_all`], unless `interrupt` completes first (Ctrl-C, SIGTERM): then
+/// the checks that already finished keep their results, the others are
+/// stopped and reported as `skip` with the summary [`INTERRUPTED`].
+pub async fn run_until(
+    entries: &[CheckEntry],
+    schedule: Schedule,
+    options: RunOptions,
+    observer: Arc<dyn Observer>,
+    interrupt: impl Future<Output = ()>,
+) -> Vec<CheckResult> {
     let run_started = Instant::now();
     let options = Arc::new(options);
     let slots = Arc::new(Semaphore::new(schedule.concurrency.clamp(1, Semaphore::MAX_PERMITS)));
@@ -77,21 +95,56 @@ pub async fn run_all(
             })
         })
         .collect();
+    let mut interrupt = std::pin::pin!(interrupt);
+    let mut interrupted = false;
     let mut results = Vec::with_capacity(handles.len());
-    for (index, (handle, entry)) in handles.into_iter().zip(entries).enumerate() {
-        let result = handle.await.unwrap_or_else(|join_error| {
-            // A panic inside a check is a bug; report it as that check's failure, not a crash.
-            let outcome = Outcome {
-                cause: Some(format!("internal error in the {} check: {join_error}", entry.kind)),
-                ..Outcome::new(Status::Fail, "internal error (a bug in kbz-check)")
-            };
-            let result = CheckResult::from_outcome(&entry.name, entry.kind, &entry.target, Duration::ZERO, outcome);
-            observer.finished(index, &result);
-            result
-        });
+    for (index, (mut handle, entry)) in handles.into_iter().zip(entries).enumerate() {
+        if !interrupted {
+            tokio::select! {
+                biased;
+                joined = &mut handle => {
+                    results.push(joined_result(joined, index, entry, observer.as_ref()));
+                    continue;
+                }
+                () = &mut interrupt => interrupted = true,
+            }
+        }
+        // Interrupted: a check that has finished meanwhile keeps its result.
+        if handle.is_finished() {
+            results.push(joined_result(handle.await, index, entry, observer.as_ref()));
+            continue;
+        }
+        handle.abort();
+        // Wait for the abort, so the check's connections and children are dropped now.
+        if let Ok(result) = handle.await {
+            results.push(result); // it finished just before the abort took effect
+            continue;
+        }
+        let outcome = Outcome::new(Status::Skip, INTERRUPTED);
+        let result = CheckResult::from_outcome(&entry.name, entry.kind, &entry.target, Duration::ZERO, outcome);
+        observer.finished(index, &result);
         results.push(result);
     }
     results
+}
+
+/// A check task's result; a panic inside a check is a bug, reported as
+/// that check's failure, not a crash.
+fn joined_result(
+    joined: Result<CheckResult, tokio::task::JoinError>,
+    index: usize,
+    entry: &CheckEntry,
+    observer: &dyn Observer,
+) -> CheckResult {
+    joined.unwrap_or_else(|join_error| {
+        let outcome = Outcome {
+            cause: Some(format!("internal error in the {} check: {join_error}", entry.kind)),
+            ..Outcome::new(Status::Fail, "internal error (a bug in kbz-check)")
+        };
+        let result = CheckResult::from_outcome(&entry.name, entry.kind, &entry.target, Duration::ZERO, outcome);
+        observer.finished(index, &result);
+        result
+    })
 }
 
 /// One check: attempts until one does not fail or the retry window closes.
@@ -423,5 +476,36 @@ mod tests {
         assert_eq!(attempts, [("quick", Status::Ok, 2), ("slow", Status::Ok, 4), ("steady", Status::Ok, 1)]);
         // In turn they would wait 4 × 100 ms; together, as long as the slowest (3 waits).
         assert!(started.elapsed() < Duration::from_millis(390), "{:?}", started.elapsed());
+    }
+
+    #[tokio::test]
+    async fn an_interrupted_run_keeps_finished_results_and_skips_the_rest() {
+        let quick = Flaky::new(0, Status::Warn);
+        let hung = Flaky::taking(0, Status::Ok, Duration::from_secs(60));
+        let retrying = Flaky::new(u32::MAX, Status::Ok);
+        let queued = Flaky::taking(0, Status::Ok, Duration::from_secs(60));
+        // hung first, so the engine is waiting on it when the interruption comes.
+        let entries =
+            [entry("hung", &hung), entry("quick", &quick), entry("retrying", &retrying), entry("queued", &queued)];
+        let schedule = Schedule { concurrency: 3, ..schedule(Some((60_000, 10))) };
+        // `queued` waits for the slot `quick` frees, then hangs; `retrying` fails every 10 ms.
+        let recorder = Arc::new(Recorder::default());
+        let started = Instant::now();
+        let interrupt = tokio::time::sleep(Duration::from_millis(200));
+        let results = run_until(&entries, schedule, RunOptions::default(), recorder.clone(), interrupt).await;
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        let seen: Vec<_> = results.iter().map(|r| (r.name.as_str(), r.status, r.summary.as_str())).collect();
+        assert_eq!(
+            seen,
+            [
+                ("hung", Status::Skip, INTERRUPTED),
+                ("quick", Status::Warn, "up"),
+                ("retrying", Status::Skip, INTERRUPTED),
+                ("queued", Status::Skip, INTERRUPTED),
+            ]
+        );
+        assert!(results.iter().filter(|r| r.status == Status::Skip).all(|r| r.cause.is_none()));
+        let events = recorder.0.lock().unwrap();
+        assert_eq!(events.iter().filter(|e| e.contains(":done")).count(), 4, "{events:?}");
     }
 }

@@ -455,3 +455,63 @@ fn completions_and_man_page_come_from_the_cli_definition() {
         assert!(roff.contains(option), "{option} in the man page:\n{roff}");
     }
 }
+
+/// Runs a quick check (a closed port) and a slow one (a silent server, 30 s
+/// deadline), sends `signal` once the quick one must have finished, and
+/// checks the report of an interrupted run on stdout and in `--json FILE`.
+fn interrupted_run_reports_what_finished(signal: libc::c_int) {
+    let silent = SilentListener::start();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = format!(
+        "[checks.quick]\nkind = \"postgres\"\nurl = \"postgresql://u@127.0.0.1:{}/db\"\n\n[checks.slow]\nkind = \"postgres\"\nurl = \"postgresql://u@127.0.0.1:{}/db\"\n",
+        closed_port(),
+        silent.port()
+    );
+    let path = write(dir.path(), "suite.toml", &suite);
+    let file = dir.path().join("report.json");
+    let started = std::time::Instant::now();
+    let child = kbz_check()
+        .args(["--config", &path, "--format", "json", "--timeout", "30s", "--json", file.to_str().unwrap(), "all"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The slow check has connected: the run is under way (signals are caught before
+    // any check starts); the refused connection of the quick one takes milliseconds.
+    while silent.accepted() == 0 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "the slow check never connected");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted: 1 check(s) did not finish"), "{}", stderr(&out));
+
+    let printed = json(&out);
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(printed["checks"], written["checks"], "stdout and the file carry the same report");
+    let checks = written["checks"].as_array().unwrap();
+    assert_eq!((checks[0]["name"].as_str(), checks[0]["status"].as_str()), (Some("quick"), Some("fail")));
+    assert!(checks[0]["summary"].as_str().unwrap().contains("refused"), "{:#}", checks[0]);
+    assert_eq!(checks[1]["name"], "slow");
+    assert_eq!(checks[1]["status"], "skip");
+    assert_eq!(checks[1]["summary"], "interrupted");
+    assert_eq!(checks[1]["cause"], Value::Null);
+
+    let mut left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    left.sort();
+    assert_eq!(left, ["report.json", "suite.toml"], "no temporary file remains");
+}
+
+#[test]
+fn sigterm_prints_and_writes_the_report_of_the_checks_that_finished() {
+    interrupted_run_reports_what_finished(libc::SIGTERM);
+}
+
+#[test]
+fn ctrl_c_prints_and_writes_the_report_of_the_checks_that_finished() {
+    interrupted_run_reports_what_finished(libc::SIGINT);
+}
