@@ -515,3 +515,58 @@ fn sigterm_prints_and_writes_the_report_of_the_checks_that_finished() {
 fn ctrl_c_prints_and_writes_the_report_of_the_checks_that_finished() {
     interrupted_run_reports_what_finished(libc::SIGINT);
 }
+
+/// The file size limit (RLIMIT_FSIZE) lets the preflight's empty temporary
+/// file through and makes the report's write fail half-way with EFBIG, as a
+/// full disk fails it with ENOSPC; unlike directory permissions, it also holds
+/// for root, which these tests often run as.
+#[test]
+fn a_report_file_that_cannot_be_written_after_the_run_exits_2_and_keeps_the_previous_one() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.json");
+    std::fs::write(&file, "{\"previous\": true}\n").unwrap();
+    let mut cmd = kbz_check();
+    cmd.args(["--format", "json", "--json", file.to_str().unwrap(), "all"]);
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit { rlim_cur: 64, rlim_max: 64 };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // Ignored across exec: the write then fails with EFBIG instead of killing the process.
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(&format!("cannot write the report to {}", file.display())), "{err}");
+    assert!(err.contains("too large"), "the system's reason is given: {err}");
+    assert_eq!(json(&out)["checks"][0]["name"], "postgres", "the report was printed before the write failed");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "{\"previous\": true}\n", "the previous report is intact");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["report.json"], "no temporary file remains");
+}
+
+#[test]
+fn a_report_file_in_a_read_only_directory_exits_2_before_running() {
+    use std::os::unix::fs::PermissionsExt;
+    if unsafe { libc::geteuid() } == 0 {
+        // Root ignores directory permissions; the size-limit test above covers root.
+        eprintln!("skipped: running as root, for whom a 0555 directory is still writable");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.json");
+    std::fs::write(&file, "previous").unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
+    let out = kbz_check().args(["--json", file.to_str().unwrap(), "all"]).output().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&format!("cannot write the report to {}", file.display())), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "nothing was checked");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "previous");
+}
