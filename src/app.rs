@@ -103,6 +103,8 @@ fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<(Report, bool)> {
         let interrupt = interruption(interrupted.clone())?;
         anyhow::Ok(engine::run_until(&config.checks, schedule, options, observer, interrupt).await)
     })?;
+    // A Ctrl-C while an uninterrupted run prints its report is not swallowed.
+    default_signal_actions();
     if let Some(progress) = progress {
         progress.clear();
     }
@@ -136,11 +138,16 @@ fn interruption(flag: Arc<AtomicBool>) -> anyhow::Result<impl std::future::Futur
             _ = term.recv() => {}
         }
         flag.store(true, Ordering::SeqCst);
-        for signal in [libc::SIGINT, libc::SIGTERM] {
-            // SAFETY: restores the default disposition; no handler code of ours is involved.
-            unsafe { libc::signal(signal, libc::SIG_DFL) };
-        }
+        default_signal_actions();
     })
+}
+
+/// SIGINT and SIGTERM end the process again, as before the run.
+fn default_signal_actions() {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: restores the default disposition; no handler code of ours is involved.
+        unsafe { libc::signal(signal, libc::SIG_DFL) };
+    }
 }
 
 /// Scrubs every configured secret from everything a check reports,
