@@ -14,6 +14,7 @@ use anyhow::Context as _;
 use clap::{CommandFactory, Parser};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -60,7 +61,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     for path in outputs.iter().filter_map(|(path, _)| path.as_deref()) {
         output::ensure_writable(path).with_context(|| format!("cannot write the report to {}", path.display()))?;
     }
-    let report = run_checks(&config, &cli)?;
+    let (report, interrupted) = run_checks(&config, &cli)?;
     let color = use_color(cli.color, cli.format);
     // `colored` otherwise decides on its own, half-coloring piped output.
     colored::control::set_override(color);
@@ -72,17 +73,24 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot write the report to {}", path.display()))?;
         }
     }
+    if interrupted {
+        let stopped = report.checks.iter().filter(|c| c.summary == engine::INTERRUPTED).count();
+        eprintln!("kbz-check: interrupted: {stopped} check(s) did not finish and are reported as skip");
+        return Ok(ExitCode::from(EXIT_FAILED));
+    }
     Ok(if report.failed(cli.strict) { ExitCode::from(EXIT_FAILED) } else { ExitCode::SUCCESS })
 }
 
-fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
+/// Runs the checks; also says whether SIGINT or SIGTERM cut the run short.
+fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<(Report, bool)> {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     let generated_at = SystemTime::now();
     let started = Instant::now();
     let options = RunOptions { send_test_to: cli.send_test_to.clone() };
     let retry = cli.retry_for.map(|window| engine::Retry { window, every: cli.retry_every });
-    let schedule = engine::Schedule { timeout: cli.timeout, retry };
+    let schedule = engine::Schedule { timeout: cli.timeout, retry, concurrency: cli.concurrency };
+    let interrupted = Arc::new(AtomicBool::new(false));
     // Progress only on a terminal: never in a pipe, a log or a CI job's output.
     let progress =
         std::io::stderr().is_terminal().then(|| Arc::new(Progress::new(&config.checks, config.redactor.clone())));
@@ -90,7 +98,13 @@ fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
         Some(progress) => progress.clone(),
         None => Arc::new(engine::Quiet),
     };
-    let mut checks = runtime.block_on(engine::run_all(&config.checks, schedule, options, observer));
+    let mut checks = runtime.block_on(async {
+        // Listening before any check starts, so no signal falls between the two.
+        let interrupt = interruption(interrupted.clone())?;
+        anyhow::Ok(engine::run_until(&config.checks, schedule, options, observer, interrupt).await)
+    })?;
+    // A Ctrl-C while an uninterrupted run prints its report is not swallowed.
+    default_signal_actions();
     if let Some(progress) = progress {
         progress.clear();
     }
@@ -99,14 +113,41 @@ fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
     }
     // Connections of timed-out checks may still be closing; do not wait for them.
     runtime.shutdown_background();
-    Ok(Report {
+    let report = Report {
         id: cli.id.clone().or_else(|| config.report.id.clone()),
         title: cli.title.clone().or_else(|| config.report.title.clone()),
         generated_at,
         duration: started.elapsed(),
         root_causes: rootcause::find(&checks),
         checks,
+    };
+    Ok((report, interrupted.load(Ordering::SeqCst)))
+}
+
+/// Completes on the first SIGINT (Ctrl-C) or SIGTERM, after setting `flag`.
+/// It then gives both signals back their default action, so a second one
+/// ends the process at once (exit status 130 or 143 in a shell) instead of
+/// waiting for the report of the first to be printed and written.
+fn interruption(flag: Arc<AtomicBool>) -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        flag.store(true, Ordering::SeqCst);
+        default_signal_actions();
     })
+}
+
+/// SIGINT and SIGTERM end the process again, as before the run.
+fn default_signal_actions() {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: restores the default disposition; no handler code of ours is involved.
+        unsafe { libc::signal(signal, libc::SIG_DFL) };
+    }
 }
 
 /// Scrubs every configured secret from everything a check reports,

@@ -48,6 +48,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DUR", default_value = "2s", value_parser = parse_duration)]
     pub retry_every: Duration,
 
+    /// At most N checks run at once; the others wait for a free slot (their deadline starts when they run)
+    #[arg(long, global = true, value_name = "N", default_value_t = crate::engine::DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
+    pub concurrency: usize,
+
     /// WARN and SKIP also make the run fail (exit 1)
     #[arg(long, global = true)]
     pub strict: bool,
@@ -118,6 +122,14 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
+fn parse_concurrency(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("at least one check must be able to run; write 1 or more".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err("write a whole number of checks, e.g. 16".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +174,15 @@ mod tests {
         assert_eq!((cli.retry_for, cli.retry_every), (Some(Duration::from_secs(60)), Duration::from_millis(500)));
         for bad in [["--retry-for", "0s"], ["--retry-every", "0ms"], ["--retry-for", "soon"]] {
             assert!(Cli::try_parse_from(["kbz-check", "all", bad[0], bad[1]]).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn concurrency_is_a_positive_number_defaulting_to_64() {
+        assert_eq!(Cli::try_parse_from(["kbz-check", "all"]).unwrap().concurrency, 64);
+        assert_eq!(Cli::try_parse_from(["kbz-check", "all", "--concurrency", "8"]).unwrap().concurrency, 8);
+        for bad in ["0", "-1", "many", ""] {
+            assert!(Cli::try_parse_from(["kbz-check", "all", "--concurrency", bad]).is_err(), "{bad:?}");
         }
     }
 }

@@ -1,21 +1,32 @@
-//! Runs the selected checks concurrently, each under its own deadline, and
-//! reports them in configured order. Timing, timeouts and retries live
+//! Runs the selected checks concurrently (at most [`Schedule::concurrency`]
+//! attempts at once), each under its own deadline, and reports them in
+//! configured order. Timing, timeouts and retries live
 //! here, not in the checks. The engine prints nothing: it tells an
 //! [`Observer`] what happens (the terminal progress display is one).
 
 use crate::checks::{Check, Context, RunOptions};
 use crate::config::{CheckEntry, Plan};
 use crate::report::{Action, CheckResult, Outcome, Priority, Signal, Status};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 
-/// How the run times its checks: `--timeout`, `--retry-for`, `--retry-every`.
+/// Default of `--concurrency`: enough that a usual suite runs all at once,
+/// few enough that 500 checks neither exhaust file descriptors nor flood a server.
+pub const DEFAULT_CONCURRENCY: usize = 64;
+
+/// How the run times its checks: `--timeout`, `--retry-for`, `--retry-every`,
+/// `--concurrency`.
 #[derive(Clone, Copy, Debug)]
 pub struct Schedule {
     /// Deadline of each attempt of a check that sets no timeout of its own.
     pub timeout: Duration,
     /// Re-run failing checks; `None` runs each check once.
     pub retry: Option<Retry>,
+    /// At most this many attempts run at once (at least 1). An attempt holds
+    /// its slot only while it runs: a retry waits without one, then queues again.
+    pub concurrency: usize,
 }
 
 /// Failing checks are re-run, `every` after an attempt ends, as long as the
@@ -50,37 +61,90 @@ pub async fn run_all(
     options: RunOptions,
     observer: Arc<dyn Observer>,
 ) -> Vec<CheckResult> {
+    run_until(entries, schedule, options, observer, std::future::pending()).await
+}
+
+/// The summary of a check that was still running, queued or waiting to
+/// retry when the run was interrupted; it is reported as `skip`.
+pub const INTERRUPTED: &str = "interrupted";
+
+/// [`run_all`], unless `interrupt` completes first (Ctrl-C, SIGTERM): then
+/// the checks that already finished keep their results, the others are
+/// stopped and reported as `skip` with the summary [`INTERRUPTED`].
+pub async fn run_until(
+    entries: &[CheckEntry],
+    schedule: Schedule,
+    options: RunOptions,
+    observer: Arc<dyn Observer>,
+    interrupt: impl Future<Output = ()>,
+) -> Vec<CheckResult> {
     let run_started = Instant::now();
     let options = Arc::new(options);
+    let slots = Arc::new(Semaphore::new(schedule.concurrency.clamp(1, Semaphore::MAX_PERMITS)));
     let handles: Vec<_> = entries
         .iter()
         .enumerate()
         .map(|(index, entry)| {
-            let (entry, options, observer) = (entry.clone(), options.clone(), observer.clone());
+            let (entry, options, observer, slots) = (entry.clone(), options.clone(), observer.clone(), slots.clone());
             let retry_until = schedule.retry.map(|retry| (run_started + retry.window, retry.every));
             tokio::spawn(async move {
                 let timeout = entry.timeout.unwrap_or(schedule.timeout);
-                let result = run_one(index, &entry, timeout, retry_until, options, observer.as_ref()).await;
+                let result = run_one(index, &entry, timeout, retry_until, options, &slots, observer.as_ref()).await;
                 observer.finished(index, &result);
                 result
             })
         })
         .collect();
+    let mut interrupt = std::pin::pin!(interrupt);
+    let mut interrupted = false;
     let mut results = Vec::with_capacity(handles.len());
-    for (index, (handle, entry)) in handles.into_iter().zip(entries).enumerate() {
-        let result = handle.await.unwrap_or_else(|join_error| {
-            // A panic inside a check is a bug; report it as that check's failure, not a crash.
-            let outcome = Outcome {
-                cause: Some(format!("internal error in the {} check: {join_error}", entry.kind)),
-                ..Outcome::new(Status::Fail, "internal error (a bug in kbz-check)")
-            };
-            let result = CheckResult::from_outcome(&entry.name, entry.kind, &entry.target, Duration::ZERO, outcome);
-            observer.finished(index, &result);
-            result
-        });
+    for (index, (mut handle, entry)) in handles.into_iter().zip(entries).enumerate() {
+        if !interrupted {
+            tokio::select! {
+                biased;
+                joined = &mut handle => {
+                    results.push(joined_result(joined, index, entry, observer.as_ref()));
+                    continue;
+                }
+                () = &mut interrupt => interrupted = true,
+            }
+        }
+        // Interrupted: a check that has finished meanwhile keeps its result.
+        if handle.is_finished() {
+            results.push(joined_result(handle.await, index, entry, observer.as_ref()));
+            continue;
+        }
+        handle.abort();
+        // Wait for the abort, so the check's connections and children are dropped now.
+        if let Ok(result) = handle.await {
+            results.push(result); // it finished just before the abort took effect
+            continue;
+        }
+        let outcome = Outcome::new(Status::Skip, INTERRUPTED);
+        let result = CheckResult::from_outcome(&entry.name, entry.kind, &entry.target, Duration::ZERO, outcome);
+        observer.finished(index, &result);
         results.push(result);
     }
     results
+}
+
+/// A check task's result; a panic inside a check is a bug, reported as
+/// that check's failure, not a crash.
+fn joined_result(
+    joined: Result<CheckResult, tokio::task::JoinError>,
+    index: usize,
+    entry: &CheckEntry,
+    observer: &dyn Observer,
+) -> CheckResult {
+    joined.unwrap_or_else(|join_error| {
+        let outcome = Outcome {
+            cause: Some(format!("internal error in the {} check: {join_error}", entry.kind)),
+            ..Outcome::new(Status::Fail, "internal error (a bug in kbz-check)")
+        };
+        let result = CheckResult::from_outcome(&entry.name, entry.kind, &entry.target, Duration::ZERO, outcome);
+        observer.finished(index, &result);
+        result
+    })
 }
 
 /// One check: attempts until one does not fail or the retry window closes.
@@ -91,6 +155,7 @@ async fn run_one(
     timeout: Duration,
     retry_until: Option<(Instant, Duration)>,
     options: Arc<RunOptions>,
+    slots: &Semaphore,
     observer: &dyn Observer,
 ) -> CheckResult {
     let check = match &entry.plan {
@@ -104,10 +169,13 @@ async fn run_one(
     let mut spent = Duration::ZERO;
     loop {
         attempts += 1;
+        // The deadline and the duration count from when the attempt gets a slot.
+        let slot = slots.acquire().await.expect("the run's semaphore is never closed");
         observer.attempt_started(index, attempts);
         let began = Instant::now();
         let outcome = attempt(check.as_ref(), entry, timeout, options.clone()).await;
         spent += began.elapsed();
+        drop(slot);
         // Only a failure is retried, and only by an attempt that can begin inside the window.
         let wait = retry_until
             .filter(|_| outcome.status == Status::Fail)
@@ -236,7 +304,85 @@ mod tests {
                 window: Duration::from_millis(window),
                 every: Duration::from_millis(every),
             }),
+            concurrency: DEFAULT_CONCURRENCY,
         }
+    }
+
+    /// Counts the checks running at the same moment, and the most seen.
+    #[derive(Default)]
+    struct Gauge {
+        running: AtomicU32,
+        most: AtomicU32,
+    }
+
+    /// Holds the gauge for `takes`; fails its first `fails` calls.
+    struct Crowded {
+        gauge: Arc<Gauge>,
+        takes: Duration,
+        fails: u32,
+        calls: AtomicU32,
+    }
+
+    impl Check for Crowded {
+        fn run<'a>(&'a self, _ctx: &'a Context) -> CheckFuture<'a> {
+            Box::pin(async move {
+                let now = self.gauge.running.fetch_add(1, Ordering::SeqCst) + 1;
+                self.gauge.most.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(self.takes).await;
+                self.gauge.running.fetch_sub(1, Ordering::SeqCst);
+                let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+                let status = if call <= self.fails { Status::Fail } else { Status::Ok };
+                Outcome::new(status, format!("call {call}"))
+            })
+        }
+    }
+
+    fn crowd(count: usize, fails: u32, gauge: &Arc<Gauge>) -> Vec<CheckEntry> {
+        (0..count)
+            .map(|i| {
+                let check =
+                    Crowded { gauge: gauge.clone(), takes: Duration::from_millis(20), fails, calls: AtomicU32::new(0) };
+                CheckEntry { plan: Plan::Run(Arc::new(check)), ..entry(&format!("c{i}"), &Flaky::new(0, Status::Ok)) }
+            })
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn at_most_concurrency_checks_run_at_once() {
+        for (count, bound) in [(40, 7), (5, 64), (3, 1)] {
+            let gauge = Arc::new(Gauge::default());
+            let schedule = Schedule { concurrency: bound, ..schedule(None) };
+            let results = run(&crowd(count, 0, &gauge), schedule).await;
+            assert!(results.iter().all(|r| r.status == Status::Ok && r.attempts == 1), "{results:?}");
+            // Exactly the bound when there are more checks than slots; all of them otherwise.
+            assert_eq!(gauge.most.load(Ordering::SeqCst) as usize, count.min(bound), "{count} checks, bound {bound}");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn retries_queue_for_a_slot_again() {
+        let gauge = Arc::new(Gauge::default());
+        let schedule = Schedule { concurrency: 3, ..schedule(Some((10_000, 5))) };
+        let results = run(&crowd(10, 2, &gauge), schedule).await;
+        assert!(results.iter().all(|r| r.status == Status::Ok && r.attempts == 3), "{results:?}");
+        assert_eq!(gauge.most.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_queued_check_gets_its_whole_deadline_once_it_runs() {
+        // Two 60 ms checks, one slot, 100 ms deadlines: the second ends 120 ms after
+        // the run began, yet is not timed out, as its deadline starts with its slot.
+        let gauge = Arc::new(Gauge::default());
+        let schedule = Schedule { concurrency: 1, timeout: Duration::from_millis(100), ..schedule(None) };
+        let mut entries = crowd(2, 0, &gauge);
+        for entry in &mut entries {
+            let takes = Duration::from_millis(60);
+            entry.plan =
+                Plan::Run(Arc::new(Crowded { gauge: gauge.clone(), takes, fails: 0, calls: AtomicU32::new(0) }));
+        }
+        let results = run(&entries, schedule).await;
+        assert!(results.iter().all(|r| r.status == Status::Ok), "{results:?}");
+        assert_eq!(gauge.most.load(Ordering::SeqCst), 1);
     }
 
     async fn run(entries: &[CheckEntry], schedule: Schedule) -> Vec<CheckResult> {
@@ -330,5 +476,36 @@ mod tests {
         assert_eq!(attempts, [("quick", Status::Ok, 2), ("slow", Status::Ok, 4), ("steady", Status::Ok, 1)]);
         // In turn they would wait 4 × 100 ms; together, as long as the slowest (3 waits).
         assert!(started.elapsed() < Duration::from_millis(390), "{:?}", started.elapsed());
+    }
+
+    #[tokio::test]
+    async fn an_interrupted_run_keeps_finished_results_and_skips_the_rest() {
+        let quick = Flaky::new(0, Status::Warn);
+        let hung = Flaky::taking(0, Status::Ok, Duration::from_secs(60));
+        let retrying = Flaky::new(u32::MAX, Status::Ok);
+        let queued = Flaky::taking(0, Status::Ok, Duration::from_secs(60));
+        // hung first, so the engine is waiting on it when the interruption comes.
+        let entries =
+            [entry("hung", &hung), entry("quick", &quick), entry("retrying", &retrying), entry("queued", &queued)];
+        let schedule = Schedule { concurrency: 3, ..schedule(Some((60_000, 10))) };
+        // `queued` waits for the slot `quick` frees, then hangs; `retrying` fails every 10 ms.
+        let recorder = Arc::new(Recorder::default());
+        let started = Instant::now();
+        let interrupt = tokio::time::sleep(Duration::from_millis(200));
+        let results = run_until(&entries, schedule, RunOptions::default(), recorder.clone(), interrupt).await;
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        let seen: Vec<_> = results.iter().map(|r| (r.name.as_str(), r.status, r.summary.as_str())).collect();
+        assert_eq!(
+            seen,
+            [
+                ("hung", Status::Skip, INTERRUPTED),
+                ("quick", Status::Warn, "up"),
+                ("retrying", Status::Skip, INTERRUPTED),
+                ("queued", Status::Skip, INTERRUPTED),
+            ]
+        );
+        assert!(results.iter().filter(|r| r.status == Status::Skip).all(|r| r.cause.is_none()));
+        let events = recorder.0.lock().unwrap();
+        assert_eq!(events.iter().filter(|e| e.contains(":done")).count(), 4, "{events:?}");
     }
 }

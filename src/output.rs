@@ -13,10 +13,18 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 }
 
 /// Fails early, before any check runs, when `path` could not be written:
-/// its directory is missing or read-only, or it is a directory itself.
+/// its directory is missing or read-only, or it is a directory itself. A
+/// device, pipe or socket (`/dev/full`, `/dev/stdout`) is refused too: the
+/// rename would replace it with a regular file.
 pub fn ensure_writable(path: &Path) -> std::io::Result<()> {
     if path.is_dir() {
         return Err(std::io::Error::new(std::io::ErrorKind::IsADirectory, "it is a directory"));
+    }
+    if path.metadata().is_ok_and(|meta| !meta.is_file()) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "it is not a regular file (a device, pipe or socket); report files are replaced whole, so name a file",
+        ));
     }
     temporary_beside(path).map(drop)
 }
@@ -50,5 +58,12 @@ mod tests {
         let path = dir.path().join("missing").join("report.json");
         assert!(write_atomically(&path, b"x").is_err());
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_device_is_refused_not_replaced() {
+        let err = ensure_writable(Path::new("/dev/null")).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        assert!(!Path::new("/dev/null").metadata().unwrap().is_file());
     }
 }

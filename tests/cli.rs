@@ -248,6 +248,39 @@ fn checks_run_concurrently_and_report_in_configured_order() {
 }
 
 #[test]
+fn concurrency_bounds_the_checks_running_at_once() {
+    let listeners: Vec<_> = (0..3).map(|_| SilentListener::start()).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut suite = String::new();
+    for (i, listener) in listeners.iter().enumerate() {
+        suite.push_str(&format!(
+            "[checks.hung{i}]\nkind = \"postgres\"\nurl = \"postgresql://u@127.0.0.1:{}/db\"\n\n",
+            listener.port()
+        ));
+    }
+    let path = write(dir.path(), "suite.toml", &suite);
+    let out = kbz_check()
+        .args(["--config", &path, "--format", "json", "--timeout", "400ms", "--concurrency", "1", "all"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = json(&out);
+    for check in report["checks"].as_array().unwrap() {
+        // Each got its whole deadline, counted from when it got the one slot.
+        assert!(check["summary"].as_str().unwrap().starts_with("timed out after 400ms while"), "{check:#}");
+    }
+    // One at a time: the run lasts at least the three deadlines end to end.
+    let total = report["duration_ms"].as_u64().unwrap();
+    assert!(total >= 3 * 400, "ran together despite --concurrency 1: {total} ms");
+    assert!(listeners.iter().all(|l| l.accepted() == 1));
+
+    let out = kbz_check().args(["--concurrency", "0", "all"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--concurrency"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
 fn color_follows_the_color_option() {
     let run = |color: &str| stdout(&kbz_check().args(["--color", color, "all"]).env("NO_COLOR", "1").output().unwrap());
     assert!(run("always").contains("\u{1b}["), "always colors");
@@ -421,4 +454,119 @@ fn completions_and_man_page_come_from_the_cli_definition() {
     for option in ["\\-\\-format", "\\-\\-junit", "\\-\\-lang", "\\-\\-timeout", "\\-\\-strict", "completions"] {
         assert!(roff.contains(option), "{option} in the man page:\n{roff}");
     }
+}
+
+/// Runs a quick check (a closed port) and a slow one (a silent server, 30 s
+/// deadline), sends `signal` once the quick one must have finished, and
+/// checks the report of an interrupted run on stdout and in `--json FILE`.
+fn interrupted_run_reports_what_finished(signal: libc::c_int) {
+    let silent = SilentListener::start();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = format!(
+        "[checks.quick]\nkind = \"postgres\"\nurl = \"postgresql://u@127.0.0.1:{}/db\"\n\n[checks.slow]\nkind = \"postgres\"\nurl = \"postgresql://u@127.0.0.1:{}/db\"\n",
+        closed_port(),
+        silent.port()
+    );
+    let path = write(dir.path(), "suite.toml", &suite);
+    let file = dir.path().join("report.json");
+    let started = std::time::Instant::now();
+    let child = kbz_check()
+        .args(["--config", &path, "--format", "json", "--timeout", "30s", "--json", file.to_str().unwrap(), "all"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The slow check has connected: the run is under way (signals are caught before
+    // any check starts); the refused connection of the quick one takes milliseconds.
+    while silent.accepted() == 0 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "the slow check never connected");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted: 1 check(s) did not finish"), "{}", stderr(&out));
+
+    let printed = json(&out);
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(printed["checks"], written["checks"], "stdout and the file carry the same report");
+    let checks = written["checks"].as_array().unwrap();
+    assert_eq!((checks[0]["name"].as_str(), checks[0]["status"].as_str()), (Some("quick"), Some("fail")));
+    assert!(checks[0]["summary"].as_str().unwrap().contains("refused"), "{:#}", checks[0]);
+    assert_eq!(checks[1]["name"], "slow");
+    assert_eq!(checks[1]["status"], "skip");
+    assert_eq!(checks[1]["summary"], "interrupted");
+    assert_eq!(checks[1]["cause"], Value::Null);
+
+    let mut left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    left.sort();
+    assert_eq!(left, ["report.json", "suite.toml"], "no temporary file remains");
+}
+
+#[test]
+fn sigterm_prints_and_writes_the_report_of_the_checks_that_finished() {
+    interrupted_run_reports_what_finished(libc::SIGTERM);
+}
+
+#[test]
+fn ctrl_c_prints_and_writes_the_report_of_the_checks_that_finished() {
+    interrupted_run_reports_what_finished(libc::SIGINT);
+}
+
+/// The file size limit (RLIMIT_FSIZE) lets the preflight's empty temporary
+/// file through and makes the report's write fail half-way with EFBIG, as a
+/// full disk fails it with ENOSPC; unlike directory permissions, it also holds
+/// for root, which these tests often run as.
+#[test]
+fn a_report_file_that_cannot_be_written_after_the_run_exits_2_and_keeps_the_previous_one() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.json");
+    std::fs::write(&file, "{\"previous\": true}\n").unwrap();
+    let mut cmd = kbz_check();
+    cmd.args(["--format", "json", "--json", file.to_str().unwrap(), "all"]);
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit { rlim_cur: 64, rlim_max: 64 };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // Ignored across exec: the write then fails with EFBIG instead of killing the process.
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(&format!("cannot write the report to {}", file.display())), "{err}");
+    assert!(err.contains("too large"), "the system's reason is given: {err}");
+    assert_eq!(json(&out)["checks"][0]["name"], "postgres", "the report was printed before the write failed");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "{\"previous\": true}\n", "the previous report is intact");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["report.json"], "no temporary file remains");
+}
+
+#[test]
+fn a_report_file_in_a_read_only_directory_exits_2_before_running() {
+    use std::os::unix::fs::PermissionsExt;
+    if unsafe { libc::geteuid() } == 0 {
+        // Root ignores directory permissions; the size-limit test above covers root.
+        eprintln!("skipped: running as root, for whom a 0555 directory is still writable");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.json");
+    std::fs::write(&file, "previous").unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
+    let out = kbz_check().args(["--json", file.to_str().unwrap(), "all"]).output().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&format!("cannot write the report to {}", file.display())), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "nothing was checked");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "previous");
 }
