@@ -387,7 +387,7 @@ fn unconfigured_skips_and_bad_settings_are_configuration_errors() {
     let c = check(&json);
     assert_eq!((c["status"].as_str(), c["summary"].as_str()), (Some("skip"), Some("not configured: set VAULT_ADDR")));
 
-    let out = kbz_check().args(["run", "vault"]).env("VAULT_ADDR", "10.0.0.150:8200").output().unwrap();
+    let out = kbz_check().args(["run", "vault"]).env("VAULT_ADDR", "127.0.0.1:8200").output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", all_text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("VAULT_ADDR"), "{}", all_text(&out));
 
