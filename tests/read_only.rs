@@ -5,9 +5,14 @@ mod support;
 
 use serde_json::Value;
 use std::time::Duration;
+
+/// A full run as the app's operators would start it, with a generous deadline.
+fn run_all(env: &[(&str, String)], extra: &[&str]) -> (i32, Value, String) {
+    run_all_json(env, &[&["--timeout", "10s"], extra].concat())
+}
 use support::pg::{Node, PgCluster, Role};
 use support::smtp::{Certificates, Mode, SmtpServer, SMTP_PASSWORD, SMTP_USER};
-use support::{all_text, kbz_check};
+use support::{run_all_json, status_of};
 
 /// Long enough for the exited backends' statistics to reach shared memory.
 const SETTLE: Duration = Duration::from_millis(1500);
@@ -39,23 +44,6 @@ fn measure(pg: &PgCluster) -> Counters {
 fn wal_bytes(pg: &PgCluster, from: &Counters, to: &Counters) -> i64 {
     let diff = pg.psql(Node::Primary, &format!("SELECT pg_wal_lsn_diff('{}', '{}')::bigint", to.lsn, from.lsn));
     diff.parse().unwrap()
-}
-
-fn run_all(env: &[(&str, String)], extra: &[&str]) -> (i32, Value, String) {
-    let out = kbz_check()
-        .args(["--format", "json", "--timeout", "10s"])
-        .args(extra)
-        .arg("all")
-        .envs(env.iter().map(|(k, v)| (*k, v)))
-        .output()
-        .expect("run kbz-check");
-    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", all_text(&out)));
-    (out.status.code().unwrap_or(-1), json, all_text(&out))
-}
-
-fn status_of<'a>(report: &'a Value, name: &str) -> &'a str {
-    let check = report["checks"].as_array().unwrap().iter().find(|c| c["name"] == name);
-    check.unwrap_or_else(|| panic!("no check {name} in {report:#}"))["status"].as_str().unwrap()
 }
 
 #[test]

@@ -3,29 +3,11 @@
 
 mod support;
 
-use serde_json::Value;
 use support::net::closed_port;
 use support::oauth::{Reply, StartServer, TENANT_ID, USER_EMAIL};
 use support::pg::{Node, PgCluster, Role};
 use support::smtp::{Certificates, Mode, SmtpServer, SMTP_USER};
-use support::{all_text, kbz_check};
-
-fn run_all(env: &[(&str, String)], extra: &[&str]) -> (i32, Value, String) {
-    let out = kbz_check()
-        .args(["--format", "json"])
-        .args(extra)
-        .arg("all")
-        .envs(env.iter().map(|(k, v)| (*k, v)))
-        .output()
-        .expect("run kbz-check");
-    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", all_text(&out)));
-    (out.status.code().unwrap_or(-1), json, all_text(&out))
-}
-
-fn status_of<'a>(report: &'a Value, name: &str) -> &'a str {
-    let check = report["checks"].as_array().unwrap().iter().find(|c| c["name"] == name);
-    check.unwrap_or_else(|| panic!("no check {name} in {report:#}"))["status"].as_str().unwrap()
-}
+use support::{kbz_check, run_all_json as run_all, status_of};
 
 /// PH15: the OAuth start endpoint answers `fetch failed` because the pod
 /// cannot reach Vault. The report must say it once, naming Vault.

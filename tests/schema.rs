@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use std::path::Path;
 use support::net::closed_port;
 use support::oauth::{Consent, Reply, StartServer, APP_ID, REDIRECT_URI, TENANT_ID, USER_EMAIL};
-use support::{all_text, kbz_check};
+use support::{run_all_json as run_all, status_of};
 
 fn doc_path(relative: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
@@ -33,25 +33,6 @@ fn violations(report: &Value) -> String {
 fn assert_valid(report: &Value) {
     let errors = violations(report);
     assert!(errors.is_empty(), "the report breaks docs/schema/report-v1.json:\n{errors}\n{report:#}");
-}
-
-/// `kbz-check --format json [extra] all` with exactly `env`: (exit code, report).
-fn run_all(env: &[(&str, String)], extra: &[&str]) -> (i32, Value) {
-    let out = kbz_check()
-        .args(["--format", "json"])
-        .args(extra)
-        .arg("all")
-        .envs(env.iter().map(|(k, v)| (*k, v)))
-        .output()
-        .expect("run kbz-check");
-    let report =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", all_text(&out)));
-    (out.status.code().unwrap_or(-1), report)
-}
-
-fn status_of<'a>(report: &'a Value, name: &str) -> &'a str {
-    let check = report["checks"].as_array().unwrap().iter().find(|c| c["name"] == name);
-    check.unwrap_or_else(|| panic!("no check {name} in {report:#}"))["status"].as_str().unwrap()
 }
 
 /// The field names of every check object in `report` are all documented in
@@ -96,7 +77,7 @@ fn closed_port_postgres_and_skipped_checks_validate() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("report.json");
     let env = [("DATABASE_URL", format!("postgresql://kb_backend:secret-pw@127.0.0.1:{}/keybuzz", closed_port()))];
-    let (code, report) = run_all(&env, &["--timeout", "3s", "--json", file.to_str().unwrap()]);
+    let (code, report, _) = run_all(&env, &["--timeout", "3s", "--json", file.to_str().unwrap()]);
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(status_of(&report, "postgres"), "fail");
     for skipped in ["vault", "smtp", "ses", "oauth"] {
@@ -122,7 +103,7 @@ fn oauth_success_validates() {
         ("AMAZON_SPAPI_APP_ID", APP_ID.to_string()),
         ("AMAZON_SPAPI_REDIRECT_URI", REDIRECT_URI.to_string()),
     ];
-    let (code, report) = run_all(&env, &["--id", "SCHEMA-OK-01", "--title", "Schema check"]);
+    let (code, report, _) = run_all(&env, &["--id", "SCHEMA-OK-01", "--title", "Schema check"]);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["verdict"], "ok");
     assert_eq!(status_of(&report, "oauth"), "ok");
@@ -141,7 +122,7 @@ fn ph15_report_with_root_causes_validates() {
         ("KBZ_OAUTH_TENANT_ID", TENANT_ID.to_string()),
         ("VAULT_ADDR", format!("http://127.0.0.1:{}", closed_port())),
     ];
-    let (code, report) = run_all(&env, &["--id", "PH15-AMAZON-OAUTH-START-DEBUG-01"]);
+    let (code, report, _) = run_all(&env, &["--id", "PH15-AMAZON-OAUTH-START-DEBUG-01"]);
     assert_eq!(code, 1, "{report:#}");
     assert!(!report["root_causes"].as_array().unwrap().is_empty(), "{report:#}");
     assert_valid(&report);

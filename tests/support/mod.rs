@@ -47,6 +47,26 @@ where
     (output.status.code().unwrap_or(-1), json, output)
 }
 
+/// Runs `kbz-check --format json [extra] all` with exactly `env`:
+/// (exit code, report, everything printed).
+pub fn run_all_json(env: &[(&str, String)], extra: &[&str]) -> (i32, Value, String) {
+    let out = kbz_check()
+        .args(["--format", "json"])
+        .args(extra)
+        .arg("all")
+        .envs(env.iter().map(|(k, v)| (*k, v)))
+        .output()
+        .expect("run kbz-check");
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", all_text(&out)));
+    (out.status.code().unwrap_or(-1), json, all_text(&out))
+}
+
+/// The status of the check named `name` in a report.
+pub fn status_of<'a>(report: &'a Value, name: &str) -> &'a str {
+    let check = report["checks"].as_array().unwrap().iter().find(|c| c["name"] == name);
+    check.unwrap_or_else(|| panic!("no check {name} in {report:#}"))["status"].as_str().unwrap()
+}
+
 /// The first (in these tests, the only) check of a report.
 pub fn check(report: &Value) -> &Value {
     &report["checks"][0]
