@@ -237,7 +237,8 @@ fn answers_of_the_wrong_types_fail_and_say_which() {
 #[test]
 fn a_two_mib_answer_is_cut_at_one_mib_and_reported() {
     let huge = format!("{{\"padding\": \"{}\"}}", "x".repeat(2 << 20));
-    let (code, json, _, _server) = against(Reply { status: 200, content_type: "application/json".into(), body: huge });
+    let (code, json, _, _server) =
+        against(Reply { status: 200, content_type: "application/json".into(), body: huge, consent: None });
     assert_eq!(code, 1);
     let c = check(&json);
     assert_eq!(c["summary"], "HTTP 200 with a body that is not JSON instead of the backend's JSON");

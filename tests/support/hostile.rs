@@ -3,10 +3,11 @@
 //! Std threads only, every one bounded: a connection lives at most
 //! `CONNECTION_LIFETIME`, and dropping the peer stops them all within a poll.
 
+use super::net::AcceptLoop;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -35,27 +36,32 @@ pub enum Behaviour {
 }
 
 pub struct HostilePeer {
-    port: u16,
     accepted: Arc<AtomicUsize>,
     /// Bytes written to clients so far (all connections).
     written: Arc<AtomicUsize>,
+    /// Tells the connection threads to end.
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    workers: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    accept_loop: Option<AcceptLoop>,
 }
 
 impl HostilePeer {
     pub fn start(behaviour: Behaviour) -> HostilePeer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind hostile peer");
-        listener.set_nonblocking(true).expect("non-blocking listener");
-        let port = listener.local_addr().expect("hostile peer addr").port();
         let accepted = Arc::new(AtomicUsize::new(0));
         let written = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let (accepted, written, stop) = (accepted.clone(), written.clone(), stop.clone());
-            thread::spawn(move || accept_loop(listener, behaviour, &accepted, &written, &stop))
+        let workers = Arc::new(Mutex::new(Vec::new()));
+        let accept_loop = {
+            let (accepted, written, stop, workers) = (accepted.clone(), written.clone(), stop.clone(), workers.clone());
+            // One thread per connection, so a trickle on one never delays the next accept.
+            AcceptLoop::spawn(listener, move |stream| {
+                accepted.fetch_add(1, Ordering::SeqCst);
+                let (behaviour, written, stop) = (behaviour.clone(), written.clone(), stop.clone());
+                workers.lock().unwrap().push(thread::spawn(move || serve(stream, &behaviour, &written, &stop)));
+            })
         };
-        HostilePeer { port, accepted, written, stop, thread: Some(thread) }
+        HostilePeer { accepted, written, stop, workers, accept_loop: Some(accept_loop) }
     }
 
     /// An HTTP/1.1 200 answer head announcing `content_type`, followed by `body`.
@@ -70,11 +76,11 @@ impl HostilePeer {
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.accept_loop.as_ref().map_or(0, AcceptLoop::port)
     }
 
     pub fn url(&self, scheme: &str, path: &str) -> String {
-        format!("{scheme}://127.0.0.1:{}{path}", self.port)
+        format!("{scheme}://127.0.0.1:{}{path}", self.port())
     }
 
     pub fn accepted(&self) -> usize {
@@ -89,32 +95,11 @@ impl HostilePeer {
 impl Drop for HostilePeer {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        // No new connections first, then every connection thread, each within a poll.
+        drop(self.accept_loop.take());
+        for worker in self.workers.lock().unwrap().drain(..) {
+            let _ = worker.join();
         }
-    }
-}
-
-fn accept_loop(
-    listener: TcpListener,
-    behaviour: Behaviour,
-    accepted: &AtomicUsize,
-    written: &Arc<AtomicUsize>,
-    stop: &Arc<AtomicBool>,
-) {
-    let mut workers = Vec::new();
-    while !stop.load(Ordering::SeqCst) {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                accepted.fetch_add(1, Ordering::SeqCst);
-                let (behaviour, written, stop) = (behaviour.clone(), written.clone(), stop.clone());
-                workers.push(thread::spawn(move || serve(stream, &behaviour, &written, &stop)));
-            }
-            Err(_) => thread::sleep(POLL),
-        }
-    }
-    for worker in workers {
-        let _ = worker.join();
     }
 }
 

@@ -1,41 +1,84 @@
 //! Loopback ports: free ones, closed ones, and TCP peers that misbehave on purpose.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-/// How often the accept loop checks for new connections and for shutdown.
-const POLL: Duration = Duration::from_millis(20);
-
-/// Accepts TCP connections and never writes a byte: a server that hangs
-/// after the handshake, to exercise client read timeouts.
-pub struct SilentListener {
+/// A listener served on its own thread, one connection at a time, by a
+/// handler. The thread sits in a blocking accept(), so a connection is taken
+/// the moment it arrives (a polling loop would add its period to every
+/// request a benchmark times); dropping it sets `stop` and dials the port
+/// once to wake that accept(), then joins the thread.
+pub struct AcceptLoop {
     port: u16,
-    accepted: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+}
+
+impl AcceptLoop {
+    pub fn spawn(listener: TcpListener, mut handle: impl FnMut(TcpStream) + Send + 'static) -> AcceptLoop {
+        let port = listener.local_addr().expect("listener addr").port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let stop = stop.clone();
+            thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    match stream {
+                        Ok(stream) => handle(stream),
+                        // Transient errors (a client reset, no fds left) must not end
+                        // the loop; the pause keeps a persistent one from spinning.
+                        Err(_) => thread::sleep(Duration::from_millis(5)),
+                    }
+                }
+            })
+        };
+        AcceptLoop { port, stop, thread: Some(thread) }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+impl Drop for AcceptLoop {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect_timeout(&([127, 0, 0, 1], self.port).into(), Duration::from_secs(1));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Accepts TCP connections and never writes a byte: a server that hangs
+/// after the handshake, to exercise client read timeouts. Held connections
+/// close when it is dropped.
+pub struct SilentListener {
+    accepted: Arc<AtomicUsize>,
+    accept_loop: AcceptLoop,
 }
 
 impl SilentListener {
     pub fn start() -> SilentListener {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind silent listener");
-        // Non-blocking so the thread can notice `stop` instead of sitting in accept().
-        listener.set_nonblocking(true).expect("make silent listener non-blocking");
-        let port = listener.local_addr().expect("silent listener addr").port();
         let accepted = Arc::new(AtomicUsize::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let (accepted, stop) = (accepted.clone(), stop.clone());
-            thread::spawn(move || hold_connections(listener, &accepted, &stop))
-        };
-        SilentListener { port, accepted, stop, thread: Some(thread) }
+        let mut held: Vec<TcpStream> = Vec::new();
+        let counter = accepted.clone();
+        let accept_loop = AcceptLoop::spawn(listener, move |stream| {
+            held.push(stream);
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        SilentListener { accepted, accept_loop }
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.accept_loop.port()
     }
 
     /// Connections accepted so far (to assert that a client really dialled in).
@@ -44,30 +87,16 @@ impl SilentListener {
     }
 }
 
-/// Accept loop: keeps every stream open (silent) until `stop` is set.
-fn hold_connections(listener: TcpListener, accepted: &AtomicUsize, stop: &AtomicBool) {
-    let mut held: Vec<TcpStream> = Vec::new();
-    while !stop.load(Ordering::SeqCst) {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                held.push(stream);
-                accepted.fetch_add(1, Ordering::SeqCst);
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => thread::sleep(POLL),
-            // Transient accept errors (e.g. a client reset) must not end the loop.
-            Err(_) => thread::sleep(POLL),
-        }
+/// Reads a request head (up to 16 KiB), the way the HTTP stand-ins do;
+/// None when the client hangs up or stalls past the stream's read timeout first.
+pub fn read_http_head(stream: &mut TcpStream) -> Option<String> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+        let n = stream.read(&mut buf).ok().filter(|n| *n > 0)?;
+        head.extend_from_slice(&buf[..n]);
     }
-}
-
-impl Drop for SilentListener {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Returns within one POLL; closes the held streams and the listener.
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
+    Some(String::from_utf8_lossy(&head).into_owned())
 }
 
 /// A loopback port that was free a moment ago (the OS picks it).

@@ -5,15 +5,14 @@
 //! server gives one configured answer, over plain HTTP/1.1 or TLS, and
 //! records every request it reads so tests can assert what was sent.
 
+use super::net::AcceptLoop;
 use super::tls::ServerCert;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::{json, Value};
-use std::io::{ErrorKind, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
 use std::time::{Duration, SystemTime};
 
 pub const START_PATH: &str = "/api/v1/marketplaces/amazon/oauth/start";
@@ -25,8 +24,6 @@ pub const TENANT_ID: &str = "kbz-001";
 /// PH15's error text.
 pub const FAILED_TO_START: &str = "Failed to start Amazon OAuth";
 
-/// How often the accept loop checks for new connections and for shutdown.
-const POLL: Duration = Duration::from_millis(20);
 /// Request heads and bodies the stand-in reads at most.
 const MAX_HEAD: usize = 16 * 1024;
 const MAX_BODY: usize = 1 << 20;
@@ -88,15 +85,27 @@ pub struct Reply {
     pub status: u16,
     pub content_type: String,
     pub body: String,
+    /// A success answer's consent: its body is made again at each answer, so
+    /// that `expiresAt` stays ahead of the clock on a server that runs for long
+    /// (a benchmark's).
+    pub consent: Option<Consent>,
 }
 
 impl Reply {
     pub fn json(status: u16, body: &Value) -> Reply {
-        Reply { status, content_type: "application/json; charset=utf-8".into(), body: body.to_string() }
+        Reply { status, content_type: "application/json; charset=utf-8".into(), body: body.to_string(), consent: None }
     }
 
     pub fn started(consent: &Consent) -> Reply {
-        Reply::json(200, &consent.body())
+        Reply { consent: Some(consent.clone()), ..Reply::json(200, &consent.body()) }
+    }
+
+    /// This answer as of now.
+    fn now(&self) -> Reply {
+        match &self.consent {
+            Some(consent) => Reply::started(consent),
+            None => self.clone(),
+        }
     }
 
     /// PH15's error answer with `details`.
@@ -105,7 +114,7 @@ impl Reply {
     }
 
     pub fn html(status: u16, page: &str) -> Reply {
-        Reply { status, content_type: "text/html".into(), body: page.into() }
+        Reply { status, content_type: "text/html".into(), body: page.into(), consent: None }
     }
 }
 
@@ -128,11 +137,9 @@ impl Request {
 }
 
 pub struct StartServer {
-    port: u16,
     tls: bool,
     requests: Arc<Mutex<Vec<Request>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    accept_loop: AcceptLoop,
 }
 
 impl StartServer {
@@ -158,69 +165,36 @@ impl StartServer {
 
     fn spawn(reply: Reply, tls: Option<Arc<rustls::ServerConfig>>) -> StartServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the start stand-in");
-        // Non-blocking so the thread can notice `stop` instead of sitting in accept().
-        listener.set_nonblocking(true).expect("make the stand-in non-blocking");
-        let port = listener.local_addr().expect("stand-in addr").port();
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
         let is_tls = tls.is_some();
-        let thread = {
-            let (requests, stop) = (requests.clone(), stop.clone());
-            thread::spawn(move || serve(&listener, &reply, tls, &requests, &stop))
-        };
-        StartServer { port, tls: is_tls, requests, stop, thread: Some(thread) }
+        let received = requests.clone();
+        let accept_loop = AcceptLoop::spawn(listener, move |stream| {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            match &tls {
+                None => answer(stream, &reply, &received),
+                Some(config) => {
+                    // A client that refuses the certificate ends the handshake: nothing to answer.
+                    let Ok(connection) = rustls::ServerConnection::new(config.clone()) else { return };
+                    answer(rustls::StreamOwned::new(connection, stream), &reply, &received);
+                }
+            }
+        });
+        StartServer { tls: is_tls, requests, accept_loop }
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.accept_loop.port()
     }
 
     /// The start URL, e.g. `http://127.0.0.1:PORT/api/v1/marketplaces/amazon/oauth/start`.
     pub fn url(&self) -> String {
         let scheme = if self.tls { "https" } else { "http" };
-        format!("{scheme}://127.0.0.1:{}{START_PATH}", self.port)
+        format!("{scheme}://127.0.0.1:{}{START_PATH}", self.port())
     }
 
     /// Every request read so far.
     pub fn requests(&self) -> Vec<Request> {
         self.requests.lock().unwrap().clone()
-    }
-}
-
-impl Drop for StartServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn serve(
-    listener: &TcpListener,
-    reply: &Reply,
-    tls: Option<Arc<rustls::ServerConfig>>,
-    requests: &Mutex<Vec<Request>>,
-    stop: &AtomicBool,
-) {
-    while !stop.load(Ordering::SeqCst) {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                let _ = stream.set_nonblocking(false);
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-                match &tls {
-                    None => answer(stream, reply, requests),
-                    Some(config) => {
-                        // A client that refuses the certificate ends the handshake: nothing to answer.
-                        let Ok(connection) = rustls::ServerConnection::new(config.clone()) else { continue };
-                        answer(rustls::StreamOwned::new(connection, stream), reply, requests);
-                    }
-                }
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => thread::sleep(POLL),
-            // Transient accept errors (e.g. a client reset) must not end the loop.
-            Err(_) => thread::sleep(POLL),
-        }
     }
 }
 
@@ -235,7 +209,7 @@ fn answer(mut stream: impl Read + Write, reply: &Reply, requests: &Mutex<Vec<Req
         _ if chunked => Reply::json(411, &json!({ "error": "Length Required" })),
         _ if path != START_PATH => Reply::json(404, &json!({ "error": "Not Found", "path": path })),
         _ if method != "POST" => Reply::json(405, &json!({ "error": "Method Not Allowed" })),
-        _ => reply.clone(),
+        _ => reply.now(),
     };
     let head = format!(
         "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",

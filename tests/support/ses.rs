@@ -4,16 +4,15 @@
 //! stand-in that answers the SESv2 calls moto lacks (GetAccount) the way
 //! AWS documents them. Each stops itself on drop.
 
-use super::net::free_port;
+use super::net::{free_port, read_http_head, AcceptLoop};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use std::fs::File;
-use std::io::{ErrorKind, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
@@ -22,8 +21,6 @@ const WAIT: Duration = Duration::from_secs(60);
 /// Retries when a port picked by `free_port` was taken in the meantime.
 const START_ATTEMPTS: u32 = 3;
 const LOG_TAIL_LINES: usize = 30;
-/// How often the stand-in's accept loop looks for connections and for shutdown.
-const POLL: Duration = Duration::from_millis(20);
 
 /// `$KBZ_TEST_VENV/bin/moto_server`, else `target/test-venv/bin/moto_server`; scripts/test installs it.
 pub fn moto_binary() -> PathBuf {
@@ -208,51 +205,33 @@ impl Route {
 /// Answers SESv2 GET requests from fixed routes (others get a plain 404),
 /// and keeps each request's head to assert how it was signed.
 pub struct SesStub {
-    port: u16,
     requests: Arc<Mutex<Vec<String>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    accept_loop: AcceptLoop,
 }
 
 impl SesStub {
     pub fn start(routes: Vec<Route>) -> SesStub {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind SES stand-in");
-        listener.set_nonblocking(true).expect("make SES stand-in non-blocking");
-        let port = listener.local_addr().expect("SES stand-in addr").port();
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let (requests, stop) = (requests.clone(), stop.clone());
-            thread::spawn(move || serve(listener, &routes, &requests, &stop))
-        };
-        SesStub { port, requests, stop, thread: Some(thread) }
+        let received = requests.clone();
+        let accept_loop = AcceptLoop::spawn(listener, move |mut stream| {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            if let Some(head) = read_http_head(&mut stream) {
+                let path = head.split_whitespace().nth(1).unwrap_or_default().to_string();
+                received.lock().unwrap().push(head);
+                let _ = stream.write_all(answer(routes.iter().find(|r| r.path == path)).as_bytes());
+            }
+        });
+        SesStub { requests, accept_loop }
     }
 
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.accept_loop.port())
     }
 
     /// Request heads received so far, request line first.
     pub fn requests(&self) -> Vec<String> {
         self.requests.lock().unwrap().clone()
-    }
-}
-
-fn serve(listener: TcpListener, routes: &[Route], requests: &Mutex<Vec<String>>, stop: &AtomicBool) {
-    while !stop.load(Ordering::SeqCst) {
-        match listener.accept() {
-            Ok((mut stream, _)) => {
-                let _ = stream.set_nonblocking(false);
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-                if let Some(head) = read_head(&mut stream) {
-                    let path = head.split_whitespace().nth(1).unwrap_or_default().to_string();
-                    requests.lock().unwrap().push(head);
-                    let _ = stream.write_all(answer(routes.iter().find(|r| r.path == path)).as_bytes());
-                }
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => thread::sleep(POLL),
-            Err(_) => thread::sleep(POLL),
-        }
     }
 }
 
@@ -273,26 +252,6 @@ fn answer(route: Option<&Route>) -> String {
         route.body.len(),
         route.body
     )
-}
-
-/// Reads the request head (up to 16 KiB).
-fn read_head(stream: &mut TcpStream) -> Option<String> {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
-        let n = stream.read(&mut buf).ok().filter(|n| *n > 0)?;
-        head.extend_from_slice(&buf[..n]);
-    }
-    Some(String::from_utf8_lossy(&head).into_owned())
-}
-
-impl Drop for SesStub {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
 }
 
 /// The text of the first `<name>…</name>` in moto's XML answers.

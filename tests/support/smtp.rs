@@ -3,16 +3,16 @@
 //! `SmtpServer` owns its process and its mail directory; dropping it kills
 //! the process.
 
+use super::net::AcceptLoop;
 use super::tls::TestCa;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use std::fs;
-use std::io::{BufRead, BufReader, ErrorKind, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
-use std::thread::{self, JoinHandle};
+use std::sync::mpsc;
+use std::thread;
 use std::time::Duration;
 use tempfile::TempDir;
 
@@ -202,54 +202,24 @@ fn log_tail(path: &Path) -> String {
     text[start..].to_string()
 }
 
-/// How often the accept loop checks for new connections and for shutdown.
-const POLL: Duration = Duration::from_millis(20);
-
 /// Accepts TCP connections, writes fixed bytes that are not SMTP, and keeps
 /// each connection open: a client must judge the bytes, not wait for EOF.
 pub struct GarbageListener {
-    port: u16,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    accept_loop: AcceptLoop,
 }
 
 impl GarbageListener {
     pub fn start(greeting: &'static [u8]) -> GarbageListener {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind garbage listener");
-        listener.set_nonblocking(true).expect("make garbage listener non-blocking");
-        let port = listener.local_addr().expect("garbage listener addr").port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let stop = stop.clone();
-            thread::spawn(move || greet_with_garbage(listener, greeting, &stop))
-        };
-        GarbageListener { port, stop, thread: Some(thread) }
+        let mut held: Vec<TcpStream> = Vec::new();
+        let accept_loop = AcceptLoop::spawn(listener, move |mut stream| {
+            let _ = stream.write_all(greeting);
+            held.push(stream);
+        });
+        GarbageListener { accept_loop }
     }
 
     pub fn port(&self) -> u16 {
-        self.port
-    }
-}
-
-fn greet_with_garbage(listener: TcpListener, greeting: &[u8], stop: &AtomicBool) {
-    let mut held: Vec<TcpStream> = Vec::new();
-    while !stop.load(Ordering::SeqCst) {
-        match listener.accept() {
-            Ok((mut stream, _)) => {
-                let _ = stream.write_all(greeting);
-                held.push(stream);
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => thread::sleep(POLL),
-            Err(_) => thread::sleep(POLL),
-        }
-    }
-}
-
-impl Drop for GarbageListener {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.accept_loop.port()
     }
 }

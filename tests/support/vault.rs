@@ -4,16 +4,15 @@
 //! answers `/v1/sys/health` with the codes OpenBao cannot produce; and a port
 //! whose TCP handshake is never answered. Each stops itself on drop.
 
-use super::net::free_port;
+use super::net::{free_port, read_http_head, AcceptLoop};
 use super::tls::ServerCert;
 use std::fs::{self, File};
-use std::io::{ErrorKind, Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
@@ -282,17 +281,12 @@ fn dev_args(port: u16, extra_config: Option<&Path>) -> Vec<String> {
     args
 }
 
-/// How often the stand-in's accept loop looks for connections and for shutdown.
-const POLL: Duration = Duration::from_millis(20);
-
 /// Answers every request with one status and body, as a Vault node in a state
 /// OpenBao cannot reach (DR secondary, removed...) would: it ignores the
 /// `*code` parameters, like a server that predates them. Records the request lines.
 pub struct HealthStub {
-    port: u16,
     requests: Arc<Mutex<Vec<String>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    accept_loop: AcceptLoop,
 }
 
 impl HealthStub {
@@ -303,65 +297,29 @@ impl HealthStub {
     /// On a given loopback port (0: a free one), e.g. one a check already dials.
     pub fn start_on(port: u16, status: u16, content_type: &str, body: &str) -> HealthStub {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind health stub");
-        listener.set_nonblocking(true).expect("make health stub non-blocking");
-        let port = listener.local_addr().expect("health stub addr").port();
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
         let answer = format!(
             "HTTP/1.1 {status} Status {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         );
-        let thread = {
-            let (requests, stop) = (requests.clone(), stop.clone());
-            thread::spawn(move || serve(listener, &answer, &requests, &stop))
-        };
-        HealthStub { port, requests, stop, thread: Some(thread) }
+        let received = requests.clone();
+        let accept_loop = AcceptLoop::spawn(listener, move |mut stream| {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            if let Some(head) = read_http_head(&mut stream) {
+                received.lock().unwrap().push(head.lines().next().unwrap_or_default().to_string());
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        HealthStub { requests, accept_loop }
     }
 
     pub fn addr(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.accept_loop.port())
     }
 
     /// Request lines received so far, e.g. `GET /v1/sys/health?standbyok=true&... HTTP/1.1`.
     pub fn requests(&self) -> Vec<String> {
         self.requests.lock().unwrap().clone()
-    }
-}
-
-fn serve(listener: TcpListener, answer: &str, requests: &Mutex<Vec<String>>, stop: &AtomicBool) {
-    while !stop.load(Ordering::SeqCst) {
-        match listener.accept() {
-            Ok((mut stream, _)) => {
-                let _ = stream.set_nonblocking(false);
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-                if let Some(line) = read_request_line(&mut stream) {
-                    requests.lock().unwrap().push(line);
-                    let _ = stream.write_all(answer.as_bytes());
-                }
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => thread::sleep(POLL),
-            Err(_) => thread::sleep(POLL),
-        }
-    }
-}
-
-/// Reads the request head (up to 16 KiB) and returns its first line.
-fn read_request_line(stream: &mut TcpStream) -> Option<String> {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
-        let n = stream.read(&mut buf).ok().filter(|n| *n > 0)?;
-        head.extend_from_slice(&buf[..n]);
-    }
-    String::from_utf8_lossy(&head).lines().next().map(str::to_string)
-}
-
-impl Drop for HealthStub {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
