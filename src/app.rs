@@ -61,7 +61,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     for path in outputs.iter().filter_map(|(path, _)| path.as_deref()) {
         output::ensure_writable(path).with_context(|| format!("cannot write the report to {}", path.display()))?;
     }
-    let (report, interrupted) = run_checks(&config, &cli)?;
+    let report = run_checks(&config, &cli)?;
     let color = use_color(cli.color, cli.format);
     // `colored` otherwise decides on its own, half-coloring piped output.
     colored::control::set_override(color);
@@ -73,16 +73,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot write the report to {}", path.display()))?;
         }
     }
-    if interrupted {
-        let stopped = report.checks.iter().filter(|c| c.summary == engine::INTERRUPTED).count();
+    if report.interrupted {
+        let stopped = report.counts().interrupted;
         eprintln!("kbz-check: interrupted: {stopped} check(s) did not finish and are reported as skip");
-        return Ok(ExitCode::from(EXIT_FAILED));
     }
     Ok(if report.failed(cli.strict) { ExitCode::from(EXIT_FAILED) } else { ExitCode::SUCCESS })
 }
 
-/// Runs the checks; also says whether SIGINT or SIGTERM cut the run short.
-fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<(Report, bool)> {
+/// Runs the checks; the report says whether SIGINT or SIGTERM cut the run short.
+fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     let generated_at = SystemTime::now();
@@ -92,8 +91,12 @@ fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<(Report, bool)> {
     let schedule = engine::Schedule { timeout: cli.timeout, retry, concurrency: cli.concurrency };
     let interrupted = Arc::new(AtomicBool::new(false));
     // Progress only on a terminal: never in a pipe, a log or a CI job's output.
-    let progress =
-        std::io::stderr().is_terminal().then(|| Arc::new(Progress::new(&config.checks, config.redactor.clone())));
+    let progress = std::io::stderr().is_terminal().then(|| {
+        let color = progress_color(cli.color);
+        // Until the report's own choice replaces it (see `run`).
+        colored::control::set_override(color);
+        Arc::new(Progress::new(&config.checks, config.redactor.clone(), cli.lang.words(), color))
+    });
     let observer: Arc<dyn engine::Observer> = match &progress {
         Some(progress) => progress.clone(),
         None => Arc::new(engine::Quiet),
@@ -120,8 +123,9 @@ fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<(Report, bool)> {
         duration: started.elapsed(),
         root_causes: rootcause::find(&checks),
         checks,
+        interrupted: interrupted.load(Ordering::SeqCst),
     };
-    Ok((report, interrupted.load(Ordering::SeqCst)))
+    Ok(report)
 }
 
 /// Completes on the first SIGINT (Ctrl-C) or SIGTERM, after setting `flag`.
@@ -205,6 +209,15 @@ fn list(config: &Config) -> String {
         }
     }
     config.redactor.redact(&out)
+}
+
+/// Color for the progress lines, on a terminal's stderr: `--color`, else NO_COLOR.
+fn progress_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
 }
 
 fn use_color(choice: ColorChoice, format: Format) -> bool {

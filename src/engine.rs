@@ -6,7 +6,7 @@
 
 use crate::checks::{Check, Context, RunOptions};
 use crate::config::{CheckEntry, Plan};
-use crate::report::{Action, CheckResult, Outcome, Priority, Signal, Status};
+use crate::report::{Action, CheckResult, Outcome, Priority, Signal, Status, INTERRUPTED};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -63,10 +63,6 @@ pub async fn run_all(
 ) -> Vec<CheckResult> {
     run_until(entries, schedule, options, observer, std::future::pending()).await
 }
-
-/// The summary of a check that was still running, queued or waiting to
-/// retry when the run was interrupted; it is reported as `skip`.
-pub const INTERRUPTED: &str = "interrupted";
 
 /// [`run_all`], unless `interrupt` completes first (Ctrl-C, SIGTERM): then
 /// the checks that already finished keep their results, the others are

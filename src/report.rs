@@ -219,7 +219,13 @@ pub struct Report {
     pub checks: Vec<CheckResult>,
     /// Problems that join several checks, most urgent first (see `rootcause`).
     pub root_causes: Vec<RootCause>,
+    /// SIGINT or SIGTERM ended the run before every check finished; the
+    /// unfinished ones are `skip` with the summary [`INTERRUPTED`].
+    pub interrupted: bool,
 }
+
+/// The summary of a check that a SIGINT or SIGTERM stopped before it finished.
+pub const INTERRUPTED: &str = "interrupted";
 
 /// How many checks ended in each status.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -228,6 +234,8 @@ pub struct Counts {
     pub warn: usize,
     pub fail: usize,
     pub skip: usize,
+    /// Of the skipped, those an interruption stopped.
+    pub interrupted: usize,
 }
 
 impl Report {
@@ -252,14 +260,18 @@ impl Report {
                 Status::Fail => counts.fail += 1,
                 Status::Skip => counts.skip += 1,
             }
+            if check.status == Status::Skip && check.summary == INTERRUPTED {
+                counts.interrupted += 1;
+            }
         }
         counts
     }
 
-    /// Exit code 1 when a check failed, or with `strict` when one warned or was skipped.
+    /// Exit code 1 when a check failed or the run was interrupted (what did
+    /// not run proves nothing), or with `strict` when one warned or was skipped.
     pub fn failed(&self, strict: bool) -> bool {
         let counts = self.counts();
-        counts.fail > 0 || (strict && (counts.warn > 0 || counts.skip > 0))
+        self.interrupted || counts.fail > 0 || (strict && (counts.warn > 0 || counts.skip > 0))
     }
 
     /// Every action to take, most urgent first, each with who calls for it
@@ -319,7 +331,20 @@ mod tests {
             duration: Duration::ZERO,
             checks,
             root_causes: vec![],
+            interrupted: false,
         }
+    }
+
+    #[test]
+    fn an_interrupted_run_fails_the_exit_code_whatever_finished() {
+        let mut stopped = check("b", Status::Skip, vec![]);
+        stopped.summary = INTERRUPTED.to_string();
+        let mut interrupted = report(vec![check("a", Status::Ok, vec![]), stopped]);
+        interrupted.interrupted = true;
+        // The verdict keeps its one rule (skips do not change it); the exit code does not pass.
+        assert_eq!(interrupted.verdict(), Verdict::Ok);
+        assert!(interrupted.failed(false));
+        assert_eq!(interrupted.counts(), Counts { ok: 1, skip: 1, interrupted: 1, ..Counts::default() });
     }
 
     #[test]

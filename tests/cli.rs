@@ -493,6 +493,7 @@ fn interrupted_run_reports_what_finished(signal: libc::c_int) {
     let printed = json(&out);
     let written: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(printed["checks"], written["checks"], "stdout and the file carry the same report");
+    assert_eq!(written["interrupted"], true);
     let checks = written["checks"].as_array().unwrap();
     assert_eq!((checks[0]["name"].as_str(), checks[0]["status"].as_str()), (Some("quick"), Some("fail")));
     assert!(checks[0]["summary"].as_str().unwrap().contains("refused"), "{:#}", checks[0]);

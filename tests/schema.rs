@@ -143,7 +143,7 @@ fn the_schema_rejects_contract_breaches_and_accepts_attempts() {
         json!({
             "schema": "kbz-check/report/v1", "id": null, "title": null,
             "generated_at": "2026-01-07T09:00:00Z", "duration_ms": 4, "verdict": "ok",
-            "root_causes": [], "checks": [check]
+            "interrupted": false, "root_causes": [], "checks": [check]
         })
     };
     assert_valid(&report(check.clone()));

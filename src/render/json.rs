@@ -13,6 +13,7 @@ struct JsonReport<'a> {
     generated_at: String,
     duration_ms: u64,
     verdict: Verdict,
+    interrupted: bool,
     root_causes: &'a [RootCause],
     checks: &'a [CheckResult],
 }
@@ -25,6 +26,7 @@ pub fn render(report: &Report) -> String {
         generated_at: report.generated_at_rfc3339(),
         duration_ms: report.duration.as_millis() as u64,
         verdict: report.verdict(),
+        interrupted: report.interrupted,
         root_causes: &report.root_causes,
         checks: &report.checks,
     };

@@ -18,6 +18,9 @@ pub fn render(report: &Report) -> String {
     let mut suite = TestSuite::new(name);
     suite.set_time(report.duration);
     suite.add_property(Property::new("verdict", report.verdict().label()));
+    if report.interrupted {
+        suite.add_property(Property::new("interrupted", "true"));
+    }
     suite.add_property(Property::new("generated_at", report.generated_at_rfc3339()));
     if let Some(title) = &report.title {
         suite.add_property(Property::new("title", title.as_str()));
@@ -128,6 +131,7 @@ mod tests {
                 check("smtp", Status::Skip, "not configured: set SMTP_HOST"),
             ],
             root_causes: vec![],
+            interrupted: false,
         }
     }
 

@@ -307,6 +307,7 @@ mod tests {
             duration: Duration::from_millis(84),
             checks,
             root_causes: vec![],
+            interrupted: false,
         }
     }
 
