@@ -5,6 +5,8 @@
 
 use crate::config::CheckEntry;
 use crate::engine::Observer;
+use crate::render::text::paint_status;
+use crate::render::words::Words;
 use crate::report::{CheckResult, Outcome, Status};
 use crate::secret::Redactor;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -21,15 +23,25 @@ pub struct Progress {
     last_failure: Mutex<Vec<String>>,
     /// Summaries can quote library errors; they are scrubbed like the report.
     redactor: Redactor,
+    /// `--lang`'s words, as in the report.
+    words: &'static Words,
+    /// Status labels in color (`--color`, NO_COLOR), as in the text report.
+    color: bool,
 }
 
 impl Progress {
     /// One line per entry, drawn on stderr.
-    pub fn new(entries: &[CheckEntry], redactor: Redactor) -> Progress {
-        Progress::with_target(entries, redactor, ProgressDrawTarget::stderr())
+    pub fn new(entries: &[CheckEntry], redactor: Redactor, words: &'static Words, color: bool) -> Progress {
+        Progress::with_target(entries, redactor, words, color, ProgressDrawTarget::stderr())
     }
 
-    fn with_target(entries: &[CheckEntry], redactor: Redactor, target: ProgressDrawTarget) -> Progress {
+    fn with_target(
+        entries: &[CheckEntry],
+        redactor: Redactor,
+        words: &'static Words,
+        color: bool,
+        target: ProgressDrawTarget,
+    ) -> Progress {
         let multi = MultiProgress::with_draw_target(target);
         let width = entries.iter().map(|e| e.name.chars().count()).max().unwrap_or(0);
         let style = ProgressStyle::with_template("{spinner} {prefix} {wide_msg}")
@@ -40,12 +52,12 @@ impl Progress {
             .map(|entry| {
                 let bar = multi.add(ProgressBar::new_spinner().with_style(style.clone()));
                 bar.set_prefix(format!("{:width$}", entry.name));
-                bar.set_message("waiting");
+                bar.set_message(words.progress_waiting);
                 bar
             })
             .collect();
         let last_failure = Mutex::new(vec![String::new(); entries.len()]);
-        Progress { multi, bars, last_failure, redactor }
+        Progress { multi, bars, last_failure, redactor, words, color }
     }
 
     /// Removes the lines, before the report takes their place.
@@ -61,22 +73,22 @@ impl Observer for Progress {
     fn attempt_started(&self, index: usize, attempt: u32) {
         let Some(bar) = self.bars.get(index) else { return };
         if attempt == 1 {
-            bar.set_message("running");
+            bar.set_message(self.words.progress_running);
         } else {
             let failures = self.last_failure.lock().unwrap_or_else(|e| e.into_inner());
             let last = failures.get(index).map_or("", String::as_str);
-            bar.set_message(format!("running attempt {attempt} (last: FAIL {last})"));
+            bar.set_message(self.words.running_again(attempt, last));
         }
         bar.enable_steady_tick(TICK);
     }
 
     fn retrying(&self, index: usize, attempt: u32, outcome: &Outcome, wait: Duration) {
         let Some(bar) = self.bars.get(index) else { return };
-        let summary = self.redactor.redact(&outcome.summary);
-        if let Some(last) = self.last_failure.lock().unwrap_or_else(|e| e.into_inner()).get_mut(index) {
-            last.clone_from(&summary);
+        let last = format!("{} {}", paint_status(outcome.status, self.color), self.redactor.redact(&outcome.summary));
+        bar.set_message(self.words.retrying(attempt, &last, &humantime::format_duration(wait).to_string()));
+        if let Some(slot) = self.last_failure.lock().unwrap_or_else(|e| e.into_inner()).get_mut(index) {
+            *slot = last;
         }
-        bar.set_message(format!("attempt {attempt} FAIL {summary}; retrying in {}", humantime::format_duration(wait)));
     }
 
     fn finished(&self, index: usize, result: &CheckResult) {
@@ -88,11 +100,13 @@ impl Observer for Progress {
             Status::Skip => "-",
         };
         bar.set_style(ProgressStyle::with_template(&format!("{state} {{prefix}} {{wide_msg}}")).expect("template"));
+        // Padded before painting: escape codes would count in the width.
+        let label = format!("{:4}", result.status.label());
+        let label = label.replacen(result.status.label(), &paint_status(result.status, self.color), 1);
         bar.finish_with_message(format!(
-            "{:4} {}{}",
-            result.status.label(),
+            "{label} {}{}",
             self.redactor.redact(&result.summary),
-            crate::render::words::EN.attempts_note(result.attempts)
+            self.words.attempts_note(result.attempts)
         ));
     }
 }
@@ -101,6 +115,7 @@ impl Observer for Progress {
 mod tests {
     use super::*;
     use crate::config::Plan;
+    use crate::render::words::{EN, FR};
     use crate::secret::Secret;
 
     fn entry(name: &str) -> CheckEntry {
@@ -125,7 +140,8 @@ mod tests {
     fn each_line_follows_its_check_and_hides_secrets() {
         let mut redactor = Redactor::default();
         redactor.add(&Secret::new("Hunter2-Secret"));
-        let progress = Progress::with_target(&[entry("db"), entry("vault")], redactor, ProgressDrawTarget::hidden());
+        let progress =
+            Progress::with_target(&[entry("db"), entry("vault")], redactor, &EN, false, ProgressDrawTarget::hidden());
         let line = |i: usize| (progress.bars[i].prefix(), progress.bars[i].message());
         assert_eq!(line(0), ("db   ".to_string(), "waiting".to_string()));
 
@@ -147,5 +163,30 @@ mod tests {
         assert_eq!(line(1).1, "WARN token expires in 2h");
         assert!((0..2).all(|i| progress.bars[i].is_finished()));
         progress.clear();
+    }
+
+    #[test]
+    fn lines_speak_the_report_language_and_paint_only_when_asked() {
+        let hidden = ProgressDrawTarget::hidden;
+        let french = Progress::with_target(&[entry("db")], Redactor::default(), &FR, false, hidden());
+        assert_eq!(french.bars[0].message(), "en attente");
+        french.retrying(0, 1, &Outcome::new(Status::Fail, "refused"), Duration::from_secs(2));
+        assert_eq!(french.bars[0].message(), "tentative 1 FAIL refused ; nouvel essai dans 2s");
+        french.attempt_started(0, 2);
+        assert_eq!(french.bars[0].message(), "tentative 2 en cours (précédente : FAIL refused)");
+        french.finished(0, &result(Status::Ok, "leader", 2));
+        assert_eq!(french.bars[0].message(), "OK   leader (2 tentatives)");
+
+        colored::control::set_override(true);
+        let painted = Progress::with_target(&[entry("db")], Redactor::default(), &EN, true, hidden());
+        painted.finished(0, &result(Status::Ok, "leader", 1));
+        let plain = Progress::with_target(&[entry("db")], Redactor::default(), &EN, false, hidden());
+        plain.finished(0, &result(Status::Ok, "leader", 1));
+        colored::control::unset_override();
+        let message = painted.bars[0].message();
+        assert!(message.starts_with("\u{1b}["), "{message:?}");
+        // Padded before painting, so the columns line up as in the plain line.
+        assert!(message.ends_with("m   leader"), "{message:?}");
+        assert_eq!(plain.bars[0].message(), "OK   leader");
     }
 }

@@ -94,7 +94,7 @@ fn summary_table(report: &Report, color: bool, words: &Words) -> Table {
     table
 }
 
-fn paint_status(status: Status, color: bool) -> String {
+pub(crate) fn paint_status(status: Status, color: bool) -> String {
     let label = status.label();
     if !color {
         return label.to_string();

@@ -39,6 +39,13 @@ pub struct Words {
     pub duration: &'static str,
     /// " (3 attempts)" after a retried check's status or duration.
     pub attempts: &'static str,
+    /// Progress lines (stderr, on a terminal) while a check waits for its turn, runs, retries.
+    pub progress_waiting: &'static str,
+    pub progress_running: &'static str,
+    /// `{n}`: the attempt; `{last}`: the previous attempt's status and summary.
+    pub progress_running_again: &'static str,
+    /// `{n}`: the attempt that failed; `{wait}`: the pause; `{last}`: its status and summary.
+    pub progress_retrying: &'static str,
     pub conclusion: &'static str,
     pub root_causes: &'static str,
     pub root_cause: &'static str,
@@ -63,6 +70,8 @@ pub struct Words {
     pub warned: &'static str,
     pub ok: &'static str,
     pub skipped: &'static str,
+    /// Checks an interruption (Ctrl-C, SIGTERM) stopped, among the skipped.
+    pub interrupted: &'static str,
     pub critical: &'static str,
     pub high: &'static str,
     pub medium: &'static str,
@@ -85,6 +94,10 @@ pub static EN: Words = Words {
     evidence: "Evidence",
     duration: "Duration",
     attempts: "attempts",
+    progress_waiting: "waiting",
+    progress_running: "running",
+    progress_running_again: "running attempt {n} (last: {last})",
+    progress_retrying: "attempt {n} {last}; retrying in {wait}",
     conclusion: "Conclusion",
     root_causes: "Root causes",
     root_cause: "Root cause",
@@ -107,6 +120,7 @@ pub static EN: Words = Words {
     warned: "warned",
     ok: "ok",
     skipped: "skipped",
+    interrupted: "interrupted",
     critical: "CRITICAL",
     high: "HIGH",
     medium: "MEDIUM",
@@ -129,6 +143,10 @@ pub static FR: Words = Words {
     evidence: "Preuve",
     duration: "Durée",
     attempts: "tentatives",
+    progress_waiting: "en attente",
+    progress_running: "en cours",
+    progress_running_again: "tentative {n} en cours (précédente : {last})",
+    progress_retrying: "tentative {n} {last} ; nouvel essai dans {wait}",
     conclusion: "Conclusion",
     root_causes: "Causes racines",
     root_cause: "Cause racine",
@@ -151,6 +169,7 @@ pub static FR: Words = Words {
     warned: "en alerte",
     ok: "ok",
     skipped: "ignorés",
+    interrupted: "interrompus",
     critical: "CRITIQUE",
     high: "HAUTE",
     medium: "MOYENNE",
@@ -162,6 +181,17 @@ pub static FR: Words = Words {
 
 impl Words {
     /// " (3 attempts)" when a check was retried, else nothing.
+    /// The progress line of attempt `n` while it runs, after `last` (e.g. `FAIL refused`) failed.
+    pub fn running_again(&self, n: u32, last: &str) -> String {
+        // `last` quotes a server: filled in last, so nothing in it is taken for a placeholder.
+        self.progress_running_again.replace("{n}", &n.to_string()).replace("{last}", last)
+    }
+
+    /// The progress line of attempt `n`, which ended in `last`, while the next one waits `wait`.
+    pub fn retrying(&self, n: u32, last: &str, wait: &str) -> String {
+        self.progress_retrying.replace("{n}", &n.to_string()).replace("{wait}", wait).replace("{last}", last)
+    }
+
     pub fn attempts_note(&self, attempts: u32) -> String {
         if attempts > 1 {
             format!(" ({attempts} {})", self.attempts)
@@ -197,7 +227,10 @@ impl Words {
             parts.push(format!("{} {}", c.warn, self.warned));
         }
         parts.push(format!("{} {}", c.ok, self.ok));
-        if c.skip > 0 {
+        if c.interrupted > 0 {
+            // Said apart from the other skips: what did not finish proves nothing.
+            parts.push(format!("{} {} ({} {})", c.skip, self.skipped, c.interrupted, self.interrupted));
+        } else if c.skip > 0 {
             parts.push(format!("{} {}", c.skip, self.skipped));
         }
         parts.join(", ")
@@ -210,10 +243,13 @@ mod tests {
 
     #[test]
     fn both_languages_name_every_priority_and_count() {
-        let counts = Counts { ok: 2, warn: 1, fail: 1, skip: 1 };
+        let counts = Counts { ok: 2, warn: 1, fail: 1, skip: 1, interrupted: 0 };
         assert_eq!(EN.counts(counts), "1 failed, 1 warned, 2 ok, 1 skipped");
         assert_eq!(FR.counts(counts), "1 en échec, 1 en alerte, 2 ok, 1 ignorés");
         assert_eq!(EN.counts(Counts::default()), "0 ok");
+        let stopped = Counts { ok: 1, skip: 3, interrupted: 2, ..Counts::default() };
+        assert_eq!(EN.counts(stopped), "1 ok, 3 skipped (2 interrupted)");
+        assert_eq!(FR.counts(stopped), "1 ok, 3 ignorés (2 interrompus)");
         assert_eq!(FR.priority(Priority::Critical), "CRITIQUE");
         assert_eq!(EN.priority(Priority::Low), "LOW");
         assert_eq!(Lang::Fr.words().executive_summary, "Résumé exécutif");
