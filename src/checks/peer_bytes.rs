@@ -9,6 +9,13 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
     bytes.iter().flat_map(|b| std::ascii::escape_default(*b)).map(char::from).collect()
 }
 
+/// At most the first [`QUOTED_BYTES`] of `bytes`, escaped, with `…` when
+/// there were more.
+pub fn shortened(bytes: &[u8]) -> String {
+    let more = if bytes.len() > QUOTED_BYTES { "…" } else { "" };
+    format!("{}{more}", escape_bytes(&bytes[..bytes.len().min(QUOTED_BYTES)]))
+}
+
 /// Text with control characters escaped, so a server cannot drive the
 /// terminal (colors, cursor moves) through the report.
 pub fn printable(text: &str) -> String {
@@ -38,6 +45,14 @@ mod tests {
     fn escapes_control_characters() {
         assert_eq!(printable("250 ok\u{1b}[31m"), "250 ok\\u{1b}[31m");
         assert_eq!(escape_bytes(b"a\r\n\x00"), "a\\r\\n\\x00");
+    }
+
+    #[test]
+    fn shortened_marks_what_it_cuts() {
+        assert_eq!(shortened(b"HTTP/1.1 400\r\n"), "HTTP/1.1 400\\r\\n");
+        let long = [0xffu8; QUOTED_BYTES + 1];
+        assert_eq!(shortened(&long), format!("{}…", "\\xff".repeat(QUOTED_BYTES)));
+        assert_eq!(shortened(&long[..QUOTED_BYTES]), "\\xff".repeat(QUOTED_BYTES));
     }
 
     #[test]
