@@ -214,38 +214,68 @@ fn smtp_env(port: u16, secure: bool) -> Vec<(&'static str, String)> {
 
 #[test]
 fn postgres_against_hostile_peers() {
+    // Each with the exact summary expected, when it names the peer (a
+    // timeout would read otherwise); `{endpoint}` is 127.0.0.1:PORT.
     let cases = vec![
         // 'N' refuses TLS, then an AuthenticationOk one byte per second.
-        case("trickled answer", Behaviour::Trickle(b"NR\0\0\0\x08\0\0\0\0".to_vec()), &["timed out", "within"]),
-        case(
-            "closed mid-message",
-            Behaviour::CloseAfter(b"NR\0\0\0\x08\0".to_vec()),
-            &["closed the connection in the middle of a message"],
+        (case("trickled answer", Behaviour::Trickle(b"NR\0\0\0\x08\0\0\0\0".to_vec()), &["timed out", "within"]), None),
+        (
+            case(
+                "closed mid-message",
+                Behaviour::CloseAfter(b"NR\0\0\0\x08\0".to_vec()),
+                &["closed the connection in the middle of a message"],
+            ),
+            None,
         ),
-        case(
-            "garbage",
-            Behaviour::Send(b"HTTP/1.1 400 Bad Request\r\n\r\n".to_vec()),
-            // tokio-postgres waits for a whole message after an odd answer to
-            // its TLS request: the deadline is what ends it.
-            &["not a PostgreSQL", "timed out after 2s"],
+        (
+            case("garbage", Behaviour::Send(b"HTTP/1.1 400 Bad Request\r\n\r\n".to_vec()), &["an HTTP server"]),
+            Some(r#"{endpoint} is not a PostgreSQL server: it answered "HTTP/1.1 400 Bad Request\r\n\r\n""#),
         ),
-        case(
-            "100 MB message",
-            Behaviour::Flood { head: b"NE\x7f\xff\xff\xff".to_vec(), total: HUNDRED_MB },
-            &["not a PostgreSQL", "timed out after 2s"],
+        (
+            case(
+                "100 MB message",
+                Behaviour::Flood { head: b"NE\x7f\xff\xff\xff".to_vec(), total: HUNDRED_MB },
+                &["accepts no message over 1 MiB"],
+            ),
+            Some("{endpoint} is not a PostgreSQL server: it announced a 2 GiB message during start-up"),
         ),
-        case(
-            "invalid UTF-8 error message",
-            Behaviour::Send(pg_error(b"SFATAL\0C28P01\0Mpassword \xff\xfe\xc3\x28 wrong\0\0")),
-            &["password authentication failed", "28P01"],
+        // An SSH server greets first: its `S` reads as "TLS accepted".
+        (
+            case(
+                "TLS accepted, then plain text",
+                Behaviour::Send(b"SSH-2.0-OpenSSH_9.6\r\n".to_vec()),
+                &["an SSH server"],
+            ),
+            Some(r#"{endpoint} is not a PostgreSQL server: it answered "SSH-2.0-OpenSSH_9.6\r\n""#),
+        ),
+        // A TLS record type, then no TLS: rustls's to name.
+        (
+            case(
+                "TLS accepted, then a broken record",
+                Behaviour::Send(b"S\x16garbage\r\n".to_vec()),
+                &["received corrupt message"],
+            ),
+            Some("TLS with {endpoint} failed"),
+        ),
+        (
+            case(
+                "invalid UTF-8 error message",
+                Behaviour::Send(pg_error(b"SFATAL\0C28P01\0Mpassword \xff\xfe\xc3\x28 wrong\0\0")),
+                &["password authentication failed", "28P01"],
+            ),
+            None,
         ),
     ];
-    for case in &cases {
+    for (case, summary) in &cases {
         let peer = HostilePeer::start(case.behaviour.clone());
         let url = format!("postgresql://kb_backend:{PG_PASSWORD}@127.0.0.1:{}/keybuzz", peer.port());
         let env = [("DATABASE_URL", url)];
         let c = run_bounded("postgres", case.name, &env, &[PG_PASSWORD], &[]);
         assert_specific("postgres", case, &c);
+        if let Some(summary) = summary {
+            let expected = summary.replace("{endpoint}", &format!("127.0.0.1:{}", peer.port()));
+            assert_eq!(c["summary"].as_str(), Some(expected.as_str()), "postgres/{}\n{c:#}", case.name);
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod exec;
 pub mod findings;
 pub mod oauth;
+pub mod peer_bytes;
 pub mod postgres;
 pub mod ses;
 pub mod smtp;

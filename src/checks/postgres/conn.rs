@@ -3,6 +3,7 @@
 //! failure classified by the step it happened at.
 
 use super::super::Context;
+use super::guard::{Guarded, Violation};
 use crate::errors;
 use crate::secret::Secret;
 use crate::tls::{self, Verify};
@@ -276,6 +277,8 @@ pub enum ConnectError {
     Server { code: String, message: String },
     #[error("{detail}")]
     Protocol { detail: String },
+    #[error("{endpoint} is not a PostgreSQL server: {violation}")]
+    NotPostgres { endpoint: String, violation: Violation },
 }
 
 /// A logged-in session and where it landed.
@@ -372,7 +375,8 @@ async fn connect_one(
     Err(last.unwrap_or(ConnectError::Dns { host: endpoint.host.clone(), detail: "no address found".into() }))
 }
 
-/// TLS negotiation, startup and authentication on an open stream.
+/// TLS negotiation, startup and authentication on an open stream, its
+/// plain-text input guarded against peers that are not PostgreSQL servers.
 async fn finish<S>(
     config: &Config,
     stream: S,
@@ -384,9 +388,9 @@ where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     use tokio_postgres::tls::MakeTlsConnect;
-    let connector = <MakeRustlsConnect as MakeTlsConnect<S>>::make_tls_connect(tls, &endpoint.host)
+    let connector = <MakeRustlsConnect as MakeTlsConnect<Guarded<S>>>::make_tls_connect(tls, &endpoint.host)
         .map_err(|e| ConnectError::Tls { endpoint: endpoint.to_string(), detail: e.to_string() })?;
-    match config.connect_raw(stream, connector).await {
+    match config.connect_raw(Guarded::new(stream), connector).await {
         Ok((client, connection)) => {
             // The connection drives the socket; it ends when the client is dropped.
             tokio::spawn(async move {
@@ -418,6 +422,10 @@ fn classify(err: &tokio_postgres::Error, endpoint: &Endpoint, params: &ConnParam
         } else {
             ConnectError::Server { code: code.code().to_string(), message: db.message().to_string() }
         };
+    }
+    // Checked before TLS: after a `S` the guard's error comes out of the handshake.
+    if let Some(violation) = errors::find::<Violation>(err) {
+        return ConnectError::NotPostgres { endpoint: endpoint.to_string(), violation: violation.clone() };
     }
     let text = errors::describe(err);
     if text.contains("password missing") {

@@ -1,9 +1,11 @@
 //! From what the servers said to a status, a cause in plain words and the
 //! actions that fix it. Pure: unit-tested without a server.
 
+use super::guard::{size, Violation, MAX_MESSAGE_BYTES};
 use super::probe::{self, ServerFacts, WriteProbe};
 use super::{ConnectError, Endpoint, Expect, Landing, MemberReport, PostgresCheck};
 use crate::checks::findings::Findings;
+use crate::checks::peer_bytes::service_hint;
 use crate::report::{Action, Outcome, Priority, Signal, Status};
 
 /// What a SQLSTATE 25006 looks like to the app, quoted in causes.
@@ -466,6 +468,11 @@ fn connect_failure(check: &PostgresCheck, error: &ConnectError, found: &mut Find
             format!("what answers there does not speak the PostgreSQL protocol as expected: {detail}"),
             Action::new(Priority::Critical, format!("Check that {name} names a PostgreSQL server and port")),
         ),
+        ConnectError::NotPostgres { endpoint, violation } => (
+            error.to_string(),
+            format!("what answers at {endpoint} does not speak the PostgreSQL protocol: {violation}{}", what_it_tells(violation)),
+            Action::new(Priority::Critical, format!("Point {name} at the PostgreSQL server's port (5432 by default, 6432 for PgBouncer)")),
+        ),
     };
     found.problem(Status::Fail, summary, cause, vec![action]);
     if let Some(signal) = signal_of(error) {
@@ -483,10 +490,23 @@ fn signal_of(error: &ConnectError) -> Option<Signal> {
         ConnectError::BadPassword { .. } | ConnectError::Rejected { .. } => Signal::CredentialsRejected,
         ConnectError::NoPassword => Signal::CredentialsMissing,
         ConnectError::NoReadWriteHost => Signal::OnReplica,
-        ConnectError::UnknownDatabase { .. } | ConnectError::Server { .. } | ConnectError::Protocol { .. } => {
-            return None
-        }
+        ConnectError::UnknownDatabase { .. }
+        | ConnectError::Server { .. }
+        | ConnectError::Protocol { .. }
+        | ConnectError::NotPostgres { .. } => return None,
     })
+}
+
+/// What a protocol violation suggests about the peer, as a clause to append.
+fn what_it_tells(violation: &Violation) -> String {
+    match violation {
+        Violation::Unexpected(bytes) => service_hint(bytes).to_string(),
+        Violation::Oversized { .. } => format!(
+            "; a PostgreSQL server's answers to kbz-check take a few hundred bytes, and it accepts no message over {}",
+            size(MAX_MESSAGE_BYTES)
+        ),
+        Violation::Undersized { .. } => String::new(),
+    }
 }
 
 fn lag_problem(check: &PostgresCheck, who: &str, lag: Option<f64>, found: &mut Findings) {
@@ -724,5 +744,26 @@ mod tests {
             "login rejected: role \"x\" does not exist"
         );
         assert_eq!(fail(ConnectError::Tls { endpoint: "h:1".into(), detail: "d".into() }), "TLS with h:1 failed");
+    }
+
+    #[test]
+    fn a_peer_that_is_not_postgres_is_named_with_its_own_bytes() {
+        let c = check(Expect::Leader, &[]);
+        let not_postgres = |violation: Violation| {
+            let error = ConnectError::NotPostgres { endpoint: "10.0.0.9:5432".into(), violation };
+            let outcome = diagnose(&c, &Landing::ConnectFailed { error, passed_over: vec![] }, &[]);
+            assert_eq!(outcome.status, Status::Fail);
+            assert_eq!(outcome.actions[0].priority, Priority::Critical);
+            (outcome.summary, outcome.cause.unwrap())
+        };
+        let (summary, cause) = not_postgres(Violation::Unexpected(b"HTTP/1.1 400 Bad Request\r\n\r\n".to_vec()));
+        assert_eq!(
+            summary,
+            "10.0.0.9:5432 is not a PostgreSQL server: it answered \"HTTP/1.1 400 Bad Request\\r\\n\\r\\n\""
+        );
+        assert!(cause.ends_with("\": an HTTP server"), "{cause}");
+        let (summary, cause) = not_postgres(Violation::Oversized { length: 0x7fff_ffff, in_startup: true });
+        assert_eq!(summary, "10.0.0.9:5432 is not a PostgreSQL server: it announced a 2 GiB message during start-up");
+        assert!(cause.ends_with("accepts no message over 1 MiB"), "{cause}");
     }
 }

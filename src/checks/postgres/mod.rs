@@ -3,6 +3,7 @@
 
 mod conn;
 mod diagnose;
+mod guard;
 mod probe;
 
 pub use conn::{ConnParams, ConnectError, Endpoint, Fallbacks, TlsMode};

@@ -2,9 +2,10 @@
 //! the actions that fix it. Pure: unit-tested without a server.
 
 use super::ladder::{AuthState, Offer, Step, Stop, TestMessage, TlsFailure, Transcript, Why};
-use super::wire::{escape_bytes, Reply, WireError};
+use super::wire::{Reply, WireError};
 use super::{Login, SmtpCheck, TlsMode};
 use crate::checks::findings::Findings;
+use crate::checks::peer_bytes::{escape_bytes, service_hint};
 use crate::report::{Action, Evidence, Outcome, Priority, Signal};
 use crate::tls::CertInfo;
 use rustls::CertificateError;
@@ -387,20 +388,6 @@ fn wire_problem(check: &SmtpCheck, step: Step, error: &WireError, found: &mut Fi
             vec![Action::new(Priority::High, format!("Check that {endpoint} is an SMTP server and what its log says for this session"))],
         ),
     }
-}
-
-/// Names the kind of service those first bytes come from, when they tell.
-fn service_hint(bytes: &[u8]) -> &'static str {
-    let known: [(&[u8], &str); 4] = [
-        (b"HTTP/", ": an HTTP server"),
-        (b"SSH-", ": an SSH server"),
-        (b"+OK", ": a POP3 server"),
-        (b"* OK", ": an IMAP server"),
-    ];
-    known
-        .iter()
-        .find(|(prefix, _)| bytes.starts_with(prefix))
-        .map_or(": another service on this port", |(_, hint)| hint)
 }
 
 fn reply_problem(check: &SmtpCheck, step: Step, reply: &Reply, found: &mut Findings) {

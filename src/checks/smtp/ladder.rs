@@ -287,7 +287,10 @@ impl Ladder<'_> {
     fn test_recipient(&self) -> Result<Option<Address>, Stop> {
         let Some(text) = self.ctx.options.send_test_to.as_deref() else { return Ok(None) };
         text.trim().parse::<Address>().map(Some).map_err(|e| {
-            Stop::new(Step::RcptTo, Why::BadTestAddress(format!("`{}`: {e}", super::wire::printable(text))))
+            Stop::new(
+                Step::RcptTo,
+                Why::BadTestAddress(format!("`{}`: {e}", crate::checks::peer_bytes::printable(text))),
+            )
         })
     }
 

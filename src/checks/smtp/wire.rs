@@ -2,6 +2,7 @@
 //! broken or hostile peer can neither make us buffer without bound nor pass
 //! for an SMTP server; replies are parsed by lettre's response parser.
 
+use crate::checks::peer_bytes::{escape_bytes, printable, QUOTED_BYTES};
 use lettre::transport::smtp::response::Response;
 use std::fmt;
 use std::str::FromStr;
@@ -11,8 +12,6 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 pub const MAX_LINE_BYTES: usize = 4096;
 /// Most lines accepted in one reply (a long EHLO list has about 15).
 pub const MAX_REPLY_LINES: usize = 100;
-/// How many of a non-SMTP peer's first bytes a report quotes.
-pub const QUOTED_BYTES: usize = 64;
 
 /// A byte stream the dialogue runs over: plain TCP, or TLS on top of it.
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -209,17 +208,6 @@ fn io_error(e: std::io::Error) -> WireError {
     }
 }
 
-/// Bytes as printable ASCII: `\r`, `\n`, `\t`, `\\` and `\xNN` for the rest.
-pub fn escape_bytes(bytes: &[u8]) -> String {
-    bytes.iter().flat_map(|b| std::ascii::escape_default(*b)).map(char::from).collect()
-}
-
-/// Text with control characters escaped, so a server cannot drive the
-/// terminal (colors, cursor moves) through the report.
-pub fn printable(text: &str) -> String {
-    text.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,11 +310,5 @@ mod tests {
         let mut wire = wire_reading(b"220 go ahead\r\n250 injected\r\n").await;
         wire.read_reply().await.unwrap();
         assert_eq!(wire.take_for_upgrade().err().unwrap(), b"250 injected\r\n".to_vec());
-    }
-
-    #[test]
-    fn escapes_control_characters() {
-        assert_eq!(printable("250 ok\u{1b}[31m"), "250 ok\\u{1b}[31m");
-        assert_eq!(escape_bytes(b"a\r\n\x00"), "a\\r\\n\\x00");
     }
 }

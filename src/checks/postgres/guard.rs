@@ -1,0 +1,449 @@
+//! A guard on the plain-text bytes a PostgreSQL server sends. tokio-postgres
+//! waits for whole messages, so a peer speaking another protocol (an HTTP
+//! server's `HTTP/1.1 400`), or one announcing a 2 GiB message, would hold the
+//! check until its deadline. The guard looks at the bytes as they are read and
+//! fails the read at once with a [`Violation`] that says what came instead.
+//! Once the server accepts TLS the bytes are ciphertext: only the first one is
+//! looked at, to see that a TLS record starts there.
+
+use crate::checks::peer_bytes::{shortened, QUOTED_BYTES};
+use std::fmt;
+use std::io;
+use std::ops::RangeInclusive;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// The SSLRequest a client sends to ask for TLS: length 8, code 80877103.
+const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+
+/// Largest message accepted. kbz-check's probes read a few short rows and a
+/// server's start-up messages take a few hundred bytes, so 1 MiB is generous;
+/// without a cap tokio-postgres reserves and waits for whatever length a peer
+/// announces, up to 2 GiB.
+pub const MAX_MESSAGE_BYTES: u32 = 1 << 20;
+
+/// What a server answers a startup message with: an authentication request,
+/// an error, a notice, or NegotiateProtocolVersion.
+const FIRST_TYPES: &[u8] = b"RENv";
+/// What a server sends until its first ReadyForQuery ends start-up: the
+/// above, ParameterStatus, BackendKeyData and ReadyForQuery.
+const STARTUP_TYPES: &[u8] = b"RENvSKZ";
+/// Every backend message type (PostgreSQL's `src/include/libpq/protocol.h`).
+const BACKEND_TYPES: &[u8] = b"123ACDEGHIKNRSTVWZcdnstv";
+/// TLS record content types, change_cipher_spec (20) to heartbeat (24): how
+/// the bytes of a server that accepted TLS start.
+const TLS_RECORD_TYPES: RangeInclusive<u8> = 20..=24;
+
+/// What the peer sent that no PostgreSQL server sends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Violation {
+    /// Bytes that cannot come where they came: the peer's bytes from there
+    /// on (after a `S` that accepted TLS, that `S` first).
+    Unexpected(Vec<u8>),
+    /// A message header announcing more than [`MAX_MESSAGE_BYTES`].
+    Oversized { length: u32, in_startup: bool },
+    /// A message header announcing fewer bytes than the length field itself.
+    Undersized { length: u32 },
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Violation::Unexpected(bytes) => write!(f, "it answered \"{}\"", shortened(bytes)),
+            Violation::Oversized { length, in_startup } => {
+                let when = if *in_startup { "during start-up" } else { "after start-up" };
+                write!(f, "it announced a {} message {when}", size(*length))
+            }
+            Violation::Undersized { length } => {
+                write!(f, "it sent a message header announcing {length} bytes, fewer than the header itself")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Violation {}
+
+/// `2 GiB`, `1.3 GiB`, `4.5 MiB`.
+pub fn size(bytes: u32) -> String {
+    let (value, unit) = if bytes >= 1 << 30 {
+        (f64::from(bytes) / f64::from(1u32 << 30), "GiB")
+    } else {
+        (f64::from(bytes) / f64::from(1u32 << 20), "MiB")
+    };
+    let text = format!("{value:.1}");
+    format!("{} {unit}", text.strip_suffix(".0").unwrap_or(&text))
+}
+
+/// Where the server's byte stream stands.
+#[derive(Clone, Copy, Debug, Default)]
+enum Expect {
+    /// Nothing read yet; what comes first depends on what the client sent.
+    #[default]
+    Start,
+    /// The one-byte answer to an SSLRequest.
+    TlsAnswer,
+    /// The first byte after the server accepted TLS.
+    TlsRecord,
+    /// A message header: its type byte and length, `have` bytes of 5 so far.
+    Header { head: [u8; 5], have: usize },
+    /// The rest of a message's body.
+    Body { left: u32 },
+    /// TLS is on: nothing more to check.
+    Encrypted,
+}
+
+impl Expect {
+    fn header() -> Self {
+        Expect::Header { head: [0; 5], have: 0 }
+    }
+}
+
+/// The protocol state machine, fed the bytes each way as they pass.
+#[derive(Debug, Default)]
+struct Watch {
+    /// The client's first bytes: an SSLRequest, or its startup message.
+    sent: Vec<u8>,
+    expect: Expect,
+    messages: usize,
+    /// Whether a ReadyForQuery has ended start-up.
+    started: bool,
+}
+
+impl Watch {
+    fn sent(&mut self, bytes: &[u8]) {
+        let room = SSL_REQUEST.len().saturating_sub(self.sent.len());
+        self.sent.extend(bytes.iter().take(room));
+    }
+
+    fn received(&mut self, bytes: &[u8]) -> Result<(), Violation> {
+        if let Expect::Start = self.expect {
+            // tokio-postgres sends its whole SSLRequest (or startup message) before it reads.
+            self.expect = if self.sent == SSL_REQUEST { Expect::TlsAnswer } else { Expect::header() };
+        }
+        let mut at = 0;
+        while at < bytes.len() {
+            match &mut self.expect {
+                Expect::Encrypted => return Ok(()),
+                Expect::Body { left } => {
+                    let skipped = (bytes.len() - at).min(*left as usize);
+                    at += skipped;
+                    *left -= skipped as u32;
+                    if *left == 0 {
+                        self.expect = Expect::header();
+                    }
+                }
+                _ => {
+                    if let Err(violation) = self.step(bytes[at]) {
+                        return Err(match violation {
+                            Violation::Unexpected(mut quoted) => {
+                                quoted.extend_from_slice(&bytes[at..]);
+                                Violation::Unexpected(quoted)
+                            }
+                            other => other,
+                        });
+                    }
+                    at += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One byte outside a message body. An `Unexpected` error carries only
+    /// what comes before this byte; the caller adds the rest.
+    fn step(&mut self, byte: u8) -> Result<(), Violation> {
+        let allowed = match (self.messages, self.started) {
+            (0, _) => FIRST_TYPES,
+            (_, false) => STARTUP_TYPES,
+            (_, true) => BACKEND_TYPES,
+        };
+        match &mut self.expect {
+            Expect::TlsAnswer => match byte {
+                b'S' => self.expect = Expect::TlsRecord,
+                b'N' => self.expect = Expect::header(),
+                // A server older than TLS support answers with an ErrorResponse:
+                // this is its type byte. (tokio-postgres takes it for a `N`.)
+                b'E' => {
+                    self.expect = Expect::header();
+                    return self.step(byte);
+                }
+                _ => return Err(Violation::Unexpected(Vec::new())),
+            },
+            Expect::TlsRecord if TLS_RECORD_TYPES.contains(&byte) => self.expect = Expect::Encrypted,
+            Expect::TlsRecord => return Err(Violation::Unexpected(vec![b'S'])),
+            Expect::Header { head, have } => {
+                if *have == 0 && !allowed.contains(&byte) {
+                    return Err(Violation::Unexpected(Vec::new()));
+                }
+                head[*have] = byte;
+                *have += 1;
+                if *have == head.len() {
+                    let head = *head;
+                    return self.message_starts(head[0], u32::from_be_bytes([head[1], head[2], head[3], head[4]]));
+                }
+            }
+            // `received` resolves `Start` and handles bodies and TLS itself.
+            Expect::Start | Expect::Body { .. } | Expect::Encrypted => {}
+        }
+        Ok(())
+    }
+
+    fn message_starts(&mut self, kind: u8, length: u32) -> Result<(), Violation> {
+        if length < 4 {
+            return Err(Violation::Undersized { length });
+        }
+        if length > MAX_MESSAGE_BYTES {
+            return Err(Violation::Oversized { length, in_startup: !self.started });
+        }
+        self.messages += 1;
+        self.started |= kind == b'Z';
+        self.expect = if length == 4 { Expect::header() } else { Expect::Body { left: length - 4 } };
+        Ok(())
+    }
+}
+
+/// A stream whose plain-text input is checked as it is read; reads fail
+/// with an `io::Error` of kind `InvalidData` wrapping a [`Violation`].
+pub struct Guarded<S> {
+    inner: S,
+    watch: Watch,
+    failed: Option<Violation>,
+}
+
+impl<S> Guarded<S> {
+    pub fn new(inner: S) -> Self {
+        Guarded { inner, watch: Watch::default(), failed: None }
+    }
+}
+
+fn io_error(violation: Violation) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, violation)
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Guarded<S> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if let Some(violation) = &this.failed {
+            return Poll::Ready(Err(io_error(violation.clone())));
+        }
+        let before = buf.filled().len();
+        ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
+        match this.watch.received(&buf.filled()[before..]) {
+            Ok(()) => Poll::Ready(Ok(())),
+            Err(mut violation) => {
+                // A failed read hands over no bytes.
+                buf.set_filled(before);
+                if let Violation::Unexpected(quoted) = &mut violation {
+                    top_up(&mut this.inner, cx, quoted);
+                    quoted.truncate(QUOTED_BYTES + 1);
+                }
+                this.failed = Some(violation.clone());
+                Poll::Ready(Err(io_error(violation)))
+            }
+        }
+    }
+}
+
+/// Adds what the peer has already sent after `quoted`, without waiting:
+/// tokio-postgres reads the answer to its SSLRequest one byte at a time,
+/// and `H` alone would not tell an HTTP server.
+fn top_up<S: AsyncRead + Unpin>(inner: &mut S, cx: &mut Context<'_>, quoted: &mut Vec<u8>) {
+    if quoted.len() > QUOTED_BYTES {
+        return;
+    }
+    let mut more = [0u8; QUOTED_BYTES];
+    let mut buf = ReadBuf::new(&mut more);
+    if let Poll::Ready(Ok(())) = Pin::new(inner).poll_read(cx, &mut buf) {
+        quoted.extend_from_slice(buf.filled());
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Guarded<S> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let written = ready!(Pin::new(&mut this.inner).poll_write(cx, buf))?;
+        this.watch.sent(&buf[..written.min(buf.len())]);
+        Poll::Ready(Ok(written))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A message: type, length, body.
+    fn message(kind: u8, body: &[u8]) -> Vec<u8> {
+        let mut bytes = vec![kind];
+        bytes.extend_from_slice(&(body.len() as u32 + 4).to_be_bytes());
+        bytes.extend_from_slice(body);
+        bytes
+    }
+
+    /// A real server's plain-text start-up, then one simple query's answer.
+    fn plain_session() -> Vec<u8> {
+        [
+            message(b'R', &10u32.to_be_bytes()),
+            message(b'R', &0u32.to_be_bytes()),
+            message(b'S', b"server_version\x0015.6\0"),
+            message(b'K', &[0; 8]),
+            message(b'Z', b"I"),
+            message(b'T', &[0; 30]),
+            message(b'D', &[0, 1, 0, 0, 0, 1, b't']),
+            message(b'C', b"SELECT 1\0"),
+            message(b'Z', b"I"),
+        ]
+        .concat()
+    }
+
+    fn watch(ssl_request: bool) -> Watch {
+        let mut watch = Watch::default();
+        watch.sent(if ssl_request { &SSL_REQUEST } else { b"\0\0\0\x29\0\x03\0\0user\0u\0" });
+        watch
+    }
+
+    #[test]
+    fn a_real_servers_answers_pass_in_any_pieces() {
+        for (ssl_request, answer) in [(true, [b"N".to_vec(), plain_session()].concat()), (false, plain_session())] {
+            assert_eq!(watch(ssl_request).received(&answer), Ok(()));
+            let mut piecemeal = watch(ssl_request);
+            for byte in &answer {
+                assert_eq!(piecemeal.received(std::slice::from_ref(byte)), Ok(()));
+            }
+        }
+    }
+
+    #[test]
+    fn tls_accepted_then_only_the_first_record_byte_is_checked() {
+        let mut w = watch(true);
+        assert_eq!(w.received(b"S\x16\x03\x03\x00\x05"), Ok(()));
+        assert_eq!(w.received(b"HTTP/1.1 anything goes inside TLS"), Ok(()));
+        let mut w = watch(true);
+        assert_eq!(
+            w.received(b"SSH-2.0-OpenSSH_9.6\r\n"),
+            Err(Violation::Unexpected(b"SSH-2.0-OpenSSH_9.6\r\n".to_vec()))
+        );
+    }
+
+    #[test]
+    fn another_protocol_is_quoted_from_its_first_byte() {
+        let http = b"HTTP/1.1 400 Bad Request\r\n\r\n";
+        for ssl_request in [true, false] {
+            let err = watch(ssl_request).received(http).unwrap_err();
+            assert_eq!(err.to_string(), "it answered \"HTTP/1.1 400 Bad Request\\r\\n\\r\\n\"");
+            assert_eq!(err, Violation::Unexpected(http.to_vec()));
+        }
+        // `S` is a message type, but not what a server says first.
+        assert!(matches!(watch(false).received(b"SSH-2.0-OpenSSH"), Err(Violation::Unexpected(_))));
+        // A type only allowed after start-up.
+        assert!(matches!(watch(true).received(b"ND\0\0\0\x04"), Err(Violation::Unexpected(b)) if b == b"D\0\0\0\x04"));
+    }
+
+    #[test]
+    fn absurd_lengths_are_named() {
+        let flood = watch(true).received(b"NE\x7f\xff\xff\xffaaaa").unwrap_err();
+        assert_eq!(flood, Violation::Oversized { length: 0x7fff_ffff, in_startup: true });
+        assert_eq!(flood.to_string(), "it announced a 2 GiB message during start-up");
+        let big_row = [plain_session(), vec![b'D'], (5u32 << 20).to_be_bytes().to_vec()].concat();
+        let err = watch(false).received(&big_row).unwrap_err();
+        assert_eq!(err.to_string(), "it announced a 5 MiB message after start-up");
+        assert_eq!(watch(false).received(b"R\0\0\0\x02").unwrap_err(), Violation::Undersized { length: 2 });
+        let at_cap = [b"NR".to_vec(), MAX_MESSAGE_BYTES.to_be_bytes().to_vec()].concat();
+        assert_eq!(watch(true).received(&at_cap), Ok(()));
+    }
+
+    #[test]
+    fn an_error_in_answer_to_the_tls_request_is_an_error_message() {
+        let error = message(b'E', b"SFATAL\0Mcould not fork new process\0\0");
+        assert_eq!(watch(true).received(&error), Ok(()));
+        assert!(matches!(watch(true).received(b"E\xff\xff\xff\xff"), Err(Violation::Oversized { .. })));
+    }
+
+    #[test]
+    fn sizes_read_as_people_say_them() {
+        assert_eq!(size(u32::MAX), "4 GiB");
+        assert_eq!(size(0x5454_502f), "1.3 GiB");
+        assert_eq!(size(3 << 19), "1.5 MiB");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Any bytes, cut anywhere: an answer or a violation, never a panic.
+        #[test]
+        fn any_bytes_pass_or_are_named(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            cut in 0usize..300,
+            ssl_request in proptest::prelude::any::<bool>(),
+        ) {
+            let mut w = watch(ssl_request);
+            let (first, second) = bytes.split_at(cut.min(bytes.len()));
+            let _ = w.received(first).and_then(|()| w.received(second));
+        }
+    }
+
+    /// A guarded client whose server has written `server_sends` and stays open.
+    async fn guarded_client(
+        client_sends: &[u8],
+        server_sends: &[u8],
+    ) -> (Guarded<tokio::io::DuplexStream>, tokio::io::DuplexStream) {
+        let (client, mut server) = tokio::io::duplex(64 * 1024);
+        let mut guarded = Guarded::new(client);
+        guarded.write_all(client_sends).await.unwrap();
+        server.write_all(server_sends).await.unwrap();
+        (guarded, server)
+    }
+
+    fn violation(err: &io::Error) -> Option<&Violation> {
+        err.get_ref().and_then(|inner| inner.downcast_ref::<Violation>())
+    }
+
+    #[tokio::test]
+    async fn a_one_byte_read_still_quotes_the_peers_first_bytes() {
+        let (mut client, _server) = guarded_client(&SSL_REQUEST, b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+        let err = client.read_exact(&mut [0u8; 1]).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(violation(&err).unwrap().to_string(), "it answered \"HTTP/1.1 400 Bad Request\\r\\n\\r\\n\"");
+        // It stays failed.
+        let again = client.read(&mut [0u8; 16]).await.unwrap_err();
+        assert_eq!(violation(&again), violation(&err));
+    }
+
+    #[tokio::test]
+    async fn a_long_quote_is_shortened() {
+        let (mut client, _server) = guarded_client(&SSL_REQUEST, &[0xff; 4096]).await;
+        let err = client.read_exact(&mut [0u8; 1]).await.unwrap_err();
+        assert!(violation(&err).unwrap().to_string().ends_with("\\xff…\""), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_flood_fails_at_its_header_without_waiting_for_the_rest() {
+        let mut flood = b"NE\x7f\xff\xff\xff".to_vec();
+        flood.extend(std::iter::repeat_n(b'a', 32 * 1024));
+        let (mut client, _server) = guarded_client(&SSL_REQUEST, &flood).await;
+        let mut answer = [0u8; 1];
+        client.read_exact(&mut answer).await.unwrap();
+        assert_eq!(&answer, b"N");
+        let mut sink = Vec::new();
+        let err = client.read_to_end(&mut sink).await.unwrap_err();
+        assert_eq!(violation(&err), Some(&Violation::Oversized { length: 0x7fff_ffff, in_startup: true }));
+    }
+
+    #[tokio::test]
+    async fn a_real_session_passes_through_unchanged() {
+        let session = [b"N".to_vec(), plain_session()].concat();
+        let (mut client, server) = guarded_client(&SSL_REQUEST, &session).await;
+        drop(server);
+        let mut read = Vec::new();
+        client.read_to_end(&mut read).await.unwrap();
+        assert_eq!(read, session);
+    }
+}
