@@ -9,7 +9,7 @@ use crate::env::Env;
 use crate::progress::Progress;
 use crate::report::{CheckResult, Report};
 use crate::secret::Redactor;
-use crate::{engine, output, render, rootcause};
+use crate::{engine, output, render, rootcause, tls};
 use anyhow::Context as _;
 use clap::{CommandFactory, Parser};
 use std::io::{IsTerminal, Write};
@@ -101,6 +101,9 @@ fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
         Some(progress) => progress.clone(),
         None => Arc::new(engine::Quiet),
     };
+    if config.checks.iter().any(|entry| matches!(&entry.plan, Plan::Run(check) if check.uses_system_roots())) {
+        tls::preload_system_roots();
+    }
     let mut checks = runtime.block_on(async {
         // Listening before any check starts, so no signal falls between the two.
         let interrupt = interruption(interrupted.clone())?;

@@ -175,7 +175,24 @@ fn general_name(name: &GeneralName<'_>) -> Option<String> {
 }
 
 /// The operating system's trust store; `SSL_CERT_FILE` / `SSL_CERT_DIR` replace it, as in OpenSSL.
+/// Read once per process: parsing a few hundred PEM files costs milliseconds,
+/// and every TLS check of a suite needs the same store.
 pub fn system_roots() -> RootCertStore {
+    SYSTEM_ROOTS.get_or_init(load_system_roots).clone()
+}
+
+/// Starts reading the system store on its own thread, so that it is ready (or
+/// nearly) when the first handshake needs it; callers meanwhile wait in
+/// [`system_roots`] only for what is left.
+pub fn preload_system_roots() {
+    if SYSTEM_ROOTS.get().is_none() {
+        std::thread::spawn(|| SYSTEM_ROOTS.get_or_init(load_system_roots));
+    }
+}
+
+static SYSTEM_ROOTS: std::sync::OnceLock<RootCertStore> = std::sync::OnceLock::new();
+
+fn load_system_roots() -> RootCertStore {
     let mut roots = RootCertStore::empty();
     for cert in rustls_native_certs::load_native_certs().certs {
         let _ = roots.add(cert);

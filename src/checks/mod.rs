@@ -54,6 +54,13 @@ pub type CheckFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
 /// context in, a typed outcome out. No timing, printing or exit codes here.
 pub trait Check: Send + Sync {
     fn run<'a>(&'a self, ctx: &'a Context) -> CheckFuture<'a>;
+
+    /// Whether the check may verify a certificate against the system trust
+    /// store, so that the run loads the store once, early, beside the first
+    /// connections (see [`crate::tls::preload_system_roots`]).
+    fn uses_system_roots(&self) -> bool {
+        false
+    }
 }
 
 /// What the run asks of every check, from the command line.

@@ -148,6 +148,10 @@ impl Check for OAuthCheck {
             diagnose::diagnose(self, &answer)
         })
     }
+
+    fn uses_system_roots(&self) -> bool {
+        self.url.scheme() == "https"
+    }
 }
 
 #[cfg(test)]

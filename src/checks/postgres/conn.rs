@@ -164,6 +164,11 @@ impl ConnParams {
         self.config.get_password().map(|p| Secret::new(String::from_utf8_lossy(p)))
     }
 
+    /// verify-ca / verify-full without `sslrootcert` (or with `sslrootcert=system`).
+    pub fn uses_system_roots(&self) -> bool {
+        matches!(self.tls, TlsMode::VerifyCa | TlsMode::VerifyFull) && self.root_cert.is_none()
+    }
+
     pub fn wants_read_write(&self) -> bool {
         self.config.get_target_session_attrs() == TargetSessionAttrs::ReadWrite
     }

@@ -178,6 +178,10 @@ impl Check for PostgresCheck {
             diagnose::diagnose(self, &landing, &members)
         })
     }
+
+    fn uses_system_roots(&self) -> bool {
+        self.params.uses_system_roots()
+    }
 }
 
 impl PostgresCheck {

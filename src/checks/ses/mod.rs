@@ -323,6 +323,10 @@ impl Check for SesCheck {
             diagnose::diagnose(self, &observed)
         })
     }
+
+    fn uses_system_roots(&self) -> bool {
+        self.endpoint().is_some_and(|url| url.scheme() == "https")
+    }
 }
 
 impl SesCheck {

@@ -228,6 +228,11 @@ impl Check for SmtpCheck {
             diagnose::diagnose(self, &transcript, SystemTime::now())
         })
     }
+
+    /// STARTTLS or implicit TLS always verifies against the store (plus `cacert`).
+    fn uses_system_roots(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -157,6 +157,10 @@ impl Check for VaultCheck {
             diagnose::diagnose(self, &observed)
         })
     }
+
+    fn uses_system_roots(&self) -> bool {
+        self.addr.scheme() == "https" && !self.skip_verify
+    }
 }
 
 impl VaultCheck {
