@@ -64,20 +64,29 @@ ensure_debian() {
   [[ ${#missing[@]} -eq 0 ]] || apt_install "${missing[@]}"
 }
 
-# PyPI tools go in the project's own virtual environment, target/test-venv
-# (never the system's Python). Tests find them there.
+# PyPI tools go in the project's own virtual environments under target/
+# (never the system's Python): target/test-venv for the tests' servers, which
+# the tests find there. Usage: ensure_pypi SPEC...
 TEST_VENV="$PWD/target/test-venv"
 ensure_pypi() {
-  local missing=() spec
-  [[ -x "$TEST_VENV/bin/python" ]] || {
+  ensure_pypi_in "$TEST_VENV" "$@"
+}
+
+# The same in another virtual environment, created when missing, for tools
+# whose pinned dependencies must not move the tests' (scripts/bench's AWS CLI).
+# Usage: ensure_pypi_in VENV SPEC...
+ensure_pypi_in() {
+  local venv=$1 missing=() spec
+  shift
+  [[ -x "$venv/bin/python" ]] || {
     [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
-    /usr/bin/python3 -m venv "$TEST_VENV"
+    /usr/bin/python3 -m venv "$venv"
   }
   for spec in "$@"; do
-    "$TEST_VENV/bin/pip" show "${spec%%[=<>\[]*}" >/dev/null 2>&1 || missing+=("$spec")
+    "$venv/bin/pip" show "${spec%%[=<>\[]*}" >/dev/null 2>&1 || missing+=("$spec")
   done
   if [[ ${#missing[@]} -gt 0 ]]; then
-    echo "scripts: installing into $TEST_VENV from PyPI: ${missing[*]}"
-    "$TEST_VENV/bin/pip" install --quiet --disable-pip-version-check "${missing[@]}"
+    echo "scripts: installing into $venv from PyPI: ${missing[*]}"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "${missing[@]}"
   fi
 }
