@@ -88,7 +88,8 @@ fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
     let started = Instant::now();
     let options = RunOptions { send_test_to: cli.send_test_to.clone() };
     let retry = cli.retry_for.map(|window| engine::Retry { window, every: cli.retry_every });
-    let schedule = engine::Schedule { timeout: cli.timeout, retry, concurrency: cli.concurrency };
+    let schedule =
+        engine::Schedule { timeout: cli.timeout, retry, concurrency: cli.concurrency, per_server: cli.per_server };
     let interrupted = Arc::new(AtomicBool::new(false));
     // Progress only on a terminal: never in a pipe, a log or a CI job's output.
     let progress = std::io::stderr().is_terminal().then(|| {

@@ -52,6 +52,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "N", default_value_t = crate::engine::DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
     pub concurrency: usize,
 
+    /// At most N of those on one server (checks whose targets share host and port), so a suite never takes all of a server's connections
+    #[arg(long, global = true, value_name = "N", default_value_t = crate::engine::DEFAULT_PER_SERVER, value_parser = parse_concurrency)]
+    pub per_server: usize,
+
     /// WARN and SKIP also make the run fail (exit 1)
     #[arg(long, global = true)]
     pub strict: bool,
@@ -183,6 +187,8 @@ mod tests {
         assert_eq!(Cli::try_parse_from(["kbz-check", "all", "--concurrency", "8"]).unwrap().concurrency, 8);
         for bad in ["0", "-1", "many", ""] {
             assert!(Cli::try_parse_from(["kbz-check", "all", "--concurrency", bad]).is_err(), "{bad:?}");
+            assert!(Cli::try_parse_from(["kbz-check", "all", "--per-server", bad]).is_err(), "{bad:?}");
         }
+        assert_eq!(Cli::try_parse_from(["kbz-check", "all"]).unwrap().per_server, 8);
     }
 }

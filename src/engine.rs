@@ -1,5 +1,5 @@
 //! Runs the selected checks concurrently (at most [`Schedule::concurrency`]
-//! attempts at once), each under its own deadline, and reports them in
+//! attempts at once, [`Schedule::per_server`] on one server), each under its own deadline, and reports them in
 //! configured order. Timing, timeouts and retries live
 //! here, not in the checks. The engine prints nothing: it tells an
 //! [`Observer`] what happens (the terminal progress display is one).
@@ -7,14 +7,21 @@
 use crate::checks::{Check, Context, RunOptions};
 use crate::config::{CheckEntry, Plan};
 use crate::report::{Action, CheckResult, Outcome, Priority, Signal, Status, INTERRUPTED};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// Default of `--concurrency`: enough that a usual suite runs all at once,
 /// few enough that 500 checks neither exhaust file descriptors nor flood a server.
 pub const DEFAULT_CONCURRENCY: usize = 64;
+
+/// Default of `--per-server`: a tenth of PostgreSQL's default `max_connections`,
+/// and few enough for a small relay or a Vault node to answer at once. Slow
+/// checks pile up among those in flight, so the run-wide bound alone can put
+/// all 64 on one server.
+pub const DEFAULT_PER_SERVER: usize = 8;
 
 /// How the run times its checks: `--timeout`, `--retry-for`, `--retry-every`,
 /// `--concurrency`.
@@ -27,6 +34,44 @@ pub struct Schedule {
     /// At most this many attempts run at once (at least 1). An attempt holds
     /// its slot only while it runs: a retry waits without one, then queues again.
     pub concurrency: usize,
+    /// Of those, at most this many on one server (see [`server_of`]).
+    pub per_server: usize,
+}
+
+/// The slots attempts wait for: one of the run's, and one of their server's.
+struct Slots {
+    run: Semaphore,
+    per_server: HashMap<String, Semaphore>,
+}
+
+impl Slots {
+    fn new(entries: &[CheckEntry], schedule: &Schedule) -> Slots {
+        let bound = |n: usize| n.clamp(1, Semaphore::MAX_PERMITS);
+        let per_server = entries
+            .iter()
+            .map(|entry| (server_of(&entry.target).to_string(), Semaphore::new(bound(schedule.per_server))))
+            .collect();
+        Slots { run: Semaphore::new(bound(schedule.concurrency)), per_server }
+    }
+
+    /// The server's slot first: an attempt that waits for a busy server holds
+    /// no run slot meanwhile, so checks of other servers go ahead.
+    async fn acquire(&self, target: &str) -> (Option<SemaphorePermit<'_>>, SemaphorePermit<'_>) {
+        let server = match self.per_server.get(server_of(target)) {
+            Some(slots) => Some(slots.acquire().await.expect("the run's semaphores are never closed")),
+            None => None,
+        };
+        (server, self.run.acquire().await.expect("the run's semaphores are never closed"))
+    }
+}
+
+/// The server a target names: its `host:port` part (after any `user:***@`)
+/// for a URL such as `postgresql://u:***@db:5432/app` or `http://vault:8200`;
+/// otherwise (a command) the whole target.
+fn server_of(target: &str) -> &str {
+    let Some((_, rest)) = target.split_once("://") else { return target };
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    authority.rsplit_once('@').map_or(authority, |(_, host_port)| host_port)
 }
 
 /// Failing checks are re-run, `every` after an attempt ends, as long as the
@@ -76,7 +121,7 @@ pub async fn run_until(
 ) -> Vec<CheckResult> {
     let run_started = Instant::now();
     let options = Arc::new(options);
-    let slots = Arc::new(Semaphore::new(schedule.concurrency.clamp(1, Semaphore::MAX_PERMITS)));
+    let slots = Arc::new(Slots::new(entries, &schedule));
     let handles: Vec<_> = entries
         .iter()
         .enumerate()
@@ -151,7 +196,7 @@ async fn run_one(
     timeout: Duration,
     retry_until: Option<(Instant, Duration)>,
     options: Arc<RunOptions>,
-    slots: &Semaphore,
+    slots: &Slots,
     observer: &dyn Observer,
 ) -> CheckResult {
     let check = match &entry.plan {
@@ -166,7 +211,7 @@ async fn run_one(
     loop {
         attempts += 1;
         // The deadline and the duration count from when the attempt gets a slot.
-        let slot = slots.acquire().await.expect("the run's semaphore is never closed");
+        let slot = slots.acquire(&entry.target).await;
         observer.attempt_started(index, attempts);
         let began = Instant::now();
         let outcome = attempt(check.as_ref(), entry, timeout, options.clone()).await;
@@ -301,6 +346,7 @@ mod tests {
                 every: Duration::from_millis(every),
             }),
             concurrency: DEFAULT_CONCURRENCY,
+            per_server: usize::MAX,
         }
     }
 
@@ -309,6 +355,21 @@ mod tests {
     struct Gauge {
         running: AtomicU32,
         most: AtomicU32,
+    }
+
+    impl Gauge {
+        fn enter(&self) {
+            let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(now, Ordering::SeqCst);
+        }
+
+        fn leave(&self) {
+            self.running.fetch_sub(1, Ordering::SeqCst);
+        }
+
+        fn most(&self) -> usize {
+            self.most.load(Ordering::SeqCst) as usize
+        }
     }
 
     /// Holds the gauge for `takes`; fails its first `fails` calls.
@@ -322,10 +383,9 @@ mod tests {
     impl Check for Crowded {
         fn run<'a>(&'a self, _ctx: &'a Context) -> CheckFuture<'a> {
             Box::pin(async move {
-                let now = self.gauge.running.fetch_add(1, Ordering::SeqCst) + 1;
-                self.gauge.most.fetch_max(now, Ordering::SeqCst);
+                self.gauge.enter();
                 tokio::time::sleep(self.takes).await;
-                self.gauge.running.fetch_sub(1, Ordering::SeqCst);
+                self.gauge.leave();
                 let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
                 let status = if call <= self.fails { Status::Fail } else { Status::Ok };
                 Outcome::new(status, format!("call {call}"))
@@ -353,6 +413,55 @@ mod tests {
             // Exactly the bound when there are more checks than slots; all of them otherwise.
             assert_eq!(gauge.most.load(Ordering::SeqCst) as usize, count.min(bound), "{count} checks, bound {bound}");
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn at_most_per_server_checks_run_on_one_server_while_others_go_ahead() {
+        let (db, vault, whole_run) =
+            (Arc::new(Gauge::default()), Arc::new(Gauge::default()), Arc::new(Gauge::default()));
+        let mut entries = Vec::new();
+        for (gauge, target) in [(&db, "postgresql://u:***#3fa1@db:5432/app"), (&vault, "http://vault:8200")] {
+            for i in 0..6 {
+                let check = Shared { server: gauge.clone(), run: whole_run.clone() };
+                let plan = Plan::Run(Arc::new(check));
+                let name = format!("{target} {i}");
+                entries.push(CheckEntry { target: target.into(), plan, ..entry(&name, &Flaky::new(0, Status::Ok)) });
+            }
+        }
+        let schedule = Schedule { concurrency: 64, per_server: 2, ..schedule(None) };
+        let results = run(&entries, schedule).await;
+        assert!(results.iter().all(|r| r.status == Status::Ok), "{results:?}");
+        assert_eq!((db.most(), vault.most()), (2, 2), "each server's bound is reached, never passed");
+        // Both servers at once: a server's queue does not hold back the other's.
+        assert_eq!(whole_run.most(), 4);
+    }
+
+    /// Holds its server's gauge and the run's for 20 ms.
+    struct Shared {
+        server: Arc<Gauge>,
+        run: Arc<Gauge>,
+    }
+
+    impl Check for Shared {
+        fn run<'a>(&'a self, _ctx: &'a Context) -> CheckFuture<'a> {
+            Box::pin(async move {
+                self.server.enter();
+                self.run.enter();
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                self.run.leave();
+                self.server.leave();
+                Outcome::new(Status::Ok, "done")
+            })
+        }
+    }
+
+    #[test]
+    fn a_server_is_the_host_and_port_of_a_url_target() {
+        assert_eq!(server_of("postgresql://kb_backend:***#cd1f@127.0.0.1:5432/keybuzz"), "127.0.0.1:5432");
+        assert_eq!(server_of("http://127.0.0.1:8200"), "127.0.0.1:8200");
+        assert_eq!(server_of("https://sp.example/api/v1/start?x=1"), "sp.example");
+        assert_eq!(server_of("postgresql://u@h1:5432,h2:5433/db"), "h1:5432,h2:5433");
+        assert_eq!(server_of("/usr/lib/nagios/plugins/check_disk -w 10%"), "/usr/lib/nagios/plugins/check_disk -w 10%");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
