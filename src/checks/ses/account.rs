@@ -3,10 +3,12 @@
 
 use super::diagnose::{Call, Diagnosis, Operation};
 use super::Probe;
+use crate::human::one_line;
 use crate::report::{Action, Priority};
 use serde_json::Value;
 
-/// What GetAccount said; a field missing from the answer is `None`.
+/// What GetAccount said; a field missing from the answer, or of another
+/// type, is `None`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Account {
     pub sending_enabled: Option<bool>,
@@ -52,7 +54,8 @@ impl Quota {
 impl Account {
     pub fn read(value: &Value) -> Account {
         let flag = |name: &str| value.get(name).and_then(Value::as_bool);
-        let text = |v: &Value, name: &str| v.get(name).and_then(Value::as_str).map(str::to_string);
+        // One printable line: the review status and case reach the cause.
+        let text = |v: &Value, name: &str| v.get(name).and_then(Value::as_str).map(one_line).filter(|t| !t.is_empty());
         let review = value.get("Details").and_then(|d| d.get("ReviewDetails")).and_then(|r| {
             let status = text(r, "Status")?;
             Some(match text(r, "CaseId") {
@@ -326,6 +329,16 @@ mod tests {
             evidence(&out, "identity noreply@keybuzz.io").lines().next(),
             Some("HTTP 200: EMAIL_ADDRESS, VerifiedForSendingStatus true, VerificationStatus SUCCESS")
         );
+    }
+
+    #[test]
+    fn texts_are_one_printable_line() {
+        let account = Account::read(&serde_json::json!({
+            "EnforcementStatus": "\u{1b}[2J",
+            "Details": { "ReviewDetails": { "Status": "PENDING\n", "CaseId": "1\u{0}2" } }
+        }));
+        assert_eq!(account.review.as_deref(), Some("PENDING (case 1 2)"));
+        assert_eq!(account.enforcement.as_deref(), Some("[2J"));
     }
 
     #[test]

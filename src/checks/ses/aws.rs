@@ -5,6 +5,7 @@
 //! and the codes kbz-check knows are sorted into kinds. Pure.
 
 use super::client::Answer;
+use crate::human::one_line;
 use serde_json::Value;
 
 /// How much of an unexpected body the evidence quotes.
@@ -118,7 +119,7 @@ fn aws_error(answer: &Answer) -> Option<AwsError> {
         .clone()
         .or_else(|| field(&["__type", "code", "Code"]))
         .or_else(|| xml_element(&text, "Code"))
-        .map(|code| bare_code(&code))
+        .map(|code| one_line(&bare_code(&code)))
         .filter(|code| !code.is_empty())?;
     let message = field(&["message", "Message"]).or_else(|| xml_element(&text, "Message")).unwrap_or_default();
     Some(AwsError { status: answer.status, code, message: one_line(&message) })
@@ -146,18 +147,13 @@ fn xml_element(text: &str, name: &str) -> Option<String> {
     )
 }
 
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// The body as one short line: invalid UTF-8 and control characters replaced.
 pub fn excerpt(body: &[u8]) -> String {
     if body.is_empty() {
         return "(empty)".to_string();
     }
     let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_CHARS * 4)]);
-    let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    let words = one_line(&flat);
+    let words = one_line(&text);
     match words.char_indices().nth(EXCERPT_CHARS) {
         Some((cut, _)) => format!("{}…", &words[..cut]),
         None => words,
@@ -247,5 +243,13 @@ mod tests {
         }
         assert_eq!(excerpt(&[0xff, b'\n', b'a']), "\u{fffd} a");
         assert_eq!(excerpt("x ".repeat(500).as_bytes()).chars().count(), EXCERPT_CHARS + 1);
+    }
+
+    #[test]
+    fn control_characters_in_an_error_become_spaces() {
+        let e = error(400, None, r#"{"__type":"Bad\u0007Code","message":"red \u001b[31malert\u0000"}"#);
+        assert_eq!((e.code.as_str(), e.message.as_str()), ("Bad Code", "red [31malert"));
+        let e = error(403, None, "<Error><Code>AccessDenied</Code><Message>no\x1b[2J</Message></Error>");
+        assert_eq!(e.message, "no [2J");
     }
 }

@@ -6,10 +6,12 @@ use super::aws::{self, ErrorKind, Reply};
 use super::client::{Answer, RequestError};
 use super::diagnose::{Call, Diagnosis, Operation};
 use super::{parse_sender, Probe};
+use crate::human::one_line;
 use crate::report::{Action, Priority};
 use serde_json::Value;
 
-/// What GetEmailIdentity said; a field missing from the answer is `None`.
+/// What GetEmailIdentity said; a field missing from the answer, or of
+/// another type, is `None`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Identity {
     /// `EMAIL_ADDRESS`, `DOMAIN` or `MANAGED_DOMAIN`.
@@ -34,11 +36,13 @@ pub enum Verdict {
 impl Identity {
     pub fn read(value: &Value) -> Identity {
         let dkim = value.get("DkimAttributes");
+        // One printable line: the verification status reaches the summary.
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(one_line).filter(|t| !t.is_empty());
         Identity {
-            kind: value.get("IdentityType").and_then(Value::as_str).map(str::to_string),
+            kind: text(value.get("IdentityType")),
             verified_for_sending: value.get("VerifiedForSendingStatus").and_then(Value::as_bool),
-            verification_status: value.get("VerificationStatus").and_then(Value::as_str).map(str::to_string),
-            dkim_status: dkim.and_then(|d| d.get("Status")).and_then(Value::as_str).map(str::to_string),
+            verification_status: text(value.get("VerificationStatus")),
+            dkim_status: text(dkim.and_then(|d| d.get("Status"))),
             dkim_signing: dkim.and_then(|d| d.get("SigningEnabled")).and_then(Value::as_bool),
         }
     }
@@ -241,6 +245,13 @@ mod tests {
 
     fn absent() -> Probe {
         done(answer(404, Some("NotFoundException"), NOT_FOUND))
+    }
+
+    #[test]
+    fn texts_are_one_printable_line() {
+        let found =
+            Identity::read(&serde_json::json!({ "VerificationStatus": "PENDING\u{1b}[2J", "IdentityType": "\n" }));
+        assert_eq!((found.verification_status.as_deref(), found.kind), (Some("PENDING [2J"), None));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use super::health::{code_meaning, Health, HealthBody, NodeState, Reading};
 use super::reach::{request_failure, tls_findings};
 use super::{Observed, Probe, VaultCheck};
 pub(super) use crate::checks::findings::Findings;
+use crate::human::one_line;
 pub(super) use crate::human::{duration as rough, unix_time};
 use crate::report::{Action, Outcome, Priority, Signal, Status};
 use crate::secret::mask_dsn;
@@ -138,8 +139,7 @@ pub(super) fn excerpt(body: &[u8]) -> String {
         return "(empty)".to_string();
     }
     let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_CHARS * 4)]);
-    let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    let words = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+    let words = one_line(&text);
     match words.char_indices().nth(EXCERPT_CHARS) {
         Some((cut, _)) => format!("{}…", &words[..cut]),
         None => words,
@@ -152,7 +152,7 @@ fn leader_findings(leader: &Probe, found: &mut Findings) -> Option<String> {
     let address = match result {
         Ok(answer) if answer.status == 200 => serde_json::from_slice::<Value>(&answer.body)
             .ok()
-            .and_then(|v| v.get("leader_address").and_then(Value::as_str).map(str::to_string))
+            .and_then(|v| v.get("leader_address").and_then(Value::as_str).map(one_line))
             .filter(|a| !a.is_empty()),
         _ => None,
     };

@@ -3,6 +3,7 @@
 //! tells), else from Vault's documented status codes. Pure.
 
 use super::client::Answer;
+use crate::human::one_line;
 use serde_json::Value;
 
 /// A node's state, as Vault's health endpoint defines it.
@@ -70,7 +71,8 @@ impl NodeState {
     }
 }
 
-/// The body's fields; a field of the wrong type counts as absent.
+/// The body's fields; a field of the wrong type counts as absent, a text
+/// is kept as one printable line (the version goes into the summary).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HealthBody {
     pub initialized: Option<bool>,
@@ -94,7 +96,7 @@ impl HealthBody {
         let value: Value = serde_json::from_slice(body).ok()?;
         let object = value.as_object()?;
         let flag = |key: &str| object.get(key).and_then(Value::as_bool);
-        let text = |key: &str| object.get(key).and_then(Value::as_str).map(str::to_string).filter(|s| !s.is_empty());
+        let text = |key: &str| object.get(key).and_then(Value::as_str).map(one_line).filter(|s| !s.is_empty());
         let number = |key: &str| object.get(key).and_then(Value::as_i64);
         let parsed = HealthBody {
             initialized: flag("initialized"),
@@ -276,6 +278,13 @@ mod tests {
         let body =
             HealthBody::parse(br#"{"initialized":true,"sealed":false,"version":7,"server_time_utc":1.5}"#).unwrap();
         assert_eq!((body.version, body.server_time_utc), (None, None));
+    }
+
+    #[test]
+    fn texts_are_one_printable_line() {
+        let body = HealthBody::parse(br#"{"initialized":true,"version":"1.19.0\u001b[2J\n","cluster_name":"\u0000"}"#);
+        let body = body.unwrap();
+        assert_eq!((body.version.as_deref(), body.cluster_name), (Some("1.19.0 [2J"), None));
     }
 
     #[test]

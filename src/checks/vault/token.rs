@@ -1,7 +1,8 @@
 //! The app's token as `/v1/auth/token/lookup-self` describes it. Only the
-//! fields named here are kept; the answer also carries the token itself
-//! (`id`), which is never read. Pure.
+//! fields named here are kept, each text as one printable line; the answer
+//! also carries the token itself (`id`), which is never read. Pure.
 
+use crate::human::one_line;
 use serde_json::Value;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -20,13 +21,13 @@ impl TokenInfo {
     pub fn parse(body: &[u8]) -> Option<TokenInfo> {
         let value: Value = serde_json::from_slice(body).ok()?;
         let data = value.get("data")?.as_object()?;
-        let text = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_string).filter(|s| !s.is_empty());
+        let text = |key: &str| data.get(key).and_then(Value::as_str).map(one_line).filter(|s| !s.is_empty());
         let mut policies: Vec<String> = Vec::new();
         for key in ["policies", "identity_policies"] {
             let names = data.get(key).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
-            for name in names {
-                if !policies.iter().any(|p| p == name) {
-                    policies.push(name.to_string());
+            for name in names.map(one_line) {
+                if !policies.contains(&name) {
+                    policies.push(name);
                 }
             }
         }
@@ -51,7 +52,7 @@ pub fn vault_errors(body: &[u8]) -> String {
     let Ok(value) = serde_json::from_slice::<Value>(body) else { return String::new() };
     let errors = value.get("errors").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
     // Vault wraps errors as "1 error occurred:\n\t* permission denied\n\n".
-    errors.map(|e| e.split_whitespace().collect::<Vec<_>>().join(" ")).collect::<Vec<_>>().join("; ")
+    errors.map(one_line).collect::<Vec<_>>().join("; ")
 }
 
 #[cfg(test)]
@@ -82,6 +83,8 @@ mod tests {
         assert_eq!(TokenInfo::parse(br#"{"data":null}"#), None);
         let odd = TokenInfo::parse(br#"{"data":{"policies":"root","ttl":"long","renewable":"yes"}}"#).unwrap();
         assert_eq!(odd, TokenInfo::default());
+        let control = TokenInfo::parse(br#"{"data":{"policies":["kb-app\nroot"],"expire_time":"\u001b[2J"}}"#).unwrap();
+        assert_eq!((control.policies, control.expire_time.as_deref()), (vec!["kb-app root".to_string()], Some("[2J")));
     }
 
     #[test]
@@ -91,6 +94,7 @@ mod tests {
             "1 error occurred: * permission denied"
         );
         assert_eq!(vault_errors(br#"{"errors":[]}"#), "");
+        assert_eq!(vault_errors(br#"{"errors":["\u001b[31mdenied","x\u0000y"]}"#), "[31mdenied; x y");
         assert_eq!(vault_errors(b"<html>"), "");
     }
 }
