@@ -15,8 +15,8 @@ use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Clock skew worth showing, and worth a warning (see docs/checks/vault.md).
-const SKEW_SHOWN_SECS: i64 = 5;
-const SKEW_WARN_SECS: i64 = 60;
+const SKEW_SHOWN_SECS: u64 = 5;
+const SKEW_WARN_SECS: u64 = 60;
 /// How much of an unexpected body the evidence quotes.
 const EXCERPT_CHARS: usize = 200;
 
@@ -111,8 +111,11 @@ fn body_lines(body: &HealthBody, received_at: SystemTime) -> Vec<String> {
     }
     if let Some(server) = body.server_time_utc {
         let skew = skew_secs(server, received_at);
-        let note =
-            if skew.abs() > SKEW_SHOWN_SECS { format!(" (clock skew: {})", skew_text(skew)) } else { String::new() };
+        let note = if skew.unsigned_abs() > SKEW_SHOWN_SECS {
+            format!(" (clock skew: {})", skew_text(skew))
+        } else {
+            String::new()
+        };
         lines.push(format!("server_time_utc {}{note}", unix_time(server)));
     }
     lines
@@ -321,7 +324,8 @@ fn not_vault(check: &VaultCheck, answer: &Answer, found: &mut Findings) {
 fn clock_findings(body: &HealthBody, received_at: SystemTime, found: &mut Findings) {
     let Some(server) = body.server_time_utc else { return };
     let skew = skew_secs(server, received_at);
-    if skew.abs() <= SKEW_WARN_SECS {
+    // unsigned_abs: a server time near i64::MIN saturates the skew there, whose abs() overflows.
+    if skew.unsigned_abs() <= SKEW_WARN_SECS {
         return;
     }
     found.problem(
@@ -330,7 +334,7 @@ fn clock_findings(body: &HealthBody, received_at: SystemTime, found: &mut Findin
         format!(
             "Vault's clock (server_time_utc {}) and this host's differ by {}s: token and lease expiry, certificate validity and time-based checks go wrong when clocks drift; one of the two hosts does not keep its time in sync",
             unix_time(server),
-            skew.abs()
+            skew.unsigned_abs()
         ),
         vec![Action::new(Priority::Medium, "Check time synchronisation (NTP) on this host and on the Vault host")
             .with_command("timedatectl status\nchronyc tracking")],
@@ -512,6 +516,17 @@ mod tests {
         assert!(evidence(&out, "health").contains("clock skew: Vault is 20s ahead of this host"), "{out:#?}");
         let out = diagnose(&no_token, &observed(Ok(answer(200, &at(-120)))));
         assert_eq!((out.status, out.summary.as_str()), (Status::Warn, "clock skew: Vault is 2m behind this host"));
+    }
+
+    #[test]
+    fn a_server_time_at_the_end_of_i64_is_skew_not_a_panic() {
+        let mut no_token = check("http://127.0.0.1:8200");
+        no_token.token = None;
+        for server_time in [i64::MIN, i64::MAX] {
+            let body = format!(r#"{{"initialized":true,"sealed":false,"server_time_utc":{server_time}}}"#);
+            let out = diagnose(&no_token, &observed(Ok(answer(200, &body))));
+            assert!(out.summary.starts_with("clock skew: Vault is "), "{server_time}: {out:#?}");
+        }
     }
 
     #[test]
