@@ -550,3 +550,53 @@ mod tests {
         assert_eq!(excerpt(long.as_bytes()).chars().count(), EXCERPT_CHARS + 1);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::super::health::properties::FIELDS as HEALTH_FIELDS;
+    use super::super::token::properties::FIELDS as TOKEN_FIELDS;
+    use super::fixtures::*;
+    use super::*;
+    use crate::test_strategies::{any_json, any_status, any_text, config, mixed_object};
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// What a token lookup may answer: its details with fields of any
+    /// type, or Vault's errors of any text.
+    fn token_answer() -> impl Strategy<Value = Answer> {
+        prop_oneof![
+            mixed_object(&TOKEN_FIELDS).prop_map(|data| answer(200, &json!({ "data": data }).to_string())),
+            (any_status(), vec(any_text(), 0..3))
+                .prop_map(|(status, errors)| answer(status, &json!({ "errors": errors }).to_string())),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Whatever Vault's health, leader and lookup answers hold, the
+        /// diagnosis comes without a panic, its summary is one printable
+        /// line and its cause one printable line per problem (the JSON
+        /// report's contract; the terminal shows both as they are).
+        #[test]
+        fn any_answers_give_printable_lines(
+            status in any_status(),
+            health in mixed_object(&HEALTH_FIELDS),
+            leader in any_json(),
+            token in token_answer(),
+        ) {
+            let observed = Observed {
+                health: Ok(answer(status, &Value::Object(health).to_string())),
+                leader: Probe::Done(Ok(answer(200, &json!({ "leader_address": leader }).to_string()))),
+                token: Probe::Done(Ok(token)),
+                secrets: vec![],
+            };
+            let out = diagnose(&check("https://127.0.0.1:8200"), &observed);
+            prop_assert!(!out.summary.contains(char::is_control), "summary {:?}", out.summary);
+            for line in out.cause.as_deref().unwrap_or_default().lines() {
+                prop_assert!(!line.contains(char::is_control), "cause line {:?}", line);
+            }
+        }
+    }
+}
