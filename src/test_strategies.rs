@@ -60,6 +60,8 @@ pub enum JsonKind {
     Text,
     /// A whole number that fits an i64.
     Int,
+    /// Any number.
+    Number,
     Object,
     /// An array, meant to hold strings.
     Strings,
@@ -71,6 +73,7 @@ impl JsonKind {
             JsonKind::Bool => value.is_boolean(),
             JsonKind::Text => value.is_string(),
             JsonKind::Int => value.is_i64(),
+            JsonKind::Number => value.is_number(),
             JsonKind::Object => value.is_object(),
             JsonKind::Strings => value.is_array(),
         }
@@ -82,6 +85,9 @@ impl JsonKind {
             JsonKind::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
             JsonKind::Text => any_text().prop_map(Value::String).boxed(),
             JsonKind::Int => edge_i64().prop_map(Value::from).boxed(),
+            JsonKind::Number => {
+                prop_oneof![edge_i64().prop_map(Value::from), (-1e18..1e18f64).prop_map(Value::from)].boxed()
+            }
             JsonKind::Object => any_json().prop_filter("an object", Value::is_object).boxed(),
             JsonKind::Strings => prop_oneof![
                 3 => vec("[a-z][a-z0-9-]{0,8}", 0..4).prop_map(Value::from),

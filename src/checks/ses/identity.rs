@@ -381,3 +381,92 @@ mod tests {
         assert_eq!(evidence(&out, "sender identity"), "not checked: EMAIL_FROM is not set");
     }
 }
+
+#[cfg(test)]
+pub(super) mod properties {
+    use super::*;
+    use crate::test_strategies::{config, mixed_object, JsonKind};
+    use proptest::prelude::*;
+    use serde_json::{json, Map};
+
+    const DKIM_FIELDS: [(&str, JsonKind); 2] = [("Status", JsonKind::Text), ("SigningEnabled", JsonKind::Bool)];
+    const VERIFICATION: [&str; 5] = ["PENDING", "SUCCESS", "FAILED", "TEMPORARY_FAILURE", "NOT_STARTED"];
+
+    /// A GetEmailIdentity answer with every field, DKIM's too, left out, of
+    /// its type or of another type.
+    pub fn mixed_identity() -> impl Strategy<Value = Map<String, Value>> {
+        let dkim = prop_oneof![
+            3 => mixed_object(&DKIM_FIELDS).prop_map(Value::Object),
+            1 => JsonKind::Object.other(),
+        ];
+        let status = prop_oneof![
+            prop::sample::select(VERIFICATION.to_vec()).prop_map(Value::from),
+            JsonKind::Text.right_or_wrong()
+        ];
+        (
+            mixed_object(&[("IdentityType", JsonKind::Text), ("VerifiedForSendingStatus", JsonKind::Bool)]),
+            proptest::option::weighted(0.8, status),
+            proptest::option::weighted(0.8, dkim),
+        )
+            .prop_map(|(mut identity, status, dkim)| {
+                identity.extend(status.map(|s| ("VerificationStatus".to_string(), s)));
+                identity.extend(dkim.map(|d| ("DkimAttributes".to_string(), d)));
+                identity
+            })
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// An identity as AWS writes it reads back, and the verdict follows
+        /// the two fields: verified when both say so, conflicting when they
+        /// disagree.
+        #[test]
+        fn an_identity_reads_back(
+            kind in prop::sample::select(vec!["EMAIL_ADDRESS", "DOMAIN", "MANAGED_DOMAIN"]),
+            verified in any::<bool>(),
+            status in prop::sample::select(VERIFICATION.to_vec()),
+            dkim_status in prop::sample::select(VERIFICATION.to_vec()),
+            signing in any::<bool>(),
+        ) {
+            let body = json!({
+                "IdentityType": kind, "FeedbackForwardingStatus": true, "VerifiedForSendingStatus": verified,
+                "VerificationStatus": status,
+                "DkimAttributes": { "SigningEnabled": signing, "Status": dkim_status, "Tokens": ["t1"] },
+            });
+            let identity = Identity::read(&body);
+            let expected = Identity {
+                kind: Some(kind.to_string()),
+                verified_for_sending: Some(verified),
+                verification_status: Some(status.to_string()),
+                dkim_status: Some(dkim_status.to_string()),
+                dkim_signing: Some(signing),
+            };
+            prop_assert_eq!(&identity, &expected);
+            let verdict = match (verified, status == "SUCCESS") {
+                (true, true) => Verdict::Verified,
+                (false, false) => Verdict::NotVerified,
+                _ => Verdict::Conflicting,
+            };
+            prop_assert_eq!(identity.verdict(), verdict);
+        }
+
+        /// A field of another type counts as absent: a wrong-typed flag is
+        /// never read as verified, and a text is one printable line.
+        #[test]
+        fn fields_of_another_type_count_as_absent(sent in mixed_identity()) {
+            let identity = Identity::read(&Value::Object(sent.clone()));
+            let verified = sent.get("VerifiedForSendingStatus").and_then(Value::as_bool);
+            prop_assert_eq!(identity.verified_for_sending, verified);
+            let status = sent.get("VerificationStatus").and_then(Value::as_str).map(one_line);
+            let success = status.as_deref() == Some("SUCCESS");
+            if identity.verdict() == Verdict::Verified {
+                prop_assert!(verified == Some(true) || success, "{:?}", sent);
+            }
+            for text in [&identity.kind, &identity.verification_status, &identity.dkim_status].into_iter().flatten() {
+                prop_assert!(!text.is_empty() && !text.contains(char::is_control), "{:?}", text);
+            }
+            prop_assert!(!identity.lines().contains(|c: char| c.is_control() && c != '\n'));
+        }
+    }
+}
