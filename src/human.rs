@@ -1,4 +1,4 @@
-//! How durations and instants read in a report.
+//! How durations, instants and a server's text read in a report.
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -37,6 +37,14 @@ pub fn unix_time(secs: i64) -> String {
     }
 }
 
+/// A server's text as one printable line: its words joined by single
+/// spaces, line breaks and other control characters (an escape sequence)
+/// taken as separators. A summary is one line and a cause one line per
+/// problem, and the terminal shows both as they are.
+pub fn one_line(text: &str) -> String {
+    text.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,5 +64,12 @@ mod tests {
         assert_eq!(unix_time(1_767_776_400), "2026-01-07T09:00:00Z");
         assert_eq!(unix_time(-1), "-1 (before 1970)");
         assert_eq!(unix_time(i64::MAX), "9999-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn server_text_becomes_one_printable_line() {
+        assert_eq!(one_line("1 error occurred:\n\t* permission denied\n\n"), "1 error occurred: * permission denied");
+        assert_eq!(one_line("red\u{1b}[31m alert\u{0}"), "red [31m alert");
+        assert_eq!(one_line(" \r\n"), "");
     }
 }

@@ -19,3 +19,6 @@ pub mod report;
 pub mod rootcause;
 pub mod secret;
 pub mod tls;
+
+#[cfg(test)]
+mod test_strategies;

@@ -461,3 +461,107 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::super::validate::tests::{answer as start_body, auth_url, now, STATE};
+    use super::fixtures::*;
+    use super::*;
+    use crate::test_strategies::{any_body, any_json, any_status, any_text, config};
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// Login with Amazon credentials as a backend may echo them: the client
+    /// secret, the client id, a refresh or access token. The second part is
+    /// what must never be shown.
+    fn credential() -> impl Strategy<Value = (&'static str, String)> {
+        (
+            prop::sample::select(vec!["amzn1.oa2-cs.v1.", "amzn1.application-oa2-client.", "Atzr|IwEB", "Atza|IwEB"]),
+            "[0-9a-f]{32,64}",
+        )
+    }
+
+    /// An answer carrying `secret` in one of the places a backend or a
+    /// proxy could put it, after `padding` that moves it across the cuts
+    /// of the excerpts.
+    fn answer_echoing(secret: &str, place: u8, padding: &str) -> Answer {
+        let padded = format!("{padding}{secret}");
+        match place % 9 {
+            0 => json(
+                500,
+                json!({ "error": "Failed to start Amazon OAuth", "details": format!("invalid_client {padded}") }),
+            ),
+            1 => json(400, json!({ "error": padded })),
+            2 => json(500, json!({ "error": "x", "details": { "client_secret": padded } })),
+            3 => json(500, json!({ "message": padded })),
+            4 => json(200, Value::Object(start_body(json!({ "state": padded })))),
+            5 => {
+                let encoded: String = url::form_urlencoded::byte_serialize(padded.as_bytes()).collect();
+                let url = auth_url("sellercentral.amazon.com", &format!("&client_secret={encoded}"));
+                json(200, Value::Object(start_body(json!({ "authUrl": url }))))
+            }
+            6 => {
+                let url = auth_url("sellercentral.amazon.com", "").replace(STATE, &padded);
+                json(200, Value::Object(start_body(json!({ "authUrl": url }))))
+            }
+            7 => answer(502, "text/html", &format!("<html><head><title>{padded}</title></head></html>")),
+            _ => {
+                let mut redirected = answer(302, "text/html", "");
+                redirected.location = Some(format!("https://login.example/?{padded}"));
+                redirected
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Any answer: an outcome with a summary, never a panic; ok only
+        /// for a 2xx JSON object that says success.
+        #[test]
+        fn any_answer_gives_an_outcome(
+            status in any_status(),
+            body in any_body(),
+            content_type in proptest::option::of(any_text()),
+            location in proptest::option::of(any_text()),
+            truncated in any::<bool>(),
+        ) {
+            let received_at = now();
+            let sent = Answer { status, content_type, location, body, truncated, received_at, certificate: None };
+            let out = diagnose(&check(), &Ok(sent.clone()));
+            prop_assert!(!out.summary.is_empty(), "{:#?}", out);
+            if out.status == Status::Ok {
+                let body: Option<Value> = serde_json::from_slice(&sent.body).ok();
+                prop_assert!((200..300).contains(&status), "{:#?}", out);
+                prop_assert_eq!(body.as_ref().and_then(|b| b.get("success")), Some(&Value::Bool(true)));
+            }
+        }
+
+        /// An error answer's `error` and `details`, whatever their JSON
+        /// types, are shown under their names, and the check fails.
+        #[test]
+        fn error_fields_of_any_type_are_shown(status in 400u16..600, error in any_json(), details in any_json()) {
+            let out = diagnose(&check(), &Ok(json(status, json!({ "error": error, "details": details }))));
+            prop_assert_eq!(out.status, Status::Fail);
+            let shown = out.evidence.iter().find(|e| e.label == "error").map(|e| e.output.clone()).unwrap_or_default();
+            prop_assert!(shown.starts_with("error: ") && shown.contains("\ndetails: "), "{}", shown);
+        }
+
+        /// An echoed credential is masked wherever it lands: no eight
+        /// characters of its secret part reach the outcome.
+        #[test]
+        fn an_echoed_credential_never_comes_out(
+            (prefix, secret_part) in credential(),
+            place in any::<u8>(),
+            padding in "[ a-z]{0,420}",
+        ) {
+            let secret = format!("{prefix}{secret_part}");
+            let out = diagnose(&check(), &Ok(answer_echoing(&secret, place, &padding)));
+            let shown = format!("{out:?}");
+            for window in secret_part.as_bytes().windows(8) {
+                let window = std::str::from_utf8(window).unwrap();
+                prop_assert!(!shown.contains(window), "{} leaked: {:#?}", window, out);
+            }
+        }
+    }
+}

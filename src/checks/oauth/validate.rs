@@ -692,3 +692,182 @@ pub(super) mod tests {
         assert!(checked.lines.iter().all(|l| !l.contains('\u{0}')), "{:#?}", checked.lines);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::tests::{expected, now, APP_ID, REDIRECT, STATE};
+    use super::*;
+    use crate::test_strategies::{any_json, any_text, config, mixed_object, JsonKind};
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use serde_json::json;
+    use std::time::UNIX_EPOCH;
+
+    /// The start answer's fields and their JSON types.
+    const FIELDS: [(&str, JsonKind); 4] = [
+        ("success", JsonKind::Bool),
+        ("state", JsonKind::Text),
+        ("expiresAt", JsonKind::Text),
+        ("authUrl", JsonKind::Text),
+    ];
+
+    /// `key=value&...`, encoded as a backend's URL builder encodes it.
+    fn query(params: &[(&str, &str)]) -> String {
+        url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish()
+    }
+
+    fn consent_url(authority: &str, params: &[(&str, &str)]) -> String {
+        format!("https://{authority}{CONSENT_PATH}?{}", query(params))
+    }
+
+    /// A table host with its letters' case changed at random: the same host.
+    fn table_host_any_case() -> impl Strategy<Value = (&'static str, String)> {
+        (prop::sample::select(SELLER_CENTRAL), vec(any::<bool>(), 40)).prop_map(|((host, _), upper)| {
+            let cased = host.chars().zip(upper).map(|(c, up)| if up { c.to_ascii_uppercase() } else { c }).collect();
+            (host, cased)
+        })
+    }
+
+    /// An authority that looks like a Seller Central host but is not one: a
+    /// suffix, a subdomain, one letter changed or dropped, a look-alike
+    /// letter, a port, a user name, the real host as a user name.
+    fn near_miss() -> impl Strategy<Value = String> {
+        let host = prop::sample::select(SELLER_CENTRAL).prop_map(|(h, _)| h.to_string());
+        let label = "[a-z0-9]{1,10}";
+        prop_oneof![
+            (host.clone(), label).prop_map(|(h, l)| format!("{h}.{l}.example")),
+            (host.clone(), label).prop_map(|(h, l)| format!("{l}.{h}")),
+            (host.clone(), label).prop_map(|(h, l)| format!("{l}{h}")),
+            host.clone().prop_map(|h| format!("{h}.")),
+            host.clone().prop_map(|h| h.replacen("sellercentral", "vendorcentral", 1)),
+            (host.clone(), any::<prop::sample::Index>(), "[a-z0-9-]").prop_map(|(h, at, c)| {
+                let at = at.index(h.len());
+                format!("{}{c}{}", &h[..at], &h[at + 1..])
+            }),
+            (host.clone(), any::<prop::sample::Index>()).prop_map(|(h, at)| {
+                let at = at.index(h.len());
+                format!("{}{}", &h[..at], &h[at + 1..])
+            }),
+            // Cyrillic а, е, о: another host once IDNA-encoded.
+            (host.clone(), prop::sample::select(vec![('a', 'а'), ('e', 'е'), ('o', 'о')]))
+                .prop_map(|(h, (latin, cyrillic))| h.replacen(latin, &cyrillic.to_string(), 1)),
+            (host.clone(), (1u16..=65535).prop_filter("not https's own port", |p| *p != 443))
+                .prop_map(|(h, port)| format!("{h}:{port}")),
+            (host.clone(), label).prop_map(|(h, l)| format!("{l}@{h}")),
+            (host, label).prop_map(|(h, l)| format!("{h}@{l}.example")),
+        ]
+        .prop_filter("not a table host", |authority| seller_central(authority).is_none())
+    }
+
+    /// A query parameter the rules do not read.
+    fn extra_name() -> impl Strategy<Value = String> {
+        "[a-z]{1,8}".prop_filter("not a checked name", |k| {
+            !["application_id", "state", "redirect_uri", "version"].contains(&k.as_str())
+        })
+    }
+
+    fn rfc3339_with_offset(at: SystemTime, offset_minutes: i64) -> String {
+        let shift = Duration::from_secs(offset_minutes.unsigned_abs() * 60);
+        let local = if offset_minutes >= 0 { at + shift } else { at - shift };
+        let utc_text = humantime::format_rfc3339_millis(local).to_string();
+        let sign = if offset_minutes >= 0 { '+' } else { '-' };
+        let minutes = offset_minutes.unsigned_abs();
+        format!("{}{sign}{:02}:{:02}", utc_text.trim_end_matches('Z'), minutes / 60, minutes % 60)
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Any object: every rule gives a line, a broken one also an issue,
+        /// and a field that is missing or of another type is named.
+        #[test]
+        fn any_object_is_checked_and_wrong_fields_named(
+            mut body in mixed_object(&FIELDS),
+            extra in vec((any_text(), any_json()), 0..3),
+        ) {
+            for (key, value) in extra {
+                body.entry(key).or_insert(value);
+            }
+            let checked = check_start(&body, &expected(), now());
+            let broken = checked.lines.iter().filter(|l| !l.starts_with("✓ ")).count();
+            prop_assert_eq!(broken, checked.issues.len(), "{:#?}", checked.lines);
+            for (field, kind) in FIELDS {
+                let value = body.get(field);
+                let usable = match field {
+                    "success" => value == Some(&Value::Bool(true)),
+                    "state" | "authUrl" => value.and_then(Value::as_str).is_some_and(|s| !s.trim().is_empty()),
+                    _ => value.is_some_and(|v| kind.matches(v)),
+                };
+                let named = checked.issues.iter().any(|i| matches!(i, Issue::Field { field: f, .. } if *f == field));
+                prop_assert_eq!(named, !usable, "{}: {:?}", field, checked.issues);
+                if !usable {
+                    let line = format!("✗ {field} is ");
+                    prop_assert!(checked.lines.iter().any(|l| l.starts_with(&line)), "{:#?}", checked.lines);
+                }
+            }
+        }
+
+        /// A well-formed start answer on any Seller Central host, in any
+        /// letter case, passes every rule and reads back: host,
+        /// marketplaces, app id, time left. The state and extra parameters
+        /// may hold any characters.
+        #[test]
+        fn a_valid_start_answer_reads_back(
+            (host, authority) in table_host_any_case(),
+            app_id in "amzn1\\.sp\\.solution\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            state in any_text().prop_filter("not blank", |s| !s.trim().is_empty()),
+            redirect in "https://[a-z]{1,10}\\.example(/[a-z]{1,8}){0,3}",
+            millis_left in 1u64..30 * 86_400_000,
+            extra in vec((extra_name(), any_text()), 0..3),
+        ) {
+            let mut params = vec![("application_id", app_id.as_str()), ("state", state.as_str())];
+            params.push(("redirect_uri", redirect.as_str()));
+            params.extend(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            let expires_at = humantime::format_rfc3339_millis(now() + Duration::from_millis(millis_left)).to_string();
+            let url = consent_url(&authority, &params);
+            let body = json!({ "success": true, "authUrl": url, "state": state, "expiresAt": expires_at });
+            let configured = Expected { app_id: Some(&app_id), redirect_uri: Some(&redirect), ..expected() };
+            let checked = check_start(body.as_object().unwrap(), &configured, now());
+            prop_assert_eq!(&checked.issues, &[], "{:#?}", checked.lines);
+            prop_assert_eq!(checked.consent.host.as_deref(), Some(host));
+            prop_assert_eq!(checked.consent.marketplaces, seller_central(host));
+            prop_assert_eq!(checked.consent.application_id.as_deref(), Some(app_id.as_str()));
+            prop_assert_eq!(checked.consent.expires_in, Some(Duration::from_millis(millis_left)));
+        }
+
+        /// An authUrl whose host is not in the Seller Central table is
+        /// refused, however close it looks, and no consent host is claimed.
+        #[test]
+        fn a_host_off_the_table_is_refused(authority in near_miss()) {
+            let params = [("application_id", APP_ID), ("state", STATE), ("redirect_uri", REDIRECT)];
+            let url = consent_url(&authority, &params);
+            let expires_at = "2026-01-08T09:29:21.707Z";
+            let body = json!({ "success": true, "authUrl": url, "state": STATE, "expiresAt": expires_at });
+            let checked = check_start(body.as_object().unwrap(), &expected(), now());
+            prop_assert_eq!(&checked.consent.host, &None);
+            let refused = |issue: &Issue| matches!(issue, Issue::NotSellerCentral { .. } | Issue::AuthUrlNotUrl { .. });
+            let refused = checked.issues.iter().any(refused);
+            prop_assert!(refused, "{}: {:#?}", authority, checked.lines);
+        }
+
+        /// Any text as expiresAt: a time or none, never a panic.
+        #[test]
+        fn any_text_as_expires_at_never_panics(text in prop_oneof![
+            any_text(),
+            "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2}|[+-].{5})",
+        ]) {
+            let _ = parse_expires_at(&text);
+        }
+
+        /// A time written with any UTC offset reads as the same instant.
+        #[test]
+        fn any_offset_reads_as_the_same_instant(
+            millis in 86_400_000u64..4_000_000_000_000,
+            offset_minutes in -(23 * 60 + 59)..=(23 * 60 + 59i64),
+        ) {
+            let at = UNIX_EPOCH + Duration::from_millis(millis);
+            let text = rfc3339_with_offset(at, offset_minutes);
+            prop_assert_eq!(parse_expires_at(&text), Some(at), "{}", text);
+        }
+    }
+}

@@ -3,10 +3,12 @@
 
 use super::diagnose::{Call, Diagnosis, Operation};
 use super::Probe;
+use crate::human::one_line;
 use crate::report::{Action, Priority};
 use serde_json::Value;
 
-/// What GetAccount said; a field missing from the answer is `None`.
+/// What GetAccount said; a field missing from the answer, or of another
+/// type, is `None`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Account {
     pub sending_enabled: Option<bool>,
@@ -52,7 +54,8 @@ impl Quota {
 impl Account {
     pub fn read(value: &Value) -> Account {
         let flag = |name: &str| value.get(name).and_then(Value::as_bool);
-        let text = |v: &Value, name: &str| v.get(name).and_then(Value::as_str).map(str::to_string);
+        // One printable line: the review status and case reach the cause.
+        let text = |v: &Value, name: &str| v.get(name).and_then(Value::as_str).map(one_line).filter(|t| !t.is_empty());
         let review = value.get("Details").and_then(|d| d.get("ReviewDetails")).and_then(|r| {
             let status = text(r, "Status")?;
             Some(match text(r, "CaseId") {
@@ -329,8 +332,144 @@ mod tests {
     }
 
     #[test]
+    fn texts_are_one_printable_line() {
+        let account = Account::read(&serde_json::json!({
+            "EnforcementStatus": "\u{1b}[2J",
+            "Details": { "ReviewDetails": { "Status": "PENDING\n", "CaseId": "1\u{0}2" } }
+        }));
+        assert_eq!(account.review.as_deref(), Some("PENDING (case 1 2)"));
+        assert_eq!(account.enforcement.as_deref(), Some("[2J"));
+    }
+
+    #[test]
     fn numbers_read_naturally() {
         assert_eq!((number(200.0), number(0.5), number(-1.0)), ("200".into(), "0.5".into(), "-1".into()));
         assert_eq!((percent(87.0), percent(2.5), percent(0.04)), ("87%".into(), "2.5%".into(), "0%".into()));
+    }
+}
+
+#[cfg(test)]
+pub(super) mod properties {
+    use super::super::aws::{self, Reply};
+    use super::super::client::Answer;
+    use super::*;
+    use crate::test_strategies::{config, mixed_object, JsonKind};
+    use proptest::prelude::*;
+    use serde_json::{json, Map};
+
+    const QUOTA_FIELDS: [(&str, JsonKind); 3] =
+        [("Max24HourSend", JsonKind::Number), ("SentLast24Hours", JsonKind::Number), ("MaxSendRate", JsonKind::Number)];
+    const REVIEW_FIELDS: [(&str, JsonKind); 2] = [("Status", JsonKind::Text), ("CaseId", JsonKind::Text)];
+
+    /// An object of `fields` mixed as [`mixed_object`] does, or a value of another type.
+    fn nested(fields: &'static [(&'static str, JsonKind)]) -> BoxedStrategy<Value> {
+        prop_oneof![3 => mixed_object(fields).prop_map(Value::Object), 1 => JsonKind::Object.other()].boxed()
+    }
+
+    /// A GetAccount answer with every field, nested ones too, left out, of
+    /// its type or of another type.
+    pub fn mixed_account() -> impl Strategy<Value = Map<String, Value>> {
+        let details = (proptest::option::weighted(0.8, nested(&REVIEW_FIELDS)), JsonKind::Object.other()).prop_map(
+            |(review, other)| match review {
+                Some(review) => json!({ "ReviewDetails": review }),
+                None => other,
+            },
+        );
+        (
+            mixed_object(&[
+                ("SendingEnabled", JsonKind::Bool),
+                ("ProductionAccessEnabled", JsonKind::Bool),
+                ("EnforcementStatus", JsonKind::Text),
+            ]),
+            proptest::option::weighted(0.8, nested(&QUOTA_FIELDS)),
+            proptest::option::weighted(0.8, details),
+        )
+            .prop_map(|(mut account, quota, details)| {
+                account.extend(quota.map(|q| ("SendQuota".to_string(), q)));
+                account.extend(details.map(|d| ("Details".to_string(), d)));
+                account
+            })
+    }
+
+    fn data(body: &str) -> Option<Value> {
+        match aws::read(&Answer { status: 200, error_type: None, body: body.as_bytes().to_vec(), truncated: false }) {
+            Reply::Data(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// A GetAccount answer as AWS writes it reads back, quota numbers
+        /// exact, the production access request with its case.
+        #[test]
+        fn an_account_reads_back(
+            sending in any::<bool>(),
+            production in any::<bool>(),
+            enforcement in prop::sample::select(vec!["HEALTHY", "PROBATION", "SHUTDOWN"]),
+            max_24h in prop_oneof![Just(-1.0), 0.0..1e9f64, (0u32..1_000_000).prop_map(f64::from)],
+            sent_share in 0.0..=1.0f64,
+            max_rate in proptest::option::of(0.0..1e4f64),
+            review in proptest::option::of((
+                prop::sample::select(vec!["PENDING", "GRANTED", "DENIED", "FAILED"]),
+                proptest::option::of("[0-9]{1,12}"),
+            )),
+        ) {
+            let sent = (max_24h.max(0.0) * sent_share).floor();
+            let mut body = json!({
+                "SendingEnabled": sending, "ProductionAccessEnabled": production, "EnforcementStatus": enforcement,
+                "SendQuota": { "Max24HourSend": max_24h, "SentLast24Hours": sent },
+                "DedicatedIpAutoWarmupEnabled": false,
+            });
+            if let Some(rate) = max_rate {
+                body["SendQuota"]["MaxSendRate"] = json!(rate);
+            }
+            if let Some((status, case)) = &review {
+                let review = json!({ "Status": status, "CaseId": case });
+                body["Details"] = json!({ "MailType": "TRANSACTIONAL", "ReviewDetails": review });
+            }
+            let value = data(&body.to_string());
+            prop_assert!(value.is_some(), "{}", body);
+            let expected = Account {
+                sending_enabled: Some(sending),
+                production_access: Some(production),
+                enforcement: Some(enforcement.to_string()),
+                review: review.map(|(status, case)| match case {
+                    Some(case) => format!("{status} (case {case})"),
+                    None => status.to_string(),
+                }),
+                quota: Some(Quota { max_24h, sent_24h: sent, max_rate }),
+            };
+            prop_assert_eq!(Account::read(&value.unwrap()), expected);
+        }
+
+        /// A field of another type counts as absent, never as a value (the
+        /// string "false" is not false), and the evidence names every field
+        /// whatever it held; a text is one printable line.
+        #[test]
+        fn fields_of_another_type_count_as_absent(sent in mixed_account()) {
+            let account = Account::read(&Value::Object(sent.clone()));
+            let field = |name: &str, kind: JsonKind| sent.get(name).filter(|v| kind.matches(v));
+            prop_assert_eq!(account.sending_enabled, field("SendingEnabled", JsonKind::Bool).and_then(Value::as_bool));
+            let production = field("ProductionAccessEnabled", JsonKind::Bool).and_then(Value::as_bool);
+            prop_assert_eq!(account.production_access, production);
+            let text = |value: Option<&Value>| value.and_then(Value::as_str).map(one_line).filter(|t| !t.is_empty());
+            prop_assert_eq!(account.enforcement.clone(), text(field("EnforcementStatus", JsonKind::Text)));
+            let quota = sent.get("SendQuota").filter(|q| q.is_object());
+            let number = |name: &str| quota.and_then(|q| q.get(name)).filter(|v| v.is_number()).and_then(Value::as_f64);
+            let expected_quota = match (number("Max24HourSend"), number("SentLast24Hours")) {
+                (Some(max_24h), Some(sent_24h)) => Some(Quota { max_24h, sent_24h, max_rate: number("MaxSendRate") }),
+                _ => None,
+            };
+            prop_assert_eq!(account.quota, expected_quota);
+            let review = sent.get("Details").and_then(|d| d.get("ReviewDetails")).and_then(|r| r.get("Status"));
+            prop_assert_eq!(account.review.is_some(), text(review).is_some());
+            let lines = account.lines();
+            for name in ["SendingEnabled", "EnforcementStatus", "ProductionAccessEnabled", "SendQuota"] {
+                prop_assert!(lines.contains(name), "{} not named in {}", name, lines);
+            }
+            prop_assert!(!lines.contains(|c: char| c.is_control() && c != '\n'), "{:?}", lines);
+        }
     }
 }

@@ -5,6 +5,7 @@
 //! and the codes kbz-check knows are sorted into kinds. Pure.
 
 use super::client::Answer;
+use crate::human::one_line;
 use serde_json::Value;
 
 /// How much of an unexpected body the evidence quotes.
@@ -118,7 +119,7 @@ fn aws_error(answer: &Answer) -> Option<AwsError> {
         .clone()
         .or_else(|| field(&["__type", "code", "Code"]))
         .or_else(|| xml_element(&text, "Code"))
-        .map(|code| bare_code(&code))
+        .map(|code| one_line(&bare_code(&code)))
         .filter(|code| !code.is_empty())?;
     let message = field(&["message", "Message"]).or_else(|| xml_element(&text, "Message")).unwrap_or_default();
     Some(AwsError { status: answer.status, code, message: one_line(&message) })
@@ -146,18 +147,13 @@ fn xml_element(text: &str, name: &str) -> Option<String> {
     )
 }
 
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// The body as one short line: invalid UTF-8 and control characters replaced.
 pub fn excerpt(body: &[u8]) -> String {
     if body.is_empty() {
         return "(empty)".to_string();
     }
     let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_CHARS * 4)]);
-    let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    let words = one_line(&flat);
+    let words = one_line(&text);
     match words.char_indices().nth(EXCERPT_CHARS) {
         Some((cut, _)) => format!("{}…", &words[..cut]),
         None => words,
@@ -247,5 +243,142 @@ mod tests {
         }
         assert_eq!(excerpt(&[0xff, b'\n', b'a']), "\u{fffd} a");
         assert_eq!(excerpt("x ".repeat(500).as_bytes()).chars().count(), EXCERPT_CHARS + 1);
+    }
+
+    #[test]
+    fn control_characters_in_an_error_become_spaces() {
+        let e = error(400, None, r#"{"__type":"Bad\u0007Code","message":"red \u001b[31malert\u0000"}"#);
+        assert_eq!((e.code.as_str(), e.message.as_str()), ("Bad Code", "red [31malert"));
+        let e = error(403, None, "<Error><Code>AccessDenied</Code><Message>no\x1b[2J</Message></Error>");
+        assert_eq!(e.message, "no [2J");
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::test_strategies::{any_body, any_json, any_status, any_text, config};
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// An AWS error code, as AWS and emulators name them.
+    fn code() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[A-Z][A-Za-z]{2,30}",
+            prop::sample::select(vec![
+                "SignatureDoesNotMatch",
+                "InvalidClientTokenId",
+                "AccessDeniedException",
+                "NotFoundException",
+                "UnknownOperationException",
+                "TooManyRequestsException",
+                "RequestExpired",
+            ])
+            .prop_map(str::to_string),
+        ]
+    }
+
+    fn xml_escaped(text: &str) -> String {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&apos;")
+    }
+
+    /// The same error in each of the three ways AWS sends one.
+    fn error_answer(status: u16, code: &str, message: &str, form: u8) -> Answer {
+        let (error_type, body) = match form % 3 {
+            0 => {
+                let header = format!("{code}:http://internal.amazon.com/coral/com.amazonaws.sesv2/");
+                (Some(header), json!({ "message": message }).to_string())
+            }
+            1 => (None, json!({ "__type": format!("com.amazonaws.sesv2#{code}"), "Message": message }).to_string()),
+            _ => (
+                None,
+                format!(
+                    "<?xml version=\"1.0\"?>\n<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>\
+                     <Message>{}</Message></Error><RequestId>r</RequestId></ErrorResponse>",
+                    xml_escaped(message)
+                ),
+            ),
+        };
+        Answer { status, error_type, body: body.into_bytes(), truncated: false }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Any answer: a reply of its status's class, never a panic; data
+        /// only from a whole 2xx JSON object; an error's code bare, and its
+        /// code and message one printable line (they reach the cause, which
+        /// a terminal shows as it is).
+        #[test]
+        fn any_answer_gives_a_reply(
+            status in any_status(),
+            error_type in proptest::option::of(any_text()),
+            body in any_body(),
+            truncated in any::<bool>(),
+        ) {
+            let sent = Answer { status, error_type, body, truncated };
+            let printable = |text: &str| !text.contains(char::is_control);
+            match read(&sent) {
+                Reply::Data(value) => {
+                    prop_assert!((200..300).contains(&status) && !truncated && value.is_object());
+                    prop_assert_eq!(serde_json::from_slice::<Value>(&sent.body).ok(), Some(value));
+                }
+                Reply::Error(error) => {
+                    prop_assert!(!(200..300).contains(&status));
+                    prop_assert!(!error.code.is_empty() && !error.code.contains([':', '#']), "{:?}", error);
+                    prop_assert!(printable(&error.code) && printable(&error.message), "{:?}", error);
+                    prop_assert_ne!(error.kind(), ErrorKind::Unsupported);
+                }
+                Reply::Lacking { status: s, excerpt } | Reply::Unreadable { status: s, excerpt } => {
+                    prop_assert_eq!(s, status);
+                    prop_assert!(printable(&excerpt), "{:?}", excerpt);
+                }
+            }
+            let excerpt = excerpt(&sent.body);
+            prop_assert!(printable(&excerpt) && excerpt.chars().count() <= EXCERPT_CHARS + 1, "{:?}", excerpt);
+        }
+
+        /// An AWS error reads back the same from the header, a JSON body or
+        /// an XML body: its bare code, its message on one line.
+        #[test]
+        fn an_aws_error_reads_back_in_each_form(
+            status in 400u16..600,
+            code in code(),
+            message in any_text(),
+            form in any::<u8>(),
+        ) {
+            let reply = read(&error_answer(status, &code, &message, form));
+            let expected = AwsError { status, code, message: one_line(&message) };
+            if expected.kind() == ErrorKind::Unsupported {
+                prop_assert_eq!(reply, Reply::Lacking { status, excerpt: expected.text() });
+            } else {
+                prop_assert_eq!(reply, Reply::Error(expected));
+            }
+        }
+
+        /// A JSON error body whose code fields are not strings names no code:
+        /// the answer is not an AWS error, and says what it is instead.
+        #[test]
+        fn code_fields_of_another_type_name_no_code(
+            status in 400u16..600,
+            type_field in any_json().prop_filter("not a string", |v| !v.is_string()),
+            code_field in any_json().prop_filter("not a string", |v| !v.is_string()),
+            message in any_json(),
+        ) {
+            let body = json!({ "__type": type_field, "code": code_field, "message": message }).to_string();
+            let reply = read(&Answer { status, error_type: None, body: body.into_bytes(), truncated: false });
+            let lacking = matches!(status, 404 | 405 | 500 | 501);
+            match reply {
+                Reply::Lacking { status: s, excerpt } if lacking => prop_assert!(s == status && !excerpt.is_empty()),
+                Reply::Unreadable { status: s, excerpt } if !lacking => {
+                    prop_assert!(s == status && !excerpt.is_empty())
+                }
+                other => prop_assert!(false, "read as {:?}", other),
+            }
+        }
     }
 }

@@ -433,3 +433,61 @@ mod tests {
         assert_eq!(iam_user("User: arn:aws:sts::1:assumed-role/r/s is not"), None);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::super::account::properties::mixed_account;
+    use super::super::identity::properties::mixed_identity;
+    use super::fixtures::*;
+    use super::*;
+    use crate::test_strategies::{any_body, any_status, any_text, config};
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// What an SES call may answer: its data with fields of any type, an
+    /// AWS error of any text, or any body at all.
+    fn call_answer(data: BoxedStrategy<Value>) -> impl Strategy<Value = Answer> {
+        prop_oneof![
+            data.prop_map(|value| Answer {
+                status: 200,
+                error_type: None,
+                body: value.to_string().into_bytes(),
+                truncated: false
+            }),
+            (400u16..600, any_text(), any_text()).prop_map(|(status, code, message)| {
+                let body = json!({ "__type": code, "message": message }).to_string().into_bytes();
+                Answer { status, error_type: None, body, truncated: false }
+            }),
+            (any_status(), any_body()).prop_map(|(status, body)| Answer {
+                status,
+                error_type: None,
+                body,
+                truncated: false
+            }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Whatever GetAccount and GetEmailIdentity answer, the diagnosis
+        /// comes without a panic, its summary is one printable line and its
+        /// cause one printable line per problem (the JSON report's
+        /// contract; the terminal shows both as they are).
+        #[test]
+        fn any_answers_give_printable_lines(
+            account in call_answer(mixed_account().prop_map(Value::Object).boxed()),
+            address in call_answer(mixed_identity().prop_map(Value::Object).boxed()),
+            domain in call_answer(mixed_identity().prop_map(Value::Object).boxed()),
+        ) {
+            let identities = vec![("noreply@keybuzz.io", done(Ok(address))), ("keybuzz.io", done(Ok(domain)))];
+            let out = diagnose(&check(), &observed(done(Ok(account)), identities));
+            prop_assert!(!out.summary.contains(char::is_control), "summary {:?}", out.summary);
+            for line in out.cause.as_deref().unwrap_or_default().lines() {
+                prop_assert!(!line.contains(char::is_control), "cause line {:?}", line);
+            }
+            let shown = format!("{out:?}");
+            prop_assert!(!shown.contains(SECRET_KEY) && !shown.contains(ACCESS_KEY), "a key reached the outcome");
+        }
+    }
+}

@@ -6,10 +6,12 @@ use super::aws::{self, ErrorKind, Reply};
 use super::client::{Answer, RequestError};
 use super::diagnose::{Call, Diagnosis, Operation};
 use super::{parse_sender, Probe};
+use crate::human::one_line;
 use crate::report::{Action, Priority};
 use serde_json::Value;
 
-/// What GetEmailIdentity said; a field missing from the answer is `None`.
+/// What GetEmailIdentity said; a field missing from the answer, or of
+/// another type, is `None`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Identity {
     /// `EMAIL_ADDRESS`, `DOMAIN` or `MANAGED_DOMAIN`.
@@ -34,11 +36,13 @@ pub enum Verdict {
 impl Identity {
     pub fn read(value: &Value) -> Identity {
         let dkim = value.get("DkimAttributes");
+        // One printable line: the verification status reaches the summary.
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(one_line).filter(|t| !t.is_empty());
         Identity {
-            kind: value.get("IdentityType").and_then(Value::as_str).map(str::to_string),
+            kind: text(value.get("IdentityType")),
             verified_for_sending: value.get("VerifiedForSendingStatus").and_then(Value::as_bool),
-            verification_status: value.get("VerificationStatus").and_then(Value::as_str).map(str::to_string),
-            dkim_status: dkim.and_then(|d| d.get("Status")).and_then(Value::as_str).map(str::to_string),
+            verification_status: text(value.get("VerificationStatus")),
+            dkim_status: text(dkim.and_then(|d| d.get("Status"))),
             dkim_signing: dkim.and_then(|d| d.get("SigningEnabled")).and_then(Value::as_bool),
         }
     }
@@ -244,6 +248,13 @@ mod tests {
     }
 
     #[test]
+    fn texts_are_one_printable_line() {
+        let found =
+            Identity::read(&serde_json::json!({ "VerificationStatus": "PENDING\u{1b}[2J", "IdentityType": "\n" }));
+        assert_eq!((found.verification_status.as_deref(), found.kind), (Some("PENDING [2J"), None));
+    }
+
+    #[test]
     fn verdicts_of_the_two_fields() {
         let id = |v: Option<bool>, s: Option<&str>| Identity {
             verified_for_sending: v,
@@ -368,5 +379,94 @@ mod tests {
             (Status::Warn, "EMAIL_FROM is not set: the sender identity was not checked")
         );
         assert_eq!(evidence(&out, "sender identity"), "not checked: EMAIL_FROM is not set");
+    }
+}
+
+#[cfg(test)]
+pub(super) mod properties {
+    use super::*;
+    use crate::test_strategies::{config, mixed_object, JsonKind};
+    use proptest::prelude::*;
+    use serde_json::{json, Map};
+
+    const DKIM_FIELDS: [(&str, JsonKind); 2] = [("Status", JsonKind::Text), ("SigningEnabled", JsonKind::Bool)];
+    const VERIFICATION: [&str; 5] = ["PENDING", "SUCCESS", "FAILED", "TEMPORARY_FAILURE", "NOT_STARTED"];
+
+    /// A GetEmailIdentity answer with every field, DKIM's too, left out, of
+    /// its type or of another type.
+    pub fn mixed_identity() -> impl Strategy<Value = Map<String, Value>> {
+        let dkim = prop_oneof![
+            3 => mixed_object(&DKIM_FIELDS).prop_map(Value::Object),
+            1 => JsonKind::Object.other(),
+        ];
+        let status = prop_oneof![
+            prop::sample::select(VERIFICATION.to_vec()).prop_map(Value::from),
+            JsonKind::Text.right_or_wrong()
+        ];
+        (
+            mixed_object(&[("IdentityType", JsonKind::Text), ("VerifiedForSendingStatus", JsonKind::Bool)]),
+            proptest::option::weighted(0.8, status),
+            proptest::option::weighted(0.8, dkim),
+        )
+            .prop_map(|(mut identity, status, dkim)| {
+                identity.extend(status.map(|s| ("VerificationStatus".to_string(), s)));
+                identity.extend(dkim.map(|d| ("DkimAttributes".to_string(), d)));
+                identity
+            })
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// An identity as AWS writes it reads back, and the verdict follows
+        /// the two fields: verified when both say so, conflicting when they
+        /// disagree.
+        #[test]
+        fn an_identity_reads_back(
+            kind in prop::sample::select(vec!["EMAIL_ADDRESS", "DOMAIN", "MANAGED_DOMAIN"]),
+            verified in any::<bool>(),
+            status in prop::sample::select(VERIFICATION.to_vec()),
+            dkim_status in prop::sample::select(VERIFICATION.to_vec()),
+            signing in any::<bool>(),
+        ) {
+            let body = json!({
+                "IdentityType": kind, "FeedbackForwardingStatus": true, "VerifiedForSendingStatus": verified,
+                "VerificationStatus": status,
+                "DkimAttributes": { "SigningEnabled": signing, "Status": dkim_status, "Tokens": ["t1"] },
+            });
+            let identity = Identity::read(&body);
+            let expected = Identity {
+                kind: Some(kind.to_string()),
+                verified_for_sending: Some(verified),
+                verification_status: Some(status.to_string()),
+                dkim_status: Some(dkim_status.to_string()),
+                dkim_signing: Some(signing),
+            };
+            prop_assert_eq!(&identity, &expected);
+            let verdict = match (verified, status == "SUCCESS") {
+                (true, true) => Verdict::Verified,
+                (false, false) => Verdict::NotVerified,
+                _ => Verdict::Conflicting,
+            };
+            prop_assert_eq!(identity.verdict(), verdict);
+        }
+
+        /// A field of another type counts as absent: a wrong-typed flag is
+        /// never read as verified, and a text is one printable line.
+        #[test]
+        fn fields_of_another_type_count_as_absent(sent in mixed_identity()) {
+            let identity = Identity::read(&Value::Object(sent.clone()));
+            let verified = sent.get("VerifiedForSendingStatus").and_then(Value::as_bool);
+            prop_assert_eq!(identity.verified_for_sending, verified);
+            let status = sent.get("VerificationStatus").and_then(Value::as_str).map(one_line);
+            let success = status.as_deref() == Some("SUCCESS");
+            if identity.verdict() == Verdict::Verified {
+                prop_assert!(verified == Some(true) || success, "{:?}", sent);
+            }
+            for text in [&identity.kind, &identity.verification_status, &identity.dkim_status].into_iter().flatten() {
+                prop_assert!(!text.is_empty() && !text.contains(char::is_control), "{:?}", text);
+            }
+            prop_assert!(!identity.lines().contains(|c: char| c.is_control() && c != '\n'));
+        }
     }
 }

@@ -281,7 +281,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #![proptest_config(crate::test_strategies::config())]
         /// Any bytes at all: a reply or a named error, never a panic, and
         /// a reply's lines all carry its code.
         #[test]

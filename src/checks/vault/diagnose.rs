@@ -7,6 +7,7 @@ use super::health::{code_meaning, Health, HealthBody, NodeState, Reading};
 use super::reach::{request_failure, tls_findings};
 use super::{Observed, Probe, VaultCheck};
 pub(super) use crate::checks::findings::Findings;
+use crate::human::one_line;
 pub(super) use crate::human::{duration as rough, unix_time};
 use crate::report::{Action, Outcome, Priority, Signal, Status};
 use crate::secret::mask_dsn;
@@ -14,8 +15,8 @@ use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Clock skew worth showing, and worth a warning (see docs/checks/vault.md).
-const SKEW_SHOWN_SECS: i64 = 5;
-const SKEW_WARN_SECS: i64 = 60;
+const SKEW_SHOWN_SECS: u64 = 5;
+const SKEW_WARN_SECS: u64 = 60;
 /// How much of an unexpected body the evidence quotes.
 const EXCERPT_CHARS: usize = 200;
 
@@ -110,8 +111,11 @@ fn body_lines(body: &HealthBody, received_at: SystemTime) -> Vec<String> {
     }
     if let Some(server) = body.server_time_utc {
         let skew = skew_secs(server, received_at);
-        let note =
-            if skew.abs() > SKEW_SHOWN_SECS { format!(" (clock skew: {})", skew_text(skew)) } else { String::new() };
+        let note = if skew.unsigned_abs() > SKEW_SHOWN_SECS {
+            format!(" (clock skew: {})", skew_text(skew))
+        } else {
+            String::new()
+        };
         lines.push(format!("server_time_utc {}{note}", unix_time(server)));
     }
     lines
@@ -138,8 +142,7 @@ pub(super) fn excerpt(body: &[u8]) -> String {
         return "(empty)".to_string();
     }
     let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_CHARS * 4)]);
-    let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    let words = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+    let words = one_line(&text);
     match words.char_indices().nth(EXCERPT_CHARS) {
         Some((cut, _)) => format!("{}…", &words[..cut]),
         None => words,
@@ -152,7 +155,7 @@ fn leader_findings(leader: &Probe, found: &mut Findings) -> Option<String> {
     let address = match result {
         Ok(answer) if answer.status == 200 => serde_json::from_slice::<Value>(&answer.body)
             .ok()
-            .and_then(|v| v.get("leader_address").and_then(Value::as_str).map(str::to_string))
+            .and_then(|v| v.get("leader_address").and_then(Value::as_str).map(one_line))
             .filter(|a| !a.is_empty()),
         _ => None,
     };
@@ -321,7 +324,8 @@ fn not_vault(check: &VaultCheck, answer: &Answer, found: &mut Findings) {
 fn clock_findings(body: &HealthBody, received_at: SystemTime, found: &mut Findings) {
     let Some(server) = body.server_time_utc else { return };
     let skew = skew_secs(server, received_at);
-    if skew.abs() <= SKEW_WARN_SECS {
+    // unsigned_abs: a server time near i64::MIN saturates the skew there, whose abs() overflows.
+    if skew.unsigned_abs() <= SKEW_WARN_SECS {
         return;
     }
     found.problem(
@@ -330,7 +334,7 @@ fn clock_findings(body: &HealthBody, received_at: SystemTime, found: &mut Findin
         format!(
             "Vault's clock (server_time_utc {}) and this host's differ by {}s: token and lease expiry, certificate validity and time-based checks go wrong when clocks drift; one of the two hosts does not keep its time in sync",
             unix_time(server),
-            skew.abs()
+            skew.unsigned_abs()
         ),
         vec![Action::new(Priority::Medium, "Check time synchronisation (NTP) on this host and on the Vault host")
             .with_command("timedatectl status\nchronyc tracking")],
@@ -515,6 +519,17 @@ mod tests {
     }
 
     #[test]
+    fn a_server_time_at_the_end_of_i64_is_skew_not_a_panic() {
+        let mut no_token = check("http://127.0.0.1:8200");
+        no_token.token = None;
+        for server_time in [i64::MIN, i64::MAX] {
+            let body = format!(r#"{{"initialized":true,"sealed":false,"server_time_utc":{server_time}}}"#);
+            let out = diagnose(&no_token, &observed(Ok(answer(200, &body))));
+            assert!(out.summary.starts_with("clock skew: Vault is "), "{server_time}: {out:#?}");
+        }
+    }
+
+    #[test]
     fn durations_read_roughly() {
         assert_eq!(rough(Duration::from_micros(899_972)), "900ms");
         assert_eq!(rough(Duration::from_secs(768 * 3600 - 7)), "31d 23h");
@@ -533,5 +548,55 @@ mod tests {
         assert_eq!(excerpt(&[0xff, 0xfe, b'x']), "\u{fffd}\u{fffd}x");
         let long = "é".repeat(1000);
         assert_eq!(excerpt(long.as_bytes()).chars().count(), EXCERPT_CHARS + 1);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::super::health::properties::FIELDS as HEALTH_FIELDS;
+    use super::super::token::properties::FIELDS as TOKEN_FIELDS;
+    use super::fixtures::*;
+    use super::*;
+    use crate::test_strategies::{any_json, any_status, any_text, config, mixed_object};
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// What a token lookup may answer: its details with fields of any
+    /// type, or Vault's errors of any text.
+    fn token_answer() -> impl Strategy<Value = Answer> {
+        prop_oneof![
+            mixed_object(&TOKEN_FIELDS).prop_map(|data| answer(200, &json!({ "data": data }).to_string())),
+            (any_status(), vec(any_text(), 0..3))
+                .prop_map(|(status, errors)| answer(status, &json!({ "errors": errors }).to_string())),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Whatever Vault's health, leader and lookup answers hold, the
+        /// diagnosis comes without a panic, its summary is one printable
+        /// line and its cause one printable line per problem (the JSON
+        /// report's contract; the terminal shows both as they are).
+        #[test]
+        fn any_answers_give_printable_lines(
+            status in any_status(),
+            health in mixed_object(&HEALTH_FIELDS),
+            leader in any_json(),
+            token in token_answer(),
+        ) {
+            let observed = Observed {
+                health: Ok(answer(status, &Value::Object(health).to_string())),
+                leader: Probe::Done(Ok(answer(200, &json!({ "leader_address": leader }).to_string()))),
+                token: Probe::Done(Ok(token)),
+                secrets: vec![],
+            };
+            let out = diagnose(&check("https://127.0.0.1:8200"), &observed);
+            prop_assert!(!out.summary.contains(char::is_control), "summary {:?}", out.summary);
+            for line in out.cause.as_deref().unwrap_or_default().lines() {
+                prop_assert!(!line.contains(char::is_control), "cause line {:?}", line);
+            }
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! tells), else from Vault's documented status codes. Pure.
 
 use super::client::Answer;
+use crate::human::one_line;
 use serde_json::Value;
 
 /// A node's state, as Vault's health endpoint defines it.
@@ -70,7 +71,8 @@ impl NodeState {
     }
 }
 
-/// The body's fields; a field of the wrong type counts as absent.
+/// The body's fields; a field of the wrong type counts as absent, a text
+/// is kept as one printable line (the version goes into the summary).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HealthBody {
     pub initialized: Option<bool>,
@@ -94,7 +96,7 @@ impl HealthBody {
         let value: Value = serde_json::from_slice(body).ok()?;
         let object = value.as_object()?;
         let flag = |key: &str| object.get(key).and_then(Value::as_bool);
-        let text = |key: &str| object.get(key).and_then(Value::as_str).map(str::to_string).filter(|s| !s.is_empty());
+        let text = |key: &str| object.get(key).and_then(Value::as_str).map(one_line).filter(|s| !s.is_empty());
         let number = |key: &str| object.get(key).and_then(Value::as_i64);
         let parsed = HealthBody {
             initialized: flag("initialized"),
@@ -279,11 +281,177 @@ mod tests {
     }
 
     #[test]
+    fn texts_are_one_printable_line() {
+        let body = HealthBody::parse(br#"{"initialized":true,"version":"1.19.0\u001b[2J\n","cluster_name":"\u0000"}"#);
+        let body = body.unwrap();
+        assert_eq!((body.version.as_deref(), body.cluster_name), (Some("1.19.0 [2J"), None));
+    }
+
+    #[test]
     fn only_serving_states_take_token_and_secret_requests() {
         assert_eq!(Health::read(&answer(200, r#"{"initialized":true,"sealed":false}"#)).refuses_requests(), None);
         let sealed = Health::read(&answer(503, r#"{"initialized":true,"sealed":true}"#));
         assert_eq!(sealed.refuses_requests().as_deref(), Some("Vault is sealed"));
         let nginx = Health::read(&answer(200, "<html>Welcome to nginx!</html>"));
         assert_eq!(nginx.refuses_requests().as_deref(), Some("what answers is not Vault"));
+    }
+}
+
+#[cfg(test)]
+pub(super) mod properties {
+    use super::super::diagnose::diagnose;
+    use super::super::diagnose::fixtures::{answer, check, observed};
+    use super::*;
+    use crate::report::Status;
+    use crate::test_strategies::{any_body, any_status, config, mixed_object, JsonKind};
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// The body's fields and the JSON type Vault gives each.
+    pub const FIELDS: [(&str, JsonKind); 11] = [
+        ("initialized", JsonKind::Bool),
+        ("sealed", JsonKind::Bool),
+        ("standby", JsonKind::Bool),
+        ("performance_standby", JsonKind::Bool),
+        ("replication_dr_mode", JsonKind::Text),
+        ("removed_from_cluster", JsonKind::Bool),
+        ("ha_connection_healthy", JsonKind::Bool),
+        ("last_request_forwarding_heartbeat_ms", JsonKind::Int),
+        ("version", JsonKind::Text),
+        ("cluster_name", JsonKind::Text),
+        ("server_time_utc", JsonKind::Int),
+    ];
+
+    /// What the parsed body holds for `name`, as JSON, to compare with what was sent.
+    fn parsed(body: &HealthBody, name: &str) -> Option<Value> {
+        match name {
+            "initialized" => body.initialized.map(Value::from),
+            "sealed" => body.sealed.map(Value::from),
+            "standby" => body.standby.map(Value::from),
+            "performance_standby" => body.performance_standby.map(Value::from),
+            "replication_dr_mode" => body.replication_dr_mode.clone().map(Value::from),
+            "removed_from_cluster" => body.removed_from_cluster.map(Value::from),
+            "ha_connection_healthy" => body.ha_connection_healthy.map(Value::from),
+            "last_request_forwarding_heartbeat_ms" => body.last_heartbeat_ms.map(Value::from),
+            "version" => body.version.clone().map(Value::from),
+            "cluster_name" => body.cluster_name.clone().map(Value::from),
+            "server_time_utc" => body.server_time_utc.map(Value::from),
+            other => panic!("no field {other}"),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Any answer: a reading, never a panic, and the reading agrees
+        /// with the state it gives.
+        #[test]
+        fn any_answer_is_read_without_a_panic(status in any_status(), body in any_body(), truncated in any::<bool>()) {
+            let mut sent = answer(status, "");
+            sent.body = body;
+            sent.truncated = truncated;
+            let health = Health::read(&sent);
+            match &health.reading {
+                Reading::Body(body) => {
+                    prop_assert!(!truncated, "a cut body was read");
+                    prop_assert_eq!(health.state, Some(body.state()));
+                }
+                Reading::CodeOnly => {
+                    prop_assert_eq!(health.state.map(NodeState::default_code), Some(status));
+                    prop_assert_ne!(status, 200, "a bare 200 is anything's answer");
+                }
+                Reading::NotVault => prop_assert_eq!(health.state, None),
+            }
+            let serving =
+                matches!(health.state, Some(NodeState::Active | NodeState::Standby | NodeState::PerformanceStandby));
+            prop_assert_eq!(health.refuses_requests().is_none(), serving);
+        }
+
+        /// A health body as Vault writes it reads back field for field,
+        /// whatever the status code, and the state follows Vault's order:
+        /// not initialized first, then removed, then sealed.
+        #[test]
+        fn a_health_body_reads_back(
+            status in any_status(),
+            (initialized, sealed, standby, performance_standby) in any::<(bool, bool, bool, bool)>(),
+            removed in any::<Option<bool>>(),
+            ha_healthy in any::<Option<bool>>(),
+            dr_mode in prop::sample::select(vec!["disabled", "primary", "secondary"]),
+            version in "1\\.[0-9]{1,2}\\.[0-9]{1,2}(\\+ent)?",
+            cluster_name in "[a-z][a-z0-9-]{0,20}",
+            server_time in 0i64..4_000_000_000,
+            heartbeat in 0i64..100_000,
+        ) {
+            let mut body = json!({
+                "initialized": initialized, "sealed": sealed, "standby": standby,
+                "performance_standby": performance_standby, "replication_dr_mode": dr_mode,
+                "version": version, "cluster_name": cluster_name, "server_time_utc": server_time,
+                "last_request_forwarding_heartbeat_ms": heartbeat,
+            });
+            if let Some(removed) = removed {
+                body["removed_from_cluster"] = json!(removed);
+            }
+            if let Some(healthy) = ha_healthy {
+                body["ha_connection_healthy"] = json!(healthy);
+            }
+            let health = Health::read(&answer(status, &body.to_string()));
+            let read = health.body().cloned();
+            prop_assert!(read.is_some(), "{:?}", health);
+            let read = read.unwrap();
+            let expected = HealthBody {
+                initialized: Some(initialized),
+                sealed: Some(sealed),
+                standby: Some(standby),
+                performance_standby: Some(performance_standby),
+                replication_dr_mode: Some(dr_mode.to_string()),
+                removed_from_cluster: removed,
+                ha_connection_healthy: ha_healthy,
+                last_heartbeat_ms: Some(heartbeat),
+                version: Some(version),
+                cluster_name: Some(cluster_name),
+                server_time_utc: Some(server_time),
+            };
+            prop_assert_eq!(&read, &expected);
+            let state = health.state.unwrap();
+            if !initialized {
+                prop_assert_eq!(state, NodeState::Uninitialized);
+            } else if removed == Some(true) {
+                prop_assert_eq!(state, NodeState::Removed);
+            } else if sealed {
+                prop_assert_eq!(state, NodeState::Sealed);
+            } else if !standby && !performance_standby && dr_mode != "secondary" {
+                prop_assert_eq!(state, NodeState::Active);
+            }
+        }
+
+        /// A field of another type counts as absent, never as a value: the
+        /// string "false" is not false; a text is one printable line. Without a boolean `initialized` or
+        /// `sealed` the body is not Vault's, and the diagnosis says so.
+        #[test]
+        fn fields_of_another_type_count_as_absent(sent in mixed_object(&FIELDS)) {
+            let bytes = Value::Object(sent.clone()).to_string();
+            let is_vault = ["initialized", "sealed"].iter().any(|k| sent.get(*k).is_some_and(Value::is_boolean));
+            match HealthBody::parse(bytes.as_bytes()) {
+                Some(body) => {
+                    prop_assert!(is_vault);
+                    for (name, kind) in FIELDS {
+                        // A text comes as one printable line, and an empty one as none.
+                        let expected = sent
+                            .get(name)
+                            .filter(|v| kind.matches(v))
+                            .map(|v| v.as_str().map_or(v.clone(), |text| Value::from(one_line(text))))
+                            .filter(|v| v.as_str() != Some(""));
+                        prop_assert_eq!(parsed(&body, name), expected, "{}", name);
+                    }
+                }
+                None => {
+                    prop_assert!(!is_vault);
+                    let out = diagnose(&check("https://127.0.0.1:8200"), &observed(Ok(answer(200, &bytes))));
+                    prop_assert_eq!(out.status, Status::Fail);
+                    let cause = out.cause.unwrap_or_default();
+                    prop_assert!(cause.contains("without Vault's health JSON"), "{}", cause);
+                }
+            }
+        }
     }
 }

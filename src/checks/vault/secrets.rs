@@ -337,3 +337,158 @@ mod tests {
         assert!(matches!(read(&cut), SecretState::Unexpected { code: 200, .. }));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::super::diagnose::diagnose;
+    use super::super::diagnose::fixtures::{answer, check, health_body, token_body, with_token};
+    use super::super::{Observed, Probe};
+    use super::*;
+    use crate::test_strategies::{any_body, any_json, any_status, config, mixed_object, JsonKind};
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use serde_json::{json, Map};
+
+    /// KV v2 metadata's fields that are read, and their JSON types.
+    const METADATA_FIELDS: [(&str, JsonKind); 3] =
+        [("version", JsonKind::Int), ("deletion_time", JsonKind::Text), ("destroyed", JsonKind::Bool)];
+
+    /// A secret's key names. `data` and `metadata` are left out: a KV v1
+    /// secret with both is shaped like a KV v2 answer, which the body alone
+    /// cannot tell apart.
+    fn key() -> impl Strategy<Value = String> {
+        "[a-z_][a-z0-9_]{0,10}".prop_filter("not a KV v2 word", |k| k != "data" && k != "metadata")
+    }
+
+    /// A secret value, hidden in a value in one of the ways JSON allows.
+    fn value_hiding(secret: &str, how: u8) -> Value {
+        match how % 5 {
+            0 => json!(secret),
+            1 => json!(format!("user:{secret}@host")),
+            2 => json!([1, secret, null]),
+            3 => json!({ "nested": { "deeper": [secret] } }),
+            _ => json!({ secret: true }),
+        }
+    }
+
+    /// A KV secret's data: one value hides the secret, the others are any JSON.
+    fn secret_data() -> impl Strategy<Value = (String, Map<String, Value>)> {
+        ("s3cr3t-[A-Za-z0-9]{16}", key(), any::<u8>(), vec((key(), any_json()), 0..4)).prop_map(
+            |(secret, secret_key, how, others)| {
+                let mut data: Map<String, Value> = others.into_iter().collect();
+                data.insert(secret_key, value_hiding(&secret, how));
+                (secret, data)
+            },
+        )
+    }
+
+    /// A KV v1 read, or a KV v2 one of `version`.
+    fn kv_body(data: &Map<String, Value>, v2_version: Option<i64>) -> String {
+        match v2_version {
+            None => json!({ "request_id": "r", "lease_duration": 2764800, "data": data, "warnings": null }),
+            Some(version) => json!({ "request_id": "r", "data": { "data": data, "metadata": {
+                "created_time": "2026-11-22T02:27:04Z", "custom_metadata": null, "deletion_time": "",
+                "destroyed": false, "version": version } } }),
+        }
+        .to_string()
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Any answer: a state of its status's class, never a panic.
+        #[test]
+        fn any_answer_is_read_without_a_panic(status in any_status(), body in any_body(), truncated in any::<bool>()) {
+            let mut sent = answer(status, "");
+            sent.body = body;
+            sent.truncated = truncated;
+            let state = read(&sent);
+            let class_ok = match status {
+                200 => matches!(state, SecretState::Present { .. } | SecretState::Unexpected { code: 200, .. }),
+                403 => state == SecretState::Forbidden,
+                404 => matches!(state, SecretState::Absent(_)),
+                code => matches!(state, SecretState::Unexpected { code: c, .. } if c == code),
+            };
+            prop_assert!(class_ok, "{}: {:?}", status, state);
+            if truncated {
+                prop_assert!(!matches!(state, SecretState::Present { .. }), "a cut body read as a secret");
+            }
+        }
+
+        /// A KV v1 or v2 read gives its engine, its version and its key
+        /// names, in order.
+        #[test]
+        fn a_kv_read_gives_its_key_names(
+            (_, data) in secret_data(),
+            v2_version in proptest::option::of(1i64..1_000_000),
+        ) {
+            let state = read(&answer(200, &kv_body(&data, v2_version)));
+            let kv = match v2_version {
+                None => Kv::V1,
+                Some(version) => Kv::V2 { version: Some(version) },
+            };
+            prop_assert_eq!(state, SecretState::Present { kv, keys: data.keys().cloned().collect() });
+        }
+
+        /// Whatever the status, a secret value appears nowhere: neither in
+        /// what the parser returns nor in the check's outcome.
+        #[test]
+        fn a_secret_value_never_comes_out(
+            (secret, data) in secret_data(),
+            v2_version in proptest::option::of(1i64..1_000_000),
+            status in any_status(),
+        ) {
+            let sent = answer(status, &kv_body(&data, v2_version));
+            let state = read(&sent);
+            prop_assert!(!format!("{state:?}").contains(&secret), "{:?}", state);
+
+            let path = "secret/data/keybuzz/app".to_string();
+            let mut vault = check("https://127.0.0.1:8200");
+            vault.secrets = vec![path.clone()];
+            let observed = Observed {
+                secrets: vec![(path, Probe::Done(Ok(sent)))],
+                ..with_token(&health_body(""), answer(200, &token_body(30 * 86400, true)))
+            };
+            let out = diagnose(&vault, &observed);
+            prop_assert!(!format!("{out:?}").contains(&secret), "{:#?}", out);
+        }
+
+        /// `data` of another type than an object is no secret; `metadata` of
+        /// another type gives no version; a deletion time or destroyed flag
+        /// of another type is not read as one.
+        #[test]
+        fn fields_of_another_type_are_not_read(
+            not_an_object in JsonKind::Object.other(),
+            metadata in mixed_object(&METADATA_FIELDS),
+            not_metadata in JsonKind::Object.other(),
+            warnings in any_json(),
+        ) {
+            let body = json!({ "data": not_an_object }).to_string();
+            prop_assert_eq!(
+                read(&answer(200, &body)),
+                SecretState::Unexpected { code: 200, errors: "the answer has no data".into() }
+            );
+
+            let version = metadata.get("version").and_then(Value::as_i64);
+            let body = json!({ "data": { "data": { "k": 1 }, "metadata": metadata } }).to_string();
+            prop_assert_eq!(
+                read(&answer(200, &body)),
+                SecretState::Present { kv: Kv::V2 { version }, keys: vec!["k".into()] }
+            );
+            let body = json!({ "data": { "data": { "k": 1 }, "metadata": not_metadata } }).to_string();
+            let state = read(&answer(200, &body));
+            prop_assert!(matches!(state, SecretState::Present { kv: Kv::V1, .. }), "{:?}", state);
+
+            let body = json!({ "data": { "data": null, "metadata": metadata }, "warnings": warnings }).to_string();
+            let expected = if metadata.get("destroyed") == Some(&Value::Bool(true)) {
+                Absence::Destroyed { version }
+            } else {
+                match metadata.get("deletion_time").and_then(Value::as_str).filter(|at| !at.is_empty()) {
+                    Some(at) => Absence::Deleted { version, at: at.to_string() },
+                    None => Absence::Missing,
+                }
+            };
+            prop_assert_eq!(read(&answer(404, &body)), SecretState::Absent(expected));
+        }
+    }
+}
