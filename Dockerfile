@@ -4,7 +4,8 @@
 # certificates, no shell, running as a non-root user.
 #
 #   docker build -t kbz-check .
-#   docker run --rm --env-file /opt/keybuzz/keybuzz-backend/.env kbz-check all
+#   docker run --rm -v /opt/keybuzz/keybuzz-backend/.env:/run/app.env:ro kbz-check --env-file /run/app.env all
+#   (kbz-check reads the file itself: `docker run --env-file` keeps quotes and rejects `export`)
 #   docker run --rm -e KBZ_OAUTH_START_URL=... kbz-check --config /etc/kbz-check/checks/amazon-oauth-start.toml all
 #
 # Every dependency is pure Rust or builds its C parts (ring) with musl-gcc:
