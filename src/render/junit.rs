@@ -53,8 +53,17 @@ fn test_case(check: &CheckResult) -> TestCase {
     if !check.target.is_empty() {
         let _ = writeln!(out, "target: {}", check.target);
     }
+    attempts_line(&mut out, check);
     case.set_system_out(out);
     case
+}
+
+/// `attempts: 3` for a check that `--retry-for` ran more than once (JUnit's
+/// time is already their sum).
+fn attempts_line(out: &mut String, check: &CheckResult) {
+    if check.attempts > 1 {
+        let _ = writeln!(out, "attempts: {}", check.attempts);
+    }
 }
 
 /// The cause, the evidence and the actions, as a person reads them in a CI job.
@@ -66,6 +75,7 @@ fn failure_text(check: &CheckResult) -> String {
     if !check.target.is_empty() {
         let _ = writeln!(out, "target: {}", check.target);
     }
+    attempts_line(&mut out, check);
     if !check.evidence.is_empty() {
         out.push_str("\nevidence:\n");
         for evidence in &check.evidence {
@@ -168,6 +178,22 @@ mod tests {
         assert!(cases[2].children().all(|n| !n.has_tag_name("failure")), "a warning passes");
         let skipped = cases[3].children().find(|n| n.has_tag_name("skipped")).expect("smtp skipped");
         assert_eq!(skipped.attribute("message"), Some("not configured: set SMTP_HOST"));
+    }
+
+    #[test]
+    fn a_retried_check_says_how_many_attempts_it_took() {
+        let mut report = report(None);
+        report.checks[0].attempts = 3;
+        report.checks[1].attempts = 2;
+        let xml = render(&report);
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let cases: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("testcase")).collect();
+        let failure = cases[0].children().find(|n| n.has_tag_name("failure")).unwrap().text().unwrap();
+        assert!(failure.contains("\nattempts: 3\n"), "{failure}");
+        let passed = cases[1].children().find(|n| n.has_tag_name("system-out")).unwrap().text().unwrap();
+        assert!(passed.ends_with("attempts: 2\n"), "{passed}");
+        let once = cases[2].children().find(|n| n.has_tag_name("system-out")).unwrap().text().unwrap();
+        assert!(!once.contains("attempts"), "{once}");
     }
 
     #[test]
