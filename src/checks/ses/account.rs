@@ -157,6 +157,17 @@ fn account_findings(d: &mut Diagnosis, account: &Account) -> String {
     if let Some(quota) = &account.quota {
         ready.extend(quota_findings(d, quota));
     }
+    // An answer that leaves out what "ready" rests on proves nothing about it.
+    let missing: Vec<&str> = [
+        (account.sending_enabled.is_none(), "SendingEnabled"),
+        (account.production_access.is_none(), "ProductionAccessEnabled"),
+    ]
+    .into_iter()
+    .filter_map(|(absent, name)| absent.then_some(name))
+    .collect();
+    if !missing.is_empty() {
+        d.unread(Operation::GetAccount, &format!("the answer has no boolean {}", missing.join(" nor ")));
+    }
     ready.join(", ")
 }
 
@@ -260,6 +271,22 @@ mod tests {
             "SendingEnabled true, EnforcementStatus HEALTHY\nProductionAccessEnabled true (production access)\nSendQuota: 1000 of 50000 in the last 24h (2%), MaxSendRate 14/s"
         );
         assert_eq!(Account::read(&serde_json::json!({})).lines().matches("not in the answer").count(), 4);
+    }
+
+    #[test]
+    fn an_answer_without_the_sending_flags_is_not_called_ready() {
+        for body in [r#"{"SendingEnabled":"false"}"#, "{}", r#"{"SendingEnabled":true,"ProductionAccessEnabled":null}"#]
+        {
+            let out = with_account(body);
+            assert_eq!(out.status, Status::Warn, "{body}: {}", out.summary);
+            assert!(
+                out.summary.starts_with("could not read the account: the answer has no boolean"),
+                "{}",
+                out.summary
+            );
+        }
+        let out = with_account(r#"{"SendingEnabled":"false"}"#);
+        assert!(out.summary.contains("SendingEnabled nor ProductionAccessEnabled"), "{}", out.summary);
     }
 
     #[test]
