@@ -45,9 +45,37 @@ pub fn one_line(text: &str) -> String {
     text.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
+/// Characters of a server's body quoted in a summary or cause, at most.
+pub const EXCERPT_CHARS: usize = 200;
+
+/// A server's body as one short line for a summary or a cause: invalid
+/// UTF-8 replaced, control characters taken as separators, cut at
+/// [`EXCERPT_CHARS`] with `…`; `(empty)` for no body.
+pub fn excerpt(body: &[u8]) -> String {
+    if body.is_empty() {
+        return "(empty)".to_string();
+    }
+    let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_CHARS * 4)]);
+    let words = one_line(&text);
+    match words.char_indices().nth(EXCERPT_CHARS) {
+        Some((cut, _)) => format!("{}…", &words[..cut]),
+        None => words,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn excerpt_is_short_single_line_and_safe() {
+        assert_eq!(excerpt(b"a\nb\x00c\r\n  d"), "a b c d");
+        assert_eq!(excerpt(b""), "(empty)");
+        assert_eq!(excerpt(&[0xff, 0xfe, b'x']), "\u{fffd}\u{fffd}x");
+        assert_eq!(excerpt(&[0xff, b'\n', b'a']), "\u{fffd} a");
+        assert_eq!(excerpt("é".repeat(1000).as_bytes()).chars().count(), EXCERPT_CHARS + 1);
+        assert_eq!(excerpt("x ".repeat(500).as_bytes()).chars().count(), EXCERPT_CHARS + 1);
+    }
 
     #[test]
     fn durations_read_as_people_say_them() {

@@ -42,11 +42,12 @@ pub fn recording_client_config(verify: Verify) -> Result<(ClientConfig, SeenSlot
 
 fn verifier(verify: Verify) -> Arc<dyn ServerCertVerifier> {
     let provider = provider();
-    match verify {
-        Verify::Off => Arc::new(NoVerification(provider)),
-        Verify::ChainOnly(roots) => Arc::new(TrustStoreVerifier::new(roots, false, provider)),
-        Verify::Full(roots) => Arc::new(TrustStoreVerifier::new(roots, true, provider)),
-    }
+    let store = match verify {
+        Verify::Off => None,
+        Verify::ChainOnly(roots) => Some(TrustStore::new(roots, false, &provider)),
+        Verify::Full(roots) => Some(TrustStore::new(roots, true, &provider)),
+    };
+    Arc::new(Verifier { provider, store })
 }
 
 fn build_config(verifier: Arc<dyn ServerCertVerifier>) -> Result<ClientConfig, String> {
@@ -221,43 +222,13 @@ pub fn add_pem(roots: &mut RootCertStore, path: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Encrypt, but check nothing about the certificate.
+/// The certificate check of a handshake: through a trust store, or none at
+/// all ([`Verify::Off`]). Handshake signatures are the provider's either way.
 #[derive(Debug)]
-struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for NoVerification {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+struct Verifier {
+    provider: Arc<CryptoProvider>,
+    /// None: encrypt, but check nothing about the certificate.
+    store: Option<TrustStore>,
 }
 
 /// Verification through a trust store, as libpq does it: by chain, and by
@@ -265,17 +236,16 @@ impl ServerCertVerifier for NoVerification {
 /// certificate that is itself one of the trusted certificates is accepted too,
 /// which webpki alone refuses (CaUsedAsEndEntity).
 #[derive(Debug)]
-struct TrustStoreVerifier {
+struct TrustStore {
     /// None for an empty store, where every certificate is untrusted.
     webpki: Option<Arc<WebPkiServerVerifier>>,
-    provider: Arc<CryptoProvider>,
     check_name: bool,
     /// (subject, subjectPublicKeyInfo) of each trust anchor, DER contents.
     anchors: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
-impl TrustStoreVerifier {
-    fn new(roots: RootCertStore, check_name: bool, provider: Arc<CryptoProvider>) -> Self {
+impl TrustStore {
+    fn new(roots: RootCertStore, check_name: bool, provider: &Arc<CryptoProvider>) -> Self {
         let anchors = roots
             .roots
             .iter()
@@ -283,7 +253,7 @@ impl TrustStoreVerifier {
             .collect();
         // Building fails only for an empty store.
         let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().ok();
-        Self { webpki, provider, check_name, anchors }
+        Self { webpki, check_name, anchors }
     }
 
     /// The certificate is one of the trust anchors (same subject and key) and in its validity period.
@@ -294,10 +264,8 @@ impl TrustStoreVerifier {
         let same = |raw: &[u8], content: &[u8]| raw.ends_with(content) && raw.len() - content.len() <= 4;
         parsed.validity().is_valid() && self.anchors.iter().any(|(s, k)| same(subject, s) && same(key, k))
     }
-}
 
-impl ServerCertVerifier for TrustStoreVerifier {
-    fn verify_server_cert(
+    fn verify(
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
@@ -325,6 +293,22 @@ impl ServerCertVerifier for TrustStoreVerifier {
                 Ok(ServerCertVerified::assertion())
             }
             other => other,
+        }
+    }
+}
+
+impl ServerCertVerifier for Verifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match &self.store {
+            Some(store) => store.verify(end_entity, intermediates, server_name, ocsp, now),
+            None => Ok(ServerCertVerified::assertion()),
         }
     }
 
@@ -367,8 +351,8 @@ mod tests {
         (cert.der().clone(), roots)
     }
 
-    fn verify(roots: RootCertStore, check_name: bool, cert: &CertificateDer<'_>, name: &str) -> bool {
-        let verifier = TrustStoreVerifier::new(roots, check_name, provider());
+    fn verifies(roots: RootCertStore, check_name: bool, cert: &CertificateDer<'_>, name: &str) -> bool {
+        let verifier = verifier(if check_name { Verify::Full(roots) } else { Verify::ChainOnly(roots) });
         let name = ServerName::try_from(name.to_string()).unwrap();
         verifier.verify_server_cert(cert, &[], &name, &[], UnixTime::now()).is_ok()
     }
@@ -395,15 +379,15 @@ mod tests {
     #[test]
     fn a_trusted_self_signed_certificate_is_accepted_like_libpq_does() {
         let (cert, roots) = self_signed("db.example");
-        assert!(verify(roots.clone(), true, &cert, "db.example"));
-        assert!(!verify(roots.clone(), true, &cert, "other.example"), "verify-full still checks the name");
-        assert!(verify(roots, false, &cert, "other.example"), "verify-ca does not");
+        assert!(verifies(roots.clone(), true, &cert, "db.example"));
+        assert!(!verifies(roots.clone(), true, &cert, "other.example"), "verify-full still checks the name");
+        assert!(verifies(roots, false, &cert, "other.example"), "verify-ca does not");
     }
 
     #[test]
     fn an_untrusted_self_signed_certificate_is_refused() {
         let (cert, _) = self_signed("db.example");
         let (_, other_roots) = self_signed("db.example");
-        assert!(!verify(other_roots, true, &cert, "db.example"));
+        assert!(!verifies(other_roots, true, &cert, "db.example"));
     }
 }

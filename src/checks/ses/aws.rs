@@ -5,11 +5,8 @@
 //! and the codes kbz-check knows are sorted into kinds. Pure.
 
 use super::client::Answer;
-use crate::human::one_line;
+use crate::human::{excerpt, one_line};
 use serde_json::Value;
-
-/// How much of an unexpected body the evidence quotes.
-const EXCERPT_CHARS: usize = 200;
 
 /// An answer, read.
 #[derive(Clone, Debug, PartialEq)]
@@ -147,19 +144,6 @@ fn xml_element(text: &str, name: &str) -> Option<String> {
     )
 }
 
-/// The body as one short line: invalid UTF-8 and control characters replaced.
-pub fn excerpt(body: &[u8]) -> String {
-    if body.is_empty() {
-        return "(empty)".to_string();
-    }
-    let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_CHARS * 4)]);
-    let words = one_line(&text);
-    match words.char_indices().nth(EXCERPT_CHARS) {
-        Some((cut, _)) => format!("{}…", &words[..cut]),
-        None => words,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,8 +225,6 @@ mod tests {
                 let _ = read(&answer(status, None, body));
             }
         }
-        assert_eq!(excerpt(&[0xff, b'\n', b'a']), "\u{fffd} a");
-        assert_eq!(excerpt("x ".repeat(500).as_bytes()).chars().count(), EXCERPT_CHARS + 1);
     }
 
     #[test]
@@ -339,7 +321,7 @@ mod properties {
                 }
             }
             let excerpt = excerpt(&sent.body);
-            prop_assert!(printable(&excerpt) && excerpt.chars().count() <= EXCERPT_CHARS + 1, "{:?}", excerpt);
+            prop_assert!(printable(&excerpt) && excerpt.chars().count() <= crate::human::EXCERPT_CHARS + 1, "{:?}", excerpt);
         }
 
         /// An AWS error reads back the same from the header, a JSON body or

@@ -7,8 +7,8 @@ use super::health::{code_meaning, Health, HealthBody, NodeState, Reading};
 use super::reach::{request_failure, tls_findings};
 use super::{Observed, Probe, VaultCheck};
 pub(super) use crate::checks::findings::Findings;
-use crate::human::one_line;
 pub(super) use crate::human::{duration as rough, unix_time};
+use crate::human::{excerpt, one_line};
 use crate::report::{Action, Outcome, Priority, Signal, Status};
 use crate::secret::mask_dsn;
 use serde_json::Value;
@@ -17,9 +17,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Clock skew worth showing, and worth a warning (see docs/checks/vault.md).
 const SKEW_SHOWN_SECS: u64 = 5;
 const SKEW_WARN_SECS: u64 = 60;
-/// How much of an unexpected body the evidence quotes.
-const EXCERPT_CHARS: usize = 200;
-
 pub fn diagnose(check: &VaultCheck, observed: &Observed) -> Outcome {
     let mut found = Findings::default();
     let answer = match &observed.health {
@@ -133,19 +130,6 @@ fn skew_text(skew: i64) -> String {
         format!("Vault is {by} ahead of this host")
     } else {
         format!("Vault is {by} behind this host")
-    }
-}
-
-/// The body as one short line: invalid UTF-8 and control characters replaced.
-pub(super) fn excerpt(body: &[u8]) -> String {
-    if body.is_empty() {
-        return "(empty)".to_string();
-    }
-    let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_CHARS * 4)]);
-    let words = one_line(&text);
-    match words.char_indices().nth(EXCERPT_CHARS) {
-        Some((cut, _)) => format!("{}…", &words[..cut]),
-        None => words,
     }
 }
 
@@ -539,15 +523,6 @@ mod tests {
         assert_eq!(rough(Duration::from_secs(1)), "1s");
         assert_eq!(rough(Duration::from_millis(4_499)), "4.5s");
         assert_eq!(rough(Duration::from_millis(9_999)), "10s");
-    }
-
-    #[test]
-    fn excerpt_is_short_single_line_and_safe() {
-        assert_eq!(excerpt(b"a\nb\x00c\r\n  d"), "a b c d");
-        assert_eq!(excerpt(b""), "(empty)");
-        assert_eq!(excerpt(&[0xff, 0xfe, b'x']), "\u{fffd}\u{fffd}x");
-        let long = "é".repeat(1000);
-        assert_eq!(excerpt(long.as_bytes()).chars().count(), EXCERPT_CHARS + 1);
     }
 }
 
