@@ -20,11 +20,7 @@ fn main() {
     let pg = PgCluster::start();
     println!("DATABASE_URL={}", pg.url(Role::App, Node::Primary));
     println!("REPLICA_URL={}", pg.url(Role::App, Node::Replica));
-    println!(
-        "KBZ_PG_NODES=db-postgres-01=127.0.0.1:{},db-postgres-03=127.0.0.1:{}",
-        pg.primary_port(),
-        pg.replica_port()
-    );
+    println!("KBZ_PG_NODES={}", pg.nodes());
     println!("READY");
     // Stay up until whoever started us closes our stdin; then Drop stops the servers.
     for line in std::io::stdin().lock().lines() {

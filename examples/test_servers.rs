@@ -36,6 +36,9 @@ mod tls;
 #[allow(dead_code)]
 #[path = "../tests/support/vault.rs"]
 mod vault;
+#[allow(dead_code)]
+#[path = "../tests/support/venv.rs"]
+mod venv;
 
 use pg::{Node, PgCluster, Role};
 
@@ -61,11 +64,7 @@ fn main() {
 
     println!("DATABASE_URL={}", pg.url(Role::App, Node::Primary));
     println!("REPLICA_URL={}", pg.url(Role::App, Node::Replica));
-    println!(
-        "KBZ_PG_NODES=db-postgres-01=127.0.0.1:{},db-postgres-03=127.0.0.1:{}",
-        pg.primary_port(),
-        pg.replica_port()
-    );
+    println!("KBZ_PG_NODES={}", pg.nodes());
     println!("PG_PORT={}", pg.primary_port());
     println!("PG_USER={}", Role::App.user());
     println!("PG_PASSWORD={}", Role::App.password());

@@ -160,21 +160,10 @@ fn oauth_against_hostile_peers() {
     let cases = http_cases(r#"{"success":"true","authUrl":5,"state":[],"expiresAt":{}}"#);
     for case in &cases {
         let peer = HostilePeer::start(case.behaviour.clone());
-        let env = oauth_env(&peer.url("http", START_PATH));
+        let env = support::oauth::start_env(&peer.url("http", START_PATH));
         let c = run_bounded("oauth", case.name, &env, &[], &[]);
         assert_specific("oauth", case, &c);
     }
-}
-
-fn oauth_env(url: &str) -> Vec<(&'static str, String)> {
-    use support::oauth::{APP_ID, REDIRECT_URI, TENANT_ID, USER_EMAIL};
-    vec![
-        ("KBZ_OAUTH_START_URL", url.into()),
-        ("KBZ_OAUTH_USER_EMAIL", USER_EMAIL.into()),
-        ("KBZ_OAUTH_TENANT_ID", TENANT_ID.into()),
-        ("AMAZON_SPAPI_APP_ID", APP_ID.into()),
-        ("AMAZON_SPAPI_REDIRECT_URI", REDIRECT_URI.into()),
-    ]
 }
 
 #[test]
@@ -295,7 +284,7 @@ fn tls_and_plain_text_crossed() {
     let env = [("VAULT_ADDR", plain.url("https", "")), ("VAULT_TOKEN", VAULT_TOKEN.to_string())];
     let c = run_bounded("vault", "https to plain", &env, &[VAULT_TOKEN], &[]);
     assert_specific("vault", &case("", Behaviour::Silent, &["TLS"]), &c);
-    let env = oauth_env(&plain.url("https", START_PATH));
+    let env = support::oauth::start_env(&plain.url("https", START_PATH));
     let c = run_bounded("oauth", "https to plain", &env, &[], &[]);
     assert_specific("oauth", &case("", Behaviour::Silent, &["TLS"]), &c);
     let env = ses_env(&plain.url("https", ""));
@@ -315,7 +304,7 @@ fn tls_and_plain_text_crossed() {
     let env = [("VAULT_ADDR", plain_url("")), ("VAULT_TOKEN", VAULT_TOKEN.to_string())];
     let c = run_bounded("vault", "plain to tls", &env, &[VAULT_TOKEN], &[]);
     assert_specific("vault", &case("", Behaviour::Silent, &["TLS", "HTTP", "timed out", "closed", "no answer"]), &c);
-    let c = run_bounded("oauth", "plain to tls", &oauth_env(&plain_url(START_PATH)), &[], &[]);
+    let c = run_bounded("oauth", "plain to tls", &support::oauth::start_env(&plain_url(START_PATH)), &[], &[]);
     assert_specific("oauth", &case("", Behaviour::Silent, &["TLS", "HTTP", "timed out", "closed", "no answer"]), &c);
     let c = run_bounded("smtp", "plain to tls", &smtp_env(tls.port(), false), &[SMTP_PASS], &[]);
     assert_specific("smtp", &case("", Behaviour::Silent, &["TLS", "timed out", "banner"]), &c);

@@ -15,19 +15,8 @@ use support::oauth::*;
 use support::tls::TestCa;
 use support::{all_text, assert_absent, check, evidence, evidence_item, kbz_check};
 
-/// The app's variables for a start URL, as the backend and its client have them.
-fn app_env(url: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("KBZ_OAUTH_START_URL", url.to_string()),
-        ("KBZ_OAUTH_USER_EMAIL", USER_EMAIL.to_string()),
-        ("KBZ_OAUTH_TENANT_ID", TENANT_ID.to_string()),
-        ("AMAZON_SPAPI_APP_ID", APP_ID.to_string()),
-        ("AMAZON_SPAPI_REDIRECT_URI", REDIRECT_URI.to_string()),
-    ]
-}
-
 fn run_json(url: &str, extra: &[&str]) -> (i32, Value, Output) {
-    support::run_json("oauth", app_env(url), extra)
+    support::run_json("oauth", start_env(url), extra)
 }
 
 /// Runs the stand-in with `reply`, then the check against it.
@@ -161,7 +150,7 @@ fn ph15_fetch_failed_names_the_upstreams() {
 #[test]
 fn ph15_fetch_failed_and_vault_out_of_reach_are_one_root_cause() {
     let server = StartServer::start(Reply::failed(500, "fetch failed"));
-    let mut env = app_env(&server.url());
+    let mut env = start_env(&server.url());
     env.push(("VAULT_ADDR", format!("http://127.0.0.1:{}", closed_port())));
     let out = kbz_check().args(["--format", "json", "run", "oauth", "vault"]).envs(env).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", all_text(&out));
@@ -256,7 +245,7 @@ fn credentials_a_backend_echoes_are_masked_in_every_format() {
     for format in ["text", "markdown", "json"] {
         let out = kbz_check()
             .args(["--format", format, "--markdown", md.to_str().unwrap(), "run", "oauth"])
-            .envs(app_env(&server.url()))
+            .envs(start_env(&server.url()))
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{}", all_text(&out));

@@ -21,10 +21,6 @@ fn assert_no_secret(text: &str) {
     }
 }
 
-fn nodes(pg: &PgCluster) -> String {
-    format!("db-postgres-01=127.0.0.1:{},db-postgres-03=127.0.0.1:{}", pg.primary_port(), pg.replica_port())
-}
-
 #[test]
 fn leader_replica_and_login_failures_against_a_real_cluster() {
     let pg = PgCluster::start();
@@ -43,7 +39,7 @@ fn leader_replica_and_login_failures_against_a_real_cluster() {
     assert_no_secret(&all_text(&out));
 
     // The app's ordinary role on the replica, with nodes: fail, naming the leader found through nodes.
-    let env = [("DATABASE_URL", pg.url(Role::App, Node::Replica)), ("KBZ_PG_NODES", nodes(&pg))];
+    let env = [("DATABASE_URL", pg.url(Role::App, Node::Replica)), ("KBZ_PG_NODES", pg.nodes())];
     let (code, json, out) = run_json(&env, &[]);
     assert_eq!(code, 1, "{json:#}");
     let c = check(&json);
@@ -192,7 +188,7 @@ fn replication_lag_over_max_lag_warns() {
 fn promoted_replica_is_a_split_brain() {
     let pg = PgCluster::start();
     pg.promote_replica();
-    let env = [("DATABASE_URL", pg.url(Role::App, Node::Primary)), ("KBZ_PG_NODES", nodes(&pg))];
+    let env = [("DATABASE_URL", pg.url(Role::App, Node::Primary)), ("KBZ_PG_NODES", pg.nodes())];
     let (code, json, _) = run_json(&env, &[]);
     assert_eq!(code, 1, "{json:#}");
     let c = check(&json);
@@ -240,7 +236,7 @@ fn password_never_appears_in_any_format_or_file() {
     let pg = PgCluster::start();
     let dir = tempfile::tempdir().unwrap();
     let (md, js) = (dir.path().join("r.md"), dir.path().join("r.json"));
-    let env = [("DATABASE_URL", pg.url(Role::App, Node::Replica)), ("KBZ_PG_NODES", nodes(&pg))];
+    let env = [("DATABASE_URL", pg.url(Role::App, Node::Replica)), ("KBZ_PG_NODES", pg.nodes())];
     for format in ["text", "markdown", "json"] {
         let out = kbz_check()
             .args(["--format", format, "--color", "always", "all"])

@@ -11,7 +11,7 @@ fn run_all(env: &[(&str, String)], extra: &[&str]) -> (i32, Value, String) {
     run_all_json(env, &[&["--timeout", "10s"], extra].concat())
 }
 use support::pg::{Node, PgCluster, Role};
-use support::smtp::{Certificates, Mode, SmtpServer, SMTP_PASSWORD, SMTP_USER};
+use support::smtp::{relay_env, trusting, Certificates, Mode, SmtpServer, SMTP_PASSWORD};
 use support::{run_all_json, status_of};
 
 /// Long enough for the exited backends' statistics to reach shared memory.
@@ -49,13 +49,7 @@ fn wal_bytes(pg: &PgCluster, from: &Counters, to: &Counters) -> i64 {
 #[test]
 fn three_full_runs_write_nothing_to_the_database() {
     let pg = PgCluster::start();
-    let env = [
-        ("DATABASE_URL", pg.url(Role::App, Node::Primary)),
-        (
-            "KBZ_PG_NODES",
-            format!("db-postgres-01=127.0.0.1:{},db-postgres-03=127.0.0.1:{}", pg.primary_port(), pg.replica_port()),
-        ),
-    ];
+    let env = [("DATABASE_URL", pg.url(Role::App, Node::Primary)), ("KBZ_PG_NODES", pg.nodes())];
 
     // Baseline: the same measurements with nothing but time in between
     // (psql's own transactions and background WAL show up here).
@@ -100,14 +94,8 @@ fn three_full_runs_write_nothing_to_the_database() {
 fn smtp_sends_mail_only_with_send_test_to() {
     let certificates = Certificates::new();
     let relay = SmtpServer::start(Mode::StartTls, &certificates);
-    let env = [
-        ("SMTP_HOST", "127.0.0.1".to_string()),
-        ("SMTP_PORT", relay.port().to_string()),
-        ("SMTP_USER", SMTP_USER.to_string()),
-        ("SMTP_PASS", SMTP_PASSWORD.to_string()),
-        ("SSL_CERT_FILE", certificates.ca_path().display().to_string()),
-        ("EMAIL_PROVIDER", "smtp".to_string()),
-    ];
+    let mut env = trusting(relay_env(relay.port(), SMTP_PASSWORD), &certificates);
+    env.push(("EMAIL_PROVIDER", "smtp".to_string()));
 
     let (code, report, text) = run_all(&env, &[]);
     assert_eq!(status_of(&report, "smtp"), "ok", "{text}\n{}", relay.log());

@@ -4,9 +4,9 @@
 mod support;
 
 use support::net::closed_port;
-use support::oauth::{Reply, StartServer, TENANT_ID, USER_EMAIL};
+use support::oauth::{ph15_env, Reply, StartServer};
 use support::pg::{Node, PgCluster, Role};
-use support::smtp::{Certificates, Mode, SmtpServer, SMTP_USER};
+use support::smtp::{relay_env, trusting, Certificates, Mode, SmtpServer};
 use support::{kbz_check, run_all_json as run_all, status_of};
 
 /// PH15: the OAuth start endpoint answers `fetch failed` because the pod
@@ -14,12 +14,7 @@ use support::{kbz_check, run_all_json as run_all, status_of};
 #[test]
 fn ph15_oauth_fetch_failed_while_vault_is_out_of_reach() {
     let backend = StartServer::start(Reply::failed(500, "fetch failed"));
-    let env = [
-        ("KBZ_OAUTH_START_URL", backend.url()),
-        ("KBZ_OAUTH_USER_EMAIL", USER_EMAIL.to_string()),
-        ("KBZ_OAUTH_TENANT_ID", TENANT_ID.to_string()),
-        ("VAULT_ADDR", format!("http://127.0.0.1:{}", closed_port())),
-    ];
+    let env = ph15_env(&backend.url());
     let dir = tempfile::tempdir().unwrap();
     let markdown = dir.path().join("PH15.md");
     let (code, report, _) =
@@ -51,20 +46,13 @@ fn ph11_replica_url_vault_down_smtp_password_missing_ses_unused() {
     let pg = PgCluster::start();
     let certificates = Certificates::new();
     let relay = SmtpServer::start(Mode::StartTls, &certificates);
-    let env = [
+    let mut env = vec![
         ("DATABASE_URL", pg.url(Role::App, Node::Replica)),
-        (
-            "KBZ_PG_NODES",
-            format!("db-postgres-01=127.0.0.1:{},db-postgres-03=127.0.0.1:{}", pg.primary_port(), pg.replica_port()),
-        ),
+        ("KBZ_PG_NODES", pg.nodes()),
         ("VAULT_ADDR", format!("http://127.0.0.1:{}", closed_port())),
-        ("SMTP_HOST", "127.0.0.1".to_string()),
-        ("SMTP_PORT", relay.port().to_string()),
-        ("SMTP_USER", SMTP_USER.to_string()),
-        ("SMTP_PASS", String::new()),
-        ("SSL_CERT_FILE", certificates.ca_path().display().to_string()),
         ("EMAIL_PROVIDER", "smtp".to_string()),
     ];
+    env.extend(trusting(relay_env(relay.port(), ""), &certificates));
     let (code, report, text) = run_all(&env, &["--id", "PH11-MAIL-REALITY-CHECK-01"]);
     assert_eq!(code, 1, "{text}");
     assert_eq!(report["verdict"], "fail");

@@ -8,7 +8,7 @@ mod support;
 use serde_json::{json, Value};
 use std::path::Path;
 use support::net::closed_port;
-use support::oauth::{Consent, Reply, StartServer, APP_ID, REDIRECT_URI, TENANT_ID, USER_EMAIL};
+use support::oauth::{ph15_env, start_env, Consent, Reply, StartServer};
 use support::{run_all_json as run_all, status_of};
 
 fn doc_path(relative: &str) -> std::path::PathBuf {
@@ -96,13 +96,7 @@ fn closed_port_postgres_and_skipped_checks_validate() {
 #[test]
 fn oauth_success_validates() {
     let backend = StartServer::start(Reply::started(&Consent::ph15()));
-    let env = [
-        ("KBZ_OAUTH_START_URL", backend.url()),
-        ("KBZ_OAUTH_USER_EMAIL", USER_EMAIL.to_string()),
-        ("KBZ_OAUTH_TENANT_ID", TENANT_ID.to_string()),
-        ("AMAZON_SPAPI_APP_ID", APP_ID.to_string()),
-        ("AMAZON_SPAPI_REDIRECT_URI", REDIRECT_URI.to_string()),
-    ];
+    let env = start_env(&backend.url());
     let (code, report, _) = run_all(&env, &["--id", "SCHEMA-OK-01", "--title", "Schema check"]);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["verdict"], "ok");
@@ -116,12 +110,7 @@ fn oauth_success_validates() {
 #[test]
 fn ph15_report_with_root_causes_validates() {
     let backend = StartServer::start(Reply::failed(500, "fetch failed"));
-    let env = [
-        ("KBZ_OAUTH_START_URL", backend.url()),
-        ("KBZ_OAUTH_USER_EMAIL", USER_EMAIL.to_string()),
-        ("KBZ_OAUTH_TENANT_ID", TENANT_ID.to_string()),
-        ("VAULT_ADDR", format!("http://127.0.0.1:{}", closed_port())),
-    ];
+    let env = ph15_env(&backend.url());
     let (code, report, _) = run_all(&env, &["--id", "PH15-AMAZON-OAUTH-START-DEBUG-01"]);
     assert_eq!(code, 1, "{report:#}");
     assert!(!report["root_causes"].as_array().unwrap().is_empty(), "{report:#}");

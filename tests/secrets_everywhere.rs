@@ -7,7 +7,7 @@ mod support;
 use support::net::closed_port;
 use support::oauth::{Reply, StartServer, TENANT_ID, USER_EMAIL};
 use support::pg::{percent_encode, Node, PgCluster, Role, APP_PASSWORD};
-use support::smtp::{Certificates, Mode, SmtpServer, SMTP_PASSWORD, SMTP_USER};
+use support::smtp::{relay_env, trusting, Certificates, Mode, SmtpServer, SMTP_PASSWORD};
 use support::{all_text, assert_absent, kbz_check};
 
 const WRONG_DB_PASSWORD: &str = "Wr0ng!Db-pa55:w0rd@Xy";
@@ -68,21 +68,14 @@ fn wrong_db_password_vault_refused_smtp_wrong_password() {
         percent_encode(WRONG_DB_PASSWORD),
         pg.port(Node::Primary)
     );
-    let env = [
+    let mut env = vec![
         ("DATABASE_URL", url),
-        (
-            "KBZ_PG_NODES",
-            format!("db-postgres-01=127.0.0.1:{},db-postgres-03=127.0.0.1:{}", pg.primary_port(), pg.replica_port()),
-        ),
+        ("KBZ_PG_NODES", pg.nodes()),
         ("VAULT_ADDR", format!("http://127.0.0.1:{}", closed_port())),
         ("VAULT_TOKEN", VAULT_TOKEN.to_string()),
-        ("SMTP_HOST", "127.0.0.1".to_string()),
-        ("SMTP_PORT", relay.port().to_string()),
-        ("SMTP_USER", SMTP_USER.to_string()),
-        ("SMTP_PASS", WRONG_SMTP_PASSWORD.to_string()),
-        ("SSL_CERT_FILE", certificates.ca_path().display().to_string()),
         ("EMAIL_PROVIDER", "smtp".to_string()),
     ];
+    env.extend(trusting(relay_env(relay.port(), WRONG_SMTP_PASSWORD), &certificates));
     assert_no_secret_anywhere(&env);
     assert!(relay.messages().is_empty(), "nothing was sent");
 }

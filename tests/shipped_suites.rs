@@ -7,9 +7,9 @@ mod support;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use support::net::closed_port;
-use support::oauth::{Consent, Reply, StartServer, APP_ID, REDIRECT_URI, TENANT_ID, USER_EMAIL};
+use support::oauth::{start_env, Consent, Reply, StartServer, TENANT_ID, USER_EMAIL};
 use support::pg::{Node, PgCluster, Role};
-use support::smtp::{Certificates, Mode, SmtpServer, SMTP_PASSWORD, SMTP_USER};
+use support::smtp::{relay_env, trusting, Certificates, Mode, SmtpServer, SMTP_PASSWORD};
 use support::vault::Bao;
 use support::{all_text, assert_absent, kbz_check};
 
@@ -60,22 +60,17 @@ fn mail_reality_check_healthy_then_as_ph11_found_it() {
     let bao = Bao::dev();
     bao.put_policy("kb-app", "path \"secret/data/keybuzz/*\" { capabilities = [\"read\"] }");
     let token = bao.create_token(&["kb-app"], "768h", true);
-    let nodes =
-        format!("db-postgres-01=127.0.0.1:{},db-postgres-03=127.0.0.1:{}", pg.primary_port(), pg.replica_port());
-    let healthy = vec![
+    let nodes = pg.nodes();
+    let mut healthy = vec![
         ("DATABASE_URL", pg.url(Role::App, Node::Primary)),
         ("KBZ_PG_NODES", nodes.clone()),
         // The "HAProxy write endpoint": here, straight to the primary's port.
         ("KBZ_PG_WRITE_URL", pg.url(Role::App, Node::Primary)),
         ("VAULT_ADDR", bao.addr()),
         ("VAULT_TOKEN", token.clone()),
-        ("SMTP_HOST", "127.0.0.1".to_string()),
-        ("SMTP_PORT", relay.port().to_string()),
-        ("SMTP_USER", SMTP_USER.to_string()),
-        ("SMTP_PASS", SMTP_PASSWORD.to_string()),
-        ("SSL_CERT_FILE", certificates.ca_path().display().to_string()),
         ("EMAIL_PROVIDER", "smtp".to_string()),
     ];
+    healthy.extend(trusting(relay_env(relay.port(), SMTP_PASSWORD), &certificates));
     let (code, report, text) = run_suite("mail-reality-check.toml", &healthy);
     assert_eq!(
         statuses(&report),
@@ -116,16 +111,7 @@ fn mail_reality_check_healthy_then_as_ph11_found_it() {
 #[test]
 fn amazon_oauth_start_healthy_then_as_ph15_found_it() {
     let backend = StartServer::start(Reply::started(&Consent::ph15()));
-    let app = |url: String| {
-        vec![
-            ("KBZ_OAUTH_START_URL", url),
-            ("KBZ_OAUTH_USER_EMAIL", USER_EMAIL.to_string()),
-            ("KBZ_OAUTH_TENANT_ID", TENANT_ID.to_string()),
-            ("AMAZON_SPAPI_APP_ID", APP_ID.to_string()),
-            ("AMAZON_SPAPI_REDIRECT_URI", REDIRECT_URI.to_string()),
-        ]
-    };
-    let (code, report, text) = run_suite("amazon-oauth-start.toml", &app(backend.url()));
+    let (code, report, text) = run_suite("amazon-oauth-start.toml", &start_env(&backend.url()));
     assert_eq!(statuses(&report), expect(&[("oauth", "ok"), ("vault", "skip")]), "{report:#}");
     assert_eq!(code, 0, "{text}");
     assert_eq!(report["id"], PH15_ID);
@@ -134,7 +120,7 @@ fn amazon_oauth_start_healthy_then_as_ph15_found_it() {
     assert_eq!((request.header("X-User-Email"), request.header("X-Tenant-Id")), (Some(USER_EMAIL), Some(TENANT_ID)));
 
     let failing = StartServer::start(Reply::failed(500, "fetch failed"));
-    let mut env = app(failing.url());
+    let mut env = start_env(&failing.url());
     env.push(("VAULT_ADDR", format!("http://127.0.0.1:{}", closed_port())));
     let (code, report, text) = run_suite("amazon-oauth-start.toml", &env);
     assert_eq!(statuses(&report), expect(&[("oauth", "fail"), ("vault", "fail")]), "{report:#}");

