@@ -2,8 +2,9 @@
 //! cap, why a request got no answer, and why a TLS handshake was refused.
 
 use crate::checks::Context;
+use crate::errors;
 use crate::secret::mask_dsn;
-use crate::tls::CertInfo;
+use crate::tls::{CertInfo, SeenSlot};
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -47,6 +48,48 @@ pub async fn resolve(url: &Url, default_port: u16, ctx: &Context) -> Result<(Str
     Ok((host, addrs))
 }
 
+/// `host:port` as messages name a server (`[::1]:8200` for IPv6).
+pub fn endpoint(url: &Url, default_port: u16) -> String {
+    let port = url.port_or_known_default().unwrap_or(default_port);
+    match url.host() {
+        Some(Host::Ipv6(ip)) => format!("[{ip}]:{port}"),
+        Some(host) => format!("{host}:{port}"),
+        None => format!("?:{port}"),
+    }
+}
+
+/// What a failed request was sent to, and its connect budget.
+pub struct Attempt<'a> {
+    pub endpoint: String,
+    pub host: &'a str,
+    /// The client's `connect_timeout`.
+    pub connect_budget: Duration,
+    /// The recording verifier's slot, when the client has one: it knows why a
+    /// certificate was refused, whatever the error chain kept of it.
+    pub seen: Option<&'a SeenSlot>,
+}
+
+/// Why `err` left the request without an answer.
+pub fn classify(err: &reqwest::Error, attempt: Attempt<'_>) -> RequestError {
+    let Attempt { endpoint, host, connect_budget, seen } = attempt;
+    let seen = seen.map(|slot| slot.lock().unwrap_or_else(|e| e.into_inner()));
+    let rejected = seen.as_ref().and_then(|seen| seen.rejected.clone());
+    if let Some(tls) = rejected.as_ref().or_else(|| errors::find::<rustls::Error>(err)) {
+        let certificate = seen.as_ref().and_then(|seen| seen.certificate()).map(Box::new);
+        return RequestError::Tls { endpoint, problem: tls_problem(tls), detail: tls.to_string(), certificate };
+    }
+    use std::io::ErrorKind;
+    match errors::find::<std::io::Error>(err).map(std::io::Error::kind) {
+        Some(ErrorKind::ConnectionRefused) => RequestError::Refused { endpoint },
+        Some(ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable) => {
+            RequestError::NoRoute { endpoint, detail: errors::describe(err) }
+        }
+        _ if err.is_connect() && err.is_timeout() => RequestError::ConnectTimeout { endpoint, after: connect_budget },
+        _ if err.is_dns() => RequestError::Dns { host: host.to_string(), detail: errors::describe(err) },
+        _ => RequestError::Failed { endpoint, detail: errors::describe(err) },
+    }
+}
+
 /// Answers of the services checked are small; a bigger one is cut, not buffered.
 pub const MAX_BODY: usize = 1 << 20;
 
@@ -83,6 +126,7 @@ pub enum RequestError {
         endpoint: String,
         after: Duration,
     },
+
     NoRoute {
         endpoint: String,
         detail: String,
@@ -108,6 +152,7 @@ impl fmt::Display for RequestError {
             RequestError::ConnectTimeout { endpoint, after } => {
                 write!(f, "TCP connection to {endpoint} unanswered after {}", crate::human::duration(*after))
             }
+
             RequestError::NoRoute { endpoint, detail } => write!(f, "no route to {endpoint}: {detail}"),
             RequestError::Tls { endpoint, detail, certificate: Some(cert), .. } => {
                 write!(f, "TLS with {endpoint} failed: {detail}\ncertificate: {}", cert.describe())

@@ -66,6 +66,13 @@ pub struct Seen {
     pub rejected: Option<rustls::Error>,
 }
 
+impl Seen {
+    /// The server's certificate, read, when the handshake got one.
+    pub fn certificate(&self) -> Option<CertInfo> {
+        self.leaf.as_ref().and_then(|der| CertInfo::from_der(der).ok())
+    }
+}
+
 pub type SeenSlot = Arc<Mutex<Seen>>;
 
 /// Delegates to `inner`, keeping the leaf certificate and the verdict.

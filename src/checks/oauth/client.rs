@@ -5,7 +5,7 @@
 
 use super::{Context, OAuthCheck};
 use crate::errors;
-use crate::http::{read_capped, tls_problem};
+use crate::http::{classify, read_capped, Attempt};
 pub use crate::http::{RequestError, TlsProblem};
 use crate::tls::{self, CertInfo, SeenSlot, Verify};
 use std::net::SocketAddr;
@@ -41,7 +41,10 @@ pub async fn post_start(check: &OAuthCheck, ctx: &Context) -> Result<Answer, Req
     // the engine as a bare timeout.
     let connect_budget = ctx.remaining().mul_f64(0.9);
     let (client, seen) = build_client(check, &host, &addrs, connect_budget)?;
-    let fail = |err: reqwest::Error| classify(&err, &seen, &endpoint, &host, connect_budget);
+    let fail = |err: reqwest::Error| {
+        let attempt = Attempt { endpoint: endpoint.clone(), host: &host, connect_budget, seen: Some(&seen) };
+        classify(&err, attempt)
+    };
 
     ctx.step(format!("waiting for {endpoint} to answer POST {}", check.url.path()));
     let mut request = client
@@ -60,7 +63,7 @@ pub async fn post_start(check: &OAuthCheck, ctx: &Context) -> Result<Answer, Req
 
     ctx.step(format!("reading the answer of {endpoint} (HTTP {status})"));
     let (body, truncated) = read_capped(&mut response).await.map_err(fail)?;
-    let certificate = seen_certificate(&seen);
+    let certificate = seen.lock().unwrap_or_else(|e| e.into_inner()).certificate();
     Ok(Answer { status, content_type, location, body, truncated, received_at, certificate })
 }
 
@@ -116,36 +119,4 @@ fn verify(check: &OAuthCheck) -> Result<Verify, RequestError> {
         return Err(RequestError::Setup { detail });
     }
     Ok(Verify::Full(roots))
-}
-
-fn seen_certificate(seen: &SeenSlot) -> Option<CertInfo> {
-    let seen = seen.lock().unwrap_or_else(|e| e.into_inner());
-    seen.leaf.as_ref().and_then(|der| CertInfo::from_der(der).ok())
-}
-
-fn classify(
-    err: &reqwest::Error,
-    seen: &SeenSlot,
-    endpoint: &str,
-    host: &str,
-    connect_budget: Duration,
-) -> RequestError {
-    let endpoint = endpoint.to_string();
-    // The recording verifier knows why a certificate was refused, whatever
-    // the error chain kept of it.
-    let rejected = seen.lock().unwrap_or_else(|e| e.into_inner()).rejected.clone();
-    if let Some(tls) = rejected.as_ref().or_else(|| errors::find::<rustls::Error>(err)) {
-        let certificate = seen_certificate(seen).map(Box::new);
-        return RequestError::Tls { endpoint, problem: tls_problem(tls), detail: tls.to_string(), certificate };
-    }
-    use std::io::ErrorKind;
-    match errors::find::<std::io::Error>(err).map(std::io::Error::kind) {
-        Some(ErrorKind::ConnectionRefused) => RequestError::Refused { endpoint },
-        Some(ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable) => {
-            RequestError::NoRoute { endpoint, detail: errors::describe(err) }
-        }
-        _ if err.is_connect() && err.is_timeout() => RequestError::ConnectTimeout { endpoint, after: connect_budget },
-        _ if err.is_dns() => RequestError::Dns { host: host.to_string(), detail: errors::describe(err) },
-        _ => RequestError::Failed { endpoint, detail: errors::describe(err) },
-    }
 }

@@ -18,7 +18,7 @@ use crate::config::{ConfigError, Plan, RawSettings, Shown};
 use crate::secret::{mask_dsn, Redactor, Secret};
 use std::path::PathBuf;
 use std::sync::Arc;
-use url::{Host, Url};
+use url::Url;
 
 pub const KIND: Kind = Kind {
     name: "oauth",
@@ -65,12 +65,7 @@ pub struct OAuthCheck {
 impl OAuthCheck {
     /// `host:port`, as messages name the server.
     pub fn endpoint(&self) -> String {
-        let port = self.url.port_or_known_default().unwrap_or(443);
-        match self.url.host() {
-            Some(Host::Ipv6(ip)) => format!("[{ip}]:{port}"),
-            Some(host) => format!("{host}:{port}"),
-            None => format!("?:{port}"),
-        }
+        crate::http::endpoint(&self.url, 443)
     }
 
     /// The URL as shown: any password in it masked.

@@ -79,7 +79,6 @@ pub struct Signer {
 pub struct SesHttp {
     client: reqwest::Client,
     base: Url,
-    host: String,
     port: u16,
     signer: Signer,
 }
@@ -117,15 +116,12 @@ impl SesHttp {
             builder = builder.resolve_to_addrs(&host, &addrs);
         }
         let client = builder.build().map_err(|e| RequestError::Setup { detail: errors::describe(&e) })?;
-        Ok(SesHttp { client, base, host, port, signer })
+        Ok(SesHttp { client, base, port, signer })
     }
 
     /// `host:port`, as messages name the server.
     pub fn endpoint(&self) -> String {
-        match self.base.host() {
-            Some(Host::Ipv6(ip)) => format!("[{ip}]:{}", self.port),
-            _ => format!("{}:{}", self.host, self.port),
-        }
+        crate::http::endpoint(&self.base, self.port)
     }
 
     /// A signed `GET /v2/email/<segments>` (each segment percent-encoded).

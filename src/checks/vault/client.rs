@@ -4,7 +4,7 @@
 
 use super::{Context, VaultCheck};
 use crate::errors;
-use crate::http::{read_capped, tls_problem};
+use crate::http::{classify, read_capped, Attempt};
 pub use crate::http::{RequestError, TlsProblem};
 use crate::tls::{self, CertInfo, Verify};
 use reqwest::header::HeaderValue;
@@ -89,10 +89,7 @@ impl VaultHttp {
 
     /// `host:port`, as messages name the server.
     pub fn endpoint(&self) -> String {
-        match self.base.host() {
-            Some(Host::Ipv6(ip)) => format!("[{ip}]:{}", self.port),
-            _ => format!("{}:{}", self.host, self.port),
-        }
+        crate::http::endpoint(&self.base, self.port)
     }
 
     pub fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
@@ -136,28 +133,9 @@ impl VaultHttp {
     }
 
     fn classify(&self, err: &reqwest::Error) -> RequestError {
-        let endpoint = self.endpoint();
-        if let Some(tls) = errors::find::<rustls::Error>(err) {
-            return RequestError::Tls {
-                endpoint,
-                problem: tls_problem(tls),
-                detail: tls.to_string(),
-                certificate: None,
-            };
-        }
-        let io_kind = errors::find::<std::io::Error>(err).map(std::io::Error::kind);
-        use std::io::ErrorKind;
-        match io_kind {
-            Some(ErrorKind::ConnectionRefused) => RequestError::Refused { endpoint },
-            Some(ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable) => {
-                RequestError::NoRoute { endpoint, detail: errors::describe(err) }
-            }
-            _ if err.is_connect() && err.is_timeout() => {
-                RequestError::ConnectTimeout { endpoint, after: self.connect_budget }
-            }
-            _ if err.is_dns() => RequestError::Dns { host: self.host.clone(), detail: errors::describe(err) },
-            _ => RequestError::Failed { endpoint, detail: errors::describe(err) },
-        }
+        let attempt =
+            Attempt { endpoint: self.endpoint(), host: &self.host, connect_budget: self.connect_budget, seen: None };
+        classify(err, attempt)
     }
 
     /// The server's certificate through a handshake that verifies nothing:
