@@ -179,7 +179,8 @@ fn smtp_against_hostile_peers() {
         case(
             "invalid UTF-8 banner",
             Behaviour::Send(b"220 \xff\xfe\xc3\x28 relay\r\n".to_vec()),
-            &["timed out", "EHLO", "\\xff", "UTF-8"],
+            // Still a 220 greeting: the check goes on to EHLO, which this peer never answers.
+            &["reply to EHLO"],
         ),
         case("garbage", Behaviour::Send(b"SSH-2.0-OpenSSH_9.6\r\n".to_vec()), &["not an SMTP server"]),
     ];
@@ -303,9 +304,9 @@ fn tls_and_plain_text_crossed() {
     let plain_url = |path: &str| format!("http://127.0.0.1:{}{path}", tls.port());
     let env = [("VAULT_ADDR", plain_url("")), ("VAULT_TOKEN", VAULT_TOKEN.to_string())];
     let c = run_bounded("vault", "plain to tls", &env, &[VAULT_TOKEN], &[]);
-    assert_specific("vault", &case("", Behaviour::Silent, &["TLS", "HTTP", "timed out", "closed", "no answer"]), &c);
+    assert_specific("vault", &case("", Behaviour::Silent, &["got no HTTP answer"]), &c);
     let c = run_bounded("oauth", "plain to tls", &support::oauth::start_env(&plain_url(START_PATH)), &[], &[]);
-    assert_specific("oauth", &case("", Behaviour::Silent, &["TLS", "HTTP", "timed out", "closed", "no answer"]), &c);
+    assert_specific("oauth", &case("", Behaviour::Silent, &["got no HTTP answer"]), &c);
     let c = run_bounded("smtp", "plain to tls", &smtp_env(tls.port(), false), &[SMTP_PASS], &[]);
-    assert_specific("smtp", &case("", Behaviour::Silent, &["TLS", "timed out", "banner"]), &c);
+    assert_specific("smtp", &case("", Behaviour::Silent, &["waiting for the server's banner"]), &c);
 }
