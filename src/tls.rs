@@ -28,7 +28,7 @@ pub fn provider() -> Arc<CryptoProvider> {
 }
 
 pub fn client_config(verify: Verify) -> Result<ClientConfig, String> {
-    build_config(verifier(verify))
+    build_config(verifier(verify, None))
 }
 
 /// Like [`client_config`], and the returned slot tells what the handshake saw:
@@ -36,18 +36,17 @@ pub fn client_config(verify: Verify) -> Result<ClientConfig, String> {
 /// so a failure can name the certificate.
 pub fn recording_client_config(verify: Verify) -> Result<(ClientConfig, SeenSlot), String> {
     let seen = SeenSlot::default();
-    let recording = Arc::new(Recording { inner: verifier(verify), seen: seen.clone() });
-    Ok((build_config(recording)?, seen))
+    Ok((build_config(verifier(verify, Some(seen.clone())))?, seen))
 }
 
-fn verifier(verify: Verify) -> Arc<dyn ServerCertVerifier> {
+fn verifier(verify: Verify, seen: Option<SeenSlot>) -> Arc<dyn ServerCertVerifier> {
     let provider = provider();
     let store = match verify {
         Verify::Off => None,
         Verify::ChainOnly(roots) => Some(TrustStore::new(roots, false, &provider)),
         Verify::Full(roots) => Some(TrustStore::new(roots, true, &provider)),
     };
-    Arc::new(Verifier { provider, store })
+    Arc::new(Verifier { provider, store, seen })
 }
 
 fn build_config(verifier: Arc<dyn ServerCertVerifier>) -> Result<ClientConfig, String> {
@@ -59,7 +58,7 @@ fn build_config(verifier: Arc<dyn ServerCertVerifier>) -> Result<ClientConfig, S
         .with_no_client_auth())
 }
 
-/// What a recording verifier saw.
+/// What the verifier of a [`recording_client_config`] saw.
 #[derive(Debug, Default)]
 pub struct Seen {
     pub leaf: Option<CertificateDer<'static>>,
@@ -74,52 +73,6 @@ impl Seen {
 }
 
 pub type SeenSlot = Arc<Mutex<Seen>>;
-
-/// Delegates to `inner`, keeping the leaf certificate and the verdict.
-#[derive(Debug)]
-struct Recording {
-    inner: Arc<dyn ServerCertVerifier>,
-    seen: SeenSlot,
-}
-
-impl ServerCertVerifier for Recording {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        let verdict = self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        seen.leaf = Some(end_entity.clone().into_owned());
-        seen.rejected = verdict.as_ref().err().cloned();
-        verdict
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
-    }
-}
 
 /// What the server's leaf certificate says about itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -236,6 +189,8 @@ struct Verifier {
     provider: Arc<CryptoProvider>,
     /// None: encrypt, but check nothing about the certificate.
     store: Option<TrustStore>,
+    /// Where to keep the leaf certificate and the verdict, when asked.
+    seen: Option<SeenSlot>,
 }
 
 /// Verification through a trust store, as libpq does it: by chain, and by
@@ -313,10 +268,16 @@ impl ServerCertVerifier for Verifier {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match &self.store {
+        let verdict = match &self.store {
             Some(store) => store.verify(end_entity, intermediates, server_name, ocsp, now),
             None => Ok(ServerCertVerified::assertion()),
+        };
+        if let Some(slot) = &self.seen {
+            let mut seen = slot.lock().unwrap_or_else(|e| e.into_inner());
+            seen.leaf = Some(end_entity.clone().into_owned());
+            seen.rejected = verdict.as_ref().err().cloned();
         }
+        verdict
     }
 
     fn verify_tls12_signature(
@@ -359,7 +320,7 @@ mod tests {
     }
 
     fn verifies(roots: RootCertStore, check_name: bool, cert: &CertificateDer<'_>, name: &str) -> bool {
-        let verifier = verifier(if check_name { Verify::Full(roots) } else { Verify::ChainOnly(roots) });
+        let verifier = verifier(if check_name { Verify::Full(roots) } else { Verify::ChainOnly(roots) }, None);
         let name = ServerName::try_from(name.to_string()).unwrap();
         verifier.verify_server_cert(cert, &[], &name, &[], UnixTime::now()).is_ok()
     }
