@@ -87,6 +87,13 @@ impl SilentListener {
     }
 }
 
+/// How long a stand-in waits for a client that sends nothing before it hangs
+/// up. Longer than any deadline a test gives a check against a stand-in, so
+/// that a check waiting for the server always reaches its own deadline first:
+/// at 2 s, a `--timeout 2s` check raced the stand-in's hang-up and sometimes
+/// saw "closed the connection" instead of its timeout.
+pub const STALLED_CLIENT_LIMIT: Duration = Duration::from_secs(10);
+
 /// Reads a request head (up to 16 KiB), the way the HTTP stand-ins do;
 /// None when the client hangs up or stalls past the stream's read timeout first.
 pub fn read_http_head(stream: &mut TcpStream) -> Option<String> {

@@ -5,7 +5,7 @@
 //! server gives one configured answer, over plain HTTP/1.1 or TLS, and
 //! records every request it reads so tests can assert what was sent.
 
-use super::net::AcceptLoop;
+use super::net::{self, AcceptLoop};
 use super::tls::ServerCert;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -191,7 +191,7 @@ impl StartServer {
         let is_tls = tls.is_some();
         let received = requests.clone();
         let accept_loop = AcceptLoop::spawn(listener, move |stream| {
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            let _ = stream.set_read_timeout(Some(net::STALLED_CLIENT_LIMIT));
             match &tls {
                 None => answer(stream, &reply, &received),
                 Some(config) => {

@@ -4,7 +4,7 @@
 //! stand-in that answers the SESv2 calls moto lacks (GetAccount) the way
 //! AWS documents them. Each stops itself on drop.
 
-use super::net::{free_port, read_http_head, AcceptLoop};
+use super::net::{self, free_port, read_http_head, AcceptLoop};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use std::fs::File;
 use std::io::Write;
@@ -208,7 +208,7 @@ impl SesStub {
         let requests = Arc::new(Mutex::new(Vec::new()));
         let received = requests.clone();
         let accept_loop = AcceptLoop::spawn(listener, move |mut stream| {
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            let _ = stream.set_read_timeout(Some(net::STALLED_CLIENT_LIMIT));
             if let Some(head) = read_http_head(&mut stream) {
                 let path = head.split_whitespace().nth(1).unwrap_or_default().to_string();
                 received.lock().unwrap().push(head);

@@ -4,7 +4,7 @@
 //! answers `/v1/sys/health` with the codes OpenBao cannot produce; and a port
 //! whose TCP handshake is never answered. Each stops itself on drop.
 
-use super::net::{free_port, read_http_head, AcceptLoop};
+use super::net::{self, free_port, read_http_head, AcceptLoop};
 use super::tls::ServerCert;
 use std::fs::{self, File};
 use std::io::Write;
@@ -297,7 +297,7 @@ impl HealthStub {
         );
         let received = requests.clone();
         let accept_loop = AcceptLoop::spawn(listener, move |mut stream| {
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            let _ = stream.set_read_timeout(Some(net::STALLED_CLIENT_LIMIT));
             if let Some(head) = read_http_head(&mut stream) {
                 received.lock().unwrap().push(head.lines().next().unwrap_or_default().to_string());
                 let _ = stream.write_all(answer.as_bytes());
