@@ -1,16 +1,18 @@
 //! TLS client settings shared by every check: trust roots (the system store,
 //! which honours SSL_CERT_FILE and SSL_CERT_DIR, plus a check's own CA file)
 //! and the three ways to verify a server: fully, chain only, or not at all.
+//! As in OpenSSL, a CA directory is read on demand: only when the certificates
+//! read up front (the bundle, a check's own CA) do not verify a chain.
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use std::net::IpAddr;
-use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 use x509_parser::extensions::GeneralName;
 
 /// How much of the server's certificate to check.
@@ -18,9 +20,55 @@ pub enum Verify {
     /// Encrypt but trust any certificate (libpq's `require`, `VAULT_SKIP_VERIFY`).
     Off,
     /// The chain must reach a trusted root; the name may differ (libpq's `verify-ca`).
-    ChainOnly(RootCertStore),
+    ChainOnly(Roots),
     /// Chain and name, as a browser would.
-    Full(RootCertStore),
+    Full(Roots),
+}
+
+/// The certificates a check trusts: those read up front, and the CA
+/// directories standing behind them, read only if those do not verify.
+#[derive(Clone, Debug)]
+pub struct Roots {
+    pub certs: RootCertStore,
+    pub dirs: Option<&'static CaDirs>,
+}
+
+impl Roots {
+    /// Nothing to trust: every certificate will be refused.
+    pub fn is_empty(&self) -> bool {
+        self.certs.is_empty() && self.dirs.is_none()
+    }
+}
+
+impl From<RootCertStore> for Roots {
+    fn from(certs: RootCertStore) -> Self {
+        Roots { certs, dirs: None }
+    }
+}
+
+/// CA directories (`SSL_CERT_DIR`, or the platform's), read at most once per
+/// process and only when needed: a directory holds a file per certificate,
+/// and reading a few hundred of them costs milliseconds of every run.
+#[derive(Debug)]
+pub struct CaDirs {
+    pub paths: Vec<PathBuf>,
+    anchors: OnceLock<Vec<TrustAnchor<'static>>>,
+}
+
+impl CaDirs {
+    pub fn new(paths: Vec<PathBuf>) -> Self {
+        CaDirs { paths, anchors: OnceLock::new() }
+    }
+
+    fn anchors(&self) -> &[TrustAnchor<'static>] {
+        self.anchors.get_or_init(|| {
+            let mut store = RootCertStore::empty();
+            for dir in &self.paths {
+                store.add_parsable_certificates(rustls_native_certs::load_certs_from_paths(None, Some(dir)).certs);
+            }
+            store.roots
+        })
+    }
 }
 
 pub fn provider() -> Arc<CryptoProvider> {
@@ -136,29 +184,54 @@ fn general_name(name: &GeneralName<'_>) -> Option<String> {
 }
 
 /// The operating system's trust store; `SSL_CERT_FILE` / `SSL_CERT_DIR` replace it, as in OpenSSL.
-/// Read once per process: parsing a few hundred PEM files costs milliseconds,
-/// and every TLS check of a suite needs the same store.
-pub fn system_roots() -> RootCertStore {
+/// Its file is read once per process (every TLS check of a suite needs the
+/// same store), its directories only if a chain needs them.
+pub fn system_roots() -> Roots {
     SYSTEM_ROOTS.get_or_init(load_system_roots).clone()
 }
 
-/// Starts reading the system store on its own thread, so that it is ready (or
-/// nearly) when the first handshake needs it; callers meanwhile wait in
-/// [`system_roots`] only for what is left.
+/// Starts reading the system store's file on its own thread, so that it is
+/// ready (or nearly) when the first handshake needs it; callers meanwhile wait
+/// in [`system_roots`] only for what is left.
 pub fn preload_system_roots() {
     if SYSTEM_ROOTS.get().is_none() {
         std::thread::spawn(|| SYSTEM_ROOTS.get_or_init(load_system_roots));
     }
 }
 
-static SYSTEM_ROOTS: std::sync::OnceLock<RootCertStore> = std::sync::OnceLock::new();
+static SYSTEM_ROOTS: OnceLock<Roots> = OnceLock::new();
 
-fn load_system_roots() -> RootCertStore {
+fn load_system_roots() -> Roots {
+    let (file, dirs) = system_store_paths();
+    let certs = match file {
+        Some(file) => rustls_native_certs::load_certs_from_paths(Some(&file), None).certs,
+        None if dirs.is_none() => rustls_native_certs::load_native_certs().certs,
+        None => Vec::new(),
+    };
     let mut roots = RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
+    roots.add_parsable_certificates(certs);
+    let dirs = dirs.map(|paths| &*Box::leak(Box::new(CaDirs::new(paths))));
+    Roots { certs: roots, dirs }
+}
+
+/// Where OpenSSL would look: `SSL_CERT_FILE` and `SSL_CERT_DIR` when either is
+/// set, otherwise the platform's bundle and directories. Both None: a platform
+/// whose store is not files (macOS, Windows), read by rustls-native-certs.
+fn system_store_paths() -> (Option<PathBuf>, Option<Vec<PathBuf>>) {
+    let file = std::env::var_os("SSL_CERT_FILE").map(PathBuf::from);
+    let dirs: Vec<PathBuf> = std::env::var_os("SSL_CERT_DIR")
+        .map(|dirs| std::env::split_paths(&dirs).filter(|dir| !dir.as_os_str().is_empty()).collect())
+        .unwrap_or_default();
+    if file.is_some() || !dirs.is_empty() {
+        return (file, Some(dirs).filter(|dirs| !dirs.is_empty()));
     }
-    roots
+    #[cfg(all(unix, not(target_os = "macos")))]
+    {
+        let probe = openssl_probe::probe();
+        (probe.cert_file, Some(probe.cert_dir).filter(|dirs| !dirs.is_empty()))
+    }
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
+    (None, None)
 }
 
 /// The CA certificates of one PEM file; errors start with the file's path.
@@ -204,18 +277,41 @@ struct TrustStore {
     check_name: bool,
     /// (subject, subjectPublicKeyInfo) of each trust anchor, DER contents.
     anchors: Vec<(Vec<u8>, Vec<u8>)>,
+    /// These roots and their CA directories, for a certificate these alone refuse.
+    wider: Option<Wider>,
+}
+
+#[derive(Debug)]
+struct Wider {
+    certs: RootCertStore,
+    dirs: &'static CaDirs,
+    provider: Arc<CryptoProvider>,
+    store: OnceLock<Box<TrustStore>>,
+}
+
+impl Wider {
+    fn store(&self, check_name: bool) -> &TrustStore {
+        self.store.get_or_init(|| {
+            let mut certs = self.certs.clone();
+            certs.extend(self.dirs.anchors().iter().cloned());
+            Box::new(TrustStore::new(Roots::from(certs), check_name, &self.provider))
+        })
+    }
 }
 
 impl TrustStore {
-    fn new(roots: RootCertStore, check_name: bool, provider: &Arc<CryptoProvider>) -> Self {
-        let anchors = roots
+    fn new(roots: Roots, check_name: bool, provider: &Arc<CryptoProvider>) -> Self {
+        let Roots { certs, dirs } = roots;
+        let anchors = certs
             .roots
             .iter()
             .map(|a| (a.subject.as_ref().to_vec(), a.subject_public_key_info.as_ref().to_vec()))
             .collect();
+        let wider =
+            dirs.map(|dirs| Wider { certs: certs.clone(), dirs, provider: provider.clone(), store: OnceLock::new() });
         // Building fails only for an empty store.
-        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().ok();
-        Self { webpki, check_name, anchors }
+        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(certs), provider.clone()).build().ok();
+        Self { webpki, check_name, anchors, wider }
     }
 
     /// The certificate is one of the trust anchors (same subject and key) and in its validity period.
@@ -269,7 +365,14 @@ impl ServerCertVerifier for Verifier {
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         let verdict = match &self.store {
-            Some(store) => store.verify(end_entity, intermediates, server_name, ocsp, now),
+            Some(store) => {
+                let verify = |store: &TrustStore| store.verify(end_entity, intermediates, server_name, ocsp, now);
+                // The CA directories behind the roots are read only for a certificate those refuse.
+                verify(store).or_else(|refused| match &store.wider {
+                    Some(wider) => verify(wider.store(store.check_name)),
+                    None => Err(refused),
+                })
+            }
             None => Ok(ServerCertVerified::assertion()),
         };
         if let Some(slot) = &self.seen {
@@ -310,16 +413,25 @@ mod tests {
 
     /// A self-signed certificate as `openssl req -x509` makes it: a CA certificate for its own name.
     fn self_signed(name: &str) -> (CertificateDer<'static>, RootCertStore) {
+        let (cert, _) = self_signed_pem(name);
+        let mut roots = RootCertStore::empty();
+        roots.add(cert.clone()).unwrap();
+        (cert, roots)
+    }
+
+    fn self_signed_pem(name: &str) -> (CertificateDer<'static>, String) {
         let key = KeyPair::generate().unwrap();
         let mut params = CertificateParams::new(vec![name.to_string()]).unwrap();
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         let cert = params.self_signed(&key).unwrap();
-        let mut roots = RootCertStore::empty();
-        roots.add(cert.der().clone()).unwrap();
-        (cert.der().clone(), roots)
+        (cert.der().clone(), cert.pem())
     }
 
     fn verifies(roots: RootCertStore, check_name: bool, cert: &CertificateDer<'_>, name: &str) -> bool {
+        verifies_with(roots.into(), check_name, cert, name)
+    }
+
+    fn verifies_with(roots: Roots, check_name: bool, cert: &CertificateDer<'_>, name: &str) -> bool {
         let verifier = verifier(if check_name { Verify::Full(roots) } else { Verify::ChainOnly(roots) }, None);
         let name = ServerName::try_from(name.to_string()).unwrap();
         verifier.verify_server_cert(cert, &[], &name, &[], UnixTime::now()).is_ok()
@@ -357,5 +469,32 @@ mod tests {
         let (cert, _) = self_signed("db.example");
         let (_, other_roots) = self_signed("db.example");
         assert!(!verifies(other_roots, true, &cert, "db.example"));
+    }
+
+    /// A CA directory as `openssl rehash` leaves it: a PEM file per certificate.
+    fn ca_dir(pems: &[&str]) -> (tempfile::TempDir, &'static CaDirs) {
+        let dir = tempfile::tempdir().unwrap();
+        for (i, pem) in pems.iter().enumerate() {
+            std::fs::write(dir.path().join(format!("{i:08x}.0")), pem).unwrap();
+        }
+        let dirs = Box::leak(Box::new(CaDirs::new(vec![dir.path().to_path_buf()])));
+        (dir, dirs)
+    }
+
+    #[test]
+    fn a_ca_directory_is_read_only_when_the_certificates_read_up_front_do_not_verify() {
+        let (bundled, bundle) = self_signed("bundled.example");
+        let (in_dir, in_dir_pem) = self_signed_pem("in-dir.example");
+        let (_tmp, dirs) = ca_dir(&[&in_dir_pem]);
+        let roots = Roots { certs: bundle, dirs: Some(dirs) };
+
+        assert!(verifies_with(roots.clone(), true, &bundled, "bundled.example"));
+        assert!(dirs.anchors.get().is_none(), "the bundle sufficed: the directory stays unread");
+
+        assert!(verifies_with(roots.clone(), true, &in_dir, "in-dir.example"), "found in the directory");
+        assert_eq!(dirs.anchors.get().map(Vec::len), Some(1));
+        assert!(!verifies_with(roots.clone(), true, &in_dir, "other.example"), "the name still counts");
+        let (stranger, _) = self_signed("in-dir.example");
+        assert!(!verifies_with(roots, true, &stranger, "in-dir.example"), "in neither: refused");
     }
 }

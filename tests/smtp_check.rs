@@ -227,6 +227,35 @@ fn auth_login_when_plain_is_not_offered() {
 }
 
 #[test]
+fn a_ca_found_only_in_ssl_cert_dir_is_trusted() {
+    let certificates = Certificates::new();
+    let relay = SmtpServer::start(Mode::StartTls, &certificates);
+    // SSL_CERT_FILE holds another CA; the relay's CA sits in SSL_CERT_DIR, as
+    // `openssl rehash` leaves it. kbz-check reads that directory only when the
+    // file's certificates do not verify the chain, as OpenSSL does.
+    let unrelated = Certificates::new();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(certificates.ca_path(), dir.path().join("5a1f2e3d.0")).unwrap();
+    let mut env = relay_env(relay.port(), SMTP_PASSWORD);
+    env.push(("SSL_CERT_FILE", unrelated.ca_path().display().to_string()));
+    env.push(("SSL_CERT_DIR", dir.path().display().to_string()));
+    let (code, json, out) = run_json(&env, &[]);
+    let c = check(&json);
+    assert_eq!(code, 0, "{c:#}\n{}", relay.log());
+    assert_eq!(c["status"], "ok", "{c:#}");
+    let tls = text(evidence(c, "TLS"), "output");
+    assert!(tls.contains(&format!("then the directory {} if those do not verify", dir.path().display())), "{tls}");
+    assert_no_secret(&all_text(&out));
+
+    // Without the directory, the same relay's certificate is not trusted.
+    env.pop();
+    let (code, json, _) = run_json(&env, &[]);
+    let c = check(&json);
+    assert_eq!(code, 1, "{c:#}");
+    assert!(text(c, "summary").starts_with("certificate not trusted"), "{c:#}");
+}
+
+#[test]
 fn expired_certificate_fails_even_when_trusted() {
     let certificates = Certificates::expired();
     let relay = SmtpServer::start(Mode::StartTls, &certificates);

@@ -111,7 +111,7 @@ fn verify(check: &OAuthCheck) -> Result<Verify, RequestError> {
     }
     let mut roots = tls::system_roots();
     if let Some(ca) = &check.cacert {
-        tls::add_pem(&mut roots, ca)
+        tls::add_pem(&mut roots.certs, ca)
             .map_err(|e| RequestError::Setup { detail: format!("{}: {e}", check.names.cacert) })?;
     }
     if roots.is_empty() {

@@ -575,9 +575,9 @@ fn tls_connector(params: &ConnParams) -> Result<MakeRustlsConnect, String> {
 }
 
 /// `sslrootcert`'s certificates, or the system trust store (`sslrootcert=system` or unset).
-fn trust_roots(params: &ConnParams) -> Result<rustls::RootCertStore, String> {
+fn trust_roots(params: &ConnParams) -> Result<tls::Roots, String> {
     match &params.root_cert {
-        Some(path) => tls::roots_from_pem(path).map_err(|e| format!("sslrootcert {e}")),
+        Some(path) => tls::roots_from_pem(path).map(tls::Roots::from).map_err(|e| format!("sslrootcert {e}")),
         None => Ok(tls::system_roots()),
     }
 }

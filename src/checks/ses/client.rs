@@ -105,7 +105,7 @@ impl SesHttp {
             return Err(RequestError::Dns { host, detail: "no address found".into() });
         }
         // The trust store is only read for https: loading it costs time.
-        let roots = if base.scheme() == "https" { tls::system_roots() } else { rustls::RootCertStore::empty() };
+        let roots = if base.scheme() == "https" { tls::system_roots() } else { rustls::RootCertStore::empty().into() };
         let tls_config = tls::client_config(Verify::Full(roots)).map_err(|detail| RequestError::Setup { detail })?;
         let mut builder = reqwest::Client::builder()
             .use_preconfigured_tls(tls_config)

@@ -5,26 +5,31 @@
 
 use crate::tls::{self, SeenSlot};
 use rustls::pki_types::ServerName;
-use rustls::{ClientConfig, RootCertStore};
+use rustls::ClientConfig;
 use std::path::Path;
 
 /// The trust store a handshake uses, and how it is described in evidence.
 pub struct Trust {
-    pub roots: RootCertStore,
+    pub roots: tls::Roots,
     pub description: String,
 }
 
 /// The system store (honouring `SSL_CERT_FILE` / `SSL_CERT_DIR`), plus `cacert`.
 pub fn trust(cacert: Option<&Path>) -> Result<Trust, String> {
     let mut roots = tls::system_roots();
-    let system = roots.len();
+    let system = roots.certs.len();
     let mut description = match std::env::var_os("SSL_CERT_FILE") {
         Some(file) => format!("SSL_CERT_FILE {} ({})", Path::new(&file).display(), certificates(system)),
         None => format!("system store ({})", certificates(system)),
     };
     if let Some(path) = cacert {
-        tls::add_pem(&mut roots, path)?;
-        description.push_str(&format!(" + cacert {} ({})", path.display(), certificates(roots.len() - system)));
+        tls::add_pem(&mut roots.certs, path)?;
+        let added = certificates(roots.certs.len() - system);
+        description.push_str(&format!(" + cacert {} ({added})", path.display()));
+    }
+    if let Some(dirs) = roots.dirs {
+        let paths: Vec<_> = dirs.paths.iter().map(|dir| dir.display().to_string()).collect();
+        description.push_str(&format!(", then the directory {} if those do not verify", paths.join(", ")));
     }
     Ok(Trust { roots, description })
 }
@@ -37,7 +42,7 @@ fn certificates(count: usize) -> String {
 }
 
 /// A client config that verifies fully (chain and name) and records what it saw.
-pub fn client_config(roots: RootCertStore) -> Result<(ClientConfig, SeenSlot), String> {
+pub fn client_config(roots: tls::Roots) -> Result<(ClientConfig, SeenSlot), String> {
     tls::recording_client_config(tls::Verify::Full(roots))
 }
 

@@ -176,7 +176,7 @@ fn tls_config(check: &VaultCheck) -> Result<rustls::ClientConfig, RequestError> 
     } else {
         let mut roots = tls::system_roots();
         if let Some(ca) = &check.cacert {
-            tls::add_pem(&mut roots, ca).map_err(|e| setup(format!("{}: {e}", check.names.cacert)))?;
+            tls::add_pem(&mut roots.certs, ca).map_err(|e| setup(format!("{}: {e}", check.names.cacert)))?;
         }
         if roots.is_empty() {
             return Err(setup(format!(
