@@ -30,7 +30,7 @@ pub enum Verify {
 #[derive(Clone, Debug)]
 pub struct Roots {
     pub certs: RootCertStore,
-    pub dirs: Option<&'static CaDirs>,
+    pub dirs: Option<Arc<CaDirs>>,
 }
 
 impl Roots {
@@ -210,8 +210,7 @@ fn load_system_roots() -> Roots {
     };
     let mut roots = RootCertStore::empty();
     roots.add_parsable_certificates(certs);
-    let dirs = dirs.map(|paths| &*Box::leak(Box::new(CaDirs::new(paths))));
-    Roots { certs: roots, dirs }
+    Roots { certs: roots, dirs: dirs.map(|paths| Arc::new(CaDirs::new(paths))) }
 }
 
 /// Where OpenSSL would look: `SSL_CERT_FILE` and `SSL_CERT_DIR` when either is
@@ -283,8 +282,9 @@ struct TrustStore {
 
 #[derive(Debug)]
 struct Wider {
-    certs: RootCertStore,
-    dirs: &'static CaDirs,
+    /// The same store the narrow verifier holds: copied only if needed.
+    certs: Arc<RootCertStore>,
+    dirs: Arc<CaDirs>,
     provider: Arc<CryptoProvider>,
     store: OnceLock<Box<TrustStore>>,
 }
@@ -292,7 +292,7 @@ struct Wider {
 impl Wider {
     fn store(&self, check_name: bool) -> &TrustStore {
         self.store.get_or_init(|| {
-            let mut certs = self.certs.clone();
+            let mut certs = RootCertStore::clone(&self.certs);
             certs.extend(self.dirs.anchors().iter().cloned());
             Box::new(TrustStore::new(Roots::from(certs), check_name, &self.provider))
         })
@@ -307,10 +307,11 @@ impl TrustStore {
             .iter()
             .map(|a| (a.subject.as_ref().to_vec(), a.subject_public_key_info.as_ref().to_vec()))
             .collect();
+        let certs = Arc::new(certs);
         let wider =
             dirs.map(|dirs| Wider { certs: certs.clone(), dirs, provider: provider.clone(), store: OnceLock::new() });
         // Building fails only for an empty store.
-        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(certs), provider.clone()).build().ok();
+        let webpki = WebPkiServerVerifier::builder_with_provider(certs, provider.clone()).build().ok();
         Self { webpki, check_name, anchors, wider }
     }
 
@@ -472,12 +473,12 @@ mod tests {
     }
 
     /// A CA directory as `openssl rehash` leaves it: a PEM file per certificate.
-    fn ca_dir(pems: &[&str]) -> (tempfile::TempDir, &'static CaDirs) {
+    fn ca_dir(pems: &[&str]) -> (tempfile::TempDir, Arc<CaDirs>) {
         let dir = tempfile::tempdir().unwrap();
         for (i, pem) in pems.iter().enumerate() {
             std::fs::write(dir.path().join(format!("{i:08x}.0")), pem).unwrap();
         }
-        let dirs = Box::leak(Box::new(CaDirs::new(vec![dir.path().to_path_buf()])));
+        let dirs = Arc::new(CaDirs::new(vec![dir.path().to_path_buf()]));
         (dir, dirs)
     }
 
@@ -486,7 +487,7 @@ mod tests {
         let (bundled, bundle) = self_signed("bundled.example");
         let (in_dir, in_dir_pem) = self_signed_pem("in-dir.example");
         let (_tmp, dirs) = ca_dir(&[&in_dir_pem]);
-        let roots = Roots { certs: bundle, dirs: Some(dirs) };
+        let roots = Roots { certs: bundle, dirs: Some(dirs.clone()) };
 
         assert!(verifies_with(roots.clone(), true, &bundled, "bundled.example"));
         assert!(dirs.anchors.get().is_none(), "the bundle sufficed: the directory stays unread");

@@ -27,9 +27,10 @@ pub fn trust(cacert: Option<&Path>) -> Result<Trust, String> {
         let added = certificates(roots.certs.len() - system);
         description.push_str(&format!(" + cacert {} ({added})", path.display()));
     }
-    if let Some(dirs) = roots.dirs {
+    if let Some(dirs) = &roots.dirs {
         let paths: Vec<_> = dirs.paths.iter().map(|dir| dir.display().to_string()).collect();
-        description.push_str(&format!(", then the directory {} if those do not verify", paths.join(", ")));
+        let directory = if paths.len() == 1 { "directory" } else { "directories" };
+        description.push_str(&format!(", then the {directory} {} if those do not verify", paths.join(", ")));
     }
     Ok(Trust { roots, description })
 }
