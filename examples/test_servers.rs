@@ -44,7 +44,7 @@ use pg::{Node, PgCluster, Role};
 
 /// The ses check's region and the app's sender, as in tests/ses_check.rs.
 const SES_REGION: &str = "eu-west-1";
-const SES_SENDER: &str = "noreply@keybuzz.io";
+const SES_SENDER: &str = "noreply@example.com";
 /// What the ses check asks (GetAccount, GetEmailIdentity) and what the
 /// bench's AWS CLI twin asks instead of GetAccount, which moto lacks
 /// (GetSendQuota; sesv2 get-email-identity is GetEmailIdentity).

@@ -60,7 +60,7 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub strict: bool,
 
-    /// Report id, e.g. PH11-MAIL-REALITY-CHECK-01
+    /// Report id, e.g. MAIL-REALITY-CHECK-01
     #[arg(long, global = true, value_name = "ID")]
     pub id: Option<String>,
 

@@ -87,7 +87,7 @@ fn inject_credentials(oauth: &[&CheckResult]) -> Action {
         Some(action) => Action { priority: Priority::Critical, ..action.clone() },
         None => Action::new(
             Priority::Critical,
-            "Inject the SP-API credentials into the backend as environment variables from a secret and drop its Vault settings (PH15 section 1), or make Vault reachable from where the backend runs: an Ingress, the Vault Agent Injector, or the External Secrets Operator (PH15 section 7)",
+            "Inject the SP-API credentials into the backend as environment variables from a secret and drop its Vault settings, or make Vault reachable from where the backend runs: an Ingress, the Vault Agent Injector, or the External Secrets Operator",
         ),
     }
 }

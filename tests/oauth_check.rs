@@ -178,7 +178,7 @@ fn a_proxys_html_502_is_said_so_with_its_first_bytes() {
 
 #[test]
 fn a_redirect_uri_other_than_the_configured_one_fails() {
-    let elsewhere = "https://platform-dev.keybuzz.io/api/v1/marketplaces/amazon/oauth/callback";
+    let elsewhere = "https://platform-dev.example.com/api/v1/marketplaces/amazon/oauth/callback";
     let (code, json, _, _server) = against(with_consent(|c| c.redirect_uri = elsewhere.into()));
     assert_eq!(code, 1);
     let c = check(&json);

@@ -14,7 +14,7 @@ use support::ses::{Moto, Route, SesStub};
 use support::{all_text, assert_absent, check, evidence, kbz_check};
 
 const REGION: &str = "eu-west-1";
-const SENDER: &str = "noreply@keybuzz.io";
+const SENDER: &str = "noreply@example.com";
 /// Well-formed (a 20-character key id, 40-character secrets), distinctive,
 /// and never issued by any server here.
 const STUB_ACCESS_KEY: &str = "AKIAKBZCHECKTEST0001";
@@ -24,7 +24,7 @@ const WRONG_SECRET: &str = "kbzWrongS3cret/AlsoNeverShown+0123456789";
 const UNKNOWN_ACCESS_KEY: &str = "AKIAZZZZZZZZZZZZZZZZ";
 
 const ACCOUNT_PATH: &str = "/v2/email/account";
-const SENDER_PATH: &str = "/v2/email/identities/noreply%40keybuzz.io";
+const SENDER_PATH: &str = "/v2/email/identities/noreply%40example.com";
 
 /// Runs the ses check of the built-in suite with exactly `env`.
 fn run_json(env: &[(&str, &str)], extra: &[&str]) -> (i32, Value, Output) {
@@ -89,7 +89,7 @@ fn moto_checks_the_keys_the_permissions_and_the_sender() {
     let (code, json, out) = run_json(&app_env(&endpoint, &app.access_key, &app.secret_key, SENDER), &[]);
     assert_eq!(
         verdict(code, &json),
-        (0, "warn".into(), "SES contradicts itself about the sender identity noreply@keybuzz.io".into()),
+        (0, "warn".into(), "SES contradicts itself about the sender identity noreply@example.com".into()),
         "{}",
         moto.log_tail()
     );
@@ -106,7 +106,7 @@ fn moto_checks_the_keys_the_permissions_and_the_sender() {
         "HTTP 200: EMAIL_ADDRESS, VerifiedForSendingStatus false, VerificationStatus SUCCESS\nDKIM: NOT_STARTED, signing disabled"
     );
     assert!(text(c, "cause").contains("VerificationStatus SUCCESS but VerifiedForSendingStatus false"), "{c:#}");
-    assert!(evidence(c, "identity keybuzz.io").ends_with(" (no such identity in eu-west-1)"), "{c:#}");
+    assert!(evidence(c, "identity example.com").ends_with(" (no such identity in eu-west-1)"), "{c:#}");
     assert_absent(&all_text(&out), &secrets);
 
     // A wrong secret: moto recomputes the signature and refuses it.
@@ -201,7 +201,7 @@ fn account_and_sender_as_aws_answers_them() {
         (
             0,
             "ok".into(),
-            "SES ready in eu-west-1: sending enabled, production access, 2% of the daily quota used (1000 of 50000); sender noreply@keybuzz.io verified".into()
+            "SES ready in eu-west-1: sending enabled, production access, 2% of the daily quota used (1000 of 50000); sender noreply@example.com verified".into()
         )
     );
     let c = check(&json);

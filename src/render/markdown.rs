@@ -301,7 +301,7 @@ mod tests {
 
     fn report(checks: Vec<CheckResult>) -> Report {
         Report {
-            id: Some("PH11-MAIL-REALITY-CHECK-01".into()),
+            id: Some("MAIL-REALITY-CHECK-01".into()),
             title: Some("Mail reality check".into()),
             generated_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_776_400),
             duration: Duration::from_millis(84),
@@ -316,7 +316,7 @@ mod tests {
         let md =
             render(&report(vec![result("db", Status::Fail, "on a replica"), result("pg2", Status::Ok, "leader")]), &EN);
         let order = [
-            "# PH11-MAIL-REALITY-CHECK-01 — Mail reality check",
+            "# MAIL-REALITY-CHECK-01 — Mail reality check",
             "**Date**: 2026-01-07",
             "**Status**: ❌ FAIL — 1 failed, 1 ok",
             "## Executive summary",

@@ -17,9 +17,9 @@ use std::time::{Duration, SystemTime};
 
 pub const START_PATH: &str = "/api/v1/marketplaces/amazon/oauth/start";
 pub const APP_ID: &str = "amzn1.sp.solution.7c3d1f1e-2b4a-4d5e-9f60-1a2b3c4d5e6f";
-pub const REDIRECT_URI: &str = "https://platform-api.keybuzz.io/api/v1/marketplaces/amazon/oauth/callback";
+pub const REDIRECT_URI: &str = "https://platform-api.example.com/api/v1/marketplaces/amazon/oauth/callback";
 pub const STATE: &str = "75a623ee-2e14-4d76-85ea-70a02a5298bc";
-pub const USER_EMAIL: &str = "ludo.gonthier@gmail.com";
+pub const USER_EMAIL: &str = "seller@example.com";
 pub const TENANT_ID: &str = "kbz-001";
 /// PH15's error text.
 pub const FAILED_TO_START: &str = "Failed to start Amazon OAuth";

@@ -176,7 +176,7 @@ impl Drop for Moto {
 /// One canned answer of the stand-in, for one request path.
 #[derive(Clone, Debug)]
 pub struct Route {
-    /// The request path as sent, e.g. `/v2/email/identities/noreply%40keybuzz.io`.
+    /// The request path as sent, e.g. `/v2/email/identities/noreply%40example.com`.
     pub path: String,
     pub status: u16,
     /// `x-amzn-ErrorType`, as AWS's JSON APIs name an error.

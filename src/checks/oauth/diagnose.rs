@@ -128,7 +128,7 @@ fn issue_problem(check: &OAuthCheck, issue: &Issue, found: &mut Findings) {
         Issue::Field { field, expected, found } => (
             format!("the start answer's {field} is {found}, not {expected}"),
             format!(
-                "the start endpoint answered HTTP 2xx, but a successful start answer carries success: true, authUrl, state and expiresAt (PH15 section 2), and here {field} is {found}: the web client cannot send the seller to Amazon's consent page. The backend's start handler (its version, or a proxy rewriting the answer) does not follow that contract"
+                "the start endpoint answered HTTP 2xx, but a successful start answer carries success: true, authUrl, state and expiresAt, and here {field} is {found}: the web client cannot send the seller to Amazon's consent page. The backend's start handler (its version, or a proxy rewriting the answer) does not follow that contract"
             ),
             vec![handler_action(check)],
         ),
@@ -323,8 +323,8 @@ pub(super) mod fixtures {
 
     pub fn check() -> OAuthCheck {
         OAuthCheck {
-            url: Url::parse("https://backend-dev.keybuzz.io/api/v1/marketplaces/amazon/oauth/start").unwrap(),
-            user_email: Some("ludo.gonthier@gmail.com".into()),
+            url: Url::parse("https://backend-dev.example.com/api/v1/marketplaces/amazon/oauth/start").unwrap(),
+            user_email: Some("seller@example.com".into()),
             tenant_id: Some("kbz-001".into()),
             app_id: Some(APP_ID.into()),
             redirect_uri: Some(REDIRECT.into()),
@@ -384,7 +384,7 @@ mod tests {
         let request = out.evidence.iter().find(|e| e.label == "request").unwrap();
         assert_eq!(
             request.command.as_deref(),
-            Some("curl -sS -X POST 'https://backend-dev.keybuzz.io/api/v1/marketplaces/amazon/oauth/start' -H 'Content-Type: application/json' -H 'Accept: application/json' -H 'X-User-Email: ludo.gonthier@gmail.com' -H 'X-Tenant-Id: kbz-001' -d '{}'")
+            Some("curl -sS -X POST 'https://backend-dev.example.com/api/v1/marketplaces/amazon/oauth/start' -H 'Content-Type: application/json' -H 'Accept: application/json' -H 'X-User-Email: seller@example.com' -H 'X-Tenant-Id: kbz-001' -d '{}'")
         );
         assert!(request.output.starts_with("HTTP 200 OK, application/json; charset=utf-8, "), "{}", request.output);
         let lines = evidence(&out, "authUrl checks");
@@ -453,11 +453,12 @@ mod tests {
 
     #[test]
     fn request_failures_signal_unreachable_or_tls() {
-        let refused = diagnose(&check(), &Err(RequestError::Refused { endpoint: "backend-dev.keybuzz.io:443".into() }));
+        let refused =
+            diagnose(&check(), &Err(RequestError::Refused { endpoint: "backend-dev.example.com:443".into() }));
         assert_eq!(refused.signals, [Signal::Unreachable]);
         assert_eq!(
             refused.summary,
-            "connection refused by backend-dev.keybuzz.io:443: nothing serves the start URL there"
+            "connection refused by backend-dev.example.com:443: nothing serves the start URL there"
         );
     }
 }

@@ -98,7 +98,7 @@ fn client_id_missing(check: &OAuthCheck, said: &str, details: &str, found: &mut 
     found.fail(
         format!("the backend lacks its SP-API client id: \"{details}\""),
         format!(
-            "{said}: the backend has no AMAZON_SPAPI_CLIENT_ID (the Login with Amazon client id of the SP-API app), so it cannot start the OAuth flow for any tenant. It reads the credentials from its environment, or from Vault when it is set up to, and neither gave it one. PH15 met this first: the backend pod had no SP-API credentials at all"
+            "{said}: the backend has no AMAZON_SPAPI_CLIENT_ID (the Login with Amazon client id of the SP-API app), so it cannot start the OAuth flow for any tenant. It reads the credentials from its environment, or from Vault when it is set up to, and neither gave it one. A backend deployed without its SP-API credentials answers exactly this"
         ),
         vec![inject_credentials(check), vault_source_action()],
     );
@@ -116,7 +116,7 @@ fn setting_missing(check: &OAuthCheck, said: &str, variable: &str, found: &mut F
 fn inject_credentials(check: &OAuthCheck) -> Action {
     Action::new(
         Priority::High,
-        "Give the backend its SP-API credentials as environment variables from a Kubernetes secret, as PH15 did (values from Seller Central, Develop Apps, LWA credentials; the deployment rolls out with them)",
+        "Give the backend its SP-API credentials as environment variables from a Kubernetes secret (values from Seller Central, Develop Apps, LWA credentials; the deployment rolls out with them)",
     )
     .with_command(credentials_secret_command(check))
 }
@@ -136,7 +136,7 @@ fn fetch_failed(check: &OAuthCheck, said: &str, details: &str, found: &mut Findi
     found.fail(
         "the backend could not reach one of its upstreams (\"fetch failed\")".to_string(),
         format!(
-            "{said}: the backend got this request, but its own outgoing request got no HTTP answer (\"fetch failed\" is what Node.js's fetch() throws when a connection is refused or times out, a name does not resolve, or TLS is refused). The upstream is Vault (where the backend may read its SP-API credentials) or Amazon; from outside which one cannot be seen, and a vault check in the same run, with the backend's VAULT_ADDR, tells whether Vault answers. In PH15 the pod had VAULT_ADDR=https://10.0.0.150:8200, which the Kubernetes network could not reach{code}"
+            "{said}: the backend got this request, but its own outgoing request got no HTTP answer (\"fetch failed\" is what Node.js's fetch() throws when a connection is refused or times out, a name does not resolve, or TLS is refused). The upstream is Vault (where the backend may read its SP-API credentials) or Amazon; from outside which one cannot be seen, and a vault check in the same run, with the backend's VAULT_ADDR, tells whether Vault answers. A backend pod whose VAULT_ADDR is on a network its cluster cannot reach answers exactly this{code}"
         ),
         vec![
             Action::new(Priority::High, "Run the vault check with the backend's own settings, in the same run as this one")
@@ -150,7 +150,7 @@ fn fetch_failed(check: &OAuthCheck, said: &str, details: &str, found: &mut Findi
             ),
             Action::new(
                 Priority::Medium,
-                "If Vault cannot be reached from the cluster: inject the SP-API credentials as environment variables and drop the Vault settings (PH15 section 1), or make Vault reachable from the cluster (an ingress, the Vault Agent Injector, or the External Secrets Operator; PH15 section 7)",
+                "If Vault cannot be reached from the cluster: inject the SP-API credentials as environment variables and drop the Vault settings, or make Vault reachable from the cluster (an ingress, the Vault Agent Injector, or the External Secrets Operator)",
             )
             .with_command(format!(
                 "{}\nkubectl -n <namespace> set env deployment/<backend> VAULT_ADDR- VAULT_TOKEN-",
@@ -294,7 +294,7 @@ mod tests {
         diagnose(&check(), &Ok(answer))
     }
 
-    const PH15_ERROR: &str = "Failed to start Amazon OAuth";
+    const START_ERROR: &str = "Failed to start Amazon OAuth";
 
     #[test]
     fn known_signatures() {
@@ -310,7 +310,7 @@ mod tests {
 
     #[test]
     fn client_id_not_configured_names_the_variable_and_the_ph15_secret() {
-        let out = run(json(500, json!({ "error": PH15_ERROR, "details": "Amazon SP-API client_id not configured" })));
+        let out = run(json(500, json!({ "error": START_ERROR, "details": "Amazon SP-API client_id not configured" })));
         assert_eq!(out.status, Status::Fail);
         assert_eq!(out.summary, "the backend lacks its SP-API client id: \"Amazon SP-API client_id not configured\"");
         assert!(out.cause.as_deref().unwrap().contains("no AMAZON_SPAPI_CLIENT_ID"), "{out:#?}");
@@ -324,7 +324,7 @@ mod tests {
 
     #[test]
     fn fetch_failed_points_at_the_upstreams_and_the_vault_check() {
-        let out = run(json(500, json!({ "error": PH15_ERROR, "details": "fetch failed" })));
+        let out = run(json(500, json!({ "error": START_ERROR, "details": "fetch failed" })));
         assert_eq!(out.summary, "the backend could not reach one of its upstreams (\"fetch failed\")");
         let cause = out.cause.as_deref().unwrap();
         assert!(cause.contains("Vault") && cause.contains("a vault check in the same run"), "{cause}");
@@ -332,7 +332,7 @@ mod tests {
         assert_eq!(out.actions[0].command.as_deref(), Some("kbz-check -e <backend env file> run vault oauth"));
         let coded = run(json(
             500,
-            json!({ "error": PH15_ERROR, "details": "fetch failed: connect ETIMEDOUT 10.0.0.150:8200" }),
+            json!({ "error": START_ERROR, "details": "fetch failed: connect ETIMEDOUT 10.0.0.150:8200" }),
         ));
         assert!(coded
             .cause
@@ -383,9 +383,9 @@ mod tests {
     #[test]
     fn a_redirect_is_reported_not_followed() {
         let mut redirected = answer(302, "text/html", "");
-        redirected.location = Some("https://auth.keybuzz.io/oauth2/start?rd=/api".into());
+        redirected.location = Some("https://auth.example.com/oauth2/start?rd=/api".into());
         let out = run(redirected);
-        assert_eq!(out.summary, "HTTP 302: the start URL redirects to https://auth.keybuzz.io/oauth2/start?rd=/api");
+        assert_eq!(out.summary, "HTTP 302: the start URL redirects to https://auth.example.com/oauth2/start?rd=/api");
         assert!(out.cause.as_deref().unwrap().contains("authentication proxy"), "{out:#?}");
     }
 

@@ -188,13 +188,13 @@ mod tests {
         );
         assert_eq!(out.signals, [Signal::Unreachable]);
         let out = fail(RequestError::Dns {
-            host: "backend-dev.keybuzz.io".into(),
+            host: "backend-dev.example.com".into(),
             detail: "Name or service not known".into(),
         });
-        assert_eq!(out.summary, "cannot resolve backend-dev.keybuzz.io");
-        assert_eq!(out.actions[0].command.as_deref(), Some("getent hosts backend-dev.keybuzz.io"));
+        assert_eq!(out.summary, "cannot resolve backend-dev.example.com");
+        assert_eq!(out.actions[0].command.as_deref(), Some("getent hosts backend-dev.example.com"));
         let out = fail(RequestError::Failed {
-            endpoint: "backend-dev.keybuzz.io:443".into(),
+            endpoint: "backend-dev.example.com:443".into(),
             detail: "connection closed".into(),
         });
         assert_eq!(out.signals, [Signal::Unreachable], "no HTTP answer, as the vault check counts it");
@@ -203,23 +203,23 @@ mod tests {
     #[test]
     fn an_untrusted_certificate_is_named_and_the_fix_is_a_ca_not_skipping_checks() {
         let cert = CertInfo {
-            subject: "CN=backend-dev.keybuzz.io".into(),
+            subject: "CN=backend-dev.example.com".into(),
             issuer: "CN=Keybuzz CA".into(),
-            names: vec!["backend-dev.keybuzz.io".into()],
+            names: vec!["backend-dev.example.com".into()],
             not_before: 1_700_000_000,
             not_after: 1_800_000_000,
         };
         let error = RequestError::Tls {
-            endpoint: "backend-dev.keybuzz.io:443".into(),
+            endpoint: "backend-dev.example.com:443".into(),
             problem: TlsProblem::Untrusted,
             detail: "invalid peer certificate: UnknownIssuer".into(),
             certificate: Some(Box::new(cert)),
         };
         let out = diagnose(&check(), &Err(error));
-        assert_eq!(out.summary, "TLS with backend-dev.keybuzz.io:443 failed: certificate not trusted");
+        assert_eq!(out.summary, "TLS with backend-dev.example.com:443 failed: certificate not trusted");
         assert_eq!(out.signals, [Signal::TlsFailed]);
         let cause = out.cause.as_deref().unwrap();
-        assert!(cause.contains("subject CN=backend-dev.keybuzz.io, issued by CN=Keybuzz CA"), "{cause}");
+        assert!(cause.contains("subject CN=backend-dev.example.com, issued by CN=Keybuzz CA"), "{cause}");
         assert!(out.actions[0].text.contains("set `cacert` in [checks.oauth]"), "{:#?}", out.actions);
     }
 }

@@ -470,7 +470,7 @@ pub(super) mod tests {
     use std::time::UNIX_EPOCH;
 
     pub const APP_ID: &str = "amzn1.sp.solution.7c3d1f1e-0000-4000-8000-000000000001";
-    pub const REDIRECT: &str = "https://platform-api.keybuzz.io/api/v1/marketplaces/amazon/oauth/callback";
+    pub const REDIRECT: &str = "https://platform-api.example.com/api/v1/marketplaces/amazon/oauth/callback";
     pub const STATE: &str = "75a623ee-2e14-4d76-85ea-70a02a5298bc";
 
     /// 2026-01-08T09:19:21Z: ten minutes before PH15's expiresAt.
@@ -619,7 +619,7 @@ pub(super) mod tests {
     #[test]
     fn redirect_uri_must_be_https_and_the_configured_one() {
         let other =
-            auth_url("sellercentral.amazon.com", "").replace("platform-api.keybuzz.io", "platform-dev.keybuzz.io");
+            auth_url("sellercentral.amazon.com", "").replace("platform-api.example.com", "platform-dev.example.com");
         let found = issues(json!({ "authUrl": other }));
         assert!(matches!(&found[..], [Issue::Mismatch { param: "redirect_uri", .. }]), "{found:?}");
         let plain = auth_url("sellercentral.amazon.com", "").replace("https%3A", "http%3A");

@@ -255,7 +255,7 @@ mod tests {
     use crate::report::Status;
 
     fn with_account(body: &str) -> crate::report::Outcome {
-        let identity = vec![("noreply@keybuzz.io", done(answer(200, None, VERIFIED_ADDRESS)))];
+        let identity = vec![("noreply@example.com", done(answer(200, None, VERIFIED_ADDRESS)))];
         diagnose(&check(), &observed(done(answer(200, None, body)), identity))
     }
 
@@ -347,13 +347,13 @@ mod tests {
     #[test]
     fn an_endpoint_without_get_account_degrades_to_a_warning() {
         let html = "<!doctype html><title>404 Not Found</title><h1>Not Found</h1>";
-        let identity = vec![("noreply@keybuzz.io", done(answer(200, None, VERIFIED_ADDRESS)))];
+        let identity = vec![("noreply@example.com", done(answer(200, None, VERIFIED_ADDRESS)))];
         let out = diagnose(&check(), &observed(done(answer(404, None, html)), identity));
         assert_eq!(out.status, Status::Warn);
         assert_eq!(out.summary, "could not read the account: the endpoint does not implement GetAccount (HTTP 404)");
         assert!(evidence(&out, "account").ends_with("this endpoint does not implement GetAccount"), "{out:#?}");
         assert_eq!(
-            evidence(&out, "identity noreply@keybuzz.io").lines().next(),
+            evidence(&out, "identity noreply@example.com").lines().next(),
             Some("HTTP 200: EMAIL_ADDRESS, VerifiedForSendingStatus true, VerificationStatus SUCCESS")
         );
     }

@@ -233,8 +233,8 @@ mod tests {
         let base = Url::parse("https://email.eu-west-1.amazonaws.com").unwrap();
         assert_eq!(api_url(&base, &["account"]).as_str(), "https://email.eu-west-1.amazonaws.com/v2/email/account");
         assert_eq!(
-            api_url(&base, &["identities", "noreply@keybuzz.io"]).as_str(),
-            "https://email.eu-west-1.amazonaws.com/v2/email/identities/noreply%40keybuzz.io"
+            api_url(&base, &["identities", "noreply@example.com"]).as_str(),
+            "https://email.eu-west-1.amazonaws.com/v2/email/identities/noreply%40example.com"
         );
         let prefixed = Url::parse("http://127.0.0.1:4566/ses").unwrap();
         assert_eq!(api_url(&prefixed, &["account"]).as_str(), "http://127.0.0.1:4566/ses/v2/email/account");

@@ -91,7 +91,7 @@ fn missing_settings(d: &mut Diagnosis) {
             }
             d.serious(
                 format!("{} but {list} {verb} not set", check.provider_text()),
-                format!("the app sends its mail through SES but {list} {verb} missing: every message it tries to send fails (in PH11 the SES code was a stub that fell back to SMTP, which hid this)"),
+                format!("the app sends its mail through SES but {list} {verb} missing: every message it tries to send fails (an app that quietly falls back to SMTP hides this)"),
                 vec![set()],
             );
         } else {
@@ -160,7 +160,8 @@ mod tests {
         let mut c = check();
         (c.access_key, c.secret_key) = (None, None);
         let why = c.blocker().unwrap();
-        let out = diagnose(&c, &observed(Probe::NotRun(why.clone()), vec![("noreply@keybuzz.io", Probe::NotRun(why))]));
+        let out =
+            diagnose(&c, &observed(Probe::NotRun(why.clone()), vec![("noreply@example.com", Probe::NotRun(why))]));
         assert_eq!(out.status, Status::Fail);
         assert_eq!(out.summary, "EMAIL_PROVIDER=ses but AWS_SES_ACCESS_KEY and AWS_SES_SECRET_KEY are not set");
         assert_eq!(out.signals, [Signal::CredentialsMissing]);

@@ -311,7 +311,7 @@ pub(super) mod fixtures {
             access_key: Some(Secret::new(ACCESS_KEY)),
             secret_key: Some(Secret::new(SECRET_KEY)),
             region: Some("eu-west-1".into()),
-            from: Some("noreply@keybuzz.io".into()),
+            from: Some("noreply@example.com".into()),
             endpoint_override: None,
             quota_warn: 80.0,
             names: Names {
@@ -368,7 +368,7 @@ mod tests {
     fn healthy() -> Observed {
         observed(
             done(answer(200, None, PRODUCTION)),
-            vec![("noreply@keybuzz.io", done(answer(200, None, VERIFIED_ADDRESS)))],
+            vec![("noreply@example.com", done(answer(200, None, VERIFIED_ADDRESS)))],
         )
     }
 
@@ -378,7 +378,7 @@ mod tests {
         assert_eq!(out.status, Status::Ok, "{out:#?}");
         assert_eq!(
             out.summary,
-            "SES ready in eu-west-1: sending enabled, production access, 2% of the daily quota used (1000 of 50000); sender noreply@keybuzz.io verified"
+            "SES ready in eu-west-1: sending enabled, production access, 2% of the daily quota used (1000 of 50000); sender noreply@example.com verified"
         );
         let config = evidence(&out, "configuration");
         assert!(config.contains(&format!("AWS_SES_ACCESS_KEY    {} (AKIA…", mask(ACCESS_KEY))), "{config}");
@@ -395,12 +395,12 @@ mod tests {
             &check(),
             &observed(
                 done(answer(403, None, sig)),
-                vec![("noreply@keybuzz.io", Probe::NotRun("AWS refused the keys".into()))],
+                vec![("noreply@example.com", Probe::NotRun("AWS refused the keys".into()))],
             ),
         );
         assert_eq!(out.summary, "secret key does not match the access key (SignatureDoesNotMatch)");
         assert_eq!(out.signals, [Signal::CredentialsRejected]);
-        assert_eq!(evidence(&out, "identity noreply@keybuzz.io"), "not asked: AWS refused the keys");
+        assert_eq!(evidence(&out, "identity noreply@example.com"), "not asked: AWS refused the keys");
         let unknown = r#"{"message":"The security token included in the request is invalid."}"#;
         let out =
             diagnose(&check(), &observed(done(answer(403, Some("UnrecognizedClientException"), unknown)), vec![]));
@@ -415,7 +415,7 @@ mod tests {
             &check(),
             &observed(
                 done(answer(403, Some("AccessDeniedException"), denied)),
-                vec![("noreply@keybuzz.io", done(answer(200, None, VERIFIED_ADDRESS)))],
+                vec![("noreply@example.com", done(answer(200, None, VERIFIED_ADDRESS)))],
             ),
         );
         assert_eq!(
@@ -480,7 +480,7 @@ mod properties {
             address in call_answer(mixed_identity().prop_map(Value::Object).boxed()),
             domain in call_answer(mixed_identity().prop_map(Value::Object).boxed()),
         ) {
-            let identities = vec![("noreply@keybuzz.io", done(Ok(address))), ("keybuzz.io", done(Ok(domain)))];
+            let identities = vec![("noreply@example.com", done(Ok(address))), ("example.com", done(Ok(domain)))];
             let out = diagnose(&check(), &observed(done(Ok(account)), identities));
             prop_assert!(!out.summary.contains(char::is_control), "summary {:?}", out.summary);
             for line in out.cause.as_deref().unwrap_or_default().lines() {

@@ -236,7 +236,7 @@ mod tests {
     use super::*;
     use crate::report::Status;
 
-    const NOT_FOUND: &str = r#"{"message":"Email identity noreply@keybuzz.io does not exist."}"#;
+    const NOT_FOUND: &str = r#"{"message":"Email identity noreply@example.com does not exist."}"#;
     const MOTO_IDENTITY: &str = r#"{"IdentityType":"EMAIL_ADDRESS","FeedbackForwardingStatus":false,"VerifiedForSendingStatus":false,"DkimAttributes":{"SigningEnabled":false,"Status":"NOT_STARTED"},"VerificationStatus":"SUCCESS"}"#;
 
     fn account() -> Probe {
@@ -276,32 +276,32 @@ mod tests {
             &check(),
             &observed(
                 account(),
-                vec![("noreply@keybuzz.io", absent()), ("keybuzz.io", done(answer(200, None, domain)))],
+                vec![("noreply@example.com", absent()), ("example.com", done(answer(200, None, domain)))],
             ),
         );
         assert_eq!(out.status, Status::Ok, "{out:#?}");
         assert!(
-            out.summary.ends_with("; sender noreply@keybuzz.io verified through its domain keybuzz.io"),
+            out.summary.ends_with("; sender noreply@example.com verified through its domain example.com"),
             "{}",
             out.summary
         );
-        assert!(evidence(&out, "identity noreply@keybuzz.io").ends_with(" (no such identity in eu-west-1)"));
-        assert_eq!(evidence(&out, "identity keybuzz.io").lines().nth(1), Some("DKIM: SUCCESS, signing enabled"));
+        assert!(evidence(&out, "identity noreply@example.com").ends_with(" (no such identity in eu-west-1)"));
+        assert_eq!(evidence(&out, "identity example.com").lines().nth(1), Some("DKIM: SUCCESS, signing enabled"));
     }
 
     #[test]
     fn no_identity_fails_when_ses_is_the_provider_and_warns_otherwise() {
-        let lookups = || vec![("noreply@keybuzz.io", absent()), ("keybuzz.io", absent())];
+        let lookups = || vec![("noreply@example.com", absent()), ("example.com", absent())];
         let out = diagnose(&check(), &observed(account(), lookups()));
         assert_eq!(
             (out.status, out.summary.as_str()),
-            (Status::Fail, "sender noreply@keybuzz.io has no verified SES identity in eu-west-1")
+            (Status::Fail, "sender noreply@example.com has no verified SES identity in eu-west-1")
         );
         assert!(out.actions[0]
             .command
             .as_deref()
             .unwrap()
-            .starts_with("aws sesv2 create-email-identity --email-identity keybuzz.io --region eu-west-1"));
+            .starts_with("aws sesv2 create-email-identity --email-identity example.com --region eu-west-1"));
         let mut unused = check();
         unused.provider = super::super::Provider::Smtp;
         assert_eq!(diagnose(&unused, &observed(account(), lookups())).status, Status::Warn);
@@ -314,10 +314,10 @@ mod tests {
             &check(),
             &observed(
                 account(),
-                vec![("noreply@keybuzz.io", absent()), ("keybuzz.io", done(answer(200, None, pending)))],
+                vec![("noreply@example.com", absent()), ("example.com", done(answer(200, None, pending)))],
             ),
         );
-        assert_eq!(out.summary, "sender noreply@keybuzz.io is not verified (keybuzz.io: PENDING)");
+        assert_eq!(out.summary, "sender noreply@example.com is not verified (example.com: PENDING)");
         assert!(out.actions[0].text.contains("DKIM CNAME records"), "{out:#?}");
     }
 
@@ -327,12 +327,12 @@ mod tests {
             &check(),
             &observed(
                 account(),
-                vec![("noreply@keybuzz.io", done(answer(200, None, MOTO_IDENTITY))), ("keybuzz.io", absent())],
+                vec![("noreply@example.com", done(answer(200, None, MOTO_IDENTITY))), ("example.com", absent())],
             ),
         );
         assert_eq!(
             (out.status, out.summary.as_str()),
-            (Status::Warn, "SES contradicts itself about the sender identity noreply@keybuzz.io")
+            (Status::Warn, "SES contradicts itself about the sender identity noreply@example.com")
         );
     }
 
@@ -343,10 +343,10 @@ mod tests {
             &check(),
             &observed(
                 account(),
-                vec![("noreply@keybuzz.io", absent()), ("keybuzz.io", done(answer(200, None, domain)))],
+                vec![("noreply@example.com", absent()), ("example.com", done(answer(200, None, domain)))],
             ),
         );
-        assert_eq!((out.status, out.summary.as_str()), (Status::Warn, "DKIM of keybuzz.io is FAILED"));
+        assert_eq!((out.status, out.summary.as_str()), (Status::Warn, "DKIM of example.com is FAILED"));
     }
 
     #[test]

@@ -205,7 +205,7 @@ pub struct Sender {
     pub domain: String,
 }
 
-/// `noreply@keybuzz.io` or `Keybuzz <noreply@keybuzz.io>`.
+/// `noreply@example.com` or `Keybuzz <noreply@example.com>`.
 pub fn parse_sender(text: &str) -> Result<Sender, String> {
     let trimmed = text.trim();
     let address = match (trimmed.rfind('<'), trimmed.ends_with('>')) {
@@ -405,11 +405,11 @@ mod tests {
 
     #[test]
     fn senders_with_or_without_a_display_name() {
-        let plain = parse_sender("noreply@keybuzz.io").unwrap();
-        assert_eq!((plain.address.as_str(), plain.domain.as_str()), ("noreply@keybuzz.io", "keybuzz.io"));
-        let named = parse_sender("KeyBuzz <noreply@KeyBuzz.io>").unwrap();
-        assert_eq!((named.address.as_str(), named.domain.as_str()), ("noreply@KeyBuzz.io", "keybuzz.io"));
-        for bad in ["noreply", "@keybuzz.io", "noreply@", "no reply@keybuzz.io", "a@localhost", "a@b.", "<>"] {
+        let plain = parse_sender("noreply@example.com").unwrap();
+        assert_eq!((plain.address.as_str(), plain.domain.as_str()), ("noreply@example.com", "example.com"));
+        let named = parse_sender("KeyBuzz <noreply@Example.com>").unwrap();
+        assert_eq!((named.address.as_str(), named.domain.as_str()), ("noreply@Example.com", "example.com"));
+        for bad in ["noreply", "@example.com", "noreply@", "no reply@example.com", "a@localhost", "a@b.", "<>"] {
             assert!(parse_sender(bad).is_err(), "{bad}");
         }
     }

@@ -84,7 +84,7 @@ mod tests {
         let refused = Err(RequestError::Refused { endpoint: "127.0.0.1:9".into() });
         let out = diagnose(
             &check(),
-            &observed(done(refused), vec![("noreply@keybuzz.io", Probe::NotRun("SES did not answer".into()))]),
+            &observed(done(refused), vec![("noreply@example.com", Probe::NotRun("SES did not answer".into()))]),
         );
         assert_eq!((out.status, out.summary.as_str()), (Status::Fail, "connection refused by 127.0.0.1:9"));
         assert_eq!(out.signals, [Signal::Unreachable]);

@@ -59,7 +59,7 @@ mod tests {
     #[test]
     fn ip_addresses_and_names_are_server_names() {
         assert!(server_name("127.0.0.1").is_ok());
-        assert!(server_name("mail.keybuzz.io").is_ok());
+        assert!(server_name("mail.example.com").is_ok());
         assert!(server_name("bad name").is_err());
     }
 }

@@ -679,23 +679,23 @@ mod tests {
 
     fn cert(not_after: i64) -> CertInfo {
         CertInfo {
-            subject: "CN=mail.keybuzz.io".into(),
+            subject: "CN=mail.example.com".into(),
             issuer: "C=US, O=Let's Encrypt, CN=R11".into(),
             not_before: NOW - 60 * DAY,
             not_after,
-            names: vec!["mail.keybuzz.io".into()],
+            names: vec!["mail.example.com".into()],
         }
     }
 
-    const EHLO_PLAIN: &str = "250-mail.keybuzz.io\n250-PIPELINING\n250-STARTTLS\n250 8BITMIME";
-    const EHLO_TLS: &str = "250-mail.keybuzz.io\n250-PIPELINING\n250-AUTH PLAIN LOGIN\n250 8BITMIME";
+    const EHLO_PLAIN: &str = "250-mail.example.com\n250-PIPELINING\n250-STARTTLS\n250 8BITMIME";
+    const EHLO_TLS: &str = "250-mail.example.com\n250-PIPELINING\n250-AUTH PLAIN LOGIN\n250 8BITMIME";
 
     /// The ladder up to a successful STARTTLS and second EHLO.
     fn after_tls() -> Transcript {
         Transcript {
             connected_to: Some("10.0.0.160:587".parse().unwrap()),
             exchanges: vec![
-                exchange(Step::Banner, None, "220 mail.keybuzz.io ESMTP Postfix"),
+                exchange(Step::Banner, None, "220 mail.example.com ESMTP Postfix"),
                 exchange(Step::Ehlo, Some("EHLO backend-01"), EHLO_PLAIN),
                 exchange(Step::StartTls, Some("STARTTLS"), "220 2.0.0 Ready to start TLS"),
                 exchange(Step::EhloAfterTls, Some("EHLO backend-01"), EHLO_TLS),
@@ -717,7 +717,7 @@ mod tests {
         let mut t = after_tls();
         t.exchanges.push(exchange(Step::Auth, Some("AUTH PLAIN ***"), "235 2.7.0 Authentication successful"));
         t.exchanges.push(exchange(Step::Quit, Some("QUIT"), "221 2.0.0 Bye"));
-        t.auth = AuthState::Accepted { mechanism: "PLAIN".into(), user: "postmaster@keybuzz.io".into() };
+        t.auth = AuthState::Accepted { mechanism: "PLAIN".into(), user: "postmaster@example.com".into() };
         t
     }
 
@@ -736,7 +736,7 @@ mod tests {
         assert_eq!(outcome.status, Status::Ok, "{outcome:#?}");
         assert_eq!(
             outcome.summary,
-            "AUTH PLAIN accepted for postmaster@keybuzz.io at mail.keybuzz.io:587 over STARTTLS (TLSv1.3); certificate valid until 2026-03-28 (80 days left)"
+            "AUTH PLAIN accepted for postmaster@example.com at mail.example.com:587 over STARTTLS (TLSv1.3); certificate valid until 2026-03-28 (80 days left)"
         );
         assert_eq!(
             labels(&outcome),
@@ -760,10 +760,10 @@ mod tests {
         assert_eq!(advertised.output, "PLAIN LOGIN");
         let certificate = &outcome.evidence.iter().find(|e| e.label == "certificate").unwrap().output;
         assert!(
-            certificate.contains("subject: CN=mail.keybuzz.io\nissuer: C=US, O=Let's Encrypt, CN=R11"),
+            certificate.contains("subject: CN=mail.example.com\nissuer: C=US, O=Let's Encrypt, CN=R11"),
             "{certificate}"
         );
-        assert_eq!(outcome.evidence[0].output, "connected to 10.0.0.160:587 (mail.keybuzz.io)");
+        assert_eq!(outcome.evidence[0].output, "connected to 10.0.0.160:587 (mail.example.com)");
     }
 
     #[test]
@@ -773,7 +773,7 @@ mod tests {
         let reply = t.exchanges.last().unwrap().reply.clone();
         let outcome = diagnose(&sample_check(), &stopped(t, Step::Auth, Why::Reply(reply)), now());
         assert_eq!(outcome.status, Status::Fail);
-        assert_eq!(outcome.summary, "AUTH rejected for postmaster@keybuzz.io: 535 5.7.8 Error: authentication failed");
+        assert_eq!(outcome.summary, "AUTH rejected for postmaster@example.com: 535 5.7.8 Error: authentication failed");
         assert!(outcome.cause.as_deref().unwrap().contains("SMTP_PASS holds a wrong or outdated password"));
         let action = &outcome.actions[0];
         assert_eq!(action.priority, Priority::Critical);
@@ -806,7 +806,7 @@ mod tests {
     fn no_starttls_with_credentials_fails_without_sending_them() {
         let mut t = after_tls();
         t.exchanges.truncate(2);
-        t.exchanges[1] = exchange(Step::Ehlo, Some("EHLO backend-01"), "250-mail.keybuzz.io\n250 AUTH PLAIN LOGIN");
+        t.exchanges[1] = exchange(Step::Ehlo, Some("EHLO backend-01"), "250-mail.example.com\n250 AUTH PLAIN LOGIN");
         t.tls = None;
         t.certificate = None;
         t.offer = Some(Offer::from_reply(&t.exchanges[1].reply));
@@ -814,7 +814,7 @@ mod tests {
         assert_eq!(outcome.status, Status::Fail);
         assert_eq!(
             outcome.summary,
-            "mail.keybuzz.io:587 offers no STARTTLS: the password of postmaster@keybuzz.io would cross the network in clear"
+            "mail.example.com:587 offers no STARTTLS: the password of postmaster@example.com would cross the network in clear"
         );
         assert!(outcome.cause.as_deref().unwrap().contains("kbz-check did not send them"));
         assert!(labels(&outcome).contains(&"AUTH advertised"), "the only EHLO is the final one");
@@ -830,7 +830,7 @@ mod tests {
         assert_eq!(outcome.status, Status::Ok);
         assert!(
             outcome.summary.starts_with(
-                "STARTTLS (TLSv1.3) works at mail.keybuzz.io:587; AUTH not tried (SMTP_USER/SMTP_PASS not set)"
+                "STARTTLS (TLSv1.3) works at mail.example.com:587; AUTH not tried (SMTP_USER/SMTP_PASS not set)"
             ),
             "{}",
             outcome.summary
@@ -844,20 +844,20 @@ mod tests {
         check.login = Login::None;
         let mut t = after_tls();
         t.exchanges.truncate(2);
-        t.exchanges[1] = exchange(Step::Ehlo, Some("EHLO backend-01"), "250-mail.keybuzz.io\n250 8BITMIME");
+        t.exchanges[1] = exchange(Step::Ehlo, Some("EHLO backend-01"), "250-mail.example.com\n250 8BITMIME");
         t.tls = None;
         t.certificate = None;
         t.offer = Some(Offer::from_reply(&t.exchanges[1].reply));
         t.auth = AuthState::NotConfigured;
         let outcome = diagnose(&check, &t, now());
         assert_eq!(outcome.status, Status::Warn);
-        assert!(outcome.summary.starts_with("no STARTTLS at mail.keybuzz.io:587"), "{}", outcome.summary);
+        assert!(outcome.summary.starts_with("no STARTTLS at mail.example.com:587"), "{}", outcome.summary);
     }
 
     #[test]
     fn password_missing_as_when_the_secret_store_is_down() {
         let mut check = sample_check();
-        check.login = Login::UserOnly { user: "postmaster@keybuzz.io".into() };
+        check.login = Login::UserOnly { user: "postmaster@example.com".into() };
         let mut t = after_tls();
         t.auth = AuthState::Incomplete;
         let outcome = diagnose(&check, &t, now());
@@ -875,7 +875,7 @@ mod tests {
         t.auth = AuthState::NoUsableMechanism(vec!["CRAM-MD5".into()]);
         let outcome = diagnose(&sample_check(), &t, now());
         assert_eq!(outcome.status, Status::Warn);
-        assert_eq!(outcome.summary, "credentials not checked: mail.keybuzz.io:587 offers only AUTH CRAM-MD5");
+        assert_eq!(outcome.summary, "credentials not checked: mail.example.com:587 offers only AUTH CRAM-MD5");
     }
 
     #[test]
@@ -892,7 +892,7 @@ mod tests {
         assert_eq!(outcome.status, Status::Fail);
         assert_eq!(
             outcome.summary,
-            "certificate not trusted: subject CN=mail.keybuzz.io, issuer C=US, O=Let's Encrypt, CN=R11"
+            "certificate not trusted: subject CN=mail.example.com, issuer C=US, O=Let's Encrypt, CN=R11"
         );
         assert!(outcome.actions[0].text.contains("`cacert`") && outcome.actions[0].text.contains("SSL_CERT_FILE"));
         let labels = labels(&outcome);
@@ -915,12 +915,12 @@ mod tests {
             diagnose(&check, &stopped(t, Step::TlsHandshake, Why::Tls(failure)), now())
         };
         let expired = stop_with(CertificateError::Expired, cert(NOW - 3 * DAY));
-        assert_eq!(expired.summary, "certificate of mail.keybuzz.io expired on 2026-01-04");
+        assert_eq!(expired.summary, "certificate of mail.example.com expired on 2026-01-04");
         assert_eq!(expired.actions[0].priority, Priority::Critical);
         let mut other_name = cert(NOW + 80 * DAY);
         other_name.names = vec!["smtp.example.net".into()];
         let wrong = stop_with(CertificateError::NotValidForName, other_name);
-        assert_eq!(wrong.summary, "certificate not valid for mail.keybuzz.io: it names smtp.example.net");
+        assert_eq!(wrong.summary, "certificate not valid for mail.example.com: it names smtp.example.net");
     }
 
     #[test]
@@ -929,7 +929,7 @@ mod tests {
         t.certificate = Some(Ok(cert(NOW + 5 * DAY)));
         let outcome = diagnose(&sample_check(), &t, now());
         assert_eq!(outcome.status, Status::Warn);
-        assert_eq!(outcome.summary, "certificate of mail.keybuzz.io expires in 5 days (2026-01-12)");
+        assert_eq!(outcome.summary, "certificate of mail.example.com expires in 5 days (2026-01-12)");
         assert!(outcome.cause.as_deref().unwrap().contains("within cert_expiry_warn (14 days)"), "{outcome:#?}");
         assert_eq!(outcome.actions[0].priority, Priority::Medium);
         t.certificate = Some(Ok(cert(NOW + 15 * DAY)));
@@ -948,7 +948,7 @@ mod tests {
         };
         let t = stopped(Transcript::default(), Step::TlsHandshake, Why::Tls(failure));
         let outcome = diagnose(&check, &t, now());
-        assert_eq!(outcome.summary, "no TLS at mail.keybuzz.io:465: the server answers in plain text");
+        assert_eq!(outcome.summary, "no TLS at mail.example.com:465: the server answers in plain text");
         assert!(outcome.cause.unwrap().contains("port 465"));
     }
 
@@ -966,7 +966,7 @@ mod tests {
         let closed = stopped(Transcript::default(), Step::Banner, Why::Wire(WireError::Closed));
         assert_eq!(
             diagnose(&check, &closed, now()).summary,
-            "mail.keybuzz.io:587 closed the connection without a greeting"
+            "mail.example.com:587 closed the connection without a greeting"
         );
     }
 
@@ -976,7 +976,7 @@ mod tests {
         let refused = stopped(Transcript::default(), Step::Banner, Why::Reply(reply("554 5.7.1 No SMTP service here")));
         assert!(diagnose(&check, &refused, now())
             .summary
-            .starts_with("mail.keybuzz.io:587 refuses this client at connect"));
+            .starts_with("mail.example.com:587 refuses this client at connect"));
         let bad_helo = stopped(Transcript::default(), Step::Ehlo, Why::Reply(reply("501 5.5.2 Invalid HELO name")));
         assert_eq!(diagnose(&check, &bad_helo, now()).summary, "EHLO backend-01 refused: 501 5.5.2 Invalid HELO name");
         let starttls = stopped(Transcript::default(), Step::StartTls, Why::Reply(reply("454 4.7.0 TLS not available")));
@@ -989,20 +989,20 @@ mod tests {
         let refused =
             stopped(Transcript::default(), Step::Connect, Why::Refused(vec!["10.0.0.160:587".parse().unwrap()]));
         let outcome = diagnose(&check, &refused, now());
-        assert_eq!(outcome.summary, "connection refused by mail.keybuzz.io:587");
+        assert_eq!(outcome.summary, "connection refused by mail.example.com:587");
         assert!(outcome.cause.unwrap().contains("nothing listens on 10.0.0.160:587"));
         let dns = stopped(Transcript::default(), Step::Resolve, Why::Dns("failed to lookup address".into()));
-        assert_eq!(diagnose(&check, &dns, now()).actions[0].command.as_deref(), Some("getent hosts mail.keybuzz.io"));
+        assert_eq!(diagnose(&check, &dns, now()).actions[0].command.as_deref(), Some("getent hosts mail.example.com"));
     }
 
     #[test]
     fn test_message_queued_is_in_the_summary() {
         let mut t = logged_in();
         let queued = reply("250 2.0.0 Ok: queued as 4dQ9Xk1Zz");
-        t.test_message = TestMessage::Queued { to: "ops@keybuzz.io".into(), reply: queued };
+        t.test_message = TestMessage::Queued { to: "ops@example.com".into(), reply: queued };
         let outcome = diagnose(&sample_check(), &t, now());
         assert!(
-            outcome.summary.ends_with("; test message to ops@keybuzz.io queued: 250 2.0.0 Ok: queued as 4dQ9Xk1Zz"),
+            outcome.summary.ends_with("; test message to ops@example.com queued: 250 2.0.0 Ok: queued as 4dQ9Xk1Zz"),
             "{}",
             outcome.summary
         );

@@ -229,7 +229,7 @@ fn state_findings(
         NodeState::Uninitialized => problem(
             Status::Fail,
             format!("Vault at {addr} is not initialized"),
-            "Vault runs but its storage was never initialized: it holds no secrets and no tokens. On a Vault that used to work, this means it now reads another, empty storage path (PH11 found vault-01's configured storage path, /opt/vault/data, differing from where its data was, /data/vault/storage)".to_string(),
+            "Vault runs but its storage was never initialized: it holds no secrets and no tokens. On a Vault that used to work, this means it now reads another, empty storage path (compare the storage path in Vault's configuration with where its data really is)".to_string(),
             vec![
                 Action::new(Priority::High, "Check the storage path in Vault's configuration against where its data really is, fix it, restart Vault")
                     .with_command("grep -A3 '^storage' /etc/vault.d/*.hcl\nsystemctl restart vault"),

@@ -39,7 +39,7 @@ pub(super) fn request_failure(check: &VaultCheck, error: &RequestError, found: &
             Status::Fail,
             format!("connection refused by {endpoint}: Vault is not running there"),
             format!(
-                "nothing listens on {endpoint}: the Vault service is down, or listens on another address or port than {addr_name} says. Every secret the app reads from Vault fails meanwhile (in PH11, vault.service on vault-01 had been failed for three weeks unnoticed)"
+                "nothing listens on {endpoint}: the Vault service is down, or listens on another address or port than {addr_name} says. Every secret the app reads from Vault fails meanwhile, and a Vault service that stays down can go unnoticed for weeks"
             ),
             vec![
                 Action::new(Priority::High, "See why Vault is not running, fix it, start it")
@@ -61,7 +61,7 @@ pub(super) fn request_failure(check: &VaultCheck, error: &RequestError, found: &
                 Status::Fail,
                 format!("{what}: the network path to Vault is blocked from here"),
                 format!(
-                    "the TCP connection to {endpoint} got no answer at all: from where this runs, a firewall, a security group, a Kubernetes NetworkPolicy or a missing route drops the traffic. Vault itself may be up. This is what PH15 found: a backend pod had VAULT_ADDR=https://10.0.0.150:8200, the cluster network could not reach the internal 10.0.0.0/8 network, and the app only said \"fetch failed\""
+                    "the TCP connection to {endpoint} got no answer at all: from where this runs, a firewall, a security group, a Kubernetes NetworkPolicy or a missing route drops the traffic. Vault itself may be up. A common case: the app runs in a Kubernetes cluster whose network cannot reach the private range Vault's address is in, and the app itself only says \"fetch failed\""
                 ),
                 vec![
                     Action::new(Priority::High, "Test the same address from where the app runs (inside its pod or VM), not from your workstation")
@@ -226,7 +226,7 @@ mod tests {
             out.summary,
             "no answer from 10.0.0.150:8200 within 900ms: the network path to Vault is blocked from here"
         );
-        assert!(out.cause.as_deref().unwrap().contains("PH15"));
+        assert!(out.cause.as_deref().unwrap().contains("cannot reach the private range"));
         let out = fail(RequestError::Dns { host: "vault.internal".into(), detail: "Name or service not known".into() });
         assert_eq!(out.summary, "cannot resolve vault.internal");
         assert!(out.actions[0].command.as_deref() == Some("getent hosts vault.internal"));
