@@ -241,17 +241,25 @@ async fn attempt(check: &dyn Check, entry: &CheckEntry, timeout: Duration, optio
     let ctx = Context::new(timeout, options);
     match tokio::time::timeout(timeout, check.run(&ctx)).await {
         Ok(outcome) => outcome,
-        Err(_) => timed_out(timeout, &ctx.current_step(), entry),
+        Err(_) => timed_out(timeout, &ctx.current_step(), ctx.peer_seen(), entry),
     }
 }
 
-fn timed_out(timeout: Duration, step: &str, entry: &CheckEntry) -> Outcome {
+/// `peer`: what the open connection showed, when the check had one; then
+/// the network path is open and is not blamed.
+fn timed_out(timeout: Duration, step: &str, peer: Option<String>, entry: &CheckEntry) -> Outcome {
     let after = humantime::format_duration(timeout);
     let setting = if entry.timeout.is_some() { "the check's timeout setting" } else { "--timeout" };
-    Outcome {
-        cause: Some(format!(
+    let cause = match peer {
+        Some(peer) => format!(
+            "no answer within {after} while {step}: {peer}. The network path is open: the service (or a proxy in front of it) is hung or overloaded, or it answers too slowly"
+        ),
+        None => format!(
             "no answer within {after} while {step}: the service is hung or overloaded, or the network path drops the traffic (a firewall, or an address not reachable from where this runs)"
-        )),
+        ),
+    };
+    Outcome {
+        cause: Some(cause),
         actions: vec![Action::new(
             Priority::High,
             format!(

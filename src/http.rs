@@ -1,6 +1,8 @@
 //! What the HTTP checks (vault, ses, oauth) share: reading an answer up to a
 //! cap, why a request got no answer, and why a TLS handshake was refused.
 
+pub use crate::checks::stall::Seen;
+use crate::checks::stall::{Tap, Tapped};
 use crate::checks::Context;
 use crate::errors;
 use crate::secret::mask_dsn;
@@ -85,9 +87,221 @@ pub fn classify(err: &reqwest::Error, attempt: Attempt<'_>) -> RequestError {
             RequestError::NoRoute { endpoint, detail: errors::describe(err) }
         }
         _ if err.is_connect() && err.is_timeout() => RequestError::ConnectTimeout { endpoint, after: connect_budget },
+        // Past the connect step (the connect budget is the shorter one): the
+        // peer is there and slow, not behind a firewall.
+        _ if err.is_timeout() => RequestError::AnswerTimeout { endpoint, after: request_budget(connect_budget) },
         _ if err.is_dns() => RequestError::Dns { host: host.to_string(), detail: errors::describe(err) },
         _ => RequestError::Failed { endpoint, detail: errors::describe(err) },
     }
+}
+
+/// A layer on reqwest's connector that records, in the check's
+/// [`crate::checks::stall::PeerSlot`], that a connection was made (TCP and,
+/// on https, TLS) and how long it took. reqwest hides the stream, so this is
+/// all it can tell; it is enough to know that a later timeout is not the
+/// network path's. Costs one boxed future per new connection.
+#[derive(Clone)]
+pub struct Watch {
+    slot: crate::checks::stall::PeerSlot,
+    tls: bool,
+}
+
+impl Watch {
+    pub fn new(ctx: &Context, url: &Url) -> Watch {
+        Watch { slot: ctx.peer_slot(), tls: url.scheme() == "https" }
+    }
+}
+
+impl<S> tower_layer::Layer<S> for Watch {
+    type Service = Watched<S>;
+    fn layer(&self, inner: S) -> Watched<S> {
+        Watched { inner, watch: self.clone() }
+    }
+}
+
+#[derive(Clone)]
+pub struct Watched<S> {
+    inner: S,
+    watch: Watch,
+}
+
+impl<S, R> tower_service::Service<R> for Watched<S>
+where
+    S: tower_service::Service<R>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> Self::Future {
+        let began = std::time::Instant::now();
+        let connecting = self.inner.call(request);
+        let Watch { slot, tls } = self.watch.clone();
+        Box::pin(async move {
+            let result = connecting.await;
+            if result.is_ok() {
+                let peer = crate::checks::stall::Peer::Connected { took: began.elapsed(), tls };
+                *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(peer);
+            }
+            result
+        })
+    }
+}
+
+/// Share of the time left that a client may spend connecting (TCP and TLS
+/// together, as reqwest's `connect_timeout` counts them); a stalled connect
+/// then leaves time for [`look_again`] inside the check's deadline.
+pub const CONNECT_SHARE: f64 = 0.6;
+/// Share of the time left for a whole request, so that the check, not the
+/// engine's deadline, reports a slow answer (with what it saw).
+pub const REQUEST_SHARE: f64 = 0.85;
+
+/// The whole request's budget that goes with a connect budget.
+pub fn request_budget(connect_budget: Duration) -> Duration {
+    connect_budget.mul_f64(REQUEST_SHARE / CONNECT_SHARE)
+}
+
+/// How far the second look's TLS handshake got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Handshake {
+    /// http://: no TLS; TCP connected on the second try.
+    NotTls,
+    /// ClientHello sent; the server did not finish its part.
+    Unfinished,
+    /// It finished on the second try: the server is slow, not absent.
+    Finished,
+    /// It failed on the second try (closed, alert...).
+    Failed(String),
+}
+
+/// What a second look needs: where to connect, the TLS name on https, and
+/// how long it may take.
+pub struct SecondLook<'a> {
+    pub addrs: &'a [SocketAddr],
+    pub tls_name: Option<&'a str>,
+    pub budget: Duration,
+}
+
+/// After a connect timeout, one bounded second connection to see where the
+/// peer stops: reqwest's `connect_timeout` covers TCP and the TLS handshake
+/// alike, and its error does not say which one stalled. Costs nothing on the
+/// happy path (only a failed connect pays for it); it verifies no
+/// certificate and sends no request, so nothing (no token) goes out. When
+/// no TCP connection opens either, the first verdict (network path) stands.
+pub async fn look_again(error: RequestError, look: SecondLook<'_>) -> RequestError {
+    let RequestError::ConnectTimeout { endpoint, after } = error else { return error };
+    let end = tokio::time::Instant::now() + look.budget;
+    for addr in look.addrs {
+        let began = std::time::Instant::now();
+        let Ok(Ok(tcp)) = tokio::time::timeout_at(end, tokio::net::TcpStream::connect(addr)).await else { continue };
+        let tap = Tap::new(*addr, began.elapsed());
+        let handshake = match look.tls_name {
+            None => Handshake::NotTls,
+            Some(name) => tls_handshake(tcp, &tap, name, end).await,
+        };
+        return RequestError::Stalled { endpoint, after, seen: Box::new(tap.seen()), handshake };
+    }
+    RequestError::ConnectTimeout { endpoint, after }
+}
+
+async fn tls_handshake(
+    tcp: tokio::net::TcpStream,
+    tap: &std::sync::Arc<Tap>,
+    name: &str,
+    end: tokio::time::Instant,
+) -> Handshake {
+    use crate::tls::{client_config, Verify};
+    use rustls::pki_types::ServerName;
+    let name = match name.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
+        Ok(ip) => ServerName::IpAddress(ip.into()),
+        Err(_) => match ServerName::try_from(name.to_string()) {
+            Ok(name) => name,
+            Err(e) => return Handshake::Failed(e.to_string()),
+        },
+    };
+    let config = match client_config(Verify::Off) {
+        Ok(config) => config,
+        Err(e) => return Handshake::Failed(e),
+    };
+    tap.mark();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    match tokio::time::timeout_at(end, connector.connect(name, Tapped::new(tcp, tap.clone()))).await {
+        Err(_) => Handshake::Unfinished,
+        Ok(Ok(_)) => Handshake::Finished,
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Handshake::Failed("the server closed the connection".into())
+        }
+        Ok(Err(e)) => Handshake::Failed(e.to_string()),
+    }
+}
+
+/// The words for [`RequestError::Stalled`].
+fn stalled_text(endpoint: &str, after: Duration, seen: &Seen, handshake: &Handshake) -> String {
+    let after = crate::human::duration(after);
+    let again = format!("a second connection: {}", seen.connected());
+    match handshake {
+        Handshake::NotTls => format!(
+            "TCP connection to {endpoint} not made within {after}, but {again}: the server accepts connections slowly or the path drops some of them"
+        ),
+        Handshake::Unfinished => format!(
+            "{endpoint} accepts TCP connections but did not finish the TLS handshake within {after} ({again}, TLS handshake started with {} sent, {})",
+            crate::checks::stall::bytes(seen.step_out),
+            seen.received()
+        ),
+        Handshake::Finished => format!(
+            "{endpoint} did not finish connecting (TCP and TLS) within {after}, though {again} and finished the TLS handshake in {}: the server is slow, not unreachable",
+            crate::human::duration(seen.step_for)
+        ),
+        Handshake::Failed(detail) => format!(
+            "{endpoint} accepts TCP connections but did not finish the TLS handshake within {after} ({again}, then the TLS handshake failed: {detail}; {})",
+            seen.received()
+        ),
+    }
+}
+
+/// The finding for a peer that is there but stalls (a [`RequestError::Stalled`]
+/// or [`RequestError::AnswerTimeout`]), shared by the HTTP checks: what was
+/// seen, never "a firewall" (the TCP handshake was answered). `service` names
+/// the server (`Vault`, `the backend`).
+pub fn slow_peer(error: &RequestError, service: &str) -> Option<(String, String, crate::report::Action)> {
+    use crate::report::{Action, Priority};
+    let said = error.to_string();
+    let (summary, cause, action) = match error {
+        RequestError::Stalled { endpoint, handshake: Handshake::NotTls, .. } => (
+            format!("{endpoint} was slow to accept the TCP connection"),
+            format!("{said}. The port is open, so nothing blocks the path for good; {service} (or what listens in front of it) cannot keep up with new connections"),
+            format!("See how loaded {service} is and how many connections wait on {endpoint}"),
+        ),
+        RequestError::Stalled { endpoint, handshake: Handshake::Finished, .. } => (
+            format!("{endpoint} answers too slowly: connecting took longer than the deadline"),
+            format!("{said}. The network path is open"),
+            format!("See why {service} answers TLS handshakes slowly (load, CPU, a proxy in front of it); raise the timeout only if it is just slow"),
+        ),
+        RequestError::Stalled { endpoint, .. } => (
+            format!("{endpoint} accepts TCP but stalls the TLS handshake"),
+            format!("{said}. The network path is open (TCP connected); what listens on {endpoint} does not complete TLS: {service} hangs, a TLS-terminating proxy or load balancer has no healthy backend, or another service sits on that port and waits for the client to speak"),
+            format!("See where the handshake with {endpoint} stops, and what listens there"),
+        ),
+        RequestError::AnswerTimeout { endpoint, after } => (
+            format!("no answer from {endpoint} within {}, though it accepted the connection", crate::human::duration(*after)),
+            format!("{said}. The network path is open; {service} (or a proxy in front of it) hangs or is overloaded, or it sends its answer too slowly"),
+            format!("See whether {service} is overloaded or hung; raise the timeout only if it is just slow"),
+        ),
+        _ => return None,
+    };
+    let command = match error {
+        RequestError::AnswerTimeout { endpoint, .. } => {
+            format!("curl -sv -m 30 -o /dev/null http://{endpoint}/   # or https://")
+        }
+        RequestError::Stalled { endpoint, .. } => format!("openssl s_client -connect {endpoint} -state </dev/null"),
+        _ => String::new(),
+    };
+    Some((summary, cause, Action::new(Priority::High, action).with_command(command)))
 }
 
 /// Answers of the services checked are small; a bigger one is cut, not buffered.
@@ -126,6 +340,19 @@ pub enum RequestError {
         endpoint: String,
         after: Duration,
     },
+    /// The connect budget passed, but a second look found the peer there:
+    /// TCP connected and the TLS handshake stalled (see [`look_again`]).
+    Stalled {
+        endpoint: String,
+        after: Duration,
+        seen: Box<Seen>,
+        handshake: Handshake,
+    },
+    /// Connected and the request sent; the answer did not come in full in time.
+    AnswerTimeout {
+        endpoint: String,
+        after: Duration,
+    },
 
     NoRoute {
         endpoint: String,
@@ -152,6 +379,14 @@ impl fmt::Display for RequestError {
             RequestError::ConnectTimeout { endpoint, after } => {
                 write!(f, "TCP connection to {endpoint} unanswered after {}", crate::human::duration(*after))
             }
+            RequestError::Stalled { endpoint, after, seen, handshake } => {
+                write!(f, "{}", stalled_text(endpoint, *after, seen, handshake))
+            }
+            RequestError::AnswerTimeout { endpoint, after } => write!(
+                f,
+                "connected to {endpoint} and sent the request, but no complete answer came within {}",
+                crate::human::duration(*after)
+            ),
 
             RequestError::NoRoute { endpoint, detail } => write!(f, "no route to {endpoint}: {detail}"),
             RequestError::Tls { endpoint, detail, certificate: Some(cert), .. } => {

@@ -10,6 +10,7 @@ pub mod peer_bytes;
 pub mod postgres;
 pub mod ses;
 pub mod smtp;
+pub mod stall;
 pub mod vault;
 
 use crate::config::{ConfigError, Plan, RawSettings};
@@ -75,18 +76,41 @@ pub struct RunOptions {
 pub struct Context {
     deadline: Instant,
     step: Arc<Mutex<String>>,
+    /// The connection the check has open now, if it said so.
+    peer: stall::PeerSlot,
     pub options: Arc<RunOptions>,
 }
 
 impl Context {
     pub fn new(timeout: Duration, options: Arc<RunOptions>) -> Self {
-        Self { deadline: Instant::now() + timeout, step: Arc::new(Mutex::new("starting".to_string())), options }
+        let step = Arc::new(Mutex::new("starting".to_string()));
+        Self { deadline: Instant::now() + timeout, step, peer: stall::PeerSlot::default(), options }
     }
 
     /// Names what the check is doing now, e.g. `connecting to 127.0.0.1:5432`;
     /// a timeout message reads "timed out after 2s while <step>".
     pub fn step(&self, what: impl Into<String>) {
         *self.step.lock().unwrap_or_else(|e| e.into_inner()) = what.into();
+        // A tapped connection counts its bytes per step.
+        if let Some(stall::Peer::Tapped(tap)) = &*self.peer.lock().unwrap_or_else(|e| e.into_inner()) {
+            tap.mark();
+        }
+    }
+
+    /// The connection the check now talks over: a deadline that passes
+    /// then says what the peer showed instead of blaming the network path.
+    pub fn peer(&self, peer: stall::Peer) {
+        *self.peer.lock().unwrap_or_else(|e| e.into_inner()) = Some(peer);
+    }
+
+    /// For clients that record their connections themselves.
+    pub fn peer_slot(&self) -> stall::PeerSlot {
+        self.peer.clone()
+    }
+
+    /// What the open connection showed, if the check registered one.
+    pub fn peer_seen(&self) -> Option<String> {
+        self.peer.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(stall::Peer::describe)
     }
 
     pub fn current_step(&self) -> String {

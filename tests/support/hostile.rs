@@ -26,6 +26,11 @@ pub enum Behaviour {
     Silent,
     /// Writes these bytes one per second, then holds the connection open.
     Trickle(Vec<u8>),
+    /// Writes these bytes one per `every`, then holds the connection open.
+    Drip { bytes: Vec<u8>, every: Duration },
+    /// Reads the client's TLS ClientHello (counted in `hellos`) and never
+    /// answers: a TLS handshake that stalls after TCP connected.
+    TlsStall,
     /// Writes these bytes, then closes (a reply cut short).
     CloseAfter(Vec<u8>),
     /// Writes these bytes, then holds the connection open without a word more.
@@ -37,6 +42,8 @@ pub enum Behaviour {
 
 pub struct HostilePeer {
     accepted: Arc<AtomicUsize>,
+    /// TLS ClientHellos read so far (TlsStall).
+    hellos: Arc<AtomicUsize>,
     /// Bytes written to clients so far (all connections).
     written: Arc<AtomicUsize>,
     /// Tells the connection threads to end.
@@ -49,19 +56,29 @@ impl HostilePeer {
     pub fn start(behaviour: Behaviour) -> HostilePeer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind hostile peer");
         let accepted = Arc::new(AtomicUsize::new(0));
+        let hellos = Arc::new(AtomicUsize::new(0));
         let written = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let workers = Arc::new(Mutex::new(Vec::new()));
         let accept_loop = {
             let (accepted, written, stop, workers) = (accepted.clone(), written.clone(), stop.clone(), workers.clone());
+            let hellos = hellos.clone();
             // One thread per connection, so a trickle on one never delays the next accept.
             AcceptLoop::spawn(listener, move |stream| {
                 accepted.fetch_add(1, Ordering::SeqCst);
                 let (behaviour, written, stop) = (behaviour.clone(), written.clone(), stop.clone());
-                workers.lock().unwrap().push(thread::spawn(move || serve(stream, &behaviour, &written, &stop)));
+                let hellos = hellos.clone();
+                workers.lock().unwrap().push(thread::spawn(move || {
+                    if let Behaviour::TlsStall = behaviour {
+                        if read_client_hello(&mut { &stream }) {
+                            hellos.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                    serve(stream, &behaviour, &written, &stop)
+                }));
             })
         };
-        HostilePeer { accepted, written, stop, workers, accept_loop: Some(accept_loop) }
+        HostilePeer { accepted, hellos, written, stop, workers, accept_loop: Some(accept_loop) }
     }
 
     /// An HTTP/1.1 200 answer head announcing `content_type`, followed by `body`.
@@ -85,6 +102,10 @@ impl HostilePeer {
 
     pub fn accepted(&self) -> usize {
         self.accepted.load(Ordering::SeqCst)
+    }
+
+    pub fn hellos(&self) -> usize {
+        self.hellos.load(Ordering::SeqCst)
     }
 
     pub fn written(&self) -> usize {
@@ -121,7 +142,17 @@ fn serve(mut stream: TcpStream, behaviour: &Behaviour, written: &AtomicUsize, st
         }
     };
     match behaviour {
-        Behaviour::Silent => {}
+        Behaviour::Silent | Behaviour::TlsStall => {}
+        Behaviour::Drip { bytes, every } => {
+            for byte in bytes {
+                if over() || !send(&mut stream, &[*byte]) {
+                    return;
+                }
+                if !hold(&mut stream, *every, &over) {
+                    return;
+                }
+            }
+        }
         Behaviour::Send(bytes) => {
             if !send(&mut stream, bytes) {
                 return;
@@ -160,6 +191,18 @@ fn serve(mut stream: TcpStream, behaviour: &Behaviour, written: &AtomicUsize, st
         }
     }
     hold(&mut stream, CONNECTION_LIFETIME, &over);
+}
+
+/// Reads one TLS handshake record (a ClientHello: type 22, then its
+/// length), within two seconds; true when it came whole.
+fn read_client_hello(stream: &mut &TcpStream) -> bool {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut head = [0u8; 5];
+    if stream.read_exact(&mut head).is_err() || head[0] != 22 {
+        return false;
+    }
+    let mut body = vec![0u8; usize::from(u16::from_be_bytes([head[3], head[4]]))];
+    stream.read_exact(&mut body).is_ok() && body.first() == Some(&1)
 }
 
 /// Reads and discards whatever the client sends for up to `time`.

@@ -5,7 +5,7 @@
 
 use super::{Context, OAuthCheck};
 use crate::errors;
-use crate::http::{classify, read_capped, Attempt};
+use crate::http::{classify, look_again, read_capped, Attempt, SecondLook};
 pub use crate::http::{RequestError, TlsProblem};
 use crate::tls::{self, CertInfo, SeenSlot, Verify};
 use std::net::SocketAddr;
@@ -38,13 +38,15 @@ pub async fn post_start(check: &OAuthCheck, ctx: &Context) -> Result<Answer, Req
     let (host, addrs) = crate::http::resolve(&check.url, 443, ctx).await?;
     // Bounded inside the check's deadline so that an unanswered TCP handshake
     // is reported by this check, as a network-path problem, rather than by
-    // the engine as a bare timeout.
-    let connect_budget = ctx.remaining().mul_f64(0.9);
-    let (client, seen) = build_client(check, &host, &addrs, connect_budget)?;
+    // the engine as a bare timeout; what is left lets a second look name a
+    // stalled TLS handshake.
+    let connect_budget = ctx.remaining().mul_f64(crate::http::CONNECT_SHARE);
+    let (client, seen) = build_client(check, &host, &addrs, connect_budget, ctx)?;
     let fail = |err: reqwest::Error| {
         let attempt = Attempt { endpoint: endpoint.clone(), host: &host, connect_budget, seen: Some(&seen) };
         classify(&err, attempt)
     };
+    let tls_name = (check.url.scheme() == "https").then_some(host.as_str());
 
     ctx.step(format!("waiting for {endpoint} to answer POST {}", check.url.path()));
     let mut request = client
@@ -55,7 +57,14 @@ pub async fn post_start(check: &OAuthCheck, ctx: &Context) -> Result<Answer, Req
     for (name, value) in tenant_headers(check) {
         request = request.header(name, value);
     }
-    let mut response = request.send().await.map_err(fail)?;
+    let mut response = match request.send().await {
+        Ok(response) => response,
+        Err(err) => {
+            ctx.step(format!("looking again at where the connection to {endpoint} stops"));
+            let look = SecondLook { addrs: &addrs, tls_name, budget: ctx.remaining().mul_f64(0.7) };
+            return Err(look_again(fail(err), look).await);
+        }
+    };
     let received_at = SystemTime::now();
     let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let (content_type, location) = (header("content-type"), header("location"));
@@ -84,6 +93,7 @@ fn build_client(
     host: &str,
     addrs: &[SocketAddr],
     connect_budget: Duration,
+    ctx: &Context,
 ) -> Result<(reqwest::Client, SeenSlot), RequestError> {
     let setup = |detail: String| RequestError::Setup { detail };
     let (config, seen) = tls::recording_client_config(verify(check)?).map_err(setup)?;
@@ -91,6 +101,7 @@ fn build_client(
         .tls_backend_preconfigured(config)
         .no_proxy()
         .connect_timeout(connect_budget)
+        .connector_layer(crate::http::Watch::new(ctx, &check.url))
         // A start endpoint answers, it does not redirect: a 3xx (to a login
         // page, to https) is itself the finding, and following it would turn
         // the POST into a GET or carry the tenant headers to another host.

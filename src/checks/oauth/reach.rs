@@ -20,6 +20,9 @@ pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &
         RequestError::Setup { .. } | RequestError::Tls { .. } => Signal::TlsFailed,
         _ => Signal::Unreachable,
     });
+    if let Some((summary, cause, action)) = crate::http::slow_peer(error, "the backend") {
+        return found.fail(summary, cause, vec![action]);
+    }
     match error {
         RequestError::Setup { detail } => found.fail(
             format!("cannot set up TLS for {}: {detail}", check.endpoint()),
@@ -66,6 +69,8 @@ pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &
         RequestError::Tls { endpoint, problem, detail, certificate } => {
             tls_failure(check, endpoint, *problem, detail, certificate.as_deref(), found);
         }
+        // Named above.
+        RequestError::Stalled { .. } | RequestError::AnswerTimeout { .. } => {}
         RequestError::Failed { endpoint, detail } => found.fail(
             format!("request to {endpoint} failed: {detail}"),
             format!("POST {path} to {endpoint} got no HTTP answer ({detail}): the server closed the connection, or answered something that is not HTTP"),

@@ -4,11 +4,13 @@
 
 use super::super::Context;
 use super::guard::{Guarded, Violation};
+use crate::checks::stall::{Peer, Tap, Tapped};
 use crate::errors;
 use crate::secret::Secret;
 use crate::tls::{self, Verify};
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use tokio_postgres::config::{Host, SslMode, TargetSessionAttrs};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, Config};
@@ -356,7 +358,7 @@ async fn connect_one(
             // libpq never negotiates TLS over a Unix socket.
             config.ssl_mode(SslMode::Disable);
             note(ctx, || format!("logging in over {path}"));
-            return finish(&config, stream, &mut tls, endpoint, params).await;
+            return finish(&config, stream, &mut tls, endpoint, params, None).await;
         }
     }
     note(ctx, || format!("resolving {}", endpoint.host));
@@ -367,12 +369,19 @@ async fn connect_one(
     let mut last = None;
     for addr in addrs {
         note(ctx, || format!("connecting to {endpoint} ({addr})"));
+        let began = std::time::Instant::now();
         match tokio::net::TcpStream::connect(addr).await {
             Ok(stream) => {
                 let _ = stream.set_nodelay(true);
+                // Counted, so that a deadline passing later says what the server sent.
+                let tap = Tap::new(addr, began.elapsed());
+                if let Some(ctx) = ctx {
+                    ctx.peer(Peer::Tapped(tap.clone()));
+                }
                 let tls_note = if params.tls == TlsMode::Disable { "" } else { "negotiating TLS and " };
                 note(ctx, || format!("{tls_note}logging in to {endpoint} (no answer to the startup message yet)"));
-                return finish(&config, stream, &mut tls, endpoint, params).await;
+                let stream = Tapped::new(stream, tap.clone());
+                return finish(&config, stream, &mut tls, endpoint, params, Some(tap)).await;
             }
             Err(e) => last = Some(io_error(endpoint, e)),
         }
@@ -388,6 +397,7 @@ async fn finish<S>(
     tls: &mut MakeRustlsConnect,
     endpoint: &Endpoint,
     params: &ConnParams,
+    tap: Option<Arc<Tap>>,
 ) -> Result<Client, ConnectError>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -395,7 +405,7 @@ where
     use tokio_postgres::tls::MakeTlsConnect;
     let connector = <MakeRustlsConnect as MakeTlsConnect<Guarded<S>>>::make_tls_connect(tls, &endpoint.host)
         .map_err(|e| ConnectError::Tls { endpoint: endpoint.to_string(), detail: e.to_string() })?;
-    match config.connect_raw(Guarded::new(stream), connector).await {
+    match config.connect_raw(Guarded::new(stream).noting(tap), connector).await {
         Ok((client, connection)) => {
             // The connection drives the socket; it ends when the client is dropped.
             tokio::spawn(async move {

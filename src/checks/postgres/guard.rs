@@ -7,10 +7,12 @@
 //! looked at, to see that a TLS record starts there.
 
 use crate::checks::peer_bytes::{shortened, QUOTED_BYTES};
+use crate::checks::stall::Tap;
 use std::fmt;
 use std::io;
 use std::ops::RangeInclusive;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -108,9 +110,27 @@ struct Watch {
     messages: usize,
     /// Whether a ReadyForQuery has ended start-up.
     started: bool,
+    /// The server said `N` to the SSLRequest.
+    declined_tls: bool,
 }
 
 impl Watch {
+    /// Where start-up stands, in words for a report on a stalled server.
+    fn stage(&self) -> Option<&'static str> {
+        match self.expect {
+            Expect::TlsRecord => Some("the server accepted TLS (answered `S` to the SSLRequest), then the TLS handshake began and has not finished"),
+            Expect::Encrypted => Some("the server accepted TLS (`S`) and began to answer in TLS (encrypted from there, so the stage is not known)"),
+            _ if self.started => Some("start-up finished"),
+            Expect::Header { .. } | Expect::Body { .. } if self.declined_tls => {
+                Some("the server declined TLS (`N`); its answer to the startup message has not come whole")
+            }
+            Expect::Header { .. } | Expect::Body { .. } => {
+                Some("start-up under way; the server's answer has not come whole")
+            }
+            _ => None,
+        }
+    }
+
     fn sent(&mut self, bytes: &[u8]) {
         let room = SSL_REQUEST.len().saturating_sub(self.sent.len());
         self.sent.extend(bytes.iter().take(room));
@@ -161,7 +181,10 @@ impl Watch {
         match &mut self.expect {
             Expect::TlsAnswer => match byte {
                 b'S' => self.expect = Expect::TlsRecord,
-                b'N' => self.expect = Expect::header(),
+                b'N' => {
+                    self.declined_tls = true;
+                    self.expect = Expect::header();
+                }
                 // A server older than TLS support answers with an ErrorResponse:
                 // this is its type byte. (tokio-postgres takes it for a `N`.)
                 b'E' => {
@@ -209,11 +232,17 @@ pub struct Guarded<S> {
     inner: S,
     watch: Watch,
     failed: Option<Violation>,
+    /// Told where start-up stands, so a stall names it.
+    tap: Option<Arc<Tap>>,
 }
 
 impl<S> Guarded<S> {
     pub fn new(inner: S) -> Self {
-        Guarded { inner, watch: Watch::default(), failed: None }
+        Guarded { inner, watch: Watch::default(), failed: None, tap: None }
+    }
+
+    pub fn noting(self, tap: Option<Arc<Tap>>) -> Self {
+        Guarded { tap, ..self }
     }
 }
 
@@ -230,7 +259,12 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guarded<S> {
         let before = buf.filled().len();
         ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
         match this.watch.received(&buf.filled()[before..]) {
-            Ok(()) => Poll::Ready(Ok(())),
+            Ok(()) => {
+                if let (Some(tap), Some(stage)) = (&this.tap, this.watch.stage()) {
+                    tap.note(stage);
+                }
+                Poll::Ready(Ok(()))
+            }
             Err(mut violation) => {
                 // A failed read hands over no bytes.
                 buf.set_filled(before);

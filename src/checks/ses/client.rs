@@ -66,6 +66,9 @@ pub enum RequestError {
         endpoint: String,
         detail: String,
     },
+    /// The peer is there but stalls: a TLS handshake that does not finish,
+    /// an answer that does not come (crate::http's words for it).
+    SlowPeer(crate::http::RequestError),
 }
 
 /// What signs the requests: the keys and the region of the credential scope.
@@ -81,6 +84,9 @@ pub struct SesHttp {
     base: Url,
     port: u16,
     signer: Signer,
+    host: String,
+    addrs: Vec<SocketAddr>,
+    connect_budget: Duration,
 }
 
 impl SesHttp {
@@ -107,8 +113,12 @@ impl SesHttp {
         // The trust store is only read for https: loading it costs time.
         let roots = if base.scheme() == "https" { tls::system_roots() } else { rustls::RootCertStore::empty().into() };
         let tls_config = tls::client_config(Verify::Full(roots)).map_err(|detail| RequestError::Setup { detail })?;
+        // Shorter than a request's budget: a stalled connect is told from a slow answer.
+        let connect_budget = ctx.remaining().mul_f64(crate::http::CONNECT_SHARE);
         let mut builder = reqwest::Client::builder()
             .use_preconfigured_tls(tls_config)
+            .connect_timeout(connect_budget)
+            .connector_layer(crate::http::Watch::new(ctx, &base))
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("kbz-check/", env!("CARGO_PKG_VERSION")));
@@ -116,7 +126,7 @@ impl SesHttp {
             builder = builder.resolve_to_addrs(&host, &addrs);
         }
         let client = builder.build().map_err(|e| RequestError::Setup { detail: errors::describe(&e) })?;
-        Ok(SesHttp { client, base, port, signer })
+        Ok(SesHttp { client, base, port, signer, host, addrs, connect_budget })
     }
 
     /// `host:port`, as messages name the server.
@@ -132,7 +142,10 @@ impl SesHttp {
         for (name, value) in signed_headers(&self.signer, "GET", &url, SystemTime::now())? {
             request = request.header(name, value);
         }
-        let mut response = request.send().await.map_err(|e| self.classify(&e, budget))?;
+        let mut response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => return Err(self.look_again(self.classify(&e, budget), ctx).await),
+        };
         let status = response.status().as_u16();
         let error_type = response
             .headers()
@@ -142,6 +155,22 @@ impl SesHttp {
             .filter(|v| !v.is_empty());
         let (body, truncated) = read_capped(&mut response).await.map_err(|e| self.classify(&e, budget))?;
         Ok(Answer { status, error_type, body, truncated })
+    }
+
+    /// A connect timeout gets a second look: a peer that accepts TCP and
+    /// stalls TLS is named as such, not as a blocked path.
+    async fn look_again(&self, error: RequestError, ctx: &Context) -> RequestError {
+        let RequestError::Timeout { endpoint, after } = error else { return error };
+        if after != self.connect_budget {
+            return RequestError::Timeout { endpoint, after };
+        }
+        ctx.step(format!("looking again at where the connection to {endpoint} stops"));
+        let tls_name = (self.base.scheme() == "https").then_some(self.host.as_str());
+        let look = crate::http::SecondLook { addrs: &self.addrs, tls_name, budget: ctx.remaining().mul_f64(0.7) };
+        match crate::http::look_again(crate::http::RequestError::ConnectTimeout { endpoint, after }, look).await {
+            crate::http::RequestError::ConnectTimeout { endpoint, after } => RequestError::Timeout { endpoint, after },
+            seen => RequestError::SlowPeer(seen),
+        }
     }
 
     fn classify(&self, err: &reqwest::Error, budget: Duration) -> RequestError {
@@ -154,6 +183,12 @@ impl SesHttp {
             Some(ErrorKind::ConnectionRefused) => RequestError::Refused { endpoint },
             Some(ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable) => {
                 RequestError::NoRoute { endpoint, detail: errors::describe(err) }
+            }
+            _ if err.is_connect() && err.is_timeout() => RequestError::Timeout { endpoint, after: self.connect_budget },
+            // Only a request budget longer than the connect budget proves the
+            // connect step was passed.
+            _ if err.is_timeout() && budget > self.connect_budget => {
+                RequestError::SlowPeer(crate::http::RequestError::AnswerTimeout { endpoint, after: budget })
             }
             _ if err.is_timeout() => RequestError::Timeout { endpoint, after: budget },
             _ => RequestError::Failed { endpoint, detail: errors::describe(err) },

@@ -13,6 +13,13 @@ pub fn unreachable(d: &mut Diagnosis, error: &RequestError) {
     let url = d.check.endpoint().map_or(String::new(), |u| u.as_str().trim_end_matches('/').to_string());
     let test_path = Action::new(Priority::High, format!("Test the path from where the app runs (its pod or VM) to {target}: egress firewall, security group, NetworkPolicy, NAT or proxy"))
         .with_command(format!("curl -sv -o /dev/null {url}/"));
+    if let RequestError::SlowPeer(seen) = error {
+        if let Some((summary, cause, action)) = crate::http::slow_peer(seen, "the SES endpoint") {
+            d.found.signal(Signal::Unreachable);
+            let cause = format!("{cause}; nothing about the keys, the account or the sender could be checked");
+            return d.serious(summary, cause, vec![action]);
+        }
+    }
     let (summary, cause, signal) = match error {
         RequestError::Setup { detail } => (format!("cannot send the request: {detail}"), format!("the request to {target} could not be prepared: {detail}"), None),
         RequestError::Dns { host, detail } => (
@@ -48,6 +55,7 @@ pub fn unreachable(d: &mut Diagnosis, error: &RequestError) {
             format!("the request to {target} got no HTTP answer: {detail}"),
             Some(Signal::Unreachable),
         ),
+        RequestError::SlowPeer(seen) => (seen.to_string(), seen.to_string(), Some(Signal::Unreachable)),
     };
     if let Some(signal) = signal {
         d.found.signal(signal);
@@ -68,6 +76,7 @@ pub fn error_text(error: &RequestError) -> String {
         RequestError::NoRoute { endpoint, detail } => format!("no route to {endpoint}: {detail}"),
         RequestError::Tls { endpoint, detail } => format!("TLS with {endpoint} failed: {detail}"),
         RequestError::Failed { endpoint, detail } => format!("request to {endpoint} failed: {detail}"),
+        RequestError::SlowPeer(seen) => seen.to_string(),
     }
 }
 

@@ -11,6 +11,7 @@
 use super::cert;
 use super::wire::{Reply, Stream, Wire, WireError};
 use super::{Login, SmtpCheck, TlsMode};
+use crate::checks::stall::{Peer, Tap, Tapped};
 use crate::checks::Context;
 use crate::tls::CertInfo;
 use lettre::message::header::ContentType;
@@ -295,7 +296,7 @@ impl Ladder<'_> {
     }
 
     /// Each address of the host in turn, as a mail client would.
-    async fn connect(&mut self) -> Result<TcpStream, Stop> {
+    async fn connect(&mut self) -> Result<Tapped<TcpStream>, Stop> {
         let (host, port) = (self.check.host.as_str(), self.check.port);
         self.ctx.step(format!("resolving {host}"));
         let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
@@ -309,10 +310,14 @@ impl Ladder<'_> {
         let mut other = Vec::new();
         for address in &addresses {
             self.ctx.step(format!("connecting to {address}"));
+            let began = std::time::Instant::now();
             match TcpStream::connect(address).await {
                 Ok(stream) => {
                     self.transcript.connected_to = Some(*address);
-                    return Ok(stream);
+                    // Counted, so that a deadline passing later says what the server sent.
+                    let tap = Tap::new(*address, began.elapsed());
+                    self.ctx.peer(Peer::Tapped(tap.clone()));
+                    return Ok(Tapped::new(stream, tap));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => refused.push(*address),
                 Err(e) => other.push(format!("{address}: {e}")),

@@ -51,6 +51,8 @@ pub struct VaultHttp {
     addrs: Vec<SocketAddr>,
     token: Option<HeaderValue>,
     connect_budget: Duration,
+    /// Until when a second look at a stalled connect may run (inside the check's deadline).
+    look_until: tokio::time::Instant,
 }
 
 impl VaultHttp {
@@ -64,11 +66,13 @@ impl VaultHttp {
         // handshake is reported by this check, as a network-path problem,
         // rather than by the engine as a bare timeout.
         let connect_budget = ctx.remaining().mul_f64(0.9);
+        let look_until = tokio::time::Instant::now() + ctx.remaining().mul_f64(0.95);
         let mut builder = reqwest::Client::builder()
             .tls_backend_preconfigured(tls_config(check)?)
             .tls_info(true)
             .no_proxy()
             .connect_timeout(connect_budget)
+            .connector_layer(crate::http::Watch::new(ctx, &base))
             .redirect(reqwest::redirect::Policy::limited(3))
             .user_agent(concat!("kbz-check/", env!("CARGO_PKG_VERSION")));
         if matches!(base.host(), Some(Host::Domain(_))) {
@@ -84,7 +88,7 @@ impl VaultHttp {
             }
             None => None,
         };
-        Ok(VaultHttp { client, base, host, port, addrs, token, connect_budget })
+        Ok(VaultHttp { client, base, host, port, addrs, token, connect_budget, look_until })
     }
 
     /// `host:port`, as messages name the server.
@@ -120,7 +124,15 @@ impl VaultHttp {
         if let (true, Some(token)) = (with_token, &self.token) {
             request = request.header("X-Vault-Token", token.clone());
         }
-        let mut response = request.send().await.map_err(|e| self.classify(&e))?;
+        let mut response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => {
+                let tls_name = (self.base.scheme() == "https").then_some(self.host.as_str());
+                let budget = self.look_until.saturating_duration_since(tokio::time::Instant::now());
+                let look = crate::http::SecondLook { addrs: &self.addrs, tls_name, budget };
+                return Err(crate::http::look_again(self.classify(&e), look).await);
+            }
+        };
         let received_at = SystemTime::now();
         let status = response.status().as_u16();
         let certificate = response

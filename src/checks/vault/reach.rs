@@ -76,6 +76,12 @@ pub(super) fn request_failure(check: &VaultCheck, error: &RequestError, found: &
         RequestError::Tls { endpoint, problem, detail, certificate } => {
             tls_failure(check, endpoint, *problem, detail, certificate.as_deref(), found)
         }
+        // A peer that is there but stalls: what was seen (crate::http::slow_peer).
+        RequestError::Stalled { .. } | RequestError::AnswerTimeout { .. } => {
+            if let Some((summary, cause, action)) = crate::http::slow_peer(error, "Vault") {
+                found.problem(Status::Fail, summary, cause, vec![action]);
+            }
+        }
         RequestError::Failed { endpoint, detail } => found.problem(
             Status::Fail,
             format!("request to {endpoint} failed: {detail}"),
