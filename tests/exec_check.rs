@@ -315,3 +315,37 @@ fn check_smtp_against_the_test_relay() {
     assert_eq!((code, c["status"].as_str()), (1, Some("fail")), "{c:#}");
     assert!(text(&c["summary"]).contains("Connection refused"), "{c:#}");
 }
+
+/// Kills `pid` when dropped, so a test that fails midway leaves nothing running.
+struct KillOnDrop(String);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill").args(["-9", &self.0]).status();
+    }
+}
+
+#[test]
+fn a_child_that_left_the_process_group_is_named_as_still_running_not_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("escaped.pid");
+    // setsid: a session (and group) of its own, out of killpg's reach; it
+    // keeps the plugin's stdout open.
+    let body = format!("setsid sleep 100 &\necho $! > '{}'\necho 'OK - started'\nexit 0", pidfile.display());
+    let plugin = script(dir.path(), "detaches", &body);
+    let settings = format!("command = {}\ntimeout = \"2s\"", array(&[plugin.to_str().unwrap()]));
+    let started = Instant::now();
+    let (code, json, _) = run_suite(dir.path(), &settings, &[]);
+    let took = started.elapsed();
+    let pid = std::fs::read_to_string(&pidfile).unwrap().trim().to_string();
+    let _cleanup = KillOnDrop(pid.clone());
+    assert!(took < Duration::from_millis(2500), "took {took:?}");
+    let c = check(&json);
+    assert_eq!((code, c["status"].as_str()), (0, Some("warn")), "{c:#}");
+    let named = format!("PID {pid} `sleep 100`");
+    assert!(text(&c["summary"]).contains("left processes running outside its process group"), "{c:#}");
+    assert!(text(&c["summary"]).contains(&named), "{c:#}");
+    assert_eq!(text(&evidence_item(c, "left running")["output"]), named, "{c:#}");
+    assert!(!c.to_string().contains("killed"), "says killed:\n{c:#}");
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists(), "the escaped child is gone");
+}

@@ -5,6 +5,7 @@
 //! and what follows `|` is performance data. Suite-only: it has no
 //! built-in variables.
 
+mod escaped;
 mod output;
 mod process;
 
@@ -156,6 +157,24 @@ impl Check for ExecCheck {
     }
 }
 
+/// Processes that left the plugin's process group and still run: named,
+/// not killed (kbz-check kills only the group it made; these may be what
+/// the plugin meant to start).
+fn escaped_finding(program: &str, escaped: &[escaped::Escaped], found: &mut Findings) {
+    if escaped.is_empty() {
+        return;
+    }
+    let listed = escaped.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+    let pids = escaped.iter().map(|e| e.pid.to_string()).collect::<Vec<_>>().join(" ");
+    found.evidence("left running", Some(&format!("ps -o pid,sid,pgid,args -p {pids}")), listed.clone());
+    found.warn(
+        format!("`{program}` left processes running outside its process group: {listed}"),
+        format!("`{program}` started processes that left its process group (setsid, or a daemon that detaches), so killing the group did not reach them; they still hold its output open and still run. kbz-check does not kill them: they are outside what it started and manages"),
+        vec![Action::new(Priority::Medium, "Stop them if they are not meant to run, and make the plugin wait for what it starts instead of detaching it")
+            .with_command(format!("kill {pids}"))],
+    );
+}
+
 /// The plugin states, by exit code.
 fn state(code: i32) -> Option<(&'static str, Status)> {
     match code {
@@ -242,7 +261,7 @@ impl ExecCheck {
                     found.fail(summary, cause, vec![rerun()]);
                 }
             }
-            if run.left_behind {
+            if run.left_behind && run.escaped.is_empty() {
                 found.warn(
                     format!("`{program}` exited but left processes holding its output open; they were killed"),
                     format!("`{program}` started processes that outlived it in its process group; they were killed so that the check leaves nothing behind"),
@@ -250,6 +269,7 @@ impl ExecCheck {
                 );
             }
         }
+        escaped_finding(&program, &run.escaped, &mut found);
         let ok = if text.is_empty() { "OK: no output (exit 0)".to_string() } else { text };
         found.into_outcome(ok)
     }

@@ -8,7 +8,9 @@
 //! `killpg` can only reach processes the plugin started. That is why its
 //! exit is watched with `waitid(WNOWAIT)` and only reaped at the end.
 
+use super::escaped::{self, Escaped};
 use std::io;
+use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -61,8 +63,11 @@ pub struct Finished {
     /// The deadline passed before the plugin exited: its group was killed.
     pub timed_out: bool,
     /// The plugin exited, but processes it started kept its output open;
-    /// they were killed.
+    /// those in its process group were killed.
     pub left_behind: bool,
+    /// Processes outside its group (`setsid`) still holding its output
+    /// after the group was killed: left running, out of `killpg`'s reach.
+    pub escaped: Vec<Escaped>,
 }
 
 /// Runs `spec` for at most `budget`; an error is a failure to start it.
@@ -88,6 +93,8 @@ pub async fn run(spec: &Spec<'_>, budget: Duration) -> io::Result<Finished> {
     let (Some(mut out_pipe), Some(mut err_pipe)) = (child.stdout.take(), child.stderr.take()) else {
         return Err(io::Error::other("the plugin's output pipes were not set up"));
     };
+    let read_ends = [out_pipe.as_raw_fd(), err_pipe.as_raw_fd()];
+    let mut escaped = Vec::new();
 
     let (mut stdout, mut stderr) = (Captured::default(), Captured::default());
     let (mut timed_out, mut left_behind) = (false, false);
@@ -123,13 +130,15 @@ pub async fn run(spec: &Spec<'_>, budget: Duration) -> io::Result<Finished> {
         // Whatever the plugin left in its group goes with it (the leader is
         // not reaped yet, so the group id is still its own).
         guard.kill();
-        if !done {
-            let _ = tokio::time::timeout(DRAIN, &mut reading).await;
+        // Bounded by a share of the budget too, so the check still ends by its deadline.
+        if !done && tokio::time::timeout(DRAIN.min(budget / 20), &mut reading).await.is_err() {
+            // Still open after the group died: held from outside the group.
+            escaped = escaped::holders(&escaped::pipe_ids(&read_ends));
         }
     }
     guard.armed = false;
     let status = child.wait().await?;
-    Ok(Finished { status, stdout, stderr, elapsed: started.elapsed(), timed_out, left_behind })
+    Ok(Finished { status, stdout, stderr, elapsed: started.elapsed(), timed_out, left_behind, escaped })
 }
 
 async fn read_capped(pipe: &mut (impl AsyncRead + Unpin), into: &mut Captured) {
