@@ -1,5 +1,6 @@
 //! How durations, instants and a server's text read in a report.
 
+use std::borrow::Cow;
 use std::time::{Duration, UNIX_EPOCH};
 
 /// As people say it: `900ms`, `2.5s`, `9m 59s`, `32d 4h` (the two largest units).
@@ -42,7 +43,77 @@ pub fn unix_time(secs: i64) -> String {
 /// taken as separators. A summary is one line and a cause one line per
 /// problem, and the terminal shows both as they are.
 pub fn one_line(text: &str) -> String {
-    text.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+    text.split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .map(inert)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The Unicode marks that reorder how text around them is shown (embeddings,
+/// overrides, isolates, the directional marks): a server could make a
+/// report line read otherwise than it is (`U+202E`, "Trojan Source").
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// What a terminal or a markdown viewer would act on instead of showing:
+/// C0 controls other than line feed and tab, DEL, C1 controls, and the
+/// bidirectional marks.
+pub fn is_hazard(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t') || is_bidi_control(c)
+}
+
+/// Text from outside (a server, a plugin) made inert: every [`is_hazard`]
+/// character written visibly as `\u{..}`, so it shows and acts on nothing;
+/// a CRLF becomes a line feed. Lines and tabs stay, for multi-line evidence.
+pub fn inert(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_hazard) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' if chars.peek() == Some(&'\n') => {}
+            c if is_hazard(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Every text field of a report made [`inert`]: the last line of defence
+/// before a renderer, whatever a check quoted (run after redaction, so a
+/// secret is matched as it was configured).
+pub fn inert_report(report: &crate::report::Report) -> crate::report::Report {
+    let mut report = report.clone();
+    let fix = |text: &mut String| {
+        if let Cow::Owned(clean) = inert(text) {
+            *text = clean;
+        }
+    };
+    let fix_action = |a: &mut crate::report::Action| {
+        fix(&mut a.text);
+        a.command.iter_mut().for_each(fix);
+    };
+    report.id.iter_mut().chain(report.title.iter_mut()).for_each(fix);
+    for check in &mut report.checks {
+        [&mut check.name, &mut check.kind, &mut check.target, &mut check.summary].into_iter().for_each(fix);
+        check.cause.iter_mut().for_each(fix);
+        check.actions.iter_mut().for_each(fix_action);
+        for evidence in &mut check.evidence {
+            fix(&mut evidence.label);
+            fix(&mut evidence.output);
+            evidence.command.iter_mut().for_each(fix);
+        }
+    }
+    for root in &mut report.root_causes {
+        fix(&mut root.summary);
+        root.checks.iter_mut().for_each(fix);
+        root.actions.iter_mut().for_each(fix_action);
+    }
+    report
 }
 
 /// Characters of a server's body quoted in a summary or cause, at most.
@@ -64,7 +135,7 @@ pub fn excerpt(body: &[u8]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -99,5 +170,88 @@ mod tests {
         assert_eq!(one_line("1 error occurred:\n\t* permission denied\n\n"), "1 error occurred: * permission denied");
         assert_eq!(one_line("red\u{1b}[31m alert\u{0}"), "red [31m alert");
         assert_eq!(one_line(" \r\n"), "");
+    }
+
+    #[test]
+    fn bidi_marks_and_controls_are_shown_not_obeyed() {
+        assert_eq!(
+            inert("ok\u{202e}gnp.exe\u{0}\u{1b}[2J\r\nnext\tline"),
+            "ok\\u{202e}gnp.exe\\u{0}\\u{1b}[2J\nnext\tline"
+        );
+        assert_eq!(inert("plain"), Cow::Borrowed("plain"));
+        assert_eq!(one_line("a\u{2066}b\u{2069} c\u{200f}"), "a\\u{2066}b\\u{2069} c\\u{200f}");
+        assert_eq!(excerpt("\u{61c}x\u{9b}y".as_bytes()), "\\u{61c}x y");
+    }
+
+    /// Text full of what a hostile server would send.
+    pub(crate) fn hostile_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let hazard = prop::sample::select(vec![
+            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
+            '\u{200E}', '\u{200F}', '\u{061C}', '\0', '\x1b', '\x7f', '\u{9b}', '\r', '\n', '\t',
+        ]);
+        let piece = prop_oneof![hazard.prop_map(String::from), crate::test_strategies::any_text()];
+        proptest::collection::vec(piece, 0..12).prop_map(|parts| parts.concat())
+    }
+
+    /// Only the line feed and the tab of what an output format writes itself.
+    pub(crate) fn assert_inert(out: &str, keeps_lines: bool) {
+        for c in out.chars() {
+            let allowed = keeps_lines && (c == '\n' || c == '\t');
+            assert!(allowed || !(c.is_control() || is_bidi_control(c)), "{c:?} left in {out:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::test_strategies::config())]
+        #[test]
+        fn no_hazard_survives_any_quoting(text in hostile_text()) {
+            assert_inert(&inert(&text), true);
+            assert_inert(&one_line(&text), false);
+            assert_inert(&excerpt(text.as_bytes()), false);
+            assert_inert(&crate::checks::peer_bytes::printable(&text), false);
+            // What it says stays readable: text without hazards passes as is.
+            if !text.chars().any(is_hazard) {
+                proptest::prop_assert_eq!(inert(&text), text.as_str());
+            }
+        }
+    }
+
+    /// A report whose every text field holds `text`.
+    fn report_saying(text: &str) -> crate::report::Report {
+        use crate::report::{Action, CheckResult, Evidence, Outcome, Priority, Report, RootCause, Status};
+        let mut outcome = Outcome::new(Status::Fail, text);
+        outcome.cause = Some(text.to_string());
+        outcome.evidence = vec![Evidence::new(text, Some(text), text)];
+        outcome.actions = vec![Action::new(Priority::High, text).with_command(text)];
+        let check = CheckResult::from_outcome(text, "smtp", text, Duration::ZERO, outcome);
+        let root = RootCause {
+            summary: text.into(),
+            checks: vec![text.into()],
+            actions: vec![Action::new(Priority::Low, text)],
+        };
+        Report {
+            id: Some(text.into()),
+            title: Some(text.into()),
+            generated_at: UNIX_EPOCH,
+            duration: Duration::ZERO,
+            checks: vec![check],
+            root_causes: vec![root],
+            interrupted: false,
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::test_strategies::config())]
+        #[test]
+        fn text_and_markdown_reports_carry_no_hazard(text in hostile_text()) {
+            use crate::cli::Format;
+            use crate::render::{render, words::Lang};
+            let report = report_saying(&text);
+            for format in [Format::Text, Format::Markdown] {
+                // Lines are the formats' own; no other control and no bidi mark.
+                assert_inert(&render(&report, format, false, Lang::En), true);
+            }
+        }
     }
 }

@@ -84,7 +84,11 @@ impl Observer for Progress {
 
     fn retrying(&self, index: usize, attempt: u32, outcome: &Outcome, wait: Duration) {
         let Some(bar) = self.bars.get(index) else { return };
-        let last = format!("{} {}", paint_status(outcome.status, self.color), self.redactor.redact(&outcome.summary));
+        let last = format!(
+            "{} {}",
+            paint_status(outcome.status, self.color),
+            crate::human::inert(&self.redactor.redact(&outcome.summary))
+        );
         bar.set_message(self.words.retrying(attempt, &last, &humantime::format_duration(wait).to_string()));
         if let Some(slot) = self.last_failure.lock().unwrap_or_else(|e| e.into_inner()).get_mut(index) {
             *slot = last;
@@ -105,7 +109,7 @@ impl Observer for Progress {
         let label = label.replacen(result.status.label(), &paint_status(result.status, self.color), 1);
         bar.finish_with_message(format!(
             "{label} {}{}",
-            self.redactor.redact(&result.summary),
+            crate::human::inert(&self.redactor.redact(&result.summary)),
             self.words.attempts_note(result.attempts)
         ));
     }

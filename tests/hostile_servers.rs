@@ -310,3 +310,38 @@ fn tls_and_plain_text_crossed() {
     let c = run_bounded("smtp", "plain to tls", &smtp_env(tls.port(), false), &[SMTP_PASS], &[]);
     assert_specific("smtp", &case("", Behaviour::Silent, &["waiting for the server's banner"]), &c);
 }
+
+/// A banner and an error body carrying a right-to-left override, a NUL and
+/// a clear-screen escape: the text and markdown reports show them escaped,
+/// never raw (nor does stderr).
+#[test]
+fn server_text_reaches_text_and_markdown_inert() {
+    let hostile = "\u{202E}gnp.exe\u{0} \u{1b}[2J wiped";
+    let banner = format!("554 5.7.1 relay.example.com {hostile}\r\n");
+    let relay = HostilePeer::start(Behaviour::Send(banner.into_bytes()));
+    let body = format!(
+        r#"{{"error":"Failed to start Amazon OAuth","details":"{}"}}"#,
+        hostile.replace('\u{0}', "\\u0000").replace('\u{1b}', "\\u001b")
+    );
+    let backend = HostilePeer::start(Behaviour::Send(HostilePeer::http(500, "application/json", body.as_bytes())));
+    let runs = [
+        ("smtp", smtp_env(relay.port(), false)),
+        ("oauth", support::oauth::start_env(&backend.url("http", START_PATH))),
+    ];
+    for (kind, env) in &runs {
+        for format in ["text", "markdown"] {
+            let out = support::kbz_check()
+                .args(["--format", format, "--color", "never", "--timeout", TIMEOUT, "run", kind])
+                .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+                .output()
+                .unwrap();
+            let all = all_text(&out);
+            assert_eq!(out.status.code(), Some(1), "{kind}/{format}:\n{all}");
+            assert!(all.contains("gnp.exe"), "{kind}/{format}: the server's words are not shown:\n{all}");
+            for raw in ['\u{202E}', '\u{0}', '\u{1b}'] {
+                assert!(!all.contains(raw), "{kind}/{format}: {raw:?} raw in:\n{all}");
+            }
+            assert!(all.contains("\\u{202e}"), "{kind}/{format}: the override is not shown escaped:\n{all}");
+        }
+    }
+}

@@ -16,10 +16,12 @@ pub fn shortened(bytes: &[u8]) -> String {
     format!("{}{more}", escape_bytes(&bytes[..bytes.len().min(QUOTED_BYTES)]))
 }
 
-/// Text with control characters escaped, so a server cannot drive the
-/// terminal (colors, cursor moves) through the report.
+/// Text with control characters and bidirectional marks escaped, so a
+/// server cannot drive the terminal (colors, cursor moves) or reorder a
+/// line through the report.
 pub fn printable(text: &str) -> String {
-    text.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect()
+    let hazard = |c: char| c.is_control() || crate::human::is_bidi_control(c);
+    text.chars().flat_map(|c| if hazard(c) { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect()
 }
 
 /// Which service answers with these first bytes, as a clause to append
@@ -44,6 +46,7 @@ mod tests {
     #[test]
     fn escapes_control_characters() {
         assert_eq!(printable("250 ok\u{1b}[31m"), "250 ok\\u{1b}[31m");
+        assert_eq!(printable("a\u{202e}b\u{2066}\u{0}"), "a\\u{202e}b\\u{2066}\\u{0}");
         assert_eq!(escape_bytes(b"a\r\n\x00"), "a\\r\\n\\x00");
     }
 

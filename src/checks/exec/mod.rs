@@ -175,6 +175,11 @@ fn escaped_finding(program: &str, escaped: &[escaped::Escaped], found: &mut Find
     );
 }
 
+/// A plugin's own text, as inert text (no terminal control, no bidi mark).
+fn inert(text: &str) -> String {
+    crate::human::inert(text).into_owned()
+}
+
 /// The plugin states, by exit code.
 fn state(code: i32) -> Option<(&'static str, Status)> {
     match code {
@@ -211,13 +216,13 @@ impl ExecCheck {
         };
         found.evidence("command", Some(&self.shown), said);
         if !parsed.long_text.is_empty() {
-            found.evidence("long output", None, parsed.long_text.join("\n"));
+            found.evidence("long output", None, inert(&parsed.long_text.join("\n")));
         }
         for metric in &parsed.perfdata {
-            found.evidence(format!("perfdata {}", metric.label), None, metric.describe());
+            found.evidence(format!("perfdata {}", inert(&metric.label)), None, inert(&metric.describe()));
         }
         if !parsed.unparsed.is_empty() {
-            found.evidence("perfdata not understood", None, parsed.unparsed.join(" "));
+            found.evidence("perfdata not understood", None, inert(&parsed.unparsed.join(" ")));
         }
         if run.stdout.truncated {
             found.evidence(
@@ -228,7 +233,7 @@ impl ExecCheck {
         }
         let stderr = captured_text(&run.stderr);
         if !stderr.trim().is_empty() {
-            found.evidence("stderr", None, stderr.trim_end().to_string());
+            found.evidence("stderr", None, inert(stderr.trim_end()));
         }
 
         let text = first_line(&parsed.summary);
@@ -320,7 +325,8 @@ fn with_state(word: &str, text: &str, ended: &str) -> String {
 
 fn first_line(summary: &str) -> String {
     let clean: String = summary.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    let clean = clean.trim();
+    let clean = crate::human::inert(clean.trim()).into_owned();
+    let clean = clean.as_str();
     if clean.chars().count() > SUMMARY_MAX {
         format!("{}…", clean.chars().take(SUMMARY_MAX).collect::<String>())
     } else {

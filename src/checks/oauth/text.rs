@@ -54,7 +54,7 @@ fn push_escaped(out: &mut String, c: char) {
         '\n' => out.push_str("\\n"),
         '\r' => out.push_str("\\r"),
         '\t' => out.push_str("\\t"),
-        c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        c if c.is_control() || crate::human::is_bidi_control(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
         c => out.push(c),
     }
 }
@@ -164,5 +164,13 @@ mod tests {
         assert!(!looks_like_html(Some("application/json"), b"{}"));
         assert_eq!(html_title(b"<title></title>"), None);
         assert_eq!(html_title(b"<title>never closed"), None);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::test_strategies::config())]
+        #[test]
+        fn an_excerpt_carries_no_control_or_bidi_mark(text in crate::human::tests::hostile_text()) {
+            crate::human::tests::assert_inert(&escaped_excerpt(text.as_bytes(), EXCERPT_CHARS), false);
+        }
     }
 }
