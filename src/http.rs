@@ -142,6 +142,8 @@ where
         let began = std::time::Instant::now();
         let connecting = self.inner.call(request);
         let Watch { slot, tls } = self.watch.clone();
+        // Until this one is made, no connection speaks for the check.
+        *slot.lock().unwrap_or_else(|e| e.into_inner()) = None;
         Box::pin(async move {
             let result = connecting.await;
             if result.is_ok() {

@@ -103,6 +103,12 @@ impl Context {
         *self.peer.lock().unwrap_or_else(|e| e.into_inner()) = Some(peer);
     }
 
+    /// A new connection is being made: what the last one showed no longer
+    /// speaks for the check (a SYN nobody answers is the path's again).
+    pub fn peer_gone(&self) {
+        *self.peer.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     /// For clients that record their connections themselves.
     pub fn peer_slot(&self) -> stall::PeerSlot {
         self.peer.clone()

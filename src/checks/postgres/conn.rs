@@ -369,6 +369,9 @@ async fn connect_one(
     let mut last = None;
     for addr in addrs {
         note(ctx, || format!("connecting to {endpoint} ({addr})"));
+        if let Some(ctx) = ctx {
+            ctx.peer_gone();
+        }
         let began = std::time::Instant::now();
         match tokio::net::TcpStream::connect(addr).await {
             Ok(stream) => {

@@ -310,6 +310,7 @@ impl Ladder<'_> {
         let mut other = Vec::new();
         for address in &addresses {
             self.ctx.step(format!("connecting to {address}"));
+            self.ctx.peer_gone();
             let began = std::time::Instant::now();
             match TcpStream::connect(address).await {
                 Ok(stream) => {
