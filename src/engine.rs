@@ -621,4 +621,18 @@ mod tests {
         let events = recorder.0.lock().unwrap();
         assert_eq!(events.iter().filter(|e| e.contains(":done")).count(), 4, "{events:?}");
     }
+
+    #[test]
+    fn a_deadline_on_an_open_connection_says_what_was_seen_not_the_path() {
+        use crate::checks::stall::{Peer, Tap};
+        let e = entry("db", &Flaky::new(0, Status::Ok));
+        let tap = Tap::new("127.0.0.1:5432".parse().unwrap(), Duration::from_millis(2));
+        let seen = Some(Peer::Tapped(tap).describe());
+        let out = timed_out(Duration::from_secs(2), "logging in to 127.0.0.1:5432", seen, &e);
+        let cause = out.cause.unwrap();
+        assert!(cause.contains("TCP connected to 127.0.0.1:5432 in 2ms; no byte received in "), "{cause}");
+        assert!(cause.contains("The network path is open") && !cause.contains("firewall"), "{cause}");
+        let out = timed_out(Duration::from_secs(2), "connecting to 127.0.0.1:5432", None, &e);
+        assert!(out.cause.unwrap().contains("a firewall"), "an unanswered SYN is still the path's");
+    }
 }

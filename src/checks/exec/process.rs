@@ -289,4 +289,20 @@ mod tests {
         assert_eq!((done.status.code(), done.timed_out, done.left_behind), (Some(1), false, true));
         assert_eq!(done.stdout.text(), "bye\n");
     }
+
+    #[tokio::test]
+    async fn a_child_that_left_the_group_is_named_and_the_run_still_ends_in_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        // The plugin never exits itself: the deadline kills its group, not the setsid child.
+        let script = format!("setsid sleep 30 & echo $! > {}; sleep 300", pidfile.display());
+        let started = Instant::now();
+        let done = run_sh(&script, Duration::from_millis(600)).await;
+        let pid: u32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+        // SAFETY: kill only sends a signal, to the child this test started.
+        unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        assert!(started.elapsed() < Duration::from_millis(800), "{:?}", started.elapsed());
+        assert!(done.timed_out);
+        assert_eq!(done.escaped, [Escaped { pid, command: "sleep 30".into() }]);
+    }
 }

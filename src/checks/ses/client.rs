@@ -161,6 +161,7 @@ impl SesHttp {
     /// stalls TLS is named as such, not as a blocked path.
     async fn look_again(&self, error: RequestError, ctx: &Context) -> RequestError {
         let RequestError::Timeout { endpoint, after } = error else { return error };
+        // `classify` gives a connect timeout exactly the connect budget.
         if after != self.connect_budget {
             return RequestError::Timeout { endpoint, after };
         }
