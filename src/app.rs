@@ -7,12 +7,13 @@ use crate::cli::{Cli, ColorChoice, Command, Format};
 use crate::config::{Config, Plan};
 use crate::env::Env;
 use crate::progress::Progress;
-use crate::report::{CheckResult, Report};
+use crate::report::{CheckResult, Report, VerdictReason};
 use crate::secret::Redactor;
 use crate::{engine, output, render, rootcause, tls};
 use anyhow::Context as _;
 use clap::{CommandFactory, Parser};
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -76,8 +77,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if report.interrupted {
         let stopped = report.counts().interrupted;
         eprintln!("kbz-check: interrupted: {stopped} check(s) did not finish and are reported as skip");
+    } else if report.verdict_reason() == Some(VerdictReason::NothingChecked) {
+        eprintln!("kbz-check: {}", nothing_checked_hint(&report, Path::new(".env").is_file()));
     }
-    Ok(if report.failed(cli.strict) { ExitCode::from(EXIT_FAILED) } else { ExitCode::SUCCESS })
+    Ok(if report.failed() { ExitCode::from(EXIT_FAILED) } else { ExitCode::SUCCESS })
 }
 
 /// Runs the checks; the report says whether SIGINT or SIGTERM cut the run short.
@@ -128,6 +131,7 @@ fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
         root_causes: rootcause::find(&checks),
         checks,
         interrupted: interrupted.load(Ordering::SeqCst),
+        strict: cli.strict,
     };
     Ok(report)
 }
@@ -156,6 +160,27 @@ fn default_signal_actions() {
         // SAFETY: restores the default disposition; no handler code of ours is involved.
         unsafe { libc::signal(signal, libc::SIG_DFL) };
     }
+}
+
+/// One line for a run that checked nothing: what each check lacks, and the
+/// app's env file when one lies in the working directory.
+fn nothing_checked_hint(report: &Report, dot_env_here: bool) -> String {
+    let why: Vec<String> = report
+        .checks
+        .iter()
+        .map(|c| format!("{}: {}", c.name, c.summary.strip_prefix("not configured: ").unwrap_or(&c.summary)))
+        .collect();
+    let mut line = if why.is_empty() {
+        "nothing was checked: the suite has no check".to_string()
+    } else {
+        format!("nothing was checked, every check was skipped ({})", why.join("; "))
+    };
+    line.push_str(if dot_env_here {
+        "; a .env file is in this directory: `-e .env` reads it"
+    } else {
+        "; set the app's variables, or read its env file with -e FILE"
+    });
+    line
 }
 
 /// Scrubs every configured secret from everything a check reports,
