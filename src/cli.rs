@@ -118,12 +118,9 @@ pub enum ColorChoice {
     Never,
 }
 
+/// Deadlines and retry times: the range in [`crate::duration::DEADLINE`].
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    let duration = humantime::parse_duration(text).map_err(|e| format!("{e}; write e.g. 500ms, 5s, 1m"))?;
-    if duration.is_zero() {
-        return Err("a duration must be longer than zero".into());
-    }
-    Ok(duration)
+    crate::duration::DEADLINE.parse(text)
 }
 
 fn parse_concurrency(text: &str) -> Result<usize, String> {
@@ -179,6 +176,22 @@ mod tests {
         for bad in [["--retry-for", "0s"], ["--retry-every", "0ms"], ["--retry-for", "soon"]] {
             assert!(Cli::try_parse_from(["kbz-check", "all", bad[0], bad[1]]).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn absurd_durations_are_refused_naming_the_range() {
+        for (option, value) in [
+            ("--timeout", "500y"),
+            ("--timeout", "18446744073709551615s"),
+            ("--retry-for", "18446744073709551615s"),
+            ("--retry-every", "25h"),
+            ("--retry-every", "99999999999999999999999ms"),
+        ] {
+            let err = Cli::try_parse_from(["kbz-check", "all", option, value]).unwrap_err().to_string();
+            assert!(err.contains(option) && err.contains("more than 0 and at most 24h"), "{option} {value}: {err}");
+        }
+        let cli = Cli::try_parse_from(["kbz-check", "all", "--timeout", "24h", "--retry-for", "24h"]).unwrap();
+        assert_eq!((cli.timeout, cli.retry_for), (Duration::from_secs(86_400), Some(Duration::from_secs(86_400))));
     }
 
     #[test]
