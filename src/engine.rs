@@ -127,7 +127,8 @@ pub async fn run_until(
         .enumerate()
         .map(|(index, entry)| {
             let (entry, options, observer, slots) = (entry.clone(), options.clone(), observer.clone(), slots.clone());
-            let retry_until = schedule.retry.and_then(|retry| Some((run_started.checked_add(retry.window)?, retry.every)));
+            let retry_until =
+                schedule.retry.and_then(|retry| Some((run_started.checked_add(retry.window)?, retry.every)));
             tokio::spawn(async move {
                 let timeout = entry.timeout.unwrap_or(schedule.timeout);
                 let result = run_one(index, &entry, timeout, retry_until, options, &slots, observer.as_ref()).await;

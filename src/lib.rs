@@ -13,6 +13,7 @@ pub mod env;
 pub mod errors;
 pub mod http;
 pub mod human;
+pub mod input;
 pub mod output;
 pub mod progress;
 pub mod render;

@@ -22,7 +22,7 @@ pub const DEFAULT_SUITE_FILE: &str = "kbz-check.toml";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: cannot read the suite file: {error}")]
-    Read { path: PathBuf, error: std::io::Error },
+    Read { path: PathBuf, error: crate::input::InputError },
     /// The TOML parser's own message already names line, column and the offending text.
     #[error("{path}: {message}")]
     Syntax { path: PathBuf, message: String },
