@@ -116,7 +116,8 @@ fn syntax_error(path: &Path, text: &str, end: usize, err: dotenvy::Error) -> Env
     // The entry's last line is the one holding byte `end - 1`; it began as
     // many lines earlier as dotenvy's copy of it (the whole entry, or the
     // value part, both ending where the entry ends) spans newlines.
-    let last = text[..end.saturating_sub(1)].matches('\n').count() + 1;
+    // Bytes, not `str`: `end - 1` may fall inside the last character.
+    let last = text.as_bytes()[..end.saturating_sub(1)].iter().filter(|&&b| b == b'\n').count() + 1;
     let spanned = match &err {
         dotenvy::Error::LineParse(bad, _) => bad.strip_suffix('\n').unwrap_or(bad).matches('\n').count(),
         _ => 0,
@@ -193,6 +194,7 @@ mod tests {
             ("# c\nM=\"one\ntwo\"\n\nP=\"open s3cret\nmore\n", 5, Some("P")),
             ("A='x'\r\nB=a b\r\n", 2, Some("B")),
             ("token-without-equals-s3cret", 1, None),
+            ("A=1\nB=\"unclosed é", 2, Some("B")),
         ] {
             let err = Env::default().overlay_file(env_file(text).path()).unwrap_err().to_string();
             assert!(err.contains(&format!(": line {line}: ")), "{text:?}: {err}");
@@ -201,6 +203,29 @@ mod tests {
                 None => assert!(err.contains("expected KEY=VALUE"), "{text:?}: {err}"),
             }
             assert!(!err.contains("s3cret") && !err.contains("line 0"), "{err}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::test_strategies::config())]
+
+        /// Whatever the text, an error names a line that exists, never line 0.
+        #[test]
+        fn a_syntax_error_names_a_line_of_the_file(
+            lines in proptest::collection::vec(
+                proptest::prop_oneof!["[A-Z]{1,3}=[ -~é\"'#\\\\]{0,8}", "[ -~é\"'#]{0,8}", crate::test_strategies::any_text()],
+                0..6,
+            ),
+            newline in proptest::sample::select(vec!["\n", "\r\n"]),
+            trailing in proptest::arbitrary::any::<bool>(),
+        ) {
+            let mut text = lines.join(newline);
+            if trailing {
+                text.push_str(newline);
+            }
+            if let Err(EnvFileError::Syntax { line, .. }) = Env::default().overlay_file(env_file(&text).path()) {
+                proptest::prop_assert!(line >= 1 && line <= text.lines().count().max(1), "line {} of {:?}", line, text);
+            }
         }
     }
 
