@@ -127,6 +127,8 @@ pub async fn run_until(
         .enumerate()
         .map(|(index, entry)| {
             let (entry, options, observer, slots) = (entry.clone(), options.clone(), observer.clone(), slots.clone());
+            // Checked: a window past the clock's end (the CLI refuses one over
+            // 24h; only a library caller can ask) retries nothing, never panics.
             let retry_until =
                 schedule.retry.and_then(|retry| Some((run_started.checked_add(retry.window)?, retry.every)));
             tokio::spawn(async move {
