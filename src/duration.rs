@@ -21,11 +21,17 @@ pub struct Range {
 /// longer than a day is a mistake, and a day still adds to any `Instant`.
 pub const DEADLINE: Range = Range { zero_allowed: false, max: Duration::from_secs(24 * 3600), max_text: "24h" };
 
-/// Thresholds compared with what a check observes (`min_ttl`, `max_lag`,
-/// `cert_expiry_warn`): zero to ten years, longer than any certificate or
-/// token lifetime worth warning about, and far inside `i64` seconds.
+/// Thresholds compared with what a check observes (`min_ttl`, `max_lag`):
+/// zero to ten years, longer than any token lifetime or lag worth warning
+/// about, and far inside `i64` seconds.
 pub const THRESHOLD: Range =
     Range { zero_allowed: true, max: Duration::from_secs(10 * 31_557_600), max_text: "10years" };
+
+/// How long before a certificate's end to warn (`cert_expiry_warn`): zero to
+/// 10000 years, as X.509 dates reach 9999-12-31 (RFC 5280's "no expiry"
+/// value; rcgen and some internal CAs issue such certificates).
+pub const CERT_HORIZON: Range =
+    Range { zero_allowed: true, max: Duration::from_secs(10_000 * 31_557_600), max_text: "10000years" };
 
 impl Range {
     /// "more than 0 and at most 24h", for messages.
@@ -57,7 +63,7 @@ mod tests {
 
     #[test]
     fn max_text_is_the_max() {
-        for range in [DEADLINE, THRESHOLD] {
+        for range in [DEADLINE, THRESHOLD, CERT_HORIZON] {
             assert_eq!(humantime::parse_duration(range.max_text).unwrap(), range.max);
             assert_eq!(range.parse(range.max_text), Ok(range.max));
         }
@@ -93,7 +99,7 @@ mod tests {
             text in crate::test_strategies::any_text(),
         ) {
             for input in [format!("{number}{unit}"), text.clone()] {
-                for range in [DEADLINE, THRESHOLD] {
+                for range in [DEADLINE, THRESHOLD, CERT_HORIZON] {
                     match range.parse(&input) {
                         Ok(value) => prop_assert!(value <= range.max && (range.zero_allowed || !value.is_zero())),
                         Err(err) => prop_assert!(err.contains(&range.describe()), "{}", err),

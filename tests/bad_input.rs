@@ -92,7 +92,8 @@ fn absurd_durations_in_a_suite_exit_2_naming_key_line_and_range() {
         ("exec", "timeout", "18446744073709551615s", "more than 0 and at most 24h"),
         ("vault", "min_ttl", "18446744073709551615s", "from 0s to 10years"),
         ("postgres", "max_lag", "500y", "from 0s to 10years"),
-        ("smtp", "cert_expiry_warn", "99999999999999999999999s", "from 0s to 10years"),
+        ("smtp", "cert_expiry_warn", "99999999999999999999999s", "from 0s to 10000years"),
+        ("smtp", "cert_expiry_warn", "10001years", "from 0s to 10000years"),
     ] {
         let text = format!("[checks.c]\nkind = \"{kind}\"\nenabled = false\n{key} = \"{value}\"\n");
         let suite = write(dir.path(), "suite.toml", &text);

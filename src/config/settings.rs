@@ -116,7 +116,7 @@ impl RawSettings {
     }
 
     /// A threshold duration such as `30s`, `24h`, `14d` (`max_lag`,
-    /// `min_ttl`, `cert_expiry_warn`), within [`duration::THRESHOLD`].
+    /// `min_ttl`), within [`duration::THRESHOLD`].
     pub fn duration(&mut self, key: &str) -> Result<Option<Duration>, ConfigError> {
         self.duration_within(key, duration::THRESHOLD)
     }
