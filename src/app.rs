@@ -59,6 +59,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 
     let outputs = [(&cli.markdown, Format::Markdown), (&cli.json, Format::Json), (&cli.junit, Format::Junit)];
+    refuse_report_paths(&cli, config.source.as_deref())?;
     for path in outputs.iter().filter_map(|(path, _)| path.as_deref()) {
         output::ensure_writable(path).with_context(|| format!("cannot write the report to {}", path.display()))?;
     }
@@ -81,6 +82,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         eprintln!("kbz-check: {}", nothing_checked_hint(&report, Path::new(".env").is_file()));
     }
     Ok(if report.failed() { ExitCode::from(EXIT_FAILED) } else { ExitCode::SUCCESS })
+}
+
+/// A report file must not overwrite an input file (`-e`, the suite) or
+/// another format's report: refused before anything runs.
+fn refuse_report_paths(cli: &Cli, suite: Option<&std::path::Path>) -> Result<(), output::Refused> {
+    let reports: Vec<_> = [("--markdown", &cli.markdown), ("--json", &cli.json), ("--junit", &cli.junit)]
+        .into_iter()
+        .filter_map(|(option, path)| Some((option, path.as_deref()?)))
+        .collect();
+    let mut inputs: Vec<_> = cli.env_file.iter().map(|path| ("the env file (-e)", path.as_path())).collect();
+    inputs.extend(suite.map(|path| ("the suite file", path)));
+    output::refuse_clashes(&reports, &inputs)
 }
 
 /// Runs the checks; the report says whether SIGINT or SIGTERM cut the run short.
