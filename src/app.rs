@@ -7,12 +7,13 @@ use crate::cli::{Cli, ColorChoice, Command, Format};
 use crate::config::{Config, Plan};
 use crate::env::Env;
 use crate::progress::Progress;
-use crate::report::{CheckResult, Report};
+use crate::report::{CheckResult, Report, VerdictReason};
 use crate::secret::Redactor;
 use crate::{engine, output, render, rootcause, tls};
 use anyhow::Context as _;
 use clap::{CommandFactory, Parser};
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -58,6 +59,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 
     let outputs = [(&cli.markdown, Format::Markdown), (&cli.json, Format::Json), (&cli.junit, Format::Junit)];
+    refuse_report_paths(&cli, config.source.as_deref())?;
     for path in outputs.iter().filter_map(|(path, _)| path.as_deref()) {
         output::ensure_writable(path).with_context(|| format!("cannot write the report to {}", path.display()))?;
     }
@@ -76,8 +78,22 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if report.interrupted {
         let stopped = report.counts().interrupted;
         eprintln!("kbz-check: interrupted: {stopped} check(s) did not finish and are reported as skip");
+    } else if report.verdict_reason() == Some(VerdictReason::NothingChecked) {
+        eprintln!("kbz-check: {}", nothing_checked_hint(&report, Path::new(".env").is_file()));
     }
-    Ok(if report.failed(cli.strict) { ExitCode::from(EXIT_FAILED) } else { ExitCode::SUCCESS })
+    Ok(if report.failed() { ExitCode::from(EXIT_FAILED) } else { ExitCode::SUCCESS })
+}
+
+/// A report file must not overwrite an input file (`-e`, the suite) or
+/// another format's report: refused before anything runs.
+fn refuse_report_paths(cli: &Cli, suite: Option<&std::path::Path>) -> Result<(), output::Refused> {
+    let reports: Vec<_> = [("--markdown", &cli.markdown), ("--json", &cli.json), ("--junit", &cli.junit)]
+        .into_iter()
+        .filter_map(|(option, path)| Some((option, path.as_deref()?)))
+        .collect();
+    let mut inputs: Vec<_> = cli.env_file.iter().map(|path| ("the env file (-e)", path.as_path())).collect();
+    inputs.extend(suite.map(|path| ("the suite file", path)));
+    output::refuse_clashes(&reports, &inputs)
 }
 
 /// Runs the checks; the report says whether SIGINT or SIGTERM cut the run short.
@@ -128,6 +144,7 @@ fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
         root_causes: rootcause::find(&checks),
         checks,
         interrupted: interrupted.load(Ordering::SeqCst),
+        strict: cli.strict,
     };
     Ok(report)
 }
@@ -156,6 +173,27 @@ fn default_signal_actions() {
         // SAFETY: restores the default disposition; no handler code of ours is involved.
         unsafe { libc::signal(signal, libc::SIG_DFL) };
     }
+}
+
+/// One line for a run that checked nothing: what each check lacks, and the
+/// app's env file when one lies in the working directory.
+fn nothing_checked_hint(report: &Report, dot_env_here: bool) -> String {
+    let why: Vec<String> = report
+        .checks
+        .iter()
+        .map(|c| format!("{}: {}", c.name, c.summary.strip_prefix("not configured: ").unwrap_or(&c.summary)))
+        .collect();
+    let mut line = if why.is_empty() {
+        "nothing was checked: the suite has no check".to_string()
+    } else {
+        format!("nothing was checked, every check was skipped ({})", why.join("; "))
+    };
+    line.push_str(if dot_env_here {
+        "; a .env file is in this directory: `-e .env` reads it"
+    } else {
+        "; set the app's variables, or read its env file with -e FILE"
+    });
+    line
 }
 
 /// Scrubs every configured secret from everything a check reports,

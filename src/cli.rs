@@ -69,7 +69,7 @@ pub struct Cli {
     pub title: Option<String>,
 
     /// SMTP checks send one test message to ADDRESS (otherwise they never send mail)
-    #[arg(long, global = true, value_name = "ADDRESS")]
+    #[arg(long, global = true, value_name = "ADDRESS", value_parser = parse_mail_address)]
     pub send_test_to: Option<String>,
 
     /// Colors in the text output (NO_COLOR is honoured in auto)
@@ -118,12 +118,18 @@ pub enum ColorChoice {
     Never,
 }
 
+/// Deadlines and retry times: the range in [`crate::duration::DEADLINE`].
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    let duration = humantime::parse_duration(text).map_err(|e| format!("{e}; write e.g. 500ms, 5s, 1m"))?;
-    if duration.is_zero() {
-        return Err("a duration must be longer than zero".into());
+    crate::duration::DEADLINE.parse(text)
+}
+
+/// A usage error (exit 2, nothing runs), not a failed smtp check: with no
+/// smtp check configured the mistake would otherwise pass unnoticed.
+fn parse_mail_address(text: &str) -> Result<String, String> {
+    match text.trim().parse::<lettre::Address>() {
+        Ok(_) => Ok(text.trim().to_string()),
+        Err(e) => Err(format!("not a mail address ({e}); write e.g. ops@example.com")),
     }
-    Ok(duration)
 }
 
 fn parse_concurrency(text: &str) -> Result<usize, String> {
@@ -138,6 +144,7 @@ fn parse_concurrency(text: &str) -> Result<usize, String> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+    use proptest::strategy::Strategy;
 
     #[test]
     fn cli_definition_is_consistent() {
@@ -178,6 +185,64 @@ mod tests {
         assert_eq!((cli.retry_for, cli.retry_every), (Some(Duration::from_secs(60)), Duration::from_millis(500)));
         for bad in [["--retry-for", "0s"], ["--retry-every", "0ms"], ["--retry-for", "soon"]] {
             assert!(Cli::try_parse_from(["kbz-check", "all", bad[0], bad[1]]).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn absurd_durations_are_refused_naming_the_range() {
+        for (option, value) in [
+            ("--timeout", "500y"),
+            ("--timeout", "18446744073709551615s"),
+            ("--retry-for", "18446744073709551615s"),
+            ("--retry-every", "25h"),
+            ("--retry-every", "99999999999999999999999ms"),
+        ] {
+            let err = Cli::try_parse_from(["kbz-check", "all", option, value]).unwrap_err().to_string();
+            assert!(err.contains(option) && err.contains("more than 0 and at most 24h"), "{option} {value}: {err}");
+        }
+        let cli = Cli::try_parse_from(["kbz-check", "all", "--timeout", "24h", "--retry-for", "24h"]).unwrap();
+        assert_eq!((cli.timeout, cli.retry_for), (Duration::from_secs(86_400), Some(Duration::from_secs(86_400))));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::test_strategies::config())]
+
+        /// Any number with any unit given to any duration option: a value in
+        /// range, or a usage error naming the option and the range.
+        #[test]
+        fn duration_options_give_a_value_in_range_or_name_the_range(
+            option in proptest::sample::select(vec!["--timeout", "--retry-for", "--retry-every"]),
+            number in proptest::prop_oneof![
+                proptest::arbitrary::any::<u64>().prop_map(|n| n.to_string()),
+                "[0-9]{1,25}(\\.[0-9]{1,3})?",
+            ],
+            unit in proptest::sample::select(vec!["", "ns", "ms", "s", "sec", "m", "h", "d", "w", "M", "y", "years", " s"]),
+        ) {
+            let value = format!("{number}{unit}");
+            match Cli::try_parse_from(["kbz-check", "all", option, &value]) {
+                Ok(cli) => {
+                    let parsed = match option {
+                        "--timeout" => cli.timeout,
+                        "--retry-for" => cli.retry_for.unwrap(),
+                        _ => cli.retry_every,
+                    };
+                    proptest::prop_assert!(!parsed.is_zero() && parsed <= Duration::from_secs(86_400), "{}", value);
+                }
+                Err(err) => {
+                    let err = err.to_string();
+                    proptest::prop_assert!(err.contains(option) && err.contains("more than 0 and at most 24h"), "{}", err);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn send_test_to_takes_only_a_mail_address() {
+        let cli = Cli::try_parse_from(["kbz-check", "all", "--send-test-to", " ops@example.com "]).unwrap();
+        assert_eq!(cli.send_test_to.as_deref(), Some("ops@example.com"));
+        for bad in ["", "ops", "ops@", "@example.com", "a b@example.com", "ops@exa mple.com"] {
+            let err = Cli::try_parse_from(["kbz-check", "all", "--send-test-to", bad]).unwrap_err().to_string();
+            assert!(err.contains("--send-test-to") && err.contains("not a mail address"), "{bad:?}: {err}");
         }
     }
 

@@ -127,7 +127,10 @@ pub async fn run_until(
         .enumerate()
         .map(|(index, entry)| {
             let (entry, options, observer, slots) = (entry.clone(), options.clone(), observer.clone(), slots.clone());
-            let retry_until = schedule.retry.map(|retry| (run_started + retry.window, retry.every));
+            // Checked: a window past the clock's end (the CLI refuses one over
+            // 24h; only a library caller can ask) retries nothing, never panics.
+            let retry_until =
+                schedule.retry.and_then(|retry| Some((run_started.checked_add(retry.window)?, retry.every)));
             tokio::spawn(async move {
                 let timeout = entry.timeout.unwrap_or(schedule.timeout);
                 let result = run_one(index, &entry, timeout, retry_until, options, &slots, observer.as_ref()).await;
@@ -220,7 +223,8 @@ async fn run_one(
         // Only a failure is retried, and only by an attempt that can begin inside the window.
         let wait = retry_until
             .filter(|_| outcome.status == Status::Fail)
-            .filter(|&(until, every)| Instant::now() + every < until)
+            // Checked: the CLI bounds `every`, but a library caller may not.
+            .filter(|&(until, every)| Instant::now().checked_add(every).is_some_and(|next| next < until))
             .map(|(_, every)| every);
         match wait {
             Some(wait) => {

@@ -2,8 +2,10 @@
 //! `--env-file` files in order (explicit beats ambient), each value
 //! remembering where it came from.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Where a variable's value came from.
@@ -36,7 +38,7 @@ pub struct Env {
 #[derive(Debug, thiserror::Error)]
 pub enum EnvFileError {
     #[error("env file {path}: cannot read it: {error}")]
-    Read { path: PathBuf, error: std::io::Error },
+    Read { path: PathBuf, error: crate::input::InputError },
     /// The offending line is not quoted: it may hold a secret.
     #[error("env file {path}: line {line}: {what}")]
     Syntax { path: PathBuf, line: usize, what: String },
@@ -62,16 +64,17 @@ impl Env {
     /// Overlays one dotenv file: its values win over what is already here.
     pub fn overlay_file(&mut self, path: &Path) -> Result<(), EnvFileError> {
         let text =
-            std::fs::read_to_string(path).map_err(|error| EnvFileError::Read { path: path.to_path_buf(), error })?;
+            crate::input::read_text(path).map_err(|error| EnvFileError::Read { path: path.to_path_buf(), error })?;
         // Editors on Windows save a BOM; it is not part of the first key.
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let items = dotenvy::from_read_iter(text.as_bytes());
+        let served = Cell::new(0);
+        let items = dotenvy::from_read_iter(LineByLine { text: text.as_bytes(), served: &served });
         for item in items {
             match item {
                 Ok((key, value)) => {
                     self.vars.insert(key, Var { value, source: VarSource::EnvFile(path.to_path_buf()) });
                 }
-                Err(err) => return Err(syntax_error(path, text, err)),
+                Err(err) => return Err(syntax_error(path, text, served.get(), err)),
             }
         }
         Ok(())
@@ -87,27 +90,53 @@ impl Env {
     }
 }
 
+/// Hands dotenvy the text one line per read, so that when it reports an
+/// error, `served` is exactly where the offending entry ends: dotenvy's
+/// buffered reader has consumed what it was given, and nothing more.
+struct LineByLine<'a> {
+    text: &'a [u8],
+    served: &'a Cell<usize>,
+}
+
+impl Read for LineByLine<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let rest = &self.text[self.served.get()..];
+        let line = rest.iter().position(|&b| b == b'\n').map_or(rest.len(), |i| i + 1);
+        let n = line.min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.served.set(self.served.get() + n);
+        Ok(n)
+    }
+}
+
 /// A dotenv error names the line by number and the key when it can, never
-/// the line's text (which may hold a secret).
-fn syntax_error(path: &Path, text: &str, err: dotenvy::Error) -> EnvFileError {
-    let (line, what) = match err {
-        dotenvy::Error::LineParse(bad_line, _) => {
-            let found =
-                text.lines().enumerate().find(|(_, l)| !l.is_empty() && (*l == bad_line || bad_line.starts_with(l)));
-            let number = found.map_or(0, |(i, _)| i + 1);
-            // The key only from a line of the file as written, and only before
-            // a `=`: dotenvy's `bad_line` may start inside a value, and a line
-            // without `=` is all value (a pasted token). Neither is shown.
-            let source = found.map_or("", |(_, l)| l);
-            let key = source.split_once('=').map_or("", |(key, _)| key.trim().trim_start_matches("export ").trim());
-            let what = if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                format!("cannot parse the value of `{key}` (check its quotes)")
+/// the line's text (which may hold a secret). `end` is the byte where the
+/// failing entry ends (see [`LineByLine`]).
+fn syntax_error(path: &Path, text: &str, end: usize, err: dotenvy::Error) -> EnvFileError {
+    // The entry's last line is the one holding byte `end - 1`; it began as
+    // many lines earlier as dotenvy's copy of it (the whole entry, or the
+    // value part, both ending where the entry ends) spans newlines.
+    // Bytes, not `str`: `end - 1` may fall inside the last character.
+    let last = text.as_bytes()[..end.saturating_sub(1)].iter().filter(|&&b| b == b'\n').count() + 1;
+    let spanned = match &err {
+        dotenvy::Error::LineParse(bad, _) => bad.strip_suffix('\n').unwrap_or(bad).matches('\n').count(),
+        _ => 0,
+    };
+    let line = last.saturating_sub(spanned).max(1);
+    let what = match err {
+        dotenvy::Error::LineParse(..) => {
+            // The key only from the entry's first line as written, and only
+            // before a `=`: a line without `=` is all value (a pasted token),
+            // which is never shown.
+            let first = text.lines().nth(line - 1).unwrap_or("");
+            let key = first.split_once('=').map_or("", |(key, _)| key.trim().trim_start_matches("export ").trim());
+            if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                format!("cannot parse the value of `{key}` (check its quotes, spaces and backslashes)")
             } else {
                 "cannot parse this line: expected KEY=VALUE".to_string()
-            };
-            (number, what)
+            }
         }
-        other => (0, other.to_string()),
+        other => other.to_string(),
     };
     EnvFileError::Syntax { path: path.to_path_buf(), line, what }
 }
@@ -149,6 +178,65 @@ mod tests {
         assert!(err.contains("line 2"), "{err}");
         assert!(err.contains("PASSWORD"), "{err}");
         assert!(!err.contains("s3cret"), "{err}");
+    }
+
+    /// Each bad entry is named by the line it starts on, whatever came before
+    /// it: a multi-line value, blank lines, comments, an identical earlier line.
+    #[test]
+    fn syntax_errors_name_the_line_the_entry_starts_on() {
+        for (text, line, key) in [
+            ("A=1\nKEY=a b # comment\n", 2, Some("KEY")),
+            ("A=1\nB=\"x\ny\" junk\n", 2, Some("B")),
+            ("A=1\nA=1\"oops\n", 2, Some("A")),
+            ("A=1\n\nB=\\q\n", 3, Some("B")),
+            ("A=1\nB=${X\n", 2, Some("B")),
+            ("A=1\nB=1\n\"x\n", 3, None),
+            ("# c\nM=\"one\ntwo\"\n\nP=\"open s3cret\nmore\n", 5, Some("P")),
+            ("A='x'\r\nB=a b\r\n", 2, Some("B")),
+            ("token-without-equals-s3cret", 1, None),
+            ("A=1\nB=\"unclosed é", 2, Some("B")),
+        ] {
+            let err = Env::default().overlay_file(env_file(text).path()).unwrap_err().to_string();
+            assert!(err.contains(&format!(": line {line}: ")), "{text:?}: {err}");
+            match key {
+                Some(key) => assert!(err.contains(&format!("`{key}`")), "{text:?}: {err}"),
+                None => assert!(err.contains("expected KEY=VALUE"), "{text:?}: {err}"),
+            }
+            assert!(!err.contains("s3cret") && !err.contains("line 0"), "{err}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::test_strategies::config())]
+
+        /// Whatever the text, an error names a line that exists, never line 0.
+        #[test]
+        fn a_syntax_error_names_a_line_of_the_file(
+            lines in proptest::collection::vec(
+                proptest::prop_oneof!["[A-Z]{1,3}=[ -~é\"'#\\\\]{0,8}", "[ -~é\"'#]{0,8}", crate::test_strategies::any_text()],
+                0..6,
+            ),
+            newline in proptest::sample::select(vec!["\n", "\r\n"]),
+            trailing in proptest::arbitrary::any::<bool>(),
+        ) {
+            let mut text = lines.join(newline);
+            if trailing {
+                text.push_str(newline);
+            }
+            if let Err(EnvFileError::Syntax { line, .. }) = Env::default().overlay_file(env_file(&text).path()) {
+                proptest::prop_assert!(line >= 1 && line <= text.lines().count().max(1), "line {} of {:?}", line, text);
+            }
+        }
+    }
+
+    #[test]
+    fn a_device_or_a_huge_file_is_refused_before_reading() {
+        let err = Env::default().overlay_file(Path::new("/dev/zero")).unwrap_err().to_string();
+        assert!(err.starts_with("env file /dev/zero: cannot read it: it is a device"), "{err}");
+        let big = tempfile::NamedTempFile::new().unwrap();
+        big.as_file().set_len(200 * 1024 * 1024).unwrap();
+        let err = Env::default().overlay_file(big.path()).unwrap_err().to_string();
+        assert!(err.contains("larger than 1 MiB"), "{err}");
     }
 
     #[test]

@@ -35,13 +35,16 @@ impl Status {
     }
 }
 
-/// The whole run's outcome.
+/// The whole run's outcome: the one value every format prints and the exit
+/// code follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Ok,
     Warn,
     Fail,
+    /// Every check was skipped: nothing was checked, so nothing is known to be OK.
+    Skip,
 }
 
 impl Verdict {
@@ -50,6 +53,7 @@ impl Verdict {
             Verdict::Ok => "OK",
             Verdict::Warn => "WARN",
             Verdict::Fail => "FAIL",
+            Verdict::Skip => "SKIP",
         }
     }
 
@@ -58,7 +62,14 @@ impl Verdict {
             Verdict::Ok => "✅",
             Verdict::Warn => "⚠️",
             Verdict::Fail => "❌",
+            Verdict::Skip => "⏭️",
         }
+    }
+
+    /// Whether the run must not pass a gate: exit code 1. A run that checked
+    /// nothing proves nothing, so it blocks too.
+    pub fn blocks(self) -> bool {
+        matches!(self, Verdict::Fail | Verdict::Skip)
     }
 }
 
@@ -222,6 +233,19 @@ pub struct Report {
     /// SIGINT or SIGTERM ended the run before every check finished; the
     /// unfinished ones are `skip` with the summary [`INTERRUPTED`].
     pub interrupted: bool,
+    /// `--strict`: a warning or a skipped check fails the run.
+    pub strict: bool,
+}
+
+/// What made a verdict `fail` or `skip` when no check failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerdictReason {
+    /// Every check was skipped.
+    NothingChecked,
+    /// `--strict` counted a warning or a skipped check as a failure.
+    Strict,
+    /// SIGINT or SIGTERM stopped the run before every check finished.
+    Interrupted,
 }
 
 /// The summary of a check that a SIGINT or SIGTERM stopped before it finished.
@@ -239,11 +263,18 @@ pub struct Counts {
 }
 
 impl Report {
-    /// `fail` if any check failed, else `warn` if any warned, else `ok`.
+    /// The one verdict: `fail` if any check failed (or the run was
+    /// interrupted: what did not run proves nothing), else `skip` if no check
+    /// ran, else `warn` if any warned, else `ok`. With `strict`, a warning or
+    /// a skipped check makes it `fail`.
     pub fn verdict(&self) -> Verdict {
         let counts = self.counts();
-        if counts.fail > 0 {
+        let checked = counts.ok + counts.warn + counts.fail;
+        let strict_failure = self.strict && (counts.warn > 0 || counts.skip > 0);
+        if counts.fail > 0 || self.interrupted || strict_failure {
             Verdict::Fail
+        } else if checked == 0 {
+            Verdict::Skip
         } else if counts.warn > 0 {
             Verdict::Warn
         } else {
@@ -267,11 +298,20 @@ impl Report {
         counts
     }
 
-    /// Exit code 1 when a check failed or the run was interrupted (what did
-    /// not run proves nothing), or with `strict` when one warned or was skipped.
-    pub fn failed(&self, strict: bool) -> bool {
+    /// Why the verdict is stricter than the checks' statuses say, if it is.
+    pub fn verdict_reason(&self) -> Option<VerdictReason> {
         let counts = self.counts();
-        self.interrupted || counts.fail > 0 || (strict && (counts.warn > 0 || counts.skip > 0))
+        match self.verdict() {
+            Verdict::Skip => Some(VerdictReason::NothingChecked),
+            Verdict::Fail if counts.fail == 0 && self.interrupted => Some(VerdictReason::Interrupted),
+            Verdict::Fail if counts.fail == 0 => Some(VerdictReason::Strict),
+            _ => None,
+        }
+    }
+
+    /// Exit code 1: the verdict blocks.
+    pub fn failed(&self) -> bool {
+        self.verdict().blocks()
     }
 
     /// Every action to take, most urgent first, each with who calls for it
@@ -332,6 +372,7 @@ mod tests {
             checks,
             root_causes: vec![],
             interrupted: false,
+            strict: false,
         }
     }
 
@@ -341,15 +382,20 @@ mod tests {
         stopped.summary = INTERRUPTED.to_string();
         let mut interrupted = report(vec![check("a", Status::Ok, vec![]), stopped]);
         interrupted.interrupted = true;
-        // The verdict keeps its one rule (skips do not change it); the exit code does not pass.
-        assert_eq!(interrupted.verdict(), Verdict::Ok);
-        assert!(interrupted.failed(false));
+        // What did not run proves nothing: the verdict fails, and so does the exit code.
+        assert_eq!(interrupted.verdict(), Verdict::Fail);
+        assert!(interrupted.failed());
         assert_eq!(interrupted.counts(), Counts { ok: 1, skip: 1, interrupted: 1, ..Counts::default() });
     }
 
     #[test]
-    fn verdict_is_worst_status_and_ignores_skips() {
-        assert_eq!(report(vec![]).verdict(), Verdict::Ok);
+    fn verdict_is_worst_status_and_skip_when_nothing_ran() {
+        assert_eq!(report(vec![]).verdict(), Verdict::Skip);
+        assert_eq!(
+            report(vec![check("a", Status::Skip, vec![]), check("b", Status::Skip, vec![])]).verdict(),
+            Verdict::Skip
+        );
+        assert!(report(vec![check("a", Status::Skip, vec![])]).failed());
         assert_eq!(
             report(vec![check("a", Status::Ok, vec![]), check("b", Status::Skip, vec![])]).verdict(),
             Verdict::Ok
@@ -365,14 +411,19 @@ mod tests {
     }
 
     #[test]
-    fn strict_fails_on_warn_and_skip() {
-        let warned = report(vec![check("a", Status::Warn, vec![])]);
-        assert!(!warned.failed(false));
-        assert!(warned.failed(true));
-        let skipped = report(vec![check("a", Status::Skip, vec![])]);
-        assert!(!skipped.failed(false));
-        assert!(skipped.failed(true));
-        assert!(report(vec![check("a", Status::Fail, vec![])]).failed(false));
+    fn strict_turns_warn_and_skip_into_a_failed_verdict() {
+        let strict = |checks| Report { strict: true, ..report(checks) };
+        let warned = vec![check("a", Status::Warn, vec![])];
+        assert_eq!((report(warned.clone()).verdict(), report(warned.clone()).failed()), (Verdict::Warn, false));
+        assert_eq!((strict(warned.clone()).verdict(), strict(warned).failed()), (Verdict::Fail, true));
+        let partly_skipped = vec![check("a", Status::Ok, vec![]), check("b", Status::Skip, vec![])];
+        assert_eq!(
+            (report(partly_skipped.clone()).verdict(), report(partly_skipped.clone()).failed()),
+            (Verdict::Ok, false)
+        );
+        assert_eq!((strict(partly_skipped.clone()).verdict(), strict(partly_skipped).failed()), (Verdict::Fail, true));
+        assert_eq!(strict(vec![check("a", Status::Skip, vec![])]).verdict(), Verdict::Fail);
+        assert!(report(vec![check("a", Status::Fail, vec![])]).failed());
     }
 
     #[test]

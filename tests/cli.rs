@@ -34,11 +34,17 @@ fn refused_url(password: &str) -> String {
 
 #[test]
 fn unconfigured_builtin_check_is_skipped_naming_the_variable() {
-    let out = kbz_check().args(["--format", "json", "all"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let dir = tempfile::tempdir().unwrap();
+    let out = kbz_check().current_dir(dir.path()).args(["--format", "json", "all"]).output().unwrap();
+    // Nothing was checked: a CI gate must not pass on an empty environment.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let report = json(&out);
     assert_eq!(report["schema"], "kbz-check/report/v1");
-    assert_eq!(report["verdict"], "ok");
+    assert_eq!(report["verdict"], "skip");
+    let hint = stderr(&out);
+    assert_eq!(hint.lines().count(), 1, "one line on stderr: {hint}");
+    assert!(hint.contains("nothing was checked") && hint.contains("postgres: set DATABASE_URL (or PGHOST)"), "{hint}");
+    assert!(hint.contains("vault: set VAULT_ADDR") && hint.contains("-e FILE"), "{hint}");
     let check = &report["checks"][0];
     assert_eq!(check["name"], "postgres");
     assert_eq!(check["status"], "skip");
@@ -400,12 +406,14 @@ fn junit_file_is_written_atomically_beside_the_stdout_format() {
     let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names, ["junit.xml"], "no temporary file remains");
 
-    // On stdout too; an unconfigured check is a <skipped> testcase, and the run passes.
+    // On stdout too; an unconfigured check is a <skipped> testcase, and a run
+    // that checked nothing fails, in the JUnit as in the exit code.
     let out = kbz_check().args(["--format", "junit", "all"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let xml = stdout(&out);
     assert!(xml.contains(r#"<testsuite name="kbz-check""#), "{xml}");
     assert!(xml.contains(r#"<skipped message="not configured: set DATABASE_URL (or PGHOST)"/>"#), "{xml}");
+    assert!(xml.contains(r#"<failure message="nothing was checked" type="verdict""#), "{xml}");
 
     let out =
         kbz_check().args(["--junit", dir.path().join("missing/j.xml").to_str().unwrap(), "all"]).output().unwrap();
@@ -570,4 +578,43 @@ fn a_report_file_in_a_read_only_directory_exits_2_before_running() {
     assert!(stderr(&out).contains(&format!("cannot write the report to {}", file.display())), "{}", stderr(&out));
     assert!(stdout(&out).is_empty(), "nothing was checked");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "previous");
+}
+
+#[test]
+fn a_dot_env_beside_a_run_that_checked_nothing_is_pointed_at() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".env", "DATABASE_URL=postgresql://app:pw@127.0.0.1:1/app\n");
+    let out = kbz_check().current_dir(dir.path()).arg("all").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Verdict: SKIP — nothing was checked"), "{}", stdout(&out));
+    assert!(stderr(&out).contains("a .env file is in this directory: `-e .env` reads it"), "{}", stderr(&out));
+}
+
+#[test]
+fn strict_changes_the_verdict_every_format_prints_not_only_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = write(
+        dir.path(),
+        "suite.toml",
+        "[checks.disk]\nkind = \"exec\"\ncommand = [\"sh\", \"-c\", \"echo 'DISK WARNING - 91% used'; exit 1\"]\n",
+    );
+    let (json_file, md_file) = (dir.path().join("r.json"), dir.path().join("r.md"));
+    let run = |strict: bool| {
+        let mut cmd = kbz_check();
+        cmd.args(["-c", &suite, "--json", json_file.to_str().unwrap(), "--markdown", md_file.to_str().unwrap()]);
+        if strict {
+            cmd.arg("--strict");
+        }
+        let out = cmd.arg("all").output().unwrap();
+        let report: Value = serde_json::from_str(&std::fs::read_to_string(&json_file).unwrap()).unwrap();
+        (out.status.code(), report["verdict"].clone(), stdout(&out), std::fs::read_to_string(&md_file).unwrap())
+    };
+    let (code, verdict, text, md) = run(false);
+    assert_eq!((code, verdict.as_str()), (Some(0), Some("warn")), "{text}");
+    assert!(text.contains("Verdict: WARN") && md.contains("**Verdict: ⚠️ WARN**"), "{text}\n{md}");
+    let (code, verdict, text, md) = run(true);
+    assert_eq!((code, verdict.as_str()), (Some(1), Some("fail")), "{text}");
+    assert!(text.contains("Verdict: FAIL — --strict"), "{text}");
+    assert!(md.contains("**Status**: ❌ FAIL — --strict") && md.contains("| Blocking? | ❌ **YES**"), "{md}");
+    assert!(!md.contains("| All OK? | ✅"), "{md}");
 }

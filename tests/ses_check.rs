@@ -284,11 +284,13 @@ fn configuration_alone_decides_skip_or_failure() {
 
     // PH11 section 4: EMAIL_PROVIDER=smtp, the AWS_SES_* variables not configured.
     let (code, json, _) = run_json(&[("EMAIL_PROVIDER", "smtp"), ("EMAIL_FROM", SENDER)], &[]);
-    assert_eq!(verdict(code, &json), (0, "skip".into(), "SES is optional and unused (EMAIL_PROVIDER=smtp)".into()));
+    // Run alone, the skip is all there is: nothing was checked, so the run does not pass.
+    assert_eq!(verdict(code, &json), (1, "skip".into(), "SES is optional and unused (EMAIL_PROVIDER=smtp)".into()));
+    assert_eq!(json["verdict"], "skip");
     let (code, json, _) = run_json(&[], &[]);
     assert_eq!(
         verdict(code, &json),
-        (0, "skip".into(), "SES is optional and unused (EMAIL_PROVIDER is not set)".into())
+        (1, "skip".into(), "SES is optional and unused (EMAIL_PROVIDER is not set)".into())
     );
 
     // Provider ses without keys: a failure naming the variables.

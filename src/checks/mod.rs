@@ -83,8 +83,11 @@ pub struct Context {
 
 impl Context {
     pub fn new(timeout: Duration, options: Arc<RunOptions>) -> Self {
+        // The command line bounds timeouts; a library caller's huge one is "no deadline", not a panic.
+        let now = Instant::now();
+        let deadline = now.checked_add(timeout).unwrap_or(now + Duration::from_secs(365 * 86_400));
         let step = Arc::new(Mutex::new("starting".to_string()));
-        Self { deadline: Instant::now() + timeout, step, peer: stall::PeerSlot::default(), options }
+        Self { deadline, step, peer: stall::PeerSlot::default(), options }
     }
 
     /// Names what the check is doing now, e.g. `connecting to 127.0.0.1:5432`;

@@ -22,7 +22,7 @@ pub const DEFAULT_SUITE_FILE: &str = "kbz-check.toml";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: cannot read the suite file: {error}")]
-    Read { path: PathBuf, error: std::io::Error },
+    Read { path: PathBuf, error: crate::input::InputError },
     /// The TOML parser's own message already names line, column and the offending text.
     #[error("{path}: {message}")]
     Syntax { path: PathBuf, message: String },
@@ -112,10 +112,7 @@ fn build_entry(
     let Some(kind) = checks::kind(kind) else {
         return Err(raw.error("kind", format!("unknown kind `{kind}`; known kinds: {}", checks::kind_names())));
     };
-    let timeout = raw.duration("timeout")?;
-    if timeout.is_some_and(|t| t.is_zero()) {
-        return Err(raw.error("timeout", "a duration must be longer than zero"));
-    }
+    let timeout = raw.duration_within("timeout", crate::duration::DEADLINE)?;
     let enabled = raw.boolean("enabled")?.unwrap_or(true);
     let built = (kind.build)(&mut raw, redactor)?;
     let known: Vec<&str> = COMMON_KEYS.iter().chain(kind.settings).copied().collect();

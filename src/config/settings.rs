@@ -3,6 +3,7 @@
 //! (file and line, or variable) and records how `list` shows it.
 
 use super::{ConfigError, Origin};
+use crate::duration;
 use crate::secret::{mask, mask_dsn};
 use indexmap::IndexMap;
 use std::collections::HashMap;
@@ -114,13 +115,17 @@ impl RawSettings {
         Ok(Some(value))
     }
 
-    /// A duration such as `500ms`, `30s`, `2m`.
+    /// A threshold duration such as `30s`, `24h`, `14d` (`max_lag`,
+    /// `min_ttl`), within [`duration::THRESHOLD`].
     pub fn duration(&mut self, key: &str) -> Result<Option<Duration>, ConfigError> {
+        self.duration_within(key, duration::THRESHOLD)
+    }
+
+    /// A duration within `range`; a value outside it is refused naming the range.
+    pub fn duration_within(&mut self, key: &str, range: duration::Range) -> Result<Option<Duration>, ConfigError> {
         match self.string(key, Shown::Plain)? {
             None => Ok(None),
-            Some(text) => humantime::parse_duration(&text)
-                .map(Some)
-                .map_err(|e| self.error(key, format!("`{text}` is not a duration ({e}); write e.g. 500ms, 5s, 2m"))),
+            Some(text) => range.parse(&text).map(Some).map_err(|message| self.error(key, message)),
         }
     }
 
@@ -316,6 +321,19 @@ mod tests {
         assert_eq!(raw.string_list("secrets").unwrap(), ["secret/data/a", "kv/b"]);
         assert!(raw_with("x", "".into()).string_list("x").unwrap().is_empty());
         assert!(raw_with("x", "".into()).string_list("missing").unwrap().is_empty());
+    }
+
+    #[test]
+    fn durations_outside_their_range_are_refused_at_their_place() {
+        let err = raw_with("min_ttl", "500y".into()).duration("min_ttl").unwrap_err().to_string();
+        assert!(err.starts_with("suite.toml:3: checks.vault.min_ttl: `500y` is too long"), "{err}");
+        assert!(err.contains("from 0s to 10years"), "{err}");
+        assert_eq!(raw_with("min_ttl", "0s".into()).duration("min_ttl").unwrap(), Some(Duration::ZERO));
+        let err = raw_with("timeout", "18446744073709551615s".into())
+            .duration_within("timeout", duration::DEADLINE)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("checks.vault.timeout") && err.contains("more than 0 and at most 24h"), "{err}");
     }
 
     #[test]

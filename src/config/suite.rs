@@ -25,7 +25,7 @@ struct RawReport {
 }
 
 pub fn load(path: &Path, env: &Env) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read { path: path.into(), error })?;
+    let text = crate::input::read_text(path).map_err(|error| ConfigError::Read { path: path.into(), error })?;
     parse(path, &text, env)
 }
 

@@ -6,8 +6,12 @@
 //!   (JUnit has no "passed with a warning");
 //! - fail: `<failure>` whose message is the summary and whose text is the
 //!   cause, the evidence and the actions;
-//! - skip: `<skipped>` whose message is the reason.
+//! - skip: `<skipped>` whose message is the reason;
+//! - a verdict that blocks with no failed check (nothing was checked,
+//!   `--strict`, an interrupted run): one more testcase, `verdict`, whose
+//!   `<failure>` says why, so a CI reading only the JUnit fails as the exit code does.
 
+use crate::render::words::EN;
 use crate::report::{CheckResult, Report, Status};
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 use std::fmt::Write;
@@ -26,6 +30,15 @@ pub fn render(report: &Report) -> String {
         suite.add_property(Property::new("title", title.as_str()));
     }
     suite.add_test_cases(report.checks.iter().map(test_case));
+    if let (true, Some(reason)) = (report.verdict().blocks(), report.verdict_reason()) {
+        if report.counts().fail == 0 {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message(EN.verdict_reason(reason)).set_type("verdict");
+            let mut case = TestCase::new("verdict", status);
+            case.set_classname("kbz-check");
+            suite.add_test_case(case);
+        }
+    }
 
     let mut junit = quick_junit::Report::new(name);
     junit.set_time(report.duration);
@@ -142,6 +155,7 @@ mod tests {
             ],
             root_causes: vec![],
             interrupted: false,
+            strict: false,
         }
     }
 

@@ -11,7 +11,7 @@ use std::fmt::Write;
 pub fn render(report: &Report, words: &Words) -> String {
     let mut out = String::new();
     let verdict = report.verdict();
-    let verdict_label = words.verdict_label(verdict);
+    let verdict_label = words.verdict_text(report);
     let counts = words.counts(report.counts());
     let heading = match (&report.id, &report.title) {
         (Some(id), Some(title)) => format!("{id} — {title}"),
@@ -71,21 +71,28 @@ pub fn render(report: &Report, words: &Words) -> String {
 
     let _ =
         write!(out, "\n---\n\n## {}\n\n| {} | {} |\n|---|---|\n", words.final_verdict, words.question, words.answer);
+    // Every answer follows from the one verdict; the lists only name the checks.
     let with = |status: Status| -> Vec<String> {
         report.checks.iter().filter(|c| c.status == status).map(|c| format!("{}: {}", c.name, c.summary)).collect()
     };
     let (failed, warned, skipped) = (with(Status::Fail), with(Status::Warn), with(Status::Skip));
-    let all_ok = verdict == Verdict::Ok && skipped.is_empty();
-    let all_ok = if all_ok { format!("✅ **{}**", words.yes) } else { format!("❌ **{}**", words.no) };
+    let all_ok = match verdict {
+        Verdict::Ok if skipped.is_empty() => format!("✅ **{}**", words.yes),
+        Verdict::Ok => {
+            format!("✅ **{}** — {}", words.yes, words.not_checked.replace("{n}", &skipped.len().to_string()))
+        }
+        Verdict::Skip => format!("⏭️ **{}** — {}", words.no, words.nothing_checked),
+        Verdict::Warn | Verdict::Fail => format!("❌ **{}**", words.no),
+    };
     let _ = writeln!(out, "| {} | {all_ok} |", words.all_ok);
     let except: Vec<String> =
         warned.iter().map(|w| format!("⚠️ {w}")).chain(skipped.iter().map(|s| format!("⏭️ {s}"))).collect();
     let except = if except.is_empty() { "—".to_string() } else { cell(&except.join("; ")) };
     let _ = writeln!(out, "| {} | {except} |", words.ok_except);
-    let blocking = if failed.is_empty() {
-        format!("✅ {}", words.no_lower)
-    } else {
-        format!("❌ **{}** — {}", words.yes, cell(&failed.join("; ")))
+    let blocking = match (verdict.blocks(), report.verdict_reason()) {
+        (false, _) => format!("✅ {}", words.no_lower),
+        (true, Some(reason)) if failed.is_empty() => format!("❌ **{}** — {}", words.yes, words.verdict_reason(reason)),
+        (true, _) => format!("❌ **{}** — {}", words.yes, cell(&failed.join("; "))),
     };
     let _ = writeln!(out, "| {} | {blocking} |", words.blocking);
     let _ = writeln!(out, "\n**{}: {} {verdict_label}** ({counts})", words.verdict, verdict.symbol());
@@ -308,6 +315,7 @@ mod tests {
             checks,
             root_causes: vec![],
             interrupted: false,
+            strict: false,
         }
     }
 

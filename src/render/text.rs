@@ -43,12 +43,11 @@ pub fn render(report: &Report, color: bool, words: &Words) -> String {
         }
     }
 
-    let verdict = report.verdict();
     let _ = writeln!(
         out,
         "\n{}: {} ({}; {} ms)",
         words.verdict,
-        paint_verdict(verdict, color, words),
+        paint_verdict(report, color, words),
         words.counts(report.counts()),
         report.duration.as_millis()
     );
@@ -107,15 +106,16 @@ pub(crate) fn paint_status(status: Status, color: bool) -> String {
     }
 }
 
-fn paint_verdict(verdict: Verdict, color: bool, words: &Words) -> String {
-    let label = words.verdict_label(verdict);
+fn paint_verdict(report: &Report, color: bool, words: &Words) -> String {
+    let label = words.verdict_text(report);
     if !color {
-        return label.to_string();
+        return label;
     }
-    match verdict {
+    match report.verdict() {
         Verdict::Ok => label.green().bold().to_string(),
         Verdict::Warn => label.yellow().bold().to_string(),
         Verdict::Fail => label.red().bold().to_string(),
+        Verdict::Skip => label.bold().to_string(),
     }
 }
 

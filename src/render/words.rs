@@ -2,7 +2,7 @@
 //! (`--lang`). Everything observed (evidence, summaries, causes, actions)
 //! stays as the checks wrote it; only the report's own words change here.
 
-use crate::report::{Counts, Priority, Verdict};
+use crate::report::{Counts, Priority, Report, Verdict, VerdictReason};
 use clap::ValueEnum;
 
 /// Language of the report's fixed words.
@@ -79,6 +79,15 @@ pub struct Words {
     pub verdict_ok: &'static str,
     pub verdict_warn: &'static str,
     pub verdict_fail: &'static str,
+    pub verdict_skip: &'static str,
+    /// Why a `skip` verdict blocks: no check ran.
+    pub nothing_checked: &'static str,
+    /// Why a `--strict` verdict fails without a failed check.
+    pub strict_note: &'static str,
+    /// Why an interrupted run fails though no check failed.
+    pub run_interrupted: &'static str,
+    /// "All OK?" answered yes while some checks were skipped: `{n}` of them.
+    pub not_checked: &'static str,
 }
 
 pub static EN: Words = Words {
@@ -128,6 +137,11 @@ pub static EN: Words = Words {
     verdict_ok: "OK",
     verdict_warn: "WARN",
     verdict_fail: "FAIL",
+    verdict_skip: "SKIP",
+    nothing_checked: "nothing was checked",
+    strict_note: "--strict: warnings and skipped checks fail the run",
+    run_interrupted: "the run was interrupted before every check finished",
+    not_checked: "of what was checked; {n} not checked",
 };
 
 pub static FR: Words = Words {
@@ -177,6 +191,11 @@ pub static FR: Words = Words {
     verdict_ok: "OK",
     verdict_warn: "ALERTE",
     verdict_fail: "ÉCHEC",
+    verdict_skip: "NON VÉRIFIÉ",
+    nothing_checked: "rien n'a été vérifié",
+    strict_note: "--strict : les alertes et les vérifications ignorées font échouer l'exécution",
+    run_interrupted: "l'exécution a été interrompue avant la fin de chaque vérification",
+    not_checked: "pour ce qui a été vérifié ; {n} non vérifié(s)",
 };
 
 impl Words {
@@ -209,11 +228,30 @@ impl Words {
         }
     }
 
+    /// The reason a verdict gives beyond the statuses, in words.
+    pub fn verdict_reason(&self, reason: VerdictReason) -> &'static str {
+        match reason {
+            VerdictReason::NothingChecked => self.nothing_checked,
+            VerdictReason::Strict => self.strict_note,
+            VerdictReason::Interrupted => self.run_interrupted,
+        }
+    }
+
+    /// The verdict's label, and its reason when it has one: `SKIP — nothing was checked`.
+    pub fn verdict_text(&self, report: &Report) -> String {
+        let label = self.verdict_label(report.verdict());
+        match report.verdict_reason() {
+            Some(reason) => format!("{label} — {}", self.verdict_reason(reason)),
+            None => label.to_string(),
+        }
+    }
+
     pub fn verdict_label(&self, verdict: Verdict) -> &'static str {
         match verdict {
             Verdict::Ok => self.verdict_ok,
             Verdict::Warn => self.verdict_warn,
             Verdict::Fail => self.verdict_fail,
+            Verdict::Skip => self.verdict_skip,
         }
     }
 

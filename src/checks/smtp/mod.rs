@@ -113,7 +113,7 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
     let secure = raw.boolean("secure")?;
     let cacert = raw.string("cacert", Shown::Plain)?.map(PathBuf::from);
     let helo = raw.string("helo", Shown::Plain)?;
-    let cert_expiry_warn = raw.duration("cert_expiry_warn")?;
+    let cert_expiry_warn = raw.duration_within("cert_expiry_warn", crate::duration::CERT_HORIZON)?;
 
     if let Some(secret) = &password {
         register_secrets(redactor, user.as_deref(), secret);
