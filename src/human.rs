@@ -238,6 +238,7 @@ pub(crate) mod tests {
             checks: vec![check],
             root_causes: vec![root],
             interrupted: false,
+            strict: false,
         }
     }
 
