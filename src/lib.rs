@@ -14,6 +14,7 @@ pub mod http;
 pub mod human;
 pub mod output;
 pub mod progress;
+pub mod redirect;
 pub mod render;
 pub mod report;
 pub mod rootcause;

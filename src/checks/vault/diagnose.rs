@@ -4,14 +4,15 @@
 use super::access::{secret_findings, token_findings};
 use super::client::{api_url, Answer, HEALTH_QUERY};
 use super::health::{code_meaning, Health, HealthBody, NodeState, Reading};
+use super::leader::{Active, Leader};
+use super::moved::{redirected, Asked};
 use super::reach::{request_failure, tls_findings};
 use super::{Observed, Probe, VaultCheck};
 pub(super) use crate::checks::findings::Findings;
+use crate::human::excerpt;
 pub(super) use crate::human::{duration as rough, unix_time};
-use crate::human::{excerpt, one_line};
 use crate::report::{Action, Outcome, Priority, Signal, Status};
 use crate::secret::mask_dsn;
-use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Clock skew worth showing, and worth a warning (see docs/checks/vault.md).
@@ -30,13 +31,14 @@ pub fn diagnose(check: &VaultCheck, observed: &Observed) -> Outcome {
     found.evidence("health", Some(&health_command(check)), health_output(answer, &health));
     tls_findings(check, answer.certificate.as_ref(), &mut found);
     let leader = leader_findings(&observed.leader, &mut found);
-    let mut summary = state_findings(check, answer, &health, leader.as_deref(), &mut found);
+    let mut summary = state_findings(check, answer, &health, leader.as_ref(), &mut found);
     if let Some(body) = health.body() {
         clock_findings(body, answer.received_at, &mut found);
     }
-    let token = token_findings(check, &observed.token, &mut found);
+    let active = leader.as_ref().and_then(Leader::named);
+    let token = token_findings(check, &observed.token, active, &mut found);
     summary.push_str(&token.summary);
-    summary.push_str(&secret_findings(check, &observed.secrets, &token.policies, &mut found));
+    summary.push_str(&secret_findings(check, &observed.secrets, &token.policies, active, &mut found));
     found.into_outcome(summary)
 }
 
@@ -66,6 +68,9 @@ fn health_output(answer: &Answer, health: &Health) -> String {
             let mut lines = vec![first];
             lines.extend(body_lines(body, answer.received_at));
             lines.join("\n")
+        }
+        Reading::NotVault if answer.redirect.is_some() => {
+            answer.redirect.as_ref().map(|r| r.describe()).unwrap_or_default()
         }
         Reading::CodeOnly | Reading::NotVault => {
             let cut = if answer.truncated { " (cut at 1 MiB)" } else { "" };
@@ -133,23 +138,10 @@ fn skew_text(skew: i64) -> String {
     }
 }
 
-fn leader_findings(leader: &Probe, found: &mut Findings) -> Option<String> {
-    let Probe::Done(result) = leader else { return None };
-    let command = Some("GET /v1/sys/leader");
-    let address = match result {
-        Ok(answer) if answer.status == 200 => serde_json::from_slice::<Value>(&answer.body)
-            .ok()
-            .and_then(|v| v.get("leader_address").and_then(Value::as_str).map(one_line))
-            .filter(|a| !a.is_empty()),
-        _ => None,
-    };
-    let output = match (&address, result) {
-        (Some(address), _) => format!("active node: {address}"),
-        (None, Ok(answer)) => format!("active node unknown (HTTP {}: {})", answer.status, excerpt(&answer.body)),
-        (None, Err(error)) => format!("active node unknown: {}", error),
-    };
-    found.evidence("active node", command, output);
-    address
+fn leader_findings(probe: &Probe, found: &mut Findings) -> Option<Leader> {
+    let leader = Leader::read(probe)?;
+    found.evidence("active node", Some("GET /v1/sys/leader"), leader.evidence.clone());
+    Some(leader)
 }
 
 /// The finding for the node's state; returns the summary used when all is well.
@@ -157,13 +149,16 @@ fn state_findings(
     check: &VaultCheck,
     answer: &Answer,
     health: &Health,
-    leader: Option<&str>,
+    leader: Option<&Leader>,
     found: &mut Findings,
 ) -> String {
     let addr_name = &check.names.addr;
     let addr = addr(check);
     let Some(state) = health.state else {
-        not_vault(check, answer, found);
+        match &answer.redirect {
+            Some(redirect) => redirected(check, Asked::Health, redirect, None, found),
+            None => not_vault(check, answer, found),
+        }
         return String::new();
     };
     let serving = matches!(state, NodeState::Active | NodeState::Standby | NodeState::PerformanceStandby);
@@ -171,7 +166,11 @@ fn state_findings(
         unconfirmed(check, answer, state, found);
     }
     let version = health.body().and_then(|b| b.version.as_deref()).map_or(String::new(), |v| format!(", version {v}"));
-    let active = leader.map_or("; active node not named".to_string(), |l| format!("; active node: {l}"));
+    let active = match leader.map(|l| &l.active) {
+        Some(Active::Named(address)) => format!("; active node: {address}"),
+        Some(Active::ItSelf) => "; it now says it is the active node itself".to_string(),
+        _ => "; active node not named".to_string(),
+    };
     let caveat = match health.reading {
         Reading::CodeOnly => format!(
             " (HTTP {} came without Vault's health body, so this rests on the status code alone: a proxy in front of Vault can answer {} too)",
@@ -189,6 +188,9 @@ fn state_findings(
             | NodeState::Removed
     ) {
         found.signal(Signal::Unavailable);
+    }
+    if let (true, Some(leader)) = (health.is_standby(), leader) {
+        standby_without_leader(check, state, leader, found);
     }
     let mut problem = |status, summary: String, cause: String, actions| {
         found.problem(status, summary, format!("{cause}{caveat}"), actions);
@@ -260,6 +262,43 @@ fn state_findings(
         ),
     }
     String::new()
+}
+
+/// A standby serves nothing on its own: it needs an active node to forward
+/// to. None known is a failure for a standby (every request fails) and a
+/// warning for a performance standby (it still serves reads).
+fn standby_without_leader(check: &VaultCheck, state: NodeState, leader: &Leader, found: &mut Findings) {
+    let addr = addr(check);
+    let recover = || {
+        vec![
+            Action::new(Priority::High, "Bring the cluster back to an active node: start and unseal the stopped nodes until a majority of the raft voters is up (3 nodes need 2, 5 need 3); a node then wins the election")
+                .with_command("vault operator raft list-peers   # on any unsealed node\nvault status\nsystemctl status vault\njournalctl -u vault -n 100 --no-pager"),
+            Action::new(Priority::Medium, "If a majority of the nodes is lost for good, recover the survivors with a peers.json file (Vault's lost-quorum recovery); restoring a snapshot onto a new cluster is the other way"),
+        ]
+    };
+    match &leader.active {
+        Active::Nobody => {
+            found.signal(Signal::Unavailable);
+            let (status, serves) = match state {
+                NodeState::PerformanceStandby => (Status::Warn, "a performance standby still serves reads of what it has replicated, but writes, leases, token renewals and logins need the active node and fail"),
+                _ => (Status::Fail, "a standby serves no request itself: it forwards each one to the active node, so token lookups, secret reads, writes, lease renewals and logins all fail (Vault answers 503 \"no active Vault instance found\")"),
+            };
+            found.problem(
+                status,
+                format!("the {} at {addr} knows no active node: writes, leases and logins fail", state.label()),
+                format!("sys/leader names no active node (leader_address empty): the cluster has lost its active node (stopped or sealed, and no other node elected: a raft cluster without a majority of its voters cannot elect one); {serves}. Its health still says standby, which a load balancer's health check takes for healthy"),
+                recover(),
+            );
+        }
+        Active::Unknown(why) => found.problem(
+            Status::Warn,
+            format!("the {} at {addr} did not name its active node", state.label()),
+            format!("a standby is only as good as the active node it forwards to, and sys/leader did not say which one that is ({why}), so the cluster's health is not confirmed"),
+            vec![Action::new(Priority::Medium, "Ask the standby for its leader and check the cluster's members")
+                .with_command(format!("curl -sS {addr}/v1/sys/leader\nvault operator raft list-peers"))],
+        ),
+        Active::Named(_) | Active::ItSelf | Active::HaDisabled => {}
+    }
 }
 
 /// A serving state read from the status code alone: a 429 without Vault's
@@ -363,6 +402,7 @@ pub(super) mod fixtures {
             truncated: false,
             received_at: SystemTime::now(),
             certificate: None,
+            redirect: None,
         }
     }
 
@@ -445,6 +485,84 @@ mod tests {
             assert_eq!(out.status, status, "{fields}: {out:#?}");
             assert!(out.summary.contains(summary), "{fields}: {}", out.summary);
         }
+    }
+
+    fn standby_with_leader(kind: &str, leader: &str) -> Outcome {
+        let fields = match kind {
+            "performance" => r#"{"standby":true,"performance_standby":true}"#,
+            _ => r#"{"standby":true}"#,
+        };
+        let seen = Observed {
+            leader: Probe::Done(Ok(answer(200, leader))),
+            ..observed(Ok(answer(299, &health_body(fields))))
+        };
+        diagnose(&check("http://127.0.0.1:8200"), &seen)
+    }
+
+    #[test]
+    fn a_standby_is_healthy_only_with_an_active_node() {
+        let named = standby_with_leader("standby", r#"{"ha_enabled":true,"leader_address":"http://127.0.0.1:8300"}"#);
+        assert_eq!(named.status, Status::Ok, "{named:#?}");
+        assert!(named.summary.ends_with("; active node: http://127.0.0.1:8300"), "{}", named.summary);
+
+        let nobody = r#"{"ha_enabled":true,"raft_committed_index":40,"raft_applied_index":40}"#;
+        let out = standby_with_leader("standby", nobody);
+        assert_eq!(out.status, Status::Fail, "{out:#?}");
+        assert_eq!(
+            out.summary,
+            "the standby at http://127.0.0.1:8200 knows no active node: writes, leases and logins fail"
+        );
+        assert!(out.cause.as_deref().unwrap().contains("no active Vault instance found"), "{out:#?}");
+        assert!(out.actions[0].command.as_deref().unwrap().contains("raft list-peers"), "{out:#?}");
+        assert_eq!(out.signals, [Signal::Unavailable]);
+        assert!(evidence(&out, "active node").starts_with("no active node: ha_enabled=true, leader_address empty"));
+
+        // A performance standby still serves reads: a warning.
+        let out = standby_with_leader("performance", nobody);
+        assert_eq!(out.status, Status::Warn, "{out:#?}");
+        assert!(out.summary.starts_with("the performance standby at "), "{}", out.summary);
+
+        // No usable answer: not confirmed, a warning.
+        let out = standby_with_leader("standby", "<html>bad gateway</html>");
+        assert_eq!(out.status, Status::Warn, "{out:#?}");
+        assert_eq!(out.summary, "the standby at http://127.0.0.1:8200 did not name its active node");
+    }
+
+    #[test]
+    fn redirects_are_findings_with_the_masked_location() {
+        use crate::redirect::Redirected;
+        let c = check("https://127.0.0.1:8200");
+        let asked = api_url(&c.addr, &["sys", "health"], HEALTH_QUERY);
+        let mut moved = answer(307, "");
+        moved.redirect =
+            Redirected::read(&asked, 307, Some("http://u:pw-Zz9@127.0.0.2:8200/v1/sys/health?token=s.abc"));
+        let out = diagnose(&c, &observed(Ok(moved)));
+        assert_eq!(out.status, Status::Fail, "{out:#?}");
+        assert!(
+            out.summary.starts_with("https://127.0.0.1:8200 redirects GET /v1/sys/health (HTTP 307) to http://***#"),
+            "{}",
+            out.summary
+        );
+        assert!(out.cause.as_deref().unwrap().contains("a downgrade from https to plain http"), "{out:#?}");
+        let shown = format!("{out:?}");
+        assert!(!shown.contains("pw-Zz9") && !shown.contains("s.abc"), "{shown}");
+        assert!(evidence(&out, "health").starts_with("HTTP 307 redirect to http://***#"), "{out:#?}");
+
+        // The token lookup of a standby sent to its active node: a warning naming it.
+        let lookup = api_url(&c.addr, &["auth", "token", "lookup-self"], &[]);
+        let mut moved = answer(307, "");
+        moved.redirect = Redirected::read(&lookup, 307, Some("https://127.0.0.1:8300/v1/auth/token/lookup-self"));
+        let seen = Observed {
+            leader: Probe::Done(Ok(answer(200, r#"{"ha_enabled":true,"leader_address":"https://127.0.0.1:8300"}"#))),
+            token: Probe::Done(Ok(moved)),
+            ..observed(Ok(answer(299, &health_body(r#"{"standby":true}"#))))
+        };
+        let out = diagnose(&c, &seen);
+        assert_eq!(out.status, Status::Warn, "{out:#?}");
+        assert!(
+            out.cause.as_deref().unwrap().contains("a standby pointing at its active node (https://127.0.0.1:8300)"),
+            "{out:#?}"
+        );
     }
 
     #[test]
@@ -535,7 +653,7 @@ mod properties {
     use crate::test_strategies::{any_json, any_status, any_text, config, mixed_object};
     use proptest::collection::vec;
     use proptest::prelude::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     /// What a token lookup may answer: its details with fields of any
     /// type, or Vault's errors of any text.

@@ -6,6 +6,8 @@ mod access;
 mod client;
 mod diagnose;
 mod health;
+mod leader;
+mod moved;
 mod reach;
 mod secrets;
 mod token;
@@ -173,6 +175,10 @@ impl VaultCheck {
         let Ok(answer) = &health else {
             return self.stopped(health, skipped("Vault did not answer"), "Vault did not answer");
         };
+        if answer.redirect.is_some() {
+            // Vault's health is never a redirect: the token stays here.
+            return self.stopped(health, skipped("no standby answered"), "the health request was redirected");
+        }
         let state = health::Health::read(answer);
         let leader = if state.is_standby() {
             ctx.step(format!("asking the standby at {} for the active node (GET /v1/sys/leader)", http.endpoint()));
@@ -182,6 +188,10 @@ impl VaultCheck {
         };
         if let Some(why) = state.refuses_requests() {
             return self.stopped(health, leader, &why);
+        }
+        if leader::Leader::read(&leader).is_some_and(|l| l.active == leader::Active::Nobody) {
+            // Every request would be forwarded to no one and fail the same way.
+            return self.stopped(health, leader, "the standby knows no active node to forward it to");
         }
         let token = match &self.token {
             None => skipped(&format!("{} is not set", self.names.token)),
@@ -206,6 +216,7 @@ impl VaultCheck {
         let skip = match token {
             Probe::NotRun(why) => Some(why.clone()),
             Probe::Done(Ok(answer)) if answer.status == 403 => Some("Vault rejected the token".to_string()),
+            Probe::Done(Ok(answer)) if answer.redirect.is_some() => Some("the token lookup was redirected".to_string()),
             Probe::Done(_) => None,
         };
         let mut read = Vec::with_capacity(self.secrets.len());
