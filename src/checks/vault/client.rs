@@ -42,7 +42,7 @@ pub struct Answer {
     /// The server's certificate, on https.
     pub certificate: Option<CertInfo>,
     /// A 3xx and where it points (masked): never followed.
-    pub redirect: Option<Redirected>,
+    pub redirect: Option<Box<Redirected>>,
 }
 
 /// A client aimed at one Vault address, its name already resolved.
@@ -130,7 +130,7 @@ impl VaultHttp {
         let received_at = SystemTime::now();
         let status = response.status().as_u16();
         let location = response.headers().get(reqwest::header::LOCATION).map(|v| String::from_utf8_lossy(v.as_bytes()));
-        let redirect = Redirected::read(&url, status, location.as_deref());
+        let redirect = Redirected::read(&url, status, location.as_deref()).map(Box::new);
         let certificate = response
             .extensions()
             .get::<reqwest::tls::TlsInfo>()

@@ -535,7 +535,8 @@ mod tests {
         let asked = api_url(&c.addr, &["sys", "health"], HEALTH_QUERY);
         let mut moved = answer(307, "");
         moved.redirect =
-            Redirected::read(&asked, 307, Some("http://u:pw-Zz9@127.0.0.2:8200/v1/sys/health?token=s.abc"));
+            Redirected::read(&asked, 307, Some("http://u:pw-Zz9@127.0.0.2:8200/v1/sys/health?token=s.abc"))
+                .map(Box::new);
         let out = diagnose(&c, &observed(Ok(moved)));
         assert_eq!(out.status, Status::Fail, "{out:#?}");
         assert!(
@@ -551,7 +552,8 @@ mod tests {
         // The token lookup of a standby sent to its active node: a warning naming it.
         let lookup = api_url(&c.addr, &["auth", "token", "lookup-self"], &[]);
         let mut moved = answer(307, "");
-        moved.redirect = Redirected::read(&lookup, 307, Some("https://127.0.0.1:8300/v1/auth/token/lookup-self"));
+        moved.redirect =
+            Redirected::read(&lookup, 307, Some("https://127.0.0.1:8300/v1/auth/token/lookup-self")).map(Box::new);
         let seen = Observed {
             leader: Probe::Done(Ok(answer(200, r#"{"ha_enabled":true,"leader_address":"https://127.0.0.1:8300"}"#))),
             token: Probe::Done(Ok(moved)),
