@@ -116,6 +116,25 @@ impl VaultHttp {
         }
     }
 
+    /// `/v1/sys/health` of another node (the active node a standby names),
+    /// never with the token, within `budget`.
+    pub async fn health_of(&self, base: &Url, budget: Duration) -> Result<Answer, RequestError> {
+        let url = api_url(base, &["sys", "health"], HEALTH_QUERY);
+        let port = base.port_or_known_default().unwrap_or(8200);
+        let endpoint = crate::http::endpoint(base, port);
+        let host = base.host_str().unwrap_or_default().trim_matches(['[', ']']).to_string();
+        let fail = |e: &reqwest::Error| {
+            let attempt = Attempt { endpoint: endpoint.clone(), host: &host, connect_budget: budget, seen: None };
+            classify(e, attempt)
+        };
+        let mut response = self.client.get(url.clone()).timeout(budget).send().await.map_err(|e| fail(&e))?;
+        let status = response.status().as_u16();
+        let location = response.headers().get(reqwest::header::LOCATION).map(|v| String::from_utf8_lossy(v.as_bytes()));
+        let redirect = Redirected::read(&url, status, location.as_deref()).map(Box::new);
+        let (body, truncated) = read_capped(&mut response).await.map_err(|e| fail(&e))?;
+        Ok(Answer { status, body, truncated, received_at: SystemTime::now(), certificate: None, redirect })
+    }
+
     /// GET `/v1/<segments>`, with the token when asked.
     pub async fn get(&self, segments: &[&str], with_token: bool) -> Result<Answer, RequestError> {
         self.request(self.url(segments, &[]), with_token).await

@@ -4,7 +4,7 @@
 use super::access::{secret_findings, token_findings};
 use super::client::{api_url, Answer, HEALTH_QUERY};
 use super::health::{code_meaning, Health, HealthBody, NodeState, Reading};
-use super::leader::{Active, Leader};
+use super::leader::{Active, Confirmed, Leader};
 use super::moved::{redirected, Asked};
 use super::reach::{request_failure, tls_findings};
 use super::{Observed, Probe, VaultCheck};
@@ -31,7 +31,11 @@ pub fn diagnose(check: &VaultCheck, observed: &Observed) -> Outcome {
     found.evidence("health", Some(&health_command(check)), health_output(answer, &health));
     tls_findings(check, answer.certificate.as_ref(), &mut found);
     let leader = leader_findings(&observed.leader, &mut found);
-    let mut summary = state_findings(check, answer, &health, leader.as_ref(), &mut found);
+    let confirmed = Confirmed::read(&observed.active_health);
+    if let Some(confirmed) = &confirmed {
+        found.evidence("active node health", Some("GET <active node>/v1/sys/health (no token)"), confirmed.evidence());
+    }
+    let mut summary = state_findings(check, answer, &health, leader.as_ref(), confirmed.as_ref(), &mut found);
     if let Some(body) = health.body() {
         clock_findings(body, answer.received_at, &mut found);
     }
@@ -150,6 +154,7 @@ fn state_findings(
     answer: &Answer,
     health: &Health,
     leader: Option<&Leader>,
+    confirmed: Option<&Confirmed>,
     found: &mut Findings,
 ) -> String {
     let addr_name = &check.names.addr;
@@ -190,7 +195,7 @@ fn state_findings(
         found.signal(Signal::Unavailable);
     }
     if let (true, Some(leader)) = (health.is_standby(), leader) {
-        standby_without_leader(check, state, leader, found);
+        standby_without_leader(check, state, leader, confirmed, found);
     }
     let mut problem = |status, summary: String, cause: String, actions| {
         found.problem(status, summary, format!("{cause}{caveat}"), actions);
@@ -267,37 +272,59 @@ fn state_findings(
 /// A standby serves nothing on its own: it needs an active node to forward
 /// to. None known is a failure for a standby (every request fails) and a
 /// warning for a performance standby (it still serves reads).
-fn standby_without_leader(check: &VaultCheck, state: NodeState, leader: &Leader, found: &mut Findings) {
+fn standby_without_leader(
+    check: &VaultCheck,
+    state: NodeState,
+    leader: &Leader,
+    confirmed: Option<&Confirmed>,
+    found: &mut Findings,
+) {
     let addr = addr(check);
-    let recover = || {
-        vec![
-            Action::new(Priority::High, "Bring the cluster back to an active node: start and unseal the stopped nodes until a majority of the raft voters is up (3 nodes need 2, 5 need 3); a node then wins the election")
-                .with_command("vault operator raft list-peers   # on any unsealed node\nvault status\nsystemctl status vault\njournalctl -u vault -n 100 --no-pager"),
-            Action::new(Priority::Medium, "If a majority of the nodes is lost for good, recover the survivors with a peers.json file (Vault's lost-quorum recovery); restoring a snapshot onto a new cluster is the other way"),
-        ]
+    let label = state.label();
+    let (status, serves) = match state {
+        NodeState::PerformanceStandby => (Status::Warn, "a performance standby still serves reads of what it has replicated, but writes, leases, token renewals and logins need the active node and fail"),
+        _ => (Status::Fail, "a standby serves no write itself: it forwards them to the active node, so writes, lease renewals, logins and token lookups fail (Vault answers 503 \"no active Vault instance found\", or a forwarding error)"),
     };
-    match &leader.active {
-        Active::Nobody => {
-            found.signal(Signal::Unavailable);
-            let (status, serves) = match state {
-                NodeState::PerformanceStandby => (Status::Warn, "a performance standby still serves reads of what it has replicated, but writes, leases, token renewals and logins need the active node and fail"),
-                _ => (Status::Fail, "a standby serves no request itself: it forwards each one to the active node, so token lookups, secret reads, writes, lease renewals and logins all fail (Vault answers 503 \"no active Vault instance found\")"),
-            };
-            found.problem(
-                status,
-                format!("the {} at {addr} knows no active node: writes, leases and logins fail", state.label()),
-                format!("sys/leader names no active node (leader_address empty): the cluster has lost its active node (stopped or sealed, and no other node elected: a raft cluster without a majority of its voters cannot elect one); {serves}. Its health still says standby, which a load balancer's health check takes for healthy"),
-                recover(),
-            );
-        }
-        Active::Unknown(why) => found.problem(
+    let recover = vec![
+        Action::new(Priority::High, "Bring the cluster back to an active node: start and unseal the stopped nodes until a majority of the raft voters is up (3 nodes need 2, 5 need 3); a node then wins the election")
+            .with_command("vault operator raft list-peers   # on any unsealed node\nvault status\nsystemctl status vault\njournalctl -u vault -n 100 --no-pager"),
+        Action::new(Priority::Medium, "If a majority of the nodes is lost for good, recover the survivors with a peers.json file (Vault's lost-quorum recovery); restoring a snapshot onto a new cluster is the other way"),
+    ];
+    let named = leader.named().unwrap_or_default();
+    let lost = "the cluster has lost its active node (stopped or sealed, and no other node elected: a raft cluster without a majority of its voters cannot elect one)";
+    let still = "Its health still says standby, which a load balancer's health check takes for healthy";
+    let gone = match (&leader.active, confirmed) {
+        (Active::Nobody, _) => Some((
+            format!("the {label} at {addr} knows no active node: writes, leases and logins fail"),
+            format!("sys/leader names no active node (leader_address empty): {lost}; {serves}. {still}"),
+        )),
+        (Active::Named(_), Some(seen @ (Confirmed::Down(_) | Confirmed::NotActive(_)))) => Some((
+            format!("the {label} at {addr} has no active node: {named}, the one it names, is gone; writes, leases and logins fail"),
+            format!("sys/leader still names {named} as the active node (on raft a standby keeps the last active node's address), but asked directly, {named} {}: {lost}; {serves}. {still}", seen.told()),
+        )),
+        _ => None,
+    };
+    if let Some((summary, cause)) = gone {
+        found.signal(Signal::Unavailable);
+        found.problem(status, summary, cause, recover);
+        return;
+    }
+    match (&leader.active, confirmed) {
+        (Active::Unknown(why), _) => found.problem(
             Status::Warn,
-            format!("the {} at {addr} did not name its active node", state.label()),
+            format!("the {label} at {addr} did not name its active node"),
             format!("a standby is only as good as the active node it forwards to, and sys/leader did not say which one that is ({why}), so the cluster's health is not confirmed"),
             vec![Action::new(Priority::Medium, "Ask the standby for its leader and check the cluster's members")
                 .with_command(format!("curl -sS {addr}/v1/sys/leader\nvault operator raft list-peers"))],
         ),
-        Active::Named(_) | Active::ItSelf | Active::HaDisabled => {}
+        (Active::Named(_), Some(Confirmed::Unreached(what))) => found.problem(
+            Status::Warn,
+            format!("the active node the {label} at {addr} names ({named}) was not reached from here"),
+            format!("sys/leader names {named}, but asking it for its health got no answer from here ({what}): its api_addr may be reachable only from the cluster's own network, or it may be down, so the cluster's health is not confirmed"),
+            vec![Action::new(Priority::Medium, format!("Check {named} from a host of the cluster's network, and the cluster's members"))
+                .with_command(format!("curl -sS {named}/v1/sys/health\nvault operator raft list-peers"))],
+        ),
+        _ => {}
     }
 }
 
@@ -434,6 +461,7 @@ pub(super) mod fixtures {
         Observed {
             health,
             leader: Probe::NotRun("no standby answered".into()),
+            active_health: Probe::NotRun("no active node named".into()),
             token: Probe::NotRun("VAULT_TOKEN is not set".into()),
             secrets: vec![],
         }
@@ -450,6 +478,7 @@ pub(super) mod fixtures {
 
 #[cfg(test)]
 mod tests {
+    use super::super::client::RequestError;
     use super::fixtures::*;
     use super::*;
 
@@ -521,6 +550,21 @@ mod tests {
         let out = standby_with_leader("performance", nobody);
         assert_eq!(out.status, Status::Warn, "{out:#?}");
         assert!(out.summary.starts_with("the performance standby at "), "{}", out.summary);
+
+        // Named, but that node refuses connections (raft keeps the last leader's address): gone.
+        let seen = Observed {
+            leader: Probe::Done(Ok(answer(200, r#"{"ha_enabled":true,"leader_address":"http://127.0.0.1:8300"}"#))),
+            active_health: Probe::Done(Err(RequestError::Refused { endpoint: "127.0.0.1:8300".into() })),
+            ..observed(Ok(answer(299, &health_body(r#"{"standby":true}"#))))
+        };
+        let out = diagnose(&check("http://127.0.0.1:8200"), &seen);
+        assert_eq!(out.status, Status::Fail, "{out:#?}");
+        assert_eq!(out.summary, "the standby at http://127.0.0.1:8200 has no active node: http://127.0.0.1:8300, the one it names, is gone; writes, leases and logins fail");
+        assert!(
+            out.cause.as_deref().unwrap().contains("refuses connections (connection refused by 127.0.0.1:8300)"),
+            "{out:#?}"
+        );
+        assert_eq!(evidence(&out, "active node health"), "no answer: connection refused by 127.0.0.1:8300");
 
         // No usable answer: not confirmed, a warning.
         let out = standby_with_leader("standby", "<html>bad gateway</html>");
@@ -652,7 +696,7 @@ mod properties {
     use super::super::token::properties::FIELDS as TOKEN_FIELDS;
     use super::fixtures::*;
     use super::*;
-    use crate::test_strategies::{any_json, any_status, any_text, config, mixed_object};
+    use crate::test_strategies::{any_body, any_json, any_status, any_text, config, mixed_object};
     use proptest::collection::vec;
     use proptest::prelude::*;
     use serde_json::{json, Value};
@@ -680,10 +724,15 @@ mod properties {
             health in mixed_object(&HEALTH_FIELDS),
             leader in any_json(),
             token in token_answer(),
+            active_status in any_status(),
+            active_body in any_body(),
         ) {
+            let mut active = answer(active_status, "");
+            active.body = active_body;
             let observed = Observed {
                 health: Ok(answer(status, &Value::Object(health).to_string())),
-                leader: Probe::Done(Ok(answer(200, &json!({ "leader_address": leader }).to_string()))),
+                leader: Probe::Done(Ok(answer(200, &json!({ "ha_enabled": true, "leader_address": leader }).to_string()))),
+                active_health: Probe::Done(Ok(active)),
                 token: Probe::Done(Ok(token)),
                 secrets: vec![],
             };

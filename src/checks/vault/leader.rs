@@ -5,7 +5,8 @@
 //! `raft_applied_index`; the last five are omitted when empty or zero, so a
 //! standby with no active node answers `{"ha_enabled":true}` (plus indexes). Pure.
 
-use super::client::Answer;
+use super::client::{Answer, RequestError};
+use super::health::{Health, NodeState};
 use super::Probe;
 use crate::human::{excerpt, one_line};
 use serde_json::Value;
@@ -53,6 +54,66 @@ impl Leader {
             _ => None,
         }
     }
+}
+
+/// What the named active node said when asked for its health (no token).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Confirmed {
+    /// It answers as the active node.
+    Active,
+    /// It answers, but not as the active node (standby, sealed, not Vault...).
+    NotActive(String),
+    /// Its port refuses connections: the node is down.
+    Down(String),
+    /// Not reached from here (timeout, no route, TLS): says nothing either way.
+    Unreached(String),
+}
+
+impl Confirmed {
+    /// `None` when the active node was not asked.
+    pub fn read(probe: &Probe) -> Option<Confirmed> {
+        let Probe::Done(result) = probe else { return None };
+        Some(match result {
+            Err(error @ RequestError::Refused { .. }) => Confirmed::Down(error.to_string()),
+            Err(error) => Confirmed::Unreached(error.to_string()),
+            Ok(answer) if answer.redirect.is_some() => {
+                Confirmed::NotActive(answer.redirect.as_ref().map(|r| r.describe()).unwrap_or_default())
+            }
+            Ok(answer) => match Health::read(answer).state {
+                Some(NodeState::Active) => Confirmed::Active,
+                Some(state) => Confirmed::NotActive(format!("HTTP {}: {}", answer.status, state.label())),
+                None => Confirmed::NotActive(format!(
+                    "HTTP {}, not Vault's health: {}",
+                    answer.status,
+                    excerpt(&answer.body)
+                )),
+            },
+        })
+    }
+
+    /// As the middle of a sentence: "X refuses connections (…)".
+    pub fn told(&self) -> String {
+        match self {
+            Confirmed::Active => "answers as the active node".to_string(),
+            Confirmed::NotActive(what) => format!("does not answer as the active node ({what})"),
+            Confirmed::Down(what) => format!("refuses connections ({what})"),
+            Confirmed::Unreached(what) => format!("did not answer ({what})"),
+        }
+    }
+
+    pub fn evidence(&self) -> String {
+        match self {
+            Confirmed::Active => "answers as the active node".to_string(),
+            Confirmed::NotActive(what) => format!("does not answer as the active node: {what}"),
+            Confirmed::Down(what) | Confirmed::Unreached(what) => format!("no answer: {what}"),
+        }
+    }
+}
+
+/// The named active node is down or not active: the standby has nobody to
+/// forward to, whatever `sys/leader` still says.
+pub fn active_is_gone(probe: &Probe) -> bool {
+    matches!(Confirmed::read(probe), Some(Confirmed::Down(_) | Confirmed::NotActive(_)))
 }
 
 fn unknown(why: String) -> Leader {
@@ -107,7 +168,6 @@ fn read_answer(answer: &Answer) -> Leader {
 
 #[cfg(test)]
 mod tests {
-    use super::super::client::RequestError;
     use super::super::diagnose::fixtures::answer;
     use super::*;
 
@@ -147,5 +207,23 @@ mod tests {
         let refused = Leader::read(&Probe::Done(Err(RequestError::Refused { endpoint: "127.0.0.1:1".into() })));
         assert_eq!(refused.unwrap().evidence, "active node unknown: no answer: connection refused by 127.0.0.1:1");
         assert_eq!(Leader::read(&Probe::NotRun("no standby answered".into())), None);
+    }
+
+    #[test]
+    fn the_named_node_confirms_or_not() {
+        let asked = |result| Confirmed::read(&Probe::Done(result)).unwrap();
+        let active = r#"{"initialized":true,"sealed":false,"standby":false}"#;
+        assert_eq!(asked(Ok(answer(200, active))), Confirmed::Active);
+        let standby = r#"{"initialized":true,"sealed":false,"standby":true}"#;
+        assert_eq!(asked(Ok(answer(299, standby))), Confirmed::NotActive("HTTP 299: standby".into()));
+        assert!(matches!(asked(Ok(answer(200, "<html>"))), Confirmed::NotActive(_)));
+        let refused = asked(Err(RequestError::Refused { endpoint: "127.0.0.1:1".into() }));
+        assert_eq!(refused, Confirmed::Down("connection refused by 127.0.0.1:1".into()));
+        assert!(active_is_gone(&Probe::Done(Err(RequestError::Refused { endpoint: "127.0.0.1:1".into() }))));
+        let slow =
+            RequestError::ConnectTimeout { endpoint: "127.0.0.1:1".into(), after: std::time::Duration::from_secs(1) };
+        assert!(matches!(asked(Err(slow.clone())), Confirmed::Unreached(_)));
+        assert!(!active_is_gone(&Probe::Done(Err(slow))));
+        assert!(!active_is_gone(&Probe::NotRun("no active node named".into())));
     }
 }

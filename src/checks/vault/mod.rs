@@ -138,6 +138,9 @@ pub struct Observed {
     pub health: Result<Answer, RequestError>,
     /// `/v1/sys/leader`, asked when a standby answered, to name the active node.
     pub leader: Probe,
+    /// `/v1/sys/health` of the active node the standby names: on raft a
+    /// standby keeps naming the last active node even after it is gone.
+    pub active_health: Probe,
     pub token: Probe,
     pub secrets: Vec<(String, Probe)>,
 }
@@ -189,9 +192,24 @@ impl VaultCheck {
         if let Some(why) = state.refuses_requests() {
             return self.stopped(health, leader, &why);
         }
-        if leader::Leader::read(&leader).is_some_and(|l| l.active == leader::Active::Nobody) {
+        let named = leader::Leader::read(&leader);
+        let active_health = match named.as_ref().and_then(|l| l.named()).and_then(|a| Url::parse(a).ok()) {
+            Some(active) => {
+                ctx.step(format!(
+                    "asking the active node the standby names ({}) for its health",
+                    mask_dsn(active.as_str())
+                ));
+                // A share of the time left: the standby's own checks come next.
+                Probe::Done(http.health_of(&active, ctx.remaining().mul_f64(0.4)).await)
+            }
+            None => skipped("no active node named"),
+        };
+        let gone = named.is_some_and(|l| l.active == leader::Active::Nobody) || leader::active_is_gone(&active_health);
+        if gone {
             // Every request would be forwarded to no one and fail the same way.
-            return self.stopped(health, leader, "the standby knows no active node to forward it to");
+            let mut seen = self.stopped(health, leader, "the standby knows no active node to forward it to");
+            seen.active_health = active_health;
+            return seen;
         }
         let token = match &self.token {
             None => skipped(&format!("{} is not set", self.names.token)),
@@ -201,13 +219,13 @@ impl VaultCheck {
             }
         };
         let secrets = self.read_secrets(&http, &token, ctx).await;
-        Observed { health, leader, token, secrets }
+        Observed { health, leader, active_health, token, secrets }
     }
 
     /// What was seen when the token and the secrets are not to be asked for.
     fn stopped(&self, health: Result<Answer, RequestError>, leader: Probe, why: &str) -> Observed {
         let secrets = self.secrets.iter().map(|path| (path.clone(), skipped(why))).collect();
-        Observed { health, leader, token: skipped(why), secrets }
+        Observed { health, leader, active_health: skipped("no active node named"), token: skipped(why), secrets }
     }
 
     /// One GET per path, in order, unless the token is missing or rejected
