@@ -6,6 +6,7 @@
 use super::Context;
 use crate::errors;
 use crate::http::read_capped;
+use crate::redirect::Redirected;
 use crate::secret::Secret;
 use crate::tls::{self, Verify};
 use aws_credential_types::Credentials;
@@ -66,6 +67,12 @@ pub enum RequestError {
         endpoint: String,
         detail: String,
     },
+    /// A 3xx: not followed, since the request carries the app's SigV4
+    /// `Authorization` (AWS's SES API never redirects).
+    Redirected {
+        endpoint: String,
+        redirect: Box<Redirected>,
+    },
 }
 
 /// What signs the requests: the keys and the region of the credential scope.
@@ -110,6 +117,8 @@ impl SesHttp {
         let mut builder = reqwest::Client::builder()
             .use_preconfigured_tls(tls_config)
             .no_proxy()
+            // Never followed: the signed Authorization header must not reach
+            // another origin. A 3xx becomes `RequestError::Redirected`.
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("kbz-check/", env!("CARGO_PKG_VERSION")));
         if matches!(base.host(), Some(Host::Domain(_))) {
@@ -134,6 +143,10 @@ impl SesHttp {
         }
         let mut response = request.send().await.map_err(|e| self.classify(&e, budget))?;
         let status = response.status().as_u16();
+        let location = response.headers().get(reqwest::header::LOCATION).map(|v| String::from_utf8_lossy(v.as_bytes()));
+        if let Some(redirect) = Redirected::read(&url, status, location.as_deref()) {
+            return Err(RequestError::Redirected { endpoint: self.endpoint(), redirect: Box::new(redirect) });
+        }
         let error_type = response
             .headers()
             .get("x-amzn-errortype")
