@@ -502,3 +502,66 @@ fn run_suite_expecting_error(dir: &Path, settings: &str) -> Output {
     std::fs::write(&suite, text).unwrap();
     kbz_check().args(["--config", suite.to_str().unwrap(), "run", "vault"]).output().unwrap()
 }
+
+#[test]
+fn non_json_error_bodies_are_shown_as_an_excerpt() {
+    // Vault's health is fine; behind it a proxy answers the token lookup and the read with its own page.
+    let page = "<html><body><h1>500 Internal Server Error</h1><hr>nginx</body></html>";
+    let health = documented_body(json!({}));
+    let stub = HealthStub::routed(
+        0,
+        (500, "text/html", page),
+        &[("/v1/sys/health", 200, "application/json", &health), ("/v1/sys/leader", 200, "application/json", "{}")],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("VAULT_ADDR", stub.addr()), ("VAULT_TOKEN", "s.Excerpt-T0ken".to_string())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (code, json, out) = run_suite(dir.path(), "secrets = [\"secret/data/app\"]", &env, &[]);
+    assert_eq!(code, 1, "{json:#}");
+    let c = check(&json);
+    let shown =
+        "with a body that is not Vault's JSON: <html><body><h1>500 Internal Server Error</h1><hr>nginx</body></html>";
+    assert_eq!(evidence(c, "token"), format!("HTTP 500 {shown}"), "{c:#}");
+    assert_eq!(evidence(c, "secret secret/data/app"), format!("HTTP 500 {shown}"), "{c:#}");
+    let cause = text(&c["cause"]);
+    assert!(cause.contains(&format!("the token lookup answered HTTP 500 ({shown})")), "{cause}");
+    assert!(!c.to_string().contains("()"), "no empty parentheses: {c:#}");
+    assert_absent(&all_text(&out), &["s.Excerpt-T0ken"]);
+}
+
+#[test]
+fn skip_verify_takes_the_words_vaults_own_client_takes() {
+    // Go's strconv.ParseBool, which Vault's client uses for VAULT_SKIP_VERIFY.
+    let list = |value: &str| {
+        kbz_check()
+            .arg("list")
+            .env("VAULT_ADDR", "http://127.0.0.1:1")
+            .env("VAULT_SKIP_VERIFY", value)
+            .output()
+            .unwrap()
+    };
+    for (value, read) in
+        [("1", "true"), ("t", "true"), ("T", "true"), ("TRUE", "true"), ("true", "true"), ("True", "true")]
+            .into_iter()
+            .chain([
+                ("0", "false"),
+                ("f", "false"),
+                ("F", "false"),
+                ("FALSE", "false"),
+                ("false", "false"),
+                ("False", "false"),
+            ])
+    {
+        let out = list(value);
+        assert_eq!(out.status.code(), Some(0), "{value}: {}", all_text(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout.lines().find(|l| l.trim_start().starts_with("skip_verify")).unwrap_or_default();
+        assert!(line.contains(&format!(" {read} ")), "{value}: {stdout}");
+    }
+    for value in ["yes", "on", "no", "tRuE", "2"] {
+        let out = list(value);
+        assert_eq!(out.status.code(), Some(2), "{value}: {}", all_text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&format!("VAULT_SKIP_VERIFY: `{value}` is not a boolean")), "{stderr}");
+    }
+}

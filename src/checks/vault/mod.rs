@@ -62,7 +62,9 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
     let addr = raw.string("addr", Shown::Dsn)?;
     let token = raw.string("token", Shown::Secret)?;
     let cacert = raw.string("cacert", Shown::Plain)?.map(PathBuf::from);
-    let skip_verify = raw.boolean("skip_verify")?.unwrap_or(false);
+    // Read as Vault's own client reads it (Go's strconv.ParseBool): a value
+    // the app's client refuses must not pass here.
+    let skip_verify = raw.go_boolean("skip_verify")?.unwrap_or(false);
     let secrets = raw.string_list("secrets")?;
     let min_ttl = raw.duration("min_ttl")?.unwrap_or_else(|| {
         raw.show_default("min_ttl", "24h");
