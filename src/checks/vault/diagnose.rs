@@ -32,8 +32,9 @@ pub fn diagnose(check: &VaultCheck, observed: &Observed) -> Outcome {
     tls_findings(check, answer.certificate.as_ref(), &mut found);
     let leader = leader_findings(&observed.leader, &mut found);
     let confirmed = Confirmed::read(&observed.active_health);
-    if let Some(confirmed) = &confirmed {
-        found.evidence("active node health", Some("GET <active node>/v1/sys/health (no token)"), confirmed.evidence());
+    if let (Some(confirmed), Some(active)) = (&confirmed, leader.as_ref().and_then(Leader::named)) {
+        let command = format!("GET {}/v1/sys/health (no token)", mask_dsn(active.trim_end_matches('/')));
+        found.evidence("active node health", Some(&command), confirmed.evidence());
     }
     let mut summary = state_findings(check, answer, &health, leader.as_ref(), confirmed.as_ref(), &mut found);
     if let Some(body) = health.body() {
