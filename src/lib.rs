@@ -16,6 +16,7 @@ pub mod human;
 pub mod input;
 pub mod output;
 pub mod progress;
+pub mod redirect;
 pub mod render;
 pub mod report;
 pub mod rootcause;

@@ -257,8 +257,97 @@ fn raft_node_uninitialized_then_sealed_then_active_then_a_standby() {
     assert!(summary.starts_with(&format!("a standby answered at {}", second.addr())), "{summary}");
     assert!(summary.contains("not a rate limit") && summary.contains(&format!("active node: {addr}")), "{summary}");
     assert!(evidence(c, "health").contains("Vault's own code for this state: 429"), "{c:#}");
-    assert_eq!(evidence(c, "active node"), format!("active node: {addr}"));
+    // The first line names the active node; raft's details follow.
+    let active = evidence(c, "active node");
+    assert_eq!(active.lines().next(), Some(format!("active node: {addr}").as_str()), "{active}");
+    assert!(active.contains("raft committed index"), "{active}");
+    assert_eq!(evidence(c, "active node health"), "answers as the active node", "{c:#}");
     assert_absent(&all_text(&out), &[&keys.root_token, &keys.unseal_key]);
+}
+
+/// A three-node raft cluster: a standby with an active node is ok and names
+/// it; the active node stopped, the two left elect another (still ok, the
+/// new one named); that one stopped too, the last node has no majority and
+/// no active node: the check fails saying writes, leases and logins fail.
+#[test]
+fn raft_standby_is_healthy_only_while_the_cluster_has_an_active_node() {
+    let first = Bao::raft_node("kbz-ha-1");
+    let keys = first.init();
+    first.unseal(&keys.unseal_key);
+    first.wait_for_health_code(200);
+    let others = [Bao::raft_node("kbz-ha-2"), Bao::raft_node("kbz-ha-3")];
+    for node in &others {
+        node.join(&first);
+        node.unseal(&keys.unseal_key);
+    }
+    for node in &others {
+        node.wait_for_health_code(429);
+        node.wait_for("/v1/sys/leader", "leader named", |_, body| body.contains(&first.addr()));
+    }
+    first.wait_for_voters(&keys.root_token, 3);
+    let secrets = [keys.root_token.as_str(), keys.unseal_key.as_str()];
+    let check_at = |node: &Bao| {
+        let (code, json, out) = run_json(&[("VAULT_ADDR", &node.addr()), ("VAULT_TOKEN", &keys.root_token)], &[]);
+        assert_absent(&all_text(&out), &secrets);
+        (code, check(&json).clone())
+    };
+
+    // A standby with an active node: ok, naming it.
+    let (code, c) = check_at(&others[0]);
+    assert_eq!((code, c["status"].as_str()), (0, Some("ok")), "{c:#}");
+    assert!(
+        text(&c["summary"])
+            .ends_with(&format!("; active node: {}; token valid, never expires (policies root)", first.addr())),
+        "{c:#}"
+    );
+    assert!(evidence(&c, "active node").starts_with(&format!("active node: {}\n", first.addr())), "{c:#}");
+
+    // The active node stopped: the two left (a majority of three) elect a new one.
+    drop(first);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (active, standby) = loop {
+        let codes: Vec<u16> = others.iter().map(|n| n.request("GET", "/v1/sys/health", None, None).0).collect();
+        match codes[..] {
+            [200, 429] if others[1].leader_address() == others[0].addr() => break (&others[0], &others[1]),
+            [429, 200] if others[0].leader_address() == others[1].addr() => break (&others[1], &others[0]),
+            _ if Instant::now() >= deadline => {
+                panic!("no new active node within 30s: {codes:?}\n{}\n{}", others[0].log_tail(), others[1].log_tail())
+            }
+            _ => std::thread::sleep(Duration::from_millis(100)),
+        }
+    };
+    let (code, c) = check_at(standby);
+    assert_eq!((code, c["status"].as_str()), (0, Some("ok")), "{c:#}");
+    assert!(text(&c["summary"]).contains(&format!("; active node: {};", active.addr())), "{c:#}");
+
+    // That one stopped too: one node of three has no majority, no election, no active node.
+    let active_addr = active.addr();
+    let standby_addr = standby.addr();
+    let [a, b] = others;
+    let last = if a.addr() == standby_addr {
+        drop(b);
+        a
+    } else {
+        drop(a);
+        b
+    };
+    // Raft keeps the last active node's address in its log: sys/leader still
+    // names it, so only asking that node tells that it is gone.
+    last.wait_for_health_code(429);
+    assert_eq!(last.leader_address(), active_addr, "OpenBao still names the stopped node");
+    let (code, c) = check_at(&last);
+    assert_eq!((code, c["status"].as_str()), (1, Some("fail")), "{c:#}");
+    assert_eq!(
+        c["summary"],
+        format!("the standby at {standby_addr} has no active node: {active_addr}, the one it names, is gone; writes, leases and logins fail"),
+        "{c:#}"
+    );
+    let cause = text(&c["cause"]);
+    assert!(cause.contains("writes, lease renewals, logins and token lookups fail"), "{cause}");
+    assert!(cause.contains("a raft cluster without a majority of its voters cannot elect one"), "{cause}");
+    let endpoint = active_addr.trim_start_matches("http://");
+    assert_eq!(evidence(&c, "active node health"), format!("no answer: connection refused by {endpoint}"), "{c:#}");
+    assert!(evidence(&c, "token").starts_with("not verified: the standby knows no active node"), "{c:#}");
 }
 
 #[test]
@@ -338,9 +427,17 @@ fn codes_openbao_cannot_produce() {
             "was removed from its cluster",
         ),
     ];
+    // The active node a standby names, and what the standby says of it.
+    let active = HealthStub::start(200, "application/json", &documented_body(json!({})));
+    let leader = json!({ "ha_enabled": true, "is_self": false, "leader_address": active.addr() }).to_string();
     for (status, fields, expected, summary) in cases {
-        let stub = HealthStub::start(status, "application/json", &documented_body(fields));
-        // No token: the stub answers every path with the same status; the health mapping is under test.
+        let body = documented_body(fields);
+        let stub = HealthStub::routed(
+            0,
+            (status, "application/json", &body),
+            &[("/v1/sys/leader", 200, "application/json", &leader)],
+        );
+        // No token: the stub answers every other path with the same status; the health mapping is under test.
         let (code, json, _) = run_json(&[("VAULT_ADDR", &stub.addr())], &[]);
         let c = check(&json);
         assert_eq!(c["status"], expected, "{status}: {c:#}");
@@ -383,7 +480,8 @@ fn codes_openbao_cannot_produce() {
 #[test]
 fn unconfigured_skips_and_bad_settings_are_configuration_errors() {
     let (code, json, _) = run_json(&[], &[]);
-    assert_eq!(code, 0);
+    // Nothing was checked: the run does not pass, and its verdict says so.
+    assert_eq!((code, json["verdict"].as_str()), (1, Some("skip")));
     let c = check(&json);
     assert_eq!((c["status"].as_str(), c["summary"].as_str()), (Some("skip"), Some("not configured: set VAULT_ADDR")));
 
@@ -404,4 +502,63 @@ fn run_suite_expecting_error(dir: &Path, settings: &str) -> Output {
     let text = format!("[checks.vault]\nkind = \"vault\"\naddr = \"http://127.0.0.1:1\"\n\n{settings}\n");
     std::fs::write(&suite, text).unwrap();
     kbz_check().args(["--config", suite.to_str().unwrap(), "run", "vault"]).output().unwrap()
+}
+
+#[test]
+fn non_json_error_bodies_are_shown_as_an_excerpt() {
+    // Vault's health is fine; behind it a proxy answers the token lookup and the read with its own page.
+    let page = "<html><body><h1>500 Internal Server Error</h1><hr>nginx</body></html>";
+    let health = documented_body(json!({}));
+    let stub = HealthStub::routed(0, (500, "text/html", page), &[("/v1/sys/health", 200, "application/json", &health)]);
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("VAULT_ADDR", stub.addr()), ("VAULT_TOKEN", "s.Excerpt-T0ken".to_string())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (code, json, out) = run_suite(dir.path(), "secrets = [\"secret/data/app\"]", &env, &[]);
+    assert_eq!(code, 1, "{json:#}");
+    let c = check(&json);
+    let shown =
+        "with a body that is not Vault's JSON: <html><body><h1>500 Internal Server Error</h1><hr>nginx</body></html>";
+    assert_eq!(evidence(c, "token"), format!("HTTP 500 {shown}"), "{c:#}");
+    assert_eq!(evidence(c, "secret secret/data/app"), format!("HTTP 500 {shown}"), "{c:#}");
+    let cause = text(&c["cause"]);
+    assert!(cause.contains(&format!("the token lookup answered HTTP 500 ({shown})")), "{cause}");
+    assert!(!c.to_string().contains("()"), "no empty parentheses: {c:#}");
+    assert_absent(&all_text(&out), &["s.Excerpt-T0ken"]);
+}
+
+#[test]
+fn skip_verify_takes_the_words_vaults_own_client_takes() {
+    // Go's strconv.ParseBool, which Vault's client uses for VAULT_SKIP_VERIFY.
+    let list = |value: &str| {
+        kbz_check()
+            .arg("list")
+            .env("VAULT_ADDR", "http://127.0.0.1:1")
+            .env("VAULT_SKIP_VERIFY", value)
+            .output()
+            .unwrap()
+    };
+    for (value, read) in
+        [("1", "true"), ("t", "true"), ("T", "true"), ("TRUE", "true"), ("true", "true"), ("True", "true")]
+            .into_iter()
+            .chain([
+                ("0", "false"),
+                ("f", "false"),
+                ("F", "false"),
+                ("FALSE", "false"),
+                ("false", "false"),
+                ("False", "false"),
+            ])
+    {
+        let out = list(value);
+        assert_eq!(out.status.code(), Some(0), "{value}: {}", all_text(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout.lines().find(|l| l.trim_start().starts_with("skip_verify")).unwrap_or_default();
+        assert!(line.contains(&format!(" {read} ")), "{value}: {stdout}");
+    }
+    for value in ["yes", "on", "no", "tRuE", "2"] {
+        let out = list(value);
+        assert_eq!(out.status.code(), Some(2), "{value}: {}", all_text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&format!("VAULT_SKIP_VERIFY: `{value}` is not a boolean")), "{stderr}");
+    }
 }

@@ -157,6 +157,29 @@ impl RawSettings {
         Ok(Some(value))
     }
 
+    /// A boolean as Go's `strconv.ParseBool` reads one (1 t T TRUE true True,
+    /// 0 f F FALSE false False), for a variable a Go client reads, such as
+    /// Vault's `VAULT_SKIP_VERIFY`: a value that client refuses is refused here too.
+    pub fn go_boolean(&mut self, key: &str) -> Result<Option<bool>, ConfigError> {
+        if let Some(Setting { value: toml::Value::String(s), .. }) = self.entries.get(key) {
+            let go = match s.as_str() {
+                "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+                "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+                "" => None,
+                _ => {
+                    return Err(self.error(
+                        key,
+                        format!("`{s}` is not a boolean; write true or false (Go's words: 1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False)"),
+                    ))
+                }
+            };
+            if go.is_none() {
+                return Ok(None);
+            }
+        }
+        self.boolean(key)
+    }
+
     /// A TCP port, written as an integer or a string (variables are strings).
     pub fn port(&mut self, key: &str) -> Result<Option<u16>, ConfigError> {
         let Some(setting) = self.entries.get(key) else { return Ok(None) };
@@ -307,6 +330,28 @@ mod tests {
         assert!(raw.boolean("d").unwrap_err().to_string().contains("`maybe` is not a boolean"));
         assert_eq!(raw.boolean("e").unwrap(), Some(false));
         assert_eq!(raw.boolean("missing").unwrap(), None);
+    }
+
+    #[test]
+    fn go_booleans_take_exactly_strconv_parse_bool_words() {
+        let mut raw = RawSettings::new("checks.x", Origin::Default);
+        let words = [
+            "1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False", "", "yes", "on", "tRuE",
+            " true",
+        ];
+        for (i, word) in words.iter().enumerate() {
+            raw.insert(
+                format!("k{i}"),
+                Setting { value: toml::Value::String(word.to_string()), origin: Origin::Default },
+            );
+        }
+        raw.insert("toml", Setting { value: toml::Value::Boolean(true), origin: Origin::Default });
+        let got: Vec<_> = (0..words.len()).map(|i| raw.go_boolean(&format!("k{i}")).ok()).collect();
+        let (t, f) = (Some(Some(true)), Some(Some(false)));
+        assert_eq!(got, [t, t, t, t, t, t, f, f, f, f, f, f, Some(None), None, None, None, None]);
+        let err = raw.go_boolean("k13").unwrap_err().to_string();
+        assert!(err.contains("`yes` is not a boolean; write true or false (Go's words: 1, t, T"), "{err}");
+        assert_eq!(raw.go_boolean("toml").unwrap(), Some(true));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Loopback ports: free ones, closed ones, and TCP peers that misbehave on purpose.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
@@ -13,6 +13,9 @@ use std::time::Duration;
 /// request a benchmark times); dropping it sets `stop` and dials the port
 /// once to wake that accept(), then joins the thread.
 pub struct AcceptLoop {
+    /// Where to dial to wake the accept(): the listener's own address (a
+    /// listener on 127.0.0.2 is not woken by a dial to 127.0.0.1).
+    wake: SocketAddr,
     port: u16,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -20,7 +23,12 @@ pub struct AcceptLoop {
 
 impl AcceptLoop {
     pub fn spawn(listener: TcpListener, mut handle: impl FnMut(TcpStream) + Send + 'static) -> AcceptLoop {
-        let port = listener.local_addr().expect("listener addr").port();
+        let local = listener.local_addr().expect("listener addr");
+        let port = local.port();
+        let wake = match local.ip().is_unspecified() {
+            true => SocketAddr::from(([127, 0, 0, 1], port)),
+            false => local,
+        };
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
             let stop = stop.clone();
@@ -38,7 +46,7 @@ impl AcceptLoop {
                 }
             })
         };
-        AcceptLoop { port, stop, thread: Some(thread) }
+        AcceptLoop { wake, port, stop, thread: Some(thread) }
     }
 
     pub fn port(&self) -> u16 {
@@ -49,7 +57,7 @@ impl AcceptLoop {
 impl Drop for AcceptLoop {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect_timeout(&([127, 0, 0, 1], self.port).into(), Duration::from_secs(1));
+        let _ = TcpStream::connect_timeout(&self.wake, Duration::from_secs(1));
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }

@@ -209,21 +209,51 @@ impl Bao {
 
     /// Polls `GET /v1/sys/health` (Vault's own codes: no parameters) until it answers `code`.
     pub fn wait_for_health_code(&self, code: u16) {
+        self.wait_for("/v1/sys/health", &format!("health answering {code}"), |c, _| c == code);
+    }
+
+    /// Polls `GET path` every 100 ms until `done(code, body)` holds; panics
+    /// with the last answer and the log after [`WAIT`].
+    pub fn wait_for(&self, path: &str, what: &str, done: impl Fn(u16, &str) -> bool) {
         let deadline = Instant::now() + WAIT;
         loop {
-            let last = self.try_request("GET", "/v1/sys/health", None, None);
-            if matches!(last, Ok((c, _)) if c == code) {
+            let last = self.try_request("GET", path, None, None);
+            if matches!(&last, Ok((c, body)) if done(*c, body)) {
                 return;
             }
             if Instant::now() >= deadline {
-                panic!(
-                    "OpenBao `{}` health never answered {code} within {WAIT:?}; last: {last:?}\n{}",
-                    self.name,
-                    self.log_tail()
-                );
+                panic!("OpenBao `{}`: no {what} within {WAIT:?}; last: {last:?}\n{}", self.name, self.log_tail());
             }
             thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Joined raft nodes start as non-voters; autopilot promotes them after
+    /// its stabilization time (10 s by default): 1 s here, then waits until
+    /// `voters` members vote, so that an election can really happen.
+    pub fn wait_for_voters(&self, root_token: &str, voters: usize) {
+        let body = r#"{"server_stabilization_time":"1s","cleanup_dead_servers":false}"#;
+        self.ok("POST", "/v1/sys/storage/raft/autopilot/configuration", Some(root_token), Some(body));
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let (_, answer) = self.request("GET", "/v1/sys/storage/raft/configuration", Some(root_token), None);
+            let json: serde_json::Value = serde_json::from_str(&answer).unwrap_or_default();
+            let servers = json["data"]["config"]["servers"].as_array().cloned().unwrap_or_default();
+            if servers.iter().filter(|s| s["voter"] == true).count() >= voters {
+                return;
+            }
+            if Instant::now() >= deadline {
+                panic!("OpenBao `{}`: not {voters} voters within {WAIT:?}: {answer}\n{}", self.name, self.log_tail());
+            }
+            thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// `leader_address` of `GET /v1/sys/leader` (empty when the node knows none).
+    pub fn leader_address(&self) -> String {
+        let (_, body) = self.request("GET", "/v1/sys/leader", None, None);
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        json["leader_address"].as_str().unwrap_or_default().to_string()
     }
 
     /// Writes a KV v2 secret on the dev server's `secret/` mount.
@@ -289,18 +319,35 @@ impl HealthStub {
 
     /// On a given loopback port (0: a free one), e.g. one a check already dials.
     pub fn start_on(port: u16, status: u16, content_type: &str, body: &str) -> HealthStub {
+        HealthStub::routed(port, (status, content_type, body), &[])
+    }
+
+    /// Answers a request whose path starts with one of `routes`' prefixes
+    /// with that route's status, content type and body; any other with `default`.
+    pub fn routed(port: u16, default: (u16, &str, &str), routes: &[(&str, u16, &str, &str)]) -> HealthStub {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind health stub");
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let answer = format!(
-            "HTTP/1.1 {status} Status {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
+        let answer = |(status, content_type, body): (u16, &str, &str)| {
+            format!(
+                "HTTP/1.1 {status} Status {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        let fallback = answer(default);
+        let routes: Vec<(String, String)> = routes
+            .iter()
+            .map(|(prefix, status, ctype, body)| (prefix.to_string(), answer((*status, ctype, body))))
+            .collect();
         let received = requests.clone();
         let accept_loop = AcceptLoop::spawn(listener, move |mut stream| {
             let _ = stream.set_read_timeout(Some(net::STALLED_CLIENT_LIMIT));
             if let Some(head) = read_http_head(&mut stream) {
-                received.lock().unwrap().push(head.lines().next().unwrap_or_default().to_string());
-                let _ = stream.write_all(answer.as_bytes());
+                let line = head.lines().next().unwrap_or_default().to_string();
+                let path = line.split_whitespace().nth(1).unwrap_or_default();
+                let reply =
+                    routes.iter().find(|(prefix, _)| path.starts_with(prefix.as_str())).map_or(&fallback, |r| &r.1);
+                received.lock().unwrap().push(line);
+                let _ = stream.write_all(reply.as_bytes());
             }
         });
         HealthStub { requests, accept_loop }

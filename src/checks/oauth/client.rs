@@ -7,6 +7,7 @@ use super::{Context, OAuthCheck};
 use crate::errors;
 use crate::http::{classify, look_again, read_capped, Attempt, SecondLook};
 pub use crate::http::{RequestError, TlsProblem};
+use crate::redirect::Target;
 use crate::tls::{self, CertInfo, SeenSlot, Verify};
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
@@ -20,7 +21,7 @@ pub const BODY: &str = "{}";
 pub struct Answer {
     pub status: u16,
     pub content_type: Option<String>,
-    /// Where a 3xx points (redirects are not followed).
+    /// Where a 3xx points (redirects are not followed), resolved and masked.
     pub location: Option<String>,
     pub body: Vec<u8>,
     /// The body was longer than [`crate::http::MAX_BODY`] and was cut there.
@@ -67,7 +68,10 @@ pub async fn post_start(check: &OAuthCheck, ctx: &Context) -> Result<Answer, Req
     };
     let received_at = SystemTime::now();
     let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let (content_type, location) = (header("content-type"), header("location"));
+    // A Location is masked (userinfo, credential-like query values) and
+    // resolved against the start URL as soon as it is read: it is only shown.
+    let location = header("location").map(|l| Target::new(&check.url, Some(&l)).shown);
+    let content_type = header("content-type");
     let status = response.status().as_u16();
 
     ctx.step(format!("reading the answer of {endpoint} (HTTP {status})"));

@@ -6,6 +6,7 @@
 use super::Context;
 use crate::errors;
 use crate::http::read_capped;
+use crate::redirect::Redirected;
 use crate::secret::Secret;
 use crate::tls::{self, Verify};
 use aws_credential_types::Credentials;
@@ -69,6 +70,12 @@ pub enum RequestError {
     /// The peer is there but stalls: a TLS handshake that does not finish,
     /// an answer that does not come (crate::http's words for it).
     SlowPeer(crate::http::RequestError),
+    /// A 3xx: not followed, since the request carries the app's SigV4
+    /// `Authorization` (AWS's SES API never redirects).
+    Redirected {
+        endpoint: String,
+        redirect: Box<Redirected>,
+    },
 }
 
 /// What signs the requests: the keys and the region of the credential scope.
@@ -120,6 +127,8 @@ impl SesHttp {
             .connect_timeout(connect_budget)
             .connector_layer(crate::http::Watch::new(ctx, &base))
             .no_proxy()
+            // Never followed: the signed Authorization header must not reach
+            // another origin. A 3xx becomes `RequestError::Redirected`.
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("kbz-check/", env!("CARGO_PKG_VERSION")));
         if matches!(base.host(), Some(Host::Domain(_))) {
@@ -147,6 +156,10 @@ impl SesHttp {
             Err(e) => return Err(self.look_again(self.classify(&e, budget), ctx).await),
         };
         let status = response.status().as_u16();
+        let location = response.headers().get(reqwest::header::LOCATION).map(|v| String::from_utf8_lossy(v.as_bytes()));
+        if let Some(redirect) = Redirected::read(&url, status, location.as_deref()) {
+            return Err(RequestError::Redirected { endpoint: self.endpoint(), redirect: Box::new(redirect) });
+        }
         let error_type = response
             .headers()
             .get("x-amzn-errortype")

@@ -134,7 +134,10 @@ impl<'a> Diagnosis<'a> {
                 if !std::mem::replace(&mut self.reach_reported, true) {
                     reach::unreachable(self, error);
                 }
-                return Call::Failed(format!("no answer: {}", reach::error_text(error)));
+                return Call::Failed(match error {
+                    RequestError::Redirected { .. } => reach::error_text(error),
+                    _ => format!("no answer: {}", reach::error_text(error)),
+                });
             }
         };
         let line = |text: String| format!("HTTP {} {text}", answer.status);

@@ -56,6 +56,19 @@ pub fn unreachable(d: &mut Diagnosis, error: &RequestError) {
             Some(Signal::Unreachable),
         ),
         RequestError::SlowPeer(seen) => (seen.to_string(), seen.to_string(), Some(Signal::Unreachable)),
+        RequestError::Redirected { redirect, .. } => {
+            let code = redirect.status;
+            let to = &redirect.target.shown;
+            let fix = match &d.check.endpoint_override {
+                Some(_) => format!("{} points at something that is not the SES API (a web site, a proxy's login, an old address): set it to the SES endpoint, or unset it for AWS's", d.check.names.endpoint),
+                None => "a proxy or captive portal on the way intercepts the request: let the app's network reach AWS directly".to_string(),
+            };
+            (
+                format!("HTTP {code}: {target} redirects to {to}"),
+                format!("{target} answered HTTP {code} with a redirect to {to} ({}): AWS's SES API never redirects, so {fix}. kbz-check does not follow it: the request carries the app's SigV4 signature (Authorization, made with its keys), which must not reach another origin", redirect.movement.label()),
+                None,
+            )
+        }
     };
     if let Some(signal) = signal {
         d.found.signal(signal);
@@ -77,6 +90,7 @@ pub fn error_text(error: &RequestError) -> String {
         RequestError::Tls { endpoint, detail } => format!("TLS with {endpoint} failed: {detail}"),
         RequestError::Failed { endpoint, detail } => format!("request to {endpoint} failed: {detail}"),
         RequestError::SlowPeer(seen) => seen.to_string(),
+        RequestError::Redirected { redirect, .. } => redirect.describe(),
     }
 }
 
@@ -104,6 +118,18 @@ mod tests {
         });
         let out = diagnose(&check(), &observed(done(tls), vec![]));
         assert_eq!(out.signals, [Signal::TlsFailed]);
+        let asked = url::Url::parse("http://127.0.0.1:4566/v2/email/account").unwrap();
+        let redirect =
+            crate::redirect::Redirected::read(&asked, 302, Some("http://127.0.0.2:4566/login?X-Amz-Signature=abc123"))
+                .unwrap();
+        let moved = Err(RequestError::Redirected { endpoint: "127.0.0.1:4566".into(), redirect: Box::new(redirect) });
+        let out = diagnose(&check(), &observed(done(moved), vec![]));
+        assert_eq!(out.status, Status::Fail);
+        assert!(out.summary.starts_with("HTTP 302: the SES endpoint https://email.eu-west-1.amazonaws.com redirects to http://127.0.0.2:4566/login?X-Amz-Signature=***#"), "{}", out.summary);
+        assert!(out.cause.as_deref().unwrap().contains("must not reach another origin"), "{out:#?}");
+        assert!(out.signals.is_empty(), "{out:#?}");
+        assert!(!format!("{out:?}").contains("abc123"));
+        assert!(evidence(&out, "account").starts_with("HTTP 302 redirect to http://127.0.0.2:4566/login?"), "{out:#?}");
         let slow = Err(RequestError::Timeout { endpoint: "127.0.0.1:9".into(), after: Duration::from_millis(901) });
         assert_eq!(
             diagnose(&check(), &observed(done(slow), vec![])).summary,

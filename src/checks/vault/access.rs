@@ -2,8 +2,9 @@
 //! and each configured secret read (key names only). Pure.
 
 use super::diagnose::{rough, secs, Findings};
+use super::moved::{redirected, Asked};
 use super::secrets::{self, Absence, Kv, SecretState};
-use super::token::{vault_errors, TokenInfo};
+use super::token::{error_text, TokenInfo};
 use super::{Probe, VaultCheck};
 use crate::report::{Action, Priority, Signal, Status};
 
@@ -13,7 +14,12 @@ pub(super) struct TokenSummary {
     pub policies: Vec<String>,
 }
 
-pub(super) fn token_findings(check: &VaultCheck, probe: &Probe, found: &mut Findings) -> TokenSummary {
+pub(super) fn token_findings(
+    check: &VaultCheck,
+    probe: &Probe,
+    active: Option<&str>,
+    found: &mut Findings,
+) -> TokenSummary {
     let name = &check.names.token;
     let command = Some("GET /v1/auth/token/lookup-self");
     let mut result = TokenSummary { summary: String::new(), policies: Vec::new() };
@@ -38,6 +44,11 @@ pub(super) fn token_findings(check: &VaultCheck, probe: &Probe, found: &mut Find
         }
         Probe::Done(Ok(answer)) => answer,
     };
+    if let Some(redirect) = &answer.redirect {
+        found.evidence("token", command, redirect.describe());
+        redirected(check, Asked::Token, redirect, active, found);
+        return result;
+    }
     match (answer.status, TokenInfo::parse(&answer.body)) {
         (200, Some(info)) => {
             found.evidence("token", command, token_output(&info));
@@ -45,7 +56,7 @@ pub(super) fn token_findings(check: &VaultCheck, probe: &Probe, found: &mut Find
             result.policies = info.policies;
         }
         (403, _) => {
-            found.evidence("token", command, format!("rejected: HTTP 403 {}", vault_errors(&answer.body)));
+            found.evidence("token", command, format!("rejected: HTTP 403 {}", error_text(&answer.body)));
             found.signal(Signal::CredentialsRejected);
             found.problem(
                 Status::Fail,
@@ -56,7 +67,7 @@ pub(super) fn token_findings(check: &VaultCheck, probe: &Probe, found: &mut Find
             );
         }
         (code, _) => {
-            let errors = vault_errors(&answer.body);
+            let errors = error_text(&answer.body);
             found.evidence("token", command, format!("HTTP {code} {errors}"));
             found.problem(
                 Status::Warn,
@@ -131,6 +142,7 @@ pub(super) fn secret_findings(
     check: &VaultCheck,
     reads: &[(String, Probe)],
     policies: &[String],
+    active: Option<&str>,
     found: &mut Findings,
 ) -> String {
     let mut present = 0;
@@ -154,6 +166,11 @@ pub(super) fn secret_findings(
             }
             Probe::Done(Ok(answer)) => answer,
         };
+        if let Some(redirect) = &answer.redirect {
+            found.evidence(label, Some(&command), redirect.describe());
+            redirected(check, Asked::Secret(path), redirect, active, found);
+            continue;
+        }
         match secrets::read(answer) {
             SecretState::Present { kv, keys } => {
                 let version = match kv {

@@ -6,6 +6,7 @@ use super::{Context, VaultCheck};
 use crate::errors;
 use crate::http::{classify, read_capped, Attempt};
 pub use crate::http::{RequestError, TlsProblem};
+use crate::redirect::Redirected;
 use crate::tls::{self, CertInfo, Verify};
 use reqwest::header::HeaderValue;
 use rustls::pki_types::ServerName;
@@ -40,6 +41,8 @@ pub struct Answer {
     pub received_at: SystemTime,
     /// The server's certificate, on https.
     pub certificate: Option<CertInfo>,
+    /// A 3xx and where it points (masked): never followed.
+    pub redirect: Option<Box<Redirected>>,
 }
 
 /// A client aimed at one Vault address, its name already resolved.
@@ -73,7 +76,10 @@ impl VaultHttp {
             .no_proxy()
             .connect_timeout(connect_budget)
             .connector_layer(crate::http::Watch::new(ctx, &base))
-            .redirect(reqwest::redirect::Policy::limited(3))
+            // Never followed: a redirect would carry X-Vault-Token to
+            // whatever origin it names (Vault's Go client follows one to
+            // any https host). The redirect is reported as evidence instead.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("kbz-check/", env!("CARGO_PKG_VERSION")));
         if matches!(base.host(), Some(Host::Domain(_))) {
             builder = builder.resolve_to_addrs(&host, &addrs);
@@ -114,13 +120,32 @@ impl VaultHttp {
         }
     }
 
+    /// `/v1/sys/health` of another node (the active node a standby names),
+    /// never with the token, within `budget`.
+    pub async fn health_of(&self, base: &Url, budget: Duration) -> Result<Answer, RequestError> {
+        let url = api_url(base, &["sys", "health"], HEALTH_QUERY);
+        let port = base.port_or_known_default().unwrap_or(8200);
+        let endpoint = crate::http::endpoint(base, port);
+        let host = base.host_str().unwrap_or_default().trim_matches(['[', ']']).to_string();
+        let fail = |e: &reqwest::Error| {
+            let attempt = Attempt { endpoint: endpoint.clone(), host: &host, connect_budget: budget, seen: None };
+            classify(e, attempt)
+        };
+        let mut response = self.client.get(url.clone()).timeout(budget).send().await.map_err(|e| fail(&e))?;
+        let status = response.status().as_u16();
+        let location = response.headers().get(reqwest::header::LOCATION).map(|v| String::from_utf8_lossy(v.as_bytes()));
+        let redirect = Redirected::read(&url, status, location.as_deref()).map(Box::new);
+        let (body, truncated) = read_capped(&mut response).await.map_err(|e| fail(&e))?;
+        Ok(Answer { status, body, truncated, received_at: SystemTime::now(), certificate: None, redirect })
+    }
+
     /// GET `/v1/<segments>`, with the token when asked.
     pub async fn get(&self, segments: &[&str], with_token: bool) -> Result<Answer, RequestError> {
         self.request(self.url(segments, &[]), with_token).await
     }
 
     async fn request(&self, url: Url, with_token: bool) -> Result<Answer, RequestError> {
-        let mut request = self.client.get(url);
+        let mut request = self.client.get(url.clone());
         if let (true, Some(token)) = (with_token, &self.token) {
             request = request.header("X-Vault-Token", token.clone());
         }
@@ -135,13 +160,15 @@ impl VaultHttp {
         };
         let received_at = SystemTime::now();
         let status = response.status().as_u16();
+        let location = response.headers().get(reqwest::header::LOCATION).map(|v| String::from_utf8_lossy(v.as_bytes()));
+        let redirect = Redirected::read(&url, status, location.as_deref()).map(Box::new);
         let certificate = response
             .extensions()
             .get::<reqwest::tls::TlsInfo>()
             .and_then(|info| info.peer_certificate())
             .and_then(|der| CertInfo::from_der(der).ok());
         let (body, truncated) = read_capped(&mut response).await.map_err(|e| self.classify(&e))?;
-        Ok(Answer { status, body, truncated, received_at, certificate })
+        Ok(Answer { status, body, truncated, received_at, certificate, redirect })
     }
 
     fn classify(&self, err: &reqwest::Error) -> RequestError {

@@ -4,14 +4,15 @@
 use super::access::{secret_findings, token_findings};
 use super::client::{api_url, Answer, HEALTH_QUERY};
 use super::health::{code_meaning, Health, HealthBody, NodeState, Reading};
+use super::leader::{Active, Confirmed, Leader};
+use super::moved::{redirected, Asked};
 use super::reach::{request_failure, tls_findings};
 use super::{Observed, Probe, VaultCheck};
 pub(super) use crate::checks::findings::Findings;
+use crate::human::excerpt;
 pub(super) use crate::human::{duration as rough, unix_time};
-use crate::human::{excerpt, one_line};
 use crate::report::{Action, Outcome, Priority, Signal, Status};
 use crate::secret::mask_dsn;
-use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Clock skew worth showing, and worth a warning (see docs/checks/vault.md).
@@ -30,13 +31,19 @@ pub fn diagnose(check: &VaultCheck, observed: &Observed) -> Outcome {
     found.evidence("health", Some(&health_command(check)), health_output(answer, &health));
     tls_findings(check, answer.certificate.as_ref(), &mut found);
     let leader = leader_findings(&observed.leader, &mut found);
-    let mut summary = state_findings(check, answer, &health, leader.as_deref(), &mut found);
+    let confirmed = Confirmed::read(&observed.active_health);
+    if let (Some(confirmed), Some(active)) = (&confirmed, leader.as_ref().and_then(Leader::named)) {
+        let command = format!("GET {}/v1/sys/health (no token)", mask_dsn(active.trim_end_matches('/')));
+        found.evidence("active node health", Some(&command), confirmed.evidence());
+    }
+    let mut summary = state_findings(check, answer, &health, leader.as_ref(), confirmed.as_ref(), &mut found);
     if let Some(body) = health.body() {
         clock_findings(body, answer.received_at, &mut found);
     }
-    let token = token_findings(check, &observed.token, &mut found);
+    let active = leader.as_ref().and_then(Leader::named);
+    let token = token_findings(check, &observed.token, active, &mut found);
     summary.push_str(&token.summary);
-    summary.push_str(&secret_findings(check, &observed.secrets, &token.policies, &mut found));
+    summary.push_str(&secret_findings(check, &observed.secrets, &token.policies, active, &mut found));
     found.into_outcome(summary)
 }
 
@@ -66,6 +73,9 @@ fn health_output(answer: &Answer, health: &Health) -> String {
             let mut lines = vec![first];
             lines.extend(body_lines(body, answer.received_at));
             lines.join("\n")
+        }
+        Reading::NotVault if answer.redirect.is_some() => {
+            answer.redirect.as_ref().map(|r| r.describe()).unwrap_or_default()
         }
         Reading::CodeOnly | Reading::NotVault => {
             let cut = if answer.truncated { " (cut at 1 MiB)" } else { "" };
@@ -133,23 +143,10 @@ fn skew_text(skew: i64) -> String {
     }
 }
 
-fn leader_findings(leader: &Probe, found: &mut Findings) -> Option<String> {
-    let Probe::Done(result) = leader else { return None };
-    let command = Some("GET /v1/sys/leader");
-    let address = match result {
-        Ok(answer) if answer.status == 200 => serde_json::from_slice::<Value>(&answer.body)
-            .ok()
-            .and_then(|v| v.get("leader_address").and_then(Value::as_str).map(one_line))
-            .filter(|a| !a.is_empty()),
-        _ => None,
-    };
-    let output = match (&address, result) {
-        (Some(address), _) => format!("active node: {address}"),
-        (None, Ok(answer)) => format!("active node unknown (HTTP {}: {})", answer.status, excerpt(&answer.body)),
-        (None, Err(error)) => format!("active node unknown: {}", error),
-    };
-    found.evidence("active node", command, output);
-    address
+fn leader_findings(probe: &Probe, found: &mut Findings) -> Option<Leader> {
+    let leader = Leader::read(probe)?;
+    found.evidence("active node", Some("GET /v1/sys/leader"), leader.evidence.clone());
+    Some(leader)
 }
 
 /// The finding for the node's state; returns the summary used when all is well.
@@ -157,13 +154,17 @@ fn state_findings(
     check: &VaultCheck,
     answer: &Answer,
     health: &Health,
-    leader: Option<&str>,
+    leader: Option<&Leader>,
+    confirmed: Option<&Confirmed>,
     found: &mut Findings,
 ) -> String {
     let addr_name = &check.names.addr;
     let addr = addr(check);
     let Some(state) = health.state else {
-        not_vault(check, answer, found);
+        match &answer.redirect {
+            Some(redirect) => redirected(check, Asked::Health, redirect, None, found),
+            None => not_vault(check, answer, found),
+        }
         return String::new();
     };
     let serving = matches!(state, NodeState::Active | NodeState::Standby | NodeState::PerformanceStandby);
@@ -171,7 +172,11 @@ fn state_findings(
         unconfirmed(check, answer, state, found);
     }
     let version = health.body().and_then(|b| b.version.as_deref()).map_or(String::new(), |v| format!(", version {v}"));
-    let active = leader.map_or("; active node not named".to_string(), |l| format!("; active node: {l}"));
+    let active = match leader.map(|l| &l.active) {
+        Some(Active::Named(address)) => format!("; active node: {address}"),
+        Some(Active::ItSelf) => "; it now says it is the active node itself".to_string(),
+        _ => "; active node not named".to_string(),
+    };
     let caveat = match health.reading {
         Reading::CodeOnly => format!(
             " (HTTP {} came without Vault's health body, so this rests on the status code alone: a proxy in front of Vault can answer {} too)",
@@ -189,6 +194,9 @@ fn state_findings(
             | NodeState::Removed
     ) {
         found.signal(Signal::Unavailable);
+    }
+    if let (true, Some(leader)) = (health.is_standby(), leader) {
+        standby_without_leader(check, state, leader, confirmed, found);
     }
     let mut problem = |status, summary: String, cause: String, actions| {
         found.problem(status, summary, format!("{cause}{caveat}"), actions);
@@ -260,6 +268,65 @@ fn state_findings(
         ),
     }
     String::new()
+}
+
+/// A standby serves nothing on its own: it needs an active node to forward
+/// to. None known is a failure for a standby (every request fails) and a
+/// warning for a performance standby (it still serves reads).
+fn standby_without_leader(
+    check: &VaultCheck,
+    state: NodeState,
+    leader: &Leader,
+    confirmed: Option<&Confirmed>,
+    found: &mut Findings,
+) {
+    let addr = addr(check);
+    let label = state.label();
+    let (status, serves) = match state {
+        NodeState::PerformanceStandby => (Status::Warn, "a performance standby still serves reads of what it has replicated, but writes, leases, token renewals and logins need the active node and fail"),
+        _ => (Status::Fail, "a standby serves no write itself: it forwards them to the active node, so writes, lease renewals, logins and token lookups fail (Vault answers 503 \"no active Vault instance found\", or a forwarding error)"),
+    };
+    let recover = vec![
+        Action::new(Priority::High, "Bring the cluster back to an active node: start and unseal the stopped nodes until a majority of the raft voters is up (3 nodes need 2, 5 need 3); a node then wins the election")
+            .with_command("vault operator raft list-peers   # on any unsealed node\nvault status\nsystemctl status vault\njournalctl -u vault -n 100 --no-pager"),
+        Action::new(Priority::Medium, "If a majority of the nodes is lost for good, recover the survivors with a peers.json file (Vault's lost-quorum recovery); restoring a snapshot onto a new cluster is the other way"),
+    ];
+    let named = leader.named().unwrap_or_default();
+    let lost = "the cluster has lost its active node (stopped or sealed, and no other node elected: a raft cluster without a majority of its voters cannot elect one)";
+    let still = "Its health still says standby, which a load balancer's health check takes for healthy";
+    let gone = match (&leader.active, confirmed) {
+        (Active::Nobody, _) => Some((
+            format!("the {label} at {addr} knows no active node: writes, leases and logins fail"),
+            format!("sys/leader names no active node (leader_address empty): {lost}; {serves}. {still}"),
+        )),
+        (Active::Named(_), Some(seen @ (Confirmed::Down(_) | Confirmed::NotActive(_)))) => Some((
+            format!("the {label} at {addr} has no active node: {named}, the one it names, is gone; writes, leases and logins fail"),
+            format!("sys/leader still names {named} as the active node (on raft a standby keeps the last active node's address), but asked directly, {named} {}: {lost}; {serves}. {still}", seen.told()),
+        )),
+        _ => None,
+    };
+    if let Some((summary, cause)) = gone {
+        found.signal(Signal::Unavailable);
+        found.problem(status, summary, cause, recover);
+        return;
+    }
+    match (&leader.active, confirmed) {
+        (Active::Unknown(why), _) => found.problem(
+            Status::Warn,
+            format!("the {label} at {addr} did not name its active node"),
+            format!("a standby is only as good as the active node it forwards to, and sys/leader did not say which one that is ({why}), so the cluster's health is not confirmed"),
+            vec![Action::new(Priority::Medium, "Ask the standby for its leader and check the cluster's members")
+                .with_command(format!("curl -sS {addr}/v1/sys/leader\nvault operator raft list-peers"))],
+        ),
+        (Active::Named(_), Some(Confirmed::Unreached(what))) => found.problem(
+            Status::Warn,
+            format!("the active node the {label} at {addr} names ({named}) was not reached from here"),
+            format!("sys/leader names {named}, but asking it for its health got no answer from here ({what}): its api_addr may be reachable only from the cluster's own network, or it may be down, so the cluster's health is not confirmed"),
+            vec![Action::new(Priority::Medium, format!("Check {named} from a host of the cluster's network, and the cluster's members"))
+                .with_command(format!("curl -sS {named}/v1/sys/health\nvault operator raft list-peers"))],
+        ),
+        _ => {}
+    }
 }
 
 /// A serving state read from the status code alone: a 429 without Vault's
@@ -363,6 +430,7 @@ pub(super) mod fixtures {
             truncated: false,
             received_at: SystemTime::now(),
             certificate: None,
+            redirect: None,
         }
     }
 
@@ -394,6 +462,7 @@ pub(super) mod fixtures {
         Observed {
             health,
             leader: Probe::NotRun("no standby answered".into()),
+            active_health: Probe::NotRun("no active node named".into()),
             token: Probe::NotRun("VAULT_TOKEN is not set".into()),
             secrets: vec![],
         }
@@ -410,6 +479,7 @@ pub(super) mod fixtures {
 
 #[cfg(test)]
 mod tests {
+    use super::super::client::RequestError;
     use super::fixtures::*;
     use super::*;
 
@@ -445,6 +515,101 @@ mod tests {
             assert_eq!(out.status, status, "{fields}: {out:#?}");
             assert!(out.summary.contains(summary), "{fields}: {}", out.summary);
         }
+    }
+
+    fn standby_with_leader(kind: &str, leader: &str) -> Outcome {
+        let fields = match kind {
+            "performance" => r#"{"standby":true,"performance_standby":true}"#,
+            _ => r#"{"standby":true}"#,
+        };
+        let seen = Observed {
+            leader: Probe::Done(Ok(answer(200, leader))),
+            ..observed(Ok(answer(299, &health_body(fields))))
+        };
+        diagnose(&check("http://127.0.0.1:8200"), &seen)
+    }
+
+    #[test]
+    fn a_standby_is_healthy_only_with_an_active_node() {
+        let named = standby_with_leader("standby", r#"{"ha_enabled":true,"leader_address":"http://127.0.0.1:8300"}"#);
+        assert_eq!(named.status, Status::Ok, "{named:#?}");
+        assert!(named.summary.ends_with("; active node: http://127.0.0.1:8300"), "{}", named.summary);
+
+        let nobody = r#"{"ha_enabled":true,"raft_committed_index":40,"raft_applied_index":40}"#;
+        let out = standby_with_leader("standby", nobody);
+        assert_eq!(out.status, Status::Fail, "{out:#?}");
+        assert_eq!(
+            out.summary,
+            "the standby at http://127.0.0.1:8200 knows no active node: writes, leases and logins fail"
+        );
+        assert!(out.cause.as_deref().unwrap().contains("no active Vault instance found"), "{out:#?}");
+        assert!(out.actions[0].command.as_deref().unwrap().contains("raft list-peers"), "{out:#?}");
+        assert_eq!(out.signals, [Signal::Unavailable]);
+        assert!(evidence(&out, "active node").starts_with("no active node: ha_enabled=true, leader_address empty"));
+
+        // A performance standby still serves reads: a warning.
+        let out = standby_with_leader("performance", nobody);
+        assert_eq!(out.status, Status::Warn, "{out:#?}");
+        assert!(out.summary.starts_with("the performance standby at "), "{}", out.summary);
+
+        // Named, but that node refuses connections (raft keeps the last leader's address): gone.
+        let seen = Observed {
+            leader: Probe::Done(Ok(answer(200, r#"{"ha_enabled":true,"leader_address":"http://127.0.0.1:8300"}"#))),
+            active_health: Probe::Done(Err(RequestError::Refused { endpoint: "127.0.0.1:8300".into() })),
+            ..observed(Ok(answer(299, &health_body(r#"{"standby":true}"#))))
+        };
+        let out = diagnose(&check("http://127.0.0.1:8200"), &seen);
+        assert_eq!(out.status, Status::Fail, "{out:#?}");
+        assert_eq!(out.summary, "the standby at http://127.0.0.1:8200 has no active node: http://127.0.0.1:8300, the one it names, is gone; writes, leases and logins fail");
+        assert!(
+            out.cause.as_deref().unwrap().contains("refuses connections (connection refused by 127.0.0.1:8300)"),
+            "{out:#?}"
+        );
+        assert_eq!(evidence(&out, "active node health"), "no answer: connection refused by 127.0.0.1:8300");
+
+        // No usable answer: not confirmed, a warning.
+        let out = standby_with_leader("standby", "<html>bad gateway</html>");
+        assert_eq!(out.status, Status::Warn, "{out:#?}");
+        assert_eq!(out.summary, "the standby at http://127.0.0.1:8200 did not name its active node");
+    }
+
+    #[test]
+    fn redirects_are_findings_with_the_masked_location() {
+        use crate::redirect::Redirected;
+        let c = check("https://127.0.0.1:8200");
+        let asked = api_url(&c.addr, &["sys", "health"], HEALTH_QUERY);
+        let mut moved = answer(307, "");
+        moved.redirect =
+            Redirected::read(&asked, 307, Some("http://u:pw-Zz9@127.0.0.2:8200/v1/sys/health?token=s.abc"))
+                .map(Box::new);
+        let out = diagnose(&c, &observed(Ok(moved)));
+        assert_eq!(out.status, Status::Fail, "{out:#?}");
+        assert!(
+            out.summary.starts_with("https://127.0.0.1:8200 redirects GET /v1/sys/health (HTTP 307) to http://***#"),
+            "{}",
+            out.summary
+        );
+        assert!(out.cause.as_deref().unwrap().contains("a downgrade from https to plain http"), "{out:#?}");
+        let shown = format!("{out:?}");
+        assert!(!shown.contains("pw-Zz9") && !shown.contains("s.abc"), "{shown}");
+        assert!(evidence(&out, "health").starts_with("HTTP 307 redirect to http://***#"), "{out:#?}");
+
+        // The token lookup of a standby sent to its active node: a warning naming it.
+        let lookup = api_url(&c.addr, &["auth", "token", "lookup-self"], &[]);
+        let mut moved = answer(307, "");
+        moved.redirect =
+            Redirected::read(&lookup, 307, Some("https://127.0.0.1:8300/v1/auth/token/lookup-self")).map(Box::new);
+        let seen = Observed {
+            leader: Probe::Done(Ok(answer(200, r#"{"ha_enabled":true,"leader_address":"https://127.0.0.1:8300"}"#))),
+            token: Probe::Done(Ok(moved)),
+            ..observed(Ok(answer(299, &health_body(r#"{"standby":true}"#))))
+        };
+        let out = diagnose(&c, &seen);
+        assert_eq!(out.status, Status::Warn, "{out:#?}");
+        assert!(
+            out.cause.as_deref().unwrap().contains("a standby pointing at its active node (https://127.0.0.1:8300)"),
+            "{out:#?}"
+        );
     }
 
     #[test]
@@ -532,10 +697,10 @@ mod properties {
     use super::super::token::properties::FIELDS as TOKEN_FIELDS;
     use super::fixtures::*;
     use super::*;
-    use crate::test_strategies::{any_json, any_status, any_text, config, mixed_object};
+    use crate::test_strategies::{any_body, any_json, any_status, any_text, config, mixed_object};
     use proptest::collection::vec;
     use proptest::prelude::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     /// What a token lookup may answer: its details with fields of any
     /// type, or Vault's errors of any text.
@@ -560,10 +725,15 @@ mod properties {
             health in mixed_object(&HEALTH_FIELDS),
             leader in any_json(),
             token in token_answer(),
+            active_status in any_status(),
+            active_body in any_body(),
         ) {
+            let mut active = answer(active_status, "");
+            active.body = active_body;
             let observed = Observed {
                 health: Ok(answer(status, &Value::Object(health).to_string())),
-                leader: Probe::Done(Ok(answer(200, &json!({ "leader_address": leader }).to_string()))),
+                leader: Probe::Done(Ok(answer(200, &json!({ "ha_enabled": true, "leader_address": leader }).to_string()))),
+                active_health: Probe::Done(Ok(active)),
                 token: Probe::Done(Ok(token)),
                 secrets: vec![],
             };

@@ -160,7 +160,8 @@ pub struct Health {
 
 impl Health {
     pub fn read(answer: &Answer) -> Health {
-        let body = if answer.truncated { None } else { HealthBody::parse(&answer.body) };
+        // A redirect is never Vault's health, whatever its body says.
+        let body = if answer.truncated || answer.redirect.is_some() { None } else { HealthBody::parse(&answer.body) };
         match body {
             Some(body) => Health { code: answer.status, state: Some(body.state()), reading: Reading::Body(body) },
             // A bare 200 is anything's answer (a web server, a login page): not Vault's health.

@@ -6,6 +6,8 @@ mod access;
 mod client;
 mod diagnose;
 mod health;
+mod leader;
+mod moved;
 mod reach;
 mod secrets;
 mod token;
@@ -60,7 +62,9 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
     let addr = raw.string("addr", Shown::Dsn)?;
     let token = raw.string("token", Shown::Secret)?;
     let cacert = raw.string("cacert", Shown::Plain)?.map(PathBuf::from);
-    let skip_verify = raw.boolean("skip_verify")?.unwrap_or(false);
+    // Read as Vault's own client reads it (Go's strconv.ParseBool): a value
+    // the app's client refuses must not pass here.
+    let skip_verify = raw.go_boolean("skip_verify")?.unwrap_or(false);
     let secrets = raw.string_list("secrets")?;
     let min_ttl = raw.duration("min_ttl")?.unwrap_or_else(|| {
         raw.show_default("min_ttl", "24h");
@@ -136,6 +140,9 @@ pub struct Observed {
     pub health: Result<Answer, RequestError>,
     /// `/v1/sys/leader`, asked when a standby answered, to name the active node.
     pub leader: Probe,
+    /// `/v1/sys/health` of the active node the standby names: on raft a
+    /// standby keeps naming the last active node even after it is gone.
+    pub active_health: Probe,
     pub token: Probe,
     pub secrets: Vec<(String, Probe)>,
 }
@@ -173,6 +180,10 @@ impl VaultCheck {
         let Ok(answer) = &health else {
             return self.stopped(health, skipped("Vault did not answer"), "Vault did not answer");
         };
+        if answer.redirect.is_some() {
+            // Vault's health is never a redirect: the token stays here.
+            return self.stopped(health, skipped("no standby answered"), "the health request was redirected");
+        }
         let state = health::Health::read(answer);
         let leader = if state.is_standby() {
             ctx.step(format!("asking the standby at {} for the active node (GET /v1/sys/leader)", http.endpoint()));
@@ -183,6 +194,25 @@ impl VaultCheck {
         if let Some(why) = state.refuses_requests() {
             return self.stopped(health, leader, &why);
         }
+        let named = leader::Leader::read(&leader);
+        let active_health = match named.as_ref().and_then(|l| l.named()).and_then(|a| Url::parse(a).ok()) {
+            Some(active) => {
+                ctx.step(format!(
+                    "asking the active node the standby names ({}) for its health",
+                    mask_dsn(active.as_str())
+                ));
+                // A share of the time left: the standby's own checks come next.
+                Probe::Done(http.health_of(&active, ctx.remaining().mul_f64(0.4)).await)
+            }
+            None => skipped("no active node named"),
+        };
+        let gone = named.is_some_and(|l| l.active == leader::Active::Nobody) || leader::active_is_gone(&active_health);
+        if gone {
+            // Every request would be forwarded to no one and fail the same way.
+            let mut seen = self.stopped(health, leader, "the standby knows no active node to forward it to");
+            seen.active_health = active_health;
+            return seen;
+        }
         let token = match &self.token {
             None => skipped(&format!("{} is not set", self.names.token)),
             Some(_) => {
@@ -191,13 +221,13 @@ impl VaultCheck {
             }
         };
         let secrets = self.read_secrets(&http, &token, ctx).await;
-        Observed { health, leader, token, secrets }
+        Observed { health, leader, active_health, token, secrets }
     }
 
     /// What was seen when the token and the secrets are not to be asked for.
     fn stopped(&self, health: Result<Answer, RequestError>, leader: Probe, why: &str) -> Observed {
         let secrets = self.secrets.iter().map(|path| (path.clone(), skipped(why))).collect();
-        Observed { health, leader, token: skipped(why), secrets }
+        Observed { health, leader, active_health: skipped("no active node named"), token: skipped(why), secrets }
     }
 
     /// One GET per path, in order, unless the token is missing or rejected
@@ -206,6 +236,7 @@ impl VaultCheck {
         let skip = match token {
             Probe::NotRun(why) => Some(why.clone()),
             Probe::Done(Ok(answer)) if answer.status == 403 => Some("Vault rejected the token".to_string()),
+            Probe::Done(Ok(answer)) if answer.redirect.is_some() => Some("the token lookup was redirected".to_string()),
             Probe::Done(_) => None,
         };
         let mut read = Vec::with_capacity(self.secrets.len());

@@ -4,7 +4,7 @@
 //! string of ours. Pure.
 
 use super::client::Answer;
-use super::token::vault_errors;
+use super::token::{error_text, vault_errors};
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::fmt;
@@ -60,7 +60,7 @@ pub fn read(answer: &Answer) -> SecretState {
         },
         403 => SecretState::Forbidden,
         404 => SecretState::Absent(absence(&reply, &answer.body)),
-        code => SecretState::Unexpected { code, errors: vault_errors(&answer.body) },
+        code => SecretState::Unexpected { code, errors: error_text(&answer.body) },
     }
 }
 

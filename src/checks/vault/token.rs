@@ -2,7 +2,7 @@
 //! fields named here are kept, each text as one printable line; the answer
 //! also carries the token itself (`id`), which is never read. Pure.
 
-use crate::human::one_line;
+use crate::human::{excerpt, one_line};
 use serde_json::Value;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -55,6 +55,24 @@ pub fn vault_errors(body: &[u8]) -> String {
     errors.map(one_line).collect::<Vec<_>>().join("; ")
 }
 
+/// What an error answer says: Vault's `errors`; else an excerpt of a body
+/// that is not JSON (a proxy's HTML page, a plain-text error), never an
+/// empty `()`. Other JSON is not quoted: a lookup or read answer holds the
+/// token or the secret's values.
+pub fn error_text(body: &[u8]) -> String {
+    let errors = vault_errors(body);
+    if !errors.is_empty() {
+        return errors;
+    }
+    if body.is_empty() {
+        "with an empty body".to_string()
+    } else if serde_json::from_slice::<Value>(body).is_ok() {
+        "with JSON that holds no Vault errors (not shown)".to_string()
+    } else {
+        format!("with a body that is not Vault's JSON: {}", excerpt(body))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +114,17 @@ mod tests {
         assert_eq!(vault_errors(br#"{"errors":[]}"#), "");
         assert_eq!(vault_errors(br#"{"errors":["\u001b[31mdenied","x\u0000y"]}"#), "[31mdenied; x y");
         assert_eq!(vault_errors(b"<html>"), "");
+    }
+
+    #[test]
+    fn error_text_falls_back_to_an_excerpt() {
+        assert_eq!(error_text(br#"{"errors":["permission denied"]}"#), "permission denied");
+        assert_eq!(
+            error_text(b"<html><body>\n500 Internal Server Error</body></html>"),
+            "with a body that is not Vault's JSON: <html><body> 500 Internal Server Error</body></html>"
+        );
+        assert_eq!(error_text(b""), "with an empty body");
+        assert_eq!(error_text(br#"{"data":{"id":"s.the-token"}}"#), "with JSON that holds no Vault errors (not shown)");
     }
 }
 
