@@ -48,6 +48,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         env.overlay_file(file)?;
     }
     let mut config = Config::load(cli.config.as_deref(), &env)?;
+    for warning in &config.warnings {
+        eprintln!("kbz-check: warning: {warning}");
+    }
     match &cli.command {
         Command::List => {
             print(&list(&config))?;
@@ -118,6 +121,11 @@ fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
     for check in &mut checks {
         redact(check, &config.redactor);
     }
+    let mut root_causes = rootcause::find(&checks);
+    for cause in &mut root_causes {
+        cause.summary = config.redactor.redact(&cause.summary);
+        redact_actions(&mut cause.actions, &config.redactor);
+    }
     // Connections of timed-out checks may still be closing; do not wait for them.
     runtime.shutdown_background();
     let report = Report {
@@ -125,7 +133,7 @@ fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
         title: cli.title.clone().or_else(|| config.report.title.clone()),
         generated_at,
         duration: started.elapsed(),
-        root_causes: rootcause::find(&checks),
+        root_causes,
         checks,
         interrupted: interrupted.load(Ordering::SeqCst),
     };
@@ -158,8 +166,9 @@ fn default_signal_actions() {
     }
 }
 
-/// Scrubs every configured secret from everything a check reports,
-/// including messages that came from libraries.
+/// Scrubs every configured secret from every text field a check reports
+/// (labels too: an exec plugin names its perfdata), including messages that
+/// came from libraries, before any renderer escapes or cuts them.
 fn redact(check: &mut CheckResult, redactor: &Redactor) {
     let scrub = |text: &mut String| *text = redactor.redact(text);
     scrub(&mut check.target);
@@ -168,15 +177,20 @@ fn redact(check: &mut CheckResult, redactor: &Redactor) {
         scrub(cause);
     }
     for evidence in &mut check.evidence {
+        scrub(&mut evidence.label);
         scrub(&mut evidence.output);
         if let Some(command) = &mut evidence.command {
             scrub(command);
         }
     }
-    for action in &mut check.actions {
-        scrub(&mut action.text);
+    redact_actions(&mut check.actions, redactor);
+}
+
+fn redact_actions(actions: &mut [crate::report::Action], redactor: &Redactor) {
+    for action in actions {
+        action.text = redactor.redact(&action.text);
         if let Some(command) = &mut action.command {
-            scrub(command);
+            *command = redactor.redact(command);
         }
     }
 }
