@@ -194,7 +194,9 @@ fn mask_urls(text: &str) -> String {
         let start = rest[..at].rfind(|c: char| !(c.is_ascii_alphanumeric() || "+.-".contains(c))).map_or(0, |i| i + 1);
         let end = rest[at..].find(char::is_whitespace).map_or(rest.len(), |i| at + i);
         out.push_str(&rest[..start]);
-        out.push_str(&dsn::rewrite_password(&rest[start..end], mask));
+        // Already masked (a target, a curl command) stays as it is.
+        let masked = |p: &str| if p.starts_with("***#") { p.to_string() } else { mask(p) };
+        out.push_str(&dsn::rewrite_password(&rest[start..end], masked));
         rest = &rest[end..];
     }
     out.push_str(rest);
