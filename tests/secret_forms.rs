@@ -156,3 +156,67 @@ fn no_form_of_a_random_secret_leaves_in_any_format() {
         })
         .unwrap();
 }
+
+/// A run that must stop at the configuration: exit 2, and `needles` nowhere.
+fn assert_refused_without(args: &[&str], env: &[(&str, &str)], needles: &[&str]) -> String {
+    let out = kbz_check().args(args).envs(env.iter().copied()).output().unwrap();
+    let text = all_text(&out);
+    assert_eq!(out.status.code(), Some(2), "{args:?}\n{text}");
+    for needle in needles {
+        assert!(!text.contains(needle), "`{needle}` leaked:\n{text}");
+    }
+    text
+}
+
+#[test]
+fn a_toml_syntax_error_does_not_quote_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("suite.toml");
+    for line in ["url = \"postgresql://u:S3cretVal-ue99@h/db", "url = postgresql://u:S3cretVal-ue99@h/db"] {
+        std::fs::write(&path, format!("[checks.db]\nkind = \"postgres\"\n{line}\n")).unwrap();
+        let text = assert_refused_without(&["-c", path.to_str().unwrap(), "list"], &[], &["S3cret", "ue99"]);
+        assert!(text.contains("line 3, column"), "{text}");
+    }
+}
+
+#[test]
+fn a_split_env_string_does_not_quote_its_pieces() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("suite.toml");
+    let suite = "[checks.plugin]\nkind = \"exec\"\ncommand = [\"true\"]\nenv = \"PGUSER=monitor,PGPASSWORD=${P}\"\n";
+    std::fs::write(&path, suite).unwrap();
+    let args = ["-c", path.to_str().unwrap(), "list"];
+    let text = assert_refused_without(&args, &[("P", "S3cretPart,Value99Tail")], &["S3cret", "Value99", "Tail"]);
+    // The example shows the `env` syntax, not the cluster `nodes` one.
+    assert!(text.contains("PGPASSWORD=") && !text.contains("10.0.0.1:5432"), "{text}");
+}
+
+#[test]
+fn a_url_that_does_not_parse_is_not_quoted_with_its_password() {
+    for addr in ["ftp://ops:S3cret/Val?ue#99@127.0.0.1:8200", "ops:S3cretVal/ue99@127.0.0.1:8200"] {
+        let text = assert_refused_without(&["run", "vault"], &[("VAULT_ADDR", addr)], &["S3cret", "ue99", "ue#99"]);
+        assert!(text.contains("VAULT_ADDR"), "{text}");
+    }
+}
+
+#[test]
+fn a_weak_secret_is_warned_about_and_does_not_mask_ordinary_text() {
+    let env = [
+        ("SMTP_HOST", "smtp.example.test"),
+        ("SMTP_USER", "ops"),
+        ("SMTP_PASS", "smtp"),
+        ("DATABASE_URL", "postgresql://app@127.0.0.1:5432/app"),
+        ("PGPASSWORD", "5432"),
+    ];
+    let out = kbz_check().arg("list").envs(env).output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    // Masking `smtp` or `5432` in free text would point at them.
+    assert!(stdout.contains("smtp://smtp.example.test:587"), "{stdout}");
+    assert!(stdout.contains("127.0.0.1:5432/app"), "{stdout}");
+    for variable in ["SMTP_PASS", "PGPASSWORD"] {
+        assert!(stderr.contains(&format!("kbz-check: warning: {variable}: the secret ")), "{stderr}");
+    }
+    // The warning names the variable, never the value.
+    assert!(!stderr.contains("5432") && !stderr.contains("`smtp`"), "{stderr}");
+}
