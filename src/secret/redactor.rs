@@ -172,6 +172,12 @@ impl Redactor {
                 .flat
                 .iter()
                 .filter_map(|(needle, masked)| {
+                    // Cheap test first: the needle's first characters must be near the end.
+                    let start = needle.char_indices().nth(MIN_CUT_PREFIX).map_or(needle.len(), |(i, _)| i);
+                    let from = (before.len().saturating_sub(needle.len())..).find(|i| before.is_char_boundary(*i))?;
+                    if !before[from..].contains(&needle[..start]) {
+                        return None;
+                    }
                     let cuts = needle.char_indices().map(|(i, _)| i).skip(MIN_CUT_PREFIX);
                     cuts.filter(|&end| before.ends_with(&needle[..end])).max().map(|end| (end, masked))
                 })
