@@ -110,6 +110,14 @@ fn syntax_message(text: &str, error: &toml::de::Error) -> String {
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let line = text[..start].matches('\n').count() + 1;
     let column = text[line_start..start].chars().count() + 1;
+    // A duplicate's span is a key, never a value: naming it is safe and helps.
+    let key = error.span().and_then(|span| text.get(span)).filter(|key| {
+        message.starts_with("duplicate") && key.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+    });
+    let message = match key {
+        Some(key) => format!("{message} `{key}`"),
+        None => message,
+    };
     format!("line {line}, column {column}: {message} (the line is not shown: it may hold a secret)")
 }
 
