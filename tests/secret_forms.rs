@@ -14,8 +14,7 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use std::path::Path;
-use support::echo::{HttpEcho, SmtpEcho};
-use support::net::closed_port;
+use support::echo::{HttpEcho, PgEcho, SmtpEcho};
 use support::tls::TestCa;
 use support::{all_text, kbz_check};
 
@@ -111,7 +110,7 @@ fn no_form_of_a_random_secret_leaves_in_any_format() {
     let ca_path = dir.path().join("ca.pem");
     ca.write_pem(&ca_path);
     let cert = ca.server_cert(&["127.0.0.1"]);
-    let config = Config { cases: 12, failure_persistence: None, ..Config::default() };
+    let config = Config { cases: 24, failure_persistence: None, ..Config::default() };
     let mut runner = TestRunner::new(config);
     let strategy = (secrets(), 0usize..200, any::<bool>());
     runner
@@ -122,7 +121,8 @@ fn no_form_of_a_random_secret_leaves_in_any_format() {
             let token = secret.replace(' ', "_");
             let mut secrets = forbidden(&secret);
             secrets.extend(forbidden(&token));
-            let db = closed_port();
+            let pg = PgEcho::start(pad);
+            let db = pg.port();
             let database_url = match keyword_form {
                 true => format!("host=127.0.0.1 port={db} user={USER} dbname=app password={}", keyword_quoted(&secret)),
                 false => format!("postgresql://{USER}:{}@127.0.0.1:{db}/app", pct(&secret)),

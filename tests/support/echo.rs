@@ -111,3 +111,64 @@ fn converse(stream: rustls::StreamOwned<rustls::ServerConnection, TcpStream>, pa
         }
     }
 }
+
+/// PostgreSQL: declines TLS, asks for the password in clear text, and
+/// refuses it with an error message that quotes it after `pad` characters
+/// (SQLSTATE XX000, whose message a report quotes; 28P01's it does not).
+pub struct PgEcho {
+    accept_loop: AcceptLoop,
+}
+
+impl PgEcho {
+    pub fn start(pad: usize) -> PgEcho {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the PostgreSQL echo");
+        let accept_loop = AcceptLoop::spawn(listener, move |mut stream| {
+            let _ = stream.set_read_timeout(Some(CLIENT_LIMIT));
+            let _ = pg_converse(&mut stream, pad);
+        });
+        PgEcho { accept_loop }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.accept_loop.port()
+    }
+}
+
+fn pg_converse(stream: &mut TcpStream, pad: usize) -> std::io::Result<()> {
+    const SSL_REQUEST: u32 = 80_877_103;
+    let mut startup = read_untyped(stream)?;
+    if startup.get(..4) == Some(&SSL_REQUEST.to_be_bytes()[..]) {
+        stream.write_all(b"N")?;
+        startup = read_untyped(stream)?;
+    }
+    let _ = startup;
+    // AuthenticationCleartextPassword.
+    stream.write_all(&[b'R', 0, 0, 0, 8, 0, 0, 0, 3])?;
+    let mut tag = [0u8; 1];
+    stream.read_exact(&mut tag)?;
+    let body = read_untyped(stream)?;
+    let password = String::from_utf8_lossy(body.strip_suffix(&[0]).unwrap_or(&body)).into_owned();
+    let mut fields = Vec::new();
+    for (code, value) in [(b'S', "FATAL"), (b'V', "FATAL"), (b'C', "XX000")] {
+        fields.push(code);
+        fields.extend_from_slice(value.as_bytes());
+        fields.push(0);
+    }
+    fields.push(b'M');
+    fields.extend_from_slice(format!("{}password authentication failed: got {password}", "x".repeat(pad)).as_bytes());
+    fields.extend_from_slice(&[0, 0]);
+    let mut reply = vec![b'E'];
+    reply.extend_from_slice(&(fields.len() as u32 + 4).to_be_bytes());
+    reply.extend_from_slice(&fields);
+    stream.write_all(&reply)
+}
+
+/// A length-prefixed message without a type byte (startup) or the rest of a typed one.
+fn read_untyped(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+    let mut len = [0u8; 4];
+    stream.read_exact(&mut len)?;
+    let len = (u32::from_be_bytes(len) as usize).saturating_sub(4).min(64 * 1024);
+    let mut body = vec![0u8; len];
+    stream.read_exact(&mut body)?;
+    Ok(body)
+}
