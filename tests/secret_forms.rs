@@ -200,6 +200,13 @@ fn a_url_that_does_not_parse_is_not_quoted_with_its_password() {
 }
 
 #[test]
+fn a_keyword_string_with_an_unquoted_space_does_not_quote_the_password_s_rest() {
+    let dsn = "host=127.0.0.1 user=app password=Str0ngPart TailPiece99 dbname=app";
+    let text = assert_refused_without(&["run", "postgres"], &[("DATABASE_URL", dsn)], &["Str0ngPart", "TailPiece99"]);
+    assert!(text.contains("password='a b'"), "{text}");
+}
+
+#[test]
 fn a_weak_secret_is_warned_about_and_does_not_mask_ordinary_text() {
     let env = [
         ("SMTP_HOST", "smtp.example.test"),
