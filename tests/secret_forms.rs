@@ -197,6 +197,12 @@ fn a_url_that_does_not_parse_is_not_quoted_with_its_password() {
         let text = assert_refused_without(&["run", "vault"], &[("VAULT_ADDR", addr)], &["S3cret", "ue99", "ue#99"]);
         assert!(text.contains("VAULT_ADDR"), "{text}");
     }
+    for url in
+        ["postgresql://kbz:S3cret/Val?ue#99@127.0.0.1:1/app", "postgresql://kbz:S3cr@et:Val#ue99@127.0.0.1:1/app"]
+    {
+        let text = assert_refused_without(&["run", "postgres"], &[("DATABASE_URL", url)], &["S3cr", "ue99", "Val"]);
+        assert!(text.contains("DATABASE_URL"), "{text}");
+    }
 }
 
 #[test]
