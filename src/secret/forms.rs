@@ -99,7 +99,8 @@ pub fn base64_forms(bytes: &[u8]) -> Vec<String> {
 }
 
 /// The text as it is and as each escaper whose output reaches a report
-/// writes it: JSON (also with `\/`), `escaped_excerpt`, Rust's escape_default.
+/// writes it: JSON (also with `\/`), `escaped_excerpt`, Rust's escape_default
+/// (per char, and per byte as `peer_bytes` quotes a peer).
 fn escapings(text: &str) -> Vec<String> {
     let json = serde_json::to_string(text).unwrap_or_default();
     let json = json.get(1..json.len().saturating_sub(1)).unwrap_or_default().to_string();
@@ -114,9 +115,11 @@ fn escapings(text: &str) -> Vec<String> {
         }
     }
     let defaulted: String = text.chars().flat_map(char::escape_default).collect();
+    // peer_bytes: byte by byte, `\xNN` beyond ASCII.
+    let ascii: String = text.bytes().flat_map(std::ascii::escape_default).map(char::from).collect();
     let controls_only: String =
         text.chars().flat_map(|c| if c.is_control() { c.escape_default().collect() } else { vec![c] }).collect();
-    vec![text.to_string(), json.replace('/', "\\/"), json, excerpt, defaulted, controls_only]
+    vec![text.to_string(), json.replace('/', "\\/"), json, excerpt, defaulted, ascii, controls_only]
 }
 
 /// As `human::one_line` collapses a server's text: words joined by one space.
@@ -165,6 +168,10 @@ mod tests {
             "Ab1/?#@% :'\" z",
             "Ab1%2F%3F%23%40%25%20%3A'%22%0Az",
         ] {
+            assert!(all.iter().any(|f| f == expected), "missing {expected:?} in {all:#?}");
+        }
+        let all = forms("Zq8vL2mx\u{e9}'");
+        for expected in ["Zq8vL2mx\\u{e9}\\'", "Zq8vL2mx\\xc3\\xa9\\'"] {
             assert!(all.iter().any(|f| f == expected), "missing {expected:?} in {all:#?}");
         }
     }
