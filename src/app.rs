@@ -118,19 +118,13 @@ fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
     if let Some(progress) = progress {
         progress.clear();
     }
-    for check in &mut checks {
-        redact(check, &config.redactor);
-    }
-    let mut root_causes = rootcause::find(&checks);
-    for cause in &mut root_causes {
-        cause.summary = config.redactor.redact(&cause.summary);
-        redact_actions(&mut cause.actions, &config.redactor);
-    }
+    let root_causes = redact_all(&mut checks, &config.redactor);
     // Connections of timed-out checks may still be closing; do not wait for them.
     runtime.shutdown_background();
     let report = Report {
-        id: cli.id.clone().or_else(|| config.report.id.clone()),
-        title: cli.title.clone().or_else(|| config.report.title.clone()),
+        // A suite may build them from variables: scrubbed like the rest.
+        id: cli.id.clone().or_else(|| config.report.id.clone()).map(|id| config.redactor.redact(&id)),
+        title: cli.title.clone().or_else(|| config.report.title.clone()).map(|t| config.redactor.redact(&t)),
         generated_at,
         duration: started.elapsed(),
         root_causes,
@@ -164,6 +158,19 @@ fn default_signal_actions() {
         // SAFETY: restores the default disposition; no handler code of ours is involved.
         unsafe { libc::signal(signal, libc::SIG_DFL) };
     }
+}
+
+/// Every check's result scrubbed, and the root causes found in them, scrubbed too.
+fn redact_all(checks: &mut [CheckResult], redactor: &Redactor) -> Vec<crate::report::RootCause> {
+    for check in checks.iter_mut() {
+        redact(check, redactor);
+    }
+    let mut root_causes = rootcause::find(checks);
+    for cause in &mut root_causes {
+        cause.summary = redactor.redact(&cause.summary);
+        redact_actions(&mut cause.actions, redactor);
+    }
+    root_causes
 }
 
 /// Scrubs every configured secret from every text field a check reports
@@ -256,5 +263,30 @@ fn print(text: &str) -> anyhow::Result<()> {
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("cannot write to stdout"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Action, Evidence, Outcome, Priority, Status};
+    use crate::secret::{mask, Secret};
+    use std::time::Duration;
+
+    #[test]
+    fn every_text_field_of_a_result_is_scrubbed() {
+        let secret = "Zq8vL2mxT-p/ss?#";
+        let mut redactor = Redactor::default();
+        redactor.add(&Secret::new(secret));
+        let mut outcome = Outcome::new(Status::Fail, format!("summary {secret}"));
+        outcome.cause = Some(format!("cause {secret}"));
+        outcome.evidence.push(Evidence::new(format!("perfdata {secret}"), Some(secret), format!("out {secret}")));
+        outcome.actions.push(Action::new(Priority::High, format!("do {secret}")).with_command(secret));
+        let check = CheckResult::from_outcome("x", "exec", secret, Duration::ZERO, outcome);
+        let mut checks = vec![check];
+        redact_all(&mut checks, &redactor);
+        let shown = format!("{:?}", checks[0]);
+        assert!(!shown.contains("Zq8v"), "{shown}");
+        assert!(checks[0].evidence[0].label.ends_with(&mask(secret)), "{shown}");
     }
 }

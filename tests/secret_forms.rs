@@ -90,7 +90,8 @@ fn run_every_format(args: &[String], env: &[(String, String)], secrets: &[String
 /// trusting its CA.
 fn suite(dir: &Path, pad: usize, smtp_port: u16, ca: &Path) -> std::path::PathBuf {
     let pad = 300 - "CRITICAL: ".len() - (1 + pad % 8);
-    let script = r#"p=$(printf '%0PADd' 0); printf 'CRITICAL: %s%s\n%s\n| %s=1 '"'"'%s'"'"'=2\n' "$p" "$KBZ_SECRET" "$KBZ_SECRET" "$KBZ_SECRET" "$KBZ_SECRET"; exit 2"#
+    // The perfdata label is the secret on one line (quoted, so spaces and `=` parse).
+    let script = r#"p=$(printf '%0PADd' 0); t=$(printf %s "$KBZ_SECRET" | tr -d '\r\n'); printf 'CRITICAL: %s%s\n%s\n| '"'"'%s'"'"'=2 %s=1\n' "$p" "$KBZ_SECRET" "$KBZ_SECRET" "$t" "$KBZ_SECRET"; exit 2"#
         .replace("PAD", &pad.to_string());
     let text = format!(
         "[checks.plugin]\nkind = \"exec\"\nshell = true\ncommand = '''{script}'''\nenv = {{ KBZ_SECRET = \"${{KBZ_SECRET}}\" }}\n\n\
