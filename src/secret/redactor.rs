@@ -205,8 +205,10 @@ fn mask_urls(text: &str) -> String {
             rest[..at].char_indices().rev().find(|(_, c)| !scheme_char(*c)).map_or(0, |(i, c)| i + c.len_utf8());
         let end = rest[at..].find(char::is_whitespace).map_or(rest.len(), |i| at + i);
         out.push_str(&rest[..start]);
-        // Already masked (a target, a curl command) stays as it is.
-        let masked = |p: &str| if p.starts_with("***#") { p.to_string() } else { mask(p) };
+        // Already masked (a target) or a placeholder to fill in (a suggested URL) stays as it is.
+        let placeholder =
+            |p: &str| p.starts_with("***") || p.starts_with("${") || (p.starts_with('<') && p.ends_with('>'));
+        let masked = |p: &str| if placeholder(p) { p.to_string() } else { mask(p) };
         out.push_str(&dsn::rewrite_password(&rest[start..end], masked));
         rest = &rest[end..];
     }
@@ -251,5 +253,8 @@ mod tests {
     fn urls_in_free_text_lose_their_password_even_after_non_ascii() {
         assert_eq!(mask_urls("é://u:pw@h"), format!("é://u:{}@h", mask("pw")));
         assert_eq!(mask_urls("voir «http://u:p/w@h:1»"), format!("voir «http://u:{}@h:1»", mask("p/w")));
+        for kept in ["DATABASE_URL=postgresql://app:***@h:5432/db", "http://u:<password>@h", "http://u:${PASS}@h"] {
+            assert_eq!(mask_urls(kept), kept);
+        }
     }
 }
