@@ -213,6 +213,18 @@ mod tests {
         assert_eq!(out, format!("body: \"{}\"", mask(STRONG)));
         // Text that only shares two characters with the start is left alone.
         assert_eq!(r.redact("ends with Zq…"), "ends with Zq…");
+        // A cap that says so on a line of its own.
+        let out = r.redact(&format!("{}\n… (more than 64 KiB: the rest was not read)", &STRONG[..7]));
+        assert!(out.starts_with(&mask(STRONG)), "{out}");
+    }
+
+    #[test]
+    fn a_cut_does_not_mask_what_a_setting_shows_anyway() {
+        let mut r = redactor_with("kb_backend-2024!Strong");
+        r.note_plain("kb_backend");
+        r.settle();
+        assert_eq!(r.redact("password rejected for role kb_backend"), "password rejected for role kb_backend");
+        assert_eq!(r.redact("got kb_backend-20…"), format!("got {}…", mask("kb_backend-2024!Strong")));
     }
 
     #[test]

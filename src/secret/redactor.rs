@@ -121,7 +121,7 @@ impl Redactor {
     /// Drops the secrets found inside non-secret settings, and says, by name
     /// and never by value, which secrets are weak and why.
     pub fn settle(&mut self) -> Vec<String> {
-        let plain = std::mem::take(&mut self.plain);
+        let plain = self.plain.clone();
         let inside_plain = |value: &str| plain.iter().any(|p| p.contains(value.trim()));
         self.entries.retain(|e| !inside_plain(&e.base));
         self.rebuild();
@@ -164,6 +164,8 @@ impl Redactor {
     fn mask_cut_prefixes(&self, text: &mut String) {
         let mut anchors: Vec<usize> = text.match_indices('…').map(|(at, _)| at).collect();
         anchors.push(text.trim_end_matches(|c: char| c.is_whitespace() || "\"'`)]}>".contains(c)).len());
+        // `…` may start a line of its own after the cut (`\n… (more than 64 KiB`).
+        let mut anchors: Vec<usize> = anchors.into_iter().map(|at| text[..at].trim_end().len()).collect();
         anchors.sort_unstable();
         anchors.dedup();
         for &anchor in anchors.iter().rev() {
@@ -181,6 +183,9 @@ impl Redactor {
                     let cuts = needle.char_indices().map(|(i, _)| i).skip(MIN_CUT_PREFIX);
                     cuts.filter(|&end| before.ends_with(&needle[..end])).max().map(|end| (end, masked))
                 })
+                // Text a setting shows anyway (a user, a host) is not a secret's start to hide:
+                // masking it would point at the secret.
+                .filter(|(end, _)| !self.plain.iter().any(|p| p.contains(&before[anchor - end..])))
                 .max_by_key(|(end, _)| *end);
             if let Some((len, masked)) = longest {
                 let masked = masked.clone();
