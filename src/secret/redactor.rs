@@ -4,8 +4,9 @@
 //!
 //! Two rules beyond plain replacement:
 //! - A cut (`…`, or a field's end) may fall inside a secret: a trailing
-//!   prefix of a secret form left there is masked too, so redaction holds
-//!   whatever was truncated first and wherever.
+//!   prefix of a secret form left there is masked too (unless a setting
+//!   shows that text anyway), so redaction holds whatever was truncated
+//!   first and wherever.
 //! - A weak secret (short, a common word, only digits, or found inside a
 //!   non-secret setting) is not scrubbed from free text, where its mask
 //!   would point at it ("127.0.0.1:***#1a2b"); it stays masked where it is
