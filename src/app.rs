@@ -49,6 +49,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         env.overlay_file(file)?;
     }
     let mut config = Config::load(cli.config.as_deref(), &env)?;
+    for warning in &config.warnings {
+        eprintln!("kbz-check: warning: {warning}");
+    }
     match &cli.command {
         Command::List => {
             print(&list(&config))?;
@@ -131,17 +134,16 @@ fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
     if let Some(progress) = progress {
         progress.clear();
     }
-    for check in &mut checks {
-        redact(check, &config.redactor);
-    }
+    let root_causes = redact_all(&mut checks, &config.redactor);
     // Connections of timed-out checks may still be closing; do not wait for them.
     runtime.shutdown_background();
     let report = Report {
-        id: cli.id.clone().or_else(|| config.report.id.clone()),
-        title: cli.title.clone().or_else(|| config.report.title.clone()),
+        // A suite may build them from variables: scrubbed like the rest.
+        id: cli.id.clone().or_else(|| config.report.id.clone()).map(|id| config.redactor.redact(&id)),
+        title: cli.title.clone().or_else(|| config.report.title.clone()).map(|t| config.redactor.redact(&t)),
         generated_at,
         duration: started.elapsed(),
-        root_causes: rootcause::find(&checks),
+        root_causes,
         checks,
         interrupted: interrupted.load(Ordering::SeqCst),
         strict: cli.strict,
@@ -196,8 +198,22 @@ fn nothing_checked_hint(report: &Report, dot_env_here: bool) -> String {
     line
 }
 
-/// Scrubs every configured secret from everything a check reports,
-/// including messages that came from libraries.
+/// Every check's result scrubbed, and the root causes found in them, scrubbed too.
+fn redact_all(checks: &mut [CheckResult], redactor: &Redactor) -> Vec<crate::report::RootCause> {
+    for check in checks.iter_mut() {
+        redact(check, redactor);
+    }
+    let mut root_causes = rootcause::find(checks);
+    for cause in &mut root_causes {
+        cause.summary = redactor.redact(&cause.summary);
+        redact_actions(&mut cause.actions, redactor);
+    }
+    root_causes
+}
+
+/// Scrubs every configured secret from every text field a check reports
+/// (labels too: an exec plugin names its perfdata), including messages that
+/// came from libraries, before any renderer escapes or cuts them.
 fn redact(check: &mut CheckResult, redactor: &Redactor) {
     let scrub = |text: &mut String| *text = redactor.redact(text);
     scrub(&mut check.target);
@@ -206,15 +222,20 @@ fn redact(check: &mut CheckResult, redactor: &Redactor) {
         scrub(cause);
     }
     for evidence in &mut check.evidence {
+        scrub(&mut evidence.label);
         scrub(&mut evidence.output);
         if let Some(command) = &mut evidence.command {
             scrub(command);
         }
     }
-    for action in &mut check.actions {
-        scrub(&mut action.text);
+    redact_actions(&mut check.actions, redactor);
+}
+
+fn redact_actions(actions: &mut [crate::report::Action], redactor: &Redactor) {
+    for action in actions {
+        action.text = redactor.redact(&action.text);
         if let Some(command) = &mut action.command {
-            scrub(command);
+            *command = redactor.redact(command);
         }
     }
 }
@@ -280,5 +301,30 @@ fn print(text: &str) -> anyhow::Result<()> {
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("cannot write to stdout"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Action, Evidence, Outcome, Priority, Status};
+    use crate::secret::{mask, Secret};
+    use std::time::Duration;
+
+    #[test]
+    fn every_text_field_of_a_result_is_scrubbed() {
+        let secret = "Zq8vL2mxT-p/ss?#";
+        let mut redactor = Redactor::default();
+        redactor.add(&Secret::new(secret));
+        let mut outcome = Outcome::new(Status::Fail, format!("summary {secret}"));
+        outcome.cause = Some(format!("cause {secret}"));
+        outcome.evidence.push(Evidence::new(format!("perfdata {secret}"), Some(secret), format!("out {secret}")));
+        outcome.actions.push(Action::new(Priority::High, format!("do {secret}")).with_command(secret));
+        let check = CheckResult::from_outcome("x", "exec", secret, Duration::ZERO, outcome);
+        let mut checks = vec![check];
+        redact_all(&mut checks, &redactor);
+        let shown = format!("{:?}", checks[0]);
+        assert!(!shown.contains("Zq8v"), "{shown}");
+        assert!(checks[0].evidence[0].label.ends_with(&mask(secret)), "{shown}");
     }
 }

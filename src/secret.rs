@@ -2,7 +2,12 @@
 //! four hex digits fingerprint the value so two configs can be compared
 //! without revealing it.
 
-use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
+mod dsn;
+mod forms;
+mod redactor;
+
+pub use dsn::url_user;
+pub use redactor::{weakness, Redactor, MIN_STRONG_CHARS};
 use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -58,165 +63,23 @@ pub fn fingerprint(value: &str) -> String {
 /// `?password=p`) or keyword/value (`host=h password=p`) form.
 pub fn dsn_password(dsn: &str) -> Option<String> {
     let mut found = None;
-    rewrite_dsn_password(dsn, |password| {
-        found = Some(password.to_string());
+    dsn::rewrite_password(dsn, |password| {
+        found.get_or_insert_with(|| password.to_string());
         String::new()
     });
     found
 }
 
-/// The connection string with its password masked, in whichever form it has.
-pub fn mask_dsn(dsn: &str) -> String {
-    rewrite_dsn_password(dsn, mask)
-}
-
-/// Calls `replace` with each (decoded) password in `dsn` and splices in what
-/// it returns. Works on the raw text so that an unparsable string still gets
-/// masked rather than echoed.
-fn rewrite_dsn_password(dsn: &str, mut replace: impl FnMut(&str) -> String) -> String {
-    if let Some(scheme_end) = dsn.find("://") {
-        let rest_start = scheme_end + 3;
-        let rest = &dsn[rest_start..];
-        let authority_len = rest.find(['/', '?']).unwrap_or(rest.len());
-        let authority = &rest[..authority_len];
-        let mut out = dsn[..rest_start].to_string();
-        match authority.rfind('@') {
-            Some(at) => {
-                let userinfo = &authority[..at];
-                match userinfo.find(':') {
-                    Some(colon) => {
-                        let password = percent_decode_str(&userinfo[colon + 1..]).decode_utf8_lossy();
-                        out.push_str(&userinfo[..colon + 1]);
-                        out.push_str(&replace(&password));
-                    }
-                    None => out.push_str(userinfo),
-                }
-                out.push_str(&authority[at..]);
-            }
-            None => out.push_str(authority),
-        }
-        let tail = &rest[authority_len..];
-        match tail.find('?') {
-            Some(q) => {
-                out.push_str(&tail[..=q]);
-                let params: Vec<String> = tail[q + 1..]
-                    .split('&')
-                    .map(|param| match param.split_once('=') {
-                        Some(("password", value)) => {
-                            format!("password={}", replace(&percent_decode_str(value).decode_utf8_lossy()))
-                        }
-                        _ => param.to_string(),
-                    })
-                    .collect();
-                out.push_str(&params.join("&"));
-            }
-            None => out.push_str(tail),
-        }
-        return out;
-    }
-    rewrite_keyword_password(dsn, replace)
-}
-
-/// Keyword/value form: `password=value` or `password = 'quoted \' value'`.
-fn rewrite_keyword_password(dsn: &str, mut replace: impl FnMut(&str) -> String) -> String {
-    let mut out = String::with_capacity(dsn.len());
-    let mut rest = dsn;
-    while let Some(pos) = find_keyword(rest, "password") {
-        let after_key = &rest[pos + "password".len()..];
-        let trimmed = after_key.trim_start();
-        let Some(after_eq) = trimmed.strip_prefix('=') else {
-            out.push_str(&rest[..pos + "password".len()]);
-            rest = after_key;
-            continue;
-        };
-        let value_text = after_eq.trim_start();
-        let value_start = rest.len() - value_text.len();
-        let (value, consumed) = keyword_value(value_text);
-        out.push_str(&rest[..value_start]);
-        out.push_str(&replace(&value));
-        rest = &value_text[consumed..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Position of `key` as a whole keyword (start of string or after whitespace).
-fn find_keyword(text: &str, key: &str) -> Option<usize> {
-    let mut from = 0;
-    while let Some(found) = text[from..].find(key) {
-        let pos = from + found;
-        if pos == 0 || text[..pos].ends_with(char::is_whitespace) {
-            return Some(pos);
-        }
-        from = pos + key.len();
-    }
-    None
-}
-
-/// A keyword value, quoted or bare: its unescaped text and the bytes it spans.
-fn keyword_value(text: &str) -> (String, usize) {
-    if let Some(quoted) = text.strip_prefix('\'') {
-        let mut value = String::new();
-        let mut chars = quoted.char_indices();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '\\' => {
-                    if let Some((_, escaped)) = chars.next() {
-                        value.push(escaped);
-                    }
-                }
-                '\'' => return (value, i + 2),
-                _ => value.push(c),
-            }
-        }
-        return (value, text.len());
-    }
-    let end = text.find(char::is_whitespace).unwrap_or(text.len());
-    (text[..end].to_string(), end)
-}
-
-/// Scrubs known secret values out of any text before it is shown: the last
-/// line of defence for messages built by libraries we do not control.
-#[derive(Clone, Debug, Default)]
-pub struct Redactor {
-    needles: Vec<(String, String)>,
-}
-
-/// Shorter values are not scrubbed: replacing every `ab` in a report would
-/// destroy it and protect little.
-const MIN_REDACTED_LEN: usize = 4;
-
-impl Redactor {
-    pub fn add(&mut self, secret: &Secret) {
-        let value = secret.expose();
-        if value.chars().count() < MIN_REDACTED_LEN {
-            return;
-        }
-        let masked = secret.masked();
-        let encoded = utf8_percent_encode(value, NON_ALPHANUMERIC).to_string();
-        for needle in [value.to_string(), encoded] {
-            if !self.needles.iter().any(|(n, _)| *n == needle) {
-                self.needles.push((needle, masked.clone()));
-            }
-        }
-        // Longest first, so a secret containing another is replaced whole.
-        self.needles.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
-    }
-
-    pub fn redact(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for (needle, masked) in &self.needles {
-            if out.contains(needle.as_str()) {
-                out = out.replace(needle.as_str(), masked);
-            }
-        }
-        out
-    }
+/// The connection string or URL with its password masked, in whichever form
+/// it has; text that does not parse is masked from the doubtful part on.
+pub fn mask_dsn(text: &str) -> String {
+    dsn::rewrite_password(text, mask)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
     #[test]
     fn secret_never_displays_its_value() {
@@ -278,5 +141,128 @@ mod tests {
         assert!(!out.contains("p@ss:word") && !out.contains("p%40ss%3Aword"), "{out}");
         assert!(out.contains(&mask("p@ss:word")));
         assert!(out.contains("short ab"));
+    }
+
+    const STRONG: &str = "Zq8vL2mxT p/ss?#@%:'\"\n";
+
+    fn redactor_with(secret: &str) -> Redactor {
+        let mut r = Redactor::default();
+        r.add(&Secret::new(secret));
+        r
+    }
+
+    fn assert_no_prefix(out: &str, secret: &str) {
+        assert!(!out.contains(&secret[..4]), "{out}");
+    }
+
+    #[test]
+    fn redactor_scrubs_every_form_a_secret_takes() {
+        use base64::Engine as _;
+        let r = redactor_with(STRONG);
+        let trimmed = STRONG.trim();
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let forms = [
+            STRONG.to_string(),
+            trimmed.to_string(),
+            utf8_percent_encode(STRONG, NON_ALPHANUMERIC).to_string(),
+            utf8_percent_encode(trimmed, NON_ALPHANUMERIC)
+                .to_string()
+                .split('%')
+                .enumerate()
+                .map(|(i, piece)| if i == 0 { piece.to_string() } else { piece[..2].to_lowercase() + &piece[2..] })
+                .collect::<Vec<_>>()
+                .join("%"),
+            utf8_percent_encode(trimmed, NON_ALPHANUMERIC).to_string().replace("%20", "+"),
+            b64.encode(trimmed),
+            serde_json::to_string(trimmed).unwrap(),
+            serde_json::to_string(STRONG).unwrap().replace('/', "\\/"),
+            // As oauth's escaped_excerpt shows a body.
+            STRONG.replace('\n', "\\n"),
+            crate::human::one_line(STRONG),
+        ];
+        for form in forms {
+            let out = r.redact(&format!("server said <{form}> to us"));
+            assert!(out.contains(&mask(STRONG)), "{form:?} -> {out}");
+            assert_no_prefix(&out, STRONG);
+        }
+    }
+
+    #[test]
+    fn redactor_scrubs_basic_auth_of_user_and_password() {
+        use base64::Engine as _;
+        let mut r = Redactor::default();
+        let password = Secret::new("p@ss/w0rd#Long");
+        r.add(&password);
+        r.add_basic_auth("ops%40example", &password);
+        let header = base64::engine::general_purpose::STANDARD.encode("ops@example:p@ss/w0rd#Long");
+        let out = r.redact(&format!("echo: Authorization: Basic {header}"));
+        assert!(!out.contains(&header) && out.contains("***#"), "{out}");
+    }
+
+    #[test]
+    fn redactor_masks_a_secret_cut_by_a_truncation() {
+        let r = redactor_with(STRONG);
+        let echoed = format!("{}{}", "x ".repeat(95), STRONG);
+        for cut in [crate::human::excerpt(echoed.as_bytes()), format!("HTTP 500 ({}…)", &STRONG[..9])] {
+            let out = r.redact(&cut);
+            assert!(out.contains(&mask(STRONG)), "{out}");
+            assert_no_prefix(&out, STRONG);
+        }
+        // A byte cap at the field's end, with no marker.
+        let out = r.redact(&format!("body: \"{}\"", &STRONG[..6]));
+        assert_eq!(out, format!("body: \"{}\"", mask(STRONG)));
+        // Text that only shares two characters with the start is left alone.
+        assert_eq!(r.redact("ends with Zq…"), "ends with Zq…");
+        // A cap that says so on a line of its own.
+        let out = r.redact(&format!("{}\n… (more than 64 KiB: the rest was not read)", &STRONG[..7]));
+        assert!(out.starts_with(&mask(STRONG)), "{out}");
+    }
+
+    #[test]
+    fn a_cut_does_not_mask_what_a_setting_shows_anyway() {
+        let mut r = redactor_with("kb_backend-2024!Strong");
+        r.note_plain("kb_backend");
+        r.settle();
+        assert_eq!(r.redact("password rejected for role kb_backend"), "password rejected for role kb_backend");
+        assert_eq!(r.redact("got kb_backend-20…"), format!("got {}…", mask("kb_backend-2024!Strong")));
+    }
+
+    #[test]
+    fn weak_secrets_are_not_turned_into_pointers() {
+        let mut r = Redactor::default();
+        for weak in ["5432", "smtp", "password", "12345678901"] {
+            r.add(&Secret::new(weak));
+            assert!(weakness(weak).is_some(), "{weak}");
+        }
+        let text = "connected to 127.0.0.1:5432 (smtp) password 12345678901";
+        assert_eq!(r.redact(text), text);
+        // A URL still hides its password, weak or not.
+        assert_eq!(
+            r.redact("GET http://u:5432@h:8200/v1 failed"),
+            format!("GET http://u:{}@h:8200/v1 failed", mask("5432"))
+        );
+    }
+
+    #[test]
+    fn a_secret_inside_a_plain_setting_is_weak_and_named_without_its_value() {
+        let mut r = Redactor::default();
+        r.add(&Secret::new("kb_backend01"));
+        r.note_plain("kb_backend01");
+        r.note_source("SMTP_PASS", "kb_backend01");
+        r.note_source("PGPASSWORD", "123");
+        let warnings = r.settle();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].starts_with("SMTP_PASS: the secret also occurs in a setting"), "{warnings:?}");
+        assert!(warnings[1].contains("shorter than 8"), "{warnings:?}");
+        assert!(!warnings.concat().contains("kb_backend01"));
+        assert_eq!(r.redact("user kb_backend01"), "user kb_backend01");
+    }
+
+    #[test]
+    fn mask_dsn_never_depends_on_a_naive_split() {
+        assert_eq!(mask_dsn("postgresql://u:pa/ss@h/db"), format!("postgresql://u:{}@h/db", mask("pa/ss")));
+        assert_eq!(mask_dsn("postgresql://u:p@ss@h"), format!("postgresql://u:{}@h", mask("p@ss")));
+        assert_eq!(mask_dsn("https://u:p#w@h:8200"), format!("https://u:{}@h:8200", mask("p#w")));
+        assert_eq!(dsn_password("postgresql://u:pa?ss@h/db").as_deref(), Some("pa?ss"));
     }
 }

@@ -15,7 +15,7 @@ pub fn load(env: &Env) -> Result<Config, ConfigError> {
         let raw = from_variables(kind, env);
         entries.push(build_entry(kind.name, kind.name, raw, &mut redactor)?);
     }
-    Ok(Config { source: None, report: ReportMeta::default(), checks: entries, redactor })
+    Ok(Config { source: None, report: ReportMeta::default(), checks: entries, warnings: redactor.settle(), redactor })
 }
 
 /// Settings of `kind` from its variables; each key also learns its variable's

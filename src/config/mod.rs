@@ -69,6 +69,8 @@ pub struct Config {
     pub checks: Vec<CheckEntry>,
     /// Knows every secret value of the configuration, to scrub any output.
     pub redactor: Redactor,
+    /// Said on stderr before the run, e.g. a secret too weak to scrub (never its value).
+    pub warnings: Vec<String>,
 }
 
 impl Config {
@@ -115,8 +117,25 @@ fn build_entry(
     let timeout = raw.duration_within("timeout", crate::duration::DEADLINE)?;
     let enabled = raw.boolean("enabled")?.unwrap_or(true);
     let built = (kind.build)(&mut raw, redactor)?;
+    register_dsn_secrets(&raw, redactor);
+    raw.record(redactor);
     let known: Vec<&str> = COMMON_KEYS.iter().chain(kind.settings).copied().collect();
     let settings = raw.finish(&known)?;
     let plan = if enabled { built.plan } else { Plan::Skip("disabled in the suite (enabled = false)".to_string()) };
     Ok(CheckEntry { name: name.to_string(), kind: kind.name, target: built.target, timeout, plan, settings })
+}
+
+/// The password of every URL or connection string setting, as its userinfo
+/// or keywords hold it however oddly written, and the HTTP Basic auth a
+/// client sends for it: registered here once for every kind.
+fn register_dsn_secrets(raw: &RawSettings, redactor: &mut Redactor) {
+    for text in raw.dsn_values() {
+        if let Some(password) = crate::secret::dsn_password(&text) {
+            let password = crate::secret::Secret::new(password);
+            redactor.add(&password);
+            if let Some(user) = crate::secret::url_user(&text) {
+                redactor.add_basic_auth(&user, &password);
+            }
+        }
+    }
 }

@@ -4,7 +4,7 @@
 
 use super::{ConfigError, Origin};
 use crate::duration;
-use crate::secret::{mask, mask_dsn};
+use crate::secret::{dsn_password, mask, mask_dsn, Redactor};
 use indexmap::IndexMap;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -43,6 +43,12 @@ pub struct RawSettings {
     /// Keys present but empty, with where the emptiness came from.
     empty: HashMap<String, Origin>,
     views: Vec<SettingView>,
+    /// Values of settings that are not secrets: a secret found inside one is weak.
+    plain: Vec<String>,
+    /// Secrets read, with the name a warning gives them (variable or `checks.x.key`).
+    secrets: Vec<(String, String)>,
+    /// Connection strings and URLs read, whose passwords must be scrubbed.
+    dsns: Vec<String>,
 }
 
 impl RawSettings {
@@ -55,6 +61,47 @@ impl RawSettings {
             hints: HashMap::new(),
             empty: HashMap::new(),
             views: Vec::new(),
+            plain: Vec::new(),
+            secrets: Vec::new(),
+            dsns: Vec::new(),
+        }
+    }
+
+    /// Tells the redactor which values are not secret and where each secret came from.
+    pub fn record(&mut self, redactor: &mut Redactor) {
+        for value in self.plain.drain(..) {
+            redactor.note_plain(&value);
+        }
+        for (name, value) in self.secrets.drain(..) {
+            redactor.note_source(&name, &value);
+        }
+    }
+
+    /// The connection strings and URLs read so far (`Shown::Dsn`).
+    pub fn dsn_values(&self) -> Vec<String> {
+        self.dsns.clone()
+    }
+
+    /// How a warning names `key`: its variable, else `checks.x.key`.
+    fn name_of(&self, key: &str) -> String {
+        match self.entries.get(key).map(|s| &s.origin) {
+            Some(Origin::Var { name, .. }) => name.clone(),
+            _ => format!("{}.{key}", self.section),
+        }
+    }
+
+    fn note(&mut self, key: &str, shown: Shown, value: &str) {
+        match shown {
+            Shown::Plain => self.plain.push(value.to_string()),
+            Shown::Secret => self.secrets.push((self.name_of(key), value.to_string())),
+            Shown::Dsn => {
+                // The rest of a connection string (user, host, database) is not secret.
+                self.plain.push(mask_dsn(value));
+                self.dsns.push(value.to_string());
+                if let Some(password) = dsn_password(value) {
+                    self.secrets.push((self.name_of(key), password));
+                }
+            }
         }
     }
 
@@ -106,6 +153,7 @@ impl RawSettings {
             self.empty.insert(key.to_string(), origin);
             return Ok(None);
         }
+        self.note(key, shown, &value);
         let display = match shown {
             Shown::Plain => value.clone(),
             Shown::Secret => mask(&value),
@@ -191,6 +239,7 @@ impl RawSettings {
         };
         let Some(port) = parsed else { return Err(self.error(key, "not a port number (1-65535)")) };
         let origin = setting.origin.clone();
+        self.plain.push(port.to_string());
         self.views.push(SettingView { key: key.to_string(), value: port.to_string(), origin });
         Ok(Some(port))
     }
@@ -198,6 +247,24 @@ impl RawSettings {
     /// Named values in declared order, written as a table `{ a = "x", b = "y" }`
     /// or, as a variable can hold it, a string `a=x,b=y` (e.g. cluster `nodes`).
     pub fn named_list(&mut self, key: &str) -> Result<Vec<(String, String)>, ConfigError> {
+        let pairs = self.pairs(key, false)?;
+        self.plain.extend(pairs.iter().map(|(_, v)| v.clone()));
+        Ok(pairs)
+    }
+
+    /// Like [`Self::named_list`], for values that are secrets (e.g. a plugin's
+    /// environment): `list` shows each as `NAME=***#1a2b`, and no error quotes one.
+    pub fn named_secrets(&mut self, key: &str) -> Result<Vec<(String, String)>, ConfigError> {
+        let pairs = self.pairs(key, true)?;
+        if let Some(view) = self.views.iter_mut().rev().find(|v| v.key == key) {
+            view.value = pairs.iter().map(|(n, v)| format!("{n}={}", mask(v))).collect::<Vec<_>>().join(", ");
+        }
+        let name = self.name_of(key);
+        self.secrets.extend(pairs.iter().map(|(n, v)| (format!("{name}.{n}"), v.clone())));
+        Ok(pairs)
+    }
+
+    fn pairs(&mut self, key: &str, secret: bool) -> Result<Vec<(String, String)>, ConfigError> {
         let Some(setting) = self.entries.get(key) else { return Ok(Vec::new()) };
         let mut pairs = Vec::new();
         match &setting.value {
@@ -210,35 +277,33 @@ impl RawSettings {
                 }
             }
             toml::Value::String(list) => {
-                for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+                for (i, item) in list.split(',').map(str::trim).filter(|i| !i.is_empty()).enumerate() {
                     let Some((name, value)) = item.split_once('=') else {
-                        return Err(self.error(
-                            key,
-                            format!("`{item}`: expected name=value, as in a=10.0.0.1:5432,b=10.0.0.2:5432"),
-                        ));
+                        // A secret split at one of its own commas: never quote the piece.
+                        let message = match secret {
+                            true => format!(
+                                "item {}: expected NAME=value (the text is not shown: it may hold a secret), as in \
+                                 {key} = \"PGUSER=monitor,PGPASSWORD=${{PGPASSWORD}}\"; a value holding a comma goes \
+                                 in a table: {key} = {{ PGPASSWORD = \"${{PGPASSWORD}}\" }}",
+                                i + 1
+                            ),
+                            false => format!("`{item}`: expected name=value, as in a=10.0.0.1:5432,b=10.0.0.2:5432"),
+                        };
+                        return Err(self.error(key, message));
                     };
                     pairs.push((name.trim().to_string(), value.trim().to_string()));
                 }
             }
             other => {
-                return Err(self.error(
-                    key,
-                    format!("expected a table like {{ name = \"host:port\" }}, found {}", type_name(other)),
-                ))
+                let example = match secret {
+                    true => "{ NAME = \"value\" }",
+                    false => "{ name = \"host:port\" }",
+                };
+                return Err(self.error(key, format!("expected a table like {example}, found {}", type_name(other))));
             }
         }
         let display = pairs.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join(", ");
         self.views.push(SettingView { key: key.to_string(), value: display, origin: setting.origin.clone() });
-        Ok(pairs)
-    }
-
-    /// Like [`Self::named_list`], for values that are secrets (e.g. a plugin's
-    /// environment): `list` shows each as `NAME=***#1a2b`.
-    pub fn named_secrets(&mut self, key: &str) -> Result<Vec<(String, String)>, ConfigError> {
-        let pairs = self.named_list(key)?;
-        if let Some(view) = self.views.iter_mut().rev().find(|v| v.key == key) {
-            view.value = pairs.iter().map(|(n, v)| format!("{n}={}", mask(v))).collect::<Vec<_>>().join(", ");
-        }
         Ok(pairs)
     }
 
@@ -279,7 +344,9 @@ impl RawSettings {
     /// Records a default the check applied, so `list` shows it.
     pub fn show_default(&mut self, key: &str, value: impl Into<String>) {
         if !self.views.iter().any(|v| v.key == key) {
-            self.views.push(SettingView { key: key.to_string(), value: value.into(), origin: Origin::Default });
+            let value = value.into();
+            self.plain.push(value.clone());
+            self.views.push(SettingView { key: key.to_string(), value, origin: Origin::Default });
         }
     }
 

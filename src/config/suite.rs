@@ -30,8 +30,8 @@ pub fn load(path: &Path, env: &Env) -> Result<Config, ConfigError> {
 }
 
 pub fn parse(path: &Path, text: &str, env: &Env) -> Result<Config, ConfigError> {
-    let suite: RawSuite =
-        toml::from_str(text).map_err(|e| ConfigError::Syntax { path: path.into(), message: e.to_string() })?;
+    let suite: RawSuite = toml::from_str(text)
+        .map_err(|e| ConfigError::Syntax { path: path.into(), message: syntax_message(text, &e) })?;
     let line_of = |span: std::ops::Range<usize>| text[..span.start.min(text.len())].matches('\n').count() + 1;
     let suite_origin = |line: usize, vars| Origin::Suite { file: path.to_path_buf(), line, vars };
 
@@ -98,7 +98,53 @@ pub fn parse(path: &Path, text: &str, env: &Env) -> Result<Config, ConfigError> 
         };
         entries.push(build_entry(&name, &kind, raw, &mut redactor)?);
     }
-    Ok(Config { source: Some(path.to_path_buf()), report, checks: entries, redactor })
+    Ok(Config { source: Some(path.to_path_buf()), report, checks: entries, warnings: redactor.settle(), redactor })
+}
+
+/// The parser's message and place, without the offending line it would
+/// quote (which may hold a secret) or a string value it names.
+fn syntax_message(text: &str, error: &toml::de::Error) -> String {
+    let message = without_strings(error.message().trim());
+    let Some(start) = error.span().map(|span| span.start.min(text.len())) else { return message };
+    let start = (0..=start).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[..start].matches('\n').count() + 1;
+    let column = text[line_start..start].chars().count() + 1;
+    // A duplicate's span is a key, never a value: naming it is safe and helps.
+    let key = error.span().and_then(|span| text.get(span)).filter(|key| {
+        message.starts_with("duplicate") && key.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+    });
+    let message = match key {
+        Some(key) => format!("{message} `{key}`"),
+        None => message,
+    };
+    format!("line {line}, column {column}: {message} (the line is not shown: it may hold a secret)")
+}
+
+/// serde's `string "value"` in a message becomes `a string`.
+fn without_strings(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find("string \"") {
+        out.push_str(&rest[..at]);
+        out.push_str("a string");
+        let body = &rest[at + "string \"".len()..];
+        let mut end = body.len();
+        let mut escaped = false;
+        for (i, c) in body.char_indices() {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => {
+                    end = i + 1;
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        rest = &body[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn valid_name(name: &str) -> bool {
@@ -198,6 +244,20 @@ mod tests {
         assert!(err.contains("${DATABASE_URL} is not set"), "{err}");
         assert!(interp("${oops", &Env::default()).unwrap_err().contains("unterminated"));
         assert!(interp("${a b}", &Env::default()).unwrap_err().contains("not a variable reference"));
+    }
+
+    #[test]
+    fn syntax_errors_name_the_place_but_never_quote_the_text() {
+        let env = Env::default();
+        for text in [
+            "[checks.db]\nkind = \"postgres\"\nurl = \"postgresql://u:S3cretValue@h/db\n",
+            "[checks.db]\nkind = \"postgres\"\nurl = postgresql://u:S3cretValue@h/db\n",
+            "[checks]\ndb = \"S3cretValue\\\"x\"\n",
+        ] {
+            let err = parse(Path::new("s.toml"), text, &env).err().expect("a syntax error").to_string();
+            assert!(!err.contains("S3cret"), "{err}");
+            assert!(err.starts_with("s.toml: line "), "{err}");
+        }
     }
 
     #[test]

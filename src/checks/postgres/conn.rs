@@ -554,7 +554,14 @@ fn keyword_pairs(dsn: &str) -> Result<Vec<(String, String)>, String> {
         }
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         if chars.next() != Some('=') {
-            return Err(format!("`{key}` has no value: write key=value"));
+            // A word without `=` may be the rest of an unquoted password: name only known keys.
+            let known = DRIVER_KEYS.contains(&key.as_str()) || TLS_KEYS.contains(&key.as_str());
+            return Err(match known {
+                true => format!("`{key}` has no value: write key=value"),
+                false => "a word without `=` (not shown: it may be part of a password); write key=value, and quote \
+                          a value that holds spaces: password='a b'"
+                    .to_string(),
+            });
         }
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         let mut value = String::new();
@@ -568,8 +575,12 @@ fn keyword_pairs(dsn: &str) -> Result<Vec<(String, String)>, String> {
                 }
             }
         } else {
+            // As libpq: a backslash escapes the next character in a bare value too.
             while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
-                value.push(c);
+                match c {
+                    '\\' => value.extend(chars.next()),
+                    c => value.push(c),
+                }
             }
         }
         pairs.push((key, value));
@@ -648,6 +659,15 @@ mod tests {
         let err = ConnParams::parse("postgresql://u:hunter22@h/db?sslmode=bogus", &Fallbacks::default()).err().unwrap();
         assert!(err.contains("sslmode `bogus`"), "{err}");
         assert_eq!(ConnParams::parse("postgresql://h/db", &Fallbacks::default()).unwrap().user(), "");
+        // The rest of an unquoted password with a space is not a key to name.
+        let err = ConnParams::parse("host=h password=hunter22 tail99 user=u", &Fallbacks::default()).err().unwrap();
+        assert!(!err.contains("tail99"), "{err}");
+    }
+
+    #[test]
+    fn a_backslash_escapes_a_space_in_a_bare_keyword_value_as_in_libpq() {
+        let p = ConnParams::parse("host=h user=u password=a\\ b\\\\c", &Fallbacks::default()).unwrap();
+        assert_eq!(p.password().unwrap().expose(), "a b\\c");
     }
 
     #[test]
