@@ -8,8 +8,6 @@
 
 mod support;
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -42,7 +40,7 @@ impl StandIn {
     ) -> StandIn {
         let listener = TcpListener::bind((ip, 0)).expect("bind stand-in");
         let heads: Heads = Arc::default();
-        let tls = cert.map(server_config);
+        let tls = cert.map(support::tls::ServerCert::server_config);
         let received = heads.clone();
         let accept_loop = AcceptLoop::spawn(listener, move |stream| {
             let _ = stream.set_read_timeout(Some(STALLED_CLIENT_LIMIT));
@@ -68,37 +66,11 @@ impl StandIn {
 }
 
 fn serve<S: Read + Write>(mut stream: S, heads: &Heads, reply: &impl Fn(&str) -> String) {
-    let Some(head) = read_head(&mut stream) else { return };
+    let Some(head) = support::net::read_http_head(&mut stream) else { return };
     let path = head.split_whitespace().nth(1).unwrap_or_default().to_string();
     heads.lock().unwrap().push(head);
     let _ = stream.write_all(reply(&path).as_bytes());
     let _ = stream.flush();
-}
-
-/// A request head (up to 16 KiB) from a plain or TLS stream, as
-/// `support::net::read_http_head` reads one from a TcpStream.
-fn read_head(stream: &mut impl Read) -> Option<String> {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
-        let n = stream.read(&mut buf).ok().filter(|n| *n > 0)?;
-        head.extend_from_slice(&buf[..n]);
-    }
-    Some(String::from_utf8_lossy(&head).into_owned())
-}
-
-fn server_config(cert: &support::tls::ServerCert) -> Arc<rustls::ServerConfig> {
-    let certs: Vec<CertificateDer<'static>> =
-        CertificateDer::pem_slice_iter(cert.cert_pem.as_bytes()).collect::<Result<_, _>>().expect("cert PEM");
-    let key = PrivateKeyDer::from_pem_slice(cert.key_pem.as_bytes()).expect("key PEM");
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .expect("server certificate");
-    Arc::new(config)
 }
 
 fn answer(status: u16, headers: &str, content_type: &str, body: &str) -> String {

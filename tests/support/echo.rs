@@ -5,11 +5,8 @@
 
 use super::net::{read_http_head, AcceptLoop};
 use super::tls::ServerCert;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::Arc;
 use std::time::Duration;
 
 const CLIENT_LIMIT: Duration = Duration::from_secs(5);
@@ -62,17 +59,7 @@ pub struct SmtpEcho {
 
 impl SmtpEcho {
     pub fn start(cert: &ServerCert, pad: usize) -> SmtpEcho {
-        let certs = CertificateDer::pem_slice_iter(cert.cert_pem.as_bytes())
-            .collect::<Result<Vec<_>, _>>()
-            .expect("read the server certificate");
-        let key = PrivateKeyDer::from_pem_slice(cert.key_pem.as_bytes()).expect("read the server key");
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
-            .with_single_cert(certs, key)
-            .expect("TLS server config");
-        let config = Arc::new(config);
+        let config = cert.server_config();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the SMTP echo");
         let accept_loop = AcceptLoop::spawn(listener, move |stream| {
             let _ = stream.set_read_timeout(Some(CLIENT_LIMIT));

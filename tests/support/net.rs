@@ -104,7 +104,7 @@ pub const STALLED_CLIENT_LIMIT: Duration = Duration::from_secs(10);
 
 /// Reads a request head (up to 16 KiB), the way the HTTP stand-ins do;
 /// None when the client hangs up or stalls past the stream's read timeout first.
-pub fn read_http_head(stream: &mut TcpStream) -> Option<String> {
+pub fn read_http_head(stream: &mut impl Read) -> Option<String> {
     let mut head = Vec::new();
     let mut buf = [0u8; 1024];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {

@@ -7,8 +7,6 @@
 
 use super::net::{self, AcceptLoop};
 use super::tls::ServerCert;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -172,17 +170,7 @@ impl StartServer {
 
     /// HTTPS with `cert`.
     pub fn start_tls(reply: Reply, cert: &ServerCert) -> StartServer {
-        let certs = CertificateDer::pem_slice_iter(cert.cert_pem.as_bytes())
-            .collect::<Result<Vec<_>, _>>()
-            .expect("read the server certificate");
-        let key = PrivateKeyDer::from_pem_slice(cert.key_pem.as_bytes()).expect("read the server key");
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
-            .with_single_cert(certs, key)
-            .expect("TLS server config");
-        StartServer::spawn(reply, Some(Arc::new(config)))
+        StartServer::spawn(reply, Some(cert.server_config()))
     }
 
     fn spawn(reply: Reply, tls: Option<Arc<rustls::ServerConfig>>) -> StartServer {

@@ -2,7 +2,10 @@
 //! certificates it signs, clients trust it through a PEM file.
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::path::Path;
+use std::sync::Arc;
 
 pub struct TestCa {
     pub cert_pem: String,
@@ -13,6 +16,23 @@ pub struct TestCa {
 pub struct ServerCert {
     pub cert_pem: String,
     pub key_pem: String,
+}
+
+impl ServerCert {
+    /// A rustls server configuration presenting this certificate, for the TLS stand-ins.
+    pub fn server_config(&self) -> Arc<rustls::ServerConfig> {
+        let certs = CertificateDer::pem_slice_iter(self.cert_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .expect("read the server certificate");
+        let key = PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes()).expect("read the server key");
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .expect("TLS server config");
+        Arc::new(config)
+    }
 }
 
 impl TestCa {
