@@ -5,6 +5,7 @@
 //! [`Observer`] what happens (the terminal progress display is one).
 
 use crate::checks::{Check, Context, RunOptions};
+use crate::code::run;
 use crate::config::{CheckEntry, Plan};
 use crate::report::{Action, CheckResult, Outcome, Priority, Signal, Status, INTERRUPTED};
 use std::collections::HashMap;
@@ -164,7 +165,7 @@ pub async fn run_until(
             results.push(result); // it finished just before the abort took effect
             continue;
         }
-        let outcome = Outcome::new(Status::Skip, INTERRUPTED);
+        let outcome = Outcome::new(Status::Skip, INTERRUPTED).coded(run::INTERRUPTED);
         let result = CheckResult::from_outcome(&entry.name, entry.kind, &entry.target, Duration::ZERO, outcome);
         observer.finished(index, &result);
         results.push(result);
@@ -183,7 +184,7 @@ fn joined_result(
     joined.unwrap_or_else(|join_error| {
         let outcome = Outcome {
             cause: Some(format!("internal error in the {} check: {join_error}", entry.kind)),
-            ..Outcome::new(Status::Fail, "internal error (a bug in kbz-check)")
+            ..Outcome::new(Status::Fail, "internal error (a bug in kbz-check)").coded(run::INTERNAL_ERROR)
         };
         let result = CheckResult::from_outcome(&entry.name, entry.kind, &entry.target, Duration::ZERO, outcome);
         observer.finished(index, &result);
@@ -272,7 +273,7 @@ fn timed_out(timeout: Duration, step: &str, peer: Option<String>, entry: &CheckE
             ),
         )],
         signals: vec![Signal::Unreachable],
-        ..Outcome::new(Status::Fail, format!("timed out after {after} while {step}"))
+        ..Outcome::new(Status::Fail, format!("timed out after {after} while {step}")).coded(run::TIMED_OUT)
     }
 }
 

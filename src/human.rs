@@ -226,6 +226,7 @@ pub(crate) mod tests {
         outcome.actions = vec![Action::new(Priority::High, text).with_command(text)];
         let check = CheckResult::from_outcome(text, "smtp", text, Duration::ZERO, outcome);
         let root = RootCause {
+            code: crate::rootcause::codes::WRITES_ON_REPLICA,
             summary: text.into(),
             checks: vec![text.into()],
             actions: vec![Action::new(Priority::Low, text)],

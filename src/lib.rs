@@ -6,6 +6,7 @@
 pub mod app;
 pub mod checks;
 pub mod cli;
+pub mod code;
 pub mod config;
 pub mod duration;
 pub mod engine;

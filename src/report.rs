@@ -1,6 +1,7 @@
 //! The report model: what every renderer prints and every exit code is
 //! computed from. The verdict is computed here and nowhere else.
 
+use crate::code::Code;
 use serde::Serialize;
 use std::time::{Duration, SystemTime};
 
@@ -150,6 +151,14 @@ pub enum Signal {
     ClientIdMissing,
 }
 
+/// One diagnosis of a check: its stable code, and how it rates.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Finding {
+    pub code: Code,
+    pub status: Status,
+    pub summary: String,
+}
+
 /// What a check returns: its status and why, without timing or naming.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
@@ -159,6 +168,8 @@ pub struct Outcome {
     pub cause: Option<String>,
     pub actions: Vec<Action>,
     pub signals: Vec<Signal>,
+    /// Every diagnosis, the main one (the summary's) first.
+    pub findings: Vec<Finding>,
 }
 
 impl Outcome {
@@ -170,7 +181,14 @@ impl Outcome {
             cause: None,
             actions: Vec::new(),
             signals: Vec::new(),
+            findings: Vec::new(),
         }
+    }
+
+    /// This outcome as one diagnosis with `code` (its summary and status).
+    pub fn coded(mut self, code: Code) -> Self {
+        self.findings = vec![Finding { code, status: self.status, summary: self.summary.clone() }];
+        self
     }
 }
 
@@ -180,6 +198,8 @@ pub struct CheckResult {
     pub name: String,
     pub kind: String,
     pub status: Status,
+    /// The main finding's code: what the summary says, for machines; none when nothing was found.
+    pub code: Option<Code>,
     pub target: String,
     pub summary: String,
     /// Total time of its attempts (waits between retries not counted).
@@ -189,6 +209,8 @@ pub struct CheckResult {
     pub evidence: Vec<Evidence>,
     pub cause: Option<String>,
     pub actions: Vec<Action>,
+    /// Every diagnosis with its code, the main one first (empty when none).
+    pub findings: Vec<Finding>,
     /// For the root-cause rules; not part of the report's formats.
     #[serde(skip)]
     pub signals: Vec<Signal>,
@@ -200,6 +222,7 @@ impl CheckResult {
             name: name.to_string(),
             kind: kind.to_string(),
             status: outcome.status,
+            code: outcome.findings.first().map(|f| f.code),
             target: target.to_string(),
             summary: outcome.summary,
             duration_ms: duration.as_millis() as u64,
@@ -207,6 +230,7 @@ impl CheckResult {
             evidence: outcome.evidence,
             cause: outcome.cause,
             actions: outcome.actions,
+            findings: outcome.findings,
             signals: outcome.signals,
         }
     }
@@ -215,6 +239,7 @@ impl CheckResult {
 /// One problem stated once, with the checks whose evidence shows it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RootCause {
+    pub code: Code,
     pub summary: String,
     /// Names of the checks that show it.
     pub checks: Vec<String>,
@@ -291,7 +316,7 @@ impl Report {
                 Status::Fail => counts.fail += 1,
                 Status::Skip => counts.skip += 1,
             }
-            if check.status == Status::Skip && check.summary == INTERRUPTED {
+            if check.code == Some(crate::code::run::INTERRUPTED) {
                 counts.interrupted += 1;
             }
         }
@@ -360,6 +385,8 @@ mod tests {
             cause: None,
             actions,
             signals: vec![],
+            code: None,
+            findings: vec![],
         }
     }
 
@@ -380,6 +407,7 @@ mod tests {
     fn an_interrupted_run_fails_the_exit_code_whatever_finished() {
         let mut stopped = check("b", Status::Skip, vec![]);
         stopped.summary = INTERRUPTED.to_string();
+        stopped.code = Some(crate::code::run::INTERRUPTED);
         let mut interrupted = report(vec![check("a", Status::Ok, vec![]), stopped]);
         interrupted.interrupted = true;
         // What did not run proves nothing: the verdict fails, and so does the exit code.

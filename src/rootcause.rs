@@ -6,6 +6,15 @@
 
 use crate::report::{Action, CheckResult, Priority, RootCause, Signal, Status};
 
+/// The root causes' codes.
+pub mod codes {
+    crate::codes! {
+        WRITES_ON_REPLICA = "cause.writes_on_replica": "the database URL lands on a read-only replica, so every write fails (SQLSTATE 25006)";
+        BACKEND_CANNOT_FETCH_FROM_VAULT = "cause.backend_cannot_fetch_from_vault": "the OAuth backend cannot get its SP-API credentials because Vault is down or out of reach";
+        SMTP_PASSWORD_SOURCE_DOWN = "cause.smtp_password_source_down": "the SMTP login fails or lacks its password while Vault, where it is kept, is down";
+    }
+}
+
 type Rule = fn(&[CheckResult]) -> Option<RootCause>;
 
 /// Every rule, each independent; their causes are sorted by urgency.
@@ -47,6 +56,7 @@ fn writes_fail_on_a_replica(checks: &[CheckResult]) -> Option<RootCause> {
         .cloned()
         .collect();
     Some(RootCause {
+        code: codes::WRITES_ON_REPLICA,
         summary: format!(
             "Writes fail with SQLSTATE 25006: the database URL points at a read-only replica ({})",
             first.summary
@@ -66,6 +76,7 @@ fn backend_cannot_fetch_from_vault(checks: &[CheckResult]) -> Option<RootCause> 
         return None;
     }
     Some(RootCause {
+        code: codes::BACKEND_CANNOT_FETCH_FROM_VAULT,
         summary: format!(
             "The backend cannot fetch its Amazon SP-API credentials from Vault: {}; {}",
             summaries(&oauth),
@@ -106,6 +117,7 @@ fn smtp_password_source_down(checks: &[CheckResult]) -> Option<RootCause> {
         "Once Vault serves again, deliver SMTP_PASS to the app again (re-run the step that copies it into its environment) and restart it",
     ));
     Some(RootCause {
+        code: codes::SMTP_PASSWORD_SOURCE_DOWN,
         summary: format!(
             "The SMTP login cannot work while Vault, where SMTP_PASS is kept, is down: {}; {}",
             summaries(&smtp),
@@ -133,6 +145,8 @@ mod tests {
             cause: None,
             actions: vec![Action::new(Priority::Critical, format!("fix {name}")), Action::new(Priority::Low, "later")],
             signals: signals.to_vec(),
+            code: None,
+            findings: vec![],
         }
     }
 

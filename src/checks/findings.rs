@@ -2,9 +2,12 @@
 //! becomes one outcome: the worst problem's summary heads the line, every
 //! cause is kept, and the actions come most urgent first.
 
-use crate::report::{Action, Evidence, Outcome, Signal, Status};
+use crate::code::Code;
+use crate::report::{Action, Evidence, Finding, Outcome, Signal, Status};
 
 struct Problem {
+    /// None only while call sites move to coded findings (`fail_as`, `warn_as`).
+    code: Option<Code>,
     status: Status,
     summary: String,
     cause: String,
@@ -29,7 +32,20 @@ impl Findings {
     }
 
     pub fn problem(&mut self, status: Status, summary: String, cause: String, actions: Vec<Action>) {
-        self.problems.push(Problem { status, summary, cause, actions });
+        self.problems.push(Problem { code: None, status, summary, cause, actions });
+    }
+
+    /// A diagnosis with its stable code.
+    pub fn problem_as(&mut self, code: Code, status: Status, summary: String, cause: String, actions: Vec<Action>) {
+        self.problems.push(Problem { code: Some(code), status, summary, cause, actions });
+    }
+
+    pub fn fail_as(&mut self, code: Code, summary: String, cause: String, actions: Vec<Action>) {
+        self.problem_as(code, Status::Fail, summary, cause, actions);
+    }
+
+    pub fn warn_as(&mut self, code: Code, summary: String, cause: String, actions: Vec<Action>) {
+        self.problem_as(code, Status::Warn, summary, cause, actions);
     }
 
     /// Records a fact for the root-cause rules (once).
@@ -55,6 +71,11 @@ impl Findings {
             return Outcome { evidence: self.evidence, signals: self.signals, ..Outcome::new(Status::Ok, ok_summary) };
         };
         let mut outcome = Outcome::new(first.status, first.summary.clone());
+        outcome.findings = self
+            .problems
+            .iter()
+            .filter_map(|p| Some(Finding { code: p.code?, status: p.status, summary: p.summary.clone() }))
+            .collect();
         outcome.cause = Some(self.problems.iter().map(|p| p.cause.as_str()).collect::<Vec<_>>().join("\n"));
         outcome.actions = self.problems.into_iter().flat_map(|p| p.actions).collect();
         outcome.actions.sort_by_key(|a: &Action| a.priority);
@@ -79,6 +100,21 @@ mod tests {
     }
 
     #[test]
+    fn findings_keep_their_codes_the_main_one_first() {
+        crate::codes! {
+            SLOW = "test.slow": "slow";
+            BROKEN = "test.broken": "broken";
+        }
+        let mut found = Findings::default();
+        found.warn_as(SLOW, "slow".into(), "lag".into(), vec![]);
+        found.fail_as(BROKEN, "broken".into(), "down".into(), vec![]);
+        let outcome = found.into_outcome("fine".into());
+        let codes: Vec<_> = outcome.findings.iter().map(|f| (f.code.as_str(), f.status)).collect();
+        assert_eq!(codes, [("test.broken", Status::Fail), ("test.slow", Status::Warn)]);
+        assert_eq!(ALL.len(), 2);
+    }
+
+    #[test]
     fn a_failure_heads_warnings_and_actions_come_by_priority() {
         let mut found = Findings::default();
         found.warn("slow".into(), "lag".into(), vec![Action::new(Priority::Medium, "look")]);
@@ -87,6 +123,7 @@ mod tests {
         let outcome = found.into_outcome("fine".into());
         assert_eq!((outcome.status, outcome.summary.as_str()), (Status::Fail, "broken"));
         assert_eq!(outcome.cause.as_deref(), Some("down\nlag\ncert"));
+        assert!(outcome.findings.is_empty(), "uncoded problems have no finding");
         let priorities: Vec<_> = outcome.actions.iter().map(|a| a.priority).collect();
         assert_eq!(priorities, [Priority::Critical, Priority::Medium, Priority::Low]);
     }

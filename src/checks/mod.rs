@@ -33,6 +33,8 @@ pub struct Kind {
     /// `(setting, variable)` pairs read by the built-in suite.
     pub variables: &'static [(&'static str, &'static str)],
     pub build: fn(&mut RawSettings, &mut Redactor) -> Result<Built, ConfigError>,
+    /// Every finding code the kind can emit (its `codes::ALL`).
+    pub codes: &'static [crate::code::CodeInfo],
 }
 
 /// A validated check: where it points (secrets masked) and what to do.

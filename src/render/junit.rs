@@ -137,6 +137,8 @@ mod tests {
             cause: (status == Status::Fail).then(|| "DATABASE_URL points at a replica".to_string()),
             actions: vec![Action::new(Priority::Critical, "point at the leader").with_command("export X=1")],
             signals: vec![],
+            code: None,
+            findings: vec![],
             attempts: 1,
         }
     }

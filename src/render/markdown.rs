@@ -303,6 +303,8 @@ mod tests {
                 vec![]
             },
             signals: vec![],
+            code: None,
+            findings: vec![],
         }
     }
 
@@ -351,6 +353,7 @@ mod tests {
     fn root_causes_come_after_the_summary_and_lead_the_actions_without_repeats() {
         let mut r = report(vec![result("db", Status::Fail, "on a replica"), result("vault", Status::Ok, "active")]);
         r.root_causes = vec![crate::report::RootCause {
+            code: crate::rootcause::codes::WRITES_ON_REPLICA,
             summary: "Writes fail".into(),
             checks: vec!["db".into()],
             actions: vec![Action::new(Priority::Critical, "fix the URL").with_command("DATABASE_URL=postgresql://x")],
@@ -489,6 +492,7 @@ mod tests {
             .collect();
         let mut r = report(checks);
         r.root_causes = vec![crate::report::RootCause {
+            code: crate::rootcause::codes::WRITES_ON_REPLICA,
             summary: "Writes <fail> | *everywhere*".into(),
             checks: vec!["pipes".into(), "code".into()],
             actions: vec![],

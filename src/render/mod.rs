@@ -45,6 +45,8 @@ mod tests {
             cause: None,
             actions: vec![],
             signals: vec![],
+            code: None,
+            findings: vec![],
         }
     }
 

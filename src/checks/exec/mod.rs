@@ -5,6 +5,7 @@
 //! and what follows `|` is performance data. Suite-only: it has no
 //! built-in variables.
 
+pub mod codes;
 mod escaped;
 mod output;
 mod process;
@@ -20,7 +21,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub const KIND: Kind = Kind { name: "exec", settings: &["command", "shell", "env", "cwd"], variables: &[], build };
+pub const KIND: Kind =
+    Kind { name: "exec", settings: &["command", "shell", "env", "cwd"], variables: &[], build, codes: codes::ALL };
 
 /// Where distributions install the plugins, searched after `PATH` for a bare
 /// program name, so `command = ["check_tcp", ...]` works as in Nagios configs.

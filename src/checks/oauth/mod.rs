@@ -7,6 +7,7 @@
 //! and the SP-API client id and secret are never read.
 
 mod client;
+pub mod codes;
 mod diagnose;
 mod failure;
 mod reach;
@@ -31,6 +32,7 @@ pub const KIND: Kind = Kind {
         ("redirect_uri", "AMAZON_SPAPI_REDIRECT_URI"),
     ],
     build,
+    codes: codes::ALL,
 };
 
 /// How the report names each setting: the variable that feeds it

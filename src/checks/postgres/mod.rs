@@ -1,6 +1,7 @@
 //! The postgres check: is the app's connection string on the leader or on a
 //! read-only replica, and what does the cluster around it look like?
 
+pub mod codes;
 mod conn;
 mod diagnose;
 mod guard;
@@ -29,6 +30,7 @@ pub const KIND: Kind = Kind {
         ("nodes", "KBZ_PG_NODES"),
     ],
     build,
+    codes: codes::ALL,
 };
 
 const DEFAULT_MAX_LAG: Duration = Duration::from_secs(30);

@@ -8,6 +8,7 @@
 mod account;
 mod aws;
 mod client;
+pub mod codes;
 mod config;
 mod diagnose;
 mod identity;
@@ -33,6 +34,7 @@ pub const KIND: Kind = Kind {
         ("endpoint", "AWS_ENDPOINT_URL_SES"),
     ],
     build,
+    codes: codes::ALL,
 };
 
 /// Share of the daily sending quota whose use is a warning, in percent.

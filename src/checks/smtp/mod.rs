@@ -4,6 +4,7 @@
 //! unless `--send-test-to` asks for one test message.
 
 mod cert;
+pub mod codes;
 mod diagnose;
 mod ladder;
 mod wire;
@@ -29,6 +30,7 @@ pub const KIND: Kind = Kind {
         ("secure", "SMTP_SECURE"),
     ],
     build,
+    codes: codes::ALL,
 };
 
 /// Message submission with STARTTLS (RFC 6409), what nodemailer and most apps use.

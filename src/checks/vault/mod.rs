@@ -4,6 +4,7 @@
 
 mod access;
 mod client;
+pub mod codes;
 mod diagnose;
 mod health;
 mod leader;
@@ -31,6 +32,7 @@ pub const KIND: Kind = Kind {
         ("skip_verify", "VAULT_SKIP_VERIFY"),
     ],
     build,
+    codes: codes::ALL,
 };
 
 const DEFAULT_MIN_TTL: Duration = Duration::from_secs(24 * 3600);

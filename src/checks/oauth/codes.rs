@@ -1,0 +1,3 @@
+//! The oauth check's finding codes, each with its meaning (listed in docs/output.md).
+
+crate::codes! {}
