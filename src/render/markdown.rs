@@ -36,7 +36,7 @@ pub fn render(report: &Report, words: &Words) -> String {
             "| {} | {} {} | {} |",
             cell(&component(check)),
             check.status.symbol(),
-            check.status.label(),
+            words.status_label(check.status),
             cell(&check.summary)
         );
     }
@@ -114,7 +114,7 @@ fn check_section(out: &mut String, number: usize, check: &CheckResult, words: &W
         "**{}**: {} {} — {}  ",
         words.status,
         check.status.symbol(),
-        check.status.label(),
+        words.status_label(check.status),
         inline(&check.summary)
     );
     let _ = writeln!(out, "**{}**: {} ms{}", words.duration, check.duration_ms, words.attempts_note(check.attempts));
@@ -282,6 +282,7 @@ fn closing_run(chars: &[char], from: usize, run: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::paint::Paint;
     use crate::render::words::{EN, FR};
     use crate::report::{Evidence, Priority};
     use std::time::{Duration, SystemTime};
@@ -602,10 +603,10 @@ mod tests {
     #[test]
     fn text_report_in_both_languages() {
         let r = report(vec![result("db", Status::Fail, "on a replica")]);
-        let en = crate::render::text::render(&r, false, &EN);
+        let en = crate::render::text::render(&r, Paint::Plain, &EN);
         assert!(en.contains("Check") && en.contains("cause: points at a replica"), "{en}");
         assert!(en.contains("[CRITICAL] fix the URL") && en.contains("Verdict: FAIL (1 failed, 0 ok; 84 ms)"), "{en}");
-        let fr = crate::render::text::render(&r, false, &FR);
+        let fr = crate::render::text::render(&r, Paint::Plain, &FR);
         assert!(
             fr.contains("Contrôle") && fr.contains("Statut") && fr.contains("Cible") && fr.contains("Preuve"),
             "{fr}"
