@@ -68,9 +68,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         output::ensure_writable(path).with_context(|| format!("cannot write the report to {}", path.display()))?;
     }
     let report = run_checks(&config, &cli)?;
-    // Decided once here and passed in: no renderer reads a global switch.
-    let color = use_color(cli.color, cli.format);
-    print(&render::render(&report, cli.format, color, cli.lang))?;
+    // Decided once here and passed in: no renderer reads a global switch or the terminal.
+    let style = render::Style { paint: Paint::new(use_color(cli.color, cli.format)), width: terminal_width() };
+    print(&render::render_styled(&report, cli.format, style, cli.lang))?;
     for (path, format) in outputs {
         if let Some(path) = path {
             let text = render::render(&report, format, false, cli.lang);
@@ -279,6 +279,12 @@ fn progress_color(choice: ColorChoice) -> bool {
         ColorChoice::Never => false,
         ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     }
+}
+
+/// The terminal's width when stdout is one (the text table wraps to it), else none.
+fn terminal_width() -> Option<u16> {
+    // comfy-table asks the terminal (crossterm) when stdout is one.
+    std::io::stdout().is_terminal().then(|| comfy_table::Table::new().width()).flatten()
 }
 
 fn use_color(choice: ColorChoice, format: Format) -> bool {

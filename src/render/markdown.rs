@@ -91,7 +91,8 @@ pub fn render(report: &Report, words: &Words) -> String {
     let _ = writeln!(out, "| {} | {except} |", words.ok_except);
     let blocking = match (verdict.blocks(), report.verdict_reason()) {
         (false, _) => format!("✅ {}", words.no_lower),
-        (true, Some(reason)) if failed.is_empty() => format!("❌ **{}** — {}", words.yes, words.verdict_reason(reason)),
+        // A reason exactly when no check failed (report.rs decides).
+        (true, Some(reason)) => format!("❌ **{}** — {}", words.yes, words.verdict_reason(reason)),
         (true, _) => format!("❌ **{}** — {}", words.yes, cell(&failed.join("; "))),
     };
     let _ = writeln!(out, "| {} | {blocking} |", words.blocking);
@@ -282,8 +283,8 @@ fn closing_run(chars: &[char], from: usize, run: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::paint::Paint;
     use crate::render::words::{EN, FR};
+    use crate::render::Style;
     use crate::report::{Evidence, Priority};
     use std::time::{Duration, SystemTime};
 
@@ -603,10 +604,10 @@ mod tests {
     #[test]
     fn text_report_in_both_languages() {
         let r = report(vec![result("db", Status::Fail, "on a replica")]);
-        let en = crate::render::text::render(&r, Paint::Plain, &EN);
+        let en = crate::render::text::render(&r, Style::default(), &EN);
         assert!(en.contains("Check") && en.contains("cause: points at a replica"), "{en}");
         assert!(en.contains("[CRITICAL] fix the URL") && en.contains("Verdict: FAIL (1 failed, 0 ok; 84 ms)"), "{en}");
-        let fr = crate::render::text::render(&r, Paint::Plain, &FR);
+        let fr = crate::render::text::render(&r, Style::default(), &FR);
         assert!(
             fr.contains("Contrôle") && fr.contains("Statut") && fr.contains("Cible") && fr.contains("Preuve"),
             "{fr}"

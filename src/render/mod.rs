@@ -12,15 +12,30 @@ use crate::report::Report;
 use paint::Paint;
 use words::Lang;
 
-/// The report in `format`: a function of its arguments only. `color` paints
-/// the text format (nothing else is painted); `lang` sets the fixed words of
-/// text and markdown; JSON and JUnit are for machines and stay in English
-/// (see `junit` for why).
+/// How the text format is laid out for where it goes. Decided by the
+/// caller (`app` looks at the terminal); the renderer reads nothing itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Style {
+    /// Colors or none.
+    pub paint: Paint,
+    /// The width to wrap the summary table to (a terminal's), or none: full length.
+    pub width: Option<u16>,
+}
+
+/// The report in `format`, full length (a file, a pipe): see [`render_styled`].
 pub fn render(report: &Report, format: Format, color: bool, lang: Lang) -> String {
+    render_styled(report, format, Style { paint: Paint::new(color), width: None }, lang)
+}
+
+/// The report in `format`: a function of its arguments only. `style` lays
+/// out the text format (nothing else is painted or wrapped); `lang` sets the
+/// fixed words of text and markdown; JSON and JUnit are for machines and stay
+/// in English (see `junit` for why).
+pub fn render_styled(report: &Report, format: Format, style: Style, lang: Lang) -> String {
     // Whatever a server or plugin said reaches no format raw (bidi marks, controls).
     let report = &crate::human::inert_report(report);
     match format {
-        Format::Text => text::render(report, Paint::new(color), lang.words()),
+        Format::Text => text::render(report, style, lang.words()),
         Format::Markdown => markdown::render(report, lang.words()),
         Format::Json => json::render(report),
         Format::Junit => junit::render(report),

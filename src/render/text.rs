@@ -1,18 +1,20 @@
 //! The terminal format: a summary table, then each non-ok check's cause and
-//! actions, then the verdict. Colors only as `paint` says: no global switch.
+//! actions, then the verdict. Colors and width only as `style` says: no
+//! global switch, no look at the terminal.
 
-use crate::render::paint::Paint;
 use crate::render::words::Words;
+use crate::render::Style;
 use crate::report::{Action, Report, Status};
 use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
 use std::fmt::Write;
 
-pub fn render(report: &Report, paint: Paint, words: &Words) -> String {
+pub fn render(report: &Report, style: Style, words: &Words) -> String {
+    let paint = style.paint;
     let mut out = String::new();
     if let Some(heading) = heading(report) {
         let _ = writeln!(out, "{}", paint.bold(&heading));
     }
-    out.push_str(&summary_table(report, paint, words).to_string());
+    out.push_str(&summary_table(report, style, words).to_string());
     out.push('\n');
 
     for cause in &report.root_causes {
@@ -71,9 +73,14 @@ fn heading(report: &Report) -> Option<String> {
     }
 }
 
-fn summary_table(report: &Report, paint: Paint, words: &Words) -> Table {
+fn summary_table(report: &Report, style: Style, words: &Words) -> Table {
+    let paint = style.paint;
     let mut table = Table::new();
-    table.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    // Not the table's own look at stdout: the caller said where this goes.
+    table.force_no_tty().load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    if let Some(width) = style.width {
+        table.set_width(width);
+    }
     if paint.is_on() {
         table.enforce_styling();
     }
@@ -99,6 +106,7 @@ fn summary_table(report: &Report, paint: Paint, words: &Words) -> Table {
 mod tests {
     use super::*;
     use crate::render::every_word_report;
+    use crate::render::paint::Paint;
     use crate::render::words::{EN, FR};
 
     /// The text without its escape sequences (`ESC [ … m`).
@@ -120,9 +128,10 @@ mod tests {
         let report = every_word_report();
         for words in [&EN, &FR] {
             // Colored, plain, colored again, in one process: no switch left over from the last one.
-            let painted = render(&report, Paint::Ansi, words);
-            let plain = render(&report, Paint::Plain, words);
-            let painted_again = render(&report, Paint::Ansi, words);
+            let style = |paint| Style { paint, width: None };
+            let painted = render(&report, style(Paint::Ansi), words);
+            let plain = render(&report, style(Paint::Plain), words);
+            let painted_again = render(&report, style(Paint::Ansi), words);
             assert_eq!(painted, painted_again);
             assert!(!plain.contains('\u{1b}'), "{plain}");
             let fail = Paint::Ansi.status(Status::Fail, words.status_fail);
@@ -130,5 +139,17 @@ mod tests {
             assert!(painted.contains(&format!(": {}", Paint::Ansi.verdict(report.verdict(), words.verdict_fail))));
             assert_eq!(strip(&painted), plain, "the colors change nothing else");
         }
+    }
+
+    #[test]
+    fn the_table_wraps_to_the_width_it_is_given_and_no_other() {
+        let report = every_word_report();
+        let full = render(&report, Style::default(), &EN);
+        let narrow = render(&report, Style { width: Some(50), ..Style::default() }, &EN);
+        let widest = |text: &str| text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        assert!(widest(&full) > 50, "{full}");
+        let table_width = |text: &str| text.lines().find(|l| l.starts_with('┌')).unwrap().chars().count();
+        assert!(table_width(&narrow) <= 50, "{narrow}");
+        assert_eq!(render(&report, Style::default(), &EN), full, "the same every time");
     }
 }
