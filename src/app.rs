@@ -7,6 +7,7 @@ use crate::cli::{Cli, ColorChoice, Command, Format};
 use crate::config::{Config, Plan};
 use crate::env::Env;
 use crate::progress::Progress;
+use crate::render::paint::Paint;
 use crate::report::{CheckResult, Report, VerdictReason};
 use crate::secret::Redactor;
 use crate::{engine, output, render, rootcause, tls};
@@ -67,10 +68,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         output::ensure_writable(path).with_context(|| format!("cannot write the report to {}", path.display()))?;
     }
     let report = run_checks(&config, &cli)?;
-    let color = use_color(cli.color, cli.format);
-    // `colored` otherwise decides on its own, half-coloring piped output.
-    colored::control::set_override(color);
-    print(&render::render(&report, cli.format, color, cli.lang))?;
+    // Decided once here and passed in: no renderer reads a global switch or the terminal.
+    let style = render::Style { paint: Paint::new(use_color(cli.color, cli.format)), width: terminal_width() };
+    print(&render::render_styled(&report, cli.format, style, cli.lang))?;
     for (path, format) in outputs {
         if let Some(path) = path {
             let text = render::render(&report, format, false, cli.lang);
@@ -112,10 +112,8 @@ fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
     let interrupted = Arc::new(AtomicBool::new(false));
     // Progress only on a terminal: never in a pipe, a log or a CI job's output.
     let progress = std::io::stderr().is_terminal().then(|| {
-        let color = progress_color(cli.color);
-        // Until the report's own choice replaces it (see `run`).
-        colored::control::set_override(color);
-        Arc::new(Progress::new(&config.checks, config.redactor.clone(), cli.lang.words(), color))
+        let paint = Paint::new(progress_color(cli.color));
+        Arc::new(Progress::new(&config.checks, config.redactor.clone(), cli.lang.words(), paint))
     });
     let observer: Arc<dyn engine::Observer> = match &progress {
         Some(progress) => progress.clone(),
@@ -281,6 +279,12 @@ fn progress_color(choice: ColorChoice) -> bool {
         ColorChoice::Never => false,
         ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     }
+}
+
+/// The terminal's width when stdout is one (the text table wraps to it), else none.
+fn terminal_width() -> Option<u16> {
+    // comfy-table asks the terminal (crossterm) when stdout is one.
+    std::io::stdout().is_terminal().then(|| comfy_table::Table::new().width()).flatten()
 }
 
 fn use_color(choice: ColorChoice, format: Format) -> bool {

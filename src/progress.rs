@@ -1,11 +1,12 @@
 //! Progress on stderr while the checks run: one line per check, its state
-//! (running, retrying, then OK/WARN/FAIL/SKIP with its one-line summary).
+//! (running, retrying, then its status with its one-line summary), in the
+//! report's language and painted as the `Paint` it is given says.
 //! Only wired when stderr is a terminal; the lines are cleared before the
 //! report is printed, so they never end up in a log or a pipe.
 
 use crate::config::CheckEntry;
 use crate::engine::Observer;
-use crate::render::text::paint_status;
+use crate::render::paint::Paint;
 use crate::render::words::Words;
 use crate::report::{CheckResult, Outcome, Status};
 use crate::secret::Redactor;
@@ -26,20 +27,20 @@ pub struct Progress {
     /// `--lang`'s words, as in the report.
     words: &'static Words,
     /// Status labels in color (`--color`, NO_COLOR), as in the text report.
-    color: bool,
+    paint: Paint,
 }
 
 impl Progress {
     /// One line per entry, drawn on stderr.
-    pub fn new(entries: &[CheckEntry], redactor: Redactor, words: &'static Words, color: bool) -> Progress {
-        Progress::with_target(entries, redactor, words, color, ProgressDrawTarget::stderr())
+    pub fn new(entries: &[CheckEntry], redactor: Redactor, words: &'static Words, paint: Paint) -> Progress {
+        Progress::with_target(entries, redactor, words, paint, ProgressDrawTarget::stderr())
     }
 
     fn with_target(
         entries: &[CheckEntry],
         redactor: Redactor,
         words: &'static Words,
-        color: bool,
+        paint: Paint,
         target: ProgressDrawTarget,
     ) -> Progress {
         let multi = MultiProgress::with_draw_target(target);
@@ -57,7 +58,7 @@ impl Progress {
             })
             .collect();
         let last_failure = Mutex::new(vec![String::new(); entries.len()]);
-        Progress { multi, bars, last_failure, redactor, words, color }
+        Progress { multi, bars, last_failure, redactor, words, paint }
     }
 
     /// Removes the lines, before the report takes their place.
@@ -86,7 +87,7 @@ impl Observer for Progress {
         let Some(bar) = self.bars.get(index) else { return };
         let last = format!(
             "{} {}",
-            paint_status(outcome.status, self.color),
+            self.paint.status(outcome.status, self.words.status_label(outcome.status)),
             crate::human::inert(&self.redactor.redact(&outcome.summary))
         );
         bar.set_message(self.words.retrying(attempt, &last, &humantime::format_duration(wait).to_string()));
@@ -104,9 +105,11 @@ impl Observer for Progress {
             Status::Skip => "-",
         };
         bar.set_style(ProgressStyle::with_template(&format!("{state} {{prefix}} {{wide_msg}}")).expect("template"));
-        // Padded before painting: escape codes would count in the width.
-        let label = format!("{:4}", result.status.label());
-        let label = label.replacen(result.status.label(), &paint_status(result.status, self.color), 1);
+        // Padded before painting (escape codes would count in the width), to
+        // the language's widest status word so that the summaries line up.
+        let word = self.words.status_label(result.status);
+        let pad = " ".repeat(self.words.status_width().saturating_sub(word.chars().count()));
+        let label = format!("{}{pad}", self.paint.status(result.status, word));
         bar.finish_with_message(format!(
             "{label} {}{}",
             crate::human::inert(&self.redactor.redact(&result.summary)),
@@ -144,8 +147,13 @@ mod tests {
     fn each_line_follows_its_check_and_hides_secrets() {
         let mut redactor = Redactor::default();
         redactor.add(&Secret::new("Hunter2-Secret"));
-        let progress =
-            Progress::with_target(&[entry("db"), entry("vault")], redactor, &EN, false, ProgressDrawTarget::hidden());
+        let progress = Progress::with_target(
+            &[entry("db"), entry("vault")],
+            redactor,
+            &EN,
+            Paint::Plain,
+            ProgressDrawTarget::hidden(),
+        );
         let line = |i: usize| (progress.bars[i].prefix(), progress.bars[i].message());
         assert_eq!(line(0), ("db   ".to_string(), "waiting".to_string()));
 
@@ -172,25 +180,31 @@ mod tests {
     #[test]
     fn lines_speak_the_report_language_and_paint_only_when_asked() {
         let hidden = ProgressDrawTarget::hidden;
-        let french = Progress::with_target(&[entry("db")], Redactor::default(), &FR, false, hidden());
+        let french = Progress::with_target(&[entry("db")], Redactor::default(), &FR, Paint::Plain, hidden());
         assert_eq!(french.bars[0].message(), "en attente");
         french.retrying(0, 1, &Outcome::new(Status::Fail, "refused"), Duration::from_secs(2));
-        assert_eq!(french.bars[0].message(), "tentative 1 FAIL refused ; nouvel essai dans 2s");
+        // These said `FAIL` in French before the status words joined the language table.
+        assert_eq!(french.bars[0].message(), "tentative 1 ÉCHEC refused ; nouvel essai dans 2s");
         french.attempt_started(0, 2);
-        assert_eq!(french.bars[0].message(), "tentative 2 en cours (précédente : FAIL refused)");
+        assert_eq!(french.bars[0].message(), "tentative 2 en cours (précédente : ÉCHEC refused)");
         french.finished(0, &result(Status::Ok, "leader", 2));
-        assert_eq!(french.bars[0].message(), "OK   leader (2 tentatives)");
+        // Padded to the widest French status word (ALERTE, IGNORÉ), no longer to FAIL's four.
+        assert_eq!(french.bars[0].message(), "OK     leader (2 tentatives)");
+        let warned = Progress::with_target(&[entry("db")], Redactor::default(), &FR, Paint::Plain, hidden());
+        warned.finished(0, &result(Status::Warn, "token", 1));
+        assert_eq!(warned.bars[0].message(), "ALERTE token");
 
-        colored::control::set_override(true);
-        let painted = Progress::with_target(&[entry("db")], Redactor::default(), &EN, true, hidden());
-        painted.finished(0, &result(Status::Ok, "leader", 1));
-        let plain = Progress::with_target(&[entry("db")], Redactor::default(), &EN, false, hidden());
-        plain.finished(0, &result(Status::Ok, "leader", 1));
-        colored::control::unset_override();
-        let message = painted.bars[0].message();
-        assert!(message.starts_with("\u{1b}["), "{message:?}");
+        // No global switch: painted, plain, painted again, each as asked.
+        let line = |paint: Paint| {
+            let progress = Progress::with_target(&[entry("db")], Redactor::default(), &EN, paint, hidden());
+            progress.finished(0, &result(Status::Ok, "leader", 1));
+            progress.bars[0].message()
+        };
+        let (painted, plain, painted_again) = (line(Paint::Ansi), line(Paint::Plain), line(Paint::Ansi));
+        assert!(painted.starts_with("\u{1b}["), "{painted:?}");
         // Padded before painting, so the columns line up as in the plain line.
-        assert!(message.ends_with("m   leader"), "{message:?}");
-        assert_eq!(plain.bars[0].message(), "OK   leader");
+        assert!(painted.ends_with("m   leader"), "{painted:?}");
+        assert_eq!(plain, "OK   leader");
+        assert_eq!(painted_again, painted);
     }
 }

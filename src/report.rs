@@ -1,5 +1,7 @@
 //! The report model: what every renderer prints and every exit code is
-//! computed from. The verdict is computed here and nowhere else.
+//! computed from. The verdict is computed here and nowhere else. It holds no
+//! words for people: its enums carry their machine names (serde, JSON), and
+//! the labels a person reads come from `render::words`.
 
 use crate::code::Code;
 use serde::Serialize;
@@ -17,15 +19,6 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Ok => "OK",
-            Status::Warn => "WARN",
-            Status::Fail => "FAIL",
-            Status::Skip => "SKIP",
-        }
-    }
-
     pub fn symbol(self) -> &'static str {
         match self {
             Status::Ok => "✅",
@@ -49,15 +42,6 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub fn label(self) -> &'static str {
-        match self {
-            Verdict::Ok => "OK",
-            Verdict::Warn => "WARN",
-            Verdict::Fail => "FAIL",
-            Verdict::Skip => "SKIP",
-        }
-    }
-
     pub fn symbol(self) -> &'static str {
         match self {
             Verdict::Ok => "✅",
@@ -82,17 +66,6 @@ pub enum Priority {
     High,
     Medium,
     Low,
-}
-
-impl Priority {
-    pub fn label(self) -> &'static str {
-        match self {
-            Priority::Critical => "CRITICAL",
-            Priority::High => "HIGH",
-            Priority::Medium => "MEDIUM",
-            Priority::Low => "LOW",
-        }
-    }
 }
 
 /// One observation: what was asked (a query, a command) and what came back.
@@ -357,11 +330,6 @@ impl Report {
         actions
     }
 
-    /// "1 failed, 1 warned, 2 ok, 1 skipped", leaving out zeros but `ok`.
-    pub fn counts_line(&self) -> String {
-        crate::render::words::EN.counts(self.counts())
-    }
-
     /// RFC 3339 UTC timestamp, e.g. `2026-01-07T09:00:00Z`.
     pub fn generated_at_rfc3339(&self) -> String {
         humantime::format_rfc3339_seconds(self.generated_at).to_string()
@@ -467,15 +435,5 @@ mod tests {
         ]);
         let order: Vec<_> = r.actions_by_priority().iter().map(|(who, a)| format!("{who}:{}", a.text)).collect();
         assert_eq!(order, ["db:fix url", "vault:restart vault", "smtp:set SMTP_HOST", "db:grant"]);
-    }
-
-    #[test]
-    fn counts_line_names_each_nonzero_status() {
-        let r = report(vec![
-            check("a", Status::Fail, vec![]),
-            check("b", Status::Ok, vec![]),
-            check("c", Status::Skip, vec![]),
-        ]);
-        assert_eq!(r.counts_line(), "1 failed, 1 ok, 1 skipped");
     }
 }

@@ -438,6 +438,15 @@ fn lang_fr_translates_the_fixed_words_not_the_evidence() {
     let text = stdout(&kbz_check().args(["--lang", "fr", "all"]).env("DATABASE_URL", &url).output().unwrap());
     assert!(text.contains("Verdict: ÉCHEC (1 en échec, 0 ok, 4 ignorés;"), "{text}");
     assert!(text.contains("Contrôle") && text.contains("Cible"), "{text}");
+    // The status of each check too: no English status word in either format.
+    assert!(text.contains("\nÉCHEC postgres: ") && text.contains("IGNORÉ"), "{text}");
+    assert!(md.contains("| postgres | ❌ ÉCHEC |") && md.contains("⏭️ IGNORÉ"), "{md}");
+    for report in [&text, &md] {
+        let words: Vec<&str> = report.split(|c: char| !c.is_alphanumeric()).collect();
+        for english in ["FAIL", "WARN", "SKIP", "CRITICAL", "Status", "Evidence", "Fix"] {
+            assert!(!words.contains(&english), "{english} in the French report:\n{report}");
+        }
+    }
 }
 
 #[test]

@@ -10,9 +10,19 @@
 //! - a verdict that blocks with no failed check (nothing was checked,
 //!   `--strict`, an interrupted run): one more testcase, `verdict`, whose
 //!   `<failure>` says why, so a CI reading only the JUnit fails as the exit code does.
+//!
+//! JUnit does not follow `--lang`. Its tokens are for the CI tools that read
+//! it and stay fixed: the `verdict` property and the `STATUS:` that starts
+//! each system-out (`WARN:` is the only place a warning shows, as JUnit has
+//! no such state, so scripts and dashboards look for it), and the `cause:`,
+//! `evidence:`, `actions:` keys of a failure's text. The words around them
+//! for people (priorities, why a verdict blocks) come from the English
+//! table, [`EN`]: one `--lang` sets every format of a run, and the CI's
+//! artefact should not change shape because a team wanted its markdown in
+//! French (the checks' own summaries and causes are English anyway).
 
 use crate::render::words::EN;
-use crate::report::{CheckResult, Report, Status};
+use crate::report::{CheckResult, Report, Status, Verdict};
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 use std::fmt::Write;
 use std::time::Duration;
@@ -21,7 +31,7 @@ pub fn render(report: &Report) -> String {
     let name = report.id.as_deref().unwrap_or("kbz-check");
     let mut suite = TestSuite::new(name);
     suite.set_time(report.duration);
-    suite.add_property(Property::new("verdict", report.verdict().label()));
+    suite.add_property(Property::new("verdict", verdict_token(report.verdict())));
     if report.interrupted {
         suite.add_property(Property::new("interrupted", "true"));
     }
@@ -30,14 +40,13 @@ pub fn render(report: &Report) -> String {
         suite.add_property(Property::new("title", title.as_str()));
     }
     suite.add_test_cases(report.checks.iter().map(test_case));
-    if let (true, Some(reason)) = (report.verdict().blocks(), report.verdict_reason()) {
-        if report.counts().fail == 0 {
-            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            status.set_message(EN.verdict_reason(reason)).set_type("verdict");
-            let mut case = TestCase::new("verdict", status);
-            case.set_classname("kbz-check");
-            suite.add_test_case(case);
-        }
+    // A reason exactly when the verdict blocks with no failed check (report.rs decides).
+    if let Some(reason) = report.verdict_reason() {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        status.set_message(EN.verdict_reason(reason)).set_type("verdict");
+        let mut case = TestCase::new("verdict", status);
+        case.set_classname("kbz-check");
+        suite.add_test_case(case);
     }
 
     let mut junit = quick_junit::Report::new(name);
@@ -62,13 +71,33 @@ fn test_case(check: &CheckResult) -> TestCase {
     };
     let mut case = TestCase::new(check.name.as_str(), status);
     case.set_classname(check.kind.as_str()).set_time(Duration::from_millis(check.duration_ms));
-    let mut out = format!("{}: {}\n", check.status.label(), check.summary);
+    let mut out = format!("{}: {}\n", status_token(check.status), check.summary);
     if !check.target.is_empty() {
         let _ = writeln!(out, "target: {}", check.target);
     }
     attempts_line(&mut out, check);
     case.set_system_out(out);
     case
+}
+
+/// The `verdict` property's value: fixed, whatever `--lang` (docs/output.md).
+fn verdict_token(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Ok => "OK",
+        Verdict::Warn => "WARN",
+        Verdict::Fail => "FAIL",
+        Verdict::Skip => "SKIP",
+    }
+}
+
+/// The `STATUS:` that starts a testcase's system-out: fixed, whatever `--lang`.
+fn status_token(status: Status) -> &'static str {
+    match status {
+        Status::Ok => "OK",
+        Status::Warn => "WARN",
+        Status::Fail => "FAIL",
+        Status::Skip => "SKIP",
+    }
 }
 
 /// `attempts: 3` for a check that `--retry-for` ran more than once (JUnit's
@@ -108,7 +137,7 @@ fn failure_text(check: &CheckResult) -> String {
     if !check.actions.is_empty() {
         out.push_str("\nactions:\n");
         for action in &check.actions {
-            let _ = writeln!(out, "- [{}] {}", action.priority.label(), action.text);
+            let _ = writeln!(out, "- [{}] {}", EN.priority(action.priority), action.text);
             if let Some(command) = &action.command {
                 for line in command.lines() {
                     let _ = writeln!(out, "    $ {line}");

@@ -36,7 +36,7 @@ pub fn render(report: &Report, words: &Words) -> String {
             "| {} | {} {} | {} |",
             cell(&component(check)),
             check.status.symbol(),
-            check.status.label(),
+            words.status_label(check.status),
             cell(&check.summary)
         );
     }
@@ -91,7 +91,8 @@ pub fn render(report: &Report, words: &Words) -> String {
     let _ = writeln!(out, "| {} | {except} |", words.ok_except);
     let blocking = match (verdict.blocks(), report.verdict_reason()) {
         (false, _) => format!("✅ {}", words.no_lower),
-        (true, Some(reason)) if failed.is_empty() => format!("❌ **{}** — {}", words.yes, words.verdict_reason(reason)),
+        // A reason exactly when no check failed (report.rs decides).
+        (true, Some(reason)) => format!("❌ **{}** — {}", words.yes, words.verdict_reason(reason)),
         (true, _) => format!("❌ **{}** — {}", words.yes, cell(&failed.join("; "))),
     };
     let _ = writeln!(out, "| {} | {blocking} |", words.blocking);
@@ -114,7 +115,7 @@ fn check_section(out: &mut String, number: usize, check: &CheckResult, words: &W
         "**{}**: {} {} — {}  ",
         words.status,
         check.status.symbol(),
-        check.status.label(),
+        words.status_label(check.status),
         inline(&check.summary)
     );
     let _ = writeln!(out, "**{}**: {} ms{}", words.duration, check.duration_ms, words.attempts_note(check.attempts));
@@ -283,6 +284,7 @@ fn closing_run(chars: &[char], from: usize, run: usize) -> Option<usize> {
 mod tests {
     use super::*;
     use crate::render::words::{EN, FR};
+    use crate::render::Style;
     use crate::report::{Evidence, Priority};
     use std::time::{Duration, SystemTime};
 
@@ -606,10 +608,10 @@ mod tests {
     #[test]
     fn text_report_in_both_languages() {
         let r = report(vec![result("db", Status::Fail, "on a replica")]);
-        let en = crate::render::text::render(&r, false, &EN);
+        let en = crate::render::text::render(&r, Style::default(), &EN);
         assert!(en.contains("Check") && en.contains("cause: points at a replica"), "{en}");
         assert!(en.contains("[CRITICAL] fix the URL") && en.contains("Verdict: FAIL (1 failed, 0 ok; 84 ms)"), "{en}");
-        let fr = crate::render::text::render(&r, false, &FR);
+        let fr = crate::render::text::render(&r, Style::default(), &FR);
         assert!(
             fr.contains("Contrôle") && fr.contains("Statut") && fr.contains("Cible") && fr.contains("Preuve"),
             "{fr}"

@@ -3,20 +3,39 @@
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod paint;
 pub mod text;
 pub mod words;
 
 use crate::cli::Format;
 use crate::report::Report;
+use paint::Paint;
 use words::Lang;
 
-/// `lang` sets the fixed words of text and markdown; JSON and JUnit are for
-/// machines and stay in English.
+/// How the text format is laid out for where it goes. Decided by the
+/// caller (`app` looks at the terminal); the renderer reads nothing itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Style {
+    /// Colors or none.
+    pub paint: Paint,
+    /// The width to wrap the summary table to (a terminal's), or none: full length.
+    pub width: Option<u16>,
+}
+
+/// The report in `format`, full length (a file, a pipe): see [`render_styled`].
 pub fn render(report: &Report, format: Format, color: bool, lang: Lang) -> String {
+    render_styled(report, format, Style { paint: Paint::new(color), width: None }, lang)
+}
+
+/// The report in `format`: a function of its arguments only. `style` lays
+/// out the text format (nothing else is painted or wrapped); `lang` sets the
+/// fixed words of text and markdown; JSON and JUnit are for machines and stay
+/// in English (see `junit` for why).
+pub fn render_styled(report: &Report, format: Format, style: Style, lang: Lang) -> String {
     // Whatever a server or plugin said reaches no format raw (bidi marks, controls).
     let report = &crate::human::inert_report(report);
     match format {
-        Format::Text => text::render(report, color, lang.words()),
+        Format::Text => text::render(report, style, lang.words()),
         Format::Markdown => markdown::render(report, lang.words()),
         Format::Json => json::render(report),
         Format::Junit => junit::render(report),
@@ -126,7 +145,8 @@ mod tests {
             let xml = render(&r, Format::Junit, false, Lang::En);
             let doc = roxmltree::Document::parse(&xml).unwrap();
             let property = doc.descendants().find(|n| n.attribute("name") == Some("verdict")).unwrap();
-            assert_eq!(property.attribute("value"), Some(expected.label()), "{what}: junit property");
+            let json_name = json_verdict.as_str().unwrap().to_uppercase();
+            assert_eq!(property.attribute("value"), Some(json_name.as_str()), "{what}: junit property");
             let failures = doc.descendants().filter(|n| n.has_tag_name("failure")).count();
             assert_eq!(failures > 0, blocks, "{what}: junit failures\n{xml}");
         }
@@ -157,5 +177,156 @@ mod tests {
         assert!(text.contains("Verdict: FAIL — --strict: warnings and skipped checks fail the run"), "{text}");
         let md = render(&r, Format::Markdown, false, Lang::En);
         assert!(answer(&md, "Blocking?").starts_with("❌ **YES** — --strict"), "{md}");
+    }
+}
+
+/// A report for the tests of every renderer: a failing run in which every
+/// status, every priority, a root cause and a retried check appear, so that
+/// every fixed word has its place. Its observed text holds no English word
+/// of the language table.
+#[cfg(test)]
+pub(crate) fn every_word_report() -> Report {
+    use crate::report::{Action, CheckResult, Evidence, Outcome, Priority, RootCause, Status};
+    use std::time::{Duration, SystemTime};
+    let check = |name: &str, kind: &str, status: Status, summary: &str| {
+        let mut result = CheckResult::from_outcome(
+            name,
+            kind,
+            &format!("{kind}://127.0.0.1"),
+            Duration::from_millis(7),
+            Outcome::new(status, summary),
+        );
+        result.evidence = vec![Evidence::new("pg_is_in_recovery", Some("SELECT pg_is_in_recovery()"), "t")];
+        result
+    };
+    let mut db = check("db", "postgres", Status::Fail, "127.0.0.1:5432 → t");
+    db.cause = Some("pg_is_in_recovery = t\nDATABASE_URL → 127.0.0.1:5432".into());
+    db.attempts = 3;
+    db.actions = vec![
+        Action::new(Priority::Critical, "DATABASE_URL → leader").with_command("psql -c 'SELECT 1'"),
+        Action::new(Priority::Low, "pg_lsclusters"),
+    ];
+    let mut vault = check("vault", "vault", Status::Warn, "sealed=false, standby=true");
+    vault.cause = Some("standby=true".into());
+    vault.actions = vec![Action::new(Priority::High, "vault status"), Action::new(Priority::Medium, "VAULT_ADDR")];
+    Report {
+        id: Some("PH11-01".into()),
+        title: Some("Démo".into()),
+        generated_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_776_400),
+        duration: Duration::from_millis(84),
+        checks: vec![
+            db,
+            vault,
+            check("ses", "ses", Status::Ok, "quota 12/200"),
+            check("smtp", "smtp", Status::Skip, "SMTP_HOST = ∅"),
+        ],
+        root_causes: vec![RootCause {
+            summary: "DATABASE_URL → 127.0.0.1:5432".into(),
+            checks: vec!["db".into(), "vault".into()],
+            actions: vec![Action::new(Priority::Critical, "kubectl rollout restart deploy/api")],
+        }],
+        interrupted: false,
+        strict: false,
+    }
+}
+
+#[cfg(test)]
+mod words_tests {
+    //! The fixed words come from the language table, in every status.
+    use super::*;
+    use words::{EN, FR};
+
+    /// Where `word` stands as a whole word (or phrase) in `text`.
+    fn has_word(text: &str, word: &str) -> bool {
+        text.match_indices(word).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + word.len()..].chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        })
+    }
+
+    #[test]
+    fn a_failing_run_in_french_has_no_english_status_or_heading_word() {
+        let report = every_word_report();
+        // Every English word of the table that French says otherwise; OK,
+        // Date, Conclusion, Question, Verdict, cause and ok are the same words.
+        let english = [
+            EN.status_warn,
+            EN.status_fail,
+            EN.status_skip,
+            EN.verdict_warn,
+            EN.verdict_fail,
+            EN.verdict_skip,
+            EN.critical,
+            EN.high,
+            EN.medium,
+            EN.low,
+            EN.generated,
+            EN.status,
+            EN.executive_summary,
+            EN.check,
+            EN.component,
+            EN.target,
+            EN.evidence,
+            EN.duration,
+            EN.attempts,
+            EN.root_causes,
+            EN.root_cause,
+            EN.shown_by,
+            EN.fix,
+            EN.required_actions,
+            EN.final_verdict,
+            EN.answer,
+            EN.all_ok,
+            EN.ok_except,
+            EN.blocking,
+            EN.yes,
+            EN.no,
+            EN.failed,
+            EN.warned,
+            EN.skipped,
+            // And the words themselves, whatever the table says today.
+            "WARN",
+            "FAIL",
+            "SKIP",
+            "CRITICAL",
+            "Status",
+            "Evidence",
+            "Root cause",
+            "Required actions",
+            "Final verdict",
+        ];
+        for format in [Format::Text, Format::Markdown] {
+            let fr = render(&report, format, false, Lang::Fr);
+            for word in english {
+                assert!(!has_word(&fr, word), "{format:?}: English {word:?} in the French report:\n{fr}");
+            }
+            for word in [FR.status_warn, FR.status_fail, FR.status_skip, FR.critical, FR.high, FR.medium, FR.low] {
+                assert!(has_word(&fr, word), "{format:?}: {word:?} missing:\n{fr}");
+            }
+            assert!(fr.contains("ÉCHEC (3 tentatives)") || fr.contains("ÉCHEC — "), "{format:?}:\n{fr}");
+        }
+        let text = render(&report, Format::Text, false, Lang::Fr);
+        assert!(text.contains("\nÉCHEC db: ") && text.contains("\nALERTE vault: "), "{text}");
+        let md = render(&report, Format::Markdown, false, Lang::Fr);
+        assert!(md.contains("| smtp | ⏭️ IGNORÉ | SMTP_HOST = ∅ |"), "{md}");
+        assert!(md.contains("**Statut**: ⚠️ ALERTE — sealed=false"), "{md}");
+    }
+
+    #[test]
+    fn the_english_reports_are_unchanged() {
+        // Rendered by the code before the status words moved to the language table.
+        let report = every_word_report();
+        assert_eq!(render(&report, Format::Text, false, Lang::En), include_str!("golden/every_word.en.txt"));
+        assert_eq!(render(&report, Format::Markdown, false, Lang::En), include_str!("golden/every_word.en.md"));
+    }
+
+    #[test]
+    fn junit_stays_english_whatever_the_language() {
+        // One `--lang` sets every format of a run; JUnit is the CI's and keeps its tokens.
+        let xml = render(&every_word_report(), Format::Junit, false, Lang::Fr);
+        assert_eq!(xml, render(&every_word_report(), Format::Junit, false, Lang::En));
+        assert!(xml.contains("WARN: sealed=false") && xml.contains("[CRITICAL]"), "{xml}");
+        assert!(!xml.contains("ÉCHEC") && !xml.contains("ALERTE"), "{xml}");
     }
 }

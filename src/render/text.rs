@@ -1,23 +1,25 @@
 //! The terminal format: a summary table, then each non-ok check's cause and
-//! actions, then the verdict.
+//! actions, then the verdict. Colors and width only as `style` says: no
+//! global switch, no look at the terminal.
 
 use crate::render::words::Words;
-use crate::report::{Action, Report, Status, Verdict};
-use colored::Colorize;
+use crate::render::Style;
+use crate::report::{Action, Report, Status};
 use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
 use std::fmt::Write;
 
-pub fn render(report: &Report, color: bool, words: &Words) -> String {
+pub fn render(report: &Report, style: Style, words: &Words) -> String {
+    let paint = style.paint;
     let mut out = String::new();
     if let Some(heading) = heading(report) {
-        let _ = writeln!(out, "{}", paint_bold(&heading, color));
+        let _ = writeln!(out, "{}", paint.bold(&heading));
     }
-    out.push_str(&summary_table(report, color, words).to_string());
+    out.push_str(&summary_table(report, style, words).to_string());
     out.push('\n');
 
     for cause in &report.root_causes {
         let label = format!("{}:", words.root_cause);
-        let _ = writeln!(out, "\n{} {} [{}]", paint_bold(&label, color), cause.summary, cause.checks.join(" + "));
+        let _ = writeln!(out, "\n{} {} [{}]", paint.bold(&label), cause.summary, cause.checks.join(" + "));
         for action in &cause.actions {
             action_lines(&mut out, action, words);
         }
@@ -27,8 +29,8 @@ pub fn render(report: &Report, color: bool, words: &Words) -> String {
         let _ = writeln!(
             out,
             "\n{} {}: {}",
-            paint_status(check.status, color),
-            paint_bold(&check.name, color),
+            paint.status(check.status, words.status_label(check.status)),
+            paint.bold(&check.name),
             check.summary
         );
         if let Some(cause) = &check.cause {
@@ -47,7 +49,7 @@ pub fn render(report: &Report, color: bool, words: &Words) -> String {
         out,
         "\n{}: {} ({}; {} ms)",
         words.verdict,
-        paint_verdict(report, color, words),
+        paint.verdict(report.verdict(), &words.verdict_text(report)),
         words.counts(report.counts()),
         report.duration.as_millis()
     );
@@ -71,16 +73,23 @@ fn heading(report: &Report) -> Option<String> {
     }
 }
 
-fn summary_table(report: &Report, color: bool, words: &Words) -> Table {
+fn summary_table(report: &Report, style: Style, words: &Words) -> Table {
+    let paint = style.paint;
     let mut table = Table::new();
-    table.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
-    if color {
+    // Not the table's own look at stdout: the caller said where this goes.
+    table.force_no_tty().load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    if let Some(width) = style.width {
+        table.set_width(width);
+    }
+    if paint.is_on() {
         table.enforce_styling();
     }
     table.set_header([words.check, words.status, words.target, words.evidence]);
     for check in &report.checks {
-        let mut status = Cell::new(format!("{}{}", check.status.label(), words.attempts_note(check.attempts)));
-        if color {
+        let label = words.status_label(check.status);
+        let mut status = Cell::new(format!("{label}{}", words.attempts_note(check.attempts)));
+        // The table styles the cell itself: an escape sequence in the text would count in its width.
+        if paint.is_on() {
             status = status.fg(match check.status {
                 Status::Ok => Color::Green,
                 Status::Warn => Color::Yellow,
@@ -93,36 +102,54 @@ fn summary_table(report: &Report, color: bool, words: &Words) -> Table {
     table
 }
 
-pub(crate) fn paint_status(status: Status, color: bool) -> String {
-    let label = status.label();
-    if !color {
-        return label.to_string();
-    }
-    match status {
-        Status::Ok => label.green().bold().to_string(),
-        Status::Warn => label.yellow().bold().to_string(),
-        Status::Fail => label.red().bold().to_string(),
-        Status::Skip => label.dimmed().to_string(),
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::every_word_report;
+    use crate::render::paint::Paint;
+    use crate::render::words::{EN, FR};
 
-fn paint_verdict(report: &Report, color: bool, words: &Words) -> String {
-    let label = words.verdict_text(report);
-    if !color {
-        return label;
+    /// The text without its escape sequences (`ESC [ … m`).
+    fn strip(text: &str) -> String {
+        let mut out = String::new();
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                chars.by_ref().find(|&c| c == 'm');
+            } else {
+                out.push(c);
+            }
+        }
+        out
     }
-    match report.verdict() {
-        Verdict::Ok => label.green().bold().to_string(),
-        Verdict::Warn => label.yellow().bold().to_string(),
-        Verdict::Fail => label.red().bold().to_string(),
-        Verdict::Skip => label.bold().to_string(),
-    }
-}
 
-fn paint_bold(text: &str, color: bool) -> String {
-    if color {
-        text.bold().to_string()
-    } else {
-        text.to_string()
+    #[test]
+    fn each_rendering_is_painted_as_its_own_paint_says() {
+        let report = every_word_report();
+        for words in [&EN, &FR] {
+            // Colored, plain, colored again, in one process: no switch left over from the last one.
+            let style = |paint| Style { paint, width: None };
+            let painted = render(&report, style(Paint::Ansi), words);
+            let plain = render(&report, style(Paint::Plain), words);
+            let painted_again = render(&report, style(Paint::Ansi), words);
+            assert_eq!(painted, painted_again);
+            assert!(!plain.contains('\u{1b}'), "{plain}");
+            let fail = Paint::Ansi.status(Status::Fail, words.status_fail);
+            assert!(painted.contains(&format!("\n{fail} \u{1b}[1mdb\u{1b}[0m: ")), "{painted:?}");
+            assert!(painted.contains(&format!(": {}", Paint::Ansi.verdict(report.verdict(), words.verdict_fail))));
+            assert_eq!(strip(&painted), plain, "the colors change nothing else");
+        }
+    }
+
+    #[test]
+    fn the_table_wraps_to_the_width_it_is_given_and_no_other() {
+        let report = every_word_report();
+        let full = render(&report, Style::default(), &EN);
+        let narrow = render(&report, Style { width: Some(50), ..Style::default() }, &EN);
+        let widest = |text: &str| text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        assert!(widest(&full) > 50, "{full}");
+        let table_width = |text: &str| text.lines().find(|l| l.starts_with('┌')).unwrap().chars().count();
+        assert!(table_width(&narrow) <= 50, "{narrow}");
+        assert_eq!(render(&report, Style::default(), &EN), full, "the same every time");
     }
 }

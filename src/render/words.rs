@@ -1,8 +1,12 @@
-//! The fixed words of the text and markdown reports, in each language
-//! (`--lang`). Everything observed (evidence, summaries, causes, actions)
-//! stays as the checks wrote it; only the report's own words change here.
+//! The fixed words of the text and markdown reports and of the progress
+//! lines, in each language (`--lang`): status labels, priorities, headings,
+//! table headers, the verdict. The report model holds none of them (its
+//! enums have only their machine names, for JSON). Everything observed
+//! (evidence, summaries, causes, actions) stays as the checks wrote it; only
+//! the report's own words change here. JUnit takes its words from [`EN`]
+//! whatever `--lang` says (see `render::junit`).
 
-use crate::report::{Counts, Priority, Report, Verdict, VerdictReason};
+use crate::report::{Counts, Priority, Report, Status, Verdict, VerdictReason};
 use clap::ValueEnum;
 
 /// Language of the report's fixed words.
@@ -72,6 +76,12 @@ pub struct Words {
     pub skipped: &'static str,
     /// Checks an interruption (Ctrl-C, SIGTERM) stopped, among the skipped.
     pub interrupted: &'static str,
+    /// A check's status: the summary table, the `FAIL NAME:` lines, the
+    /// markdown sections, the progress lines.
+    pub status_ok: &'static str,
+    pub status_warn: &'static str,
+    pub status_fail: &'static str,
+    pub status_skip: &'static str,
     pub critical: &'static str,
     pub high: &'static str,
     pub medium: &'static str,
@@ -130,6 +140,10 @@ pub static EN: Words = Words {
     ok: "ok",
     skipped: "skipped",
     interrupted: "interrupted",
+    status_ok: "OK",
+    status_warn: "WARN",
+    status_fail: "FAIL",
+    status_skip: "SKIP",
     critical: "CRITICAL",
     high: "HIGH",
     medium: "MEDIUM",
@@ -184,6 +198,12 @@ pub static FR: Words = Words {
     ok: "ok",
     skipped: "ignorés",
     interrupted: "interrompus",
+    // As the verdict (ALERTE, ÉCHEC); a skipped check is "ignoré" as in the
+    // counts ("1 ignorés"): the run's NON VÉRIFIÉ is about the whole run.
+    status_ok: "OK",
+    status_warn: "ALERTE",
+    status_fail: "ÉCHEC",
+    status_skip: "IGNORÉ",
     critical: "CRITIQUE",
     high: "HAUTE",
     medium: "MOYENNE",
@@ -217,6 +237,25 @@ impl Words {
         } else {
             String::new()
         }
+    }
+
+    /// A check's status in words: `FAIL`, `ÉCHEC`.
+    pub fn status_label(&self, status: Status) -> &'static str {
+        match status {
+            Status::Ok => self.status_ok,
+            Status::Warn => self.status_warn,
+            Status::Fail => self.status_fail,
+            Status::Skip => self.status_skip,
+        }
+    }
+
+    /// The widest status label, in characters: the column the progress lines pad to.
+    pub fn status_width(&self) -> usize {
+        [Status::Ok, Status::Warn, Status::Fail, Status::Skip]
+            .map(|status| self.status_label(status).chars().count())
+            .into_iter()
+            .max()
+            .unwrap_or(0)
     }
 
     pub fn priority(&self, priority: Priority) -> &'static str {
@@ -292,5 +331,25 @@ mod tests {
         assert_eq!(EN.priority(Priority::Low), "LOW");
         assert_eq!(Lang::Fr.words().executive_summary, "Résumé exécutif");
         assert_eq!(Lang::default().words().final_verdict, "Final verdict");
+    }
+
+    #[test]
+    fn both_languages_name_every_status() {
+        let all = [Status::Ok, Status::Warn, Status::Fail, Status::Skip];
+        assert_eq!(all.map(|s| EN.status_label(s)), ["OK", "WARN", "FAIL", "SKIP"]);
+        assert_eq!(all.map(|s| FR.status_label(s)), ["OK", "ALERTE", "ÉCHEC", "IGNORÉ"]);
+        // The same words as the verdict where the two meet.
+        for words in [&EN, &FR] {
+            assert_eq!(words.status_label(Status::Warn), words.verdict_label(Verdict::Warn));
+            assert_eq!(words.status_label(Status::Fail), words.verdict_label(Verdict::Fail));
+        }
+        assert_eq!((EN.status_width(), FR.status_width()), (4, 6));
+    }
+
+    /// Moved from `report.rs` (`Report::counts_line`): the report model holds no words.
+    #[test]
+    fn counts_line_names_each_nonzero_status() {
+        let counts = Counts { ok: 1, fail: 1, skip: 1, ..Counts::default() };
+        assert_eq!(EN.counts(counts), "1 failed, 1 ok, 1 skipped");
     }
 }
