@@ -221,6 +221,7 @@ pub(crate) fn every_word_report() -> Report {
             check("smtp", "smtp", Status::Skip, "SMTP_HOST = ∅"),
         ],
         root_causes: vec![RootCause {
+            code: crate::rootcause::codes::WRITES_ON_REPLICA,
             summary: "DATABASE_URL → 127.0.0.1:5432".into(),
             checks: vec!["db".into(), "vault".into()],
             actions: vec![Action::new(Priority::Critical, "kubectl rollout restart deploy/api")],
