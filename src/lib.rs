@@ -7,6 +7,7 @@ pub mod app;
 pub mod checks;
 pub mod cli;
 pub mod config;
+pub mod conninfo;
 pub mod duration;
 pub mod engine;
 pub mod env;
