@@ -5,8 +5,8 @@
 //! [`Observer`] what happens (the terminal progress display is one).
 
 use crate::checks::{Check, Context, RunOptions};
-use crate::config::{CheckEntry, Plan};
 use crate::report::{Action, CheckResult, Outcome, Priority, Signal, Status, INTERRUPTED};
+use crate::settings::{CheckEntry, Plan};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;

@@ -6,7 +6,7 @@ pub mod markdown;
 pub mod text;
 pub mod words;
 
-use crate::cli::Format;
+use crate::choices::Format;
 use crate::report::Report;
 use words::Lang;
 

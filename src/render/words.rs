@@ -2,16 +2,8 @@
 //! (`--lang`). Everything observed (evidence, summaries, causes, actions)
 //! stays as the checks wrote it; only the report's own words change here.
 
+pub use crate::choices::Lang;
 use crate::report::{Counts, Priority, Report, Verdict, VerdictReason};
-use clap::ValueEnum;
-
-/// Language of the report's fixed words.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
-pub enum Lang {
-    #[default]
-    En,
-    Fr,
-}
 
 impl Lang {
     pub fn words(self) -> &'static Words {
