@@ -1,6 +1,6 @@
 //! The command line (DESIGN.md section 3).
 
-pub use crate::render::words::Lang;
+pub use crate::choices::{Format, Lang};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -101,14 +101,6 @@ pub enum Command {
     /// Print the man page (roff), e.g. `kbz-check man > kbz-check.1`
     #[command(hide = true)]
     Man,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Text,
-    Markdown,
-    Json,
-    Junit,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -6,8 +6,8 @@
 
 use crate::checks::{Check, Context, RunOptions};
 use crate::code::run;
-use crate::config::{CheckEntry, Plan};
 use crate::report::{Action, CheckResult, Outcome, Priority, Signal, Status, INTERRUPTED};
+use crate::settings::{CheckEntry, Plan};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;

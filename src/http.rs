@@ -1,11 +1,11 @@
 //! What the HTTP checks (vault, ses, oauth) share: reading an answer up to a
 //! cap, why a request got no answer, and why a TLS handshake was refused.
 
-pub use crate::checks::stall::Seen;
-use crate::checks::stall::{Tap, Tapped};
-use crate::checks::Context;
+use crate::check::Context;
 use crate::errors;
 use crate::secret::mask_dsn;
+pub use crate::stall::Seen;
+use crate::stall::{Tap, Tapped};
 use crate::tls::{CertInfo, SeenSlot};
 use std::fmt;
 use std::net::SocketAddr;
@@ -93,13 +93,13 @@ pub fn classify(err: &reqwest::Error, attempt: Attempt<'_>) -> RequestError {
 }
 
 /// A layer on reqwest's connector that records, in the check's
-/// [`crate::checks::stall::PeerSlot`], that a connection was made (TCP and,
+/// [`crate::stall::PeerSlot`], that a connection was made (TCP and,
 /// on https, TLS) and how long it took. reqwest hides the stream, so this is
 /// all it can tell; it is enough to know that a later timeout is not the
 /// network path's. Costs one boxed future per new connection.
 #[derive(Clone)]
 pub struct Watch {
-    slot: crate::checks::stall::PeerSlot,
+    slot: crate::stall::PeerSlot,
     tls: bool,
 }
 
@@ -144,7 +144,7 @@ where
         Box::pin(async move {
             let result = connecting.await;
             if result.is_ok() {
-                let peer = crate::checks::stall::Peer::Connected { took: began.elapsed(), tls };
+                let peer = crate::stall::Peer::Connected { took: began.elapsed(), tls };
                 *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(peer);
             }
             result
@@ -241,7 +241,7 @@ fn stalled_text(endpoint: &str, after: Duration, seen: &Seen, handshake: &Handsh
         ),
         Handshake::Unfinished => format!(
             "{endpoint} accepts TCP connections but did not finish the TLS handshake within {after} ({again}, TLS handshake started with {} sent, {})",
-            crate::checks::stall::bytes(seen.step_out),
+            crate::stall::bytes(seen.step_out),
             seen.received()
         ),
         Handshake::Finished => format!(

@@ -2,12 +2,38 @@
 //!
 //! The binary is a thin shell over [`app::run`]; the library is what the
 //! integration tests and later front-ends build on.
+//!
+//! Layers, top to bottom. A module uses only modules of the layers below its
+//! own, never one beside or above it (`tests/layers.rs` checks every
+//! `crate::` path outside test modules):
+//!
+//! 1. `app`: the run, start to exit code
+//! 2. `progress`, `codebook`: live lines while the run goes on; every
+//!    finding code the program can emit
+//! 3. `cli`, `render`, `rootcause`: the command line; the report as text,
+//!    markdown, JSON, JUnit; causes joined across checks
+//! 4. `config`: suites and the built-in suite, read into checks
+//! 5. `engine`: deadlines, concurrency, one result per check
+//! 6. `checks`: the check kinds
+//! 7. `settings`: a check's settings, its plan, the configuration error
+//! 8. `http`, `redirect`: the HTTP client the kinds share
+//! 9. `check`, `tls`, `secret`: the check signature and context; TLS;
+//!    secrets and masking
+//! 10. `stall`, `conninfo`: tapped connections; libpq's keyword/value form
+//! 11. `human`: durations, times, quoting for people
+//! 12. `report`: the report model
+//! 13. `env`: the process environment and env files
+//! 14. `choices`, `code`, `duration`, `errors`, `input`, `output`: leaves
 
 pub mod app;
+pub mod check;
 pub mod checks;
+pub mod choices;
 pub mod cli;
 pub mod code;
+pub mod codebook;
 pub mod config;
+pub mod conninfo;
 pub mod duration;
 pub mod engine;
 pub mod env;
@@ -22,6 +48,8 @@ pub mod render;
 pub mod report;
 pub mod rootcause;
 pub mod secret;
+pub mod settings;
+pub mod stall;
 pub mod tls;
 
 #[cfg(test)]

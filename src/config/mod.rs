@@ -2,64 +2,23 @@
 //! app's own variables, validated into one typed entry per check.
 
 mod builtin;
-mod origin;
-mod settings;
 mod suite;
 
-pub use origin::Origin;
-pub use settings::{RawSettings, Setting, SettingView, Shown};
+pub use crate::settings::{CheckEntry, ConfigError, Origin, Plan, RawSettings, Setting, SettingView, Shown};
 
-use crate::checks::{self, Check};
-use crate::env::{Env, EnvFileError};
+use crate::checks;
+use crate::env::Env;
 use crate::secret::Redactor;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
 
 /// Suite file read when `--config` is not given, if it exists.
 pub const DEFAULT_SUITE_FILE: &str = "kbz-check.toml";
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{path}: cannot read the suite file: {error}")]
-    Read { path: PathBuf, error: crate::input::InputError },
-    /// The TOML parser's own message already names line, column and the offending text.
-    #[error("{path}: {message}")]
-    Syntax { path: PathBuf, message: String },
-    #[error("{at}: {key}: {message}")]
-    Invalid { at: String, key: String, message: String },
-    #[error(transparent)]
-    EnvFile(#[from] EnvFileError),
-    #[error("unknown check `{name}`; known checks: {known}")]
-    UnknownCheck { name: String, known: String },
-}
 
 /// Report id and title, from the suite's `[report]` table.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReportMeta {
     pub id: Option<String>,
     pub title: Option<String>,
-}
-
-/// What the run will do with a check.
-#[derive(Clone)]
-pub enum Plan {
-    Run(Arc<dyn Check>),
-    /// Not configured or disabled, with the reason (which variable to set).
-    Skip(String),
-}
-
-/// One configured check, validated.
-#[derive(Clone)]
-pub struct CheckEntry {
-    pub name: String,
-    pub kind: &'static str,
-    /// Where it connects, secrets masked.
-    pub target: String,
-    /// Its own deadline, if the suite sets one; else the run's `--timeout`.
-    pub timeout: Option<Duration>,
-    pub plan: Plan,
-    pub settings: Vec<SettingView>,
 }
 
 pub struct Config {

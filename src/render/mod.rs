@@ -7,7 +7,7 @@ pub mod paint;
 pub mod text;
 pub mod words;
 
-use crate::cli::Format;
+use crate::choices::Format;
 use crate::report::Report;
 use paint::Paint;
 use words::Lang;

@@ -6,16 +6,8 @@
 //! the report's own words change here. JUnit takes its words from [`EN`]
 //! whatever `--lang` says (see `render::junit`).
 
+pub use crate::choices::Lang;
 use crate::report::{Counts, Priority, Report, Status, Verdict, VerdictReason};
-use clap::ValueEnum;
-
-/// Language of the report's fixed words.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
-pub enum Lang {
-    #[default]
-    En,
-    Fr,
-}
 
 impl Lang {
     pub fn words(self) -> &'static Words {

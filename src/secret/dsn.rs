@@ -3,6 +3,7 @@
 //! `/ ? # @ %` it holds unencoded; keyword/value strings are tokenized as
 //! libpq does, quotes and backslash escapes included.
 
+use crate::conninfo::{self, ConninfoError};
 use percent_encoding::percent_decode_str;
 
 /// Calls `replace` with each (decoded) password in `text` and splices in
@@ -73,62 +74,39 @@ fn rewrite_authority(rest: &str, replace: &mut impl FnMut(&str) -> String) -> St
     out
 }
 
-/// Keyword/value form, tokenized as libpq reads it: `key = value`, a value
-/// bare or in single quotes, `\` escaping the next character in both. A
-/// string that stops making sense is masked from there on.
+/// Keyword/value form, tokenized as libpq reads it ([`conninfo`]): each
+/// `password` value is replaced. Where libpq would stop (a word without `=`,
+/// a quote never closed) everything from the doubtful part on is masked.
 fn rewrite_keywords(text: &str, mut replace: impl FnMut(&str) -> String) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    loop {
-        let trimmed = rest.trim_start();
-        out.push_str(&rest[..rest.len() - trimmed.len()]);
-        rest = trimmed;
-        if rest.is_empty() {
-            return out;
-        }
-        let key_len = rest.find(|c: char| c.is_whitespace() || c == '=').unwrap_or(rest.len());
-        let key = &rest[..key_len];
-        let after_key = &rest[key_len..];
-        let Some(after_eq) = after_key.trim_start().strip_prefix('=') else {
-            // Not key=value: libpq refuses it; show nothing of what follows.
-            out.push_str(key);
-            if !after_key.trim().is_empty() {
-                out.push_str(&replace(after_key.trim()));
+    let mut copied = 0;
+    for param in conninfo::params(text) {
+        match param {
+            Ok(param) if param.key == "password" => {
+                out.push_str(&text[copied..param.raw.start]);
+                out.push_str(&replace(&param.value));
+                copied = param.raw.end;
             }
-            return out;
-        };
-        let value_text = after_eq.trim_start();
-        out.push_str(&rest[..rest.len() - value_text.len()]);
-        let (value, consumed) = keyword_value(value_text);
-        if key == "password" {
-            out.push_str(&replace(&value));
-        } else {
-            out.push_str(&value_text[..consumed]);
-        }
-        rest = &value_text[consumed..];
-    }
-}
-
-/// A keyword value, quoted or bare: its unescaped text and the bytes it spans.
-fn keyword_value(text: &str) -> (String, usize) {
-    let (quoted, body) = match text.strip_prefix('\'') {
-        Some(body) => (true, body),
-        None => (false, text),
-    };
-    let mut value = String::new();
-    let mut chars = body.char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some((_, escaped)) => value.push(escaped),
-                None => return (value, text.len()),
-            },
-            '\'' if quoted => return (value, i + 2),
-            c if !quoted && c.is_whitespace() => return (value, i),
-            c => value.push(c),
+            Ok(_) => {}
+            Err(ConninfoError::MissingEquals { word }) => {
+                // Not key=value: libpq refuses it; show nothing of what follows.
+                out.push_str(&text[copied..word.end]);
+                let rest = text[word.end..].trim();
+                if !rest.is_empty() {
+                    out.push_str(&replace(rest));
+                }
+                return out;
+            }
+            Err(ConninfoError::Unterminated { quote, .. }) => {
+                // Whatever the keyword, the unclosed value may hold a password.
+                out.push_str(&text[copied..quote]);
+                out.push_str(&replace(&conninfo::unescape(&text[quote + 1..])));
+                return out;
+            }
         }
     }
-    (value, text.len())
+    out.push_str(&text[copied..]);
+    out
 }
 
 #[cfg(test)]
@@ -162,5 +140,113 @@ mod tests {
         );
         assert_eq!(masked("options='-c a=b' password='unterminated"), "options='-c a=b' password=<unterminated>");
         assert_eq!(masked("host=h garbage secret"), "host=h garbage<secret>");
+        // An unclosed quote hides the rest, whichever keyword opened it.
+        assert_eq!(masked("application_name='x password=hunter2"), "application_name=<x password=hunter2>");
+    }
+
+    mod libpq_keyword_form {
+        use super::*;
+        use crate::conninfo;
+        use crate::secret::mask;
+        use crate::test_strategies::config;
+        use proptest::prelude::*;
+        use std::collections::BTreeMap;
+
+        /// libpq's connection keywords (`PQconninfoOptions`), `password` aside.
+        const KEYS: [&str; 24] = [
+            "host",
+            "hostaddr",
+            "port",
+            "dbname",
+            "user",
+            "passfile",
+            "channel_binding",
+            "connect_timeout",
+            "client_encoding",
+            "options",
+            "application_name",
+            "fallback_application_name",
+            "keepalives",
+            "tcp_user_timeout",
+            "sslmode",
+            "sslcert",
+            "sslkey",
+            "sslrootcert",
+            "sslcrl",
+            "gssencmode",
+            "krbsrvname",
+            "service",
+            "target_session_attrs",
+            "load_balance_hosts",
+        ];
+
+        /// A value written as libpq reads it back: quoted, or bare with `\`
+        /// before each backslash and blank (and before a leading quote).
+        fn render(value: &str, quoted: bool) -> String {
+            if quoted || value.is_empty() {
+                return conninfo::quote(value);
+            }
+            value.chars().fold(String::new(), |mut out, c| {
+                if c == '\\' || conninfo::is_blank(c) || (out.is_empty() && c == '\'') {
+                    out.push('\\');
+                }
+                out.push(c);
+                out
+            })
+        }
+
+        fn any_params() -> impl Strategy<Value = BTreeMap<String, String>> {
+            // Other values: lower case; the password: upper case first, so
+            // that nothing else in the string can contain it.
+            let other = "[a-z0-9 '\\\\=\t]{0,12}";
+            let password = "[A-Z]{4}[A-Za-z0-9 '\\\\=\t]{0,12}";
+            (prop::collection::btree_map(prop::sample::select(KEYS.to_vec()), other, 0..6), prop::option::of(password))
+                .prop_map(|(params, password)| {
+                    let mut params: BTreeMap<String, String> =
+                        params.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+                    params.extend(password.map(|p| ("password".to_string(), p)));
+                    params
+                })
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn rendered_with_libpq_quoting_parses_back_and_masks_the_password(
+                params in any_params(),
+                styles in prop::collection::vec((any::<bool>(), "[ \t]{0,2}", "[ \t]{0,2}", "[ \t\n]{1,3}"), 8),
+                first in 0usize..8,
+            ) {
+                // Any parameter may come first.
+                let mut order: Vec<_> = params.iter().collect();
+                let shift = first % order.len().max(1);
+                order.rotate_left(shift);
+                let text = order
+                    .iter()
+                    .zip(&styles)
+                    .map(|((key, value), (quoted, before, after, sep))| {
+                        format!("{key}{before}={after}{}{sep}", render(value, *quoted))
+                    })
+                    .collect::<String>();
+                let parsed: BTreeMap<String, String> = conninfo::parse(&text).unwrap().into_iter().collect();
+                prop_assert_eq!(&parsed, &params, "{:?}", text);
+
+                let masked = rewrite_password(&text, mask);
+                if let Some(password) = params.get("password") {
+                    prop_assert!(!masked.contains(password.as_str()), "{:?}", masked);
+                    prop_assert!(!masked.contains(&render(password, true)[1..]), "{:?}", masked);
+                    prop_assert!(!masked.contains(&password[..4]), "{:?}", masked);
+                }
+                // Everything else is left as written: the masked string reads
+                // the same, the password replaced by its mask.
+                let mut expected = params.clone();
+                if let Some(password) = expected.get_mut("password") {
+                    *password = mask(password);
+                }
+                let reread: BTreeMap<String, String> = conninfo::parse(&masked).unwrap().into_iter().collect();
+                prop_assert_eq!(reread, expected);
+            }
+        }
     }
 }

@@ -12,9 +12,9 @@ mod process;
 
 use super::findings::Findings;
 use super::{Built, Check, CheckFuture, Context, Kind};
-use crate::config::{ConfigError, Plan, RawSettings, Shown};
 use crate::report::{Action, Outcome, Priority, Status};
 use crate::secret::{mask, Redactor, Secret};
+use crate::settings::{ConfigError, Plan, RawSettings, Shown};
 use process::{Captured, Finished, Spec};
 use std::io;
 use std::path::{Path, PathBuf};

@@ -15,8 +15,8 @@ mod text;
 mod validate;
 
 use super::{Built, Check, CheckFuture, Context, Kind};
-use crate::config::{ConfigError, Plan, RawSettings, Shown};
 use crate::secret::{mask_dsn, Redactor, Secret};
+use crate::settings::{ConfigError, Plan, RawSettings, Shown};
 use std::path::PathBuf;
 use std::sync::Arc;
 use url::Url;

@@ -5,6 +5,7 @@
 use super::super::Context;
 use super::guard::{Guarded, Violation};
 use crate::checks::stall::{Peer, Tap, Tapped};
+use crate::conninfo::{self, ConninfoError};
 use crate::errors;
 use crate::secret::Secret;
 use crate::tls::{self, Verify};
@@ -512,7 +513,7 @@ fn split_options(dsn: &str) -> Result<SplitOptions, String> {
         if TLS_KEYS.contains(&key.as_str()) {
             split.tls.push((key, value));
         } else if DRIVER_KEYS.contains(&key.as_str()) {
-            kept.push(format!("{key}='{}'", value.replace('\\', "\\\\").replace('\'', "\\'")));
+            kept.push(format!("{key}={}", conninfo::quote(&value)));
         } else {
             split.unused.push(key);
         }
@@ -539,52 +540,23 @@ fn with_default_port(dsn: &str, port: u16) -> String {
     format!("{}{}{hosts}{}", &dsn[..scheme_end], &rest[..hosts_start], &rest[authority_end..])
 }
 
-/// `key=value` pairs of a keyword/value connection string (values may be quoted).
+/// `key=value` pairs of a keyword/value connection string, read as libpq
+/// reads them ([`conninfo`]). Errors name only known keys: an unknown word
+/// may be the rest of an unquoted password.
 fn keyword_pairs(dsn: &str) -> Result<Vec<(String, String)>, String> {
-    let mut pairs = Vec::new();
-    let mut chars = dsn.chars().peekable();
-    loop {
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
-        if chars.peek().is_none() {
-            return Ok(pairs);
+    let known = |key: &str| DRIVER_KEYS.contains(&key) || TLS_KEYS.contains(&key);
+    conninfo::parse(dsn).map_err(|err| match err {
+        ConninfoError::MissingEquals { word } if known(&dsn[word.clone()]) => {
+            format!("`{}` has no value: write key=value", &dsn[word])
         }
-        let mut key = String::new();
-        while let Some(c) = chars.next_if(|c| *c != '=' && !c.is_whitespace()) {
-            key.push(c);
+        ConninfoError::MissingEquals { .. } => "a word without `=` (not shown: it may be part of a password); write \
+                                                key=value, and quote a value that holds spaces: password='a b'"
+            .to_string(),
+        ConninfoError::Unterminated { key, .. } if known(&dsn[key.clone()]) => {
+            format!("the value of `{}` has no closing quote", &dsn[key])
         }
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
-        if chars.next() != Some('=') {
-            // A word without `=` may be the rest of an unquoted password: name only known keys.
-            let known = DRIVER_KEYS.contains(&key.as_str()) || TLS_KEYS.contains(&key.as_str());
-            return Err(match known {
-                true => format!("`{key}` has no value: write key=value"),
-                false => "a word without `=` (not shown: it may be part of a password); write key=value, and quote \
-                          a value that holds spaces: password='a b'"
-                    .to_string(),
-            });
-        }
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
-        let mut value = String::new();
-        if chars.next_if_eq(&'\'').is_some() {
-            loop {
-                match chars.next() {
-                    Some('\\') => value.extend(chars.next()),
-                    Some('\'') => break,
-                    Some(c) => value.push(c),
-                    None => return Err(format!("the value of `{key}` has no closing quote")),
-                }
-            }
-        } else {
-            // As libpq: a backslash escapes the next character in a bare value too.
-            while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
-                match c {
-                    '\\' => value.extend(chars.next()),
-                    c => value.push(c),
-                }
-            }
-        }
-        pairs.push((key, value));
-    }
+        ConninfoError::Unterminated { .. } => "a quoted value has no closing quote".to_string(),
+    })
 }
 
 /// The rustls configuration for the connection's `sslmode`.

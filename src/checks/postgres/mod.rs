@@ -11,8 +11,8 @@ pub use conn::{ConnParams, ConnectError, Endpoint, Fallbacks, TlsMode};
 pub use probe::{ReplicaRow, ServerFacts, Upstream, WriteProbe};
 
 use super::{Built, Check, CheckFuture, Context, Kind};
-use crate::config::{ConfigError, Plan, RawSettings, Shown};
 use crate::secret::{mask_dsn, Redactor, Secret};
+use crate::settings::{ConfigError, Plan, RawSettings, Shown};
 use std::sync::Arc;
 use std::time::Duration;
 

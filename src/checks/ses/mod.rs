@@ -16,8 +16,8 @@ mod reach;
 mod regions;
 
 use super::{Built, Check, CheckFuture, Context, Kind};
-use crate::config::{ConfigError, Plan, RawSettings, Shown};
 use crate::secret::{mask_dsn, Redactor, Secret};
+use crate::settings::{ConfigError, Plan, RawSettings, Shown};
 use client::{Answer, RequestError, SesHttp, Signer};
 use std::sync::Arc;
 use url::Url;

@@ -10,8 +10,8 @@ mod ladder;
 mod wire;
 
 use super::{Built, Check, CheckFuture, Context, Kind};
-use crate::config::{ConfigError, Plan, RawSettings, Shown};
 use crate::secret::{Redactor, Secret};
+use crate::settings::{ConfigError, Plan, RawSettings, Shown};
 use lettre::transport::smtp::authentication::{Credentials as LettreCredentials, Mechanism};
 use lettre::transport::smtp::commands::Auth;
 use lettre::transport::smtp::extension::ClientId;

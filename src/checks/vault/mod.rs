@@ -14,8 +14,8 @@ mod secrets;
 mod token;
 
 use super::{Built, Check, CheckFuture, Context, Kind};
-use crate::config::{ConfigError, Plan, RawSettings, Shown};
 use crate::secret::{mask_dsn, Redactor, Secret};
+use crate::settings::{ConfigError, Plan, RawSettings, Shown};
 use client::{Answer, RequestError, VaultHttp};
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -146,7 +146,7 @@ impl Peer {
     }
 }
 
-/// Shared by a check's [`crate::checks::Context`] and the clients it runs, so
+/// Shared by a check's [`crate::check::Context`] and the clients it runs, so
 /// that a deadline that passes can say what the peer showed.
 pub type PeerSlot = Arc<Mutex<Option<Peer>>>;
 
