@@ -98,6 +98,13 @@ mod tests {
     }
 
     #[test]
+    fn fingerprint_is_the_first_two_bytes_of_sha256() {
+        // `printf abc | sha256sum` starts ba7816bf; `printf hunter2 | sha256sum` f52fbd32.
+        assert_eq!(mask("abc"), "***#ba78");
+        assert_eq!(mask("hunter2"), "***#f52f");
+    }
+
+    #[test]
     fn masks_url_password_with_fingerprint_of_decoded_value() {
         let masked = mask_dsn("postgresql://kb_backend:p%40ss@10.0.0.122:5432/keybuzz_backend");
         assert_eq!(masked, format!("postgresql://kb_backend:{}@10.0.0.122:5432/keybuzz_backend", mask("p@ss")));

@@ -13,7 +13,13 @@ use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use x509_parser::extensions::GeneralName;
+use x509_cert::certificate::{CertificateInner, Profile};
+use x509_cert::der::{Any, Decode, Encode, SliceReader, Tag, Tagged};
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::SubjectAltName;
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::time::{Time, Validity};
 
 /// How much of the server's certificate to check.
 pub enum Verify {
@@ -136,16 +142,18 @@ pub struct CertInfo {
 
 impl CertInfo {
     pub fn from_der(der: &[u8]) -> Result<CertInfo, String> {
-        let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| format!("unreadable certificate: {e}"))?;
-        let names = match cert.subject_alternative_name() {
-            Ok(Some(san)) => san.value.general_names.iter().filter_map(general_name).collect(),
+        let cert = read_certificate(der).map_err(|e| format!("unreadable certificate: {e}"))?;
+        let tbs = &cert.tbs_certificate;
+        // Several subjectAltName extensions, or an unreadable one: no names, as before.
+        let names = match tbs.get::<SubjectAltName>() {
+            Ok(Some((_, san))) => san.0.iter().filter_map(general_name).collect(),
             _ => Vec::new(),
         };
         Ok(CertInfo {
-            subject: name_or_empty(cert.subject().to_string()),
-            issuer: name_or_empty(cert.issuer().to_string()),
-            not_before: cert.validity().not_before.timestamp(),
-            not_after: cert.validity().not_after.timestamp(),
+            subject: name_or_empty(name_text(&tbs.subject)),
+            issuer: name_or_empty(name_text(&tbs.issuer)),
+            not_before: unix_seconds(tbs.validity.not_before),
+            not_after: unix_seconds(tbs.validity.not_after),
             names,
         })
     }
@@ -171,16 +179,138 @@ fn name_or_empty(name: String) -> String {
     }
 }
 
-fn general_name(name: &GeneralName<'_>) -> Option<String> {
+/// A certificate as servers send it: the RFC 5280 profile's one decoding
+/// check (a serial number of at most 20 octets) is not ours to enforce when
+/// all we do is describe the certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct AsSent;
+
+impl Profile for AsSent {
+    fn check_serial_number(_: &SerialNumber<Self>) -> x509_cert::der::Result<()> {
+        Ok(())
+    }
+}
+
+type Cert = CertificateInner<AsSent>;
+
+/// The certificate at the start of `der`; bytes after it are ignored.
+fn read_certificate(der: &[u8]) -> x509_cert::der::Result<Cert> {
+    Cert::decode(&mut SliceReader::new(der)?)
+}
+
+fn general_name(name: &GeneralName) -> Option<String> {
     match name {
-        GeneralName::DNSName(dns) => Some((*dns).to_string()),
-        GeneralName::IPAddress(bytes) => match bytes.len() {
-            4 => <[u8; 4]>::try_from(*bytes).ok().map(|b| IpAddr::from(b).to_string()),
-            16 => <[u8; 16]>::try_from(*bytes).ok().map(|b| IpAddr::from(b).to_string()),
-            _ => None,
-        },
+        GeneralName::DnsName(dns) => Some(dns.to_string()),
+        GeneralName::IpAddress(bytes) => {
+            let bytes = bytes.as_bytes();
+            match bytes.len() {
+                4 => <[u8; 4]>::try_from(bytes).ok().map(|b| IpAddr::from(b).to_string()),
+                16 => <[u8; 16]>::try_from(bytes).ok().map(|b| IpAddr::from(b).to_string()),
+                _ => None,
+            }
+        }
         _ => None,
     }
+}
+
+/// A distinguished name as reports have always shown it (the form of
+/// `x509-parser`, which read certificates before): attributes in the
+/// certificate's order, `CN=a, O=b`, several in one RDN joined by ` + `.
+fn name_text(name: &Name) -> String {
+    let mut text = String::new();
+    for rdn in name.0.iter() {
+        let mut part = String::new();
+        for attribute in rdn.0.iter() {
+            let Some(value) = attribute_text(&attribute.value) else {
+                return "<X509Error: Invalid X.509 name>".to_string();
+            };
+            if !part.is_empty() {
+                part.push_str(" + ");
+            }
+            part.push_str(&format!("{}={value}", attribute_label(&attribute.oid.to_string())));
+        }
+        if !text.is_empty() {
+            text.push_str(", ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
+/// `CN`, `O`... for the usual attributes, the OID's short name for the rarer
+/// ones, `OID(1.2.3)` for the unknown.
+fn attribute_label(oid: &str) -> String {
+    let label = match oid {
+        "2.5.4.3" => "CN",
+        "2.5.4.6" => "C",
+        "2.5.4.7" => "L",
+        "2.5.4.8" => "ST",
+        "2.5.4.10" => "O",
+        "2.5.4.11" => "OU",
+        "0.9.2342.19200300.100.1.25" => "DC",
+        "1.2.840.113549.1.9.1" => "Email",
+        "2.5.4.0" => "objectClass",
+        "2.5.4.1" => "aliasedEntryName",
+        "2.5.4.2" => "knowledgeInformation",
+        "2.5.4.4" => "surname",
+        "2.5.4.5" => "serialNumber",
+        "2.5.4.9" => "streetAddress",
+        "2.5.4.12" => "title",
+        "2.5.4.13" => "description",
+        "2.5.4.14" => "searchGuide",
+        "2.5.4.15" => "businessCategory",
+        "2.5.4.16" => "postalAddress",
+        "2.5.4.17" => "postalCode",
+        "2.5.4.41" => "name",
+        "2.5.4.42" => "givenName",
+        "2.5.4.43" => "initials",
+        "2.5.4.44" => "generationQualifier",
+        "2.5.4.45" => "uniqueIdentifier",
+        "2.5.4.46" => "dnQualifier",
+        "0.9.2342.19200300.100.1.1" => "uid",
+        "1.3.6.1.4.1.311.60.2.1.1" => "msJurisdictionLocality",
+        "1.3.6.1.4.1.311.60.2.1.2" => "msJurisdictionStateOrProvince",
+        "1.3.6.1.4.1.311.60.2.1.3" => "msJurisdictionCountry",
+        "1.2.840.113549.1.9.2" => "unstructuredName",
+        other => return format!("OID({other})"),
+    };
+    label.to_string()
+}
+
+/// Strings as they are, BMP strings decoded, anything else in upper-case hex.
+fn attribute_text(value: &Any) -> Option<String> {
+    let bytes = value.value();
+    match value.tag() {
+        Tag::Utf8String
+        | Tag::NumericString
+        | Tag::PrintableString
+        | Tag::TeletexString
+        | Tag::VideotexString
+        | Tag::Ia5String
+        | Tag::VisibleString => std::str::from_utf8(bytes).ok().map(str::to_string),
+        Tag::BmpString => {
+            let units: Vec<u16> = bytes
+                .chunks(2)
+                .map(|pair| match pair {
+                    [a, b] => u16::from_be_bytes([*a, *b]),
+                    [a] => u16::from(*a),
+                    _ => 0,
+                })
+                .collect();
+            String::from_utf16(&units).ok()
+        }
+        _ => Some(bytes.iter().map(|b| format!("{b:02X}")).collect()),
+    }
+}
+
+fn unix_seconds(time: Time) -> i64 {
+    i64::try_from(time.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
+}
+
+/// Now lies within the validity period, both ends included.
+fn valid_now(validity: &Validity) -> bool {
+    let Ok(now) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) else { return false };
+    validity.not_before.to_unix_duration() <= now && now <= validity.not_after.to_unix_duration()
 }
 
 /// The operating system's trust store; `SSL_CERT_FILE` / `SSL_CERT_DIR` replace it, as in OpenSSL.
@@ -317,11 +447,14 @@ impl TrustStore {
 
     /// The certificate is one of the trust anchors (same subject and key) and in its validity period.
     fn is_trusted_self_signed(&self, cert: &CertificateDer<'_>) -> bool {
-        let Ok((_, parsed)) = x509_parser::parse_x509_certificate(cert.as_ref()) else { return false };
-        let (subject, key) = (parsed.tbs_certificate.subject.as_raw(), parsed.tbs_certificate.subject_pki.raw);
-        // Anchors keep the fields' contents; the certificate's raw fields add a short DER header.
+        let Ok(parsed) = read_certificate(cert.as_ref()) else { return false };
+        let tbs = &parsed.tbs_certificate;
+        let (Ok(subject), Ok(key)) = (tbs.subject.to_der(), tbs.subject_public_key_info.to_der()) else {
+            return false;
+        };
+        // Anchors keep the fields' contents; the certificate's fields, encoded, add a short DER header.
         let same = |raw: &[u8], content: &[u8]| raw.ends_with(content) && raw.len() - content.len() <= 4;
-        parsed.validity().is_valid() && self.anchors.iter().any(|(s, k)| same(subject, s) && same(key, k))
+        valid_now(&tbs.validity) && self.anchors.iter().any(|(s, k)| same(&subject, s) && same(&key, k))
     }
 
     fn verify(
@@ -455,6 +588,34 @@ mod tests {
         assert_eq!(info.issuer, "CN=mail.example.org");
         assert_eq!(info.names, ["mail.example.org", "127.0.0.1"]);
         assert!(info.not_after > info.not_before);
+    }
+
+    #[test]
+    fn names_read_in_the_certificates_order_with_a_long_serial() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["::1".into()]).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CountryName, rcgen::DnValue::PrintableString("US".try_into().unwrap()));
+        params
+            .distinguished_name
+            .push(rcgen::DnType::OrganizationName, rcgen::DnValue::BmpString("Caf\u{e9} Ltd".try_into().unwrap()));
+        params.distinguished_name.push(rcgen::DnType::CustomDnType(vec![2, 5, 4, 97]), "VATFR-123");
+        params.distinguished_name.push(
+            rcgen::DnType::CustomDnType(vec![1, 2, 840, 113549, 1, 9, 1]),
+            rcgen::DnValue::Ia5String("ops@example.org".try_into().unwrap()),
+        );
+        params.distinguished_name.push(rcgen::DnType::CommonName, "R11");
+        // Longer than RFC 5280's 20 octets: still described, not refused. The expected
+        // subject is what x509-parser, which read certificates before, printed for this one.
+        params.serial_number = Some(rcgen::SerialNumber::from_slice(&[0x42; 24]));
+        let cert = params.self_signed(&key).unwrap();
+        let info = CertInfo::from_der(cert.der()).unwrap();
+        assert_eq!(info.subject, "CN=R11, C=US, O=Caf\u{e9} Ltd, OID(2.5.4.97)=VATFR-123, Email=ops@example.org");
+        assert_eq!(info.names, ["::1"]);
+        let mut trailing = cert.der().to_vec();
+        trailing.extend_from_slice(b"\0\0");
+        assert_eq!(CertInfo::from_der(&trailing), Ok(info), "bytes after the certificate are ignored");
     }
 
     #[test]
