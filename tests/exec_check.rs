@@ -66,6 +66,7 @@ fn check_tcp_against_a_listener_and_a_closed_port() {
     assert!(text(&command["output"]).starts_with("exit 0 (OK) after "), "{command}");
     let time = evidence(c, "perfdata time");
     assert!(time.ends_with("s (min 0.000000, max 10.000000)"), "{time}");
+    assert!(c["code"].is_null(), "{c:#}");
 
     let closed = closed_port().to_string();
     let command = array(&[&format!("{PLUGINS}/check_tcp"), "-H", "127.0.0.1", "-p", &closed]);
@@ -76,6 +77,7 @@ fn check_tcp_against_a_listener_and_a_closed_port() {
     let summary = text(&c["summary"]);
     assert_eq!(summary, format!("CRITICAL: connect to address 127.0.0.1 and port {closed}: Connection refused"));
     assert!(text(&c["cause"]).contains("`check_tcp` reported CRITICAL (exit 2)"), "{c:#}");
+    assert_eq!(c["code"], "exec.plugin.critical", "{c:#}");
     assert_eq!(c["actions"][0]["priority"], "high");
     assert_eq!(c["actions"][0]["command"], format!("{PLUGINS}/check_tcp -H 127.0.0.1 -p {closed}"));
 }
@@ -84,16 +86,17 @@ fn check_tcp_against_a_listener_and_a_closed_port() {
 fn check_dummy_maps_each_exit_code() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        ("0", 0, "ok", "OK: all fine"),
-        ("1", 0, "warn", "WARNING: all fine"),
-        ("2", 1, "fail", "CRITICAL: all fine"),
-        ("3", 1, "fail", "UNKNOWN: all fine"),
+        ("0", 0, "ok", "OK: all fine", None),
+        ("1", 0, "warn", "WARNING: all fine", Some("exec.plugin.warning")),
+        ("2", 1, "fail", "CRITICAL: all fine", Some("exec.plugin.critical")),
+        ("3", 1, "fail", "UNKNOWN: all fine", Some("exec.plugin.unknown")),
     ];
-    for (state, code, status, summary) in cases {
+    for (state, code, status, summary, finding) in cases {
         let command = array(&["check_dummy", state, "all fine"]);
         let (got, json, _) = run_suite(dir.path(), &format!("command = {command}"), &[]);
         let c = check(&json);
         assert_eq!((got, c["status"].as_str(), c["summary"].as_str()), (code, Some(status), Some(summary)), "{c:#}");
+        assert_eq!(c["code"].as_str(), finding, "{c:#}");
     }
     // UNKNOWN is said as such, and not blamed on the service.
     let (_, json, _) = run_suite(dir.path(), &format!("command = {}", array(&["check_dummy", "3"])), &[]);
@@ -146,9 +149,11 @@ fn garbage_output_odd_exits_signals_and_missing_programs_fail_clearly() {
     assert!(text(&c["summary"]).starts_with("exit 7"), "{c:#}");
     assert!(text(&c["cause"]).contains("exit 7, which is not a plugin state"), "{c:#}");
     assert!(text(&c["summary"]).chars().count() <= 320, "{c:#}");
+    assert_eq!(c["code"], "exec.exit_not_a_state", "{c:#}");
 
     let c = run("crash", "echo 'about to crash'; kill -SEGV $$");
     assert_eq!(c["summary"], "killed by signal 11 (SIGSEGV): about to crash", "{c:#}");
+    assert_eq!(c["code"], "exec.killed_by_signal", "{c:#}");
 
     let c = run("silent", "exit 2");
     assert_eq!(c["summary"], "CRITICAL: no output (exit 2)", "{c:#}");
@@ -157,6 +162,7 @@ fn garbage_output_odd_exits_signals_and_missing_programs_fail_clearly() {
     let c = check(&json);
     assert_eq!((code, c["summary"].as_str()), (1, Some("command not found: check_no_such_plugin")), "{c:#}");
     assert!(text(&c["actions"][0]["text"]).contains("monitoring-plugins-basic"), "{c:#}");
+    assert_eq!(c["code"], "exec.not_found", "{c:#}");
 }
 
 /// The process is gone, or a zombie waiting for init to reap it.
@@ -195,6 +201,7 @@ fn a_plugin_that_never_exits_is_killed_with_its_children_at_the_deadline() {
         text(&evidence_item(c, "command")["output"]).starts_with("killed by signal 9 (SIGKILL): timed out"),
         "{c:#}"
     );
+    assert_eq!(c["code"], "exec.killed_at_deadline", "{c:#}");
     let pid = std::fs::read_to_string(&pidfile).unwrap();
     assert!(gone_soon(pid.trim()), "the plugin's child {} survived", pid.trim());
 }
@@ -346,6 +353,7 @@ fn a_child_that_left_the_process_group_is_named_as_still_running_not_killed() {
     assert!(text(&c["summary"]).contains("left processes running outside its process group"), "{c:#}");
     assert!(text(&c["summary"]).contains(&named), "{c:#}");
     assert_eq!(text(&evidence_item(c, "left running")["output"]), named, "{c:#}");
+    assert_eq!(c["code"], "exec.children_left_running", "{c:#}");
     assert!(!c.to_string().contains("killed"), "says killed:\n{c:#}");
     assert!(std::path::Path::new(&format!("/proc/{pid}")).exists(), "the escaped child is gone");
 }

@@ -35,6 +35,7 @@ fn leader_replica_and_login_failures_against_a_real_cluster() {
     assert!(evidence(c, "role").starts_with('f'));
     assert!(evidence(c, "write probe").starts_with("accepted, then rolled back"));
     assert_eq!(evidence(c, "server address"), leader);
+    assert!(c["code"].is_null() && c["findings"] == serde_json::json!([]), "nothing found, no code: {c:#}");
     assert_eq!(json["verdict"], "ok");
     assert_no_secret(&all_text(&out));
 
@@ -45,6 +46,9 @@ fn leader_replica_and_login_failures_against_a_real_cluster() {
     let c = check(&json);
     assert_eq!(c["status"], "fail");
     assert_eq!(json["verdict"], "fail");
+    assert_eq!(c["code"], "postgres.on_replica", "{c:#}");
+    assert_eq!(c["findings"][0]["code"], "postgres.on_replica", "{c:#}");
+    assert_eq!(c["findings"][0]["summary"], c["summary"], "{c:#}");
     let summary = c["summary"].as_str().unwrap();
     assert!(summary.contains("DATABASE_URL lands on a read-only replica"), "{summary}");
     assert!(summary.contains(&format!("leader: {leader} (db-postgres-01)")), "{summary}");
@@ -69,6 +73,7 @@ fn leader_replica_and_login_failures_against_a_real_cluster() {
     assert_eq!(code, 1);
     let c = check(&json);
     assert!(c["summary"].as_str().unwrap().contains("leader: unknown"), "{c:#}");
+    assert_eq!(c["code"], "postgres.on_replica", "{c:#}");
     assert!(
         c["actions"].as_array().unwrap().iter().any(|a| a["command"] == "GRANT pg_monitor TO kb_backend;"),
         "{c:#}"
@@ -107,6 +112,7 @@ fn leader_replica_and_login_failures_against_a_real_cluster() {
     assert_eq!(code, 1);
     let c = check(&json);
     assert_eq!(c["summary"], "password rejected for role kb_backend", "{c:#}");
+    assert_eq!(c["code"], "postgres.auth.password_rejected", "{c:#}");
     assert!(c["cause"].as_str().unwrap().contains("28P01"));
     assert!(!all_text(&out).contains("Wr0ng-Secret-Pw"), "{}", all_text(&out));
 
@@ -116,6 +122,7 @@ fn leader_replica_and_login_failures_against_a_real_cluster() {
     assert_eq!(code, 1);
     let c = check(&json);
     assert_eq!(c["summary"], "database no_such_db does not exist", "{c:#}");
+    assert_eq!(c["code"], "postgres.database_missing", "{c:#}");
     assert!(c["cause"].as_str().unwrap().contains("3D000"));
 
     // libpq's variables instead of DATABASE_URL.
@@ -138,6 +145,7 @@ fn leader_replica_and_login_failures_against_a_real_cluster() {
     assert_eq!(code, 1, "{json:#}");
     let c = check(&json);
     assert_eq!(c["summary"], format!("sessions on the leader {leader} start read-only"));
+    assert_eq!(c["code"], "postgres.read_only_sessions", "{c:#}");
     assert!(c["cause"].as_str().unwrap().contains("SQLSTATE 25006"), "{c:#}");
 
     // A multi-host URL with target_session_attrs=read-write skips the replica, as libpq does.
@@ -175,6 +183,7 @@ fn replication_lag_over_max_lag_warns() {
     let c = check(&json);
     assert_eq!(c["status"], "warn", "{c:#}");
     assert!(c["summary"].as_str().unwrap().contains("max_lag 1s"), "{c:#}");
+    assert_eq!(c["code"], "postgres.lag_over_max", "{c:#}");
     assert_eq!(code, 0, "a warning does not fail the run");
     let (strict_code, _, _) = run_json(
         &[("DATABASE_URL", pg.url(Role::Monitor, Node::Replica))],
@@ -196,6 +205,7 @@ fn promoted_replica_is_a_split_brain() {
     assert!(summary.starts_with("split brain: 2 members accept writes"), "{summary}");
     assert!(summary.contains("db-postgres-01") && summary.contains("db-postgres-03"), "{summary}");
     assert_eq!(c["actions"][0]["priority"], "critical");
+    assert_eq!(c["code"], "postgres.split_brain", "{c:#}");
 }
 
 #[test]
@@ -207,6 +217,7 @@ fn closed_port_is_refused() {
     let c = check(&json);
     assert_eq!(c["summary"], format!("connection refused by 127.0.0.1:{port}"), "{c:#}");
     assert!(c["cause"].as_str().unwrap().contains("nothing listens"), "{c:#}");
+    assert_eq!(c["code"], "postgres.unreachable.refused", "{c:#}");
     assert!(!all_text(&out).contains("S3cret-Value"));
 }
 
@@ -226,6 +237,7 @@ fn silent_server_times_out_at_the_deadline_naming_the_step() {
         )),
         "{summary}"
     );
+    assert_eq!(check(&json)["code"], "check.timed_out", "{json:#}");
     // Generous bound: the point is that it ends at the deadline, not that it is fast.
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
     assert!(!all_text(&out).contains("S3cret-Value"));
@@ -288,6 +300,7 @@ fn tls_modes_against_a_tls_enabled_primary() {
     let c = check(&json);
     assert_eq!(c["summary"], format!("TLS with 127.0.0.1:{} failed", pg.primary_port()), "{c:#}");
     assert!(c["cause"].as_str().unwrap().contains("UnknownIssuer"), "{c:#}");
+    assert_eq!(c["code"], "postgres.tls.untrusted", "{c:#}");
 
     // The replica has no TLS: require fails there, prefer falls back to plain text.
     let replica = |query: &str| format!("{}?{query}", pg.url(Role::App, Node::Replica));
@@ -295,6 +308,7 @@ fn tls_modes_against_a_tls_enabled_primary() {
         run_json(&[("DATABASE_URL", replica("sslmode=require")), ("KBZ_PG_NODES", String::new())], &[]);
     assert_eq!(code, 1);
     assert!(check(&json)["cause"].as_str().unwrap().contains("TLS"), "{json:#}");
+    assert_eq!(check(&json)["code"], "postgres.tls.not_offered", "{json:#}");
     let (_, json, _) = run_json(&[("DATABASE_URL", replica("sslmode=prefer"))], &[]);
     assert!(evidence(check(&json), "connection").contains("TLS off (sslmode=prefer)"), "{json:#}");
 }
@@ -334,6 +348,7 @@ fn connection_strings_as_apps_write_them() {
         check(&json)["cause"].as_str().unwrap().contains("PGPASSWORD holds a wrong or outdated password"),
         "{json:#}"
     );
+    assert_eq!(check(&json)["code"], "postgres.auth.password_rejected", "{json:#}");
     assert!(!all_text(&out).contains("Wr0ng-Pg-Password"));
 
     // Every host read-only under target_session_attrs=read-write: no leader, said plainly.
@@ -343,6 +358,7 @@ fn connection_strings_as_apps_write_them() {
     assert_eq!(code, 1);
     let c = check(&json);
     assert_eq!(c["summary"], "no host accepts writes (target_session_attrs=read-write)", "{c:#}");
+    assert_eq!(c["code"], "postgres.on_replica.all_hosts", "{c:#}");
     assert!(evidence(c, "connection").contains(&format!("passed over 127.0.0.1:{replica}: read-only")), "{c:#}");
 
     // nodes written with another name for the same servers: matched by the address each

@@ -12,6 +12,7 @@ mod process;
 
 use super::findings::Findings;
 use super::{Built, Check, CheckFuture, Context, Kind};
+use crate::code::Code;
 use crate::report::{Action, Outcome, Priority, Status};
 use crate::secret::{mask, Redactor, Secret};
 use crate::settings::{ConfigError, Plan, RawSettings, Shown};
@@ -169,7 +170,8 @@ fn escaped_finding(program: &str, escaped: &[escaped::Escaped], found: &mut Find
     let listed = escaped.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
     let pids = escaped.iter().map(|e| e.pid.to_string()).collect::<Vec<_>>().join(" ");
     found.evidence("left running", Some(&format!("ps -o pid,sid,pgid,args -p {pids}")), listed.clone());
-    found.warn(
+    found.warn_as(
+        codes::CHILDREN_LEFT_RUNNING,
         format!("`{program}` left processes running outside its process group: {listed}"),
         format!("`{program}` started processes that left its process group (setsid, or a daemon that detaches), so killing the group did not reach them; they still hold its output open and still run. kbz-check does not kill them: they are outside what it started and manages"),
         vec![Action::new(Priority::Medium, "Stop them if they are not meant to run, and make the plugin wait for what it starts instead of detaching it")
@@ -202,8 +204,8 @@ impl ExecCheck {
             Ok(run) => run,
             Err(error) => {
                 found.evidence("command", Some(&self.shown), format!("not started: {error}"));
-                let (summary, cause, action) = self.start_failure(&error);
-                found.fail(summary, cause, vec![Action::new(Priority::High, action)]);
+                let (code, summary, cause, action) = self.start_failure(&error);
+                found.fail_as(code, summary, cause, vec![Action::new(Priority::High, action)]);
                 return found.into_outcome(String::new());
             }
         };
@@ -242,7 +244,8 @@ impl ExecCheck {
         let program = Path::new(&self.program).file_name().map_or(self.program.clone(), |n| n.to_string_lossy().into());
         if run.timed_out {
             let after = humantime::format_duration(rounded(total));
-            found.fail(
+            found.fail_as(
+                codes::KILLED_AT_DEADLINE,
                 format!("timed out after {after} while running {}; its process group was killed", self.shown),
                 format!("`{program}` did not finish within the deadline; it and every process it started in its process group were killed (SIGKILL)"),
                 vec![Action::new(Priority::High, "Run the plugin by hand to see where it hangs; raise the check's timeout only if it is just slow").with_command(&self.shown)],
@@ -252,24 +255,25 @@ impl ExecCheck {
                 Some((_, Status::Ok)) => {}
                 Some((word, status)) => {
                     let summary = with_state(word, &text, &ended);
-                    let (cause, priority) = match word {
-                        "UNKNOWN" => (format!("`{program}` could not determine a state (UNKNOWN, exit 3): usually a wrong argument, a missing dependency or a permission problem of the plugin, rather than the service it checks"), Priority::High),
-                        "WARNING" => (format!("`{program}` reported WARNING (exit 1): a threshold was crossed; its output says which"), Priority::Medium),
-                        _ => (format!("`{program}` reported CRITICAL (exit 2); its output says what it saw"), Priority::High),
+                    let (code, cause, priority) = match word {
+                        "UNKNOWN" => (codes::PLUGIN_UNKNOWN, format!("`{program}` could not determine a state (UNKNOWN, exit 3): usually a wrong argument, a missing dependency or a permission problem of the plugin, rather than the service it checks"), Priority::High),
+                        "WARNING" => (codes::PLUGIN_WARNING, format!("`{program}` reported WARNING (exit 1): a threshold was crossed; its output says which"), Priority::Medium),
+                        _ => (codes::PLUGIN_CRITICAL, format!("`{program}` reported CRITICAL (exit 2); its output says what it saw"), Priority::High),
                     };
-                    found.problem(status, summary, cause, vec![Action { priority, ..rerun() }]);
+                    found.problem_as(code, status, summary, cause, vec![Action { priority, ..rerun() }]);
                 }
                 None => {
                     let summary = if text.is_empty() { ended.clone() } else { format!("{ended}: {text}") };
-                    let cause = match run.status.code() {
-                        Some(code) => format!("`{program}` ended with exit {code}, which is not a plugin state (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN): it crashed, or it is not a monitoring plugin"),
-                        None => format!("`{program}` was {ended}: it crashed or something killed it"),
+                    let (code, cause) = match run.status.code() {
+                        Some(code) => (codes::EXIT_NOT_A_STATE, format!("`{program}` ended with exit {code}, which is not a plugin state (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN): it crashed, or it is not a monitoring plugin")),
+                        None => (codes::KILLED_BY_SIGNAL, format!("`{program}` was {ended}: it crashed or something killed it")),
                     };
-                    found.fail(summary, cause, vec![rerun()]);
+                    found.fail_as(code, summary, cause, vec![rerun()]);
                 }
             }
             if run.left_behind && run.escaped.is_empty() {
-                found.warn(
+                found.warn_as(
+                    codes::CHILDREN_KILLED,
                     format!("`{program}` exited but left processes holding its output open; they were killed"),
                     format!("`{program}` started processes that outlived it in its process group; they were killed so that the check leaves nothing behind"),
                     vec![Action::new(Priority::Low, "Make the plugin wait for the processes it starts, or close their output")],
@@ -281,25 +285,29 @@ impl ExecCheck {
         found.into_outcome(ok)
     }
 
-    fn start_failure(&self, error: &io::Error) -> (String, String, String) {
+    fn start_failure(&self, error: &io::Error) -> (Code, String, String, String) {
         let program = &self.program;
         match error.kind() {
             io::ErrorKind::NotFound if !program.contains('/') => (
+                codes::NOT_FOUND,
                 format!("command not found: {program}"),
                 format!("`{program}` is neither in PATH nor in {}", PLUGIN_DIRS.join(", ")),
                 "Install the plugin (Debian/Ubuntu: apt-get install monitoring-plugins-basic monitoring-plugins-standard) or write its full path in `command`".into(),
             ),
             io::ErrorKind::NotFound => (
+                codes::NOT_FOUND,
                 format!("command not found: {program}"),
                 format!("`{program}` does not exist (or its interpreter, named on its #! line, does not)"),
                 "Fix the path in `command`, or install the plugin".into(),
             ),
             io::ErrorKind::PermissionDenied => (
+                codes::NOT_EXECUTABLE,
                 format!("command not executable: {program}"),
                 format!("`{program}` may not be run by this user: not executable, or a directory on its path is closed"),
                 format!("Make it executable (chmod +x {program}) or fix the path in `command`"),
             ),
             _ => (
+                codes::START_FAILED,
                 format!("could not start {program}: {error}"),
                 format!("the system refused to start `{program}`: {error}"),
                 "Check the command and the `cwd` setting".into(),
@@ -373,5 +381,72 @@ mod tests {
         assert_eq!(with_state("UNKNOWN", "UNKNOWN: bad arg", "exit 3"), "UNKNOWN: bad arg");
         assert_eq!(with_state("UNKNOWN", "", "exit 3"), "UNKNOWN: no output (exit 3)");
         assert_eq!(first_line(&"x".repeat(400)).chars().count(), SUMMARY_MAX + 1);
+    }
+    fn plugin() -> ExecCheck {
+        ExecCheck { program: "check_x".into(), args: vec![], env: vec![], cwd: None, shown: "check_x".into() }
+    }
+
+    /// A run that ended with `wait_status` (exit code `n` is `n << 8`, a signal is itself).
+    fn finished(wait_status: i32, stdout: &str) -> Finished {
+        use std::os::unix::process::ExitStatusExt;
+        let captured = |text: &str| Captured { bytes: text.as_bytes().to_vec(), truncated: false };
+        Finished {
+            status: std::process::ExitStatus::from_raw(wait_status),
+            stdout: captured(stdout),
+            stderr: captured(""),
+            elapsed: Duration::from_millis(20),
+            timed_out: false,
+            left_behind: false,
+            escaped: vec![],
+        }
+    }
+
+    fn codes_of(outcome: &Outcome) -> Vec<(Code, Status)> {
+        outcome.findings.iter().map(|f| (f.code, f.status)).collect()
+    }
+
+    #[test]
+    fn each_ending_of_a_plugin_has_its_code() {
+        let check = plugin();
+        let code = |run: Finished| codes_of(&check.diagnose(Ok(run), Duration::from_secs(5)));
+        assert_eq!(code(finished(0, "OK: fine")), []);
+        assert_eq!(code(finished(1 << 8, "WARNING: slow")), [(codes::PLUGIN_WARNING, Status::Warn)]);
+        assert_eq!(code(finished(2 << 8, "CRITICAL: down")), [(codes::PLUGIN_CRITICAL, Status::Fail)]);
+        assert_eq!(code(finished(3 << 8, "UNKNOWN: bad arg")), [(codes::PLUGIN_UNKNOWN, Status::Fail)]);
+        assert_eq!(code(finished(7 << 8, "")), [(codes::EXIT_NOT_A_STATE, Status::Fail)]);
+        assert_eq!(code(finished(libc::SIGSEGV, "")), [(codes::KILLED_BY_SIGNAL, Status::Fail)]);
+
+        let mut hung = finished(libc::SIGKILL, "");
+        hung.timed_out = true;
+        assert_eq!(code(hung), [(codes::KILLED_AT_DEADLINE, Status::Fail)]);
+
+        let mut left = finished(2 << 8, "CRITICAL: down");
+        left.left_behind = true;
+        assert_eq!(
+            code(left),
+            [(codes::PLUGIN_CRITICAL, Status::Fail), (codes::CHILDREN_KILLED, Status::Warn)],
+            "the plugin's own verdict is the main finding"
+        );
+
+        let mut escaped = finished(0, "OK: fine");
+        escaped.left_behind = true;
+        escaped.escaped = vec![escaped::Escaped { pid: 4242, command: "sleep 600".into() }];
+        let outcome = check.diagnose(Ok(escaped), Duration::from_secs(5));
+        assert_eq!(outcome.status, Status::Warn);
+        assert_eq!(codes_of(&outcome), [(codes::CHILDREN_LEFT_RUNNING, Status::Warn)]);
+    }
+
+    #[test]
+    fn each_failure_to_start_has_its_code() {
+        let code = |program: &str, kind: io::ErrorKind| {
+            let check = ExecCheck { program: program.into(), ..plugin() };
+            let outcome = check.diagnose(Err(io::Error::new(kind, "e")), Duration::from_secs(5));
+            assert_eq!(outcome.status, Status::Fail);
+            codes_of(&outcome)[0].0
+        };
+        assert_eq!(code("check_nothing", io::ErrorKind::NotFound), codes::NOT_FOUND);
+        assert_eq!(code("/opt/check_nothing", io::ErrorKind::NotFound), codes::NOT_FOUND);
+        assert_eq!(code("/etc/passwd", io::ErrorKind::PermissionDenied), codes::NOT_EXECUTABLE);
+        assert_eq!(code("check_x", io::ErrorKind::OutOfMemory), codes::START_FAILED);
     }
 }

@@ -7,6 +7,7 @@ use super::guard::{Guarded, Violation};
 use crate::checks::stall::{Peer, Tap, Tapped};
 use crate::conninfo::{self, ConninfoError};
 use crate::errors;
+use crate::http::{tls_problem, TlsProblem};
 use crate::secret::Secret;
 use crate::tls::{self, Verify};
 use std::path::PathBuf;
@@ -263,10 +264,11 @@ pub enum ConnectError {
     Dns { host: String, detail: String },
     #[error("connection refused by {endpoint}")]
     Refused { endpoint: String },
+    /// `kind` tells a timeout from a missing route from another fault.
     #[error("cannot reach {endpoint}: {detail}")]
-    Network { endpoint: String, detail: String },
+    Network { endpoint: String, detail: String, kind: std::io::ErrorKind },
     #[error("TLS with {endpoint} failed: {detail}")]
-    Tls { endpoint: String, detail: String },
+    Tls { endpoint: String, detail: String, problem: TlsProblem },
     #[error("{endpoint} does not offer TLS")]
     TlsNotOffered { endpoint: String },
     #[error("no host accepts a read-write session")]
@@ -407,8 +409,10 @@ where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     use tokio_postgres::tls::MakeTlsConnect;
-    let connector = <MakeRustlsConnect as MakeTlsConnect<Guarded<S>>>::make_tls_connect(tls, &endpoint.host)
-        .map_err(|e| ConnectError::Tls { endpoint: endpoint.to_string(), detail: e.to_string() })?;
+    let connector =
+        <MakeRustlsConnect as MakeTlsConnect<Guarded<S>>>::make_tls_connect(tls, &endpoint.host).map_err(|e| {
+            ConnectError::Tls { endpoint: endpoint.to_string(), detail: e.to_string(), problem: TlsProblem::Other }
+        })?;
     match config.connect_raw(Guarded::new(stream).noting(tap), connector).await {
         Ok((client, connection)) => {
             // The connection drives the socket; it ends when the client is dropped.
@@ -424,7 +428,7 @@ where
 fn io_error(endpoint: &Endpoint, err: std::io::Error) -> ConnectError {
     match err.kind() {
         std::io::ErrorKind::ConnectionRefused => ConnectError::Refused { endpoint: endpoint.to_string() },
-        _ => ConnectError::Network { endpoint: endpoint.to_string(), detail: err.to_string() },
+        kind => ConnectError::Network { endpoint: endpoint.to_string(), detail: err.to_string(), kind },
     }
 }
 
@@ -454,8 +458,11 @@ fn classify(err: &tokio_postgres::Error, endpoint: &Endpoint, params: &ConnParam
     if text.contains("server does not support TLS") {
         return ConnectError::TlsNotOffered { endpoint: endpoint.to_string() };
     }
-    if is_tls_failure(err) || text.starts_with("error performing TLS handshake") {
-        return ConnectError::Tls { endpoint: endpoint.to_string(), detail: text };
+    if let Some(tls) = tls_failure(err) {
+        return ConnectError::Tls { endpoint: endpoint.to_string(), detail: text, problem: tls_problem(tls) };
+    }
+    if text.starts_with("error performing TLS handshake") {
+        return ConnectError::Tls { endpoint: endpoint.to_string(), detail: text, problem: TlsProblem::Other };
     }
     // A peer that hangs up inside a message is no network fault: tokio-util
     // reports it as "bytes remaining on stream".
@@ -471,11 +478,11 @@ fn classify(err: &tokio_postgres::Error, endpoint: &Endpoint, params: &ConnParam
     ConnectError::Protocol { detail: text }
 }
 
-fn is_tls_failure(err: &tokio_postgres::Error) -> bool {
-    errors::find::<rustls::Error>(err).is_some()
-        || errors::find::<std::io::Error>(err)
-            .and_then(|io| io.get_ref())
-            .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+/// The rustls error in `err`'s chain, if the failure is TLS's.
+fn tls_failure(err: &tokio_postgres::Error) -> Option<&rustls::Error> {
+    errors::find::<rustls::Error>(err).or_else(|| {
+        errors::find::<std::io::Error>(err).and_then(|io| io.get_ref()).and_then(|inner| inner.downcast_ref())
+    })
 }
 
 /// A connection string sorted into what tokio-postgres parses, the TLS

@@ -1,12 +1,15 @@
 //! From what the servers said to a status, a cause in plain words and the
 //! actions that fix it. Pure: unit-tested without a server.
 
+use super::codes;
 use super::guard::{size, Violation, MAX_MESSAGE_BYTES};
 use super::probe::{self, ServerFacts, WriteProbe};
 use super::{ConnectError, Endpoint, Expect, Landing, MemberReport, PostgresCheck};
 use crate::checks::findings::Findings;
 use crate::checks::peer_bytes::service_hint;
-use crate::report::{Action, Outcome, Priority, Signal, Status};
+use crate::code::Code;
+use crate::http::TlsProblem;
+use crate::report::{Action, Outcome, Priority, Signal};
 
 /// What a SQLSTATE 25006 looks like to the app, quoted in causes.
 const READ_ONLY_ERROR: &str = "SQLSTATE 25006 \"cannot execute UPDATE in a read-only transaction\"";
@@ -38,8 +41,8 @@ pub fn diagnose(check: &PostgresCheck, landing: &Landing, members: &[MemberRepor
                 None,
                 format!("connected to {endpoint}, then a read-only query failed: {error}"),
             );
-            found.problem(
-                Status::Fail,
+            found.fail_as(
+                codes::QUERY_FAILED,
                 format!("query failed on {endpoint}: {error}"),
                 format!("the login to {endpoint} worked but a read-only status query failed: {error}"),
                 vec![Action::new(Priority::High, "Look at the server log around this time for the failing query")],
@@ -133,8 +136,8 @@ fn role_findings(
         found.evidence("upstream leader", Some(probe::UPSTREAM), upstream);
         found.evidence("replay lag", Some(probe::REPLAY_LAG), lag_text(facts.replay_lag_secs));
         if let Some(status) = facts.upstream.as_ref().and_then(|u| u.status.as_deref()).filter(|s| *s != "streaming") {
-            found.problem(
-                Status::Warn,
+            found.warn_as(
+                codes::REPLICA_NOT_STREAMING,
                 format!("replica {place} is not streaming (WAL receiver {status})"),
                 format!("the replica's WAL receiver is `{status}`, not `streaming`: it falls behind the leader"),
                 vec![Action::new(Priority::High, "Check the replica's log and its primary_conninfo")],
@@ -152,8 +155,8 @@ fn role_findings(
         found.evidence("replicas", Some(probe::REPLICAS), lines.join("\n"));
         for replica in &facts.replicas {
             if let Some(state) = replica.state.as_deref().filter(|s| *s != "streaming") {
-                found.problem(
-                    Status::Warn,
+                found.warn_as(
+                    codes::REPLICA_NOT_STREAMING,
                     format!("replica {} is `{state}`, not streaming", replica.addr.as_deref().unwrap_or("?")),
                     format!("a replica connected to the leader is in state `{state}`: it is not yet in sync"),
                     vec![Action::new(Priority::Medium, "Watch pg_stat_replication until the replica streams")],
@@ -167,8 +170,8 @@ fn role_findings(
     match (check.expect, facts.in_recovery) {
         (Expect::Leader, true) => on_replica(check, facts, &place, leader.as_ref(), members, found),
         (Expect::Leader, false) if facts.transaction_read_only == "on" => {
-            found.problem(
-                Status::Fail,
+            found.fail_as(
+                codes::READ_ONLY_SESSIONS,
                 format!("sessions on the leader {place} start read-only"),
                 format!(
                     "the server is the leader, but this session starts read-only (default_transaction_read_only = on for role {user}, database {} or the server): writes fail with {READ_ONLY_ERROR}",
@@ -182,8 +185,8 @@ fn role_findings(
             );
         }
         (Expect::Replica, false) => {
-            found.problem(
-                Status::Warn,
+            found.warn_as(
+                codes::ON_LEADER,
                 format!("{name} lands on the leader {place}, not on a replica"),
                 format!("{name} is meant for a replica (expect = \"replica\") but reaches the leader: its reads load the leader"),
                 vec![Action::new(Priority::Medium, format!("Point {name} at a replica or the read-only endpoint"))],
@@ -248,8 +251,8 @@ fn on_replica(
         cause.push_str(&format!(" It could not be found from here: {}.", why.join(", and ")));
     }
     found.signal(Signal::OnReplica);
-    found.problem(
-        Status::Fail,
+    found.fail_as(
+        codes::ON_REPLICA,
         format!("{name} lands on a read-only replica, {place}; leader: {leader_text}"),
         cause,
         actions,
@@ -349,8 +352,8 @@ fn member_findings(check: &PostgresCheck, landed: Option<&Landed>, members: &[Me
             }
             Err(error) => {
                 lines.push(format!("{}  {}  unreachable: {error}{marker}", member.name, member.endpoint));
-                found.problem(
-                    Status::Warn,
+                found.warn_as(
+                    codes::MEMBER_UNREACHABLE,
                     format!("cluster member {} ({}) unreachable", member.name, member.endpoint),
                     format!("member {} at {} did not answer: {error}", member.name, member.endpoint),
                     vec![Action::new(
@@ -374,8 +377,8 @@ fn member_findings(check: &PostgresCheck, landed: Option<&Landed>, members: &[Me
 
     let reachable = members.iter().filter(|m| m.result.is_ok()).count();
     if leaders.len() >= 2 {
-        found.problem(
-            Status::Fail,
+        found.fail_as(
+            codes::SPLIT_BRAIN,
             format!("split brain: {} members accept writes ({})", leaders.len(), leaders.join(", ")),
             format!(
                 "more than one member is out of recovery ({}): each accepts writes, so clients connected to different members write to diverging databases",
@@ -387,8 +390,8 @@ fn member_findings(check: &PostgresCheck, landed: Option<&Landed>, members: &[Me
             )],
         );
     } else if leaders.is_empty() && reachable > 0 && landed.is_none_or(|l| l.facts.in_recovery) {
-        found.problem(
-            Status::Fail,
+        found.fail_as(
+            codes::NO_LEADER,
             "no leader among the cluster members".to_string(),
             format!("every member that answered is in recovery: no server accepts writes, so every write fails with {READ_ONLY_ERROR}"),
             vec![Action::new(Priority::Critical, "Promote the most advanced replica (or let the HA manager do it)")
@@ -412,7 +415,7 @@ fn connect_failure(check: &PostgresCheck, error: &ConnectError, found: &mut Find
             Action::new(Priority::Critical, format!("Start PostgreSQL on that host, or fix the port in {name}"))
                 .with_command("systemctl status postgresql; pg_lsclusters"),
         ),
-        ConnectError::Network { endpoint, detail } => (
+        ConnectError::Network { endpoint, detail, .. } => (
             format!("cannot reach {endpoint}: {detail}"),
             format!("the network path from here to {endpoint} fails ({detail}): a route, firewall or security group is in the way"),
             Action::new(Priority::Critical, format!("Check the route and firewall between the app and {endpoint}")),
@@ -422,7 +425,7 @@ fn connect_failure(check: &PostgresCheck, error: &ConnectError, found: &mut Find
             format!("sslmode={} requires TLS, but the server at {endpoint} runs with ssl = off", check.params.tls.name()),
             Action::new(Priority::High, "Turn TLS on in the server (ssl = on with a certificate), or lower sslmode to prefer where plain text is acceptable"),
         ),
-        ConnectError::Tls { endpoint, detail } => (
+        ConnectError::Tls { endpoint, detail, .. } => (
             format!("TLS with {endpoint} failed"),
             format!("the TLS handshake with {endpoint} failed under sslmode={}: {detail}", check.params.tls.name()),
             Action::new(Priority::High, "Set sslrootcert to the CA that signed the server's certificate, or use sslmode=require if the certificate need not be verified"),
@@ -474,9 +477,40 @@ fn connect_failure(check: &PostgresCheck, error: &ConnectError, found: &mut Find
             Action::new(Priority::Critical, format!("Point {name} at the PostgreSQL server's port (5432 by default, 6432 for PgBouncer)")),
         ),
     };
-    found.problem(Status::Fail, summary, cause, vec![action]);
+    found.fail_as(code_of(error), summary, cause, vec![action]);
     if let Some(signal) = signal_of(error) {
         found.signal(signal);
+    }
+}
+
+/// The diagnosis a connection failure is.
+fn code_of(error: &ConnectError) -> Code {
+    match error {
+        ConnectError::Dns { .. } => codes::UNREACHABLE_DNS,
+        ConnectError::Refused { .. } => codes::UNREACHABLE_REFUSED,
+        ConnectError::Network { kind, .. } => match kind {
+            std::io::ErrorKind::TimedOut => codes::UNREACHABLE_TIMEOUT,
+            std::io::ErrorKind::HostUnreachable | std::io::ErrorKind::NetworkUnreachable => codes::UNREACHABLE_NO_ROUTE,
+            _ => codes::UNREACHABLE_NETWORK,
+        },
+        ConnectError::TlsNotOffered { .. } => codes::TLS_NOT_OFFERED,
+        ConnectError::Tls { problem, .. } => match problem {
+            TlsProblem::Untrusted => codes::TLS_UNTRUSTED,
+            TlsProblem::Expired => codes::TLS_EXPIRED,
+            TlsProblem::NotYetValid => codes::TLS_NOT_YET_VALID,
+            TlsProblem::WrongName => codes::TLS_NAME_MISMATCH,
+            TlsProblem::BadCertificate => codes::TLS_BAD_CERTIFICATE,
+            TlsProblem::NotTls | TlsProblem::Other => codes::TLS_HANDSHAKE_FAILED,
+        },
+        ConnectError::TlsSetup { .. } => codes::TLS_SETUP_FAILED,
+        ConnectError::BadPassword { .. } => codes::AUTH_PASSWORD_REJECTED,
+        ConnectError::NoPassword => codes::AUTH_PASSWORD_MISSING,
+        ConnectError::Rejected { .. } => codes::AUTH_LOGIN_REJECTED,
+        ConnectError::UnknownDatabase { .. } => codes::DATABASE_MISSING,
+        ConnectError::NoReadWriteHost => codes::ON_REPLICA_ALL_HOSTS,
+        ConnectError::Server { .. } => codes::SESSION_REFUSED,
+        ConnectError::Protocol { .. } => codes::PROTOCOL_ERROR,
+        ConnectError::NotPostgres { .. } => codes::NOT_POSTGRES,
     }
 }
 
@@ -512,8 +546,8 @@ fn what_it_tells(violation: &Violation) -> String {
 fn lag_problem(check: &PostgresCheck, who: &str, lag: Option<f64>, found: &mut Findings) {
     let max = check.max_lag.as_secs_f64();
     if let Some(lag) = lag.filter(|l| *l > max) {
-        found.problem(
-            Status::Warn,
+        found.warn_as(
+            codes::LAG_OVER_MAX,
             format!("{who} lags {} behind (max_lag {})", secs(lag), secs(max)),
             format!("{who} replays {} behind the leader, over max_lag = {}: reads there see stale data, and a failover to it loses recent writes", secs(lag), secs(max)),
             vec![Action::new(Priority::Medium, format!("Find why {who} falls behind (network, disk, long queries on it)"))],
@@ -549,6 +583,7 @@ fn secs(value: f64) -> String {
 mod tests {
     use super::super::{ConnParams, Member, Upstream};
     use super::*;
+    use crate::report::Status;
     use std::time::Duration;
 
     fn check(expect: Expect, members: &[(&str, &str)]) -> PostgresCheck {
@@ -590,6 +625,10 @@ mod tests {
         }
     }
 
+    fn codes_of(outcome: &Outcome) -> Vec<Code> {
+        outcome.findings.iter().map(|f| f.code).collect()
+    }
+
     fn member(name: &str, addr: &str, result: Result<ServerFacts, &str>) -> MemberReport {
         MemberReport {
             member: Member { name: name.into(), endpoint: Endpoint::parse(addr).unwrap() },
@@ -606,6 +645,8 @@ mod tests {
         ];
         let outcome = diagnose(&c, &landed(facts(true)), &members);
         assert_eq!(outcome.status, Status::Fail);
+        assert_eq!(codes_of(&outcome), [codes::ON_REPLICA]);
+        assert_eq!(outcome.findings[0].summary, outcome.summary);
         assert_eq!(
             outcome.summary,
             "DATABASE_URL lands on a read-only replica, 10.0.0.122:5432 (db-postgres-03); leader: 10.0.0.120:5432 (db-postgres-01)"
@@ -638,6 +679,7 @@ mod tests {
         let outcome = diagnose(&check(Expect::Leader, &[]), &landed(leader), &[]);
         assert_eq!(outcome.status, Status::Fail);
         assert!(outcome.summary.starts_with("sessions on the leader"), "{}", outcome.summary);
+        assert_eq!(codes_of(&outcome), [codes::READ_ONLY_SESSIONS]);
         assert!(outcome.actions[0]
             .command
             .as_deref()
@@ -649,8 +691,14 @@ mod tests {
     fn expectations_replica_and_any() {
         let on_leader = diagnose(&check(Expect::Replica, &[]), &landed(facts(false)), &[]);
         assert_eq!(on_leader.status, Status::Warn);
-        assert_eq!(diagnose(&check(Expect::Any, &[]), &landed(facts(true)), &[]).status, Status::Ok);
-        assert_eq!(diagnose(&check(Expect::Replica, &[]), &landed(facts(true)), &[]).status, Status::Ok);
+        assert_eq!(codes_of(&on_leader), [codes::ON_LEADER]);
+        for fine in [
+            diagnose(&check(Expect::Any, &[]), &landed(facts(true)), &[]),
+            diagnose(&check(Expect::Replica, &[]), &landed(facts(true)), &[]),
+        ] {
+            assert_eq!(fine.status, Status::Ok);
+            assert!(fine.findings.is_empty(), "an ok outcome has no finding: {:?}", fine.findings);
+        }
     }
 
     #[test]
@@ -667,6 +715,7 @@ mod tests {
             outcome.summary,
             "split brain: 2 members accept writes (db-postgres-01 (10.0.0.120:5432), db-postgres-03 (10.0.0.122:5432))"
         );
+        assert_eq!(codes_of(&outcome), [codes::SPLIT_BRAIN]);
     }
 
     #[test]
@@ -690,6 +739,7 @@ mod tests {
         let outcome = diagnose(&check(Expect::Any, &[]), &landed(facts(true)), &members);
         assert_eq!(outcome.status, Status::Fail);
         assert_eq!(outcome.summary, "no leader among the cluster members");
+        assert_eq!(codes_of(&outcome), [codes::NO_LEADER]);
     }
 
     #[test]
@@ -710,6 +760,7 @@ mod tests {
         };
         let outcome = diagnose(&check(Expect::Leader, &[]), &landing, &members);
         assert_eq!(outcome.status, Status::Warn);
+        assert_eq!(codes_of(&outcome), [codes::MEMBER_UNREACHABLE, codes::LAG_OVER_MAX]);
         let cause = outcome.cause.unwrap();
         assert!(cause.contains("member db-postgres-02 at 10.0.0.121:5432 did not answer"), "{cause}");
         assert!(cause.contains("member db-postgres-03 replays 95s behind"), "{cause}");
@@ -743,7 +794,10 @@ mod tests {
             fail(ConnectError::Rejected { message: "role \"x\" does not exist".into() }),
             "login rejected: role \"x\" does not exist"
         );
-        assert_eq!(fail(ConnectError::Tls { endpoint: "h:1".into(), detail: "d".into() }), "TLS with h:1 failed");
+        assert_eq!(
+            fail(ConnectError::Tls { endpoint: "h:1".into(), detail: "d".into(), problem: TlsProblem::Untrusted }),
+            "TLS with h:1 failed"
+        );
     }
 
     #[test]
@@ -756,6 +810,12 @@ mod tests {
             assert_eq!(outcome.actions[0].priority, Priority::Critical);
             (outcome.summary, outcome.cause.unwrap())
         };
+        let error = ConnectError::NotPostgres {
+            endpoint: "10.0.0.9:5432".into(),
+            violation: Violation::Undersized { length: 2 },
+        };
+        let outcome = diagnose(&c, &Landing::ConnectFailed { error, passed_over: vec![] }, &[]);
+        assert_eq!(codes_of(&outcome), [codes::NOT_POSTGRES]);
         let (summary, cause) = not_postgres(Violation::Unexpected(b"HTTP/1.1 400 Bad Request\r\n\r\n".to_vec()));
         assert_eq!(
             summary,
@@ -765,5 +825,71 @@ mod tests {
         let (summary, cause) = not_postgres(Violation::Oversized { length: 0x7fff_ffff, in_startup: true });
         assert_eq!(summary, "10.0.0.9:5432 is not a PostgreSQL server: it announced a 2 GiB message during start-up");
         assert!(cause.ends_with("accepts no message over 1 MiB"), "{cause}");
+    }
+    #[test]
+    fn each_connection_failure_has_its_code() {
+        use std::io::ErrorKind;
+        let c = check(Expect::Leader, &[]);
+        let code = |error: ConnectError| {
+            let outcome = diagnose(&c, &Landing::ConnectFailed { error, passed_over: vec![] }, &[]);
+            assert_eq!(outcome.findings.len(), 1, "{:?}", outcome.findings);
+            assert_eq!(outcome.findings[0].status, Status::Fail);
+            outcome.findings[0].code
+        };
+        let network = |kind| ConnectError::Network { endpoint: "10.0.0.9:5432".into(), detail: "d".into(), kind };
+        let tls = |problem| ConnectError::Tls { endpoint: "h:1".into(), detail: "d".into(), problem };
+        let cases = [
+            (ConnectError::Dns { host: "db.invalid".into(), detail: "x".into() }, codes::UNREACHABLE_DNS),
+            (ConnectError::Refused { endpoint: "h:1".into() }, codes::UNREACHABLE_REFUSED),
+            (network(ErrorKind::TimedOut), codes::UNREACHABLE_TIMEOUT),
+            (network(ErrorKind::HostUnreachable), codes::UNREACHABLE_NO_ROUTE),
+            (network(ErrorKind::NetworkUnreachable), codes::UNREACHABLE_NO_ROUTE),
+            (network(ErrorKind::ConnectionReset), codes::UNREACHABLE_NETWORK),
+            (ConnectError::TlsNotOffered { endpoint: "h:1".into() }, codes::TLS_NOT_OFFERED),
+            (tls(TlsProblem::Untrusted), codes::TLS_UNTRUSTED),
+            (tls(TlsProblem::Expired), codes::TLS_EXPIRED),
+            (tls(TlsProblem::NotYetValid), codes::TLS_NOT_YET_VALID),
+            (tls(TlsProblem::WrongName), codes::TLS_NAME_MISMATCH),
+            (tls(TlsProblem::BadCertificate), codes::TLS_BAD_CERTIFICATE),
+            (tls(TlsProblem::Other), codes::TLS_HANDSHAKE_FAILED),
+            (ConnectError::TlsSetup { detail: "d".into() }, codes::TLS_SETUP_FAILED),
+            (ConnectError::BadPassword { user: "app".into() }, codes::AUTH_PASSWORD_REJECTED),
+            (ConnectError::NoPassword, codes::AUTH_PASSWORD_MISSING),
+            (ConnectError::Rejected { message: "role \"x\" does not exist".into() }, codes::AUTH_LOGIN_REJECTED),
+            (ConnectError::UnknownDatabase { database: "kb".into() }, codes::DATABASE_MISSING),
+            (ConnectError::NoReadWriteHost, codes::ON_REPLICA_ALL_HOSTS),
+            (ConnectError::Server { code: "53300".into(), message: "too many".into() }, codes::SESSION_REFUSED),
+            (ConnectError::Protocol { detail: "d".into() }, codes::PROTOCOL_ERROR),
+        ];
+        for (error, expected) in cases {
+            let shown = error.to_string();
+            assert_eq!(code(error), expected, "{shown}");
+        }
+        // The root-cause rule on a replica keys on the family.
+        assert!(codes::ON_REPLICA_ALL_HOSTS.is_in(codes::ON_REPLICA.as_str()));
+    }
+
+    #[test]
+    fn a_failed_status_query_and_replicas_not_streaming_are_coded() {
+        let landing = Landing::QueryFailed { endpoint: Endpoint::parse("10.0.0.122:5432").unwrap(), error: "e".into() };
+        assert_eq!(codes_of(&diagnose(&check(Expect::Leader, &[]), &landing, &[])), [codes::QUERY_FAILED]);
+
+        let mut replica = facts(true);
+        replica.upstream = Some(Upstream { status: Some("waiting".into()), host: None, port: None });
+        replica.replay_lag_secs = Some(120.0);
+        let outcome = diagnose(&check(Expect::Replica, &[]), &landed(replica), &[]);
+        assert_eq!(outcome.status, Status::Warn);
+        assert_eq!(codes_of(&outcome), [codes::REPLICA_NOT_STREAMING, codes::LAG_OVER_MAX]);
+
+        let mut leader = facts(false);
+        leader.replicas = vec![probe::ReplicaRow {
+            addr: Some("10.0.0.121".into()),
+            name: Some("db-postgres-02".into()),
+            state: Some("catchup".into()),
+            sync_state: Some("async".into()),
+            replay_lag_secs: None,
+        }];
+        let outcome = diagnose(&check(Expect::Leader, &[]), &landed(leader), &[]);
+        assert_eq!(codes_of(&outcome), [codes::REPLICA_NOT_STREAMING], "the same diagnosis seen from the leader");
     }
 }
