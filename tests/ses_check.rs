@@ -47,6 +47,11 @@ fn text<'a>(check: &'a Value, field: &str) -> &'a str {
     check[field].as_str().unwrap_or_else(|| panic!("no `{field}` in {check:#}"))
 }
 
+/// The codes of a check's findings in the JSON report, the main one first.
+fn codes(c: &Value) -> Vec<&str> {
+    c["findings"].as_array().expect("findings").iter().map(|f| f["code"].as_str().expect("a code")).collect()
+}
+
 /// The summary and status of a run's only check, with the exit code.
 fn verdict(code: i32, json: &Value) -> (i32, String, String) {
     let c = check(json);
@@ -94,6 +99,7 @@ fn moto_checks_the_keys_the_permissions_and_the_sender() {
         moto.log_tail()
     );
     let c = check(&json);
+    assert_eq!(codes(c), ["ses.identity.conflicting", "ses.answer.unsupported"], "{c:#}");
     assert!(evidence(c, "account").starts_with("HTTP 404 without an AWS error"), "{c:#}");
     assert!(
         text(c, "cause").contains(
@@ -116,6 +122,8 @@ fn moto_checks_the_keys_the_permissions_and_the_sender() {
         (1, "fail".into(), "secret key does not match the access key (SignatureDoesNotMatch)".into())
     );
     let c = check(&json);
+    // moto has no GetAccount: the account was not read, the identity call refused the secret.
+    assert_eq!(codes(c), ["ses.auth.signature_mismatch", "ses.answer.unsupported"], "{c:#}");
     assert!(evidence(c, &format!("identity {SENDER}")).starts_with("HTTP 403 SignatureDoesNotMatch: "), "{c:#}");
     assert!(text(&c["actions"][0], "text").contains("secret issued with this access key"), "{c:#}");
     assert_absent(&all_text(&out), &secrets);
@@ -126,11 +134,13 @@ fn moto_checks_the_keys_the_permissions_and_the_sender() {
         verdict(code, &json),
         (1, "fail".into(), "access key not recognised by AWS (InvalidClientTokenId)".into())
     );
+    assert_eq!(check(&json)["code"], "ses.auth.unknown_key", "{json:#}");
 
     // Valid keys of a user without the permission: the permission is named.
     let (code, json, out) = run_json(&app_env(&endpoint, &powerless.access_key, &powerless.secret_key, SENDER), &[]);
     assert_eq!(verdict(code, &json), (1, "fail".into(), "the keys lack ses:GetEmailIdentity (AccessDenied)".into()));
     let c = check(&json);
+    assert_eq!(c["code"], "ses.auth.access_denied", "{c:#}");
     assert!(text(c, "cause").contains("AWS accepted the keys (they are valid)"), "{c:#}");
     assert!(text(&c["actions"][0], "command").contains("--user-name kb-powerless"), "{c:#}");
     assert_absent(&all_text(&out), &secrets);
@@ -143,6 +153,7 @@ fn moto_checks_the_keys_the_permissions_and_the_sender() {
         (1, "fail".into(), "sender alerts@unverified.test has no verified SES identity in eu-west-1".into())
     );
     let c = check(&json);
+    assert_eq!(codes(c), ["ses.identity.missing", "ses.answer.unsupported"], "{c:#}");
     assert!(evidence(c, "identity alerts@unverified.test").starts_with("HTTP 404 NotFoundException"), "{c:#}");
     assert!(evidence(c, "identity unverified.test").starts_with("HTTP 404 NotFoundException"), "{c:#}");
 
@@ -205,6 +216,7 @@ fn account_and_sender_as_aws_answers_them() {
         )
     );
     let c = check(&json);
+    assert_eq!((&c["code"], codes(c).len()), (&Value::Null, 0), "ok: no code: {c:#}");
     assert_eq!(
         evidence(c, "account"),
         "HTTP 200\nSendingEnabled true, EnforcementStatus HEALTHY\nProductionAccessEnabled true (production access); production access request GRANTED (case 172839)\nSendQuota: 1000 of 50000 in the last 24h (2%), MaxSendRate 14/s"
@@ -237,6 +249,7 @@ fn account_and_sender_as_aws_answers_them() {
     // 90% of the daily quota used: a warning over quota_warn (80%).
     let (code, json, _) = run(vec![Route::json(ACCOUNT_PATH, 200, &account_json(true, 50000, 45000)), sender()]);
     assert_eq!(verdict(code, &json), (0, "warn".into(), "90% of the daily sending quota used (45000 of 50000)".into()));
+    assert_eq!(codes(check(&json)), ["ses.quota_high"], "{json:#}");
 
     // The sandbox: a warning that only verified recipients receive mail.
     let (code, json, _) = run(vec![Route::json(ACCOUNT_PATH, 200, &account_json(false, 200, 12)), sender()]);
@@ -249,6 +262,7 @@ fn account_and_sender_as_aws_answers_them() {
         )
     );
     assert!(text(check(&json), "cause").contains("at most 200 messages a day and 14 a second"), "{json:#}");
+    assert_eq!(codes(check(&json)), ["ses.sandbox"], "{json:#}");
 
     // AccessDeniedException on GetAccount names the permission; the sender is still checked.
     let denied =
@@ -272,6 +286,7 @@ fn account_and_sender_as_aws_answers_them() {
         (1, "fail".into(), "access key not recognised by AWS (UnrecognizedClientException)".into())
     );
     assert_eq!(requests.len(), 1, "the sender is not asked about with refused keys");
+    assert_eq!(codes(check(&json)), ["ses.auth.unknown_key"], "{json:#}");
     assert_eq!(evidence(check(&json), &format!("identity {SENDER}")), "not asked: AWS refused the keys");
 }
 
@@ -306,6 +321,7 @@ fn configuration_alone_decides_skip_or_failure() {
         (1, "fail".into(), "EMAIL_PROVIDER=ses but AWS_SES_ACCESS_KEY and AWS_SES_SECRET_KEY are not set".into())
     );
     let c = check(&json);
+    assert_eq!(codes(c), ["ses.config.missing"], "{c:#}");
     assert_eq!(evidence(c, "account"), "not asked: AWS_SES_ACCESS_KEY and AWS_SES_SECRET_KEY not set");
     let config = evidence(c, "configuration");
     for line in [
@@ -322,6 +338,7 @@ fn configuration_alone_decides_skip_or_failure() {
     env[3] = ("AWS_SES_REGION", "eu-west-9");
     let (code, json, out) = run_json(&env, &[]);
     assert_eq!(verdict(code, &json), (1, "fail".into(), "AWS_SES_ACCESS_KEY is not an access key id".into()));
+    assert_eq!(codes(check(&json)), ["ses.config.access_key_malformed", "ses.config.unknown_region"], "{json:#}");
     let cause = text(check(&json), "cause").to_string();
     assert!(cause.contains("swapped") && cause.contains("SES has no endpoint in `eu-west-9`"), "{cause}");
     assert_absent(&all_text(&out), &[STUB_SECRET_KEY]);
@@ -334,6 +351,7 @@ fn configuration_alone_decides_skip_or_failure() {
         verdict(code, &json),
         (0, "warn".into(), "SES is partly configured: AWS_SES_ACCESS_KEY and AWS_SES_SECRET_KEY are not set".into())
     );
+    assert_eq!(codes(check(&json)), ["ses.config.partial"], "{json:#}");
 }
 
 /// A refused port and a silent one: failures, each within a generous bound.
@@ -346,6 +364,7 @@ fn unreachable_endpoints_fail_within_the_deadline() {
     assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
     assert_eq!(verdict(code, &json), (1, "fail".into(), format!("connection refused by 127.0.0.1:{port}")));
     let c = check(&json);
+    assert_eq!(codes(c), ["ses.unreachable.refused"], "{c:#}");
     assert_eq!(evidence(c, "account"), format!("no answer: connection refused by 127.0.0.1:{port}"));
     assert_eq!(evidence(c, &format!("identity {SENDER}")), "not asked: SES did not answer");
     assert_absent(&all_text(&out), &[STUB_SECRET_KEY]);
@@ -360,6 +379,8 @@ fn unreachable_endpoints_fail_within_the_deadline() {
     let prefix = format!("no answer from 127.0.0.1:{} within ", silent.port());
     assert!(summary.starts_with(&prefix), "{summary}");
     assert!(silent.accepted() >= 1, "the check really dialled in");
+    // It accepted the connection, then said nothing: a stalled peer, not a blocked path.
+    assert_eq!(codes(check(&json)), ["ses.peer_stalled"], "{json:#}");
 }
 
 /// `list` masks both keys with their fingerprint, like every secret.

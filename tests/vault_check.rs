@@ -35,6 +35,11 @@ fn run_suite(dir: &Path, settings: &str, env: &[(&str, &str)], extra: &[&str]) -
     run_json(env, &args)
 }
 
+/// The codes of a check's findings in the JSON report, the main one first.
+fn codes(c: &Value) -> Vec<&str> {
+    c["findings"].as_array().expect("findings").iter().map(|f| f["code"].as_str().expect("a code")).collect()
+}
+
 fn text(value: &Value) -> &str {
     value.as_str().unwrap_or_else(|| panic!("not a string: {value}"))
 }
@@ -56,6 +61,7 @@ fn dev_server_token_and_secrets() {
     assert_eq!(code, 0, "{json:#}");
     let c = check(&json);
     assert_eq!(c["status"], "ok", "{c:#}");
+    assert_eq!((&c["code"], codes(c).len()), (&Value::Null, 0), "ok: no code: {c:#}");
     let summary = text(&c["summary"]);
     assert!(summary.starts_with(&format!("active Vault at {addr}, version ")), "{summary}");
     // 768h, minus the seconds since the token was created.
@@ -80,6 +86,8 @@ fn dev_server_token_and_secrets() {
     assert_eq!(code, 1, "{json:#}");
     let c = check(&json);
     assert_eq!(c["summary"], "secret secret/data/keybuzz/ses absent", "{c:#}");
+    assert_eq!(c["code"], "vault.secret.absent", "{c:#}");
+    assert_eq!(codes(c), ["vault.secret.absent", "vault.secret.denied"], "{c:#}");
     assert_eq!(evidence(c, "secret secret/data/keybuzz/ses"), "absent: HTTP 404 (no secret at this path)");
     assert_eq!(evidence(c, "secret secret/data/other"), "forbidden: HTTP 403 permission denied");
     let cause = text(&c["cause"]);
@@ -91,12 +99,14 @@ fn dev_server_token_and_secrets() {
     assert_eq!(code, 1);
     let c = check(&json);
     assert_eq!(c["summary"], "VAULT_TOKEN lacks read on secret/keybuzz/smtp", "{c:#}");
+    assert_eq!(c["code"], "vault.secret.denied", "{c:#}");
     assert!(text(&c["cause"]).contains("the secret is read at secret/data/keybuzz/smtp"), "{c:#}");
     // ...and a token that passes every policy gets Vault's own answer: the fix is named.
     let root = [("VAULT_ADDR", addr.as_str()), ("VAULT_TOKEN", ROOT_TOKEN)];
     let (code, json, _) = run_suite(dir.path(), "secrets = [\"secret/keybuzz/smtp\"]", &root, &[]);
     assert_eq!(code, 1);
     assert_eq!(check(&json)["summary"], "secret path secret/keybuzz/smtp lacks data/ for a KV v2 mount");
+    assert_eq!(check(&json)["code"], "vault.secret.needs_data_prefix", "{json:#}");
 
     // A token Vault does not know: 403 on lookup-self, the secrets not even tried.
     let bad = [("VAULT_ADDR", addr.as_str()), ("VAULT_TOKEN", "s.NotAToken0fThisVault")];
@@ -104,6 +114,7 @@ fn dev_server_token_and_secrets() {
     assert_eq!(code, 1, "{json:#}");
     let c = check(&json);
     assert_eq!(c["summary"], "VAULT_TOKEN rejected by Vault (403 permission denied)", "{c:#}");
+    assert_eq!(codes(c), ["vault.token.rejected"], "{c:#}");
     assert!(text(&c["cause"]).contains("expired, revoked, or was never issued by this Vault"), "{c:#}");
     assert_eq!(evidence(c, "secret secret/data/keybuzz/smtp"), "not read: Vault rejected the token");
     assert_absent(&all_text(&out), &["s.NotAToken0fThisVault"]);
@@ -120,6 +131,7 @@ fn dev_server_token_and_secrets() {
         "{c:#}"
     );
     assert!(text(&c["summary"]).ends_with("(under min_ttl 1d)"), "{c:#}");
+    assert_eq!(c["code"], "vault.token.expiring", "{c:#}");
     assert!(text(&c["actions"][0]["text"]).contains("cannot be renewed"), "{c:#}");
     let (strict_code, _, _) = run_json(&short, &["--strict"]);
     assert_eq!(strict_code, 1, "--strict fails on a warning");
@@ -175,6 +187,7 @@ fn tls_untrusted_then_trusted_then_unverified() {
     assert_eq!(code, 1, "{json:#}");
     let c = check(&json);
     assert_eq!(c["summary"], format!("TLS with {endpoint} failed: certificate not trusted"), "{c:#}");
+    assert_eq!(codes(c), ["vault.tls.untrusted"], "{c:#}");
     let cause = text(&c["cause"]);
     assert!(cause.contains("subject CN=127.0.0.1") && cause.contains("issued by CN=kbz-check test CA"), "{cause}");
     let fix = text(&c["actions"][0]["text"]);
@@ -205,6 +218,7 @@ fn tls_untrusted_then_trusted_then_unverified() {
     let c = check(&json);
     assert_eq!(c["status"], "warn", "{c:#}");
     assert_eq!(c["summary"], "Vault's TLS certificate is not verified (VAULT_SKIP_VERIFY is true)");
+    assert_eq!(c["code"], "vault.skip_verify", "{c:#}");
     assert!(evidence(c, "TLS").starts_with("NOT verified"), "{c:#}");
     assert!(text(&c["actions"][0]["text"]).contains("set VAULT_CACERT"), "{c:#}");
 
@@ -212,6 +226,7 @@ fn tls_untrusted_then_trusted_then_unverified() {
     let (code, json, _) = run_json(&[("VAULT_ADDR", &format!("http://{endpoint}"))], &[]);
     assert_eq!(code, 1);
     assert_eq!(check(&json)["summary"], format!("Vault at http://{endpoint} expects https://, not http://"));
+    assert_eq!(check(&json)["code"], "vault.expects_https", "{json:#}");
 }
 
 #[test]
@@ -224,6 +239,7 @@ fn raft_node_uninitialized_then_sealed_then_active_then_a_standby() {
     assert_eq!(code, 1, "{json:#}");
     let c = check(&json);
     assert_eq!(c["summary"], format!("Vault at {addr} is not initialized"), "{c:#}");
+    assert_eq!(codes(c), ["vault.not_initialized"], "{c:#}");
     let health = evidence(c, "health");
     assert!(health.starts_with("HTTP 299") && health.contains("Vault's own code for this state: 501"), "{health}");
     assert!(health.contains("initialized=false"), "{health}");
@@ -234,6 +250,7 @@ fn raft_node_uninitialized_then_sealed_then_active_then_a_standby() {
     assert_eq!(code, 1, "{json:#}");
     let c = check(&json);
     assert_eq!(c["summary"], format!("Vault at {addr} is sealed"), "{c:#}");
+    assert_eq!((c["code"].as_str(), codes(c)), (Some("vault.sealed"), vec!["vault.sealed"]), "{c:#}");
     assert!(text(&c["actions"][0]["command"]).contains("vault operator unseal"), "{c:#}");
     assert!(evidence(c, "token").starts_with("not verified: Vault is sealed"), "{c:#}");
 
@@ -342,6 +359,7 @@ fn raft_standby_is_healthy_only_while_the_cluster_has_an_active_node() {
         format!("the standby at {standby_addr} has no active node: {active_addr}, the one it names, is gone; writes, leases and logins fail"),
         "{c:#}"
     );
+    assert_eq!(c["code"], "vault.standby_without_active", "{c:#}");
     let cause = text(&c["cause"]);
     assert!(cause.contains("writes, lease renewals, logins and token lookups fail"), "{cause}");
     assert!(cause.contains("a raft cluster without a majority of its voters cannot elect one"), "{cause}");
@@ -357,6 +375,7 @@ fn refused_port_means_vault_is_not_running() {
     assert_eq!(code, 1);
     let c = check(&json);
     assert_eq!(c["summary"], format!("connection refused by 127.0.0.1:{port}: Vault is not running there"), "{c:#}");
+    assert_eq!(codes(c), ["vault.unreachable.refused"], "{c:#}");
     assert!(text(&c["actions"][0]["command"]).contains("systemctl status vault"), "{c:#}");
 }
 
@@ -372,6 +391,7 @@ fn silent_server_times_out_at_the_deadline_naming_the_step() {
     let expected =
         format!("timed out after 1s while waiting for 127.0.0.1:{} to answer GET /v1/sys/health", silent.port());
     assert_eq!(summary, expected);
+    assert_eq!(check(&json)["code"], "check.timed_out", "the run's code, not a vault diagnosis: {json:#}");
     assert!(silent.accepted() >= 1, "the check never connected");
     // Generous bound: the point is that it ends at the deadline, not that it is fast.
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
@@ -393,6 +413,7 @@ fn unanswered_handshake_is_a_network_path_problem_as_in_ph15() {
     );
     assert!(text(&c["cause"]).contains("cannot reach the private range"), "{c:#}");
     assert!(text(&c["actions"][0]["command"]).starts_with("kubectl exec"), "{c:#}");
+    assert_eq!(codes(c), ["vault.unreachable.timeout"], "{c:#}");
 }
 
 /// A health body as Vault documents it, with `fields` on top.
@@ -412,25 +433,27 @@ fn documented_body(fields: Value) -> String {
 #[test]
 fn codes_openbao_cannot_produce() {
     let cases = [
-        (472, json!({"replication_dr_mode": "secondary"}), "warn", "a DR secondary answered"),
-        (473, json!({"standby": true, "performance_standby": true}), "ok", "a performance standby answered"),
+        (472, json!({"replication_dr_mode": "secondary"}), "warn", "a DR secondary answered", "vault.dr_secondary"),
+        (473, json!({"standby": true, "performance_standby": true}), "ok", "a performance standby answered", ""),
         (
             474,
             json!({"standby": true, "ha_connection_healthy": false, "last_request_forwarding_heartbeat_ms": 12000, "removed_from_cluster": false}),
             "fail",
             "cannot reach the active node",
+            "vault.ha_unhealthy",
         ),
         (
             530,
             json!({"sealed": true, "standby": true, "removed_from_cluster": true}),
             "fail",
             "was removed from its cluster",
+            "vault.removed_from_cluster",
         ),
     ];
     // The active node a standby names, and what the standby says of it.
     let active = HealthStub::start(200, "application/json", &documented_body(json!({})));
     let leader = json!({ "ha_enabled": true, "is_self": false, "leader_address": active.addr() }).to_string();
-    for (status, fields, expected, summary) in cases {
+    for (status, fields, expected, summary, finding) in cases {
         let body = documented_body(fields);
         let stub = HealthStub::routed(
             0,
@@ -442,6 +465,7 @@ fn codes_openbao_cannot_produce() {
         let c = check(&json);
         assert_eq!(c["status"], expected, "{status}: {c:#}");
         assert!(text(&c["summary"]).contains(summary), "{status}: {c:#}");
+        assert_eq!(c["code"].as_str().unwrap_or_default(), finding, "{status}: {c:#}");
         assert_eq!(code, if expected == "fail" { 1 } else { 0 }, "{status}");
         assert!(evidence(c, "health").starts_with(&format!("HTTP {status}: ")), "{c:#}");
         let request = stub.requests().first().cloned().expect("the check asked for health");
@@ -459,6 +483,7 @@ fn codes_openbao_cannot_produce() {
     let c = check(&json);
     assert_eq!(c["summary"], format!("Vault at {} is sealed", stub.addr()), "{c:#}");
     assert!(text(&c["cause"]).contains("rests on the status code alone"), "{c:#}");
+    assert_eq!(c["code"], "vault.sealed", "{c:#}");
 
     // Something that is not Vault at all: named, and never handed the token.
     let stub = HealthStub::start(200, "text/html", "<html><body>Welcome to nginx!</body></html>");
@@ -467,6 +492,7 @@ fn codes_openbao_cannot_produce() {
     let c = check(&json);
     assert_eq!(c["summary"], format!("{} answered HTTP 200, not like Vault", stub.addr()), "{c:#}");
     assert!(evidence(c, "health").contains("Welcome to nginx!"), "{c:#}");
+    assert_eq!(codes(c), ["vault.not_vault"], "{c:#}");
     assert!(evidence(c, "token").starts_with("not verified: what answers is not Vault"), "{c:#}");
     assert_eq!(stub.requests().len(), 1, "only the health request: {:?}", stub.requests());
 

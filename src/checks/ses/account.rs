@@ -1,6 +1,7 @@
 //! SESv2 GetAccount: may this account send from this region? Sending
 //! enabled, out of the sandbox, not under enforcement, quota left. Pure.
 
+use super::codes;
 use super::diagnose::{Call, Diagnosis, Operation};
 use super::Probe;
 use crate::human::one_line;
@@ -123,7 +124,7 @@ pub fn findings(d: &mut Diagnosis, probe: &Probe) -> Option<String> {
             Some(account_findings(d, &account))
         }
         Call::NotFound(error) => {
-            d.unread(Operation::GetAccount, &error.text());
+            d.unread(codes::ANSWER_ERROR, Operation::GetAccount, &error.text());
             d.found.evidence("account", Some(&command), format!("HTTP {} {}", error.status, error.text()));
             None
         }
@@ -141,6 +142,7 @@ fn account_findings(d: &mut Diagnosis, account: &Account) -> String {
     match account.sending_enabled {
         Some(true) => ready.push("sending enabled".to_string()),
         Some(false) => d.serious(
+            codes::SENDING_DISABLED,
             format!("sending is disabled for this account in {region}"),
             "GetAccount says SendingEnabled false: SES rejects every message from this account in this region (sending was paused by the account's owner, or by AWS over its reputation)".to_string(),
             vec![Action::new(Priority::High, "Find out who paused sending (the SES reputation dashboard, AWS's messages); once the cause is fixed, resume it")
@@ -166,7 +168,11 @@ fn account_findings(d: &mut Diagnosis, account: &Account) -> String {
     .filter_map(|(absent, name)| absent.then_some(name))
     .collect();
     if !missing.is_empty() {
-        d.unread(Operation::GetAccount, &format!("the answer has no boolean {}", missing.join(" nor ")));
+        d.unread(
+            codes::ANSWER_INCOMPLETE,
+            Operation::GetAccount,
+            &format!("the answer has no boolean {}", missing.join(" nor ")),
+        );
     }
     ready.join(", ")
 }
@@ -175,11 +181,13 @@ fn enforcement_findings(d: &mut Diagnosis, status: Option<&str>) {
     let dashboard = Action::new(Priority::High, "Open the SES reputation dashboard, find the source of the bounces or complaints and fix it (list hygiene, double opt-in)");
     match status {
         Some("SHUTDOWN") => d.serious(
+            codes::ENFORCEMENT_SHUTDOWN,
             "AWS shut down sending for this account (EnforcementStatus SHUTDOWN)".to_string(),
             "GetAccount says EnforcementStatus SHUTDOWN: AWS stopped this account's sending, usually after a probation for high bounce or complaint rates; nothing is delivered until AWS lifts it".to_string(),
             vec![dashboard.with_command("aws sesv2 get-account   # Details.ReviewDetails, then contact AWS Support")],
         ),
         Some("PROBATION") => d.warning(
+            codes::ENFORCEMENT_PROBATION,
             "the account is on probation (EnforcementStatus PROBATION)".to_string(),
             "GetAccount says EnforcementStatus PROBATION: AWS put the account under review, usually for high bounce or complaint rates; if they do not improve, AWS shuts sending down".to_string(),
             vec![dashboard],
@@ -203,6 +211,7 @@ fn sandbox(d: &mut Diagnosis, account: &Account) {
         None => String::new(),
     };
     d.warning(
+        codes::SANDBOX,
         format!("the account is in the SES sandbox in {region}: only verified recipients receive mail"),
         format!("GetAccount says ProductionAccessEnabled false: in the sandbox SES delivers only to verified addresses and domains{limits}; mail to anyone else is rejected (MessageRejected: Email address is not verified){pending}"),
         vec![Action::new(Priority::Medium, format!("Request production access for SES in {region} (SES console, Account dashboard), describing how the app sends mail"))
@@ -218,12 +227,14 @@ fn quota_findings(d: &mut Diagnosis, quota: &Quota) -> Option<String> {
     let raise = Action::new(Priority::Medium, format!("Ask AWS for a higher sending quota in {} (Service Quotas console, Amazon SES, Sending quota), or spread the sending over the day", d.region()));
     if used >= 100.0 {
         d.serious(
+            codes::QUOTA_EXHAUSTED,
             format!("the daily sending quota is used up ({counts})"),
             format!("{counts} messages sent in the last 24 hours: SES rejects further mail (Daily message quota exceeded) until the oldest sends are 24 hours old"),
             vec![raise],
         );
     } else if used >= threshold {
         d.warning(
+            codes::QUOTA_HIGH,
             format!("{} of the daily sending quota used ({counts})", percent(used)),
             format!("{counts} messages sent in the last 24 hours, over the {} warning threshold (quota_warn): at this pace SES starts rejecting mail when the quota is reached", percent(threshold)),
             vec![raise],
@@ -298,6 +309,7 @@ mod tests {
             out.summary,
             "the account is in the SES sandbox in eu-west-1: only verified recipients receive mail"
         );
+        assert_eq!(codes(&out), ["ses.sandbox"]);
         let cause = out.cause.unwrap();
         assert!(cause.contains("at most 200 messages a day and 1 a second"), "{cause}");
         assert!(cause.contains("request is on file: PENDING (case 172839)"), "{cause}");
@@ -315,12 +327,14 @@ mod tests {
             (out.status, out.summary.as_str()),
             (Status::Warn, "87% of the daily sending quota used (43500 of 50000)")
         );
+        assert_eq!(codes(&out), ["ses.quota_high"]);
         assert!(out.cause.unwrap().contains("over the 80% warning threshold"));
         let out = with_account(&quota(50000, 50000));
         assert_eq!(
             (out.status, out.summary.as_str()),
             (Status::Fail, "the daily sending quota is used up (50000 of 50000)")
         );
+        assert_eq!(codes(&out), ["ses.quota_exhausted"]);
         let out = with_account(&quota(10, -1));
         assert_eq!(out.status, Status::Ok);
         assert!(out.summary.contains("no daily sending limit"), "{}", out.summary);
@@ -335,6 +349,7 @@ mod tests {
             (out.status, out.summary.as_str()),
             (Status::Fail, "sending is disabled for this account in eu-west-1")
         );
+        assert_eq!(codes(&out), ["ses.sending_disabled", "ses.enforcement.shutdown"]);
         assert!(out.cause.unwrap().contains("EnforcementStatus SHUTDOWN"));
         let out =
             with_account(r#"{"SendingEnabled":true,"ProductionAccessEnabled":true,"EnforcementStatus":"PROBATION"}"#);
@@ -342,6 +357,7 @@ mod tests {
             (out.status, out.summary.as_str()),
             (Status::Warn, "the account is on probation (EnforcementStatus PROBATION)")
         );
+        assert_eq!(codes(&out), ["ses.enforcement.probation"]);
     }
 
     #[test]

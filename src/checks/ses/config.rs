@@ -2,6 +2,7 @@
 //! (secrets masked), the access key id well-formed, the region one where
 //! SES has an endpoint, the sender an address. Pure.
 
+use super::codes;
 use super::diagnose::Diagnosis;
 use super::{and_list, assignment, key_id_kind, parse_sender, regions, KeyIdKind, Provider, SesCheck};
 use crate::report::{Action, Priority, Signal};
@@ -89,13 +90,16 @@ fn missing_settings(d: &mut Diagnosis) {
             if keys_missing {
                 d.found.signal(Signal::CredentialsMissing);
             }
+            let code = if keys_missing { codes::CONFIG_MISSING } else { codes::CONFIG_REGION_MISSING };
             d.serious(
+                code,
                 format!("{} but {list} {verb} not set", check.provider_text()),
                 format!("the app sends its mail through SES but {list} {verb} missing: every message it tries to send fails (an app that quietly falls back to SMTP hides this)"),
                 vec![set()],
             );
         } else {
             d.serious(
+                codes::CONFIG_PARTIAL,
                 format!("SES is partly configured: {list} {verb} not set"),
                 format!(
                     "some SES settings are set but {list} {verb} missing: switching {} to ses would break sending",
@@ -107,6 +111,7 @@ fn missing_settings(d: &mut Diagnosis) {
     }
     if check.from.is_none() && check.in_use() {
         d.warning(
+            codes::CONFIG_SENDER_MISSING,
             format!("{} is not set: the sender identity was not checked", names.from),
             format!("without {} kbz-check cannot tell which sender SES must have verified; SES rejects mail from an unverified sender", names.from),
             vec![Action::new(Priority::Medium, format!("Set {} to the address the app sends from", names.from))],
@@ -119,6 +124,7 @@ fn malformed_settings(d: &mut Diagnosis) {
     let names = &check.names;
     if let Some(Err(why)) = check.access_key.as_ref().map(|key| key_id_kind(key.expose())) {
         d.serious(
+            codes::CONFIG_ACCESS_KEY_MALFORMED,
             format!("{} is not an access key id", names.access_key),
             format!("{} ({}) is not an AWS access key id: {why}; AWS would refuse every request signed with it, so none was sent", names.access_key, check.access_key.as_ref().map(|k| k.masked()).unwrap_or_default()),
             vec![Action::new(
@@ -131,6 +137,7 @@ fn malformed_settings(d: &mut Diagnosis) {
     if let (Some(code), None) = (&check.region, check.known_region()) {
         let hint = regions::suggest(code);
         d.serious(
+            codes::CONFIG_UNKNOWN_REGION,
             format!("{}={code} is not an SES region ({hint})", names.region),
             format!("SES has no endpoint in `{code}`: {hint}. The SDK would send to email.{code}.amazonaws.com, which does not exist"),
             vec![Action::new(Priority::High, format!("Set {} to the region where the app's SES identities and production access are (e.g. eu-west-1)", names.region))],
@@ -138,6 +145,7 @@ fn malformed_settings(d: &mut Diagnosis) {
     }
     if let Some(Err(why)) = check.from.as_deref().map(parse_sender) {
         d.serious(
+            codes::CONFIG_SENDER_MALFORMED,
             format!("{} is not an email address", names.from),
             format!("{why}: SES cannot send from it"),
             vec![Action::new(
@@ -165,6 +173,7 @@ mod tests {
         assert_eq!(out.status, Status::Fail);
         assert_eq!(out.summary, "EMAIL_PROVIDER=ses but AWS_SES_ACCESS_KEY and AWS_SES_SECRET_KEY are not set");
         assert_eq!(out.signals, [Signal::CredentialsMissing]);
+        assert_eq!(codes(&out), ["ses.config.missing"]);
         assert_eq!(evidence(&out, "account"), "not asked: AWS_SES_ACCESS_KEY and AWS_SES_SECRET_KEY not set");
     }
 
@@ -180,6 +189,13 @@ mod tests {
         assert!(out.cause.as_deref().unwrap().ends_with("(SES is not in use: EMAIL_PROVIDER=smtp)"), "{out:#?}");
         assert!(out.actions.iter().all(|a| a.priority == Priority::Low));
         assert!(out.signals.is_empty(), "no CredentialsMissing while SES is unused");
+        assert_eq!(codes(&out), ["ses.config.partial"]);
+
+        let mut c = check();
+        c.region = None;
+        let out = diagnose(&c, &observed(Probe::NotRun(c.blocker().unwrap()), vec![]));
+        assert_eq!((out.status, codes(&out)), (Status::Fail, vec!["ses.config.region_missing"]));
+        assert!(out.signals.is_empty(), "the keys are there: {out:#?}");
     }
 
     #[test]
@@ -190,6 +206,7 @@ mod tests {
         let out = diagnose(&c, &observed(Probe::NotRun(c.blocker().unwrap()), vec![]));
         assert_eq!(out.status, Status::Fail);
         assert_eq!(out.summary, "AWS_SES_ACCESS_KEY is not an access key id");
+        assert_eq!(codes(&out), ["ses.config.access_key_malformed", "ses.config.unknown_region"]);
         let cause = out.cause.unwrap();
         assert!(cause.contains("swapped") && cause.contains("eu-west-1, eu-west-2, eu-west-3"), "{cause}");
         assert!(!cause.contains(SECRET_KEY), "{cause}");

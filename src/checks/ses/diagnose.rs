@@ -7,8 +7,9 @@
 
 use super::aws::{self, AwsError, ErrorKind, Reply};
 use super::client::{api_url, Answer, RequestError};
-use super::{account, config, identity, key_id_kind, reach, KeyIdKind, Observed, SesCheck};
+use super::{account, codes, config, identity, key_id_kind, reach, KeyIdKind, Observed, SesCheck};
 use crate::checks::findings::Findings;
+use crate::code::Code;
 use crate::report::{Action, Outcome, Priority, Signal, Status};
 use crate::secret::mask_dsn;
 use serde_json::Value;
@@ -63,7 +64,7 @@ pub struct Diagnosis<'a> {
     pub found: Findings,
     /// What could not be read: told last, so that what was read and found
     /// wrong heads the summary.
-    unread: Vec<(String, String, Vec<Action>)>,
+    unread: Vec<(Code, String, String, Vec<Action>)>,
     keys_reported: bool,
     reach_reported: bool,
 }
@@ -74,33 +75,33 @@ impl<'a> Diagnosis<'a> {
     }
 
     fn finish(mut self, ok_summary: String) -> Outcome {
-        for (summary, cause, actions) in std::mem::take(&mut self.unread) {
-            self.warning(summary, cause, actions);
+        for (code, summary, cause, actions) in std::mem::take(&mut self.unread) {
+            self.warning(code, summary, cause, actions);
         }
         self.found.into_outcome(ok_summary)
     }
 
     /// A problem that fails the check when SES is the provider; a warning otherwise.
-    pub fn serious(&mut self, summary: String, cause: String, actions: Vec<Action>) {
+    pub fn serious(&mut self, code: Code, summary: String, cause: String, actions: Vec<Action>) {
         let status = if self.check.in_use() { Status::Fail } else { Status::Warn };
-        self.problem(status, summary, cause, actions);
+        self.problem(code, status, summary, cause, actions);
     }
 
     /// A problem that is a warning whatever the provider.
-    pub fn warning(&mut self, summary: String, cause: String, actions: Vec<Action>) {
-        self.problem(Status::Warn, summary, cause, actions);
+    pub fn warning(&mut self, code: Code, summary: String, cause: String, actions: Vec<Action>) {
+        self.problem(code, Status::Warn, summary, cause, actions);
     }
 
     /// While SES is unused, a problem waits for the day it is switched on:
     /// the cause says so and its actions are low priority.
-    fn problem(&mut self, status: Status, summary: String, mut cause: String, mut actions: Vec<Action>) {
+    fn problem(&mut self, code: Code, status: Status, summary: String, mut cause: String, mut actions: Vec<Action>) {
         if !self.check.in_use() {
             cause.push_str(&format!(" (SES is not in use: {})", self.check.provider_text()));
             for action in &mut actions {
                 action.priority = Priority::Low;
             }
         }
-        self.found.problem(status, summary, cause, actions);
+        self.found.problem_as(code, status, summary, cause, actions);
     }
 
     /// `eu-west-1`, or what stands for the region when it is unusable.
@@ -151,9 +152,9 @@ impl<'a> Diagnosis<'a> {
                         self.keys_refused(&error)
                     }
                     ErrorKind::Denied => self.denied(operation, &error),
-                    ErrorKind::Transient | ErrorKind::Unsupported | ErrorKind::Other => {
-                        self.unread(operation, &error.text())
-                    }
+                    ErrorKind::Transient => self.unread(codes::ANSWER_TRANSIENT, operation, &error.text()),
+                    ErrorKind::Unsupported => self.unread(codes::ANSWER_UNSUPPORTED, operation, &error.text()),
+                    ErrorKind::Other => self.unread(codes::ANSWER_ERROR, operation, &error.text()),
                 }
                 Call::Failed(shown)
             }
@@ -166,7 +167,11 @@ impl<'a> Diagnosis<'a> {
             }
             Reply::Unreadable { status, excerpt } => {
                 let cut = if answer.truncated { " (cut at 1 MiB)" } else { "" };
-                self.unread(operation, &format!("HTTP {status}, not an SES answer{cut}: {excerpt}"));
+                self.unread(
+                    codes::ANSWER_UNREADABLE,
+                    operation,
+                    &format!("HTTP {status}, not an SES answer{cut}: {excerpt}"),
+                );
                 Call::Failed(line(format!("not an SES answer{cut}: {excerpt}")))
             }
         }
@@ -189,6 +194,7 @@ impl<'a> Diagnosis<'a> {
                     _ => "",
                 };
                 self.serious(
+                    codes::AUTH_UNKNOWN_KEY,
                     format!("access key not recognised by AWS ({})", error.code),
                     format!("AWS does not know the access key id in {} ({masked}): the key was deleted or deactivated, belongs to another AWS partition, or is mistyped{temporary}. Every SES call the app makes fails the same way. {said}", names.access_key),
                     vec![Action::new(
@@ -201,6 +207,7 @@ impl<'a> Diagnosis<'a> {
             ErrorKind::SecretMismatch => {
                 self.found.signal(Signal::CredentialsRejected);
                 self.serious(
+                    codes::AUTH_SIGNATURE_MISMATCH,
                     format!("secret key does not match the access key ({})", error.code),
                     format!("AWS knows the access key id in {} ({masked}) but the signature made with {} does not match: the secret belongs to another key, or was mistyped or cut. {said}", names.access_key, names.secret_key),
                     vec![Action::new(
@@ -211,6 +218,7 @@ impl<'a> Diagnosis<'a> {
                 );
             }
             _ => self.serious(
+                codes::CLOCK_SKEW,
                 "AWS refused the request's time: this host's clock is off".to_string(),
                 format!("SigV4 signatures carry the time and AWS refuses them when this host's clock is more than 5 minutes off; the keys were not checked. {said}"),
                 vec![Action::new(Priority::High, "Synchronise this host's clock (NTP)").with_command("timedatectl status")],
@@ -223,6 +231,7 @@ impl<'a> Diagnosis<'a> {
         let user = iam_user(&error.message).unwrap_or_else(|| "<ses-user>".into());
         let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ses:GetAccount","ses:GetEmailIdentity"],"Resource":"*"}]}"#;
         self.serious(
+            codes::AUTH_ACCESS_DENIED,
             format!("the keys lack {permission} ({})", error.code),
             format!(
                 "AWS accepted the keys (they are valid) but the IAM user or role they belong to is not allowed {permission}, so kbz-check cannot see {}. AWS said: {}",
@@ -244,6 +253,7 @@ impl<'a> Diagnosis<'a> {
     fn lacking(&mut self, operation: Operation, status: u16) {
         let endpoint = self.endpoint_text();
         self.unread.push((
+            codes::ANSWER_UNSUPPORTED,
             format!("could not read {}: the endpoint does not implement {} (HTTP {status})", what(operation), operation.name()),
             format!("{endpoint} answered {} with HTTP {status} and no AWS error: it does not implement this SESv2 operation (an emulator or a proxy, not AWS), so {} was not checked", operation.name(), what(operation)),
             vec![Action::new(Priority::Low, format!("Run the check against AWS (unset {}) to see {}", self.check.names.endpoint, what(operation)))
@@ -251,8 +261,9 @@ impl<'a> Diagnosis<'a> {
         ));
     }
 
-    pub fn unread(&mut self, operation: Operation, text: &str) {
+    pub fn unread(&mut self, code: Code, operation: Operation, text: &str) {
         self.unread.push((
+            code,
             format!("could not read {}: {text}", what(operation)),
             format!(
                 "{} did not give a usable answer ({text}), so {} was not checked",
@@ -350,6 +361,11 @@ pub(super) mod fixtures {
         Observed { account, identities: identities.into_iter().map(|(i, p)| (i.to_string(), p)).collect() }
     }
 
+    /// The codes of the outcome's findings, the main one first.
+    pub fn codes(outcome: &Outcome) -> Vec<&'static str> {
+        outcome.findings.iter().map(|f| f.code.as_str()).collect()
+    }
+
     pub fn evidence(outcome: &Outcome, label: &str) -> String {
         outcome
             .evidence
@@ -389,6 +405,7 @@ mod tests {
         assert!(config.contains("AWS_ENDPOINT_URL_SES  not set: https://email.eu-west-1.amazonaws.com"), "{config}");
         assert!(!format!("{out:?}").contains(SECRET_KEY) && !format!("{out:?}").contains(ACCESS_KEY));
         assert!(out.signals.is_empty());
+        assert!(out.findings.is_empty(), "an ok outcome has no code: {out:#?}");
     }
 
     #[test]
@@ -403,11 +420,13 @@ mod tests {
         );
         assert_eq!(out.summary, "secret key does not match the access key (SignatureDoesNotMatch)");
         assert_eq!(out.signals, [Signal::CredentialsRejected]);
+        assert_eq!(codes(&out), ["ses.auth.signature_mismatch"]);
         assert_eq!(evidence(&out, "identity noreply@example.com"), "not asked: AWS refused the keys");
         let unknown = r#"{"message":"The security token included in the request is invalid."}"#;
         let out =
             diagnose(&check(), &observed(done(answer(403, Some("UnrecognizedClientException"), unknown)), vec![]));
         assert_eq!(out.summary, "access key not recognised by AWS (UnrecognizedClientException)");
+        assert_eq!(codes(&out), ["ses.auth.unknown_key"]);
         assert!(evidence(&out, "account").starts_with("HTTP 403 UnrecognizedClientException: The security token"));
     }
 
@@ -427,6 +446,27 @@ mod tests {
         );
         assert!(out.actions[0].command.as_deref().unwrap().contains("--user-name keybuzz-ses"), "{out:#?}");
         assert!(out.signals.is_empty(), "the keys were accepted");
+        assert_eq!(codes(&out), ["ses.auth.access_denied"]);
+    }
+
+    #[test]
+    fn calls_without_a_usable_answer_have_their_codes() {
+        let identity = || vec![("noreply@example.com", done(answer(200, None, VERIFIED_ADDRESS)))];
+        let cases = [
+            (answer(429, Some("TooManyRequestsException"), r#"{"message":"slow down"}"#), "ses.answer.transient"),
+            (answer(400, Some("UnknownOperationException"), r#"{"message":"no"}"#), "ses.answer.unsupported"),
+            (answer(400, Some("BadRequestException"), r#"{"message":"odd"}"#), "ses.answer.error"),
+            (answer(404, Some("NotFoundException"), r#"{"message":"no account"}"#), "ses.answer.error"),
+            (answer(404, None, "<html>Not Found</html>"), "ses.answer.unsupported"),
+            (answer(200, None, "{}"), "ses.answer.incomplete"),
+        ];
+        for (account, code) in cases {
+            let out = diagnose(&check(), &observed(done(account), identity()));
+            assert_eq!((out.status, codes(&out)), (Status::Warn, vec![code]), "{out:#?}");
+        }
+        let skewed = "<Error><Code>SignatureDoesNotMatch</Code><Message>Signature expired: 20260101T000000Z is now earlier than 20260101T001000Z</Message></Error>";
+        let out = diagnose(&check(), &observed(done(answer(403, None, skewed)), vec![]));
+        assert_eq!(codes(&out), ["ses.clock_skew"]);
     }
 
     #[test]
@@ -489,6 +529,12 @@ mod properties {
             for line in out.cause.as_deref().unwrap_or_default().lines() {
                 prop_assert!(!line.contains(char::is_control), "cause line {:?}", line);
             }
+            // Every problem is coded: the main finding is the summary's.
+            prop_assert_eq!(out.findings.is_empty(), out.status == Status::Ok, "{:#?}", out);
+            if let Some(main) = out.findings.first() {
+                prop_assert_eq!((main.status, main.summary.as_str()), (out.status, out.summary.as_str()));
+            }
+            prop_assert!(out.findings.iter().all(|f| f.code.is_in("ses")), "{:?}", out.findings);
             let shown = format!("{out:?}");
             prop_assert!(!shown.contains(SECRET_KEY) && !shown.contains(ACCESS_KEY), "a key reached the outcome");
         }

@@ -4,6 +4,7 @@
 
 use super::aws::{self, ErrorKind, Reply};
 use super::client::{Answer, RequestError};
+use super::codes;
 use super::diagnose::{Call, Diagnosis, Operation};
 use super::{parse_sender, Probe};
 use crate::human::one_line;
@@ -145,6 +146,7 @@ pub fn findings(d: &mut Diagnosis, lookups: &[(String, Probe)]) -> Option<String
     });
     if let Some((identity, found)) = conflicting {
         d.warning(
+            codes::IDENTITY_CONFLICTING,
             format!("SES contradicts itself about the sender identity {identity}"),
             format!(
                 "GetEmailIdentity for {identity} says VerificationStatus {} but VerifiedForSendingStatus {}: AWS keeps the two in step, so this answer does not come from AWS (moto answers this way) and whether SES would send from {} is not known",
@@ -169,6 +171,7 @@ pub fn findings(d: &mut Diagnosis, lookups: &[(String, Probe)]) -> Option<String
                 _ => "publish the DKIM CNAME records SES gives for the domain in its DNS".to_string(),
             };
             d.serious(
+                codes::IDENTITY_UNVERIFIED,
                 format!("sender {} is not verified ({identity}: {status})", sender.address),
                 format!("the SES identity {identity} exists in {region} but is not verified for sending (VerificationStatus {status}): SES rejects mail from {} (MessageRejected: Email address is not verified)", sender.address),
                 vec![Action::new(Priority::High, format!("Complete the verification of {identity}: {how}"))
@@ -176,6 +179,7 @@ pub fn findings(d: &mut Diagnosis, lookups: &[(String, Probe)]) -> Option<String
             );
         }
         None => d.serious(
+            codes::IDENTITY_MISSING,
             format!("sender {} has no verified SES identity in {region}", sender.address),
             format!("neither the address {} nor its domain {} is an SES identity in {region}: SES rejects every message from {} (MessageRejected: Email address is not verified). Identities belong to one region: one verified elsewhere does not count", sender.address, sender.domain, sender.address),
             vec![Action::new(Priority::High, format!("Verify the domain {} in SES in {region} (then publish the DKIM CNAME records it returns), or at least the address", sender.domain))
@@ -222,6 +226,7 @@ fn lookup(d: &mut Diagnosis, identity: &str, probe: &Probe) -> Seen {
 fn dkim_findings(d: &mut Diagnosis, identity: &str, found: &Identity) {
     if let Some(status @ ("FAILED" | "TEMPORARY_FAILURE")) = found.dkim_status.as_deref() {
         d.warning(
+            codes::IDENTITY_DKIM_FAILED,
             format!("DKIM of {identity} is {status}"),
             format!("SES can no longer find the DKIM CNAME records of {identity} (DKIM status {status}): mail goes out unsigned, which receivers with DMARC refuse or file as spam"),
             vec![Action::new(Priority::Medium, format!("Restore the DKIM CNAME records of {identity} in its DNS"))
@@ -303,6 +308,7 @@ mod tests {
             .as_deref()
             .unwrap()
             .starts_with("aws sesv2 create-email-identity --email-identity example.com --region eu-west-1"));
+        assert_eq!(codes(&out), ["ses.identity.missing"]);
         let mut unused = check();
         unused.provider = super::super::Provider::Smtp;
         assert_eq!(diagnose(&unused, &observed(account(), lookups())).status, Status::Warn);
@@ -319,6 +325,7 @@ mod tests {
             ),
         );
         assert_eq!(out.summary, "sender noreply@example.com is not verified (example.com: PENDING)");
+        assert_eq!(codes(&out), ["ses.identity.unverified"]);
         assert!(out.actions[0].text.contains("DKIM CNAME records"), "{out:#?}");
     }
 
@@ -335,6 +342,7 @@ mod tests {
             (out.status, out.summary.as_str()),
             (Status::Warn, "SES contradicts itself about the sender identity noreply@example.com")
         );
+        assert_eq!(codes(&out), ["ses.identity.conflicting"]);
     }
 
     #[test]
@@ -348,6 +356,7 @@ mod tests {
             ),
         );
         assert_eq!((out.status, out.summary.as_str()), (Status::Warn, "DKIM of example.com is FAILED"));
+        assert_eq!(codes(&out), ["ses.identity.dkim_failed"]);
     }
 
     #[test]
@@ -380,6 +389,7 @@ mod tests {
             (Status::Warn, "EMAIL_FROM is not set: the sender identity was not checked")
         );
         assert_eq!(evidence(&out, "sender identity"), "not checked: EMAIL_FROM is not set");
+        assert_eq!(codes(&out), ["ses.config.sender_missing"]);
     }
 }
 

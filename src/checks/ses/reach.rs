@@ -2,6 +2,7 @@
 //! one failure with its own cause. Pure.
 
 use super::client::RequestError;
+use super::codes;
 use super::diagnose::Diagnosis;
 use crate::human::duration as rough;
 use crate::report::{Action, Priority, Signal};
@@ -17,17 +18,19 @@ pub fn unreachable(d: &mut Diagnosis, error: &RequestError) {
         if let Some((summary, cause, action)) = crate::http::slow_peer(seen, "the SES endpoint") {
             d.found.signal(Signal::Unreachable);
             let cause = format!("{cause}; nothing about the keys, the account or the sender could be checked");
-            return d.serious(summary, cause, vec![action]);
+            return d.serious(codes::PEER_STALLED, summary, cause, vec![action]);
         }
     }
-    let (summary, cause, signal) = match error {
-        RequestError::Setup { detail } => (format!("cannot send the request: {detail}"), format!("the request to {target} could not be prepared: {detail}"), None),
+    let (finding, summary, cause, signal) = match error {
+        RequestError::Setup { detail } => (codes::REQUEST_NOT_SENT, format!("cannot send the request: {detail}"), format!("the request to {target} could not be prepared: {detail}"), None),
         RequestError::Dns { host, detail } => (
+            codes::UNREACHABLE_DNS,
             format!("cannot resolve {host}"),
             format!("the host of {target} does not resolve from here ({detail}): no DNS, a typo in the endpoint, or no Internet access from this network"),
             Some(Signal::Unreachable),
         ),
         RequestError::Refused { endpoint } => (
+            codes::UNREACHABLE_REFUSED,
             format!("connection refused by {endpoint}"),
             match &d.check.endpoint_override {
                 Some(_) => format!("nothing listens at {endpoint} ({target}): the endpoint is down, or {} points at the wrong host or port", d.check.names.endpoint),
@@ -36,26 +39,30 @@ pub fn unreachable(d: &mut Diagnosis, error: &RequestError) {
             Some(Signal::Unreachable),
         ),
         RequestError::Timeout { endpoint, after } => (
+            codes::UNREACHABLE_TIMEOUT,
             format!("no answer from {endpoint} within {}", rough(*after)),
             format!("{target} did not answer within {}: a firewall or egress policy drops the traffic, or the endpoint hangs", rough(*after)),
             Some(Signal::Unreachable),
         ),
         RequestError::NoRoute { endpoint, detail } => (
+            codes::UNREACHABLE_NO_ROUTE,
             format!("no route to {endpoint}"),
             format!("this host has no route to {target} ({detail})"),
             Some(Signal::Unreachable),
         ),
         RequestError::Tls { endpoint, detail } => (
+            codes::TLS_FAILED,
             format!("TLS with {endpoint} failed"),
             format!("the TLS handshake with {target} failed: {detail}. Certificates are verified against the system trust store (or SSL_CERT_FILE); a proxy that inspects TLS needs its CA there"),
             Some(Signal::TlsFailed),
         ),
         RequestError::Failed { endpoint, detail } => (
+            codes::UNREACHABLE_FAILED,
             format!("request to {endpoint} failed: {detail}"),
             format!("the request to {target} got no HTTP answer: {detail}"),
             Some(Signal::Unreachable),
         ),
-        RequestError::SlowPeer(seen) => (seen.to_string(), seen.to_string(), Some(Signal::Unreachable)),
+        RequestError::SlowPeer(seen) => (codes::PEER_STALLED, seen.to_string(), seen.to_string(), Some(Signal::Unreachable)),
         RequestError::Redirected { redirect, .. } => {
             let code = redirect.status;
             let to = &redirect.target.shown;
@@ -64,6 +71,7 @@ pub fn unreachable(d: &mut Diagnosis, error: &RequestError) {
                 None => "a proxy or captive portal on the way intercepts the request: let the app's network reach AWS directly".to_string(),
             };
             (
+                codes::REDIRECTED,
                 format!("HTTP {code}: {target} redirects to {to}"),
                 format!("{target} answered HTTP {code} with a redirect to {to} ({}): AWS's SES API never redirects, so {fix}. kbz-check does not follow it: the request carries the app's SigV4 signature (Authorization, made with its keys), which must not reach another origin", redirect.movement.label()),
                 None,
@@ -74,6 +82,7 @@ pub fn unreachable(d: &mut Diagnosis, error: &RequestError) {
         d.found.signal(signal);
     }
     d.serious(
+        finding,
         summary,
         format!("{cause}; nothing about the keys, the account or the sender could be checked"),
         vec![test_path],
@@ -111,6 +120,7 @@ mod tests {
         );
         assert_eq!((out.status, out.summary.as_str()), (Status::Fail, "connection refused by 127.0.0.1:9"));
         assert_eq!(out.signals, [Signal::Unreachable]);
+        assert_eq!(codes(&out), ["ses.unreachable.refused"]);
         assert_eq!(evidence(&out, "account"), "no answer: connection refused by 127.0.0.1:9");
         let tls = Err(RequestError::Tls {
             endpoint: "email.eu-west-1.amazonaws.com:443".into(),
@@ -118,6 +128,7 @@ mod tests {
         });
         let out = diagnose(&check(), &observed(done(tls), vec![]));
         assert_eq!(out.signals, [Signal::TlsFailed]);
+        assert_eq!(codes(&out), ["ses.tls.failed"]);
         let asked = url::Url::parse("http://127.0.0.1:4566/v2/email/account").unwrap();
         let redirect =
             crate::redirect::Redirected::read(&asked, 302, Some("http://127.0.0.2:4566/login?X-Amz-Signature=abc123"))
@@ -128,12 +139,37 @@ mod tests {
         assert!(out.summary.starts_with("HTTP 302: the SES endpoint https://email.eu-west-1.amazonaws.com redirects to http://127.0.0.2:4566/login?X-Amz-Signature=***#"), "{}", out.summary);
         assert!(out.cause.as_deref().unwrap().contains("must not reach another origin"), "{out:#?}");
         assert!(out.signals.is_empty(), "{out:#?}");
+        assert_eq!(codes(&out), ["ses.redirected"]);
         assert!(!format!("{out:?}").contains("abc123"));
         assert!(evidence(&out, "account").starts_with("HTTP 302 redirect to http://127.0.0.2:4566/login?"), "{out:#?}");
         let slow = Err(RequestError::Timeout { endpoint: "127.0.0.1:9".into(), after: Duration::from_millis(901) });
-        assert_eq!(
-            diagnose(&check(), &observed(done(slow), vec![])).summary,
-            "no answer from 127.0.0.1:9 within 900ms"
-        );
+        let out = diagnose(&check(), &observed(done(slow), vec![]));
+        assert_eq!(out.summary, "no answer from 127.0.0.1:9 within 900ms");
+        assert_eq!(codes(&out), ["ses.unreachable.timeout"]);
+        let cases = [
+            (RequestError::Dns { host: "email.invalid".into(), detail: "no such host".into() }, "ses.unreachable.dns"),
+            (
+                RequestError::NoRoute { endpoint: "10.9.9.9:443".into(), detail: "No route to host".into() },
+                "ses.unreachable.no_route",
+            ),
+            (
+                RequestError::Failed { endpoint: "10.9.9.9:443".into(), detail: "reset".into() },
+                "ses.unreachable.failed",
+            ),
+            (
+                RequestError::SlowPeer(crate::http::RequestError::AnswerTimeout {
+                    endpoint: "127.0.0.1:9".into(),
+                    after: Duration::from_secs(5),
+                }),
+                "ses.peer_stalled",
+            ),
+        ];
+        for (error, code) in cases {
+            let out = diagnose(&check(), &observed(done(Err(error)), vec![]));
+            assert_eq!((out.status, codes(&out)), (Status::Fail, vec![code]), "{out:#?}");
+            assert_eq!(out.signals, [Signal::Unreachable], "{code}");
+        }
+        let out = diagnose(&check(), &observed(done(Err(RequestError::Setup { detail: "bad".into() })), vec![]));
+        assert_eq!(codes(&out), ["ses.request_not_sent"]);
     }
 }

@@ -1,12 +1,13 @@
 //! What the app's token may do: its lookup (policies, TTL against min_ttl)
 //! and each configured secret read (key names only). Pure.
 
+use super::codes;
 use super::diagnose::{rough, secs, Findings};
 use super::moved::{redirected, Asked};
 use super::secrets::{self, Absence, Kv, SecretState};
 use super::token::{error_text, TokenInfo};
 use super::{Probe, VaultCheck};
-use crate::report::{Action, Priority, Signal, Status};
+use crate::report::{Action, Priority, Signal};
 
 pub(super) struct TokenSummary {
     /// Appended to the ok summary.
@@ -34,8 +35,8 @@ pub(super) fn token_findings(
         }
         Probe::Done(Err(error)) => {
             found.evidence("token", command, format!("no answer: {}", error));
-            found.problem(
-                Status::Warn,
+            found.warn_as(
+                codes::TOKEN_LOOKUP_UNANSWERED,
                 format!("{name} not verified: the lookup got no answer"),
                 format!("Vault answered the health request but not the token lookup: {}", error),
                 vec![Action::new(Priority::Medium, "Run the check again; if it persists, look at Vault's log")],
@@ -58,8 +59,8 @@ pub(super) fn token_findings(
         (403, _) => {
             found.evidence("token", command, format!("rejected: HTTP 403 {}", error_text(&answer.body)));
             found.signal(Signal::CredentialsRejected);
-            found.problem(
-                Status::Fail,
+            found.fail_as(
+                codes::TOKEN_REJECTED,
                 format!("{name} rejected by Vault (403 permission denied)"),
                 "lookup-self answered 403: the token is expired, revoked, or was never issued by this Vault (a token of another Vault or of a dev server); rarely, it lacks the default policy that allows lookup-self. Every Vault call the app makes with it fails the same way".to_string(),
                 vec![Action::new(Priority::High, format!("Issue a new token for the app and put it where the app reads {name} (its .env file, a Kubernetes Secret), then restart the app"))
@@ -69,8 +70,8 @@ pub(super) fn token_findings(
         (code, _) => {
             let errors = error_text(&answer.body);
             found.evidence("token", command, format!("HTTP {code} {errors}"));
-            found.problem(
-                Status::Warn,
+            found.warn_as(
+                codes::TOKEN_LOOKUP_UNEXPECTED,
                 format!("{name} not verified: lookup-self answered HTTP {code}"),
                 format!("the token lookup answered HTTP {code} ({errors}) instead of the token's details"),
                 vec![Action::new(Priority::Medium, "Look at Vault's log around this time for the failing lookup")],
@@ -124,8 +125,8 @@ fn token_ok_summary(check: &VaultCheck, info: &TokenInfo, found: &mut Findings) 
             )
             .with_command("vault token create -policy=<app-policy> -ttl=720h")
         };
-        found.problem(
-            Status::Warn,
+        found.warn_as(
+            codes::TOKEN_EXPIRING,
             format!("{name} expires in {} (under min_ttl {})", secs(ttl), rough(check.min_ttl)),
             format!(
                 "the token has {} left{}: when it reaches zero, every Vault call of the app fails with 403 permission denied",
@@ -156,8 +157,8 @@ pub(super) fn secret_findings(
             }
             Probe::Done(Err(error)) => {
                 found.evidence(label, Some(&command), format!("no answer: {}", error));
-                found.problem(
-                    Status::Fail,
+                found.fail_as(
+                    codes::SECRET_READ_UNANSWERED,
                     format!("reading secret {path} failed"),
                     format!("GET /v1/{path} got no answer: {}", error),
                     vec![Action::new(Priority::Medium, "Run the check again; if it persists, look at Vault's log")],
@@ -180,8 +181,8 @@ pub(super) fn secret_findings(
                 };
                 if keys.is_empty() {
                     found.evidence(label, Some(&command), format!("present ({version}) but empty: no keys"));
-                    found.problem(
-                        Status::Warn,
+                    found.warn_as(
+                        codes::SECRET_EMPTY,
                         format!("secret {path} is empty"),
                         format!(
                             "the secret at {path} exists but holds no key: whatever the app expects there is missing"
@@ -208,8 +209,8 @@ pub(super) fn secret_findings(
                 } else {
                     format!("its policies ({})", policies.join(", "))
                 };
-                found.problem(
-                    Status::Fail,
+                found.fail_as(
+                    codes::SECRET_DENIED,
                     format!("{} lacks read on {path}", check.names.token),
                     format!(
                         "Vault answered 403 to GET /v1/{path}: the token is valid, but none of {held} grants read on this path{}",
@@ -221,8 +222,8 @@ pub(super) fn secret_findings(
             }
             SecretState::Unexpected { code, errors } => {
                 found.evidence(label, Some(&command), format!("HTTP {code} {errors}"));
-                found.problem(
-                    Status::Fail,
+                found.fail_as(
+                    codes::SECRET_READ_FAILED,
                     format!("reading secret {path} failed: HTTP {code}"),
                     format!("GET /v1/{path} answered HTTP {code} ({errors}) instead of the secret"),
                     vec![Action::new(Priority::Medium, "Look at Vault's log around this time for the failing read")],
@@ -274,36 +275,41 @@ fn version_text(version: Option<i64>) -> String {
 fn absent_problem(path: &str, absence: &Absence, found: &mut Findings) {
     let mount = path.split('/').next().unwrap_or(path);
     let rest = path.split_once('/').map_or("", |(_, rest)| rest);
-    let (summary, cause, action) = match absence {
+    let (code, summary, cause, action) = match absence {
         Absence::Missing => (
+            codes::SECRET_ABSENT,
             format!("secret {path} absent"),
             format!("Vault has no secret at {path}: it was never written there, or the app and this check expect another path"),
             Action::new(Priority::High, format!("Write the secret at {path}, or fix the path the app reads"))
                 .with_command(format!("vault kv list {}   # what exists next to it", kv_parent(mount, rest))),
         ),
         Absence::NeedsDataPrefix => (
+            codes::SECRET_NEEDS_DATA_PREFIX,
             format!("secret path {path} lacks data/ for a KV v2 mount"),
             format!("{mount}/ is a KV v2 mount: its secrets are read at {mount}/data/<path>, not {path}"),
             Action::new(Priority::High, format!("Use {mount}/data/{rest} in the app and in secrets")),
         ),
         Absence::Deleted { version, .. } => (
+            codes::SECRET_DELETED,
             format!("secret {path} deleted"),
             format!("the latest version ({}) of {path} was deleted: reads get 404 until it is undeleted or rewritten", version_text(*version)),
             Action::new(Priority::High, "Undelete the version if the deletion was a mistake, or write the secret again")
                 .with_command(format!("vault kv undelete -versions={} {mount}/{}", version_text(*version), rest.strip_prefix("data/").unwrap_or(rest))),
         ),
         Absence::Destroyed { version } => (
+            codes::SECRET_DESTROYED,
             format!("secret {path} destroyed"),
             format!("the latest version ({}) of {path} was destroyed: it is gone for good", version_text(*version)),
             Action::new(Priority::High, format!("Write the secret at {path} again")),
         ),
         Absence::NoMount => (
+            codes::SECRET_NO_MOUNT,
             format!("no secrets engine mounted at {mount}/"),
             format!("Vault has no secrets engine at {mount}/, so {path} cannot exist: a wrong mount name, or the engine was never enabled"),
             Action::new(Priority::High, "List the mounts and fix the path's first segment").with_command("vault secrets list"),
         ),
     };
-    found.problem(Status::Fail, summary, cause, vec![action]);
+    found.fail_as(code, summary, cause, vec![action]);
 }
 
 #[cfg(test)]
@@ -319,6 +325,24 @@ mod tests {
     }
 
     #[test]
+    fn each_absence_has_its_code() {
+        use super::super::secrets::Absence;
+        let cases = [
+            (Absence::Missing, "vault.secret.absent"),
+            (Absence::NeedsDataPrefix, "vault.secret.needs_data_prefix"),
+            (Absence::Deleted { version: Some(3), at: "2026-01-01T00:00:00Z".into() }, "vault.secret.deleted"),
+            (Absence::Destroyed { version: Some(3) }, "vault.secret.destroyed"),
+            (Absence::NoMount, "vault.secret.no_mount"),
+        ];
+        for (absence, code) in cases {
+            let mut found = super::Findings::default();
+            super::absent_problem("secret/data/app", &absence, &mut found);
+            let out = found.into_outcome(String::new());
+            assert_eq!(codes(&out), [code]);
+        }
+    }
+
+    #[test]
     fn token_rejected_short_or_missing() {
         let c = check("http://127.0.0.1:8200");
         let out = diagnose(&c, &with_token(&health_body(""), answer(403, r#"{"errors":["permission denied"]}"#)));
@@ -326,9 +350,11 @@ mod tests {
             (out.status, out.summary.as_str()),
             (Status::Fail, "VAULT_TOKEN rejected by Vault (403 permission denied)")
         );
+        assert_eq!(codes(&out), ["vault.token.rejected"]);
         let out = diagnose(&c, &with_token(&health_body(""), answer(200, &token_body(3600, false))));
         assert_eq!((out.status, out.summary.as_str()), (Status::Warn, "VAULT_TOKEN expires in 1h (under min_ttl 1d)"));
         assert!(out.actions[0].text.contains("cannot be renewed"));
+        assert_eq!(codes(&out), ["vault.token.expiring"]);
         let root = r#"{"data":{"policies":["root"],"ttl":0,"expire_time":null}}"#;
         let out = diagnose(&c, &with_token(&health_body(""), answer(200, root)));
         assert_eq!(out.status, Status::Ok);
@@ -365,6 +391,7 @@ mod tests {
         );
         assert_eq!(out.status, Status::Fail);
         assert_eq!(out.summary, "secret secret/data/keybuzz/ses absent");
+        assert_eq!(codes(&out), ["vault.secret.absent", "vault.secret.denied"]);
         let cause = out.cause.as_deref().unwrap();
         assert!(cause.contains("none of its policies (default, kb-app) grants read on this path"), "{cause}");
         assert!(

@@ -3,6 +3,7 @@
 
 use super::access::{secret_findings, token_findings};
 use super::client::{api_url, Answer, HEALTH_QUERY};
+use super::codes;
 use super::health::{code_meaning, Health, HealthBody, NodeState, Reading};
 use super::leader::{Active, Confirmed, Leader};
 use super::moved::{redirected, Asked};
@@ -198,8 +199,8 @@ fn state_findings(
     if let (true, Some(leader)) = (health.is_standby(), leader) {
         standby_without_leader(check, state, leader, confirmed, found);
     }
-    let mut problem = |status, summary: String, cause: String, actions| {
-        found.problem(status, summary, format!("{cause}{caveat}"), actions);
+    let mut problem = |code, status, summary: String, cause: String, actions| {
+        found.problem_as(code, status, summary, format!("{cause}{caveat}"), actions);
     };
     match state {
         NodeState::Active => return format!("active Vault at {addr}{version}"),
@@ -212,6 +213,7 @@ fn state_findings(
             )
         }
         NodeState::DrSecondary => problem(
+            codes::DR_SECONDARY,
             Status::Warn,
             format!("a DR secondary answered at {addr}: it serves no secrets until promoted"),
             "replication_dr_mode is secondary: a disaster-recovery secondary copies the primary cluster but answers no client request (no token lookup, no secret read) until it is promoted; an app pointed here cannot read its secrets".to_string(),
@@ -227,6 +229,7 @@ fn state_findings(
                 .and_then(|b| b.last_heartbeat_ms)
                 .map_or(String::new(), |ms| format!(" (last heartbeat {ms} ms ago)"));
             problem(
+                codes::HA_UNHEALTHY,
                 Status::Fail,
                 format!("the standby at {addr} cannot reach the active node"),
                 format!("ha_connection_healthy is false: this standby's heartbeats to the active node fail{since}, so every request it forwards to the active node fails"),
@@ -235,6 +238,7 @@ fn state_findings(
             )
         }
         NodeState::Uninitialized => problem(
+            codes::NOT_INITIALIZED,
             Status::Fail,
             format!("Vault at {addr} is not initialized"),
             "Vault runs but its storage was never initialized: it holds no secrets and no tokens. On a Vault that used to work, this means it now reads another, empty storage path (compare the storage path in Vault's configuration with where its data really is)".to_string(),
@@ -246,6 +250,7 @@ fn state_findings(
             ],
         ),
         NodeState::Sealed => problem(
+            codes::SEALED,
             Status::Fail,
             format!("Vault at {addr} is sealed"),
             "Vault runs and is initialized but sealed (it restarted and nobody unsealed it, or auto-unseal failed): it refuses every token lookup and secret read until unsealed".to_string(),
@@ -257,6 +262,7 @@ fn state_findings(
             ],
         ),
         NodeState::Removed => problem(
+            codes::REMOVED_FROM_CLUSTER,
             Status::Fail,
             format!("the node at {addr} was removed from its cluster"),
             "removed_from_cluster is true: this node was removed from its raft cluster and serves nothing; it cannot rejoin with its old data".to_string(),
@@ -307,19 +313,19 @@ fn standby_without_leader(
     };
     if let Some((summary, cause)) = gone {
         found.signal(Signal::Unavailable);
-        found.problem(status, summary, cause, recover);
+        found.problem_as(codes::STANDBY_WITHOUT_ACTIVE, status, summary, cause, recover);
         return;
     }
     match (&leader.active, confirmed) {
-        (Active::Unknown(why), _) => found.problem(
-            Status::Warn,
+        (Active::Unknown(why), _) => found.warn_as(
+            codes::LEADER_UNKNOWN,
             format!("the {label} at {addr} did not name its active node"),
             format!("a standby is only as good as the active node it forwards to, and sys/leader did not say which one that is ({why}), so the cluster's health is not confirmed"),
             vec![Action::new(Priority::Medium, "Ask the standby for its leader and check the cluster's members")
                 .with_command(format!("curl -sS {addr}/v1/sys/leader\nvault operator raft list-peers"))],
         ),
-        (Active::Named(_), Some(Confirmed::Unreached(what))) => found.problem(
-            Status::Warn,
+        (Active::Named(_), Some(Confirmed::Unreached(what))) => found.warn_as(
+            codes::ACTIVE_NODE_UNREACHED,
             format!("the active node the {label} at {addr} names ({named}) was not reached from here"),
             format!("sys/leader names {named}, but asking it for its health got no answer from here ({what}): its api_addr may be reachable only from the cluster's own network, or it may be down, so the cluster's health is not confirmed"),
             vec![Action::new(Priority::Medium, format!("Check {named} from a host of the cluster's network, and the cluster's members"))
@@ -334,8 +340,8 @@ fn standby_without_leader(
 fn unconfirmed(check: &VaultCheck, answer: &Answer, state: NodeState, found: &mut Findings) {
     let addr = addr(check);
     let code = answer.status;
-    found.problem(
-        Status::Warn,
+    found.warn_as(
+        codes::STATE_UNCONFIRMED,
         format!("{addr} answered HTTP {code} without Vault's health body"),
         format!(
             "{code} is Vault's code for a {}, but the answer carries no Vault health JSON ({}): a proxy or rate limiter in front of Vault may have answered instead, so the state is not confirmed",
@@ -352,16 +358,16 @@ fn not_vault(check: &VaultCheck, answer: &Answer, found: &mut Findings) {
     let addr = addr(check);
     let code = answer.status;
     if String::from_utf8_lossy(&answer.body).contains("HTTP request to an HTTPS server") {
-        found.problem(
-            Status::Fail,
+        found.fail_as(
+            codes::EXPECTS_HTTPS,
             format!("Vault at {addr} expects https://, not http://"),
             format!("Vault answered HTTP {code} \"Client sent an HTTP request to an HTTPS server\": its listener uses TLS but {addr_name} starts with http://"),
             vec![Action::new(Priority::High, format!("Use https:// in {addr_name}"))],
         );
         return;
     }
-    found.problem(
-        Status::Fail,
+    found.fail_as(
+        codes::NOT_VAULT,
         format!("{addr} answered HTTP {code}, not like Vault"),
         format!(
             "GET /v1/sys/health got HTTP {code} without Vault's health JSON ({}): something other than Vault answers at {addr_name} (another service, a proxy or load balancer error page)",
@@ -379,8 +385,8 @@ fn clock_findings(body: &HealthBody, received_at: SystemTime, found: &mut Findin
     if skew.unsigned_abs() <= SKEW_WARN_SECS {
         return;
     }
-    found.problem(
-        Status::Warn,
+    found.warn_as(
+        codes::CLOCK_SKEW,
         format!("clock skew: {}", skew_text(skew)),
         format!(
             "Vault's clock (server_time_utc {}) and this host's differ by {}s: token and lease expiry, certificate validity and time-based checks go wrong when clocks drift; one of the two hosts does not keep its time in sync",
@@ -472,6 +478,11 @@ pub(super) mod fixtures {
         Observed { token: Probe::Done(Ok(token)), ..observed(Ok(answer(200, health))) }
     }
 
+    /// The codes of the outcome's findings, the main one first.
+    pub fn codes(outcome: &Outcome) -> Vec<&'static str> {
+        outcome.findings.iter().map(|f| f.code.as_str()).collect()
+    }
+
     pub fn evidence<'a>(outcome: &'a Outcome, label: &str) -> &'a str {
         &outcome.evidence.iter().find(|e| e.label == label).unwrap_or_else(|| panic!("no {label}: {outcome:#?}")).output
     }
@@ -490,6 +501,7 @@ mod tests {
             &with_token(&health_body(""), answer(200, &token_body(30 * 86400, true))),
         );
         assert_eq!(out.status, Status::Ok, "{out:#?}");
+        assert!(out.findings.is_empty(), "an ok outcome has no code: {out:#?}");
         assert!(
             out.summary.starts_with("active Vault at https://10.0.0.150:8200, version 1.19.0; token valid for 30d ("),
             "{}",
@@ -504,16 +516,35 @@ mod tests {
     #[test]
     fn each_state_maps_to_its_status() {
         let cases = [
-            (r#"{"standby":true}"#, 200, Status::Ok, "a standby answered"),
-            (r#"{"performance_standby":true,"standby":true}"#, 299, Status::Ok, "a performance standby answered"),
-            (r#"{"replication_dr_mode":"secondary"}"#, 299, Status::Warn, "a DR secondary answered"),
-            (r#"{"standby":true,"ha_connection_healthy":false}"#, 299, Status::Fail, "cannot reach the active node"),
-            (r#"{"removed_from_cluster":true}"#, 299, Status::Fail, "was removed from its cluster"),
+            (r#"{"standby":true}"#, 200, Status::Ok, "a standby answered", None),
+            (r#"{"performance_standby":true,"standby":true}"#, 299, Status::Ok, "a performance standby answered", None),
+            (
+                r#"{"replication_dr_mode":"secondary"}"#,
+                299,
+                Status::Warn,
+                "a DR secondary answered",
+                Some("vault.dr_secondary"),
+            ),
+            (
+                r#"{"standby":true,"ha_connection_healthy":false}"#,
+                299,
+                Status::Fail,
+                "cannot reach the active node",
+                Some("vault.ha_unhealthy"),
+            ),
+            (
+                r#"{"removed_from_cluster":true}"#,
+                299,
+                Status::Fail,
+                "was removed from its cluster",
+                Some("vault.removed_from_cluster"),
+            ),
         ];
-        for (fields, code, status, summary) in cases {
+        for (fields, code, status, summary, finding) in cases {
             let out = diagnose(&check("http://127.0.0.1:8200"), &observed(Ok(answer(code, &health_body(fields)))));
             assert_eq!(out.status, status, "{fields}: {out:#?}");
             assert!(out.summary.contains(summary), "{fields}: {}", out.summary);
+            assert_eq!(codes(&out).first().copied(), finding, "{fields}: {out:#?}");
         }
     }
 
@@ -545,12 +576,14 @@ mod tests {
         assert!(out.cause.as_deref().unwrap().contains("no active Vault instance found"), "{out:#?}");
         assert!(out.actions[0].command.as_deref().unwrap().contains("raft list-peers"), "{out:#?}");
         assert_eq!(out.signals, [Signal::Unavailable]);
+        assert_eq!(codes(&out), ["vault.standby_without_active"]);
         assert!(evidence(&out, "active node").starts_with("no active node: ha_enabled=true, leader_address empty"));
 
         // A performance standby still serves reads: a warning.
         let out = standby_with_leader("performance", nobody);
         assert_eq!(out.status, Status::Warn, "{out:#?}");
         assert!(out.summary.starts_with("the performance standby at "), "{}", out.summary);
+        assert_eq!(codes(&out), ["vault.standby_without_active"]);
 
         // Named, but that node refuses connections (raft keeps the last leader's address): gone.
         let seen = Observed {
@@ -566,11 +599,13 @@ mod tests {
             "{out:#?}"
         );
         assert_eq!(evidence(&out, "active node health"), "no answer: connection refused by 127.0.0.1:8300");
+        assert_eq!(codes(&out), ["vault.standby_without_active"], "the same diagnosis as naming nobody");
 
         // No usable answer: not confirmed, a warning.
         let out = standby_with_leader("standby", "<html>bad gateway</html>");
         assert_eq!(out.status, Status::Warn, "{out:#?}");
         assert_eq!(out.summary, "the standby at http://127.0.0.1:8200 did not name its active node");
+        assert_eq!(codes(&out), ["vault.leader_unknown"]);
     }
 
     #[test]
@@ -590,6 +625,7 @@ mod tests {
             out.summary
         );
         assert!(out.cause.as_deref().unwrap().contains("a downgrade from https to plain http"), "{out:#?}");
+        assert_eq!(codes(&out), ["vault.redirected.downgrade"]);
         let shown = format!("{out:?}");
         assert!(!shown.contains("pw-Zz9") && !shown.contains("s.abc"), "{shown}");
         assert!(evidence(&out, "health").starts_with("HTTP 307 redirect to http://***#"), "{out:#?}");
@@ -610,6 +646,7 @@ mod tests {
             out.cause.as_deref().unwrap().contains("a standby pointing at its active node (https://127.0.0.1:8300)"),
             "{out:#?}"
         );
+        assert_eq!(codes(&out), ["vault.redirected.to_active"]);
     }
 
     #[test]
@@ -618,9 +655,12 @@ mod tests {
         let out = diagnose(&check("http://127.0.0.1:8200"), &observed(Ok(answer(299, &sealed))));
         assert_eq!((out.status, out.summary.as_str()), (Status::Fail, "Vault at http://127.0.0.1:8200 is sealed"));
         assert!(out.actions[0].command.as_deref().unwrap().contains("vault operator unseal"), "{out:#?}");
+        assert_eq!(codes(&out), ["vault.sealed"]);
+        assert_eq!(out.signals, [Signal::Unavailable]);
         let uninit = r#"{"initialized":false,"sealed":true,"standby":true}"#;
         let out = diagnose(&check("http://127.0.0.1:8200"), &observed(Ok(answer(501, uninit))));
         assert_eq!(out.summary, "Vault at http://127.0.0.1:8200 is not initialized");
+        assert_eq!(codes(&out), ["vault.not_initialized"]);
         assert!(out.cause.unwrap().contains("storage"));
     }
 
@@ -631,10 +671,12 @@ mod tests {
         assert_eq!(out.status, Status::Fail);
         assert!(out.summary.ends_with("is sealed"), "{}", out.summary);
         assert!(out.cause.as_deref().unwrap().contains("rests on the status code alone"), "{out:#?}");
+        assert_eq!(codes(&out), ["vault.sealed"], "the same diagnosis, with its caveat");
         let out = diagnose(&check("http://127.0.0.1:8200"), &observed(Ok(answer(429, "Too Many Requests"))));
         assert_eq!(out.status, Status::Warn);
         assert_eq!(out.summary, "http://127.0.0.1:8200 answered HTTP 429 without Vault's health body");
         assert!(out.cause.as_deref().unwrap().contains("rate limiter"), "{out:#?}");
+        assert_eq!(codes(&out), ["vault.state_unconfirmed"]);
     }
 
     #[test]
@@ -646,11 +688,13 @@ mod tests {
         assert_eq!(out.status, Status::Fail);
         assert_eq!(out.summary, "http://127.0.0.1:8200 answered HTTP 200, not like Vault");
         assert!(evidence(&out, "health").contains("Welcome to nginx"));
+        assert_eq!(codes(&out), ["vault.not_vault"]);
         let out = diagnose(
             &check("http://127.0.0.1:8200"),
             &observed(Ok(answer(400, "Client sent an HTTP request to an HTTPS server.\n"))),
         );
         assert_eq!(out.summary, "Vault at http://127.0.0.1:8200 expects https://, not http://");
+        assert_eq!(codes(&out), ["vault.expects_https"]);
     }
 
     #[test]
@@ -665,6 +709,7 @@ mod tests {
         assert!(evidence(&out, "health").contains("clock skew: Vault is 20s ahead of this host"), "{out:#?}");
         let out = diagnose(&no_token, &observed(Ok(answer(200, &at(-120)))));
         assert_eq!((out.status, out.summary.as_str()), (Status::Warn, "clock skew: Vault is 2m behind this host"));
+        assert_eq!(codes(&out), ["vault.clock_skew"]);
     }
 
     #[test]
@@ -742,6 +787,12 @@ mod properties {
             for line in out.cause.as_deref().unwrap_or_default().lines() {
                 prop_assert!(!line.contains(char::is_control), "cause line {:?}", line);
             }
+            // Every problem is coded: the main finding is the summary's.
+            prop_assert_eq!(out.findings.is_empty(), out.status == Status::Ok, "{:#?}", out);
+            if let Some(main) = out.findings.first() {
+                prop_assert_eq!((main.status, main.summary.as_str()), (out.status, out.summary.as_str()));
+            }
+            prop_assert!(out.findings.iter().all(|f| f.code.is_in("vault")), "{:?}", out.findings);
         }
     }
 }

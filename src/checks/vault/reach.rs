@@ -3,9 +3,10 @@
 //! fix, and the TLS evidence of an answer. Pure.
 
 use super::client::{RequestError, TlsProblem};
+use super::codes;
 use super::diagnose::{addr, health_command, rough, Findings};
 use super::VaultCheck;
-use crate::report::{Action, Priority, Signal, Status};
+use crate::report::{Action, Priority, Signal};
 use crate::tls::CertInfo;
 
 pub(super) fn request_failure(check: &VaultCheck, error: &RequestError, found: &mut Findings) {
@@ -17,8 +18,8 @@ pub(super) fn request_failure(check: &VaultCheck, error: &RequestError, found: &
         _ => Signal::Unreachable,
     });
     match error {
-        RequestError::Setup { detail } => found.problem(
-            Status::Fail,
+        RequestError::Setup { detail } => found.fail_as(
+            codes::TLS_SETUP_FAILED,
             format!("cannot set up TLS for {addr}: {detail}"),
             format!("the trust settings could not be used, so nothing was sent to Vault: {detail}"),
             vec![Action::new(
@@ -26,8 +27,8 @@ pub(super) fn request_failure(check: &VaultCheck, error: &RequestError, found: &
                 format!("Point {} at a PEM file holding the CA certificate that signed Vault's certificate", check.names.cacert),
             )],
         ),
-        RequestError::Dns { host, detail } => found.problem(
-            Status::Fail,
+        RequestError::Dns { host, detail } => found.fail_as(
+            codes::UNREACHABLE_DNS,
             format!("cannot resolve {host}"),
             format!(
                 "the host name in {addr_name} ({addr}) does not resolve from here ({detail}): a typo, or a name only another network's DNS knows (a cluster-internal name on a VM, or the reverse)"
@@ -35,8 +36,8 @@ pub(super) fn request_failure(check: &VaultCheck, error: &RequestError, found: &
             vec![Action::new(Priority::High, format!("Fix the host in {addr_name}, or check that it resolves where the app runs"))
                 .with_command(format!("getent hosts {host}"))],
         ),
-        RequestError::Refused { endpoint } => found.problem(
-            Status::Fail,
+        RequestError::Refused { endpoint } => found.fail_as(
+            codes::UNREACHABLE_REFUSED,
             format!("connection refused by {endpoint}: Vault is not running there"),
             format!(
                 "nothing listens on {endpoint}: the Vault service is down, or listens on another address or port than {addr_name} says. Every secret the app reads from Vault fails meanwhile, and a Vault service that stays down can go unnoticed for weeks"
@@ -51,14 +52,14 @@ pub(super) fn request_failure(check: &VaultCheck, error: &RequestError, found: &
         RequestError::ConnectTimeout { endpoint, .. } | RequestError::NoRoute { endpoint, .. } => {
             let (host, port) = endpoint.rsplit_once(':').unwrap_or((endpoint.as_str(), "8200"));
             let host = host.trim_matches(['[', ']']);
-            let what = match error {
+            let (code, what) = match error {
                 RequestError::ConnectTimeout { after, .. } => {
-                    format!("no answer from {endpoint} within {}", rough(*after))
+                    (codes::UNREACHABLE_TIMEOUT, format!("no answer from {endpoint} within {}", rough(*after)))
                 }
-                _ => format!("no route to {endpoint}"),
+                _ => (codes::UNREACHABLE_NO_ROUTE, format!("no route to {endpoint}")),
             };
-            found.problem(
-                Status::Fail,
+            found.fail_as(
+                code,
                 format!("{what}: the network path to Vault is blocked from here"),
                 format!(
                     "the TCP connection to {endpoint} got no answer at all: from where this runs, a firewall, a security group, a Kubernetes NetworkPolicy or a missing route drops the traffic. Vault itself may be up. A common case: the app runs in a Kubernetes cluster whose network cannot reach the private range Vault's address is in, and the app itself only says \"fetch failed\""
@@ -79,11 +80,11 @@ pub(super) fn request_failure(check: &VaultCheck, error: &RequestError, found: &
         // A peer that is there but stalls: what was seen (crate::http::slow_peer).
         RequestError::Stalled { .. } | RequestError::AnswerTimeout { .. } => {
             if let Some((summary, cause, action)) = crate::http::slow_peer(error, "Vault") {
-                found.problem(Status::Fail, summary, cause, vec![action]);
+                found.fail_as(codes::PEER_STALLED, summary, cause, vec![action]);
             }
         }
-        RequestError::Failed { endpoint, detail } => found.problem(
-            Status::Fail,
+        RequestError::Failed { endpoint, detail } => found.fail_as(
+            codes::UNREACHABLE_FAILED,
             format!("request to {endpoint} failed: {detail}"),
             format!("GET /v1/sys/health to {endpoint} got no HTTP answer: {detail}"),
             vec![Action::new(Priority::High, format!("Check what answers at {addr} and whether it is Vault"))
@@ -112,11 +113,12 @@ fn tls_failure(
         None => format!("trusted here: the system store (or SSL_CERT_FILE) only; {cacert} is not set"),
     };
     let show_chain = format!("openssl s_client -connect {endpoint} -showcerts </dev/null");
-    let (short, cause, actions) = match problem {
+    let (code, short, cause, actions) = match problem {
         TlsProblem::Untrusted => {
             let issuer = cert.map_or("its issuer".to_string(), |c| c.issuer.clone());
             let what = if cert.is_some_and(CertInfo::self_signed) { "is self-signed and not trusted" } else { "is not signed by a CA this host trusts" };
             (
+                codes::TLS_UNTRUSTED,
                 "certificate not trusted",
                 format!("{named} {what} ({trusted}); rustls says: {detail}. The handshake stops before any request, and an app with the same trust settings cannot reach Vault either"),
                 vec![Action::new(
@@ -127,12 +129,14 @@ fn tls_failure(
             )
         }
         TlsProblem::Expired => (
+            codes::TLS_EXPIRED,
             "certificate expired",
             format!("{named} has expired; rustls says: {detail}"),
             vec![Action::new(Priority::High, "Renew Vault's TLS certificate, then reload Vault (it re-reads its certificate on SIGHUP)")
                 .with_command("systemctl reload vault")],
         ),
         TlsProblem::NotYetValid => (
+            codes::TLS_NOT_YET_VALID,
             "certificate not yet valid",
             format!("{named} is not valid yet: its start date is in the future for this host's clock; rustls says: {detail}"),
             vec![Action::new(Priority::High, "Check this host's clock and the certificate's dates")
@@ -141,6 +145,7 @@ fn tls_failure(
         TlsProblem::WrongName => {
             let names = cert.map_or("other names".to_string(), |c| c.names.join(", "));
             (
+                codes::TLS_NAME_MISMATCH,
                 "certificate does not name this host",
                 format!("{named} is not valid for {host}, the host in {addr_name}; rustls says: {detail}"),
                 vec![Action::new(
@@ -150,6 +155,7 @@ fn tls_failure(
             )
         }
         TlsProblem::BadCertificate => (
+            codes::TLS_CERTIFICATE_REFUSED,
             "certificate refused",
             format!("{named} was refused; rustls says: {detail}"),
             vec![Action::new(
@@ -159,6 +165,7 @@ fn tls_failure(
             .with_command(show_chain)],
         ),
         TlsProblem::NotTls => (
+            codes::TLS_NOT_TLS,
             "the server does not speak TLS",
             format!("{endpoint} answered in plain text to a TLS handshake: {addr_name} says https:// but Vault's listener has TLS off (tls_disable = true); rustls says: {detail}"),
             vec![Action::new(
@@ -167,13 +174,14 @@ fn tls_failure(
             )],
         ),
         TlsProblem::Other => (
+            codes::TLS_HANDSHAKE_FAILED,
             "handshake failed",
             format!("the TLS handshake with {endpoint} failed: {detail}"),
             vec![Action::new(Priority::High, "Compare Vault's listener TLS settings (tls_min_version, cipher suites, client certificates) with what clients offer")
                 .with_command(show_chain)],
         ),
     };
-    found.problem(Status::Fail, format!("TLS with {endpoint} failed: {short}"), cause, actions);
+    found.fail_as(code, format!("TLS with {endpoint} failed: {short}"), cause, actions);
 }
 
 pub(super) fn tls_findings(check: &VaultCheck, cert: Option<&CertInfo>, found: &mut Findings) {
@@ -185,8 +193,8 @@ pub(super) fn tls_findings(check: &VaultCheck, cert: Option<&CertInfo>, found: &
     let cert_text = cert.map_or("certificate not seen".to_string(), |c| format!("certificate {}", c.describe()));
     if check.skip_verify {
         found.evidence("TLS", None, format!("NOT verified ({} is true)\n{cert_text}", check.names.skip_verify));
-        found.problem(
-            Status::Warn,
+        found.warn_as(
+            codes::SKIP_VERIFY,
             format!("Vault's TLS certificate is not verified ({} is true)", check.names.skip_verify),
             format!(
                 "certificate verification is off: whatever answers at {} (an impostor, a misrouted proxy) is trusted and receives the token",
@@ -215,6 +223,7 @@ pub(super) fn tls_findings(check: &VaultCheck, cert: Option<&CertInfo>, found: &
 mod tests {
     use super::super::diagnose::{diagnose, fixtures::*};
     use super::*;
+    use crate::report::Status;
     use std::time::Duration;
 
     #[test]
@@ -224,6 +233,8 @@ mod tests {
         let out = fail(RequestError::Refused { endpoint: "10.0.0.150:8200".into() });
         assert_eq!(out.summary, "connection refused by 10.0.0.150:8200: Vault is not running there");
         assert!(out.actions[0].command.as_deref().unwrap().contains("systemctl status vault"));
+        assert_eq!(codes(&out), ["vault.unreachable.refused"]);
+        assert_eq!(out.signals, [Signal::Unreachable]);
         let out = fail(RequestError::ConnectTimeout {
             endpoint: "10.0.0.150:8200".into(),
             after: Duration::from_millis(900),
@@ -233,9 +244,20 @@ mod tests {
             "no answer from 10.0.0.150:8200 within 900ms: the network path to Vault is blocked from here"
         );
         assert!(out.cause.as_deref().unwrap().contains("cannot reach the private range"));
+        assert_eq!(codes(&out), ["vault.unreachable.timeout"]);
         let out = fail(RequestError::Dns { host: "vault.internal".into(), detail: "Name or service not known".into() });
         assert_eq!(out.summary, "cannot resolve vault.internal");
         assert!(out.actions[0].command.as_deref() == Some("getent hosts vault.internal"));
+        assert_eq!(codes(&out), ["vault.unreachable.dns"]);
+        let out = fail(RequestError::NoRoute { endpoint: "10.0.0.150:8200".into(), detail: "No route to host".into() });
+        assert_eq!(codes(&out), ["vault.unreachable.no_route"]);
+        let out = fail(RequestError::Failed { endpoint: "10.0.0.150:8200".into(), detail: "connection reset".into() });
+        assert_eq!(codes(&out), ["vault.unreachable.failed"]);
+        let out =
+            fail(RequestError::AnswerTimeout { endpoint: "10.0.0.150:8200".into(), after: Duration::from_secs(5) });
+        assert_eq!(codes(&out), ["vault.peer_stalled"]);
+        let out = fail(RequestError::Setup { detail: "no certificate in the CA file".into() });
+        assert_eq!((codes(&out), out.signals.as_slice()), (vec!["vault.tls.setup_failed"], &[Signal::TlsFailed][..]));
     }
 
     #[test]
@@ -255,6 +277,7 @@ mod tests {
         };
         let out = diagnose(&check("https://10.0.0.150:8200"), &observed(Err(error)));
         assert_eq!(out.summary, "TLS with 10.0.0.150:8200 failed: certificate not trusted");
+        assert_eq!((codes(&out), out.signals.as_slice()), (vec!["vault.tls.untrusted"], &[Signal::TlsFailed][..]));
         let cause = out.cause.as_deref().unwrap();
         assert!(cause.contains("subject CN=vault.test") && cause.contains("issued by CN=Keybuzz CA"), "{cause}");
         assert!(
@@ -265,6 +288,30 @@ mod tests {
     }
 
     #[test]
+    fn each_tls_problem_has_its_code() {
+        let cases = [
+            (TlsProblem::Untrusted, "vault.tls.untrusted"),
+            (TlsProblem::Expired, "vault.tls.expired"),
+            (TlsProblem::NotYetValid, "vault.tls.not_yet_valid"),
+            (TlsProblem::WrongName, "vault.tls.name_mismatch"),
+            (TlsProblem::BadCertificate, "vault.tls.certificate_refused"),
+            (TlsProblem::NotTls, "vault.tls.not_tls"),
+            (TlsProblem::Other, "vault.tls.handshake_failed"),
+        ];
+        for (problem, code) in cases {
+            let error = RequestError::Tls {
+                endpoint: "10.0.0.150:8200".into(),
+                problem,
+                detail: "x".into(),
+                certificate: None,
+            };
+            let out = diagnose(&check("https://10.0.0.150:8200"), &observed(Err(error)));
+            assert_eq!(codes(&out), [code], "{problem:?}");
+            assert!(out.findings[0].code.is_in("vault.tls"));
+        }
+    }
+
+    #[test]
     fn skip_verify_is_at_best_a_warning() {
         let mut c = check("https://127.0.0.1:8200");
         c.skip_verify = true;
@@ -272,5 +319,6 @@ mod tests {
         assert_eq!(out.status, Status::Warn);
         assert!(out.summary.contains("not verified (VAULT_SKIP_VERIFY is true)"), "{}", out.summary);
         assert!(evidence(&out, "TLS").starts_with("NOT verified"));
+        assert_eq!(codes(&out), ["vault.skip_verify"]);
     }
 }
