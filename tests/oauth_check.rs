@@ -30,6 +30,13 @@ fn text(value: &Value) -> &str {
     value.as_str().unwrap_or_else(|| panic!("not a string: {value}"))
 }
 
+/// The check's main code (null when nothing was found), the first of its findings.
+fn main_code(check: &Value) -> Option<&str> {
+    let first = check["findings"].as_array().unwrap().first().map(|f| f["code"].as_str().unwrap());
+    assert_eq!(check["code"].as_str(), first, "{check:#}");
+    first
+}
+
 fn with_consent(change: impl FnOnce(&mut Consent)) -> Reply {
     let mut consent = Consent::ph15();
     change(&mut consent);
@@ -42,6 +49,7 @@ fn ph15_start_sends_the_clients_request_and_passes_every_rule() {
     assert_eq!(code, 0, "{json:#}");
     let c = check(&json);
     assert_eq!(c["status"], "ok", "{c:#}");
+    assert_eq!(main_code(c), None, "ok has no code: {c:#}");
     assert_eq!(c["target"], server.url());
     // 600 s when the stand-in was set up, a moment before the check ran.
     let summary = text(&c["summary"]);
@@ -100,6 +108,7 @@ fn draft_app_with_version_beta_warns() {
     let c = check(&json);
     assert_eq!(c["status"], "warn", "{c:#}");
     assert_eq!(c["summary"], "authUrl asks for a draft app's consent (version=beta)");
+    assert_eq!(main_code(c), Some("oauth.answer.draft_app"));
     assert!(text(&c["cause"]).contains("a draft app; production apps drop version=beta"), "{c:#}");
     assert_eq!(c["actions"][0]["priority"], "medium");
     assert!(text(&c["actions"][0]["text"]).contains("stop adding version=beta"), "{c:#}");
@@ -118,6 +127,7 @@ fn ph15_client_id_not_configured() {
     let c = check(&json);
     assert_eq!(c["status"], "fail");
     assert_eq!(c["summary"], "the backend lacks its SP-API client id: \"Amazon SP-API client_id not configured\"");
+    assert_eq!(main_code(c), Some("oauth.client_id_missing"));
     let cause = text(&c["cause"]);
     assert!(cause.starts_with("HTTP 500: error \"Failed to start Amazon OAuth\", details \"Amazon SP-API client_id not configured\": the backend has no AMAZON_SPAPI_CLIENT_ID"), "{cause}");
     assert_eq!(
@@ -141,6 +151,7 @@ fn ph15_fetch_failed_names_the_upstreams() {
     assert_eq!(code, 1);
     let c = check(&json);
     assert_eq!(c["summary"], "the backend could not reach one of its upstreams (\"fetch failed\")");
+    assert_eq!(main_code(c), Some("oauth.upstream_fetch_failed"));
     let cause = text(&c["cause"]);
     assert!(cause.contains("Vault (where the backend may read its SP-API credentials) or Amazon"), "{cause}");
     assert!(cause.contains("a vault check in the same run, with the backend's VAULT_ADDR, tells whether Vault answers"));
@@ -159,6 +170,8 @@ fn ph15_fetch_failed_and_vault_out_of_reach_are_one_root_cause() {
     assert_eq!(causes.len(), 1, "{json:#}");
     assert!(text(&causes[0]["summary"]).starts_with("The backend cannot fetch its Amazon SP-API credentials from Vault: oauth: the backend could not reach one of its upstreams"), "{json:#}");
     assert_eq!(causes[0]["checks"], json!(["oauth", "vault"]));
+    let oauth = json["checks"].as_array().unwrap().iter().find(|c| c["kind"] == "oauth").unwrap();
+    assert_eq!(main_code(oauth), Some("oauth.upstream_fetch_failed"));
 }
 
 #[test]
@@ -168,6 +181,7 @@ fn a_proxys_html_502_is_said_so_with_its_first_bytes() {
     assert_eq!(code, 1);
     let c = check(&json);
     assert_eq!(c["summary"], "HTTP 502 from a proxy, not the backend: an HTML page titled \"502 Bad Gateway\"");
+    assert_eq!(main_code(c), Some("oauth.proxy_error_page"));
     assert!(
         evidence(c, "answer").starts_with("<html>\\r\\n<head><title>502 Bad Gateway</title></head>\\r\\n<body>"),
         "{c:#}"
@@ -183,6 +197,7 @@ fn a_redirect_uri_other_than_the_configured_one_fails() {
     assert_eq!(code, 1);
     let c = check(&json);
     assert_eq!(c["summary"], "authUrl redirect_uri differs from AMAZON_SPAPI_REDIRECT_URI");
+    assert_eq!(main_code(c), Some("oauth.answer.redirect_uri_mismatch"));
     assert!(text(&c["cause"]).contains(&format!("{elsewhere}, but AMAZON_SPAPI_REDIRECT_URI is {REDIRECT_URI}")));
     assert!(evidence(c, "authUrl checks")
         .contains(&format!("✗ redirect_uri {elsewhere} differs from AMAZON_SPAPI_REDIRECT_URI")));
@@ -195,6 +210,7 @@ fn an_expires_at_already_past_fails() {
     let c = check(&json);
     let summary = text(&c["summary"]);
     assert!(summary.starts_with("expiresAt ") && summary.ends_with(" is already past (1h ago)"), "{summary}");
+    assert_eq!(main_code(c), Some("oauth.answer.state_expired"));
     assert!(text(&c["actions"][0]["command"]).contains("date -u"), "{c:#}");
 }
 
@@ -204,6 +220,7 @@ fn a_host_off_the_seller_central_list_fails() {
     assert_eq!(code, 1);
     let c = check(&json);
     assert_eq!(c["summary"], "authUrl host sellercentral.evil.example is not a Seller Central host");
+    assert_eq!(main_code(c), Some("oauth.answer.wrong_host"));
     let cause = text(&c["cause"]);
     assert!(
         cause.contains("sellercentral.amazon.com, sellercentral.amazon.ca,")
@@ -219,6 +236,7 @@ fn answers_of_the_wrong_types_fail_and_say_which() {
     assert_eq!(code, 1);
     let c = check(&json);
     assert_eq!(c["summary"], "the start answer's success is the string \"yes\", not true");
+    assert_eq!(main_code(c), Some("oauth.answer.field_invalid"));
     let rules = evidence(c, "authUrl checks");
     assert!(rules.contains("✗ authUrl is the number 42, not a URL"), "{rules}");
 }
@@ -231,6 +249,7 @@ fn a_two_mib_answer_is_cut_at_one_mib_and_reported() {
     assert_eq!(code, 1);
     let c = check(&json);
     assert_eq!(c["summary"], "HTTP 200 with a body that is not JSON instead of the backend's JSON");
+    assert_eq!(main_code(c), Some("oauth.not_the_backend"));
     assert!(evidence(c, "request").starts_with("HTTP 200 OK, application/json, 1048576 bytes (cut at 1 MiB)"), "{c:#}");
     assert!(evidence(c, "answer").len() < 2000, "the evidence quotes a few hundred characters, not the body");
 }
@@ -276,6 +295,7 @@ fn a_refused_port_means_nothing_serves_the_start_url() {
     let c = check(&json);
     assert_eq!(c["summary"], format!("connection refused by 127.0.0.1:{port}: nothing serves the start URL there"));
     assert!(evidence(c, "request").starts_with("no answer: connection refused"), "{c:#}");
+    assert_eq!(main_code(c), Some("oauth.unreachable.refused"));
 }
 
 #[test]
@@ -291,6 +311,7 @@ fn a_silent_server_times_out_at_the_deadline_naming_the_step() {
         format!("timed out after 1s while waiting for 127.0.0.1:{} to answer POST {START_PATH}", silent.port())
     );
     assert!(silent.accepted() >= 1, "the check never connected");
+    assert_eq!(main_code(c), Some("check.timed_out"), "the engine's deadline: {c:#}");
     // Generous bound: the point is that it ends at the deadline, not that it is fast.
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
 }
@@ -316,6 +337,7 @@ fn tls_untrusted_then_trusted_through_cacert() {
     assert_eq!(code, 1, "{json:#}");
     let c = check(&json);
     assert_eq!(c["summary"], format!("TLS with {endpoint} failed: certificate not trusted"), "{c:#}");
+    assert_eq!(main_code(c), Some("oauth.tls.untrusted"));
     let cause = text(&c["cause"]);
     assert!(cause.contains("subject CN=127.0.0.1, issued by CN=kbz-check test CA"), "{cause}");
     assert!(server.requests().is_empty(), "nothing is sent over a refused handshake");

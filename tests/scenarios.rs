@@ -9,6 +9,14 @@ use support::pg::{Node, PgCluster, Role};
 use support::smtp::{relay_env, trusting, Certificates, Mode, SmtpServer};
 use support::{kbz_check, run_all_json as run_all, status_of};
 
+/// The main code of the check `name`, which heads its findings.
+fn code_of<'a>(report: &'a serde_json::Value, name: &str) -> Option<&'a str> {
+    let check = report["checks"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap();
+    let first = check["findings"].as_array().unwrap().first().map(|f| f["code"].as_str().unwrap());
+    assert_eq!(check["code"].as_str(), first, "{check:#}");
+    first
+}
+
 /// PH15: the OAuth start endpoint answers `fetch failed` because the pod
 /// cannot reach Vault. The report must say it once, naming Vault.
 #[test]
@@ -22,6 +30,7 @@ fn ph15_oauth_fetch_failed_while_vault_is_out_of_reach() {
     assert_eq!(code, 1);
     assert_eq!(report["verdict"], "fail");
     assert_eq!((status_of(&report, "oauth"), status_of(&report, "vault")), ("fail", "fail"));
+    assert_eq!(code_of(&report, "oauth"), Some("oauth.upstream_fetch_failed"), "{report:#}");
     for skipped in ["postgres", "smtp", "ses"] {
         assert_eq!(status_of(&report, skipped), "skip", "{skipped} is not configured here");
     }
@@ -59,6 +68,7 @@ fn ph11_replica_url_vault_down_smtp_password_missing_ses_unused() {
     assert_eq!(status_of(&report, "postgres"), "fail");
     assert_eq!(status_of(&report, "vault"), "fail");
     assert_eq!(status_of(&report, "smtp"), "fail");
+    assert_eq!(code_of(&report, "smtp"), Some("smtp.auth.password_missing"), "{report:#}");
     assert_eq!(status_of(&report, "ses"), "skip", "provider smtp makes SES optional: {report:#}");
     assert_eq!(status_of(&report, "oauth"), "skip");
 

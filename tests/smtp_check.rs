@@ -36,6 +36,13 @@ fn assert_no_secret(text: &str) {
     }
 }
 
+/// The codes of the check's findings, the main one first; `code` is that main one.
+fn codes(check: &Value) -> Vec<&str> {
+    let codes: Vec<&str> = check["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert_eq!(check["code"].as_str(), codes.first().copied(), "{check:#}");
+    codes
+}
+
 fn write_suite(dir: &Path, body: &str) -> String {
     let path = dir.join("suite.toml");
     std::fs::write(&path, body).unwrap();
@@ -54,6 +61,7 @@ fn starttls_relay_login_certificate_and_test_message() {
     let c = check(&json);
     assert_eq!(code, 0, "{c:#}\n{}", relay.log());
     assert_eq!(c["status"], "ok");
+    assert_eq!((c["code"].clone(), codes(c)), (Value::Null, vec![]), "ok has no code: {c:#}");
     assert!(
         text(c, "summary")
             .starts_with(&format!("AUTH PLAIN accepted for {SMTP_USER} at {endpoint} over STARTTLS (TLSv1.")),
@@ -99,6 +107,7 @@ fn starttls_relay_login_certificate_and_test_message() {
         text(c, "summary"),
         format!("AUTH rejected for {SMTP_USER}: 535 5.7.8 Authentication credentials invalid")
     );
+    assert_eq!(codes(c), ["smtp.auth.rejected"], "{c:#}");
     assert!(text(c, "cause").contains("SMTP_PASS holds a wrong or outdated password"), "{c:#}");
     assert_eq!(c["actions"][0]["priority"], "critical");
     assert!(
@@ -116,6 +125,7 @@ fn starttls_relay_login_certificate_and_test_message() {
     let c = check(&json);
     assert_eq!(code, 1, "{c:#}");
     assert_eq!(text(c, "summary"), "SMTP_USER is set but SMTP_PASS is empty");
+    assert_eq!(codes(c), ["smtp.auth.password_missing"], "{c:#}");
     assert_eq!(text(evidence(c, "AUTH"), "output"), "not tried: SMTP_USER is set but SMTP_PASS is empty");
 
     // No credentials at all: TLS and EHLO only, ok, saying AUTH was not tried.
@@ -223,6 +233,7 @@ fn auth_login_when_plain_is_not_offered() {
         text(c, "summary"),
         format!("AUTH rejected for {SMTP_USER}: 535 5.7.8 Authentication credentials invalid")
     );
+    assert_eq!(codes(c), ["smtp.auth.rejected"], "{c:#}");
     assert_no_secret(&all_text(&out));
 }
 
@@ -253,6 +264,7 @@ fn a_ca_found_only_in_ssl_cert_dir_is_trusted() {
     let c = check(&json);
     assert_eq!(code, 1, "{c:#}");
     assert!(text(c, "summary").starts_with("certificate not trusted"), "{c:#}");
+    assert_eq!(codes(c), ["smtp.tls.untrusted"], "{c:#}");
 }
 
 #[test]
@@ -263,6 +275,7 @@ fn expired_certificate_fails_even_when_trusted() {
     let c = check(&json);
     assert_eq!(code, 1, "{c:#}\n{}", relay.log());
     assert_eq!(text(c, "summary"), "certificate of 127.0.0.1 expired on 2020-02-01");
+    assert_eq!(codes(c), ["smtp.tls.expired"], "{c:#}");
     assert_eq!(c["actions"][0]["priority"], "critical");
     let certificate = text(evidence(c, "certificate"), "output");
     assert!(certificate.contains("valid: 2020-01-01 to 2020-02-01 (expired "), "{certificate}");
@@ -311,6 +324,7 @@ fn relay_without_starttls() {
         format!("{endpoint} offers no STARTTLS: the password of {SMTP_USER} would cross the network in clear")
     );
     assert!(text(c, "cause").contains("kbz-check did not send them"), "{c:#}");
+    assert_eq!(codes(c), ["smtp.tls.not_offered"], "{c:#}");
     assert!(!labels(c).iter().any(|l| l == "AUTH"), "{c:#}");
     assert!(text(evidence(c, "AUTH advertised"), "output").starts_with("LOGIN PLAIN"), "{c:#}");
     assert_no_secret(&all_text(&out));
@@ -321,6 +335,8 @@ fn relay_without_starttls() {
     assert_eq!(code, 0, "{c:#}");
     assert_eq!(c["status"], "warn");
     assert_eq!(text(c, "summary"), format!("no STARTTLS at {endpoint}: mail would cross the network in clear"));
+    assert_eq!(codes(c), ["smtp.tls.plain_text"], "{c:#}");
+    assert_eq!(c["findings"][0]["status"], "warn");
 }
 
 #[test]
@@ -375,6 +391,7 @@ fn implicit_tls_relay() {
         format!("no TLS at 127.0.0.1:{}: the server answers in plain text", starttls.port())
     );
     assert!(text(c, "cause").contains("SMTP_SECURE=true"), "{c:#}");
+    assert_eq!(codes(c), ["smtp.tls.no_implicit_tls"], "{c:#}");
 }
 
 #[test]
@@ -390,6 +407,7 @@ fn silent_server_times_out_at_the_banner() {
         format!("timed out after 1s while waiting for the server's banner from 127.0.0.1:{}", silent.port())
     );
     assert!(silent.accepted() >= 1);
+    assert_eq!(codes(c), ["check.timed_out"], "the engine's deadline, not the check's: {c:#}");
     // Generous bound: the point is that it ends at the deadline, not that it is fast.
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
     assert_no_secret(&all_text(&out));
@@ -404,6 +422,7 @@ fn garbage_instead_of_a_banner() {
     assert_eq!(code, 1, "{c:#}");
     assert_eq!(text(c, "summary"), "not an SMTP server: first bytes \"HTTP/1.1 400 Bad Request\"");
     assert!(text(c, "cause").ends_with(": an HTTP server"), "{c:#}");
+    assert_eq!(codes(c), ["smtp.not_smtp"], "{c:#}");
     // Judged on the bytes, without waiting for the connection (held open) to close.
     assert!(started.elapsed() < Duration::from_secs(4), "took {:?}", started.elapsed());
 
@@ -429,5 +448,6 @@ fn unconfigured_is_skipped_and_a_closed_port_refused() {
     assert_eq!(code, 1);
     assert_eq!(text(c, "summary"), format!("connection refused by 127.0.0.1:{port}"));
     assert!(text(c, "cause").contains("nothing listens on 127.0.0.1:"), "{c:#}");
+    assert_eq!(codes(c), ["smtp.unreachable.refused"], "{c:#}");
     assert_no_secret(&all_text(&out));
 }

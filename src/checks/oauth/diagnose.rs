@@ -3,6 +3,7 @@
 //! without a server.
 
 use super::client::{tenant_headers, Answer, RequestError, BODY};
+use super::codes::*;
 use super::failure;
 use super::reach;
 use super::text::{escaped_excerpt, mask_credentials, rough, EXCERPT_CHARS};
@@ -124,8 +125,9 @@ pub(super) const LOGS: &str = "kubectl -n <namespace> logs deploy/<backend> --si
 
 fn issue_problem(check: &OAuthCheck, issue: &Issue, found: &mut Findings) {
     let status = if issue.is_warning() { Status::Warn } else { Status::Fail };
-    let (summary, cause, actions) = match issue {
+    let (code, summary, cause, actions) = match issue {
         Issue::Field { field, expected, found } => (
+            ANSWER_FIELD_INVALID,
             format!("the start answer's {field} is {found}, not {expected}"),
             format!(
                 "the start endpoint answered HTTP 2xx, but a successful start answer carries success: true, authUrl, state and expiresAt, and here {field} is {found}: the web client cannot send the seller to Amazon's consent page. The backend's start handler (its version, or a proxy rewriting the answer) does not follow that contract"
@@ -133,16 +135,19 @@ fn issue_problem(check: &OAuthCheck, issue: &Issue, found: &mut Findings) {
             vec![handler_action(check)],
         ),
         Issue::AuthUrlNotUrl { text, error } => (
+            ANSWER_AUTH_URL_INVALID,
             "the start answer's authUrl is not a URL".to_string(),
             format!("authUrl \"{text}\" is not an absolute URL ({error}): the browser cannot be sent to Amazon's consent page with it"),
             vec![build_url_action()],
         ),
         Issue::NotHttps { what: "authUrl", url } => (
+            ANSWER_AUTH_URL_NOT_HTTPS,
             "authUrl is not https".to_string(),
             format!("authUrl {url} is not https: Amazon serves its consent page over https only, and the seller's first hop to it would travel in clear"),
             vec![build_url_action()],
         ),
         Issue::NotHttps { url, .. } => (
+            ANSWER_REDIRECT_URI_NOT_HTTPS,
             "authUrl redirect_uri is not https".to_string(),
             format!(
                 "redirect_uri {url} is not https: Amazon only sends sellers back to https redirect URIs registered for the app, so it refuses the consent, or the authorization code would travel in clear"
@@ -150,6 +155,7 @@ fn issue_problem(check: &OAuthCheck, issue: &Issue, found: &mut Findings) {
             vec![redirect_action(check)],
         ),
         Issue::NotSellerCentral { host } => (
+            ANSWER_WRONG_HOST,
             format!("authUrl host {host} is not a Seller Central host"),
             not_seller_central_cause(host),
             vec![Action::new(
@@ -158,12 +164,19 @@ fn issue_problem(check: &OAuthCheck, issue: &Issue, found: &mut Findings) {
             )],
         ),
         Issue::WrongPath { path } => (
+            ANSWER_WRONG_PATH,
             format!("authUrl path is {path}, not {CONSENT_PATH}"),
             format!("Amazon's consent page for an SP-API app is {CONSENT_PATH} on Seller Central; {path} is another page, so sellers never see the consent"),
             vec![build_url_action()],
         ),
-        Issue::ParamMissing { param } => (format!("authUrl has no {param}"), missing_param_cause(param), vec![build_url_action()]),
+        Issue::ParamMissing { param } => (
+            ANSWER_PARAM_MISSING,
+            format!("authUrl has no {param}"),
+            missing_param_cause(param),
+            vec![build_url_action()],
+        ),
         Issue::ParamRepeated { param } => (
+            ANSWER_PARAM_REPEATED,
             format!("authUrl has {param} more than once"),
             format!("authUrl carries {param} more than once: which value Amazon uses is not defined, so the flow may run with another value than the backend stored"),
             vec![build_url_action()],
@@ -171,6 +184,7 @@ fn issue_problem(check: &OAuthCheck, issue: &Issue, found: &mut Findings) {
         Issue::Mismatch { param: "application_id", found, expected } => {
             let name = &check.names.app_id;
             (
+                ANSWER_APP_ID_MISMATCH,
                 format!("authUrl application_id differs from {name}"),
                 format!(
                     "authUrl asks sellers to authorize the app {found}, but {name} is {expected}: the backend runs with another app's id (another environment's secret, a stale deployment), or this check is set for another app; sellers would authorize an app whose credentials the backend may not hold"
@@ -185,6 +199,7 @@ fn issue_problem(check: &OAuthCheck, issue: &Issue, found: &mut Findings) {
         Issue::Mismatch { found, expected, .. } => {
             let name = &check.names.redirect_uri;
             (
+                ANSWER_REDIRECT_URI_MISMATCH,
                 format!("authUrl redirect_uri differs from {name}"),
                 format!(
                     "Amazon sends the seller back to authUrl's redirect_uri, {found}, but {name} is {expected}: the callback lands on another host or environment than configured, or Amazon refuses it if it is not one of the app's registered redirect URIs"
@@ -193,6 +208,7 @@ fn issue_problem(check: &OAuthCheck, issue: &Issue, found: &mut Findings) {
             )
         }
         Issue::StateMismatch { in_url, in_body } => (
+            ANSWER_STATE_MISMATCH,
             "state in authUrl differs from the answer's state".to_string(),
             format!(
                 "the answer returns state {in_body} but authUrl carries {in_url}: Amazon calls back with the URL's state, which the backend cannot match with the state it keeps, so every authorization fails its CSRF check"
@@ -202,6 +218,7 @@ fn issue_problem(check: &OAuthCheck, issue: &Issue, found: &mut Findings) {
         Issue::RedirectMissing { configured: true } => {
             let name = &check.names.redirect_uri;
             (
+                ANSWER_REDIRECT_URI_MISSING,
                 format!("authUrl has no redirect_uri, though {name} is set"),
                 format!(
                     "without redirect_uri Amazon sends the seller to the app's default (first registered) redirect URI, not necessarily {}: the backend leaves its configured callback out of the consent URL",
@@ -211,6 +228,7 @@ fn issue_problem(check: &OAuthCheck, issue: &Issue, found: &mut Findings) {
             )
         }
         Issue::RedirectMissing { configured: false } => (
+            ANSWER_REDIRECT_URI_DEFAULT,
             "authUrl has no redirect_uri".to_string(),
             format!(
                 "without redirect_uri Amazon sends the seller to the app's default (first registered) redirect URI: fine if that is this backend's callback. Set {} for this check to compare it",
@@ -219,6 +237,7 @@ fn issue_problem(check: &OAuthCheck, issue: &Issue, found: &mut Findings) {
             vec![Action::new(Priority::Low, format!("Set {} to the backend's callback URL", check.names.redirect_uri))],
         ),
         Issue::Draft => (
+            ANSWER_DRAFT_APP,
             "authUrl asks for a draft app's consent (version=beta)".to_string(),
             "version=beta asks Amazon for the authorization workflow of an app in draft status, which is how an app is tested before it is published: a draft app; production apps drop version=beta".to_string(),
             vec![Action::new(
@@ -227,11 +246,13 @@ fn issue_problem(check: &OAuthCheck, issue: &Issue, found: &mut Findings) {
             )],
         ),
         Issue::UnknownVersion { value } => (
+            ANSWER_UNKNOWN_VERSION,
             format!("authUrl has version={value}"),
             format!("authUrl carries version={value}; Amazon documents only version=beta (draft apps), and a published app's consent URL has no version"),
             vec![build_url_action()],
         ),
         Issue::Expired { at, ago } => (
+            ANSWER_STATE_EXPIRED,
             format!("expiresAt {at} is already past ({} ago)", rough(*ago)),
             format!(
                 "the start answer says its state expires at {at}, {} before this host received it: the callback would be refused as expired for every seller. Either the backend's clock or this host's is wrong, or the backend computes expiresAt wrongly (seconds taken for milliseconds, a time zone)",
@@ -241,12 +262,13 @@ fn issue_problem(check: &OAuthCheck, issue: &Issue, found: &mut Findings) {
                 .with_command("date -u\nkubectl -n <namespace> exec deploy/<backend> -- date -u")],
         ),
         Issue::ExpiresUnreadable { text } => (
+            ANSWER_EXPIRES_UNREADABLE,
             "expiresAt is not an RFC 3339 time".to_string(),
             format!("expiresAt \"{text}\" is not an RFC 3339 time with its zone (like 2026-01-08T09:29:21.707Z, as JavaScript's toISOString() writes it): the client cannot tell when the state expires"),
             vec![handler_action(check)],
         ),
     };
-    found.problem(status, summary, cause, actions);
+    found.problem_as(code, status, summary, cause, actions);
 }
 
 fn not_seller_central_cause(host: &str) -> String {
@@ -460,6 +482,71 @@ mod tests {
             refused.summary,
             "connection refused by backend-dev.example.com:443: nothing serves the start URL there"
         );
+    }
+
+    fn codes(outcome: &Outcome) -> Vec<&'static str> {
+        outcome.findings.iter().map(|f| f.code.as_str()).collect()
+    }
+
+    #[test]
+    fn each_issue_of_a_start_answer_has_its_code() {
+        let ago = std::time::Duration::from_secs(60);
+        let text = || "x".to_string();
+        for (issue, code, status) in [
+            (
+                Issue::Field { field: "success", expected: "true", found: text() },
+                "oauth.answer.field_invalid",
+                Status::Fail,
+            ),
+            (Issue::AuthUrlNotUrl { text: text(), error: text() }, "oauth.answer.auth_url_invalid", Status::Fail),
+            (Issue::NotHttps { what: "authUrl", url: text() }, "oauth.answer.auth_url_not_https", Status::Fail),
+            (
+                Issue::NotHttps { what: "redirect_uri", url: text() },
+                "oauth.answer.redirect_uri_not_https",
+                Status::Fail,
+            ),
+            (Issue::NotSellerCentral { host: text() }, "oauth.answer.wrong_host", Status::Fail),
+            (Issue::WrongPath { path: text() }, "oauth.answer.wrong_path", Status::Fail),
+            (Issue::ParamMissing { param: "state" }, "oauth.answer.param_missing", Status::Fail),
+            (Issue::ParamRepeated { param: "state" }, "oauth.answer.param_repeated", Status::Fail),
+            (
+                Issue::Mismatch { param: "application_id", found: text(), expected: text() },
+                "oauth.answer.app_id_mismatch",
+                Status::Fail,
+            ),
+            (
+                Issue::Mismatch { param: "redirect_uri", found: text(), expected: text() },
+                "oauth.answer.redirect_uri_mismatch",
+                Status::Fail,
+            ),
+            (Issue::StateMismatch { in_url: text(), in_body: text() }, "oauth.answer.state_mismatch", Status::Fail),
+            (Issue::RedirectMissing { configured: true }, "oauth.answer.redirect_uri_missing", Status::Fail),
+            (Issue::RedirectMissing { configured: false }, "oauth.answer.redirect_uri_default", Status::Warn),
+            (Issue::Draft, "oauth.answer.draft_app", Status::Warn),
+            (Issue::UnknownVersion { value: text() }, "oauth.answer.unknown_version", Status::Warn),
+            (Issue::Expired { at: text(), ago }, "oauth.answer.state_expired", Status::Fail),
+            (Issue::ExpiresUnreadable { text: text() }, "oauth.answer.expires_unreadable", Status::Fail),
+        ] {
+            let mut found = Findings::default();
+            issue_problem(&check(), &issue, &mut found);
+            let out = found.into_outcome(String::new());
+            assert_eq!(codes(&out), [code], "{issue:?}");
+            assert_eq!(out.findings[0].status, status, "{issue:?}");
+        }
+    }
+
+    #[test]
+    fn start_answers_have_their_codes_the_failure_first() {
+        assert!(run(json(200, Value::Object(start_body(json!({}))))).findings.is_empty(), "ok has no code");
+        let draft = auth_url("sellercentral.amazon.com", "&version=beta");
+        assert_eq!(
+            codes(&run(json(200, Value::Object(start_body(json!({ "authUrl": draft })))))),
+            ["oauth.answer.draft_app"]
+        );
+        let wrong = auth_url("sellercentral.evil.example", "&version=beta");
+        let out = run(json(200, Value::Object(start_body(json!({ "authUrl": wrong })))));
+        assert_eq!(codes(&out), ["oauth.answer.wrong_host", "oauth.answer.draft_app"]);
+        assert_eq!(out.findings[0].summary, out.summary);
     }
 }
 

@@ -3,10 +3,11 @@
 //! a proxy's HTML page, a redirect, JSON of another shape. Pure.
 
 use super::client::Answer;
+use super::codes::*;
 use super::diagnose::{request_command, unsent_headers, Findings, LOGS};
 use super::text::{escaped_excerpt, field_text, html_title, looks_like_html};
 use super::OAuthCheck;
-use crate::report::{Action, Priority, Signal, Status};
+use crate::report::{Action, Priority, Signal};
 use serde_json::{Map, Value};
 
 /// What a known `details` says is missing or failing.
@@ -95,7 +96,8 @@ pub fn error_answer(check: &OAuthCheck, answer: &Answer, body: &Map<String, Valu
 
 fn client_id_missing(check: &OAuthCheck, said: &str, details: &str, found: &mut Findings) {
     found.signal(Signal::ClientIdMissing);
-    found.fail(
+    found.fail_as(
+        CLIENT_ID_MISSING,
         format!("the backend lacks its SP-API client id: \"{details}\""),
         format!(
             "{said}: the backend has no AMAZON_SPAPI_CLIENT_ID (the Login with Amazon client id of the SP-API app), so it cannot start the OAuth flow for any tenant. It reads the credentials from its environment, or from Vault when it is set up to, and neither gave it one. A backend deployed without its SP-API credentials answers exactly this"
@@ -106,7 +108,8 @@ fn client_id_missing(check: &OAuthCheck, said: &str, details: &str, found: &mut 
 
 fn setting_missing(check: &OAuthCheck, said: &str, variable: &str, found: &mut Findings) {
     found.signal(Signal::CredentialsMissing);
-    found.fail(
+    found.fail_as(
+        SETTING_MISSING,
         format!("the backend lacks {variable}"),
         format!("{said}: the backend has no {variable}, one of the SP-API settings it needs to start the OAuth flow"),
         vec![inject_credentials(check), vault_source_action()],
@@ -133,7 +136,8 @@ fn fetch_failed(check: &OAuthCheck, said: &str, details: &str, found: &mut Findi
     found.signal(Signal::UpstreamFetchFailed);
     let code =
         network_code(details).map_or(String::new(), |(code, meaning)| format!(". The details name {code}: {meaning}"));
-    found.fail(
+    found.fail_as(
+        UPSTREAM_FETCH_FAILED,
         "the backend could not reach one of its upstreams (\"fetch failed\")".to_string(),
         format!(
             "{said}: the backend got this request, but its own outgoing request got no HTTP answer (\"fetch failed\" is what Node.js's fetch() throws when a connection is refused or times out, a name does not resolve, or TLS is refused). The upstream is Vault (where the backend may read its SP-API credentials) or Amazon; from outside which one cannot be seen, and a vault check in the same run, with the backend's VAULT_ADDR, tells whether Vault answers. A backend pod whose VAULT_ADDR is on a network its cluster cannot reach answers exactly this{code}"
@@ -162,7 +166,8 @@ fn fetch_failed(check: &OAuthCheck, said: &str, details: &str, found: &mut Findi
 
 fn other_error(check: &OAuthCheck, answer: &Answer, said: &str, error: Option<&str>, found: &mut Findings) {
     let first = error.unwrap_or("(no error text)");
-    found.fail(
+    found.fail_as(
+        BACKEND_ERROR,
         format!("the backend refused to start the OAuth flow: HTTP {}, \"{first}\"", answer.status),
         format!(
             "{said}: not a signature kbz-check knows (it knows client_id not configured and fetch failed){}; the backend's log holds the cause",
@@ -207,7 +212,8 @@ pub fn not_json(check: &OAuthCheck, answer: &Answer, found: &mut Findings) {
     let cut = if answer.truncated { " (the body was larger than 1 MiB and was cut)" } else { "" };
     let start = format!("its first bytes: {}{cut}", first_bytes(answer));
     match status {
-        502..=504 => found.fail(
+        502..=504 => found.fail_as(
+            PROXY_ERROR_PAGE,
             format!("HTTP {status} from a proxy, not the backend: {what}"),
             format!(
                 "the answer is {what} ({start}), not the backend's JSON: the reverse proxy or ingress in front of the backend answered {status} because it got no valid answer from the backend. The backend's pods are down, restarting or not ready, its service has no endpoints, or the proxy cannot reach them"
@@ -215,7 +221,8 @@ pub fn not_json(check: &OAuthCheck, answer: &Answer, found: &mut Findings) {
             vec![Action::new(Priority::High, "Check the backend's pods and the endpoints of its service behind the proxy")
                 .with_command("kubectl -n <namespace> get deploy,pods,endpoints\nkubectl -n <namespace> logs deploy/<backend> --tail=50")],
         ),
-        200..=299 => found.fail(
+        200..=299 => found.fail_as(
+            NOT_THE_BACKEND,
             format!("HTTP {status} with {what} instead of the backend's JSON"),
             format!(
                 "the answer is {what} ({start}): the URL reaches something other than the backend's start route, typically a web front end that answers every path with its own page"
@@ -225,7 +232,8 @@ pub fn not_json(check: &OAuthCheck, answer: &Answer, found: &mut Findings) {
                 format!("Point {} at the backend's route (e.g. https://<backend-host>/api/v1/marketplaces/amazon/oauth/start), not at the web app", check.names.url),
             )],
         ),
-        _ => found.fail(
+        _ => found.fail_as(
+            NOT_JSON,
             format!("HTTP {status} with {what} instead of the backend's JSON"),
             format!("the answer is {what} ({start}), not the backend's JSON error{}", status_hint(check, status)),
             vec![Action::new(Priority::High, format!("Check what answers at {}", check.shown_url()))
@@ -247,7 +255,8 @@ pub fn redirect(check: &OAuthCheck, answer: &Answer, found: &mut Findings) {
     } else {
         format!("{} is not the final route", check.names.url)
     };
-    found.fail(
+    found.fail_as(
+        REDIRECTED,
         format!("HTTP {status}: the start URL redirects to {to}"),
         format!(
             "the start endpoint answered a redirect instead of JSON, to {to}: {hint}. kbz-check does not follow it (a browser's fetch would, turning the POST into a GET or leaving the backend)"
@@ -270,8 +279,8 @@ pub fn unexpected_json(check: &OAuthCheck, answer: &Answer, value: &Value, found
         Value::Bool(_) => "a JSON boolean",
         Value::Null => "JSON null",
     };
-    found.problem(
-        Status::Fail,
+    found.fail_as(
+        UNEXPECTED_JSON,
         format!("HTTP {status} with {shape}, not a start answer"),
         format!(
             "the answer is {shape} ({}): neither a start (success, authUrl, state, expiresAt) nor an error (error, details){}",
@@ -287,7 +296,7 @@ mod tests {
     use super::super::diagnose::diagnose;
     use super::super::diagnose::fixtures::*;
     use super::*;
-    use crate::report::Outcome;
+    use crate::report::{Outcome, Status};
     use serde_json::json;
 
     fn run(answer: Answer) -> Outcome {
@@ -395,5 +404,37 @@ mod tests {
         assert_eq!(out.summary, "HTTP 500 with a JSON object without success, error or details, not a start answer");
         let out = run(json(200, json!(["a"])));
         assert_eq!(out.summary, "HTTP 200 with a JSON array, not a start answer");
+    }
+
+    fn code(outcome: &Outcome) -> &'static str {
+        assert_eq!(outcome.findings.len(), 1, "{outcome:#?}");
+        outcome.findings[0].code.as_str()
+    }
+
+    #[test]
+    fn ph15_answers_have_their_codes() {
+        let out = run(json(500, json!({ "error": START_ERROR, "details": "fetch failed" })));
+        assert_eq!(
+            (code(&out), out.signals.as_slice()),
+            ("oauth.upstream_fetch_failed", &[Signal::UpstreamFetchFailed][..])
+        );
+        let out = run(json(500, json!({ "error": START_ERROR, "details": "Amazon SP-API client_id not configured" })));
+        assert_eq!((code(&out), out.signals.as_slice()), ("oauth.client_id_missing", &[Signal::ClientIdMissing][..]));
+        let out = run(json(500, json!({ "error": START_ERROR, "details": "client_secret missing" })));
+        assert_eq!((code(&out), out.signals.as_slice()), ("oauth.setting_missing", &[Signal::CredentialsMissing][..]));
+        assert_eq!(code(&run(json(500, json!({ "error": START_ERROR, "details": "boom" })))), "oauth.backend_error");
+    }
+
+    #[test]
+    fn answers_that_are_not_the_backends_have_their_codes() {
+        let page = "<html><head><title>502 Bad Gateway</title></head></html>";
+        assert_eq!(code(&run(answer(502, "text/html", page))), "oauth.proxy_error_page");
+        assert_eq!(code(&run(answer(200, "text/html", "<html><title>App</title></html>"))), "oauth.not_the_backend");
+        assert_eq!(code(&run(answer(404, "text/plain", "Not Found"))), "oauth.not_json");
+        let mut moved = answer(302, "text/html", "");
+        moved.location = Some("https://sso.example.com/login".into());
+        assert_eq!(code(&run(moved)), "oauth.redirected");
+        assert_eq!(code(&run(json(200, json!([1, 2])))), "oauth.unexpected_json");
+        assert_eq!(code(&run(json(500, json!({ "message": "nope" })))), "oauth.unexpected_json");
     }
 }

@@ -4,10 +4,11 @@
 //! evidence of an answer. Pure.
 
 use super::client::{Answer, RequestError, TlsProblem};
+use super::codes::*;
 use super::diagnose::{request_command, Findings};
 use super::text::rough;
 use super::OAuthCheck;
-use crate::report::{Action, Priority, Signal, Status};
+use crate::report::{Action, Priority, Signal};
 use crate::tls::CertInfo;
 
 pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &mut Findings) {
@@ -21,10 +22,11 @@ pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &
         _ => Signal::Unreachable,
     });
     if let Some((summary, cause, action)) = crate::http::slow_peer(error, "the backend") {
-        return found.fail(summary, cause, vec![action]);
+        return found.fail_as(PEER_STALLED, summary, cause, vec![action]);
     }
     match error {
-        RequestError::Setup { detail } => found.fail(
+        RequestError::Setup { detail } => found.fail_as(
+            TLS_SETUP_FAILED,
             format!("cannot set up TLS for {}: {detail}", check.endpoint()),
             format!("the trust settings could not be used, so nothing was sent: {detail}"),
             vec![Action::new(
@@ -33,7 +35,8 @@ pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &
             )],
         ),
         RequestError::Dns { host, detail } => {
-            found.fail(
+            found.fail_as(
+                UNREACHABLE_DNS,
                 format!("cannot resolve {host}"),
                 format!(
                     "the host name in {url_name} ({url}) does not resolve from here ({detail}): a typo, or a name only another network's DNS knows (a cluster-internal service name seen from outside the cluster, or the reverse)"
@@ -43,7 +46,8 @@ pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &
             );
         }
         RequestError::Refused { endpoint } => {
-            found.fail(
+            found.fail_as(
+                UNREACHABLE_REFUSED,
                 format!("connection refused by {endpoint}: nothing serves the start URL there"),
                 format!(
                     "nothing listens on {endpoint}: the backend (or the proxy in front of it) is down, or listens on another address or port than {url_name} says"
@@ -53,11 +57,14 @@ pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &
             );
         }
         RequestError::ConnectTimeout { endpoint, .. } | RequestError::NoRoute { endpoint, .. } => {
-            let what = match error {
-                RequestError::ConnectTimeout { after, .. } => format!("no answer from {endpoint} within {}", rough(*after)),
-                _ => format!("no route to {endpoint}"),
+            let (code, what) = match error {
+                RequestError::ConnectTimeout { after, .. } => {
+                    (UNREACHABLE_TIMEOUT, format!("no answer from {endpoint} within {}", rough(*after)))
+                }
+                _ => (UNREACHABLE_NO_ROUTE, format!("no route to {endpoint}")),
             };
-            found.fail(
+            found.fail_as(
+                code,
                 format!("{what}: the network path to the backend is blocked from here"),
                 format!(
                     "the TCP connection to {endpoint} got no answer at all: from where this runs, a firewall, a security group, a Kubernetes NetworkPolicy or a missing route drops the traffic. The backend itself may be up"
@@ -71,7 +78,8 @@ pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &
         }
         // Named above.
         RequestError::Stalled { .. } | RequestError::AnswerTimeout { .. } => {}
-        RequestError::Failed { endpoint, detail } => found.fail(
+        RequestError::Failed { endpoint, detail } => found.fail_as(
+            REQUEST_FAILED,
             format!("request to {endpoint} failed: {detail}"),
             format!("POST {path} to {endpoint} got no HTTP answer ({detail}): the server closed the connection, or answered something that is not HTTP"),
             vec![Action::new(Priority::High, format!("Check what answers at {url}"))
@@ -105,7 +113,7 @@ fn tls_failure(
         None => "the server's certificate".to_string(),
     };
     let show_chain = format!("openssl s_client -connect {endpoint} -servername {host} -showcerts </dev/null");
-    let (short, cause, actions) = match problem {
+    let (code, short, cause, actions) = match problem {
         TlsProblem::Untrusted => {
             let issuer = cert.map_or("its issuer".to_string(), |c| c.issuer.clone());
             let what = if cert.is_some_and(CertInfo::self_signed) {
@@ -114,6 +122,7 @@ fn tls_failure(
                 "is not signed by a CA this host trusts"
             };
             (
+                TLS_UNTRUSTED,
                 "certificate not trusted",
                 format!("{named} {what} (trusted here: {}); rustls says: {detail}. Browsers and the web client's server side refuse it the same way", trusted(check)),
                 vec![Action::new(
@@ -124,11 +133,13 @@ fn tls_failure(
             )
         }
         TlsProblem::Expired => (
+            TLS_EXPIRED,
             "certificate expired",
             format!("{named} has expired; rustls says: {detail}. Every browser refuses it too"),
             vec![Action::new(Priority::High, "Renew the certificate of the backend's host (its ingress or load balancer)").with_command(show_chain)],
         ),
         TlsProblem::NotYetValid => (
+            TLS_NOT_YET_VALID,
             "certificate not yet valid",
             format!("{named} is not valid yet for this host's clock; rustls says: {detail}"),
             vec![Action::new(Priority::High, "Check this host's clock and the certificate's dates").with_command(format!("timedatectl status\n{show_chain}"))],
@@ -136,6 +147,7 @@ fn tls_failure(
         TlsProblem::WrongName => {
             let names = cert.map_or("other names".to_string(), |c| c.names.join(", "));
             (
+                TLS_NAME_MISMATCH,
                 "certificate does not name this host",
                 format!("{named} is not valid for {host}, the host in {url_name}; rustls says: {detail}"),
                 vec![Action::new(
@@ -145,22 +157,25 @@ fn tls_failure(
             )
         }
         TlsProblem::BadCertificate => (
+            TLS_BAD_CERTIFICATE,
             "certificate refused",
             format!("{named} was refused; rustls says: {detail}"),
             vec![Action::new(Priority::High, format!("Reissue the certificate as a server certificate for {host}, signed by a CA the clients trust")).with_command(show_chain)],
         ),
         TlsProblem::NotTls => (
+            TLS_NOT_TLS,
             "the server does not speak TLS",
             format!("{endpoint} answered in plain text to a TLS handshake: {url_name} says https:// but the server there speaks plain HTTP; rustls says: {detail}"),
             vec![Action::new(Priority::Medium, format!("Use http:// in {url_name} if that port is plain HTTP, or the https port of the ingress"))],
         ),
         TlsProblem::Other => (
+            TLS_HANDSHAKE_FAILED,
             "handshake failed",
             format!("the TLS handshake with {endpoint} failed: {detail}"),
             vec![Action::new(Priority::High, "Compare the server's TLS settings (versions, cipher suites, client certificates) with what clients offer").with_command(show_chain)],
         ),
     };
-    found.problem(Status::Fail, format!("TLS with {endpoint} failed: {short}"), cause, actions);
+    found.fail_as(code, format!("TLS with {endpoint} failed: {short}"), cause, actions);
 }
 
 /// How the answer came: over verified TLS (and with which certificate) or in clear.
@@ -226,5 +241,38 @@ mod tests {
         let cause = out.cause.as_deref().unwrap();
         assert!(cause.contains("subject CN=backend-dev.example.com, issued by CN=Keybuzz CA"), "{cause}");
         assert!(out.actions[0].text.contains("set `cacert` in [checks.oauth]"), "{:#?}", out.actions);
+    }
+
+    #[test]
+    fn each_way_of_not_answering_has_its_code() {
+        let code = |error: RequestError| {
+            let out = diagnose(&check(), &Err(error));
+            assert_eq!(out.findings.len(), 1, "{out:#?}");
+            assert_eq!(out.findings[0].summary, out.summary);
+            out.findings[0].code.as_str()
+        };
+        let endpoint = || "backend-dev.example.com:443".to_string();
+        let after = Duration::from_secs(5);
+        assert_eq!(code(RequestError::Setup { detail: "no certificates".into() }), "oauth.tls.setup_failed");
+        assert_eq!(code(RequestError::Dns { host: "x.invalid".into(), detail: "nx".into() }), "oauth.unreachable.dns");
+        assert_eq!(code(RequestError::Refused { endpoint: endpoint() }), "oauth.unreachable.refused");
+        assert_eq!(code(RequestError::ConnectTimeout { endpoint: endpoint(), after }), "oauth.unreachable.timeout");
+        let no_route = RequestError::NoRoute { endpoint: endpoint(), detail: "No route to host".into() };
+        assert_eq!(code(no_route), "oauth.unreachable.no_route");
+        assert_eq!(code(RequestError::AnswerTimeout { endpoint: endpoint(), after }), "oauth.peer_stalled");
+        let failed = RequestError::Failed { endpoint: endpoint(), detail: "connection closed".into() };
+        assert_eq!(code(failed), "oauth.request_failed");
+        for (problem, expected) in [
+            (TlsProblem::Untrusted, "oauth.tls.untrusted"),
+            (TlsProblem::Expired, "oauth.tls.expired"),
+            (TlsProblem::NotYetValid, "oauth.tls.not_yet_valid"),
+            (TlsProblem::WrongName, "oauth.tls.name_mismatch"),
+            (TlsProblem::BadCertificate, "oauth.tls.bad_certificate"),
+            (TlsProblem::NotTls, "oauth.tls.not_tls"),
+            (TlsProblem::Other, "oauth.tls.handshake_failed"),
+        ] {
+            let error = RequestError::Tls { endpoint: endpoint(), problem, detail: "rustls".into(), certificate: None };
+            assert_eq!(code(error), expected, "{problem:?}");
+        }
     }
 }

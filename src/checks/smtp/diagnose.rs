@@ -1,6 +1,7 @@
 //! From the transcript of the climb to a status, a cause in plain words and
 //! the actions that fix it. Pure: unit-tested without a server.
 
+use super::codes::*;
 use super::ladder::{AuthState, Offer, Step, Stop, TestMessage, TlsFailure, Transcript, Why};
 use super::wire::{Reply, WireError};
 use super::{Login, SmtpCheck, TlsMode};
@@ -180,11 +181,12 @@ fn completed_problems(check: &SmtpCheck, t: &Transcript, found: &mut Findings) {
     match &t.auth {
         AuthState::Incomplete => {
             found.signal(Signal::CredentialsMissing);
-            let (summary, missing) = (incomplete_login(check), match check.login {
-                Login::UserOnly { .. } => &check.names.password,
-                _ => &check.names.user,
+            let (summary, (missing, code)) = (incomplete_login(check), match check.login {
+                Login::UserOnly { .. } => (&check.names.password, AUTH_PASSWORD_MISSING),
+                _ => (&check.names.user, AUTH_USER_MISSING),
             });
-            found.fail(
+            found.fail_as(
+                code,
                 summary.clone(),
                 format!(
                     "{summary}: the app's login to {endpoint} cannot succeed. When the password is meant to come from a secret store (such as Vault), an empty value means it never arrived: the store is down or sealed, or the step that copies it into the app's environment did not run"
@@ -195,7 +197,8 @@ fn completed_problems(check: &SmtpCheck, t: &Transcript, found: &mut Findings) {
                 )],
             );
         }
-        AuthState::NotOffered => found.fail(
+        AuthState::NotOffered => found.fail_as(
+            AUTH_NOT_OFFERED,
             format!("{endpoint} offers no AUTH: the login of {} cannot be used", check.login.user().unwrap_or("?")),
             format!(
                 "credentials are configured but the server's EHLO reply{} lists no AUTH mechanism: this port does not take logins (a relay-only port such as 25, or submission without SASL set up), so the app's login fails",
@@ -206,7 +209,8 @@ fn completed_problems(check: &SmtpCheck, t: &Transcript, found: &mut Findings) {
                 format!("Point {} at the submission port (587 with STARTTLS, or 465), or enable SASL AUTH on the mail server", check.names.port),
             )],
         ),
-        AuthState::NoUsableMechanism(offered) => found.warn(
+        AuthState::NoUsableMechanism(offered) => found.warn_as(
+            AUTH_NO_USABLE_MECHANISM,
             format!("credentials not checked: {endpoint} offers only AUTH {}", offered.join(" ")),
             format!(
                 "the server offers AUTH {} but not PLAIN or LOGIN, the mechanisms kbz-check uses: whether {} are right was not verified",
@@ -218,7 +222,8 @@ fn completed_problems(check: &SmtpCheck, t: &Transcript, found: &mut Findings) {
         _ => {}
     }
     if check.tls == TlsMode::StartTls && t.tls.is_none() {
-        found.warn(
+        found.warn_as(
+            TLS_PLAIN_TEXT,
             format!("no STARTTLS at {endpoint}: mail would cross the network in clear"),
             "the server's EHLO reply does not offer STARTTLS, so messages (and any login) travel unencrypted between the app and the relay".to_string(),
             vec![Action::new(
@@ -236,7 +241,8 @@ fn expiry_problem(check: &SmtpCheck, t: &Transcript, now: i64, found: &mut Findi
     let left = cert.not_after.saturating_sub(now);
     let warn_within = i64::try_from(check.cert_expiry_warn.as_secs()).unwrap_or(i64::MAX);
     if left < 0 {
-        found.fail(
+        found.fail_as(
+            TLS_EXPIRED,
             format!("certificate of {} expired on {}", check.host, date(cert.not_after)),
             format!(
                 "the certificate {} (issuer {}) is past its end date: clients that verify certificates refuse it",
@@ -245,7 +251,8 @@ fn expiry_problem(check: &SmtpCheck, t: &Transcript, now: i64, found: &mut Findi
             vec![renew_action(check, Priority::Critical)],
         );
     } else if left < warn_within {
-        found.warn(
+        found.warn_as(
+            CERT_EXPIRING,
             format!("certificate of {} expires in {} ({})", check.host, days(left), date(cert.not_after)),
             format!(
                 "the certificate {} (issuer {}) ends on {}, within cert_expiry_warn ({}): renewal has not happened yet, and on that date every client that verifies it stops sending mail",
@@ -268,7 +275,7 @@ fn renew_action(check: &SmtpCheck, priority: Priority) -> Action {
 /// The fact a stopped climb establishes, for root-cause rules.
 fn signal_of(stop: &Stop) -> Option<Signal> {
     match &stop.why {
-        Why::Dns(_) | Why::Refused(_) | Why::Unreachable(_) => Some(Signal::Unreachable),
+        Why::Dns(_) | Why::Refused(_) | Why::Unreachable { .. } => Some(Signal::Unreachable),
         Why::TlsSetup(_) | Why::Tls(_) => Some(Signal::TlsFailed),
         Why::Reply(reply) if stop.step == Step::Auth && matches!(reply.code(), 535 | 534 | 530) => {
             Some(Signal::CredentialsRejected)
@@ -285,12 +292,14 @@ fn stop_problem(check: &SmtpCheck, t: &Transcript, stop: &Stop, found: &mut Find
         found.signal(signal);
     }
     match &stop.why {
-        Why::BadTestAddress(detail) => found.fail(
+        Why::BadTestAddress(detail) => found.fail_as(
+            TEST_MESSAGE_BAD_ADDRESS,
             format!("--send-test-to is not a mail address: {detail}"),
             format!("the address given to --send-test-to cannot be used as a recipient ({detail}); nothing was sent"),
             vec![Action::new(Priority::Low, "Give --send-test-to a mail address, e.g. --send-test-to ops@example.org")],
         ),
-        Why::Dns(detail) => found.fail(
+        Why::Dns(detail) => found.fail_as(
+            UNREACHABLE_DNS,
             format!("cannot resolve {host}: {detail}"),
             format!("the host `{host}` in {} does not resolve from where kbz-check runs: a typo, or a name known only inside another network (an internal DNS zone, a Kubernetes service)", names.host),
             vec![Action::new(Priority::Critical, format!("Check {} and resolve it from where the app runs", names.host))
@@ -298,14 +307,16 @@ fn stop_problem(check: &SmtpCheck, t: &Transcript, stop: &Stop, found: &mut Find
         ),
         Why::Refused(addresses) => {
             let tried = addresses.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-            found.fail(
+            found.fail_as(
+                UNREACHABLE_REFUSED,
                 format!("connection refused by {endpoint}"),
                 format!("nothing listens on {tried}: the mail server is stopped there, or listens on another port than {} = {}", names.port, check.port),
                 vec![Action::new(Priority::Critical, format!("Start the mail server on {host}, or fix {}", names.port))
                     .with_command("systemctl status postfix   # or the relay's own service")],
             )
         }
-        Why::Unreachable(detail) => found.fail(
+        Why::Unreachable { detail, timed_out } => found.fail_as(
+            if *timed_out { UNREACHABLE_TIMEOUT } else { UNREACHABLE_NO_ROUTE },
             format!("cannot reach {endpoint}: {detail}"),
             format!("the network path from here to {endpoint} fails ({detail}): a route, firewall or security group is in the way (outgoing mail ports are often filtered)"),
             vec![Action::new(Priority::Critical, format!("Check the route and firewall between the app and {endpoint}"))
@@ -313,7 +324,8 @@ fn stop_problem(check: &SmtpCheck, t: &Transcript, stop: &Stop, found: &mut Find
         ),
         Why::Wire(error) => wire_problem(check, stop.step, error, found),
         Why::Reply(reply) => reply_problem(check, stop.step, reply, found),
-        Why::NoStartTls => found.fail(
+        Why::NoStartTls => found.fail_as(
+            TLS_NOT_OFFERED,
             format!("{endpoint} offers no STARTTLS: the password of {} would cross the network in clear", check.login.user().unwrap_or("the login")),
             format!(
                 "{} are configured, but the server's EHLO reply does not list STARTTLS: the app would send its credentials unencrypted (or refuse to log in, if it requires TLS). kbz-check did not send them. TLS is not set up on this port, or something on the way strips it",
@@ -324,7 +336,8 @@ fn stop_problem(check: &SmtpCheck, t: &Transcript, stop: &Stop, found: &mut Find
                 format!("Enable STARTTLS on the mail server, or use implicit TLS (port 465 with {}=true)", names.secure),
             )],
         ),
-        Why::TlsSetup(detail) => found.fail(
+        Why::TlsSetup(detail) => found.fail_as(
+            TLS_SETUP_FAILED,
             format!("cannot set up TLS: {detail}"),
             format!("the TLS settings of this check cannot be used: {detail}"),
             vec![Action::new(
@@ -333,7 +346,8 @@ fn stop_problem(check: &SmtpCheck, t: &Transcript, stop: &Stop, found: &mut Find
             )],
         ),
         Why::Tls(failure) => tls_problem(check, t, failure, found),
-        Why::DataAfterStartTls(bytes) => found.fail(
+        Why::DataAfterStartTls(bytes) => found.fail_as(
+            TLS_INJECTED_DATA,
             format!("{endpoint} sent data after its STARTTLS reply"),
             format!(
                 "after `220` to STARTTLS and before the TLS handshake, \"{}\" arrived: a broken server, or something in the path injecting plain-text commands into the session (CVE-2011-0411). kbz-check stopped instead of trusting them",
@@ -341,12 +355,14 @@ fn stop_problem(check: &SmtpCheck, t: &Transcript, stop: &Stop, found: &mut Find
             ),
             vec![Action::new(Priority::High, "Check what sits between the app and the mail server (proxies, filters) and the server's STARTTLS handling")],
         ),
-        Why::AuthChallenge(detail) => found.fail(
+        Why::AuthChallenge(detail) => found.fail_as(
+            AUTH_UNEXPECTED_CHALLENGE,
             format!("AUTH failed at {endpoint}: unexpected challenge {detail}"),
             format!("the server answered the login with a challenge kbz-check cannot answer ({detail}): not the user name / password prompts of AUTH LOGIN"),
             vec![Action::new(Priority::Medium, "Check the mail server's AUTH configuration; the AUTH evidence shows the exchange")],
         ),
-        Why::MessageBuild(detail) => found.fail(
+        Why::MessageBuild(detail) => found.fail_as(
+            TEST_MESSAGE_BUILD_FAILED,
             format!("cannot build the test message: {detail}"),
             format!("the test message could not be formatted ({detail}); nothing was sent"),
             vec![Action::new(Priority::Low, "Check the --send-test-to address and SMTP_USER")],
@@ -360,7 +376,8 @@ fn wire_problem(check: &SmtpCheck, step: Step, error: &WireError, found: &mut Fi
     match (step, error) {
         (Step::Banner, WireError::NotSmtp(bytes)) => {
             let quoted = escape_bytes(bytes);
-            found.fail(
+            found.fail_as(
+                NOT_SMTP,
                 format!("not an SMTP server: first bytes \"{quoted}\""),
                 format!(
                     "what answers at {endpoint} does not speak SMTP: instead of a `220` greeting it sent \"{quoted}\"{}",
@@ -372,17 +389,20 @@ fn wire_problem(check: &SmtpCheck, step: Step, error: &WireError, found: &mut Fi
                 )],
             )
         }
-        (Step::Banner, WireError::Closed) => found.fail(
+        (Step::Banner, WireError::Closed) => found.fail_as(
+            CLOSED_WITHOUT_GREETING,
             format!("{endpoint} closed the connection without a greeting"),
             "the server accepted the TCP connection and closed it before its `220` banner: it refuses this client (access rules, connection or rate limits), or the service behind the port is broken".to_string(),
             vec![Action::new(Priority::High, format!("Check the mail server's log for this client's address, and what listens on {endpoint}"))],
         ),
-        (_, WireError::Closed) => found.fail(
+        (_, WireError::Closed) => found.fail_as(
+            CLOSED_MID_SESSION,
             format!("{endpoint} closed the connection at {what}"),
             format!("the server dropped the connection in reply to {what}, without an SMTP reply: it crashed, or a limit or filter cut this session"),
             vec![Action::new(Priority::High, "Check the mail server's log for this session")],
         ),
-        (_, error) => found.fail(
+        (_, error) => found.fail_as(
+            if matches!(error, WireError::Io(_)) { NETWORK_ERROR } else { MALFORMED_REPLY },
             format!("{what} failed at {endpoint}: {error}"),
             format!("the answer to {what} could not be read as SMTP: {error}"),
             vec![Action::new(Priority::High, format!("Check that {endpoint} is an SMTP server and what its log says for this session"))],
@@ -395,33 +415,39 @@ fn reply_problem(check: &SmtpCheck, step: Step, reply: &Reply, found: &mut Findi
     let line = reply.first_line();
     let code = reply.code();
     let user = check.login.user().unwrap_or("?");
-    let (summary, cause, actions) = match (step, code) {
+    let (finding, summary, cause, actions) = match (step, code) {
         (_, 421) => (
+            UNAVAILABLE,
             format!("{endpoint} is not available: {line}"),
             format!("the server answered {} with 421: it is shutting down, overloaded or limiting connections", step.label()),
             vec![Action::new(Priority::High, "Retry later; if it persists, check the mail server's load and connection limits")],
         ),
         (Step::Banner, 554) => (
+            CLIENT_REFUSED,
             format!("{endpoint} refuses this client at connect: {line}"),
             "a 554 greeting means the server will not talk to this client: its address is blocked (access list, blocklist) or there is no SMTP service for it here".to_string(),
             vec![Action::new(Priority::Critical, "Check the mail server's access rules for the app's address (Postfix: smtpd_client_restrictions, postscreen)")],
         ),
         (Step::Ehlo | Step::EhloAfterTls, 501) => (
+            EHLO_NAME_REFUSED,
             format!("EHLO {} refused: {line}", check.helo),
             format!("the server rejects the EHLO name `{}`", check.helo),
             vec![Action::new(Priority::Medium, "Set `helo` in the suite to this machine's fully qualified domain name")],
         ),
         (Step::Ehlo | Step::EhloAfterTls, 500 | 502 | 504) => (
+            NOT_ESMTP,
             format!("{endpoint} does not speak ESMTP: {line}"),
             "the server refuses EHLO: without ESMTP there is no STARTTLS and no AUTH, so the app cannot log in securely".to_string(),
             vec![Action::new(Priority::High, "Point the app at a submission server (port 587 or 465)")],
         ),
         (Step::StartTls, _) => (
+            TLS_STARTTLS_REFUSED,
             format!("STARTTLS refused by {endpoint}: {line}"),
             "the server advertises STARTTLS but will not start it: its certificate or key is missing or unreadable, or its TLS setup is broken".to_string(),
             vec![Action::new(Priority::High, "Check the mail server's TLS settings (certificate and key paths, permissions) and its log")],
         ),
         (Step::Auth, 535) => (
+            AUTH_REJECTED,
             format!("AUTH rejected for {user}: {line}"),
             format!(
                 "the server rejected the credentials of {user} (535): {} is wrong, or {} holds a wrong or outdated password; the app uses the same values and its login fails the same way",
@@ -430,57 +456,67 @@ fn reply_problem(check: &SmtpCheck, step: Step, reply: &Reply, found: &mut Findi
             vec![credentials_action(check)],
         ),
         (Step::Auth, 534) => (
+            AUTH_METHOD_REQUIRED,
             format!("AUTH refused for {user}, the server wants another method: {line}"),
             "534: the server requires a stronger mechanism or another kind of credential for this account (an app password or OAuth, as Gmail and Microsoft 365 do)".to_string(),
             vec![credentials_action(check)],
         ),
         (Step::Auth, 538) => (
+            AUTH_ENCRYPTION_REQUIRED,
             format!("AUTH refused: encryption required: {line}"),
             "538: the server requires an encrypted connection for this mechanism".to_string(),
             vec![Action::new(Priority::High, format!("Use implicit TLS (port 465, {}=true) or check the server's TLS setup", check.names.secure))],
         ),
         (Step::Auth, 454) => (
+            AUTH_BACKEND_FAILING,
             format!("temporary authentication failure at {endpoint}: {line}"),
             "454: the server could not check the credentials just now: its authentication backend (Dovecot SASL, LDAP, a database) is failing. Logins fail until it is fixed".to_string(),
             vec![Action::new(Priority::High, "Check the mail server's authentication backend and its log")],
         ),
         (Step::Auth, 504) => (
+            AUTH_MECHANISM_REFUSED,
             format!("AUTH mechanism refused by {endpoint}: {line}"),
             "504: the server advertised this AUTH mechanism but refuses it".to_string(),
             vec![Action::new(Priority::Medium, "Check the mail server's AUTH mechanisms (enable PLAIN over TLS)")],
         ),
         (Step::Auth, _) => (
+            AUTH_REFUSED,
             format!("AUTH refused for {user}: {line}"),
             format!("the server answered the login with {code} ({})", severity(code)),
             vec![credentials_action(check)],
         ),
         (Step::MailFrom, 530) => (
+            AUTH_REQUIRED,
             format!("{endpoint} requires a login before accepting mail: {line}"),
             format!("530: this server takes mail only from authenticated clients, and no login ({}) is configured", login_names(check)),
             vec![Action::new(Priority::Critical, format!("Set {} for the app", login_names(check)))],
         ),
         (Step::MailFrom, _) => (
+            SENDER_REFUSED,
             format!("sender refused by {endpoint}: {line}"),
             format!("the server refuses the envelope sender ({code}, {}): the login may not send as this address", severity(code)),
             vec![Action::new(Priority::High, "Use a sender address the login may send as (the app's EMAIL_FROM and envelope sender)")],
         ),
         (Step::RcptTo, _) => (
+            RECIPIENT_REFUSED,
             format!("recipient refused by {endpoint}: {line}"),
             format!("the server refuses the test recipient ({code}, {}): no such mailbox, or relaying to that domain is not allowed for this login", severity(code)),
             vec![Action::new(Priority::Medium, "Try another --send-test-to address; if every outside address is refused, the login may not relay")],
         ),
         (Step::Data | Step::Message, _) => (
+            TEST_MESSAGE_REFUSED,
             format!("test message refused by {endpoint}: {line}"),
             format!("the server refused the message at {} ({code}, {}): a content, size or policy filter", step.label(), severity(code)),
             vec![Action::new(Priority::Medium, "Read the reply and the mail server's log for this message")],
         ),
         (_, _) => (
+            COMMAND_REFUSED,
             format!("{} refused by {endpoint}: {line}", step.label()),
             format!("the server answered {} with {code} ({})", step.label(), severity(code)),
             vec![Action::new(Priority::High, "Read the reply and the mail server's log for this session")],
         ),
     };
-    found.fail(summary, cause, actions);
+    found.fail_as(finding, summary, cause, actions);
 }
 
 fn severity(code: u16) -> &'static str {
@@ -518,7 +554,8 @@ fn tls_problem(check: &SmtpCheck, t: &Transcript, failure: &TlsFailure, found: &
         Some(rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. })
             if failure.mode == TlsMode::Implicit =>
         {
-            found.fail(
+            found.fail_as(
+                TLS_NO_IMPLICIT_TLS,
                 format!("no TLS at {endpoint}: the server answers in plain text"),
                 format!(
                     "implicit TLS was expected ({}), but the server does not speak TLS on connect ({}): it most likely expects STARTTLS, as on port 587",
@@ -528,7 +565,8 @@ fn tls_problem(check: &SmtpCheck, t: &Transcript, failure: &TlsFailure, found: &
                 vec![Action::new(Priority::High, format!("Set {}=false (STARTTLS), or point {} at the implicit-TLS port (465)", check.names.secure, check.names.port))],
             )
         }
-        _ => found.fail(
+        _ => found.fail_as(
+            TLS_HANDSHAKE_FAILED,
             format!("TLS handshake with {endpoint} failed: {}", failure.detail),
             format!(
                 "the TLS handshake {} failed after the server sent {presented}: {}. No common TLS version or cipher (a server limited to old TLS), or a broken TLS setup on the server",
@@ -563,7 +601,8 @@ fn certificate_problem(
     let issuer = cert.map_or("(unknown)", |c| c.issuer.as_str());
     let trust = t.trust.as_deref().unwrap_or("the trust store");
     match error {
-        CertificateError::UnknownIssuer | CertificateError::BadSignature => found.fail(
+        CertificateError::UnknownIssuer | CertificateError::BadSignature => found.fail_as(
+            TLS_UNTRUSTED,
             format!("certificate not trusted: subject {subject}, issuer {issuer}"),
             format!(
                 "{} presented a certificate (subject {subject}, issuer {issuer}) that does not lead to a CA trusted here ({trust}): a private or self-signed CA, or a server that does not send its intermediate certificates. An app that verifies certificates (nodemailer does by default) fails the same way",
@@ -577,19 +616,22 @@ fn certificate_problem(
                 Action::new(Priority::Medium, "If the issuer is a public CA, make the mail server send its full chain (certificate and intermediates)"),
             ],
         ),
-        CertificateError::Expired | CertificateError::ExpiredContext { .. } => found.fail(
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => found.fail_as(
+            TLS_EXPIRED,
             format!("certificate of {host} expired{}", cert.map_or(String::new(), |c| format!(" on {}", date(c.not_after)))),
             format!("the server's certificate (subject {subject}, issuer {issuer}) is past its end date: every client that verifies certificates refuses it"),
             vec![renew_action(check, Priority::Critical)],
         ),
-        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => found.fail(
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => found.fail_as(
+            TLS_NOT_YET_VALID,
             format!("certificate of {host} not valid yet{}", cert.map_or(String::new(), |c| format!(" (from {})", date(c.not_before)))),
             format!("the server's certificate (subject {subject}) starts in the future: this machine's or the server's clock is wrong, or the certificate was installed early"),
             vec![Action::new(Priority::High, "Check the clocks (timedatectl) here and on the mail server")],
         ),
         CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
             let names = cert.map_or("(unknown)".to_string(), |c| c.names.join(", "));
-            found.fail(
+            found.fail_as(
+                TLS_NAME_MISMATCH,
                 format!("certificate not valid for {host}: it names {names}"),
                 format!("the server's certificate (subject {subject}, issuer {issuer}) does not list `{host}`, the name the app connects to: clients that verify the name refuse it"),
                 vec![Action::new(
@@ -598,7 +640,8 @@ fn certificate_problem(
                 )],
             )
         }
-        other => found.fail(
+        other => found.fail_as(
+            TLS_CERT_REJECTED,
             format!("certificate of {host} rejected: {other:?}"),
             format!("the server's certificate (subject {subject}, issuer {issuer}) was rejected: {}", rustls::Error::InvalidCertificate(other.clone())),
             vec![Action::new(Priority::High, "Check the mail server's certificate (purpose, extensions, revocation)")],
@@ -1048,5 +1091,162 @@ mod tests {
     fn injected_bytes_after_starttls_are_quoted_escaped() {
         let t = stopped(after_tls(), Step::StartTls, Why::DataAfterStartTls(b"250 fake\r\n".to_vec()));
         assert!(diagnose(&sample_check(), &t, now()).cause.unwrap().contains("\"250 fake\\r\\n\""));
+    }
+
+    /// Every finding's code, the main one first.
+    fn codes(outcome: &Outcome) -> Vec<&'static str> {
+        outcome.findings.iter().map(|f| f.code.as_str()).collect()
+    }
+
+    fn code_of(check: &SmtpCheck, t: &Transcript) -> &'static str {
+        let outcome = diagnose(check, t, now());
+        assert_eq!(outcome.findings.len(), 1, "{outcome:#?}");
+        assert_eq!(outcome.findings[0].summary, outcome.summary);
+        outcome.findings[0].code.as_str()
+    }
+
+    #[test]
+    fn ok_has_no_code_and_the_main_scenarios_have_theirs() {
+        let check = sample_check();
+        assert!(diagnose(&check, &logged_in(), now()).findings.is_empty());
+
+        // PH11: a wrong password, and a password a down secret store never delivered.
+        let rejected = stopped(after_tls(), Step::Auth, Why::Reply(reply("535 5.7.8 Error: authentication failed")));
+        let outcome = diagnose(&check, &rejected, now());
+        assert_eq!(codes(&outcome), ["smtp.auth.rejected"]);
+        assert_eq!(outcome.signals, [Signal::CredentialsRejected]);
+        let mut user_only = sample_check();
+        user_only.login = Login::UserOnly { user: "postmaster@example.com".into() };
+        let mut t = after_tls();
+        t.auth = AuthState::Incomplete;
+        let outcome = diagnose(&user_only, &t, now());
+        assert_eq!(codes(&outcome), ["smtp.auth.password_missing"]);
+        assert_eq!(outcome.signals, [Signal::CredentialsMissing]);
+        let mut password_only = sample_check();
+        password_only.login = Login::PasswordOnly;
+        assert_eq!(code_of(&password_only, &t), "smtp.auth.user_missing");
+
+        // No STARTTLS: a failure with a login configured, a warning without.
+        let mut plain = after_tls();
+        plain.exchanges.truncate(2);
+        plain.tls = None;
+        plain.certificate = None;
+        assert_eq!(code_of(&check, &stopped(plain.clone(), Step::StartTls, Why::NoStartTls)), "smtp.tls.not_offered");
+        let mut anonymous = sample_check();
+        anonymous.login = Login::None;
+        plain.auth = AuthState::NotConfigured;
+        assert_eq!(code_of(&anonymous, &plain), "smtp.tls.plain_text");
+
+        let mut t = after_tls();
+        t.auth = AuthState::NotOffered;
+        assert_eq!(code_of(&check, &t), "smtp.auth.not_offered");
+        t.auth = AuthState::NoUsableMechanism(vec!["CRAM-MD5".into()]);
+        assert_eq!(code_of(&check, &t), "smtp.auth.no_usable_mechanism");
+    }
+
+    #[test]
+    fn reachability_and_protocol_stops_have_their_codes() {
+        let check = sample_check();
+        let at = |step, why| code_of(&check, &stopped(Transcript::default(), step, why));
+        let address: std::net::SocketAddr = "10.0.0.160:587".parse().unwrap();
+        assert_eq!(at(Step::Resolve, Why::Dns("failed to lookup address".into())), "smtp.unreachable.dns");
+        assert_eq!(at(Step::Connect, Why::Refused(vec![address])), "smtp.unreachable.refused");
+        let unreachable = |timed_out| Why::Unreachable { detail: "10.0.0.160:587: os error".into(), timed_out };
+        assert_eq!(at(Step::Connect, unreachable(false)), "smtp.unreachable.no_route");
+        assert_eq!(at(Step::Connect, unreachable(true)), "smtp.unreachable.timeout");
+        for (step, why, code) in [
+            (Step::Banner, Why::Wire(WireError::NotSmtp(b"SSH-2.0-OpenSSH\r\n".to_vec())), "smtp.not_smtp"),
+            (Step::Banner, Why::Wire(WireError::Closed), "smtp.closed_without_greeting"),
+            (Step::Ehlo, Why::Wire(WireError::Closed), "smtp.closed_mid_session"),
+            (Step::Ehlo, Why::Wire(WireError::Io("connection reset by peer".into())), "smtp.network_error"),
+            (Step::Ehlo, Why::Wire(WireError::LineTooLong), "smtp.malformed_reply"),
+            (Step::Ehlo, Why::Wire(WireError::NotSmtp(b"garbage".to_vec())), "smtp.malformed_reply"),
+            (Step::Banner, Why::Reply(reply("421 4.7.0 Try again later")), "smtp.unavailable"),
+            (Step::Banner, Why::Reply(reply("554 5.7.1 No SMTP service here")), "smtp.client_refused"),
+            (Step::Banner, Why::Reply(reply("550 5.7.1 Go away")), "smtp.command_refused"),
+            (Step::Ehlo, Why::Reply(reply("501 5.5.2 Invalid HELO name")), "smtp.ehlo.name_refused"),
+            (Step::Ehlo, Why::Reply(reply("502 5.5.2 Error: command not recognized")), "smtp.not_esmtp"),
+            (Step::StartTls, Why::Reply(reply("454 4.7.0 TLS not available")), "smtp.tls.starttls_refused"),
+            (Step::StartTls, Why::DataAfterStartTls(b"250 fake\r\n".to_vec()), "smtp.tls.injected_data"),
+            (Step::TlsHandshake, Why::TlsSetup("no certificates in cacert".into()), "smtp.tls.setup_failed"),
+            (Step::Auth, Why::AuthChallenge("334 bm9uY2U=".into()), "smtp.auth.unexpected_challenge"),
+            (Step::MailFrom, Why::Reply(reply("530 5.7.0 Authentication required")), "smtp.auth.required"),
+            (Step::MailFrom, Why::Reply(reply("553 5.7.1 Sender address rejected")), "smtp.sender_refused"),
+            (Step::RcptTo, Why::Reply(reply("554 5.7.1 Relay access denied")), "smtp.recipient_refused"),
+            (Step::Data, Why::Reply(reply("554 5.5.1 No valid recipients")), "smtp.test_message.refused"),
+            (Step::Message, Why::Reply(reply("552 5.3.4 Message too big")), "smtp.test_message.refused"),
+            (Step::RcptTo, Why::BadTestAddress("`nobody`: Missing domain".into()), "smtp.test_message.bad_address"),
+            (Step::Message, Why::MessageBuild("bad header".into()), "smtp.test_message.build_failed"),
+        ] {
+            assert_eq!(at(step, why.clone()), code, "{why:?} at {step:?}");
+        }
+    }
+
+    #[test]
+    fn auth_refusals_have_their_codes() {
+        let check = sample_check();
+        for (text, code) in [
+            ("535 5.7.8 Error: authentication failed", "smtp.auth.rejected"),
+            ("534 5.7.9 Application-specific password required", "smtp.auth.method_required"),
+            ("538 5.7.11 Encryption required", "smtp.auth.encryption_required"),
+            ("454 4.7.0 Temporary authentication failure", "smtp.auth.backend_failing"),
+            ("504 5.5.4 Unrecognized authentication type", "smtp.auth.mechanism_refused"),
+            ("421 4.7.0 Too many connections", "smtp.unavailable"),
+            ("550 5.7.1 Go away", "smtp.auth.refused"),
+        ] {
+            assert_eq!(code_of(&check, &stopped(after_tls(), Step::Auth, Why::Reply(reply(text)))), code, "{text}");
+        }
+    }
+
+    #[test]
+    fn tls_and_certificate_findings_have_their_codes() {
+        let check = sample_check();
+        let handshake = |mode, error: Option<rustls::Error>, cert_info: Option<CertInfo>| {
+            let mut t = after_tls();
+            t.exchanges.truncate(3);
+            t.tls = None;
+            t.certificate = cert_info.map(Ok);
+            let failure = TlsFailure { mode, error, detail: "handshake".into() };
+            stopped(t, Step::TlsHandshake, Why::Tls(failure))
+        };
+        let bad = |error| Some(rustls::Error::InvalidCertificate(error));
+        let fresh = || Some(cert(NOW + 80 * DAY));
+        for (error, code) in [
+            (bad(CertificateError::UnknownIssuer), "smtp.tls.untrusted"),
+            (bad(CertificateError::BadSignature), "smtp.tls.untrusted"),
+            (bad(CertificateError::Expired), "smtp.tls.expired"),
+            (bad(CertificateError::NotValidYet), "smtp.tls.not_yet_valid"),
+            (bad(CertificateError::NotValidForName), "smtp.tls.name_mismatch"),
+            (bad(CertificateError::Revoked), "smtp.tls.cert_rejected"),
+            (Some(rustls::Error::HandshakeNotComplete), "smtp.tls.handshake_failed"),
+            (None, "smtp.tls.handshake_failed"),
+        ] {
+            assert_eq!(code_of(&check, &handshake(TlsMode::StartTls, error.clone(), fresh())), code, "{error:?}");
+        }
+        let mut implicit = sample_check();
+        implicit.tls = TlsMode::Implicit;
+        let plain = Some(rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType));
+        assert_eq!(code_of(&implicit, &handshake(TlsMode::Implicit, plain, None)), "smtp.tls.no_implicit_tls");
+        assert_eq!(diagnose(&check, &handshake(TlsMode::StartTls, None, None), now()).signals, [Signal::TlsFailed]);
+
+        // Expiry seen after a handshake that passed: the same code as the handshake's refusal.
+        let mut t = logged_in();
+        t.certificate = Some(Ok(cert(NOW - DAY)));
+        assert_eq!(code_of(&check, &t), "smtp.tls.expired");
+        t.certificate = Some(Ok(cert(NOW + 5 * DAY)));
+        let outcome = diagnose(&check, &t, now());
+        assert_eq!((codes(&outcome), outcome.findings[0].status), (vec!["smtp.cert.expiring"], Status::Warn));
+
+        // Several findings: the failure's code first, the warning's kept.
+        let mut t = stopped(after_tls(), Step::Auth, Why::Reply(reply("535 5.7.8 Error: authentication failed")));
+        t.certificate = Some(Ok(cert(NOW + 5 * DAY)));
+        assert_eq!(codes(&diagnose(&check, &t, now())), ["smtp.auth.rejected", "smtp.cert.expiring"]);
+    }
+
+    #[test]
+    fn every_code_reached_is_declared() {
+        let declared: Vec<&str> = ALL.iter().map(|info| info.code.as_str()).collect();
+        assert!(declared.iter().all(|code| code.starts_with("smtp.")), "{declared:?}");
+        assert!(declared.contains(&"smtp.auth.rejected") && declared.contains(&"smtp.auth.password_missing"));
     }
 }

@@ -171,7 +171,12 @@ pub enum Why {
     BadTestAddress(String),
     Dns(String),
     Refused(Vec<SocketAddr>),
-    Unreachable(String),
+    /// The connection failed on the network path; `timed_out` when every
+    /// address's failure was the system giving up the handshake.
+    Unreachable {
+        detail: String,
+        timed_out: bool,
+    },
     Wire(WireError),
     /// The server answered, with a code that does not let the climb go on.
     Reply(Reply),
@@ -308,6 +313,7 @@ impl Ladder<'_> {
         }
         let mut refused = Vec::new();
         let mut other = Vec::new();
+        let mut timed_out = true;
         for address in &addresses {
             self.ctx.step(format!("connecting to {address}"));
             self.ctx.peer_gone();
@@ -321,12 +327,15 @@ impl Ladder<'_> {
                     return Ok(Tapped::new(stream, tap));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => refused.push(*address),
-                Err(e) => other.push(format!("{address}: {e}")),
+                Err(e) => {
+                    timed_out &= e.kind() == std::io::ErrorKind::TimedOut;
+                    other.push(format!("{address}: {e}"));
+                }
             }
         }
         Err(match other.is_empty() {
             true => Stop::new(Step::Connect, Why::Refused(refused)),
-            false => Stop::new(Step::Connect, Why::Unreachable(other.join("; "))),
+            false => Stop::new(Step::Connect, Why::Unreachable { detail: other.join("; "), timed_out }),
         })
     }
 
