@@ -6,8 +6,7 @@ use crate::code::Code;
 use crate::report::{Action, Evidence, Finding, Outcome, Signal, Status};
 
 struct Problem {
-    /// None only while call sites move to coded findings (`fail_as`, `warn_as`).
-    code: Option<Code>,
+    code: Code,
     status: Status,
     summary: String,
     cause: String,
@@ -31,21 +30,17 @@ impl Findings {
         self.evidence = evidence;
     }
 
-    pub fn problem(&mut self, status: Status, summary: String, cause: String, actions: Vec<Action>) {
-        self.problems.push(Problem { code: None, status, summary, cause, actions });
-    }
-
     /// A diagnosis with its stable code.
-    pub fn problem_as(&mut self, code: Code, status: Status, summary: String, cause: String, actions: Vec<Action>) {
-        self.problems.push(Problem { code: Some(code), status, summary, cause, actions });
+    pub fn problem(&mut self, code: Code, status: Status, summary: String, cause: String, actions: Vec<Action>) {
+        self.problems.push(Problem { code, status, summary, cause, actions });
     }
 
-    pub fn fail_as(&mut self, code: Code, summary: String, cause: String, actions: Vec<Action>) {
-        self.problem_as(code, Status::Fail, summary, cause, actions);
+    pub fn fail(&mut self, code: Code, summary: String, cause: String, actions: Vec<Action>) {
+        self.problem(code, Status::Fail, summary, cause, actions);
     }
 
-    pub fn warn_as(&mut self, code: Code, summary: String, cause: String, actions: Vec<Action>) {
-        self.problem_as(code, Status::Warn, summary, cause, actions);
+    pub fn warn(&mut self, code: Code, summary: String, cause: String, actions: Vec<Action>) {
+        self.problem(code, Status::Warn, summary, cause, actions);
     }
 
     /// Records a fact for the root-cause rules (once).
@@ -53,14 +48,6 @@ impl Findings {
         if !self.signals.contains(&signal) {
             self.signals.push(signal);
         }
-    }
-
-    pub fn fail(&mut self, summary: String, cause: String, actions: Vec<Action>) {
-        self.problem(Status::Fail, summary, cause, actions);
-    }
-
-    pub fn warn(&mut self, summary: String, cause: String, actions: Vec<Action>) {
-        self.problem(Status::Warn, summary, cause, actions);
     }
 
     /// `ok_summary` is the line when nothing is wrong.
@@ -74,7 +61,7 @@ impl Findings {
         outcome.findings = self
             .problems
             .iter()
-            .filter_map(|p| Some(Finding { code: p.code?, status: p.status, summary: p.summary.clone() }))
+            .map(|p| Finding { code: p.code, status: p.status, summary: p.summary.clone() })
             .collect();
         outcome.cause = Some(self.problems.iter().map(|p| p.cause.as_str()).collect::<Vec<_>>().join("\n"));
         outcome.actions = self.problems.into_iter().flat_map(|p| p.actions).collect();
@@ -106,8 +93,8 @@ mod tests {
             BROKEN = "test.broken": "broken";
         }
         let mut found = Findings::default();
-        found.warn_as(SLOW, "slow".into(), "lag".into(), vec![]);
-        found.fail_as(BROKEN, "broken".into(), "down".into(), vec![]);
+        found.warn(SLOW, "slow".into(), "lag".into(), vec![]);
+        found.fail(BROKEN, "broken".into(), "down".into(), vec![]);
         let outcome = found.into_outcome("fine".into());
         let codes: Vec<_> = outcome.findings.iter().map(|f| (f.code.as_str(), f.status)).collect();
         assert_eq!(codes, [("test.broken", Status::Fail), ("test.slow", Status::Warn)]);
@@ -116,14 +103,21 @@ mod tests {
 
     #[test]
     fn a_failure_heads_warnings_and_actions_come_by_priority() {
+        crate::codes! {
+            LAG = "test.lag": "lag";
+            DOWN = "test.down": "down";
+            CERT = "test.cert": "cert";
+        }
+        assert_eq!(ALL.len(), 3);
         let mut found = Findings::default();
-        found.warn("slow".into(), "lag".into(), vec![Action::new(Priority::Medium, "look")]);
-        found.fail("broken".into(), "down".into(), vec![Action::new(Priority::Critical, "fix")]);
-        found.warn("old".into(), "cert".into(), vec![Action::new(Priority::Low, "renew")]);
+        found.warn(LAG, "slow".into(), "lag".into(), vec![Action::new(Priority::Medium, "look")]);
+        found.fail(DOWN, "broken".into(), "down".into(), vec![Action::new(Priority::Critical, "fix")]);
+        found.warn(CERT, "old".into(), "cert".into(), vec![Action::new(Priority::Low, "renew")]);
         let outcome = found.into_outcome("fine".into());
         assert_eq!((outcome.status, outcome.summary.as_str()), (Status::Fail, "broken"));
         assert_eq!(outcome.cause.as_deref(), Some("down\nlag\ncert"));
-        assert!(outcome.findings.is_empty(), "uncoded problems have no finding");
+        let codes: Vec<_> = outcome.findings.iter().map(|f| f.code.as_str()).collect();
+        assert_eq!(codes, ["test.down", "test.lag", "test.cert"]);
         let priorities: Vec<_> = outcome.actions.iter().map(|a| a.priority).collect();
         assert_eq!(priorities, [Priority::Critical, Priority::Medium, Priority::Low]);
     }

@@ -170,7 +170,7 @@ fn escaped_finding(program: &str, escaped: &[escaped::Escaped], found: &mut Find
     let listed = escaped.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
     let pids = escaped.iter().map(|e| e.pid.to_string()).collect::<Vec<_>>().join(" ");
     found.evidence("left running", Some(&format!("ps -o pid,sid,pgid,args -p {pids}")), listed.clone());
-    found.warn_as(
+    found.warn(
         codes::CHILDREN_LEFT_RUNNING,
         format!("`{program}` left processes running outside its process group: {listed}"),
         format!("`{program}` started processes that left its process group (setsid, or a daemon that detaches), so killing the group did not reach them; they still hold its output open and still run. kbz-check does not kill them: they are outside what it started and manages"),
@@ -205,7 +205,7 @@ impl ExecCheck {
             Err(error) => {
                 found.evidence("command", Some(&self.shown), format!("not started: {error}"));
                 let (code, summary, cause, action) = self.start_failure(&error);
-                found.fail_as(code, summary, cause, vec![Action::new(Priority::High, action)]);
+                found.fail(code, summary, cause, vec![Action::new(Priority::High, action)]);
                 return found.into_outcome(String::new());
             }
         };
@@ -244,7 +244,7 @@ impl ExecCheck {
         let program = Path::new(&self.program).file_name().map_or(self.program.clone(), |n| n.to_string_lossy().into());
         if run.timed_out {
             let after = humantime::format_duration(rounded(total));
-            found.fail_as(
+            found.fail(
                 codes::KILLED_AT_DEADLINE,
                 format!("timed out after {after} while running {}; its process group was killed", self.shown),
                 format!("`{program}` did not finish within the deadline; it and every process it started in its process group were killed (SIGKILL)"),
@@ -260,7 +260,7 @@ impl ExecCheck {
                         "WARNING" => (codes::PLUGIN_WARNING, format!("`{program}` reported WARNING (exit 1): a threshold was crossed; its output says which"), Priority::Medium),
                         _ => (codes::PLUGIN_CRITICAL, format!("`{program}` reported CRITICAL (exit 2); its output says what it saw"), Priority::High),
                     };
-                    found.problem_as(code, status, summary, cause, vec![Action { priority, ..rerun() }]);
+                    found.problem(code, status, summary, cause, vec![Action { priority, ..rerun() }]);
                 }
                 None => {
                     let summary = if text.is_empty() { ended.clone() } else { format!("{ended}: {text}") };
@@ -268,11 +268,11 @@ impl ExecCheck {
                         Some(code) => (codes::EXIT_NOT_A_STATE, format!("`{program}` ended with exit {code}, which is not a plugin state (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN): it crashed, or it is not a monitoring plugin")),
                         None => (codes::KILLED_BY_SIGNAL, format!("`{program}` was {ended}: it crashed or something killed it")),
                     };
-                    found.fail_as(code, summary, cause, vec![rerun()]);
+                    found.fail(code, summary, cause, vec![rerun()]);
                 }
             }
             if run.left_behind && run.escaped.is_empty() {
-                found.warn_as(
+                found.warn(
                     codes::CHILDREN_KILLED,
                     format!("`{program}` exited but left processes holding its output open; they were killed"),
                     format!("`{program}` started processes that outlived it in its process group; they were killed so that the check leaves nothing behind"),

@@ -268,7 +268,7 @@ fn issue_problem(check: &OAuthCheck, issue: &Issue, found: &mut Findings) {
             vec![handler_action(check)],
         ),
     };
-    found.problem_as(code, status, summary, cause, actions);
+    found.problem(code, status, summary, cause, actions);
 }
 
 fn not_seller_central_cause(host: &str) -> String {

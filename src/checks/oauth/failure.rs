@@ -96,7 +96,7 @@ pub fn error_answer(check: &OAuthCheck, answer: &Answer, body: &Map<String, Valu
 
 fn client_id_missing(check: &OAuthCheck, said: &str, details: &str, found: &mut Findings) {
     found.signal(Signal::ClientIdMissing);
-    found.fail_as(
+    found.fail(
         CLIENT_ID_MISSING,
         format!("the backend lacks its SP-API client id: \"{details}\""),
         format!(
@@ -108,7 +108,7 @@ fn client_id_missing(check: &OAuthCheck, said: &str, details: &str, found: &mut 
 
 fn setting_missing(check: &OAuthCheck, said: &str, variable: &str, found: &mut Findings) {
     found.signal(Signal::CredentialsMissing);
-    found.fail_as(
+    found.fail(
         SETTING_MISSING,
         format!("the backend lacks {variable}"),
         format!("{said}: the backend has no {variable}, one of the SP-API settings it needs to start the OAuth flow"),
@@ -136,7 +136,7 @@ fn fetch_failed(check: &OAuthCheck, said: &str, details: &str, found: &mut Findi
     found.signal(Signal::UpstreamFetchFailed);
     let code =
         network_code(details).map_or(String::new(), |(code, meaning)| format!(". The details name {code}: {meaning}"));
-    found.fail_as(
+    found.fail(
         UPSTREAM_FETCH_FAILED,
         "the backend could not reach one of its upstreams (\"fetch failed\")".to_string(),
         format!(
@@ -166,7 +166,7 @@ fn fetch_failed(check: &OAuthCheck, said: &str, details: &str, found: &mut Findi
 
 fn other_error(check: &OAuthCheck, answer: &Answer, said: &str, error: Option<&str>, found: &mut Findings) {
     let first = error.unwrap_or("(no error text)");
-    found.fail_as(
+    found.fail(
         BACKEND_ERROR,
         format!("the backend refused to start the OAuth flow: HTTP {}, \"{first}\"", answer.status),
         format!(
@@ -212,7 +212,7 @@ pub fn not_json(check: &OAuthCheck, answer: &Answer, found: &mut Findings) {
     let cut = if answer.truncated { " (the body was larger than 1 MiB and was cut)" } else { "" };
     let start = format!("its first bytes: {}{cut}", first_bytes(answer));
     match status {
-        502..=504 => found.fail_as(
+        502..=504 => found.fail(
             PROXY_ERROR_PAGE,
             format!("HTTP {status} from a proxy, not the backend: {what}"),
             format!(
@@ -221,7 +221,7 @@ pub fn not_json(check: &OAuthCheck, answer: &Answer, found: &mut Findings) {
             vec![Action::new(Priority::High, "Check the backend's pods and the endpoints of its service behind the proxy")
                 .with_command("kubectl -n <namespace> get deploy,pods,endpoints\nkubectl -n <namespace> logs deploy/<backend> --tail=50")],
         ),
-        200..=299 => found.fail_as(
+        200..=299 => found.fail(
             NOT_THE_BACKEND,
             format!("HTTP {status} with {what} instead of the backend's JSON"),
             format!(
@@ -232,7 +232,7 @@ pub fn not_json(check: &OAuthCheck, answer: &Answer, found: &mut Findings) {
                 format!("Point {} at the backend's route (e.g. https://<backend-host>/api/v1/marketplaces/amazon/oauth/start), not at the web app", check.names.url),
             )],
         ),
-        _ => found.fail_as(
+        _ => found.fail(
             NOT_JSON,
             format!("HTTP {status} with {what} instead of the backend's JSON"),
             format!("the answer is {what} ({start}), not the backend's JSON error{}", status_hint(check, status)),
@@ -255,7 +255,7 @@ pub fn redirect(check: &OAuthCheck, answer: &Answer, found: &mut Findings) {
     } else {
         format!("{} is not the final route", check.names.url)
     };
-    found.fail_as(
+    found.fail(
         REDIRECTED,
         format!("HTTP {status}: the start URL redirects to {to}"),
         format!(
@@ -279,7 +279,7 @@ pub fn unexpected_json(check: &OAuthCheck, answer: &Answer, value: &Value, found
         Value::Bool(_) => "a JSON boolean",
         Value::Null => "JSON null",
     };
-    found.fail_as(
+    found.fail(
         UNEXPECTED_JSON,
         format!("HTTP {status} with {shape}, not a start answer"),
         format!(

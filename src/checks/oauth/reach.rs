@@ -22,10 +22,10 @@ pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &
         _ => Signal::Unreachable,
     });
     if let Some((summary, cause, action)) = crate::http::slow_peer(error, "the backend") {
-        return found.fail_as(PEER_STALLED, summary, cause, vec![action]);
+        return found.fail(PEER_STALLED, summary, cause, vec![action]);
     }
     match error {
-        RequestError::Setup { detail } => found.fail_as(
+        RequestError::Setup { detail } => found.fail(
             TLS_SETUP_FAILED,
             format!("cannot set up TLS for {}: {detail}", check.endpoint()),
             format!("the trust settings could not be used, so nothing was sent: {detail}"),
@@ -35,7 +35,7 @@ pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &
             )],
         ),
         RequestError::Dns { host, detail } => {
-            found.fail_as(
+            found.fail(
                 UNREACHABLE_DNS,
                 format!("cannot resolve {host}"),
                 format!(
@@ -46,7 +46,7 @@ pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &
             );
         }
         RequestError::Refused { endpoint } => {
-            found.fail_as(
+            found.fail(
                 UNREACHABLE_REFUSED,
                 format!("connection refused by {endpoint}: nothing serves the start URL there"),
                 format!(
@@ -63,7 +63,7 @@ pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &
                 }
                 _ => (UNREACHABLE_NO_ROUTE, format!("no route to {endpoint}")),
             };
-            found.fail_as(
+            found.fail(
                 code,
                 format!("{what}: the network path to the backend is blocked from here"),
                 format!(
@@ -78,7 +78,7 @@ pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &
         }
         // Named above.
         RequestError::Stalled { .. } | RequestError::AnswerTimeout { .. } => {}
-        RequestError::Failed { endpoint, detail } => found.fail_as(
+        RequestError::Failed { endpoint, detail } => found.fail(
             REQUEST_FAILED,
             format!("request to {endpoint} failed: {detail}"),
             format!("POST {path} to {endpoint} got no HTTP answer ({detail}): the server closed the connection, or answered something that is not HTTP"),
@@ -175,7 +175,7 @@ fn tls_failure(
             vec![Action::new(Priority::High, "Compare the server's TLS settings (versions, cipher suites, client certificates) with what clients offer").with_command(show_chain)],
         ),
     };
-    found.fail_as(code, format!("TLS with {endpoint} failed: {short}"), cause, actions);
+    found.fail(code, format!("TLS with {endpoint} failed: {short}"), cause, actions);
 }
 
 /// How the answer came: over verified TLS (and with which certificate) or in clear.

@@ -41,7 +41,7 @@ pub fn diagnose(check: &PostgresCheck, landing: &Landing, members: &[MemberRepor
                 None,
                 format!("connected to {endpoint}, then a read-only query failed: {error}"),
             );
-            found.fail_as(
+            found.fail(
                 codes::QUERY_FAILED,
                 format!("query failed on {endpoint}: {error}"),
                 format!("the login to {endpoint} worked but a read-only status query failed: {error}"),
@@ -136,7 +136,7 @@ fn role_findings(
         found.evidence("upstream leader", Some(probe::UPSTREAM), upstream);
         found.evidence("replay lag", Some(probe::REPLAY_LAG), lag_text(facts.replay_lag_secs));
         if let Some(status) = facts.upstream.as_ref().and_then(|u| u.status.as_deref()).filter(|s| *s != "streaming") {
-            found.warn_as(
+            found.warn(
                 codes::REPLICA_NOT_STREAMING,
                 format!("replica {place} is not streaming (WAL receiver {status})"),
                 format!("the replica's WAL receiver is `{status}`, not `streaming`: it falls behind the leader"),
@@ -155,7 +155,7 @@ fn role_findings(
         found.evidence("replicas", Some(probe::REPLICAS), lines.join("\n"));
         for replica in &facts.replicas {
             if let Some(state) = replica.state.as_deref().filter(|s| *s != "streaming") {
-                found.warn_as(
+                found.warn(
                     codes::REPLICA_NOT_STREAMING,
                     format!("replica {} is `{state}`, not streaming", replica.addr.as_deref().unwrap_or("?")),
                     format!("a replica connected to the leader is in state `{state}`: it is not yet in sync"),
@@ -170,7 +170,7 @@ fn role_findings(
     match (check.expect, facts.in_recovery) {
         (Expect::Leader, true) => on_replica(check, facts, &place, leader.as_ref(), members, found),
         (Expect::Leader, false) if facts.transaction_read_only == "on" => {
-            found.fail_as(
+            found.fail(
                 codes::READ_ONLY_SESSIONS,
                 format!("sessions on the leader {place} start read-only"),
                 format!(
@@ -185,7 +185,7 @@ fn role_findings(
             );
         }
         (Expect::Replica, false) => {
-            found.warn_as(
+            found.warn(
                 codes::ON_LEADER,
                 format!("{name} lands on the leader {place}, not on a replica"),
                 format!("{name} is meant for a replica (expect = \"replica\") but reaches the leader: its reads load the leader"),
@@ -251,7 +251,7 @@ fn on_replica(
         cause.push_str(&format!(" It could not be found from here: {}.", why.join(", and ")));
     }
     found.signal(Signal::OnReplica);
-    found.fail_as(
+    found.fail(
         codes::ON_REPLICA,
         format!("{name} lands on a read-only replica, {place}; leader: {leader_text}"),
         cause,
@@ -352,7 +352,7 @@ fn member_findings(check: &PostgresCheck, landed: Option<&Landed>, members: &[Me
             }
             Err(error) => {
                 lines.push(format!("{}  {}  unreachable: {error}{marker}", member.name, member.endpoint));
-                found.warn_as(
+                found.warn(
                     codes::MEMBER_UNREACHABLE,
                     format!("cluster member {} ({}) unreachable", member.name, member.endpoint),
                     format!("member {} at {} did not answer: {error}", member.name, member.endpoint),
@@ -377,7 +377,7 @@ fn member_findings(check: &PostgresCheck, landed: Option<&Landed>, members: &[Me
 
     let reachable = members.iter().filter(|m| m.result.is_ok()).count();
     if leaders.len() >= 2 {
-        found.fail_as(
+        found.fail(
             codes::SPLIT_BRAIN,
             format!("split brain: {} members accept writes ({})", leaders.len(), leaders.join(", ")),
             format!(
@@ -390,7 +390,7 @@ fn member_findings(check: &PostgresCheck, landed: Option<&Landed>, members: &[Me
             )],
         );
     } else if leaders.is_empty() && reachable > 0 && landed.is_none_or(|l| l.facts.in_recovery) {
-        found.fail_as(
+        found.fail(
             codes::NO_LEADER,
             "no leader among the cluster members".to_string(),
             format!("every member that answered is in recovery: no server accepts writes, so every write fails with {READ_ONLY_ERROR}"),
@@ -477,7 +477,7 @@ fn connect_failure(check: &PostgresCheck, error: &ConnectError, found: &mut Find
             Action::new(Priority::Critical, format!("Point {name} at the PostgreSQL server's port (5432 by default, 6432 for PgBouncer)")),
         ),
     };
-    found.fail_as(code_of(error), summary, cause, vec![action]);
+    found.fail(code_of(error), summary, cause, vec![action]);
     if let Some(signal) = signal_of(error) {
         found.signal(signal);
     }
@@ -546,7 +546,7 @@ fn what_it_tells(violation: &Violation) -> String {
 fn lag_problem(check: &PostgresCheck, who: &str, lag: Option<f64>, found: &mut Findings) {
     let max = check.max_lag.as_secs_f64();
     if let Some(lag) = lag.filter(|l| *l > max) {
-        found.warn_as(
+        found.warn(
             codes::LAG_OVER_MAX,
             format!("{who} lags {} behind (max_lag {})", secs(lag), secs(max)),
             format!("{who} replays {} behind the leader, over max_lag = {}: reads there see stale data, and a failover to it loses recent writes", secs(lag), secs(max)),

@@ -101,7 +101,7 @@ impl<'a> Diagnosis<'a> {
                 action.priority = Priority::Low;
             }
         }
-        self.found.problem_as(code, status, summary, cause, actions);
+        self.found.problem(code, status, summary, cause, actions);
     }
 
     /// `eu-west-1`, or what stands for the region when it is unusable.

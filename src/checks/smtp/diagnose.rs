@@ -185,7 +185,7 @@ fn completed_problems(check: &SmtpCheck, t: &Transcript, found: &mut Findings) {
                 Login::UserOnly { .. } => (&check.names.password, AUTH_PASSWORD_MISSING),
                 _ => (&check.names.user, AUTH_USER_MISSING),
             });
-            found.fail_as(
+            found.fail(
                 code,
                 summary.clone(),
                 format!(
@@ -197,7 +197,7 @@ fn completed_problems(check: &SmtpCheck, t: &Transcript, found: &mut Findings) {
                 )],
             );
         }
-        AuthState::NotOffered => found.fail_as(
+        AuthState::NotOffered => found.fail(
             AUTH_NOT_OFFERED,
             format!("{endpoint} offers no AUTH: the login of {} cannot be used", check.login.user().unwrap_or("?")),
             format!(
@@ -209,7 +209,7 @@ fn completed_problems(check: &SmtpCheck, t: &Transcript, found: &mut Findings) {
                 format!("Point {} at the submission port (587 with STARTTLS, or 465), or enable SASL AUTH on the mail server", check.names.port),
             )],
         ),
-        AuthState::NoUsableMechanism(offered) => found.warn_as(
+        AuthState::NoUsableMechanism(offered) => found.warn(
             AUTH_NO_USABLE_MECHANISM,
             format!("credentials not checked: {endpoint} offers only AUTH {}", offered.join(" ")),
             format!(
@@ -222,7 +222,7 @@ fn completed_problems(check: &SmtpCheck, t: &Transcript, found: &mut Findings) {
         _ => {}
     }
     if check.tls == TlsMode::StartTls && t.tls.is_none() {
-        found.warn_as(
+        found.warn(
             TLS_PLAIN_TEXT,
             format!("no STARTTLS at {endpoint}: mail would cross the network in clear"),
             "the server's EHLO reply does not offer STARTTLS, so messages (and any login) travel unencrypted between the app and the relay".to_string(),
@@ -241,7 +241,7 @@ fn expiry_problem(check: &SmtpCheck, t: &Transcript, now: i64, found: &mut Findi
     let left = cert.not_after.saturating_sub(now);
     let warn_within = i64::try_from(check.cert_expiry_warn.as_secs()).unwrap_or(i64::MAX);
     if left < 0 {
-        found.fail_as(
+        found.fail(
             TLS_EXPIRED,
             format!("certificate of {} expired on {}", check.host, date(cert.not_after)),
             format!(
@@ -251,7 +251,7 @@ fn expiry_problem(check: &SmtpCheck, t: &Transcript, now: i64, found: &mut Findi
             vec![renew_action(check, Priority::Critical)],
         );
     } else if left < warn_within {
-        found.warn_as(
+        found.warn(
             CERT_EXPIRING,
             format!("certificate of {} expires in {} ({})", check.host, days(left), date(cert.not_after)),
             format!(
@@ -292,13 +292,13 @@ fn stop_problem(check: &SmtpCheck, t: &Transcript, stop: &Stop, found: &mut Find
         found.signal(signal);
     }
     match &stop.why {
-        Why::BadTestAddress(detail) => found.fail_as(
+        Why::BadTestAddress(detail) => found.fail(
             TEST_MESSAGE_BAD_ADDRESS,
             format!("--send-test-to is not a mail address: {detail}"),
             format!("the address given to --send-test-to cannot be used as a recipient ({detail}); nothing was sent"),
             vec![Action::new(Priority::Low, "Give --send-test-to a mail address, e.g. --send-test-to ops@example.org")],
         ),
-        Why::Dns(detail) => found.fail_as(
+        Why::Dns(detail) => found.fail(
             UNREACHABLE_DNS,
             format!("cannot resolve {host}: {detail}"),
             format!("the host `{host}` in {} does not resolve from where kbz-check runs: a typo, or a name known only inside another network (an internal DNS zone, a Kubernetes service)", names.host),
@@ -307,7 +307,7 @@ fn stop_problem(check: &SmtpCheck, t: &Transcript, stop: &Stop, found: &mut Find
         ),
         Why::Refused(addresses) => {
             let tried = addresses.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-            found.fail_as(
+            found.fail(
                 UNREACHABLE_REFUSED,
                 format!("connection refused by {endpoint}"),
                 format!("nothing listens on {tried}: the mail server is stopped there, or listens on another port than {} = {}", names.port, check.port),
@@ -315,7 +315,7 @@ fn stop_problem(check: &SmtpCheck, t: &Transcript, stop: &Stop, found: &mut Find
                     .with_command("systemctl status postfix   # or the relay's own service")],
             )
         }
-        Why::Unreachable { detail, timed_out } => found.fail_as(
+        Why::Unreachable { detail, timed_out } => found.fail(
             if *timed_out { UNREACHABLE_TIMEOUT } else { UNREACHABLE_NO_ROUTE },
             format!("cannot reach {endpoint}: {detail}"),
             format!("the network path from here to {endpoint} fails ({detail}): a route, firewall or security group is in the way (outgoing mail ports are often filtered)"),
@@ -324,7 +324,7 @@ fn stop_problem(check: &SmtpCheck, t: &Transcript, stop: &Stop, found: &mut Find
         ),
         Why::Wire(error) => wire_problem(check, stop.step, error, found),
         Why::Reply(reply) => reply_problem(check, stop.step, reply, found),
-        Why::NoStartTls => found.fail_as(
+        Why::NoStartTls => found.fail(
             TLS_NOT_OFFERED,
             format!("{endpoint} offers no STARTTLS: the password of {} would cross the network in clear", check.login.user().unwrap_or("the login")),
             format!(
@@ -336,7 +336,7 @@ fn stop_problem(check: &SmtpCheck, t: &Transcript, stop: &Stop, found: &mut Find
                 format!("Enable STARTTLS on the mail server, or use implicit TLS (port 465 with {}=true)", names.secure),
             )],
         ),
-        Why::TlsSetup(detail) => found.fail_as(
+        Why::TlsSetup(detail) => found.fail(
             TLS_SETUP_FAILED,
             format!("cannot set up TLS: {detail}"),
             format!("the TLS settings of this check cannot be used: {detail}"),
@@ -346,7 +346,7 @@ fn stop_problem(check: &SmtpCheck, t: &Transcript, stop: &Stop, found: &mut Find
             )],
         ),
         Why::Tls(failure) => tls_problem(check, t, failure, found),
-        Why::DataAfterStartTls(bytes) => found.fail_as(
+        Why::DataAfterStartTls(bytes) => found.fail(
             TLS_INJECTED_DATA,
             format!("{endpoint} sent data after its STARTTLS reply"),
             format!(
@@ -355,13 +355,13 @@ fn stop_problem(check: &SmtpCheck, t: &Transcript, stop: &Stop, found: &mut Find
             ),
             vec![Action::new(Priority::High, "Check what sits between the app and the mail server (proxies, filters) and the server's STARTTLS handling")],
         ),
-        Why::AuthChallenge(detail) => found.fail_as(
+        Why::AuthChallenge(detail) => found.fail(
             AUTH_UNEXPECTED_CHALLENGE,
             format!("AUTH failed at {endpoint}: unexpected challenge {detail}"),
             format!("the server answered the login with a challenge kbz-check cannot answer ({detail}): not the user name / password prompts of AUTH LOGIN"),
             vec![Action::new(Priority::Medium, "Check the mail server's AUTH configuration; the AUTH evidence shows the exchange")],
         ),
-        Why::MessageBuild(detail) => found.fail_as(
+        Why::MessageBuild(detail) => found.fail(
             TEST_MESSAGE_BUILD_FAILED,
             format!("cannot build the test message: {detail}"),
             format!("the test message could not be formatted ({detail}); nothing was sent"),
@@ -376,7 +376,7 @@ fn wire_problem(check: &SmtpCheck, step: Step, error: &WireError, found: &mut Fi
     match (step, error) {
         (Step::Banner, WireError::NotSmtp(bytes)) => {
             let quoted = escape_bytes(bytes);
-            found.fail_as(
+            found.fail(
                 NOT_SMTP,
                 format!("not an SMTP server: first bytes \"{quoted}\""),
                 format!(
@@ -389,19 +389,19 @@ fn wire_problem(check: &SmtpCheck, step: Step, error: &WireError, found: &mut Fi
                 )],
             )
         }
-        (Step::Banner, WireError::Closed) => found.fail_as(
+        (Step::Banner, WireError::Closed) => found.fail(
             CLOSED_WITHOUT_GREETING,
             format!("{endpoint} closed the connection without a greeting"),
             "the server accepted the TCP connection and closed it before its `220` banner: it refuses this client (access rules, connection or rate limits), or the service behind the port is broken".to_string(),
             vec![Action::new(Priority::High, format!("Check the mail server's log for this client's address, and what listens on {endpoint}"))],
         ),
-        (_, WireError::Closed) => found.fail_as(
+        (_, WireError::Closed) => found.fail(
             CLOSED_MID_SESSION,
             format!("{endpoint} closed the connection at {what}"),
             format!("the server dropped the connection in reply to {what}, without an SMTP reply: it crashed, or a limit or filter cut this session"),
             vec![Action::new(Priority::High, "Check the mail server's log for this session")],
         ),
-        (_, error) => found.fail_as(
+        (_, error) => found.fail(
             if matches!(error, WireError::Io(_)) { NETWORK_ERROR } else { MALFORMED_REPLY },
             format!("{what} failed at {endpoint}: {error}"),
             format!("the answer to {what} could not be read as SMTP: {error}"),
@@ -516,7 +516,7 @@ fn reply_problem(check: &SmtpCheck, step: Step, reply: &Reply, found: &mut Findi
             vec![Action::new(Priority::High, "Read the reply and the mail server's log for this session")],
         ),
     };
-    found.fail_as(finding, summary, cause, actions);
+    found.fail(finding, summary, cause, actions);
 }
 
 fn severity(code: u16) -> &'static str {
@@ -554,7 +554,7 @@ fn tls_problem(check: &SmtpCheck, t: &Transcript, failure: &TlsFailure, found: &
         Some(rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. })
             if failure.mode == TlsMode::Implicit =>
         {
-            found.fail_as(
+            found.fail(
                 TLS_NO_IMPLICIT_TLS,
                 format!("no TLS at {endpoint}: the server answers in plain text"),
                 format!(
@@ -565,7 +565,7 @@ fn tls_problem(check: &SmtpCheck, t: &Transcript, failure: &TlsFailure, found: &
                 vec![Action::new(Priority::High, format!("Set {}=false (STARTTLS), or point {} at the implicit-TLS port (465)", check.names.secure, check.names.port))],
             )
         }
-        _ => found.fail_as(
+        _ => found.fail(
             TLS_HANDSHAKE_FAILED,
             format!("TLS handshake with {endpoint} failed: {}", failure.detail),
             format!(
@@ -601,7 +601,7 @@ fn certificate_problem(
     let issuer = cert.map_or("(unknown)", |c| c.issuer.as_str());
     let trust = t.trust.as_deref().unwrap_or("the trust store");
     match error {
-        CertificateError::UnknownIssuer | CertificateError::BadSignature => found.fail_as(
+        CertificateError::UnknownIssuer | CertificateError::BadSignature => found.fail(
             TLS_UNTRUSTED,
             format!("certificate not trusted: subject {subject}, issuer {issuer}"),
             format!(
@@ -616,13 +616,13 @@ fn certificate_problem(
                 Action::new(Priority::Medium, "If the issuer is a public CA, make the mail server send its full chain (certificate and intermediates)"),
             ],
         ),
-        CertificateError::Expired | CertificateError::ExpiredContext { .. } => found.fail_as(
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => found.fail(
             TLS_EXPIRED,
             format!("certificate of {host} expired{}", cert.map_or(String::new(), |c| format!(" on {}", date(c.not_after)))),
             format!("the server's certificate (subject {subject}, issuer {issuer}) is past its end date: every client that verifies certificates refuses it"),
             vec![renew_action(check, Priority::Critical)],
         ),
-        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => found.fail_as(
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => found.fail(
             TLS_NOT_YET_VALID,
             format!("certificate of {host} not valid yet{}", cert.map_or(String::new(), |c| format!(" (from {})", date(c.not_before)))),
             format!("the server's certificate (subject {subject}) starts in the future: this machine's or the server's clock is wrong, or the certificate was installed early"),
@@ -630,7 +630,7 @@ fn certificate_problem(
         ),
         CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
             let names = cert.map_or("(unknown)".to_string(), |c| c.names.join(", "));
-            found.fail_as(
+            found.fail(
                 TLS_NAME_MISMATCH,
                 format!("certificate not valid for {host}: it names {names}"),
                 format!("the server's certificate (subject {subject}, issuer {issuer}) does not list `{host}`, the name the app connects to: clients that verify the name refuse it"),
@@ -640,7 +640,7 @@ fn certificate_problem(
                 )],
             )
         }
-        other => found.fail_as(
+        other => found.fail(
             TLS_CERT_REJECTED,
             format!("certificate of {host} rejected: {other:?}"),
             format!("the server's certificate (subject {subject}, issuer {issuer}) was rejected: {}", rustls::Error::InvalidCertificate(other.clone())),

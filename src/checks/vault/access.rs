@@ -35,7 +35,7 @@ pub(super) fn token_findings(
         }
         Probe::Done(Err(error)) => {
             found.evidence("token", command, format!("no answer: {}", error));
-            found.warn_as(
+            found.warn(
                 codes::TOKEN_LOOKUP_UNANSWERED,
                 format!("{name} not verified: the lookup got no answer"),
                 format!("Vault answered the health request but not the token lookup: {}", error),
@@ -59,7 +59,7 @@ pub(super) fn token_findings(
         (403, _) => {
             found.evidence("token", command, format!("rejected: HTTP 403 {}", error_text(&answer.body)));
             found.signal(Signal::CredentialsRejected);
-            found.fail_as(
+            found.fail(
                 codes::TOKEN_REJECTED,
                 format!("{name} rejected by Vault (403 permission denied)"),
                 "lookup-self answered 403: the token is expired, revoked, or was never issued by this Vault (a token of another Vault or of a dev server); rarely, it lacks the default policy that allows lookup-self. Every Vault call the app makes with it fails the same way".to_string(),
@@ -70,7 +70,7 @@ pub(super) fn token_findings(
         (code, _) => {
             let errors = error_text(&answer.body);
             found.evidence("token", command, format!("HTTP {code} {errors}"));
-            found.warn_as(
+            found.warn(
                 codes::TOKEN_LOOKUP_UNEXPECTED,
                 format!("{name} not verified: lookup-self answered HTTP {code}"),
                 format!("the token lookup answered HTTP {code} ({errors}) instead of the token's details"),
@@ -125,7 +125,7 @@ fn token_ok_summary(check: &VaultCheck, info: &TokenInfo, found: &mut Findings) 
             )
             .with_command("vault token create -policy=<app-policy> -ttl=720h")
         };
-        found.warn_as(
+        found.warn(
             codes::TOKEN_EXPIRING,
             format!("{name} expires in {} (under min_ttl {})", secs(ttl), rough(check.min_ttl)),
             format!(
@@ -157,7 +157,7 @@ pub(super) fn secret_findings(
             }
             Probe::Done(Err(error)) => {
                 found.evidence(label, Some(&command), format!("no answer: {}", error));
-                found.fail_as(
+                found.fail(
                     codes::SECRET_READ_UNANSWERED,
                     format!("reading secret {path} failed"),
                     format!("GET /v1/{path} got no answer: {}", error),
@@ -181,7 +181,7 @@ pub(super) fn secret_findings(
                 };
                 if keys.is_empty() {
                     found.evidence(label, Some(&command), format!("present ({version}) but empty: no keys"));
-                    found.warn_as(
+                    found.warn(
                         codes::SECRET_EMPTY,
                         format!("secret {path} is empty"),
                         format!(
@@ -209,7 +209,7 @@ pub(super) fn secret_findings(
                 } else {
                     format!("its policies ({})", policies.join(", "))
                 };
-                found.fail_as(
+                found.fail(
                     codes::SECRET_DENIED,
                     format!("{} lacks read on {path}", check.names.token),
                     format!(
@@ -222,7 +222,7 @@ pub(super) fn secret_findings(
             }
             SecretState::Unexpected { code, errors } => {
                 found.evidence(label, Some(&command), format!("HTTP {code} {errors}"));
-                found.fail_as(
+                found.fail(
                     codes::SECRET_READ_FAILED,
                     format!("reading secret {path} failed: HTTP {code}"),
                     format!("GET /v1/{path} answered HTTP {code} ({errors}) instead of the secret"),
@@ -309,7 +309,7 @@ fn absent_problem(path: &str, absence: &Absence, found: &mut Findings) {
             Action::new(Priority::High, "List the mounts and fix the path's first segment").with_command("vault secrets list"),
         ),
     };
-    found.fail_as(code, summary, cause, vec![action]);
+    found.fail(code, summary, cause, vec![action]);
 }
 
 #[cfg(test)]

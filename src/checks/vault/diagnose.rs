@@ -200,7 +200,7 @@ fn state_findings(
         standby_without_leader(check, state, leader, confirmed, found);
     }
     let mut problem = |code, status, summary: String, cause: String, actions| {
-        found.problem_as(code, status, summary, format!("{cause}{caveat}"), actions);
+        found.problem(code, status, summary, format!("{cause}{caveat}"), actions);
     };
     match state {
         NodeState::Active => return format!("active Vault at {addr}{version}"),
@@ -313,18 +313,18 @@ fn standby_without_leader(
     };
     if let Some((summary, cause)) = gone {
         found.signal(Signal::Unavailable);
-        found.problem_as(codes::STANDBY_WITHOUT_ACTIVE, status, summary, cause, recover);
+        found.problem(codes::STANDBY_WITHOUT_ACTIVE, status, summary, cause, recover);
         return;
     }
     match (&leader.active, confirmed) {
-        (Active::Unknown(why), _) => found.warn_as(
+        (Active::Unknown(why), _) => found.warn(
             codes::LEADER_UNKNOWN,
             format!("the {label} at {addr} did not name its active node"),
             format!("a standby is only as good as the active node it forwards to, and sys/leader did not say which one that is ({why}), so the cluster's health is not confirmed"),
             vec![Action::new(Priority::Medium, "Ask the standby for its leader and check the cluster's members")
                 .with_command(format!("curl -sS {addr}/v1/sys/leader\nvault operator raft list-peers"))],
         ),
-        (Active::Named(_), Some(Confirmed::Unreached(what))) => found.warn_as(
+        (Active::Named(_), Some(Confirmed::Unreached(what))) => found.warn(
             codes::ACTIVE_NODE_UNREACHED,
             format!("the active node the {label} at {addr} names ({named}) was not reached from here"),
             format!("sys/leader names {named}, but asking it for its health got no answer from here ({what}): its api_addr may be reachable only from the cluster's own network, or it may be down, so the cluster's health is not confirmed"),
@@ -340,7 +340,7 @@ fn standby_without_leader(
 fn unconfirmed(check: &VaultCheck, answer: &Answer, state: NodeState, found: &mut Findings) {
     let addr = addr(check);
     let code = answer.status;
-    found.warn_as(
+    found.warn(
         codes::STATE_UNCONFIRMED,
         format!("{addr} answered HTTP {code} without Vault's health body"),
         format!(
@@ -358,7 +358,7 @@ fn not_vault(check: &VaultCheck, answer: &Answer, found: &mut Findings) {
     let addr = addr(check);
     let code = answer.status;
     if String::from_utf8_lossy(&answer.body).contains("HTTP request to an HTTPS server") {
-        found.fail_as(
+        found.fail(
             codes::EXPECTS_HTTPS,
             format!("Vault at {addr} expects https://, not http://"),
             format!("Vault answered HTTP {code} \"Client sent an HTTP request to an HTTPS server\": its listener uses TLS but {addr_name} starts with http://"),
@@ -366,7 +366,7 @@ fn not_vault(check: &VaultCheck, answer: &Answer, found: &mut Findings) {
         );
         return;
     }
-    found.fail_as(
+    found.fail(
         codes::NOT_VAULT,
         format!("{addr} answered HTTP {code}, not like Vault"),
         format!(
@@ -385,7 +385,7 @@ fn clock_findings(body: &HealthBody, received_at: SystemTime, found: &mut Findin
     if skew.unsigned_abs() <= SKEW_WARN_SECS {
         return;
     }
-    found.warn_as(
+    found.warn(
         codes::CLOCK_SKEW,
         format!("clock skew: {}", skew_text(skew)),
         format!(

@@ -84,7 +84,7 @@ pub(super) fn redirected(
             vec![check_addr],
         ),
     };
-    found.problem_as(
+    found.problem(
         finding,
         status,
         format!("{addr} redirects {what} (HTTP {code}) to {to}"),

@@ -18,7 +18,7 @@ pub(super) fn request_failure(check: &VaultCheck, error: &RequestError, found: &
         _ => Signal::Unreachable,
     });
     match error {
-        RequestError::Setup { detail } => found.fail_as(
+        RequestError::Setup { detail } => found.fail(
             codes::TLS_SETUP_FAILED,
             format!("cannot set up TLS for {addr}: {detail}"),
             format!("the trust settings could not be used, so nothing was sent to Vault: {detail}"),
@@ -27,7 +27,7 @@ pub(super) fn request_failure(check: &VaultCheck, error: &RequestError, found: &
                 format!("Point {} at a PEM file holding the CA certificate that signed Vault's certificate", check.names.cacert),
             )],
         ),
-        RequestError::Dns { host, detail } => found.fail_as(
+        RequestError::Dns { host, detail } => found.fail(
             codes::UNREACHABLE_DNS,
             format!("cannot resolve {host}"),
             format!(
@@ -36,7 +36,7 @@ pub(super) fn request_failure(check: &VaultCheck, error: &RequestError, found: &
             vec![Action::new(Priority::High, format!("Fix the host in {addr_name}, or check that it resolves where the app runs"))
                 .with_command(format!("getent hosts {host}"))],
         ),
-        RequestError::Refused { endpoint } => found.fail_as(
+        RequestError::Refused { endpoint } => found.fail(
             codes::UNREACHABLE_REFUSED,
             format!("connection refused by {endpoint}: Vault is not running there"),
             format!(
@@ -58,7 +58,7 @@ pub(super) fn request_failure(check: &VaultCheck, error: &RequestError, found: &
                 }
                 _ => (codes::UNREACHABLE_NO_ROUTE, format!("no route to {endpoint}")),
             };
-            found.fail_as(
+            found.fail(
                 code,
                 format!("{what}: the network path to Vault is blocked from here"),
                 format!(
@@ -80,10 +80,10 @@ pub(super) fn request_failure(check: &VaultCheck, error: &RequestError, found: &
         // A peer that is there but stalls: what was seen (crate::http::slow_peer).
         RequestError::Stalled { .. } | RequestError::AnswerTimeout { .. } => {
             if let Some((summary, cause, action)) = crate::http::slow_peer(error, "Vault") {
-                found.fail_as(codes::PEER_STALLED, summary, cause, vec![action]);
+                found.fail(codes::PEER_STALLED, summary, cause, vec![action]);
             }
         }
-        RequestError::Failed { endpoint, detail } => found.fail_as(
+        RequestError::Failed { endpoint, detail } => found.fail(
             codes::UNREACHABLE_FAILED,
             format!("request to {endpoint} failed: {detail}"),
             format!("GET /v1/sys/health to {endpoint} got no HTTP answer: {detail}"),
@@ -181,7 +181,7 @@ fn tls_failure(
                 .with_command(show_chain)],
         ),
     };
-    found.fail_as(code, format!("TLS with {endpoint} failed: {short}"), cause, actions);
+    found.fail(code, format!("TLS with {endpoint} failed: {short}"), cause, actions);
 }
 
 pub(super) fn tls_findings(check: &VaultCheck, cert: Option<&CertInfo>, found: &mut Findings) {
@@ -193,7 +193,7 @@ pub(super) fn tls_findings(check: &VaultCheck, cert: Option<&CertInfo>, found: &
     let cert_text = cert.map_or("certificate not seen".to_string(), |c| format!("certificate {}", c.describe()));
     if check.skip_verify {
         found.evidence("TLS", None, format!("NOT verified ({} is true)\n{cert_text}", check.names.skip_verify));
-        found.warn_as(
+        found.warn(
             codes::SKIP_VERIFY,
             format!("Vault's TLS certificate is not verified ({} is true)", check.names.skip_verify),
             format!(
