@@ -8,7 +8,7 @@ use crate::config::{Config, Plan};
 use crate::env::Env;
 use crate::progress::Progress;
 use crate::render::paint::Paint;
-use crate::report::{CheckResult, Report, VerdictReason};
+use crate::report::{Report, VerdictReason};
 use crate::secret::Redactor;
 use crate::{engine, output, render, rootcause, tls};
 use anyhow::Context as _;
@@ -122,7 +122,7 @@ fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
     if config.checks.iter().any(|entry| matches!(&entry.plan, Plan::Run(check) if check.uses_system_roots())) {
         tls::preload_system_roots();
     }
-    let mut checks = runtime.block_on(async {
+    let checks = runtime.block_on(async {
         // Listening before any check starts, so no signal falls between the two.
         let interrupt = interruption(interrupted.clone())?;
         anyhow::Ok(engine::run_until(&config.checks, schedule, options, observer, interrupt).await)
@@ -132,20 +132,19 @@ fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
     if let Some(progress) = progress {
         progress.clear();
     }
-    let root_causes = redact_all(&mut checks, &config.redactor);
     // Connections of timed-out checks may still be closing; do not wait for them.
     runtime.shutdown_background();
-    let report = Report {
-        // A suite may build them from variables: scrubbed like the rest.
-        id: cli.id.clone().or_else(|| config.report.id.clone()).map(|id| config.redactor.redact(&id)),
-        title: cli.title.clone().or_else(|| config.report.title.clone()).map(|t| config.redactor.redact(&t)),
+    let mut report = Report {
+        id: cli.id.clone().or_else(|| config.report.id.clone()),
+        title: cli.title.clone().or_else(|| config.report.title.clone()),
         generated_at,
         duration: started.elapsed(),
-        root_causes,
+        root_causes: rootcause::find(&checks),
         checks,
         interrupted: interrupted.load(Ordering::SeqCst),
         strict: cli.strict,
     };
+    redact(&mut report, &config.redactor);
     Ok(report)
 }
 
@@ -196,46 +195,12 @@ fn nothing_checked_hint(report: &Report, dot_env_here: bool) -> String {
     line
 }
 
-/// Every check's result scrubbed, and the root causes found in them, scrubbed too.
-fn redact_all(checks: &mut [CheckResult], redactor: &Redactor) -> Vec<crate::report::RootCause> {
-    for check in checks.iter_mut() {
-        redact(check, redactor);
-    }
-    let mut root_causes = rootcause::find(checks);
-    for cause in &mut root_causes {
-        cause.summary = redactor.redact(&cause.summary);
-        redact_actions(&mut cause.actions, redactor);
-    }
-    root_causes
-}
-
-/// Scrubs every configured secret from every text field a check reports
-/// (labels too: an exec plugin names its perfdata), including messages that
-/// came from libraries, before any renderer escapes or cuts them.
-fn redact(check: &mut CheckResult, redactor: &Redactor) {
-    let scrub = |text: &mut String| *text = redactor.redact(text);
-    scrub(&mut check.target);
-    scrub(&mut check.summary);
-    if let Some(cause) = &mut check.cause {
-        scrub(cause);
-    }
-    for evidence in &mut check.evidence {
-        scrub(&mut evidence.label);
-        scrub(&mut evidence.output);
-        if let Some(command) = &mut evidence.command {
-            scrub(command);
-        }
-    }
-    redact_actions(&mut check.actions, redactor);
-}
-
-fn redact_actions(actions: &mut [crate::report::Action], redactor: &Redactor) {
-    for action in actions {
-        action.text = redactor.redact(&action.text);
-        if let Some(command) = &mut action.command {
-            *command = redactor.redact(command);
-        }
-    }
+/// Scrubs every configured secret from every text of the report (labels
+/// too: an exec plugin names its perfdata; id and title, which a suite may
+/// build from variables), including messages that came from libraries,
+/// before any renderer escapes or cuts them.
+fn redact(report: &mut Report, redactor: &Redactor) {
+    report.texts_mut(&mut |text: &mut String| *text = redactor.redact(text));
 }
 
 /// `kbz-check completions SHELL`: the script, generated from the CLI definition.
@@ -311,7 +276,7 @@ fn print(text: &str) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{Action, Evidence, Outcome, Priority, Status};
+    use crate::report::{Action, CheckResult, Evidence, Outcome, Priority, Status};
     use crate::secret::{mask, Secret};
     use std::time::Duration;
 
@@ -324,11 +289,22 @@ mod tests {
         outcome.cause = Some(format!("cause {secret}"));
         outcome.evidence.push(Evidence::new(format!("perfdata {secret}"), Some(secret), format!("out {secret}")));
         outcome.actions.push(Action::new(Priority::High, format!("do {secret}")).with_command(secret));
+        let outcome = outcome.coded(crate::code::run::INTERNAL_ERROR);
         let check = CheckResult::from_outcome("x", "exec", secret, Duration::ZERO, outcome);
-        let mut checks = vec![check];
-        redact_all(&mut checks, &redactor);
-        let shown = format!("{:?}", checks[0]);
+        let mut report = Report {
+            id: Some(format!("id {secret}")),
+            title: Some(format!("title {secret}")),
+            generated_at: std::time::SystemTime::UNIX_EPOCH,
+            duration: Duration::ZERO,
+            checks: vec![check],
+            root_causes: vec![],
+            interrupted: false,
+            strict: false,
+        };
+        redact(&mut report, &redactor);
+        let shown = format!("{:?}", report);
         assert!(!shown.contains("Zq8v"), "{shown}");
-        assert!(checks[0].evidence[0].label.ends_with(&mask(secret)), "{shown}");
+        assert!(report.checks[0].evidence[0].label.ends_with(&mask(secret)), "{shown}");
+        assert_eq!(report.checks[0].findings[0].summary, format!("summary {}", mask(secret)));
     }
 }

@@ -88,31 +88,11 @@ pub fn inert(text: &str) -> Cow<'_, str> {
 /// secret is matched as it was configured).
 pub fn inert_report(report: &crate::report::Report) -> crate::report::Report {
     let mut report = report.clone();
-    let fix = |text: &mut String| {
+    report.texts_mut(&mut |text: &mut String| {
         if let Cow::Owned(clean) = inert(text) {
             *text = clean;
         }
-    };
-    let fix_action = |a: &mut crate::report::Action| {
-        fix(&mut a.text);
-        a.command.iter_mut().for_each(fix);
-    };
-    report.id.iter_mut().chain(report.title.iter_mut()).for_each(fix);
-    for check in &mut report.checks {
-        [&mut check.name, &mut check.kind, &mut check.target, &mut check.summary].into_iter().for_each(fix);
-        check.cause.iter_mut().for_each(fix);
-        check.actions.iter_mut().for_each(fix_action);
-        for evidence in &mut check.evidence {
-            fix(&mut evidence.label);
-            fix(&mut evidence.output);
-            evidence.command.iter_mut().for_each(fix);
-        }
-    }
-    for root in &mut report.root_causes {
-        fix(&mut root.summary);
-        root.checks.iter_mut().for_each(fix);
-        root.actions.iter_mut().for_each(fix_action);
-    }
+    });
     report
 }
 

@@ -209,6 +209,31 @@ impl CheckResult {
     }
 }
 
+impl Action {
+    fn texts_mut(&mut self, f: &mut impl FnMut(&mut String)) {
+        f(&mut self.text);
+        self.command.iter_mut().for_each(f);
+    }
+}
+
+impl CheckResult {
+    /// Every text a person may read of this result, each once: the one list
+    /// that redaction and escaping walk, so a field added later cannot be missed.
+    pub fn texts_mut(&mut self, f: &mut impl FnMut(&mut String)) {
+        for text in [&mut self.name, &mut self.kind, &mut self.target, &mut self.summary] {
+            f(text);
+        }
+        self.cause.iter_mut().for_each(&mut *f);
+        for evidence in &mut self.evidence {
+            f(&mut evidence.label);
+            f(&mut evidence.output);
+            evidence.command.iter_mut().for_each(&mut *f);
+        }
+        self.actions.iter_mut().for_each(|a| a.texts_mut(f));
+        self.findings.iter_mut().for_each(|finding| f(&mut finding.summary));
+    }
+}
+
 /// One problem stated once, with the checks whose evidence shows it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RootCause {
@@ -249,6 +274,15 @@ pub enum VerdictReason {
 /// The summary of a check that a SIGINT or SIGTERM stopped before it finished.
 pub const INTERRUPTED: &str = "interrupted";
 
+impl RootCause {
+    /// Every text of this cause, as [`CheckResult::texts_mut`].
+    pub fn texts_mut(&mut self, f: &mut impl FnMut(&mut String)) {
+        f(&mut self.summary);
+        self.checks.iter_mut().for_each(&mut *f);
+        self.actions.iter_mut().for_each(|a| a.texts_mut(f));
+    }
+}
+
 /// How many checks ended in each status.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -261,6 +295,13 @@ pub struct Counts {
 }
 
 impl Report {
+    /// Every text of the report, as [`CheckResult::texts_mut`].
+    pub fn texts_mut(&mut self, f: &mut impl FnMut(&mut String)) {
+        self.id.iter_mut().chain(self.title.iter_mut()).for_each(&mut *f);
+        self.checks.iter_mut().for_each(|c| c.texts_mut(f));
+        self.root_causes.iter_mut().for_each(|c| c.texts_mut(f));
+    }
+
     /// The one verdict: `fail` if any check failed (or the run was
     /// interrupted: what did not run proves nothing), else `skip` if no check
     /// ran, else `warn` if any warned, else `ok`. With `strict`, a warning or
