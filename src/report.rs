@@ -88,15 +88,31 @@ pub struct Action {
     pub priority: Priority,
     pub text: String,
     pub command: Option<String>,
+    /// Which known remedy this is, for the root-cause rules that reuse it;
+    /// not part of the report's formats.
+    #[serde(skip)]
+    pub remedy: Option<Remedy>,
+}
+
+/// Remedies a root-cause rule picks out of a check's actions by kind, not by their words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Remedy {
+    /// Give the OAuth backend its SP-API credentials from a Kubernetes secret.
+    InjectSpApiCredentials,
 }
 
 impl Action {
     pub fn new(priority: Priority, text: impl Into<String>) -> Self {
-        Self { priority, text: text.into(), command: None }
+        Self { priority, text: text.into(), command: None, remedy: None }
     }
 
     pub fn with_command(mut self, command: impl Into<String>) -> Self {
         self.command = Some(command.into());
+        self
+    }
+
+    pub fn remedy(mut self, remedy: Remedy) -> Self {
+        self.remedy = Some(remedy);
         self
     }
 }

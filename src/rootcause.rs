@@ -4,7 +4,7 @@
 //!
 //! Each rule is a small function over the results, tested on its own.
 
-use crate::report::{Action, CheckResult, Priority, RootCause, Signal, Status};
+use crate::report::{Action, CheckResult, Priority, Remedy, RootCause, Status};
 
 /// The root causes' codes.
 pub mod codes {
@@ -26,17 +26,41 @@ pub fn find(checks: &[CheckResult]) -> Vec<RootCause> {
     causes
 }
 
-/// Failed or warned checks of `kind` that established one of `signals`.
-fn showing<'a>(checks: &'a [CheckResult], kind: &str, signals: &[Signal]) -> Vec<&'a CheckResult> {
+/// Failed or warned checks of `kind` with a finding in one of `families`
+/// (a code, or a code's family: `vault.unreachable` holds `vault.unreachable.refused`).
+fn showing<'a>(checks: &'a [CheckResult], kind: &str, families: &[&str]) -> Vec<&'a CheckResult> {
     checks
         .iter()
         .filter(|c| c.kind == kind && matches!(c.status, Status::Fail | Status::Warn))
-        .filter(|c| c.signals.iter().any(|s| signals.contains(s)))
+        .filter(|c| c.findings.iter().any(|f| families.iter().any(|family| f.code.is_in(family))))
         .collect()
 }
 
-/// Vault cannot hand out secrets: not reachable from here, or not serving.
-const VAULT_DOWN: &[Signal] = &[Signal::Unreachable, Signal::Unavailable, Signal::TlsFailed];
+/// Vault cannot hand out secrets: not reachable from here (or it timed out),
+/// its TLS refused, or it runs without serving (sealed, not initialised, cut
+/// from its cluster, no active node).
+const VAULT_DOWN: &[&str] = &[
+    "vault.unreachable",
+    "vault.peer_stalled",
+    "vault.tls",
+    "vault.sealed",
+    "vault.not_initialized",
+    "vault.dr_secondary",
+    "vault.ha_unhealthy",
+    "vault.removed_from_cluster",
+    "vault.standby_without_active",
+    "check.timed_out",
+];
+
+/// The SMTP login cannot succeed with the credentials the app has.
+const SMTP_LOGIN_FAILS: &[&str] =
+    &["smtp.auth.rejected", "smtp.auth.method_required", "smtp.auth.password_missing", "smtp.auth.user_missing"];
+
+/// The connection string lands on a replica (with one host, or with every host).
+const ON_REPLICA: &[&str] = &["postgres.on_replica"];
+
+/// The OAuth backend lacks its credentials, or could not fetch them.
+const OAUTH_CREDENTIALS_UNAVAILABLE: &[&str] = &["oauth.upstream_fetch_failed", "oauth.client_id_missing"];
 
 fn names(checks: &[&CheckResult]) -> Vec<String> {
     checks.iter().map(|c| c.name.clone()).collect()
@@ -46,9 +70,9 @@ fn summaries(checks: &[&CheckResult]) -> String {
     checks.iter().map(|c| format!("{}: {}", c.name, c.summary)).collect::<Vec<_>>().join("; ")
 }
 
-/// PH11: the app's URL on a replica makes every write fail; its fix comes first.
+/// The app's URL on a replica makes every write fail; its fix comes first.
 fn writes_fail_on_a_replica(checks: &[CheckResult]) -> Option<RootCause> {
-    let on_replica = showing(checks, "postgres", &[Signal::OnReplica]);
+    let on_replica = showing(checks, "postgres", ON_REPLICA);
     let first = on_replica.first()?;
     let actions = on_replica
         .iter()
@@ -66,11 +90,11 @@ fn writes_fail_on_a_replica(checks: &[CheckResult]) -> Option<RootCause> {
     })
 }
 
-/// PH15: the OAuth start endpoint answers `fetch failed` (or lacks its client
-/// id) while Vault, where the backend reads its credentials, is down or out
-/// of reach.
+/// The OAuth start endpoint answers `fetch failed` (or lacks its client id)
+/// while Vault, where the backend reads its credentials, is down or out of
+/// reach.
 fn backend_cannot_fetch_from_vault(checks: &[CheckResult]) -> Option<RootCause> {
-    let oauth = showing(checks, "oauth", &[Signal::UpstreamFetchFailed, Signal::ClientIdMissing]);
+    let oauth = showing(checks, "oauth", OAUTH_CREDENTIALS_UNAVAILABLE);
     let vault = showing(checks, "vault", VAULT_DOWN);
     if oauth.is_empty() || vault.is_empty() {
         return None;
@@ -87,26 +111,24 @@ fn backend_cannot_fetch_from_vault(checks: &[CheckResult]) -> Option<RootCause> 
     })
 }
 
-/// The oauth check's own "inject the credentials" fix (its command is the
+/// The oauth check's own "inject the credentials" remedy (its command is the
 /// precise one), made the critical action; a generic one if it has none.
 fn inject_credentials(oauth: &[&CheckResult]) -> Action {
-    let own = oauth
-        .iter()
-        .flat_map(|c| &c.actions)
-        .find(|a| a.command.as_deref().is_some_and(|c| c.contains("create secret generic")));
+    let own = oauth.iter().flat_map(|c| &c.actions).find(|a| a.remedy == Some(Remedy::InjectSpApiCredentials));
     match own {
         Some(action) => Action { priority: Priority::Critical, ..action.clone() },
         None => Action::new(
             Priority::Critical,
             "Inject the SP-API credentials into the backend as environment variables from a secret and drop its Vault settings, or make Vault reachable from where the backend runs: an Ingress, the Vault Agent Injector, or the External Secrets Operator",
-        ),
+        )
+        .remedy(Remedy::InjectSpApiCredentials),
     }
 }
 
-/// PH11: the SMTP login fails or has no password while Vault, which holds
+/// The SMTP login fails or has no password while Vault, which holds
 /// SMTP_PASS, is down: the password the app has is missing or stale.
 fn smtp_password_source_down(checks: &[CheckResult]) -> Option<RootCause> {
-    let smtp = showing(checks, "smtp", &[Signal::CredentialsRejected, Signal::CredentialsMissing]);
+    let smtp = showing(checks, "smtp", SMTP_LOGIN_FAILS);
     let vault = showing(checks, "vault", VAULT_DOWN);
     if smtp.is_empty() || vault.is_empty() {
         return None;
@@ -132,7 +154,11 @@ fn smtp_password_source_down(checks: &[CheckResult]) -> Option<RootCause> {
 mod tests {
     use super::*;
 
-    fn result(name: &str, kind: &str, status: Status, signals: &[Signal]) -> CheckResult {
+    use crate::checks::{oauth, postgres, smtp, vault};
+    use crate::code::Code;
+    use crate::report::Finding;
+
+    fn result(name: &str, kind: &str, status: Status, codes: &[Code]) -> CheckResult {
         CheckResult {
             name: name.into(),
             kind: kind.into(),
@@ -144,17 +170,17 @@ mod tests {
             evidence: vec![],
             cause: None,
             actions: vec![Action::new(Priority::Critical, format!("fix {name}")), Action::new(Priority::Low, "later")],
-            signals: signals.to_vec(),
-            code: None,
-            findings: vec![],
+            signals: vec![],
+            code: codes.first().copied(),
+            findings: codes.iter().map(|&code| Finding { code, status, summary: format!("{name} summary") }).collect(),
         }
     }
 
     #[test]
     fn oauth_fetch_failed_with_vault_unreachable_is_one_cause() {
         let checks = [
-            result("oauth", "oauth", Status::Fail, &[Signal::UpstreamFetchFailed]),
-            result("vault", "vault", Status::Fail, &[Signal::Unreachable]),
+            result("oauth", "oauth", Status::Fail, &[oauth::codes::UPSTREAM_FETCH_FAILED]),
+            result("vault", "vault", Status::Fail, &[vault::codes::UNREACHABLE_TIMEOUT]),
         ];
         let causes = find(&checks);
         assert_eq!(causes.len(), 1);
@@ -167,30 +193,31 @@ mod tests {
 
     #[test]
     fn the_oauth_checks_own_secret_command_becomes_the_critical_fix() {
-        let mut oauth = result("oauth", "oauth", Status::Fail, &[Signal::UpstreamFetchFailed]);
-        let own =
-            Action::new(Priority::Medium, "inject").with_command("kubectl create secret generic amazon-spapi-creds");
+        let mut oauth = result("oauth", "oauth", Status::Fail, &[oauth::codes::UPSTREAM_FETCH_FAILED]);
+        let own = Action::new(Priority::Medium, "inject")
+            .with_command("kubectl create secret generic amazon-spapi-creds")
+            .remedy(Remedy::InjectSpApiCredentials);
         oauth.actions.push(own.clone());
-        let causes = find(&[oauth, result("vault", "vault", Status::Fail, &[Signal::Unreachable])]);
+        let causes = find(&[oauth, result("vault", "vault", Status::Fail, &[vault::codes::UNREACHABLE_TIMEOUT])]);
         assert_eq!(causes[0].actions, [Action { priority: Priority::Critical, ..own }]);
     }
 
     #[test]
     fn oauth_fetch_failed_alone_joins_nothing() {
         let checks = [
-            result("oauth", "oauth", Status::Fail, &[Signal::UpstreamFetchFailed]),
+            result("oauth", "oauth", Status::Fail, &[oauth::codes::UPSTREAM_FETCH_FAILED]),
             result("vault", "vault", Status::Ok, &[]),
         ];
         assert!(find(&checks).is_empty());
-        let sealed_but_no_oauth = [result("vault", "vault", Status::Fail, &[Signal::Unavailable])];
+        let sealed_but_no_oauth = [result("vault", "vault", Status::Fail, &[vault::codes::SEALED])];
         assert!(find(&sealed_but_no_oauth).is_empty());
     }
 
     #[test]
     fn smtp_login_failing_with_vault_down_names_both() {
         let checks = [
-            result("mail", "smtp", Status::Fail, &[Signal::CredentialsMissing]),
-            result("vault", "vault", Status::Fail, &[Signal::Unavailable]),
+            result("mail", "smtp", Status::Fail, &[smtp::codes::AUTH_PASSWORD_MISSING]),
+            result("vault", "vault", Status::Fail, &[vault::codes::SEALED]),
         ];
         let causes = find(&checks);
         assert_eq!(causes.len(), 1);
@@ -201,14 +228,31 @@ mod tests {
     #[test]
     fn replica_cause_comes_first_and_carries_the_critical_fix_only() {
         let checks = [
-            result("mail", "smtp", Status::Fail, &[Signal::CredentialsRejected]),
-            result("vault", "vault", Status::Fail, &[Signal::Unreachable]),
-            result("db", "postgres", Status::Fail, &[Signal::OnReplica]),
+            result("mail", "smtp", Status::Fail, &[smtp::codes::AUTH_REJECTED]),
+            result("vault", "vault", Status::Fail, &[vault::codes::UNREACHABLE_TIMEOUT]),
+            result("db", "postgres", Status::Fail, &[postgres::codes::ON_REPLICA]),
         ];
         let causes = find(&checks);
         assert_eq!(causes.len(), 2);
         assert_eq!(causes[0].checks, ["db"]);
         assert_eq!(causes[0].actions.len(), 1);
         assert_eq!(causes[0].actions[0].text, "fix db");
+    }
+
+    #[test]
+    fn a_check_that_only_warns_or_passes_with_another_code_joins_nothing() {
+        let refused_elsewhere = [
+            result("oauth", "oauth", Status::Fail, &[oauth::codes::UPSTREAM_FETCH_FAILED]),
+            result("vault", "vault", Status::Warn, &[vault::codes::SKIP_VERIFY]),
+        ];
+        assert!(find(&refused_elsewhere).is_empty(), "a warning about TLS verification is not Vault being down");
+    }
+
+    #[test]
+    fn every_family_a_rule_names_holds_a_declared_code() {
+        let declared: Vec<Code> = crate::codebook::all().iter().map(|info| info.code).collect();
+        for family in [VAULT_DOWN, SMTP_LOGIN_FAILS, ON_REPLICA, OAUTH_CREDENTIALS_UNAVAILABLE].concat() {
+            assert!(declared.iter().any(|code| code.is_in(family)), "no code is in {family}");
+        }
     }
 }

@@ -38,6 +38,8 @@ fn ph15_oauth_fetch_failed_while_vault_is_out_of_reach() {
     assert_eq!(causes.len(), 1, "{report:#}");
     assert!(causes[0]["summary"].as_str().unwrap().contains("from Vault"), "{report:#}");
     assert_eq!(causes[0]["checks"], serde_json::json!(["oauth", "vault"]));
+    assert_eq!(causes[0]["code"], "cause.backend_cannot_fetch_from_vault", "{report:#}");
+    assert!(code_of(&report, "vault").is_some_and(|c| c.starts_with("vault.unreachable.")), "{report:#}");
     assert_eq!(causes[0]["actions"][0]["priority"], "critical");
 
     let md = std::fs::read_to_string(&markdown).unwrap();
@@ -74,9 +76,15 @@ fn ph11_replica_url_vault_down_smtp_password_missing_ses_unused() {
 
     let causes = report["root_causes"].as_array().unwrap();
     assert_eq!(causes[0]["checks"], serde_json::json!(["postgres"]), "the database comes first: {report:#}");
+    assert_eq!(causes[0]["code"], "cause.writes_on_replica");
+    assert_eq!(code_of(&report, "postgres"), Some("postgres.on_replica"), "{report:#}");
+    assert_eq!(code_of(&report, "vault"), Some("vault.unreachable.refused"), "{report:#}");
     assert!(causes[0]["summary"].as_str().unwrap().starts_with("Writes fail with SQLSTATE 25006"));
     assert!(
-        causes.iter().any(|c| c["checks"] == serde_json::json!(["smtp", "vault"])),
+        causes
+            .iter()
+            .any(|c| c["checks"] == serde_json::json!(["smtp", "vault"])
+                && c["code"] == "cause.smtp_password_source_down"),
         "the empty SMTP_PASS and the stopped Vault are one cause: {report:#}"
     );
     assert_eq!(relay.messages().len(), 0, "no mail is sent without --send-test-to");

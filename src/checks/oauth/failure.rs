@@ -7,7 +7,7 @@ use super::codes::*;
 use super::diagnose::{request_command, unsent_headers, Findings, LOGS};
 use super::text::{escaped_excerpt, field_text, html_title, looks_like_html};
 use super::OAuthCheck;
-use crate::report::{Action, Priority, Signal};
+use crate::report::{Action, Priority, Remedy, Signal};
 use serde_json::{Map, Value};
 
 /// What a known `details` says is missing or failing.
@@ -122,6 +122,7 @@ fn inject_credentials(check: &OAuthCheck) -> Action {
         "Give the backend its SP-API credentials as environment variables from a Kubernetes secret (values from Seller Central, Develop Apps, LWA credentials; the deployment rolls out with them)",
     )
     .with_command(credentials_secret_command(check))
+    .remedy(Remedy::InjectSpApiCredentials)
 }
 
 fn vault_source_action() -> Action {
@@ -159,7 +160,8 @@ fn fetch_failed(check: &OAuthCheck, said: &str, details: &str, found: &mut Findi
             .with_command(format!(
                 "{}\nkubectl -n <namespace> set env deployment/<backend> VAULT_ADDR- VAULT_TOKEN-",
                 credentials_secret_command(check)
-            )),
+            ))
+            .remedy(Remedy::InjectSpApiCredentials),
         ],
     );
 }
