@@ -6,7 +6,7 @@
 
 use crate::checks::{Check, Context, RunOptions};
 use crate::code::run;
-use crate::report::{Action, CheckResult, Outcome, Priority, Signal, Status, INTERRUPTED};
+use crate::report::{Action, CheckResult, Outcome, Priority, Status, INTERRUPTED};
 use crate::settings::{CheckEntry, Plan};
 use std::collections::HashMap;
 use std::future::Future;
@@ -272,7 +272,6 @@ fn timed_out(timeout: Duration, step: &str, peer: Option<String>, entry: &CheckE
                 entry.target
             ),
         )],
-        signals: vec![Signal::Unreachable],
         ..Outcome::new(Status::Fail, format!("timed out after {after} while {step}")).coded(run::TIMED_OUT)
     }
 }

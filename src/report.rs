@@ -117,29 +117,6 @@ impl Action {
     }
 }
 
-/// A fact a check established, for the root-cause rules that join the
-/// results of several checks (e.g. the OAuth backend's `fetch failed` and
-/// Vault unreachable). The check's kind says whose fact it is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Signal {
-    /// Not reachable from here: DNS, refused, no route, or no answer in time.
-    Unreachable,
-    /// Reachable but unable to serve: Vault sealed, not initialised, cut from its cluster.
-    Unavailable,
-    /// The TLS handshake failed.
-    TlsFailed,
-    /// The server refused the credentials (password, token, keys).
-    CredentialsRejected,
-    /// The app's credentials are not configured.
-    CredentialsMissing,
-    /// postgres: the connection string lands on a read-only replica.
-    OnReplica,
-    /// oauth: the backend answered `fetch failed`: it could not reach an upstream.
-    UpstreamFetchFailed,
-    /// oauth: the backend lacks its SP-API client id.
-    ClientIdMissing,
-}
-
 /// One diagnosis of a check: its stable code, and how it rates.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Finding {
@@ -156,7 +133,6 @@ pub struct Outcome {
     pub evidence: Vec<Evidence>,
     pub cause: Option<String>,
     pub actions: Vec<Action>,
-    pub signals: Vec<Signal>,
     /// Every diagnosis, the main one (the summary's) first.
     pub findings: Vec<Finding>,
 }
@@ -169,7 +145,6 @@ impl Outcome {
             evidence: Vec::new(),
             cause: None,
             actions: Vec::new(),
-            signals: Vec::new(),
             findings: Vec::new(),
         }
     }
@@ -200,9 +175,6 @@ pub struct CheckResult {
     pub actions: Vec<Action>,
     /// Every diagnosis with its code, the main one first (empty when none).
     pub findings: Vec<Finding>,
-    /// For the root-cause rules; not part of the report's formats.
-    #[serde(skip)]
-    pub signals: Vec<Signal>,
 }
 
 impl CheckResult {
@@ -220,7 +192,6 @@ impl CheckResult {
             cause: outcome.cause,
             actions: outcome.actions,
             findings: outcome.findings,
-            signals: outcome.signals,
         }
     }
 }
@@ -409,7 +380,6 @@ mod tests {
             evidence: vec![],
             cause: None,
             actions,
-            signals: vec![],
             code: None,
             findings: vec![],
         }

@@ -170,7 +170,6 @@ mod tests {
             evidence: vec![],
             cause: None,
             actions: vec![Action::new(Priority::Critical, format!("fix {name}")), Action::new(Priority::Low, "later")],
-            signals: vec![],
             code: codes.first().copied(),
             findings: codes.iter().map(|&code| Finding { code, status, summary: format!("{name} summary") }).collect(),
         }

@@ -3,7 +3,7 @@
 //! cause is kept, and the actions come most urgent first.
 
 use crate::code::Code;
-use crate::report::{Action, Evidence, Finding, Outcome, Signal, Status};
+use crate::report::{Action, Evidence, Finding, Outcome, Status};
 
 struct Problem {
     code: Code,
@@ -17,7 +17,6 @@ struct Problem {
 pub struct Findings {
     evidence: Vec<Evidence>,
     problems: Vec<Problem>,
-    signals: Vec<Signal>,
 }
 
 impl Findings {
@@ -43,19 +42,12 @@ impl Findings {
         self.problem(code, Status::Warn, summary, cause, actions);
     }
 
-    /// Records a fact for the root-cause rules (once).
-    pub fn signal(&mut self, signal: Signal) {
-        if !self.signals.contains(&signal) {
-            self.signals.push(signal);
-        }
-    }
-
     /// `ok_summary` is the line when nothing is wrong.
     pub fn into_outcome(mut self, ok_summary: String) -> Outcome {
         // Stable sorts: problems and actions keep their found order within a rank.
         self.problems.sort_by_key(|p| if p.status == Status::Fail { 0 } else { 1 });
         let Some(first) = self.problems.first() else {
-            return Outcome { evidence: self.evidence, signals: self.signals, ..Outcome::new(Status::Ok, ok_summary) };
+            return Outcome { evidence: self.evidence, ..Outcome::new(Status::Ok, ok_summary) };
         };
         let mut outcome = Outcome::new(first.status, first.summary.clone());
         outcome.findings = self
@@ -67,7 +59,6 @@ impl Findings {
         outcome.actions = self.problems.into_iter().flat_map(|p| p.actions).collect();
         outcome.actions.sort_by_key(|a: &Action| a.priority);
         outcome.evidence = self.evidence;
-        outcome.signals = self.signals;
         outcome
     }
 }

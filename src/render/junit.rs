@@ -165,7 +165,6 @@ mod tests {
             evidence: vec![Evidence::new("role", Some("SELECT pg_is_in_recovery()"), "t <replica> & \"ro\"\x1b[0m")],
             cause: (status == Status::Fail).then(|| "DATABASE_URL points at a replica".to_string()),
             actions: vec![Action::new(Priority::Critical, "point at the leader").with_command("export X=1")],
-            signals: vec![],
             code: None,
             findings: vec![],
             attempts: 1,

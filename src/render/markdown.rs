@@ -304,7 +304,6 @@ mod tests {
             } else {
                 vec![]
             },
-            signals: vec![],
             code: None,
             findings: vec![],
         }

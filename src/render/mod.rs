@@ -63,7 +63,6 @@ mod tests {
             evidence: vec![],
             cause: None,
             actions: vec![],
-            signals: vec![],
             code: None,
             findings: vec![],
         }

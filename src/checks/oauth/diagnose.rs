@@ -384,7 +384,6 @@ mod tests {
     use super::super::validate::tests::{answer as start_body, auth_url, APP_ID};
     use super::fixtures::*;
     use super::*;
-    use crate::report::Signal;
     use serde_json::json;
 
     fn run(answer: Answer) -> Outcome {
@@ -474,10 +473,10 @@ mod tests {
     }
 
     #[test]
-    fn request_failures_signal_unreachable_or_tls() {
+    fn request_failures_are_coded_unreachable() {
         let refused =
             diagnose(&check(), &Err(RequestError::Refused { endpoint: "backend-dev.example.com:443".into() }));
-        assert_eq!(refused.signals, [Signal::Unreachable]);
+        assert!(refused.findings[0].code.is_in("oauth.unreachable"), "{refused:#?}");
         assert_eq!(
             refused.summary,
             "connection refused by backend-dev.example.com:443: nothing serves the start URL there"

@@ -7,7 +7,7 @@ use super::codes::*;
 use super::diagnose::{request_command, unsent_headers, Findings, LOGS};
 use super::text::{escaped_excerpt, field_text, html_title, looks_like_html};
 use super::OAuthCheck;
-use crate::report::{Action, Priority, Remedy, Signal};
+use crate::report::{Action, Priority, Remedy};
 use serde_json::{Map, Value};
 
 /// What a known `details` says is missing or failing.
@@ -95,7 +95,6 @@ pub fn error_answer(check: &OAuthCheck, answer: &Answer, body: &Map<String, Valu
 }
 
 fn client_id_missing(check: &OAuthCheck, said: &str, details: &str, found: &mut Findings) {
-    found.signal(Signal::ClientIdMissing);
     found.fail(
         CLIENT_ID_MISSING,
         format!("the backend lacks its SP-API client id: \"{details}\""),
@@ -107,7 +106,6 @@ fn client_id_missing(check: &OAuthCheck, said: &str, details: &str, found: &mut 
 }
 
 fn setting_missing(check: &OAuthCheck, said: &str, variable: &str, found: &mut Findings) {
-    found.signal(Signal::CredentialsMissing);
     found.fail(
         SETTING_MISSING,
         format!("the backend lacks {variable}"),
@@ -134,7 +132,6 @@ fn vault_source_action() -> Action {
 }
 
 fn fetch_failed(check: &OAuthCheck, said: &str, details: &str, found: &mut Findings) {
-    found.signal(Signal::UpstreamFetchFailed);
     let code =
         network_code(details).map_or(String::new(), |(code, meaning)| format!(". The details name {code}: {meaning}"));
     found.fail(
@@ -328,7 +325,7 @@ mod tests {
         let command = out.actions[0].command.as_deref().unwrap();
         assert!(command.starts_with("kubectl -n <namespace> create secret generic amazon-spapi-creds"), "{command}");
         assert!(command.contains("AMAZON_SPAPI_CLIENT_SECRET=amzn1.oa2-cs.v1.***"), "{command}");
-        assert_eq!(out.signals, [Signal::ClientIdMissing]);
+        assert_eq!(code(&out), "oauth.client_id_missing");
         let error = &out.evidence.iter().find(|e| e.label == "error").unwrap().output;
         assert_eq!(error, "error: Failed to start Amazon OAuth\ndetails: Amazon SP-API client_id not configured");
     }
@@ -339,7 +336,7 @@ mod tests {
         assert_eq!(out.summary, "the backend could not reach one of its upstreams (\"fetch failed\")");
         let cause = out.cause.as_deref().unwrap();
         assert!(cause.contains("Vault") && cause.contains("a vault check in the same run"), "{cause}");
-        assert_eq!(out.signals, [Signal::UpstreamFetchFailed]);
+        assert_eq!(code(&out), "oauth.upstream_fetch_failed");
         assert_eq!(out.actions[0].command.as_deref(), Some("kbz-check -e <backend env file> run vault oauth"));
         let coded = run(json(
             500,
@@ -357,7 +354,7 @@ mod tests {
         let out = run(json(403, json!({ "error": "Forbidden" })));
         assert_eq!(out.summary, "the backend refused to start the OAuth flow: HTTP 403, \"Forbidden\"");
         assert!(out.cause.as_deref().unwrap().contains("wants an authentication"), "{out:#?}");
-        assert!(out.signals.is_empty());
+        assert_eq!(code(&out), "oauth.backend_error");
     }
 
     #[test]
@@ -416,14 +413,11 @@ mod tests {
     #[test]
     fn ph15_answers_have_their_codes() {
         let out = run(json(500, json!({ "error": START_ERROR, "details": "fetch failed" })));
-        assert_eq!(
-            (code(&out), out.signals.as_slice()),
-            ("oauth.upstream_fetch_failed", &[Signal::UpstreamFetchFailed][..])
-        );
+        assert_eq!(code(&out), "oauth.upstream_fetch_failed");
         let out = run(json(500, json!({ "error": START_ERROR, "details": "Amazon SP-API client_id not configured" })));
-        assert_eq!((code(&out), out.signals.as_slice()), ("oauth.client_id_missing", &[Signal::ClientIdMissing][..]));
+        assert_eq!(code(&out), "oauth.client_id_missing");
         let out = run(json(500, json!({ "error": START_ERROR, "details": "client_secret missing" })));
-        assert_eq!((code(&out), out.signals.as_slice()), ("oauth.setting_missing", &[Signal::CredentialsMissing][..]));
+        assert_eq!(code(&out), "oauth.setting_missing");
         assert_eq!(code(&run(json(500, json!({ "error": START_ERROR, "details": "boom" })))), "oauth.backend_error");
     }
 

@@ -1,14 +1,13 @@
 //! Whether the start URL could be reached and over what: each way a request
 //! gets no answer (a name, a refusal, silence, no route, TLS) with its own
-//! cause and fix and the fact the root-cause rules need, and the TLS
-//! evidence of an answer. Pure.
+//! code, cause and fix, and the TLS evidence of an answer. Pure.
 
 use super::client::{Answer, RequestError, TlsProblem};
 use super::codes::*;
 use super::diagnose::{request_command, Findings};
 use super::text::rough;
 use super::OAuthCheck;
-use crate::report::{Action, Priority, Signal};
+use crate::report::{Action, Priority};
 use crate::tls::CertInfo;
 
 pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &mut Findings) {
@@ -16,11 +15,6 @@ pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &
     let url = check.shown_url();
     let path = check.url.path();
     found.evidence("request", Some(&request_command(check)), format!("no answer: {}", error));
-    // As the vault check says them, so that root-cause rules read both alike.
-    found.signal(match error {
-        RequestError::Setup { .. } | RequestError::Tls { .. } => Signal::TlsFailed,
-        _ => Signal::Unreachable,
-    });
     if let Some((summary, cause, action)) = crate::http::slow_peer(error, "the backend") {
         return found.fail(PEER_STALLED, summary, cause, vec![action]);
     }
@@ -206,7 +200,7 @@ mod tests {
             out.summary,
             "no answer from 10.0.0.80:443 within 900ms: the network path to the backend is blocked from here"
         );
-        assert_eq!(out.signals, [Signal::Unreachable]);
+        assert!(out.findings[0].code.is_in("oauth.unreachable"), "{out:#?}");
         let out = fail(RequestError::Dns {
             host: "backend-dev.example.com".into(),
             detail: "Name or service not known".into(),
@@ -217,7 +211,7 @@ mod tests {
             endpoint: "backend-dev.example.com:443".into(),
             detail: "connection closed".into(),
         });
-        assert_eq!(out.signals, [Signal::Unreachable], "no HTTP answer, as the vault check counts it");
+        assert_eq!(out.findings[0].code.as_str(), "oauth.request_failed", "no HTTP answer");
     }
 
     #[test]
@@ -237,7 +231,7 @@ mod tests {
         };
         let out = diagnose(&check(), &Err(error));
         assert_eq!(out.summary, "TLS with backend-dev.example.com:443 failed: certificate not trusted");
-        assert_eq!(out.signals, [Signal::TlsFailed]);
+        assert!(out.findings[0].code.is_in("oauth.tls"), "{out:#?}");
         let cause = out.cause.as_deref().unwrap();
         assert!(cause.contains("subject CN=backend-dev.example.com, issued by CN=Keybuzz CA"), "{cause}");
         assert!(out.actions[0].text.contains("set `cacert` in [checks.oauth]"), "{:#?}", out.actions);

@@ -9,7 +9,7 @@ use crate::checks::findings::Findings;
 use crate::checks::peer_bytes::service_hint;
 use crate::code::Code;
 use crate::http::TlsProblem;
-use crate::report::{Action, Outcome, Priority, Signal};
+use crate::report::{Action, Outcome, Priority};
 
 /// What a SQLSTATE 25006 looks like to the app, quoted in causes.
 const READ_ONLY_ERROR: &str = "SQLSTATE 25006 \"cannot execute UPDATE in a read-only transaction\"";
@@ -250,7 +250,6 @@ fn on_replica(
         }
         cause.push_str(&format!(" It could not be found from here: {}.", why.join(", and ")));
     }
-    found.signal(Signal::OnReplica);
     found.fail(
         codes::ON_REPLICA,
         format!("{name} lands on a read-only replica, {place}; leader: {leader_text}"),
@@ -478,9 +477,6 @@ fn connect_failure(check: &PostgresCheck, error: &ConnectError, found: &mut Find
         ),
     };
     found.fail(code_of(error), summary, cause, vec![action]);
-    if let Some(signal) = signal_of(error) {
-        found.signal(signal);
-    }
 }
 
 /// The diagnosis a connection failure is.
@@ -512,23 +508,6 @@ fn code_of(error: &ConnectError) -> Code {
         ConnectError::Protocol { .. } => codes::PROTOCOL_ERROR,
         ConnectError::NotPostgres { .. } => codes::NOT_POSTGRES,
     }
-}
-
-/// The fact a connection failure establishes, for root-cause rules.
-fn signal_of(error: &ConnectError) -> Option<Signal> {
-    Some(match error {
-        ConnectError::Dns { .. } | ConnectError::Refused { .. } | ConnectError::Network { .. } => Signal::Unreachable,
-        ConnectError::Tls { .. } | ConnectError::TlsNotOffered { .. } | ConnectError::TlsSetup { .. } => {
-            Signal::TlsFailed
-        }
-        ConnectError::BadPassword { .. } | ConnectError::Rejected { .. } => Signal::CredentialsRejected,
-        ConnectError::NoPassword => Signal::CredentialsMissing,
-        ConnectError::NoReadWriteHost => Signal::OnReplica,
-        ConnectError::UnknownDatabase { .. }
-        | ConnectError::Server { .. }
-        | ConnectError::Protocol { .. }
-        | ConnectError::NotPostgres { .. } => return None,
-    })
 }
 
 /// What a protocol violation suggests about the peer, as a clause to append.

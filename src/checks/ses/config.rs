@@ -5,7 +5,7 @@
 use super::codes;
 use super::diagnose::Diagnosis;
 use super::{and_list, assignment, key_id_kind, parse_sender, regions, KeyIdKind, Provider, SesCheck};
-use crate::report::{Action, Priority, Signal};
+use crate::report::{Action, Priority};
 use crate::secret::mask_dsn;
 
 /// The configuration's evidence and findings.
@@ -87,9 +87,6 @@ fn missing_settings(d: &mut Diagnosis) {
         .with_command("aws iam create-access-key --user-name <ses-user>")
         };
         if check.in_use() {
-            if keys_missing {
-                d.found.signal(Signal::CredentialsMissing);
-            }
             let code = if keys_missing { codes::CONFIG_MISSING } else { codes::CONFIG_REGION_MISSING };
             d.serious(
                 code,
@@ -172,7 +169,6 @@ mod tests {
             diagnose(&c, &observed(Probe::NotRun(why.clone()), vec![("noreply@example.com", Probe::NotRun(why))]));
         assert_eq!(out.status, Status::Fail);
         assert_eq!(out.summary, "EMAIL_PROVIDER=ses but AWS_SES_ACCESS_KEY and AWS_SES_SECRET_KEY are not set");
-        assert_eq!(out.signals, [Signal::CredentialsMissing]);
         assert_eq!(codes(&out), ["ses.config.missing"]);
         assert_eq!(evidence(&out, "account"), "not asked: AWS_SES_ACCESS_KEY and AWS_SES_SECRET_KEY not set");
     }
@@ -188,14 +184,12 @@ mod tests {
         assert_eq!(out.summary, "SES is partly configured: AWS_SES_SECRET_KEY is not set");
         assert!(out.cause.as_deref().unwrap().ends_with("(SES is not in use: EMAIL_PROVIDER=smtp)"), "{out:#?}");
         assert!(out.actions.iter().all(|a| a.priority == Priority::Low));
-        assert!(out.signals.is_empty(), "no CredentialsMissing while SES is unused");
         assert_eq!(codes(&out), ["ses.config.partial"]);
 
         let mut c = check();
         c.region = None;
         let out = diagnose(&c, &observed(Probe::NotRun(c.blocker().unwrap()), vec![]));
         assert_eq!((out.status, codes(&out)), (Status::Fail, vec!["ses.config.region_missing"]));
-        assert!(out.signals.is_empty(), "the keys are there: {out:#?}");
     }
 
     #[test]

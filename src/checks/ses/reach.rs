@@ -5,10 +5,9 @@ use super::client::RequestError;
 use super::codes;
 use super::diagnose::Diagnosis;
 use crate::human::duration as rough;
-use crate::report::{Action, Priority, Signal};
+use crate::report::{Action, Priority};
 
-/// The request got no HTTP answer: a failure naming why, and a signal for
-/// the root-cause rules.
+/// The request got no HTTP answer: a failure naming why.
 pub fn unreachable(d: &mut Diagnosis, error: &RequestError) {
     let target = d.endpoint_text();
     let url = d.check.endpoint().map_or(String::new(), |u| u.as_str().trim_end_matches('/').to_string());
@@ -16,18 +15,16 @@ pub fn unreachable(d: &mut Diagnosis, error: &RequestError) {
         .with_command(format!("curl -sv -o /dev/null {url}/"));
     if let RequestError::SlowPeer(seen) = error {
         if let Some((summary, cause, action)) = crate::http::slow_peer(seen, "the SES endpoint") {
-            d.found.signal(Signal::Unreachable);
             let cause = format!("{cause}; nothing about the keys, the account or the sender could be checked");
             return d.serious(codes::PEER_STALLED, summary, cause, vec![action]);
         }
     }
-    let (finding, summary, cause, signal) = match error {
-        RequestError::Setup { detail } => (codes::REQUEST_NOT_SENT, format!("cannot send the request: {detail}"), format!("the request to {target} could not be prepared: {detail}"), None),
+    let (finding, summary, cause) = match error {
+        RequestError::Setup { detail } => (codes::REQUEST_NOT_SENT, format!("cannot send the request: {detail}"), format!("the request to {target} could not be prepared: {detail}")),
         RequestError::Dns { host, detail } => (
             codes::UNREACHABLE_DNS,
             format!("cannot resolve {host}"),
             format!("the host of {target} does not resolve from here ({detail}): no DNS, a typo in the endpoint, or no Internet access from this network"),
-            Some(Signal::Unreachable),
         ),
         RequestError::Refused { endpoint } => (
             codes::UNREACHABLE_REFUSED,
@@ -36,33 +33,28 @@ pub fn unreachable(d: &mut Diagnosis, error: &RequestError) {
                 Some(_) => format!("nothing listens at {endpoint} ({target}): the endpoint is down, or {} points at the wrong host or port", d.check.names.endpoint),
                 None => format!("the connection to {target} was refused: a firewall or proxy on the way rejects it"),
             },
-            Some(Signal::Unreachable),
         ),
         RequestError::Timeout { endpoint, after } => (
             codes::UNREACHABLE_TIMEOUT,
             format!("no answer from {endpoint} within {}", rough(*after)),
             format!("{target} did not answer within {}: a firewall or egress policy drops the traffic, or the endpoint hangs", rough(*after)),
-            Some(Signal::Unreachable),
         ),
         RequestError::NoRoute { endpoint, detail } => (
             codes::UNREACHABLE_NO_ROUTE,
             format!("no route to {endpoint}"),
             format!("this host has no route to {target} ({detail})"),
-            Some(Signal::Unreachable),
         ),
         RequestError::Tls { endpoint, detail } => (
             codes::TLS_FAILED,
             format!("TLS with {endpoint} failed"),
             format!("the TLS handshake with {target} failed: {detail}. Certificates are verified against the system trust store (or SSL_CERT_FILE); a proxy that inspects TLS needs its CA there"),
-            Some(Signal::TlsFailed),
         ),
         RequestError::Failed { endpoint, detail } => (
             codes::UNREACHABLE_FAILED,
             format!("request to {endpoint} failed: {detail}"),
             format!("the request to {target} got no HTTP answer: {detail}"),
-            Some(Signal::Unreachable),
         ),
-        RequestError::SlowPeer(seen) => (codes::PEER_STALLED, seen.to_string(), seen.to_string(), Some(Signal::Unreachable)),
+        RequestError::SlowPeer(seen) => (codes::PEER_STALLED, seen.to_string(), seen.to_string()),
         RequestError::Redirected { redirect, .. } => {
             let code = redirect.status;
             let to = &redirect.target.shown;
@@ -74,13 +66,9 @@ pub fn unreachable(d: &mut Diagnosis, error: &RequestError) {
                 codes::REDIRECTED,
                 format!("HTTP {code}: {target} redirects to {to}"),
                 format!("{target} answered HTTP {code} with a redirect to {to} ({}): AWS's SES API never redirects, so {fix}. kbz-check does not follow it: the request carries the app's SigV4 signature (Authorization, made with its keys), which must not reach another origin", redirect.movement.label()),
-                None,
             )
         }
     };
-    if let Some(signal) = signal {
-        d.found.signal(signal);
-    }
     d.serious(
         finding,
         summary,
@@ -112,14 +100,13 @@ mod tests {
     use std::time::Duration;
 
     #[test]
-    fn unreachable_endpoint_fails_with_the_signal() {
+    fn unreachable_endpoint_fails_with_its_code() {
         let refused = Err(RequestError::Refused { endpoint: "127.0.0.1:9".into() });
         let out = diagnose(
             &check(),
             &observed(done(refused), vec![("noreply@example.com", Probe::NotRun("SES did not answer".into()))]),
         );
         assert_eq!((out.status, out.summary.as_str()), (Status::Fail, "connection refused by 127.0.0.1:9"));
-        assert_eq!(out.signals, [Signal::Unreachable]);
         assert_eq!(codes(&out), ["ses.unreachable.refused"]);
         assert_eq!(evidence(&out, "account"), "no answer: connection refused by 127.0.0.1:9");
         let tls = Err(RequestError::Tls {
@@ -127,7 +114,6 @@ mod tests {
             detail: "invalid peer certificate: UnknownIssuer".into(),
         });
         let out = diagnose(&check(), &observed(done(tls), vec![]));
-        assert_eq!(out.signals, [Signal::TlsFailed]);
         assert_eq!(codes(&out), ["ses.tls.failed"]);
         let asked = url::Url::parse("http://127.0.0.1:4566/v2/email/account").unwrap();
         let redirect =
@@ -138,7 +124,6 @@ mod tests {
         assert_eq!(out.status, Status::Fail);
         assert!(out.summary.starts_with("HTTP 302: the SES endpoint https://email.eu-west-1.amazonaws.com redirects to http://127.0.0.2:4566/login?X-Amz-Signature=***#"), "{}", out.summary);
         assert!(out.cause.as_deref().unwrap().contains("must not reach another origin"), "{out:#?}");
-        assert!(out.signals.is_empty(), "{out:#?}");
         assert_eq!(codes(&out), ["ses.redirected"]);
         assert!(!format!("{out:?}").contains("abc123"));
         assert!(evidence(&out, "account").starts_with("HTTP 302 redirect to http://127.0.0.2:4566/login?"), "{out:#?}");
@@ -167,7 +152,6 @@ mod tests {
         for (error, code) in cases {
             let out = diagnose(&check(), &observed(done(Err(error)), vec![]));
             assert_eq!((out.status, codes(&out)), (Status::Fail, vec![code]), "{out:#?}");
-            assert_eq!(out.signals, [Signal::Unreachable], "{code}");
         }
         let out = diagnose(&check(), &observed(done(Err(RequestError::Setup { detail: "bad".into() })), vec![]));
         assert_eq!(codes(&out), ["ses.request_not_sent"]);

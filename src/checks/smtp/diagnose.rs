@@ -7,7 +7,7 @@ use super::wire::{Reply, WireError};
 use super::{Login, SmtpCheck, TlsMode};
 use crate::checks::findings::Findings;
 use crate::checks::peer_bytes::{escape_bytes, service_hint};
-use crate::report::{Action, Evidence, Outcome, Priority, Signal};
+use crate::report::{Action, Evidence, Outcome, Priority};
 use crate::tls::CertInfo;
 use rustls::CertificateError;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -180,7 +180,6 @@ fn completed_problems(check: &SmtpCheck, t: &Transcript, found: &mut Findings) {
     let endpoint = check.endpoint();
     match &t.auth {
         AuthState::Incomplete => {
-            found.signal(Signal::CredentialsMissing);
             let (summary, (missing, code)) = (incomplete_login(check), match check.login {
                 Login::UserOnly { .. } => (&check.names.password, AUTH_PASSWORD_MISSING),
                 _ => (&check.names.user, AUTH_USER_MISSING),
@@ -272,25 +271,10 @@ fn renew_action(check: &SmtpCheck, priority: Priority) -> Action {
 
 // ---------------------------------------------------------------- where the climb stopped
 
-/// The fact a stopped climb establishes, for root-cause rules.
-fn signal_of(stop: &Stop) -> Option<Signal> {
-    match &stop.why {
-        Why::Dns(_) | Why::Refused(_) | Why::Unreachable { .. } => Some(Signal::Unreachable),
-        Why::TlsSetup(_) | Why::Tls(_) => Some(Signal::TlsFailed),
-        Why::Reply(reply) if stop.step == Step::Auth && matches!(reply.code(), 535 | 534 | 530) => {
-            Some(Signal::CredentialsRejected)
-        }
-        _ => None,
-    }
-}
-
 fn stop_problem(check: &SmtpCheck, t: &Transcript, stop: &Stop, found: &mut Findings) {
     let endpoint = check.endpoint();
     let host = &check.host;
     let names = &check.names;
-    if let Some(signal) = signal_of(stop) {
-        found.signal(signal);
-    }
     match &stop.why {
         Why::BadTestAddress(detail) => found.fail(
             TEST_MESSAGE_BAD_ADDRESS,
@@ -1114,14 +1098,12 @@ mod tests {
         let rejected = stopped(after_tls(), Step::Auth, Why::Reply(reply("535 5.7.8 Error: authentication failed")));
         let outcome = diagnose(&check, &rejected, now());
         assert_eq!(codes(&outcome), ["smtp.auth.rejected"]);
-        assert_eq!(outcome.signals, [Signal::CredentialsRejected]);
         let mut user_only = sample_check();
         user_only.login = Login::UserOnly { user: "postmaster@example.com".into() };
         let mut t = after_tls();
         t.auth = AuthState::Incomplete;
         let outcome = diagnose(&user_only, &t, now());
         assert_eq!(codes(&outcome), ["smtp.auth.password_missing"]);
-        assert_eq!(outcome.signals, [Signal::CredentialsMissing]);
         let mut password_only = sample_check();
         password_only.login = Login::PasswordOnly;
         assert_eq!(code_of(&password_only, &t), "smtp.auth.user_missing");
@@ -1227,7 +1209,7 @@ mod tests {
         implicit.tls = TlsMode::Implicit;
         let plain = Some(rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType));
         assert_eq!(code_of(&implicit, &handshake(TlsMode::Implicit, plain, None)), "smtp.tls.no_implicit_tls");
-        assert_eq!(diagnose(&check, &handshake(TlsMode::StartTls, None, None), now()).signals, [Signal::TlsFailed]);
+        assert!(code_of(&check, &handshake(TlsMode::StartTls, None, None)).starts_with("smtp.tls."));
 
         // Expiry seen after a handshake that passed: the same code as the handshake's refusal.
         let mut t = logged_in();

@@ -7,7 +7,7 @@ use super::moved::{redirected, Asked};
 use super::secrets::{self, Absence, Kv, SecretState};
 use super::token::{error_text, TokenInfo};
 use super::{Probe, VaultCheck};
-use crate::report::{Action, Priority, Signal};
+use crate::report::{Action, Priority};
 
 pub(super) struct TokenSummary {
     /// Appended to the ok summary.
@@ -58,7 +58,6 @@ pub(super) fn token_findings(
         }
         (403, _) => {
             found.evidence("token", command, format!("rejected: HTTP 403 {}", error_text(&answer.body)));
-            found.signal(Signal::CredentialsRejected);
             found.fail(
                 codes::TOKEN_REJECTED,
                 format!("{name} rejected by Vault (403 permission denied)"),

@@ -12,7 +12,7 @@ use super::{Observed, Probe, VaultCheck};
 pub(super) use crate::checks::findings::Findings;
 use crate::human::excerpt;
 pub(super) use crate::human::{duration as rough, unix_time};
-use crate::report::{Action, Outcome, Priority, Signal, Status};
+use crate::report::{Action, Outcome, Priority, Status};
 use crate::secret::mask_dsn;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -185,17 +185,6 @@ fn state_findings(
         ),
         _ => String::new(),
     };
-    // An app cannot read its secrets from a node in any of these states.
-    if matches!(
-        state,
-        NodeState::DrSecondary
-            | NodeState::HaUnhealthy
-            | NodeState::Uninitialized
-            | NodeState::Sealed
-            | NodeState::Removed
-    ) {
-        found.signal(Signal::Unavailable);
-    }
     if let (true, Some(leader)) = (health.is_standby(), leader) {
         standby_without_leader(check, state, leader, confirmed, found);
     }
@@ -312,7 +301,6 @@ fn standby_without_leader(
         _ => None,
     };
     if let Some((summary, cause)) = gone {
-        found.signal(Signal::Unavailable);
         found.problem(codes::STANDBY_WITHOUT_ACTIVE, status, summary, cause, recover);
         return;
     }
@@ -575,7 +563,6 @@ mod tests {
         );
         assert!(out.cause.as_deref().unwrap().contains("no active Vault instance found"), "{out:#?}");
         assert!(out.actions[0].command.as_deref().unwrap().contains("raft list-peers"), "{out:#?}");
-        assert_eq!(out.signals, [Signal::Unavailable]);
         assert_eq!(codes(&out), ["vault.standby_without_active"]);
         assert!(evidence(&out, "active node").starts_with("no active node: ha_enabled=true, leader_address empty"));
 
@@ -656,7 +643,6 @@ mod tests {
         assert_eq!((out.status, out.summary.as_str()), (Status::Fail, "Vault at http://127.0.0.1:8200 is sealed"));
         assert!(out.actions[0].command.as_deref().unwrap().contains("vault operator unseal"), "{out:#?}");
         assert_eq!(codes(&out), ["vault.sealed"]);
-        assert_eq!(out.signals, [Signal::Unavailable]);
         let uninit = r#"{"initialized":false,"sealed":true,"standby":true}"#;
         let out = diagnose(&check("http://127.0.0.1:8200"), &observed(Ok(answer(501, uninit))));
         assert_eq!(out.summary, "Vault at http://127.0.0.1:8200 is not initialized");

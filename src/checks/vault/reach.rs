@@ -6,17 +6,13 @@ use super::client::{RequestError, TlsProblem};
 use super::codes;
 use super::diagnose::{addr, health_command, rough, Findings};
 use super::VaultCheck;
-use crate::report::{Action, Priority, Signal};
+use crate::report::{Action, Priority};
 use crate::tls::CertInfo;
 
 pub(super) fn request_failure(check: &VaultCheck, error: &RequestError, found: &mut Findings) {
     let addr_name = &check.names.addr;
     let addr = addr(check);
     found.evidence("health", Some(&health_command(check)), format!("no answer: {}", error));
-    found.signal(match error {
-        RequestError::Setup { .. } | RequestError::Tls { .. } => Signal::TlsFailed,
-        _ => Signal::Unreachable,
-    });
     match error {
         RequestError::Setup { detail } => found.fail(
             codes::TLS_SETUP_FAILED,
@@ -234,7 +230,6 @@ mod tests {
         assert_eq!(out.summary, "connection refused by 10.0.0.150:8200: Vault is not running there");
         assert!(out.actions[0].command.as_deref().unwrap().contains("systemctl status vault"));
         assert_eq!(codes(&out), ["vault.unreachable.refused"]);
-        assert_eq!(out.signals, [Signal::Unreachable]);
         let out = fail(RequestError::ConnectTimeout {
             endpoint: "10.0.0.150:8200".into(),
             after: Duration::from_millis(900),
@@ -257,7 +252,7 @@ mod tests {
             fail(RequestError::AnswerTimeout { endpoint: "10.0.0.150:8200".into(), after: Duration::from_secs(5) });
         assert_eq!(codes(&out), ["vault.peer_stalled"]);
         let out = fail(RequestError::Setup { detail: "no certificate in the CA file".into() });
-        assert_eq!((codes(&out), out.signals.as_slice()), (vec!["vault.tls.setup_failed"], &[Signal::TlsFailed][..]));
+        assert_eq!(codes(&out), ["vault.tls.setup_failed"]);
     }
 
     #[test]
@@ -277,7 +272,7 @@ mod tests {
         };
         let out = diagnose(&check("https://10.0.0.150:8200"), &observed(Err(error)));
         assert_eq!(out.summary, "TLS with 10.0.0.150:8200 failed: certificate not trusted");
-        assert_eq!((codes(&out), out.signals.as_slice()), (vec!["vault.tls.untrusted"], &[Signal::TlsFailed][..]));
+        assert_eq!(codes(&out), ["vault.tls.untrusted"]);
         let cause = out.cause.as_deref().unwrap();
         assert!(cause.contains("subject CN=vault.test") && cause.contains("issued by CN=Keybuzz CA"), "{cause}");
         assert!(
