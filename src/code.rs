@@ -24,6 +24,12 @@ impl Code {
         self.0
     }
 
+    /// The code without its first segment (the kind): `unreachable.refused`
+    /// for `vault.unreachable.refused`, so a rule can ask the same of every kind.
+    pub fn topic(self) -> &'static str {
+        self.0.split_once('.').map_or("", |(_, topic)| topic)
+    }
+
     /// Whether the code is `family` or below it: `vault.unreachable.refused`
     /// is in `vault.unreachable` and in `vault`.
     pub fn is_in(self, family: &str) -> bool {
@@ -80,6 +86,12 @@ pub mod run {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_topic_is_the_code_without_its_kind() {
+        assert_eq!(Code("vault.unreachable.refused").topic(), "unreachable.refused");
+        assert_eq!(Code("check.timed_out").topic(), "timed_out");
+    }
 
     #[test]
     fn families_are_whole_segments() {

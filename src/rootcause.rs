@@ -12,13 +12,15 @@ pub mod codes {
         WRITES_ON_REPLICA = "cause.writes_on_replica": "the database URL lands on a read-only replica, so every write fails (SQLSTATE 25006)";
         BACKEND_CANNOT_FETCH_FROM_VAULT = "cause.backend_cannot_fetch_from_vault": "the OAuth backend cannot get its SP-API credentials because Vault is down or out of reach";
         SMTP_PASSWORD_SOURCE_DOWN = "cause.smtp_password_source_down": "the SMTP login fails or lacks its password while Vault, where it is kept, is down";
+        HOST_REFUSES_EVERYTHING = "cause.host_refuses_everything": "several checks are refused by one host and none of its services answered: its services are down (after a reboot, say), not each check's own";
     }
 }
 
 type Rule = fn(&[CheckResult]) -> Option<RootCause>;
 
 /// Every rule, each independent; their causes are sorted by urgency.
-const RULES: &[Rule] = &[writes_fail_on_a_replica, backend_cannot_fetch_from_vault, smtp_password_source_down];
+const RULES: &[Rule] =
+    &[writes_fail_on_a_replica, backend_cannot_fetch_from_vault, smtp_password_source_down, host_refuses_everything];
 
 pub fn find(checks: &[CheckResult]) -> Vec<RootCause> {
     let mut causes: Vec<RootCause> = RULES.iter().filter_map(|rule| rule(checks)).collect();
@@ -150,6 +152,49 @@ fn smtp_password_source_down(checks: &[CheckResult]) -> Option<RootCause> {
     })
 }
 
+/// Several checks refused by one host, and no check reached a service
+/// there: the host's services are down (a reboot that started none of them,
+/// a wrong machine behind the address), one problem rather than one per check.
+fn host_refuses_everything(checks: &[CheckResult]) -> Option<RootCause> {
+    let refused = |c: &CheckResult| c.code.is_some_and(|code| code.topic() == "unreachable.refused");
+    let mut hosts: Vec<&str> = checks.iter().filter(|c| refused(c)).filter_map(|c| target_host(&c.target)).collect();
+    hosts.dedup();
+    hosts.into_iter().find_map(|host| {
+        let on_host: Vec<&CheckResult> =
+            checks.iter().filter(|c| c.status != Status::Skip && target_host(&c.target) == Some(host)).collect();
+        let all_refused = on_host.len() >= 2 && on_host.iter().all(|c| refused(c));
+        all_refused.then(|| RootCause {
+            code: codes::HOST_REFUSES_EVERYTHING,
+            summary: format!(
+                "{host} refuses every connection kbz-check made ({}): the host answers, but none of these services listens there",
+                names(&on_host).join(", ")
+            ),
+            checks: names(&on_host),
+            actions: vec![Action::new(
+                Priority::High,
+                format!("Log in to {host} and see which services failed to start (after a reboot, say), or whether the address now belongs to another machine"),
+            )
+            .with_command("systemctl --failed; ss -ltnp")],
+        })
+    })
+}
+
+/// The host a check's target names (`postgresql://u:***@db:5432/x`,
+/// `smtp://relay:587`, `https://vault:8200`); none for one that is no URL.
+fn target_host(target: &str) -> Option<&str> {
+    // Not at `#`: a masked password (`***#1a2b`) holds one.
+    let authority = target.split_once("://")?.1.split(['/', '?']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    if host_port.contains(',') {
+        return None; // several hosts (a libpq host list): no one host to blame
+    }
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?,
+        None => host_port.rsplit_once(':').map_or(host_port, |(host, _)| host),
+    };
+    (!host.is_empty()).then_some(host)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,5 +298,59 @@ mod tests {
         for family in [VAULT_DOWN, SMTP_LOGIN_FAILS, ON_REPLICA, OAUTH_CREDENTIALS_UNAVAILABLE].concat() {
             assert!(declared.iter().any(|code| code.is_in(family)), "no code is in {family}");
         }
+    }
+
+    fn at(mut check: CheckResult, target: &str) -> CheckResult {
+        check.target = target.to_string();
+        check
+    }
+
+    #[test]
+    fn several_checks_refused_by_one_host_are_one_cause() {
+        let checks = [
+            at(
+                result("db", "postgres", Status::Fail, &[postgres::codes::UNREACHABLE_REFUSED]),
+                "postgresql://app:***#1a2b@10.0.0.7:5432/app",
+            ),
+            at(result("vault", "vault", Status::Fail, &[vault::codes::UNREACHABLE_REFUSED]), "http://10.0.0.7:8200"),
+            at(
+                result("mail", "smtp", Status::Fail, &[smtp::codes::UNREACHABLE_REFUSED]),
+                "smtp://relay.example.com:587",
+            ),
+        ];
+        let causes = find(&checks);
+        assert_eq!(causes.len(), 1, "{causes:#?}");
+        assert_eq!(causes[0].code, codes::HOST_REFUSES_EVERYTHING);
+        assert_eq!(causes[0].checks, ["db", "vault"]);
+        assert!(causes[0].summary.starts_with("10.0.0.7 refuses every connection kbz-check made (db, vault)"));
+    }
+
+    #[test]
+    fn a_host_where_one_service_answers_is_up() {
+        let checks = [
+            at(
+                result("db", "postgres", Status::Fail, &[postgres::codes::UNREACHABLE_REFUSED]),
+                "postgresql://app@10.0.0.7:5432/app",
+            ),
+            at(result("vault", "vault", Status::Fail, &[vault::codes::UNREACHABLE_REFUSED]), "http://10.0.0.7:8200"),
+            at(result("mail", "smtp", Status::Ok, &[]), "smtp://10.0.0.7:587"),
+        ];
+        assert!(find(&checks).is_empty(), "the relay answers on that host: each refusal is its own service's");
+        let one =
+            [at(result("vault", "vault", Status::Fail, &[vault::codes::UNREACHABLE_REFUSED]), "http://10.0.0.7:8200")];
+        assert!(find(&one).is_empty(), "one refusal is that check's own cause");
+    }
+
+    #[test]
+    fn a_targets_host_is_read_from_its_url_forms() {
+        assert_eq!(
+            target_host("postgresql://u:***#1a2b@db.example.com:5432/x?sslmode=require"),
+            Some("db.example.com")
+        );
+        assert_eq!(target_host("smtps://relay:465"), Some("relay"));
+        assert_eq!(target_host("https://[::1]:8200"), Some("::1"));
+        assert_eq!(target_host("http://127.0.0.1"), Some("127.0.0.1"));
+        assert_eq!(target_host("postgresql://h1:5432,h2:5432/db"), None);
+        assert_eq!(target_host("check_disk -w 10%"), None);
     }
 }

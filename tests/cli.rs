@@ -628,3 +628,24 @@ fn strict_changes_the_verdict_every_format_prints_not_only_the_exit_code() {
     assert!(md.contains("**Status**: ❌ FAIL — --strict") && md.contains("| Blocking? | ❌ **YES**"), "{md}");
     assert!(!md.contains("| All OK? | ✅"), "{md}");
 }
+
+#[test]
+fn several_checks_refused_by_one_host_are_one_root_cause() {
+    // Nothing listens on 127.0.0.2: every connection there is refused.
+    let (db_port, vault_port) = (closed_port(), closed_port());
+    let out = kbz_check()
+        .args(["--format", "json", "all"])
+        .env("DATABASE_URL", format!("postgresql://app:Very-S3cret-pw@127.0.0.2:{db_port}/app"))
+        .env("VAULT_ADDR", format!("http://127.0.0.2:{vault_port}"))
+        .env("SMTP_HOST", "127.0.0.1")
+        .env("SMTP_PORT", closed_port().to_string())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = json(&out);
+    let causes = report["root_causes"].as_array().unwrap();
+    assert_eq!(causes.len(), 1, "{report:#}");
+    assert_eq!(causes[0]["code"], "cause.host_refuses_everything");
+    assert_eq!(causes[0]["checks"], serde_json::json!(["postgres", "vault"]), "the refusal on 127.0.0.1 is its own");
+    assert!(causes[0]["summary"].as_str().unwrap().starts_with("127.0.0.2 refuses every connection"), "{report:#}");
+}
