@@ -209,7 +209,7 @@ pub(crate) fn every_word_report() -> Report {
     vault.cause = Some("standby=true".into());
     vault.actions = vec![Action::new(Priority::High, "vault status"), Action::new(Priority::Medium, "VAULT_ADDR")];
     Report {
-        id: Some("PH11-01".into()),
+        id: Some("MAIL-01".into()),
         title: Some("Démo".into()),
         generated_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_776_400),
         duration: Duration::from_millis(84),
