@@ -5,6 +5,7 @@
 //! Each rule is a small function over the results, tested on its own.
 
 use crate::report::{Action, CheckResult, Priority, Remedy, RootCause, Status};
+use std::net::Ipv4Addr;
 
 /// The root causes' codes.
 pub mod codes {
@@ -12,6 +13,7 @@ pub mod codes {
         WRITES_ON_REPLICA = "cause.writes_on_replica": "the database URL lands on a read-only replica, so every write fails (SQLSTATE 25006)";
         BACKEND_CANNOT_FETCH_FROM_VAULT = "cause.backend_cannot_fetch_from_vault": "the OAuth backend cannot get its SP-API credentials because Vault is down or out of reach";
         SMTP_PASSWORD_SOURCE_DOWN = "cause.smtp_password_source_down": "the SMTP login fails or lacks its password while Vault, where it is kept, is down";
+        RANGE_BLOCKED = "cause.range_blocked": "every target in one address range got no answer to its TCP handshake while targets elsewhere answered: traffic to that range is dropped on the way (a firewall, a NetworkPolicy, a missing route)";
         HOST_REFUSES_EVERYTHING = "cause.host_refuses_everything": "several checks are refused by one host and none of its services answered: its services are down (after a reboot, say), not each check's own";
     }
 }
@@ -19,8 +21,13 @@ pub mod codes {
 type Rule = fn(&[CheckResult]) -> Option<RootCause>;
 
 /// Every rule, each independent; their causes are sorted by urgency.
-const RULES: &[Rule] =
-    &[writes_fail_on_a_replica, backend_cannot_fetch_from_vault, smtp_password_source_down, host_refuses_everything];
+const RULES: &[Rule] = &[
+    writes_fail_on_a_replica,
+    backend_cannot_fetch_from_vault,
+    smtp_password_source_down,
+    host_refuses_everything,
+    range_blocked,
+];
 
 pub fn find(checks: &[CheckResult]) -> Vec<RootCause> {
     let mut causes: Vec<RootCause> = RULES.iter().filter_map(|rule| rule(checks)).collect();
@@ -179,6 +186,41 @@ fn host_refuses_everything(checks: &[CheckResult]) -> Option<RootCause> {
     })
 }
 
+/// Every target in one IPv4 /24 got no answer to its TCP handshake
+/// (`*.unreachable.timeout`) while a target outside it answered: the path to
+/// that range is blocked from here, one cause for all of them. Names are
+/// left out: only an address says which range a target is in.
+fn range_blocked(checks: &[CheckResult]) -> Option<RootCause> {
+    let unanswered = |c: &CheckResult| c.code.is_some_and(|code| code.topic() == "unreachable.timeout");
+    let answered = |c: &CheckResult| {
+        c.status != Status::Skip && c.code.is_none_or(|code| !code.topic().starts_with("unreachable."))
+    };
+    let range = |c: &CheckResult| target_host(&c.target)?.parse::<Ipv4Addr>().ok().map(|ip| ip.octets()[..3].to_vec());
+    let blocked = checks.iter().filter(|c| unanswered(c)).find_map(|first| {
+        let net = range(first)?;
+        let in_range: Vec<&CheckResult> = checks.iter().filter(|c| range(c).as_ref() == Some(&net)).collect();
+        let all_silent = in_range.len() >= 2 && in_range.iter().all(|c| unanswered(c));
+        let others_answer =
+            checks.iter().any(|c| target_host(&c.target).is_some() && range(c).as_ref() != Some(&net) && answered(c));
+        (all_silent && others_answer).then_some((net, in_range))
+    })?;
+    let (net, in_range) = blocked;
+    let cidr = format!("{}.{}.{}.0/24", net[0], net[1], net[2]);
+    Some(RootCause {
+        code: codes::RANGE_BLOCKED,
+        summary: format!(
+            "Nothing in {cidr} answers from here ({}) while other targets do: traffic to that range is dropped on the way",
+            names(&in_range).join(", ")
+        ),
+        checks: names(&in_range),
+        actions: vec![Action::new(
+            Priority::High,
+            format!("Open the path from where the app runs to {cidr}: an egress NetworkPolicy, a security group, a firewall, a VPN or peering route; or give the app addresses it can reach"),
+        )
+        .with_command(format!("ip route get {}.{}.{}.1; kubectl get networkpolicy -A", net[0], net[1], net[2]))],
+    })
+}
+
 /// The host a check's target names (`postgresql://u:***@db:5432/x`,
 /// `smtp://relay:587`, `https://vault:8200`); none for one that is no URL.
 fn target_host(target: &str) -> Option<&str> {
@@ -199,7 +241,7 @@ fn target_host(target: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
-    use crate::checks::{oauth, postgres, smtp, vault};
+    use crate::checks::{oauth, postgres, ses, smtp, vault};
     use crate::code::Code;
     use crate::report::Finding;
 
@@ -352,5 +394,38 @@ mod tests {
         assert_eq!(target_host("http://127.0.0.1"), Some("127.0.0.1"));
         assert_eq!(target_host("postgresql://h1:5432,h2:5432/db"), None);
         assert_eq!(target_host("check_disk -w 10%"), None);
+    }
+
+    #[test]
+    fn one_silent_range_beside_targets_that_answer_is_one_cause() {
+        let checks = [
+            at(result("vault", "vault", Status::Fail, &[vault::codes::UNREACHABLE_TIMEOUT]), "https://10.0.0.150:8200"),
+            at(result("ses", "ses", Status::Fail, &[ses::codes::UNREACHABLE_TIMEOUT]), "https://10.0.0.151:443"),
+            at(result("oauth", "oauth", Status::Ok, &[]), "https://backend.example.com/start"),
+        ];
+        let causes = find(&checks);
+        assert_eq!(causes.len(), 1, "{causes:#?}");
+        assert_eq!(causes[0].code, codes::RANGE_BLOCKED);
+        assert_eq!(causes[0].checks, ["vault", "ses"]);
+        assert!(
+            causes[0].summary.starts_with("Nothing in 10.0.0.0/24 answers from here (vault, ses)"),
+            "{}",
+            causes[0].summary
+        );
+    }
+
+    #[test]
+    fn a_range_where_one_target_answers_or_nothing_answers_anywhere_joins_nothing() {
+        let silent = |name: &str, target: &str| {
+            at(result(name, "vault", Status::Fail, &[vault::codes::UNREACHABLE_TIMEOUT]), target)
+        };
+        let partly = [
+            silent("v1", "https://10.0.0.150:8200"),
+            silent("v2", "https://10.0.0.151:8200"),
+            at(result("db", "postgres", Status::Ok, &[]), "postgresql://app@10.0.0.120:5432/app"),
+        ];
+        assert!(find(&partly).is_empty(), "a target in that range answers: the range is not blocked");
+        let nothing_answers = [silent("v1", "https://10.0.0.150:8200"), silent("v2", "https://10.0.0.151:8200")];
+        assert!(find(&nothing_answers).is_empty(), "no target answered anywhere: not one range's problem");
     }
 }

@@ -191,3 +191,33 @@ fn postgres_names_the_step_and_what_came() {
     let c = run("postgres", "dripping answer", &url(peer.port()));
     assert_seen("postgres", "dripping answer", &c, &["declined TLS", "bytes received in"]);
 }
+
+/// Vault and SES in one range (127.0.1.x) whose TCP handshakes nobody
+/// answers, beside an OAuth backend on 127.0.0.1 that answers: one root
+/// cause, the range, rather than two separate outages.
+#[test]
+fn a_silent_range_beside_an_answering_target_is_one_root_cause() {
+    use support::oauth::{Consent, Reply, StartServer};
+    let (vault_port, ses_port) = (UnansweredPort::start_on([127, 0, 1, 5]), UnansweredPort::start_on([127, 0, 1, 6]));
+    let backend = StartServer::start(Reply::started(&Consent::ph15()));
+    let mut env = vault_env(format!("https://127.0.1.5:{}", vault_port.port()));
+    env.extend(ses_env(format!("https://127.0.1.6:{}", ses_port.port())));
+    env.extend(support::oauth::start_env(&backend.url()));
+    let out = support::kbz_check()
+        .args(["--format", "json", "--timeout", TIMEOUT, "run", "vault", "ses", "oauth"])
+        .envs(env)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&str> =
+        report["checks"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap_or("-")).collect();
+    assert_eq!(codes, ["vault.unreachable.timeout", "ses.unreachable.timeout", "-"], "{report:#}");
+    let causes = report["root_causes"].as_array().unwrap();
+    assert_eq!(causes.len(), 1, "{report:#}");
+    assert_eq!(causes[0]["code"], "cause.range_blocked");
+    assert_eq!(causes[0]["checks"], serde_json::json!(["vault", "ses"]));
+    assert!(
+        causes[0]["summary"].as_str().unwrap().starts_with("Nothing in 127.0.1.0/24 answers from here"),
+        "{report:#}"
+    );
+}

@@ -385,17 +385,23 @@ pub struct UnansweredPort {
 
 impl UnansweredPort {
     pub fn start() -> UnansweredPort {
+        UnansweredPort::start_on([127, 0, 0, 1])
+    }
+
+    /// The same on another loopback address (`127.0.1.5`): a "range" whose
+    /// traffic is dropped beside servers on 127.0.0.1 that answer.
+    pub fn start_on(ip: [u8; 4]) -> UnansweredPort {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_io()
             .build()
             .expect("build a runtime for the listener");
         let listener = runtime.block_on(async {
             let socket = tokio::net::TcpSocket::new_v4().expect("create socket");
-            socket.bind(SocketAddr::from(([127, 0, 0, 1], 0))).expect("bind 127.0.0.1:0");
+            socket.bind(SocketAddr::from((ip, 0))).expect("bind a loopback address");
             socket.listen(0).expect("listen with backlog 0")
         });
         let port = listener.local_addr().expect("listener addr").port();
-        let filler = TcpStream::connect(("127.0.0.1", port)).expect("fill the accept queue");
+        let filler = TcpStream::connect((std::net::Ipv4Addr::from(ip), port)).expect("fill the accept queue");
         UnansweredPort { _listener: listener, _filler: filler, _runtime: runtime, port }
     }
 
