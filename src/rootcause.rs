@@ -159,30 +159,49 @@ fn smtp_password_source_down(checks: &[CheckResult]) -> Option<RootCause> {
     })
 }
 
+/// Whether the check's main finding is `topic` in whichever kind
+/// (`unreachable.refused` for `vault.unreachable.refused`).
+fn has_topic(check: &CheckResult, topic: &str) -> bool {
+    check.code.is_some_and(|code| code.topic() == topic)
+}
+
+/// Groups of two or more checks that share a `place` (a host, a range) and
+/// whose every check there, run and not skipped, has the finding `topic`.
+fn places_where_all<'a, P: PartialEq>(
+    checks: &'a [CheckResult],
+    topic: &str,
+    place: impl Fn(&'a CheckResult) -> Option<P>,
+) -> Vec<(P, Vec<&'a CheckResult>)> {
+    let mut groups: Vec<(P, Vec<&CheckResult>)> = Vec::new();
+    for check in checks.iter().filter(|c| c.status != Status::Skip) {
+        let Some(at) = place(check) else { continue };
+        match groups.iter_mut().find(|(p, _)| *p == at) {
+            Some((_, group)) => group.push(check),
+            None => groups.push((at, vec![check])),
+        }
+    }
+    groups.retain(|(_, group)| group.len() >= 2 && group.iter().all(|c| has_topic(c, topic)));
+    groups
+}
+
 /// Several checks refused by one host, and no check reached a service
 /// there: the host's services are down (a reboot that started none of them,
 /// a wrong machine behind the address), one problem rather than one per check.
 fn host_refuses_everything(checks: &[CheckResult]) -> Option<RootCause> {
-    let refused = |c: &CheckResult| c.code.is_some_and(|code| code.topic() == "unreachable.refused");
-    let mut hosts: Vec<&str> = checks.iter().filter(|c| refused(c)).filter_map(|c| target_host(&c.target)).collect();
-    hosts.dedup();
-    hosts.into_iter().find_map(|host| {
-        let on_host: Vec<&CheckResult> =
-            checks.iter().filter(|c| c.status != Status::Skip && target_host(&c.target) == Some(host)).collect();
-        let all_refused = on_host.len() >= 2 && on_host.iter().all(|c| refused(c));
-        all_refused.then(|| RootCause {
-            code: codes::HOST_REFUSES_EVERYTHING,
-            summary: format!(
-                "{host} refuses every connection kbz-check made ({}): the host answers, but none of these services listens there",
-                names(&on_host).join(", ")
-            ),
-            checks: names(&on_host),
-            actions: vec![Action::new(
-                Priority::High,
-                format!("Log in to {host} and see which services failed to start (after a reboot, say), or whether the address now belongs to another machine"),
-            )
-            .with_command("systemctl --failed; ss -ltnp")],
-        })
+    let (host, on_host) =
+        places_where_all(checks, "unreachable.refused", |c| target_host(&c.target)).into_iter().next()?;
+    Some(RootCause {
+        code: codes::HOST_REFUSES_EVERYTHING,
+        summary: format!(
+            "{host} refuses every connection kbz-check made ({}): the host answers, but none of these services listens there",
+            names(&on_host).join(", ")
+        ),
+        checks: names(&on_host),
+        actions: vec![Action::new(
+            Priority::High,
+            format!("Log in to {host} and see which services failed to start (after a reboot, say), or whether the address now belongs to another machine"),
+        )
+        .with_command("systemctl --failed; ss -ltnp")],
     })
 }
 
@@ -191,33 +210,34 @@ fn host_refuses_everything(checks: &[CheckResult]) -> Option<RootCause> {
 /// that range is blocked from here, one cause for all of them. Names are
 /// left out: only an address says which range a target is in.
 fn range_blocked(checks: &[CheckResult]) -> Option<RootCause> {
-    let unanswered = |c: &CheckResult| c.code.is_some_and(|code| code.topic() == "unreachable.timeout");
-    let answered = |c: &CheckResult| {
-        c.status != Status::Skip && c.code.is_none_or(|code| !code.topic().starts_with("unreachable."))
+    let range = |check: &CheckResult| {
+        let [a, b, c, _] = target_host(&check.target)?.parse::<Ipv4Addr>().ok()?.octets();
+        Some([a, b, c])
     };
-    let range = |c: &CheckResult| target_host(&c.target)?.parse::<Ipv4Addr>().ok().map(|ip| ip.octets()[..3].to_vec());
-    let blocked = checks.iter().filter(|c| unanswered(c)).find_map(|first| {
-        let net = range(first)?;
-        let in_range: Vec<&CheckResult> = checks.iter().filter(|c| range(c).as_ref() == Some(&net)).collect();
-        let all_silent = in_range.len() >= 2 && in_range.iter().all(|c| unanswered(c));
-        let others_answer =
-            checks.iter().any(|c| target_host(&c.target).is_some() && range(c).as_ref() != Some(&net) && answered(c));
-        (all_silent && others_answer).then_some((net, in_range))
-    })?;
-    let (net, in_range) = blocked;
-    let cidr = format!("{}.{}.{}.0/24", net[0], net[1], net[2]);
+    // A target elsewhere answered: not a machine without any network.
+    let answers_outside = |net: &[u8; 3]| {
+        checks.iter().any(|c| {
+            target_host(&c.target).is_some()
+                && range(c).as_ref() != Some(net)
+                && c.status != Status::Skip
+                && c.code.is_none_or(|code| !code.topic().starts_with("unreachable."))
+        })
+    };
+    let (net, in_range) =
+        places_where_all(checks, "unreachable.timeout", range).into_iter().find(|(net, _)| answers_outside(net))?;
+    let [a, b, c] = net;
     Some(RootCause {
         code: codes::RANGE_BLOCKED,
         summary: format!(
-            "Nothing in {cidr} answers from here ({}) while other targets do: traffic to that range is dropped on the way",
+            "Nothing in {a}.{b}.{c}.0/24 answers from here ({}) while other targets do: traffic to that range is dropped on the way",
             names(&in_range).join(", ")
         ),
         checks: names(&in_range),
         actions: vec![Action::new(
             Priority::High,
-            format!("Open the path from where the app runs to {cidr}: an egress NetworkPolicy, a security group, a firewall, a VPN or peering route; or give the app addresses it can reach"),
+            format!("Open the path from where the app runs to {a}.{b}.{c}.0/24: an egress NetworkPolicy, a security group, a firewall, a VPN or peering route; or give the app addresses it can reach"),
         )
-        .with_command(format!("ip route get {}.{}.{}.1; kubectl get networkpolicy -A", net[0], net[1], net[2]))],
+        .with_command(format!("ip route get {a}.{b}.{c}.1; kubectl get networkpolicy -A"))],
     })
 }
 
