@@ -123,6 +123,16 @@ pub struct Finding {
     pub code: Code,
     pub status: Status,
     pub summary: String,
+    /// For a certificate refused as untrusted: its issuer's name, so that
+    /// root causes can join checks that fail on the same unknown CA.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+}
+
+impl Finding {
+    pub fn new(code: Code, status: Status, summary: impl Into<String>) -> Self {
+        Self { code, status, summary: summary.into(), issuer: None }
+    }
 }
 
 /// What a check returns: its status and why, without timing or naming.
@@ -151,7 +161,7 @@ impl Outcome {
 
     /// This outcome as one diagnosis with `code` (its summary and status).
     pub fn coded(mut self, code: Code) -> Self {
-        self.findings = vec![Finding { code, status: self.status, summary: self.summary.clone() }];
+        self.findings = vec![Finding::new(code, self.status, self.summary.clone())];
         self
     }
 }

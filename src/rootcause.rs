@@ -278,7 +278,7 @@ mod tests {
             cause: None,
             actions: vec![Action::new(Priority::Critical, format!("fix {name}")), Action::new(Priority::Low, "later")],
             code: codes.first().copied(),
-            findings: codes.iter().map(|&code| Finding { code, status, summary: format!("{name} summary") }).collect(),
+            findings: codes.iter().map(|&code| Finding::new(code, status, format!("{name} summary"))).collect(),
         }
     }
 

@@ -11,6 +11,7 @@ struct Problem {
     summary: String,
     cause: String,
     actions: Vec<Action>,
+    issuer: Option<String>,
 }
 
 #[derive(Default)]
@@ -31,7 +32,14 @@ impl Findings {
 
     /// A diagnosis with its stable code.
     pub fn problem(&mut self, code: Code, status: Status, summary: String, cause: String, actions: Vec<Action>) {
-        self.problems.push(Problem { code, status, summary, cause, actions });
+        self.problems.push(Problem { code, status, summary, cause, actions, issuer: None });
+    }
+
+    /// A certificate refused as untrusted, with the name of its `issuer`:
+    /// root causes join the checks that fail on the same unknown CA.
+    pub fn untrusted(&mut self, code: Code, issuer: String, summary: String, cause: String, actions: Vec<Action>) {
+        let issuer = Some(issuer).filter(|issuer| !issuer.is_empty());
+        self.problems.push(Problem { code, status: Status::Fail, summary, cause, actions, issuer });
     }
 
     pub fn fail(&mut self, code: Code, summary: String, cause: String, actions: Vec<Action>) {
@@ -53,7 +61,7 @@ impl Findings {
         outcome.findings = self
             .problems
             .iter()
-            .map(|p| Finding { code: p.code, status: p.status, summary: p.summary.clone() })
+            .map(|p| Finding { issuer: p.issuer.clone(), ..Finding::new(p.code, p.status, p.summary.clone()) })
             .collect();
         outcome.cause = Some(self.problems.iter().map(|p| p.cause.as_str()).collect::<Vec<_>>().join("\n"));
         outcome.actions = self.problems.into_iter().flat_map(|p| p.actions).collect();
