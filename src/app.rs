@@ -286,7 +286,7 @@ mod tests {
         let mut redactor = Redactor::default();
         redactor.add(&Secret::new(secret));
         let mut outcome = Outcome::new(Status::Fail, format!("summary {secret}"));
-        outcome.cause = Some(format!("cause {secret}"));
+        outcome.causes = vec![format!("cause {secret}")];
         outcome.evidence.push(Evidence::new(format!("perfdata {secret}"), Some(secret), format!("out {secret}")));
         outcome.actions.push(Action::new(Priority::High, format!("do {secret}")).with_command(secret));
         let outcome = outcome.coded(crate::code::run::INTERNAL_ERROR);

@@ -183,7 +183,7 @@ fn joined_result(
 ) -> CheckResult {
     joined.unwrap_or_else(|join_error| {
         let outcome = Outcome {
-            cause: Some(format!("internal error in the {} check: {join_error}", entry.kind)),
+            causes: vec![format!("internal error in the {} check: {join_error}", entry.kind)],
             ..Outcome::new(Status::Fail, "internal error (a bug in kbz-check)").coded(run::INTERNAL_ERROR)
         };
         let result = CheckResult::from_outcome(&entry.name, entry.kind, &entry.target, Duration::ZERO, outcome);
@@ -264,7 +264,7 @@ fn timed_out(timeout: Duration, step: &str, peer: Option<String>, entry: &CheckE
         ),
     };
     Outcome {
-        cause: Some(cause),
+        causes: vec![cause],
         actions: vec![Action::new(
             Priority::High,
             format!(
@@ -621,7 +621,7 @@ mod tests {
                 ("queued", Status::Skip, INTERRUPTED),
             ]
         );
-        assert!(results.iter().filter(|r| r.status == Status::Skip).all(|r| r.cause.is_none()));
+        assert!(results.iter().filter(|r| r.status == Status::Skip).all(|r| r.causes.is_empty()));
         let events = recorder.0.lock().unwrap();
         assert_eq!(events.iter().filter(|e| e.contains(":done")).count(), 4, "{events:?}");
     }
@@ -633,10 +633,10 @@ mod tests {
         let tap = Tap::new("127.0.0.1:5432".parse().unwrap(), Duration::from_millis(2));
         let seen = Some(Peer::Tapped(tap).describe());
         let out = timed_out(Duration::from_secs(2), "logging in to 127.0.0.1:5432", seen, &e);
-        let cause = out.cause.unwrap();
+        let cause = out.causes.join("\n");
         assert!(cause.contains("TCP connected to 127.0.0.1:5432 in 2ms; no byte received in "), "{cause}");
         assert!(cause.contains("The network path is open") && !cause.contains("firewall"), "{cause}");
         let out = timed_out(Duration::from_secs(2), "connecting to 127.0.0.1:5432", None, &e);
-        assert!(out.cause.unwrap().contains("a firewall"), "an unanswered SYN is still the path's");
+        assert!(out.causes.join("\n").contains("a firewall"), "an unanswered SYN is still the path's");
     }
 }

@@ -201,7 +201,7 @@ pub(crate) mod tests {
     fn report_saying(text: &str) -> crate::report::Report {
         use crate::report::{Action, CheckResult, Evidence, Outcome, Priority, Report, RootCause, Status};
         let mut outcome = Outcome::new(Status::Fail, text);
-        outcome.cause = Some(text.to_string());
+        outcome.causes = vec![text.to_string()];
         outcome.evidence = vec![Evidence::new(text, Some(text), text)];
         outcome.actions = vec![Action::new(Priority::High, text).with_command(text)];
         let check = CheckResult::from_outcome(text, "smtp", text, Duration::ZERO, outcome);

@@ -141,7 +141,8 @@ pub struct Outcome {
     pub status: Status,
     pub summary: String,
     pub evidence: Vec<Evidence>,
-    pub cause: Option<String>,
+    /// Why it did not pass, one entry per problem (empty when nothing is wrong).
+    pub causes: Vec<String>,
     pub actions: Vec<Action>,
     /// Every diagnosis, the main one (the summary's) first.
     pub findings: Vec<Finding>,
@@ -153,7 +154,7 @@ impl Outcome {
             status,
             summary: summary.into(),
             evidence: Vec::new(),
-            cause: None,
+            causes: vec![],
             actions: Vec::new(),
             findings: Vec::new(),
         }
@@ -181,7 +182,10 @@ pub struct CheckResult {
     /// How many times it ran: 1 unless `--retry-for` re-ran a failure.
     pub attempts: u32,
     pub evidence: Vec<Evidence>,
-    pub cause: Option<String>,
+    /// Why it did not pass, one entry per problem. The JSON keeps v1's
+    /// `cause`: the entries joined by line feeds, null when there are none.
+    #[serde(rename = "cause", serialize_with = "causes_as_one_text")]
+    pub causes: Vec<String>,
     pub actions: Vec<Action>,
     /// Every diagnosis with its code, the main one first (empty when none).
     pub findings: Vec<Finding>,
@@ -199,10 +203,17 @@ impl CheckResult {
             duration_ms: duration.as_millis() as u64,
             attempts: 1,
             evidence: outcome.evidence,
-            cause: outcome.cause,
+            causes: outcome.causes,
             actions: outcome.actions,
             findings: outcome.findings,
         }
+    }
+}
+
+fn causes_as_one_text<S: serde::Serializer>(causes: &[String], out: S) -> Result<S::Ok, S::Error> {
+    match causes {
+        [] => out.serialize_none(),
+        causes => out.serialize_some(&causes.join("\n")),
     }
 }
 
@@ -220,7 +231,7 @@ impl CheckResult {
         for text in [&mut self.name, &mut self.kind, &mut self.target, &mut self.summary] {
             f(text);
         }
-        self.cause.iter_mut().for_each(&mut *f);
+        self.causes.iter_mut().for_each(&mut *f);
         for evidence in &mut self.evidence {
             f(&mut evidence.label);
             f(&mut evidence.output);
@@ -388,7 +399,7 @@ mod tests {
             duration_ms: 0,
             attempts: 1,
             evidence: vec![],
-            cause: None,
+            causes: vec![],
             actions,
             code: None,
             findings: vec![],
@@ -406,6 +417,17 @@ mod tests {
             interrupted: false,
             strict: false,
         }
+    }
+
+    #[test]
+    fn causes_stay_a_list_and_the_json_keeps_v1s_one_text() {
+        let mut two = check("db", Status::Fail, vec![]);
+        two.causes = vec!["on a replica".into(), "TLS off".into()];
+        let json = serde_json::to_value(&two).unwrap();
+        assert_eq!(json["cause"], "on a replica\nTLS off");
+        assert!(json.get("causes").is_none(), "v1 has no causes field");
+        let none = serde_json::to_value(check("db", Status::Ok, vec![])).unwrap();
+        assert!(none["cause"].is_null(), "{none}");
     }
 
     #[test]

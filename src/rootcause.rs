@@ -275,7 +275,7 @@ mod tests {
             duration_ms: 0,
             attempts: 1,
             evidence: vec![],
-            cause: None,
+            causes: vec![],
             actions: vec![Action::new(Priority::Critical, format!("fix {name}")), Action::new(Priority::Low, "later")],
             code: codes.first().copied(),
             findings: codes.iter().map(|&code| Finding::new(code, status, format!("{name} summary"))).collect(),

@@ -63,7 +63,7 @@ impl Findings {
             .iter()
             .map(|p| Finding { issuer: p.issuer.clone(), ..Finding::new(p.code, p.status, p.summary.clone()) })
             .collect();
-        outcome.cause = Some(self.problems.iter().map(|p| p.cause.as_str()).collect::<Vec<_>>().join("\n"));
+        outcome.causes = self.problems.iter().map(|p| p.cause.clone()).collect();
         outcome.actions = self.problems.into_iter().flat_map(|p| p.actions).collect();
         outcome.actions.sort_by_key(|a: &Action| a.priority);
         outcome.evidence = self.evidence;
@@ -82,7 +82,7 @@ mod tests {
         found.evidence("role", Some("SELECT 1"), "1");
         let outcome = found.into_outcome("fine".into());
         assert_eq!((outcome.status, outcome.summary.as_str(), outcome.evidence.len()), (Status::Ok, "fine", 1));
-        assert_eq!(outcome.cause, None);
+        assert!(outcome.causes.is_empty());
     }
 
     #[test]
@@ -114,7 +114,7 @@ mod tests {
         found.warn(CERT, "old".into(), "cert".into(), vec![Action::new(Priority::Low, "renew")]);
         let outcome = found.into_outcome("fine".into());
         assert_eq!((outcome.status, outcome.summary.as_str()), (Status::Fail, "broken"));
-        assert_eq!(outcome.cause.as_deref(), Some("down\nlag\ncert"));
+        assert_eq!(outcome.causes, ["down", "lag", "cert"]);
         let codes: Vec<_> = outcome.findings.iter().map(|f| f.code.as_str()).collect();
         assert_eq!(codes, ["test.down", "test.lag", "test.cert"]);
         let priorities: Vec<_> = outcome.actions.iter().map(|a| a.priority).collect();

@@ -111,7 +111,7 @@ fn attempts_line(out: &mut String, check: &CheckResult) {
 /// The cause, the evidence and the actions, as a person reads them in a CI job.
 fn failure_text(check: &CheckResult) -> String {
     let mut out = String::new();
-    if let Some(cause) = &check.cause {
+    for cause in &check.causes {
         let _ = writeln!(out, "cause: {cause}");
     }
     if !check.target.is_empty() {
@@ -163,7 +163,10 @@ mod tests {
             summary: summary.into(),
             duration_ms: 1250,
             evidence: vec![Evidence::new("role", Some("SELECT pg_is_in_recovery()"), "t <replica> & \"ro\"\x1b[0m")],
-            cause: (status == Status::Fail).then(|| "DATABASE_URL points at a replica".to_string()),
+            causes: (status == Status::Fail)
+                .then(|| "DATABASE_URL points at a replica".to_string())
+                .into_iter()
+                .collect(),
             actions: vec![Action::new(Priority::Critical, "point at the leader").with_command("export X=1")],
             code: None,
             findings: vec![],

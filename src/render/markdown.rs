@@ -137,14 +137,14 @@ fn check_section(out: &mut String, number: usize, check: &CheckResult, words: &W
             code_block(out, "", &evidence.output, "");
         }
     }
-    if let Some(cause) = &check.cause {
+    if !check.causes.is_empty() {
         let _ = write!(out, "\n### {}\n\n", words.root_cause);
-        for line in cause.lines().filter(|l| !l.trim().is_empty()) {
+        for line in check.causes.iter().flat_map(|cause| cause.lines()).filter(|l| !l.trim().is_empty()) {
             let _ = writeln!(out, "{}\n", paragraph(line));
         }
     }
     if !check.actions.is_empty() {
-        let _ = write!(out, "{}### {}\n\n", if check.cause.is_some() { "" } else { "\n" }, words.fix);
+        let _ = write!(out, "{}### {}\n\n", if check.causes.is_empty() { "\n" } else { "" }, words.fix);
         for (i, action) in check.actions.iter().enumerate() {
             action_item(out, i + 1, None, action, words);
         }
@@ -298,7 +298,7 @@ mod tests {
             duration_ms: 3,
             attempts: 1,
             evidence: vec![Evidence::new("role", Some("SELECT pg_is_in_recovery()"), "t")],
-            cause: (status == Status::Fail).then(|| "points at a replica".to_string()),
+            causes: (status == Status::Fail).then(|| "points at a replica".to_string()).into_iter().collect(),
             actions: if status == Status::Fail {
                 vec![Action::new(Priority::Critical, "fix the URL").with_command("DATABASE_URL=postgresql://x")]
             } else {
@@ -484,8 +484,8 @@ mod tests {
             })
             .collect();
         checks[0].status = Status::Fail;
-        checks[0].cause =
-            Some("- not a list\n1. not a list\n---\n    indented\n=== no\n# no heading\n> no quote".into());
+        checks[0].causes =
+            vec!["- not a list\n1. not a list\n---\n    indented\n=== no\n# no heading\n> no quote".into()];
         checks[0].actions = (1..=12)
             .map(|i| {
                 Action::new(Priority::High, format!("step {i} | `cmd`")).with_command(format!("echo {i} | tee ```x"))

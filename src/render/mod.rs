@@ -61,7 +61,7 @@ mod tests {
             duration_ms: 1,
             attempts: 1,
             evidence: vec![],
-            cause: None,
+            causes: vec![],
             actions: vec![],
             code: None,
             findings: vec![],
@@ -199,14 +199,14 @@ pub(crate) fn every_word_report() -> Report {
         result
     };
     let mut db = check("db", "postgres", Status::Fail, "127.0.0.1:5432 → t");
-    db.cause = Some("pg_is_in_recovery = t\nDATABASE_URL → 127.0.0.1:5432".into());
+    db.causes = vec!["pg_is_in_recovery = t\nDATABASE_URL → 127.0.0.1:5432".into()];
     db.attempts = 3;
     db.actions = vec![
         Action::new(Priority::Critical, "DATABASE_URL → leader").with_command("psql -c 'SELECT 1'"),
         Action::new(Priority::Low, "pg_lsclusters"),
     ];
     let mut vault = check("vault", "vault", Status::Warn, "sealed=false, standby=true");
-    vault.cause = Some("standby=true".into());
+    vault.causes = vec!["standby=true".into()];
     vault.actions = vec![Action::new(Priority::High, "vault status"), Action::new(Priority::Medium, "VAULT_ADDR")];
     Report {
         id: Some("MAIL-01".into()),

@@ -33,12 +33,10 @@ pub fn render(report: &Report, style: Style, words: &Words) -> String {
             paint.bold(&check.name),
             check.summary
         );
-        if let Some(cause) = &check.cause {
-            let label = format!("{}:", words.cause);
-            let blank = " ".repeat(label.chars().count());
-            for (i, line) in cause.lines().enumerate() {
-                let _ = writeln!(out, "  {} {line}", if i == 0 { &label } else { &blank });
-            }
+        let label = format!("{}:", words.cause);
+        let blank = " ".repeat(label.chars().count());
+        for (i, line) in check.causes.iter().flat_map(|cause| cause.lines()).enumerate() {
+            let _ = writeln!(out, "  {} {line}", if i == 0 { &label } else { &blank });
         }
         for action in &check.actions {
             action_lines(&mut out, action, words);
@@ -121,6 +119,14 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn each_cause_of_a_check_is_a_line_of_its_own_under_one_label() {
+        let mut report = every_word_report();
+        report.checks[0].causes = vec!["on a replica".into(), "TLS off\nno certificate".into()];
+        let text = render(&report, Style { paint: Paint::Plain, width: None }, &EN);
+        assert!(text.contains("\n  cause: on a replica\n         TLS off\n         no certificate\n"), "{text}");
     }
 
     #[test]

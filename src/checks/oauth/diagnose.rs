@@ -324,7 +324,7 @@ fn redirect_action(check: &OAuthCheck) -> Action {
 /// Masks any Amazon credential a backend may have echoed, wherever it ended up.
 fn scrub(mut outcome: Outcome) -> Outcome {
     outcome.summary = mask_credentials(&outcome.summary);
-    outcome.cause = outcome.cause.map(|c| mask_credentials(&c));
+    outcome.causes = outcome.causes.iter().map(|c| mask_credentials(c)).collect();
     for evidence in &mut outcome.evidence {
         evidence.output = mask_credentials(&evidence.output);
         evidence.command = evidence.command.as_deref().map(mask_credentials);
@@ -421,7 +421,7 @@ mod tests {
             (out.status, out.summary.as_str()),
             (Status::Warn, "authUrl asks for a draft app's consent (version=beta)")
         );
-        assert!(out.cause.as_deref().unwrap().contains("a draft app; production apps drop version=beta"), "{out:#?}");
+        assert!(out.causes.join("\n").contains("a draft app; production apps drop version=beta"), "{out:#?}");
     }
 
     #[test]
@@ -432,7 +432,7 @@ mod tests {
             (out.status, out.summary.as_str()),
             (Status::Fail, "authUrl host sellercentral.evil.example is not a Seller Central host")
         );
-        assert!(out.cause.as_deref().unwrap().contains("sellercentral-europe.amazon.com"), "{out:#?}");
+        assert!(out.causes.join("\n").contains("sellercentral-europe.amazon.com"), "{out:#?}");
         assert!(
             evidence(&out, "authUrl checks").contains("✗ host sellercentral.evil.example is not a Seller Central host")
         );
@@ -445,7 +445,7 @@ mod tests {
             (out.status, out.summary.as_str()),
             (Status::Fail, "the start answer's success is the string \"yes\", not true")
         );
-        assert_eq!(out.cause.as_deref().unwrap().lines().count(), 4, "{out:#?}");
+        assert_eq!(out.causes.join("\n").lines().count(), 4, "{out:#?}");
         for body in ["[]", "\"ok\"", "null", "12"] {
             assert_eq!(run(answer(200, "application/json", body)).status, Status::Fail, "{body}");
         }

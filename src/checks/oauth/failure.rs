@@ -321,7 +321,7 @@ mod tests {
         let out = run(json(500, json!({ "error": START_ERROR, "details": "Amazon SP-API client_id not configured" })));
         assert_eq!(out.status, Status::Fail);
         assert_eq!(out.summary, "the backend lacks its SP-API client id: \"Amazon SP-API client_id not configured\"");
-        assert!(out.cause.as_deref().unwrap().contains("no AMAZON_SPAPI_CLIENT_ID"), "{out:#?}");
+        assert!(out.causes.join("\n").contains("no AMAZON_SPAPI_CLIENT_ID"), "{out:#?}");
         let command = out.actions[0].command.as_deref().unwrap();
         assert!(command.starts_with("kubectl -n <namespace> create secret generic amazon-spapi-creds"), "{command}");
         assert!(command.contains("AMAZON_SPAPI_CLIENT_SECRET=amzn1.oa2-cs.v1.***"), "{command}");
@@ -334,7 +334,7 @@ mod tests {
     fn fetch_failed_points_at_the_upstreams_and_the_vault_check() {
         let out = run(json(500, json!({ "error": START_ERROR, "details": "fetch failed" })));
         assert_eq!(out.summary, "the backend could not reach one of its upstreams (\"fetch failed\")");
-        let cause = out.cause.as_deref().unwrap();
+        let cause = out.causes.join("\n");
         assert!(cause.contains("Vault") && cause.contains("a vault check in the same run"), "{cause}");
         assert_eq!(code(&out), "oauth.upstream_fetch_failed");
         assert_eq!(out.actions[0].command.as_deref(), Some("kbz-check -e <backend env file> run vault oauth"));
@@ -343,9 +343,8 @@ mod tests {
             json!({ "error": START_ERROR, "details": "fetch failed: connect ETIMEDOUT 10.0.0.150:8200" }),
         ));
         assert!(coded
-            .cause
-            .as_deref()
-            .unwrap()
+            .causes
+            .join("\n")
             .ends_with("The details name ETIMEDOUT: the connection got no answer: the network path is blocked"));
     }
 
@@ -353,7 +352,7 @@ mod tests {
     fn other_errors_are_shown_with_a_hint_from_the_status() {
         let out = run(json(403, json!({ "error": "Forbidden" })));
         assert_eq!(out.summary, "the backend refused to start the OAuth flow: HTTP 403, \"Forbidden\"");
-        assert!(out.cause.as_deref().unwrap().contains("wants an authentication"), "{out:#?}");
+        assert!(out.causes.join("\n").contains("wants an authentication"), "{out:#?}");
         assert_eq!(code(&out), "oauth.backend_error");
     }
 
@@ -363,7 +362,7 @@ mod tests {
         let out = run(answer(502, "text/html", page));
         assert_eq!(out.summary, "HTTP 502 from a proxy, not the backend: an HTML page titled \"502 Bad Gateway\"");
         assert!(
-            out.cause.as_deref().unwrap().contains("its first bytes: <html>\\r\\n<head><title>502 Bad Gateway</title>"),
+            out.causes.join("\n").contains("its first bytes: <html>\\r\\n<head><title>502 Bad Gateway</title>"),
             "{out:#?}"
         );
     }
@@ -381,7 +380,7 @@ mod tests {
         cut.truncated = true;
         let out = run(cut);
         assert_eq!(out.summary, "HTTP 200 with a body that is not JSON instead of the backend's JSON");
-        assert!(out.cause.as_deref().unwrap().contains("(the body was larger than 1 MiB and was cut)"), "{out:#?}");
+        assert!(out.causes.join("\n").contains("(the body was larger than 1 MiB and was cut)"), "{out:#?}");
         let request = &out.evidence[0].output;
         assert!(request.starts_with("HTTP 200 OK, application/json, 42 bytes (cut at 1 MiB)"), "{request}");
         let odd = run(answer(599, "text/plain", "?"));
@@ -394,7 +393,7 @@ mod tests {
         redirected.location = Some("https://auth.example.com/oauth2/start?rd=/api".into());
         let out = run(redirected);
         assert_eq!(out.summary, "HTTP 302: the start URL redirects to https://auth.example.com/oauth2/start?rd=/api");
-        assert!(out.cause.as_deref().unwrap().contains("authentication proxy"), "{out:#?}");
+        assert!(out.causes.join("\n").contains("authentication proxy"), "{out:#?}");
     }
 
     #[test]

@@ -232,7 +232,7 @@ mod tests {
         let out = diagnose(&check(), &Err(error));
         assert_eq!(out.summary, "TLS with backend-dev.example.com:443 failed: certificate not trusted");
         assert!(out.findings[0].code.is_in("oauth.tls"), "{out:#?}");
-        let cause = out.cause.as_deref().unwrap();
+        let cause = out.causes.join("\n");
         assert!(cause.contains("subject CN=backend-dev.example.com, issued by CN=Keybuzz CA"), "{cause}");
         assert!(out.actions[0].text.contains("set `cacert` in [checks.oauth]"), "{:#?}", out.actions);
     }

@@ -630,7 +630,7 @@ mod tests {
             outcome.summary,
             "DATABASE_URL lands on a read-only replica, 10.0.0.122:5432 (db-postgres-03); leader: 10.0.0.120:5432 (db-postgres-01)"
         );
-        assert!(outcome.cause.unwrap().contains("SQLSTATE 25006"));
+        assert!(outcome.causes.join("\n").contains("SQLSTATE 25006"));
         assert_eq!(outcome.actions[0].priority, Priority::Critical);
         let command = outcome.actions[0].command.clone().unwrap();
         assert!(command.starts_with("DATABASE_URL=postgresql://app:***@10.0.0.120:5432/keybuzz"), "{command}");
@@ -740,7 +740,7 @@ mod tests {
         let outcome = diagnose(&check(Expect::Leader, &[]), &landing, &members);
         assert_eq!(outcome.status, Status::Warn);
         assert_eq!(codes_of(&outcome), [codes::MEMBER_UNREACHABLE, codes::LAG_OVER_MAX]);
-        let cause = outcome.cause.unwrap();
+        let cause = outcome.causes.join("\n");
         assert!(cause.contains("member db-postgres-02 at 10.0.0.121:5432 did not answer"), "{cause}");
         assert!(cause.contains("member db-postgres-03 replays 95s behind"), "{cause}");
         let members_evidence = outcome.evidence.iter().find(|e| e.label == "cluster members").unwrap();
@@ -787,7 +787,7 @@ mod tests {
             let outcome = diagnose(&c, &Landing::ConnectFailed { error, passed_over: vec![] }, &[]);
             assert_eq!(outcome.status, Status::Fail);
             assert_eq!(outcome.actions[0].priority, Priority::Critical);
-            (outcome.summary, outcome.cause.unwrap())
+            (outcome.summary, outcome.causes.join("\n"))
         };
         let error = ConnectError::NotPostgres {
             endpoint: "10.0.0.9:5432".into(),

@@ -310,7 +310,7 @@ mod tests {
             "the account is in the SES sandbox in eu-west-1: only verified recipients receive mail"
         );
         assert_eq!(codes(&out), ["ses.sandbox"]);
-        let cause = out.cause.unwrap();
+        let cause = out.causes.join("\n");
         assert!(cause.contains("at most 200 messages a day and 1 a second"), "{cause}");
         assert!(cause.contains("request is on file: PENDING (case 172839)"), "{cause}");
     }
@@ -328,7 +328,7 @@ mod tests {
             (Status::Warn, "87% of the daily sending quota used (43500 of 50000)")
         );
         assert_eq!(codes(&out), ["ses.quota_high"]);
-        assert!(out.cause.unwrap().contains("over the 80% warning threshold"));
+        assert!(out.causes.join("\n").contains("over the 80% warning threshold"));
         let out = with_account(&quota(50000, 50000));
         assert_eq!(
             (out.status, out.summary.as_str()),
@@ -350,7 +350,7 @@ mod tests {
             (Status::Fail, "sending is disabled for this account in eu-west-1")
         );
         assert_eq!(codes(&out), ["ses.sending_disabled", "ses.enforcement.shutdown"]);
-        assert!(out.cause.unwrap().contains("EnforcementStatus SHUTDOWN"));
+        assert!(out.causes.join("\n").contains("EnforcementStatus SHUTDOWN"));
         let out =
             with_account(r#"{"SendingEnabled":true,"ProductionAccessEnabled":true,"EnforcementStatus":"PROBATION"}"#);
         assert_eq!(

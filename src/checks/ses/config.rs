@@ -182,7 +182,7 @@ mod tests {
         let out = diagnose(&c, &observed(Probe::NotRun(why), vec![]));
         assert_eq!(out.status, Status::Warn);
         assert_eq!(out.summary, "SES is partly configured: AWS_SES_SECRET_KEY is not set");
-        assert!(out.cause.as_deref().unwrap().ends_with("(SES is not in use: EMAIL_PROVIDER=smtp)"), "{out:#?}");
+        assert!(out.causes.join("\n").ends_with("(SES is not in use: EMAIL_PROVIDER=smtp)"), "{out:#?}");
         assert!(out.actions.iter().all(|a| a.priority == Priority::Low));
         assert_eq!(codes(&out), ["ses.config.partial"]);
 
@@ -201,7 +201,7 @@ mod tests {
         assert_eq!(out.status, Status::Fail);
         assert_eq!(out.summary, "AWS_SES_ACCESS_KEY is not an access key id");
         assert_eq!(codes(&out), ["ses.config.access_key_malformed", "ses.config.unknown_region"]);
-        let cause = out.cause.unwrap();
+        let cause = out.causes.join("\n");
         assert!(cause.contains("swapped") && cause.contains("eu-west-1, eu-west-2, eu-west-3"), "{cause}");
         assert!(!cause.contains(SECRET_KEY), "{cause}");
     }

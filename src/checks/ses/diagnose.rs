@@ -525,7 +525,7 @@ mod properties {
             let identities = vec![("noreply@example.com", done(Ok(address))), ("example.com", done(Ok(domain)))];
             let out = diagnose(&check(), &observed(done(Ok(account)), identities));
             prop_assert!(!out.summary.contains(char::is_control), "summary {:?}", out.summary);
-            for line in out.cause.as_deref().unwrap_or_default().lines() {
+            for line in out.causes.join("\n").lines() {
                 prop_assert!(!line.contains(char::is_control), "cause line {:?}", line);
             }
             // Every problem is coded: the main finding is the summary's.

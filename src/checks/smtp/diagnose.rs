@@ -801,7 +801,7 @@ mod tests {
         let outcome = diagnose(&sample_check(), &stopped(t, Step::Auth, Why::Reply(reply)), now());
         assert_eq!(outcome.status, Status::Fail);
         assert_eq!(outcome.summary, "AUTH rejected for postmaster@example.com: 535 5.7.8 Error: authentication failed");
-        assert!(outcome.cause.as_deref().unwrap().contains("SMTP_PASS holds a wrong or outdated password"));
+        assert!(outcome.causes.join("\n").contains("SMTP_PASS holds a wrong or outdated password"));
         let action = &outcome.actions[0];
         assert_eq!(action.priority, Priority::Critical);
         assert!(action.text.starts_with(
@@ -825,7 +825,7 @@ mod tests {
             let t = stopped(after_tls(), Step::Auth, Why::Reply(reply(text)));
             let outcome = diagnose(&check, &t, now());
             assert_eq!(outcome.status, Status::Fail, "{text}");
-            assert!(outcome.cause.as_deref().unwrap().contains(expected), "{text}: {outcome:#?}");
+            assert!(outcome.causes.join("\n").contains(expected), "{text}: {outcome:#?}");
         }
     }
 
@@ -843,7 +843,7 @@ mod tests {
             outcome.summary,
             "mail.example.com:587 offers no STARTTLS: the password of postmaster@example.com would cross the network in clear"
         );
-        assert!(outcome.cause.as_deref().unwrap().contains("kbz-check did not send them"));
+        assert!(outcome.causes.join("\n").contains("kbz-check did not send them"));
         assert!(labels(&outcome).contains(&"AUTH advertised"), "the only EHLO is the final one");
     }
 
@@ -890,7 +890,7 @@ mod tests {
         let outcome = diagnose(&check, &t, now());
         assert_eq!(outcome.status, Status::Fail);
         assert_eq!(outcome.summary, "SMTP_USER is set but SMTP_PASS is empty");
-        assert!(outcome.cause.unwrap().contains("secret store (such as Vault)"));
+        assert!(outcome.causes.join("\n").contains("secret store (such as Vault)"));
         assert!(outcome.actions[0].text.starts_with("Set SMTP_PASS where the app reads it"));
     }
 
@@ -957,7 +957,7 @@ mod tests {
         let outcome = diagnose(&sample_check(), &t, now());
         assert_eq!(outcome.status, Status::Warn);
         assert_eq!(outcome.summary, "certificate of mail.example.com expires in 5 days (2026-01-12)");
-        assert!(outcome.cause.as_deref().unwrap().contains("within cert_expiry_warn (14 days)"), "{outcome:#?}");
+        assert!(outcome.causes.join("\n").contains("within cert_expiry_warn (14 days)"), "{outcome:#?}");
         assert_eq!(outcome.actions[0].priority, Priority::Medium);
         t.certificate = Some(Ok(cert(NOW + 15 * DAY)));
         assert_eq!(diagnose(&sample_check(), &t, now()).status, Status::Ok);
@@ -976,7 +976,7 @@ mod tests {
         let t = stopped(Transcript::default(), Step::TlsHandshake, Why::Tls(failure));
         let outcome = diagnose(&check, &t, now());
         assert_eq!(outcome.summary, "no TLS at mail.example.com:465: the server answers in plain text");
-        assert!(outcome.cause.unwrap().contains("port 465"));
+        assert!(outcome.causes.join("\n").contains("port 465"));
     }
 
     #[test]
@@ -989,7 +989,7 @@ mod tests {
         );
         let outcome = diagnose(&check, &garbage, now());
         assert_eq!(outcome.summary, "not an SMTP server: first bytes \"HTTP/1.1 400 Bad\\r\\n\"");
-        assert!(outcome.cause.unwrap().ends_with(": an HTTP server"));
+        assert!(outcome.causes.join("\n").ends_with(": an HTTP server"));
         let closed = stopped(Transcript::default(), Step::Banner, Why::Wire(WireError::Closed));
         assert_eq!(
             diagnose(&check, &closed, now()).summary,
@@ -1007,7 +1007,7 @@ mod tests {
         let bad_helo = stopped(Transcript::default(), Step::Ehlo, Why::Reply(reply("501 5.5.2 Invalid HELO name")));
         assert_eq!(diagnose(&check, &bad_helo, now()).summary, "EHLO backend-01 refused: 501 5.5.2 Invalid HELO name");
         let starttls = stopped(Transcript::default(), Step::StartTls, Why::Reply(reply("454 4.7.0 TLS not available")));
-        assert!(diagnose(&check, &starttls, now()).cause.unwrap().contains("certificate or key is missing"));
+        assert!(diagnose(&check, &starttls, now()).causes.join("\n").contains("certificate or key is missing"));
     }
 
     #[test]
@@ -1017,7 +1017,7 @@ mod tests {
             stopped(Transcript::default(), Step::Connect, Why::Refused(vec!["10.0.0.160:587".parse().unwrap()]));
         let outcome = diagnose(&check, &refused, now());
         assert_eq!(outcome.summary, "connection refused by mail.example.com:587");
-        assert!(outcome.cause.unwrap().contains("nothing listens on 10.0.0.160:587"));
+        assert!(outcome.causes.join("\n").contains("nothing listens on 10.0.0.160:587"));
         let dns = stopped(Transcript::default(), Step::Resolve, Why::Dns("failed to lookup address".into()));
         assert_eq!(diagnose(&check, &dns, now()).actions[0].command.as_deref(), Some("getent hosts mail.example.com"));
     }
@@ -1074,7 +1074,7 @@ mod tests {
     #[test]
     fn injected_bytes_after_starttls_are_quoted_escaped() {
         let t = stopped(after_tls(), Step::StartTls, Why::DataAfterStartTls(b"250 fake\r\n".to_vec()));
-        assert!(diagnose(&sample_check(), &t, now()).cause.unwrap().contains("\"250 fake\\r\\n\""));
+        assert!(diagnose(&sample_check(), &t, now()).causes.join("\n").contains("\"250 fake\\r\\n\""));
     }
 
     /// Every finding's code, the main one first.

@@ -391,7 +391,7 @@ mod tests {
         assert_eq!(out.status, Status::Fail);
         assert_eq!(out.summary, "secret secret/data/keybuzz/ses absent");
         assert_eq!(codes(&out), ["vault.secret.absent", "vault.secret.denied"]);
-        let cause = out.cause.as_deref().unwrap();
+        let cause = out.causes.join("\n");
         assert!(cause.contains("none of its policies (default, kb-app) grants read on this path"), "{cause}");
         assert!(
             out.actions.iter().any(|a| a.text == "Grant read on secret/data/other in one of the token's policies"),

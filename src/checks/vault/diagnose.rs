@@ -561,7 +561,7 @@ mod tests {
             out.summary,
             "the standby at http://127.0.0.1:8200 knows no active node: writes, leases and logins fail"
         );
-        assert!(out.cause.as_deref().unwrap().contains("no active Vault instance found"), "{out:#?}");
+        assert!(out.causes.join("\n").contains("no active Vault instance found"), "{out:#?}");
         assert!(out.actions[0].command.as_deref().unwrap().contains("raft list-peers"), "{out:#?}");
         assert_eq!(codes(&out), ["vault.standby_without_active"]);
         assert!(evidence(&out, "active node").starts_with("no active node: ha_enabled=true, leader_address empty"));
@@ -582,7 +582,7 @@ mod tests {
         assert_eq!(out.status, Status::Fail, "{out:#?}");
         assert_eq!(out.summary, "the standby at http://127.0.0.1:8200 has no active node: http://127.0.0.1:8300, the one it names, is gone; writes, leases and logins fail");
         assert!(
-            out.cause.as_deref().unwrap().contains("refuses connections (connection refused by 127.0.0.1:8300)"),
+            out.causes.join("\n").contains("refuses connections (connection refused by 127.0.0.1:8300)"),
             "{out:#?}"
         );
         assert_eq!(evidence(&out, "active node health"), "no answer: connection refused by 127.0.0.1:8300");
@@ -611,7 +611,7 @@ mod tests {
             "{}",
             out.summary
         );
-        assert!(out.cause.as_deref().unwrap().contains("a downgrade from https to plain http"), "{out:#?}");
+        assert!(out.causes.join("\n").contains("a downgrade from https to plain http"), "{out:#?}");
         assert_eq!(codes(&out), ["vault.redirected.downgrade"]);
         let shown = format!("{out:?}");
         assert!(!shown.contains("pw-Zz9") && !shown.contains("s.abc"), "{shown}");
@@ -630,7 +630,7 @@ mod tests {
         let out = diagnose(&c, &seen);
         assert_eq!(out.status, Status::Warn, "{out:#?}");
         assert!(
-            out.cause.as_deref().unwrap().contains("a standby pointing at its active node (https://127.0.0.1:8300)"),
+            out.causes.join("\n").contains("a standby pointing at its active node (https://127.0.0.1:8300)"),
             "{out:#?}"
         );
         assert_eq!(codes(&out), ["vault.redirected.to_active"]);
@@ -647,7 +647,7 @@ mod tests {
         let out = diagnose(&check("http://127.0.0.1:8200"), &observed(Ok(answer(501, uninit))));
         assert_eq!(out.summary, "Vault at http://127.0.0.1:8200 is not initialized");
         assert_eq!(codes(&out), ["vault.not_initialized"]);
-        assert!(out.cause.unwrap().contains("storage"));
+        assert!(out.causes.join("\n").contains("storage"));
     }
 
     #[test]
@@ -656,12 +656,12 @@ mod tests {
             diagnose(&check("http://127.0.0.1:8200"), &observed(Ok(answer(503, "<html>no server available</html>"))));
         assert_eq!(out.status, Status::Fail);
         assert!(out.summary.ends_with("is sealed"), "{}", out.summary);
-        assert!(out.cause.as_deref().unwrap().contains("rests on the status code alone"), "{out:#?}");
+        assert!(out.causes.join("\n").contains("rests on the status code alone"), "{out:#?}");
         assert_eq!(codes(&out), ["vault.sealed"], "the same diagnosis, with its caveat");
         let out = diagnose(&check("http://127.0.0.1:8200"), &observed(Ok(answer(429, "Too Many Requests"))));
         assert_eq!(out.status, Status::Warn);
         assert_eq!(out.summary, "http://127.0.0.1:8200 answered HTTP 429 without Vault's health body");
-        assert!(out.cause.as_deref().unwrap().contains("rate limiter"), "{out:#?}");
+        assert!(out.causes.join("\n").contains("rate limiter"), "{out:#?}");
         assert_eq!(codes(&out), ["vault.state_unconfirmed"]);
     }
 
@@ -770,7 +770,7 @@ mod properties {
             };
             let out = diagnose(&check("https://127.0.0.1:8200"), &observed);
             prop_assert!(!out.summary.contains(char::is_control), "summary {:?}", out.summary);
-            for line in out.cause.as_deref().unwrap_or_default().lines() {
+            for line in out.causes.join("\n").lines() {
                 prop_assert!(!line.contains(char::is_control), "cause line {:?}", line);
             }
             // Every problem is coded: the main finding is the summary's.

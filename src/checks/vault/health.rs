@@ -449,7 +449,7 @@ pub(super) mod properties {
                     prop_assert!(!is_vault);
                     let out = diagnose(&check("https://127.0.0.1:8200"), &observed(Ok(answer(200, &bytes))));
                     prop_assert_eq!(out.status, Status::Fail);
-                    let cause = out.cause.unwrap_or_default();
+                    let cause = out.causes.join("\n");
                     prop_assert!(cause.contains("without Vault's health JSON"), "{}", cause);
                 }
             }

@@ -238,7 +238,7 @@ mod tests {
             out.summary,
             "no answer from 10.0.0.150:8200 within 900ms: the network path to Vault is blocked from here"
         );
-        assert!(out.cause.as_deref().unwrap().contains("cannot reach the private range"));
+        assert!(out.causes.join("\n").contains("cannot reach the private range"));
         assert_eq!(codes(&out), ["vault.unreachable.timeout"]);
         let out = fail(RequestError::Dns { host: "vault.internal".into(), detail: "Name or service not known".into() });
         assert_eq!(out.summary, "cannot resolve vault.internal");
@@ -273,7 +273,7 @@ mod tests {
         let out = diagnose(&check("https://10.0.0.150:8200"), &observed(Err(error)));
         assert_eq!(out.summary, "TLS with 10.0.0.150:8200 failed: certificate not trusted");
         assert_eq!(codes(&out), ["vault.tls.untrusted"]);
-        let cause = out.cause.as_deref().unwrap();
+        let cause = out.causes.join("\n");
         assert!(cause.contains("subject CN=vault.test") && cause.contains("issued by CN=Keybuzz CA"), "{cause}");
         assert!(
             out.actions[0].text.contains("set VAULT_CACERT") && out.actions[0].text.contains("SSL_CERT_FILE"),

@@ -237,7 +237,7 @@ pub(super) mod properties {
             prop_assert_eq!(TokenInfo::parse(body.as_bytes()), None);
             let out = diagnose(&check("https://127.0.0.1:8200"), &with_token(&health_body(""), answer(200, &body)));
             prop_assert_eq!(out.status, Status::Warn);
-            let cause = out.cause.unwrap_or_default();
+            let cause = out.causes.join("\n");
             prop_assert!(cause.contains("instead of the token's details"), "{}", cause);
         }
     }
