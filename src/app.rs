@@ -10,6 +10,7 @@ use crate::progress::Progress;
 use crate::render::paint::Paint;
 use crate::report::{Report, VerdictReason};
 use crate::secret::Redactor;
+use crate::vantage::{self, Vantage};
 use crate::{engine, output, render, rootcause, tls};
 use anyhow::Context as _;
 use clap::{CommandFactory, Parser};
@@ -45,7 +46,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Man => return print(&man_page()?).map(|()| ExitCode::SUCCESS),
         _ => {}
     }
-    let mut env = Env::from_process();
+    let mut env = match cli.environment_pid() {
+        Some(pid) => Env::from_process_of(pid).context("--env-from-pid")?,
+        None => Env::from_process(),
+    };
     for file in &cli.env_file {
         env.overlay_file(file)?;
     }
@@ -67,7 +71,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     for path in outputs.iter().filter_map(|(path, _)| path.as_deref()) {
         output::ensure_writable(path).with_context(|| format!("cannot write the report to {}", path.display()))?;
     }
-    let report = run_checks(&config, &cli)?;
+    // Before run_checks starts the runtime: its threads inherit the namespaces.
+    let vantage = enter_vantage(&cli)?;
+    let report = run_checks(&config, &cli, vantage)?;
     // Decided once here and passed in: no renderer reads a global switch or the terminal.
     let style = render::Style { paint: Paint::new(use_color(cli.color, cli.format)), width: terminal_width() };
     print(&render::render_styled(&report, cli.format, style, cli.lang))?;
@@ -99,8 +105,21 @@ fn refuse_report_paths(cli: &Cli, suite: Option<&std::path::Path>) -> Result<(),
     output::refuse_clashes(&reports, &inputs)
 }
 
+/// With `--netns-of`/`--as-pid`, moves this still single-threaded process
+/// into the app's network namespace and its name resolution; says, for the
+/// report, whose environment and network the checks use.
+fn enter_vantage(cli: &Cli) -> anyhow::Result<Option<Vantage>> {
+    let mut seen = Vantage { environment_of: cli.environment_pid(), ..Vantage::default() };
+    if let Some(pid) = cli.network_pid() {
+        seen.network_namespace = Some(vantage::enter_network_of(pid).context("--netns-of")?);
+        seen.resolver_files = vantage::adopt_resolver_of(pid).context("--netns-of")?;
+        seen.network_of = Some(pid);
+    }
+    Ok((seen != Vantage::default()).then_some(seen))
+}
+
 /// Runs the checks; the report says whether SIGINT or SIGTERM cut the run short.
-fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
+fn run_checks(config: &Config, cli: &Cli, vantage: Option<Vantage>) -> anyhow::Result<Report> {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     let generated_at = SystemTime::now();
@@ -143,6 +162,7 @@ fn run_checks(config: &Config, cli: &Cli) -> anyhow::Result<Report> {
         checks,
         interrupted: interrupted.load(Ordering::SeqCst),
         strict: cli.strict,
+        vantage,
     };
     redact(&mut report, &config.redactor);
     Ok(report)
@@ -300,6 +320,7 @@ mod tests {
             root_causes: vec![],
             interrupted: false,
             strict: false,
+            vantage: None,
         };
         redact(&mut report, &redactor);
         let shown = format!("{:?}", report);

@@ -16,6 +16,18 @@ pub struct Cli {
     #[arg(short, long = "env-file", global = true, value_name = "FILE")]
     pub env_file: Vec<PathBuf>,
 
+    /// Read the variables from the environment the running process PID started with (/proc/PID/environ), instead of kbz-check's own
+    #[arg(long, global = true, value_name = "PID")]
+    pub env_from_pid: Option<u32>,
+
+    /// Run every check from the network namespace of process PID: its addresses, routes, firewall and DNS (needs root)
+    #[arg(long, global = true, value_name = "PID")]
+    pub netns_of: Option<u32>,
+
+    /// Both --env-from-pid PID and --netns-of PID: see what the app sees
+    #[arg(long, global = true, value_name = "PID", conflicts_with_all = ["env_from_pid", "netns_of"])]
+    pub as_pid: Option<u32>,
+
     /// What goes to stdout
     #[arg(short, long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -78,6 +90,18 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The process whose environment the checks read, if not kbz-check's own.
+    pub fn environment_pid(&self) -> Option<u32> {
+        self.as_pid.or(self.env_from_pid)
+    }
+
+    /// The process whose network namespace the checks run in, if not kbz-check's own.
+    pub fn network_pid(&self) -> Option<u32> {
+        self.as_pid.or(self.netns_of)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,6 +173,16 @@ mod tests {
         assert_eq!(cli.timeout, Duration::from_millis(500));
         assert_eq!(cli.env_file, vec![PathBuf::from("a.env"), PathBuf::from("b.env")]);
         assert!(matches!(cli.command, Command::Run { ref names } if names == &["db"]));
+    }
+
+    #[test]
+    fn as_pid_is_both_vantage_options_and_excludes_them() {
+        let cli = Cli::try_parse_from(["kbz-check", "all", "--as-pid", "42"]).unwrap();
+        assert_eq!((cli.environment_pid(), cli.network_pid()), (Some(42), Some(42)));
+        let cli = Cli::try_parse_from(["kbz-check", "--env-from-pid", "7", "all"]).unwrap();
+        assert_eq!((cli.environment_pid(), cli.network_pid()), (Some(7), None));
+        assert!(Cli::try_parse_from(["kbz-check", "all", "--as-pid", "1", "--netns-of", "2"]).is_err());
+        assert!(Cli::try_parse_from(["kbz-check", "all", "--env-from-pid", "app"]).is_err());
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! The variables the checks read: the process environment, overlaid by
-//! `--env-file` files in order (explicit beats ambient), each value
-//! remembering where it came from.
+//! The variables the checks read: the process environment (kbz-check's own,
+//! or with `--env-from-pid` the app's), overlaid by `--env-file` files in
+//! order (explicit beats ambient), each value remembering where it came from.
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VarSource {
     Process,
+    /// The environment another process started with (`--env-from-pid`).
+    ProcessOf(u32),
     EnvFile(PathBuf),
 }
 
@@ -19,6 +21,7 @@ impl fmt::Display for VarSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             VarSource::Process => f.write_str("process environment"),
+            VarSource::ProcessOf(pid) => write!(f, "environment of process {pid}"),
             VarSource::EnvFile(path) => write!(f, "env file {}", path.display()),
         }
     }
@@ -52,6 +55,17 @@ impl Env {
             .map(|(k, value)| (k, Var { value, source: VarSource::Process }))
             .collect();
         Self { vars }
+    }
+
+    /// The environment process `pid` started with, in place of kbz-check's
+    /// own: the app's variables, not the shell's that runs kbz-check.
+    pub fn from_process_of(pid: u32) -> Result<Self, crate::vantage::VantageError> {
+        let mut vars = HashMap::new();
+        for (key, value) in crate::vantage::environment_of(pid)? {
+            // A name set twice: getenv(3) returns the first.
+            vars.entry(key).or_insert(Var { value, source: VarSource::ProcessOf(pid) });
+        }
+        Ok(Self { vars })
     }
 
     /// From explicit pairs, as if they were the process environment (tests, embedding).

@@ -220,6 +220,7 @@ pub(crate) mod tests {
             root_causes: vec![root],
             interrupted: false,
             strict: false,
+            vantage: None,
         }
     }
 

@@ -23,7 +23,8 @@
 //! 11. `human`: durations, times, quoting for people
 //! 12. `report`: the report model
 //! 13. `env`: the process environment and env files
-//! 14. `choices`, `code`, `duration`, `errors`, `input`, `output`: leaves
+//! 14. `choices`, `code`, `duration`, `errors`, `input`, `output`, `vantage`:
+//!     leaves
 
 pub mod app;
 pub mod check;
@@ -51,6 +52,7 @@ pub mod secret;
 pub mod settings;
 pub mod stall;
 pub mod tls;
+pub mod vantage;
 
 #[cfg(test)]
 mod test_strategies;

@@ -266,6 +266,8 @@ pub struct Report {
     pub interrupted: bool,
     /// `--strict`: a warning or a skipped check fails the run.
     pub strict: bool,
+    /// The app process whose environment or network the checks used, if not kbz-check's own.
+    pub vantage: Option<crate::vantage::Vantage>,
 }
 
 /// What made a verdict `fail` or `skip` when no check failed.
@@ -416,6 +418,7 @@ mod tests {
             root_causes: vec![],
             interrupted: false,
             strict: false,
+            vantage: None,
         }
     }
 

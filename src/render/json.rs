@@ -1,6 +1,7 @@
 //! The machine format: `kbz-check/report/v1` (DESIGN.md section 4).
 
 use crate::report::{CheckResult, Report, RootCause, Verdict};
+use crate::vantage::Vantage;
 use serde::Serialize;
 
 pub const SCHEMA: &str = "kbz-check/report/v1";
@@ -14,6 +15,9 @@ struct JsonReport<'a> {
     duration_ms: u64,
     verdict: Verdict,
     interrupted: bool,
+    /// Where the checks looked from (`--env-from-pid`, `--netns-of`); absent when from kbz-check's own process.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vantage: Option<&'a Vantage>,
     root_causes: &'a [RootCause],
     checks: &'a [CheckResult],
 }
@@ -27,6 +31,7 @@ pub fn render(report: &Report) -> String {
         duration_ms: report.duration.as_millis() as u64,
         verdict: report.verdict(),
         interrupted: report.interrupted,
+        vantage: report.vantage.as_ref(),
         root_causes: &report.root_causes,
         checks: &report.checks,
     };

@@ -39,6 +39,9 @@ pub fn render(report: &Report) -> String {
     if let Some(title) = &report.title {
         suite.add_property(Property::new("title", title.as_str()));
     }
+    if let Some(vantage) = &report.vantage {
+        suite.add_property(Property::new("seen_from", EN.vantage(vantage)));
+    }
     suite.add_test_cases(report.checks.iter().map(test_case));
     // A reason exactly when the verdict blocks with no failed check (report.rs decides).
     if let Some(reason) = report.verdict_reason() {
@@ -189,6 +192,7 @@ mod tests {
             root_causes: vec![],
             interrupted: false,
             strict: false,
+            vantage: None,
         }
     }
 

@@ -23,6 +23,9 @@ pub fn render(report: &Report, words: &Words) -> String {
     let _ = writeln!(out, "**{}**: {}  ", words.date, &date[..10.min(date.len())]);
     let _ =
         writeln!(out, "**{}**: {date} {} {} ms  ", words.generated, words.generated_in, report.duration.as_millis());
+    if let Some(vantage) = &report.vantage {
+        let _ = writeln!(out, "**{}**: {}  ", words.seen_from, words.vantage(vantage));
+    }
     let _ = writeln!(out, "**{}**: {} {verdict_label} — {counts}\n", words.status, verdict.symbol());
 
     let _ = write!(
@@ -319,6 +322,7 @@ mod tests {
             root_causes: vec![],
             interrupted: false,
             strict: false,
+            vantage: None,
         }
     }
 

@@ -78,6 +78,7 @@ mod tests {
             root_causes: vec![],
             interrupted: false,
             strict,
+            vantage: None,
         }
     }
 
@@ -227,7 +228,20 @@ pub(crate) fn every_word_report() -> Report {
         }],
         interrupted: false,
         strict: false,
+        vantage: None,
     }
+}
+
+/// [`every_word_report`], seen from an app's process (`--as-pid`).
+#[cfg(test)]
+pub fn seen_from_an_app() -> Report {
+    let vantage = crate::vantage::Vantage {
+        environment_of: Some(4242),
+        network_of: Some(4242),
+        network_namespace: Some("net:[4026532001]".into()),
+        resolver_files: vec![],
+    };
+    Report { vantage: Some(vantage), ..every_word_report() }
 }
 
 #[cfg(test)]
@@ -247,7 +261,7 @@ mod words_tests {
 
     #[test]
     fn a_failing_run_in_french_has_no_english_status_or_heading_word() {
-        let report = every_word_report();
+        let report = seen_from_an_app();
         // Every English word of the table that French says otherwise; OK,
         // Date, Conclusion, Question, Verdict, cause and ok are the same words.
         let english = [
@@ -270,6 +284,11 @@ mod words_tests {
             EN.evidence,
             EN.duration,
             EN.attempts,
+            EN.seen_from,
+            EN.and,
+            "environment",
+            "process",
+            "namespace",
             EN.root_causes,
             EN.root_cause,
             EN.shown_by,
@@ -311,6 +330,25 @@ mod words_tests {
         let md = render(&report, Format::Markdown, false, Lang::Fr);
         assert!(md.contains("| smtp | ⏭️ IGNORÉ | SMTP_HOST = ∅ |"), "{md}");
         assert!(md.contains("**Statut**: ⚠️ ALERTE — sealed=false"), "{md}");
+    }
+
+    #[test]
+    fn the_report_says_whose_environment_and_network_it_used() {
+        let report = seen_from_an_app();
+        let seen = "the environment of process 4242 and the network namespace net:[4026532001] of process 4242";
+        let text = render(&report, Format::Text, false, Lang::En);
+        assert_eq!(text.lines().nth(1), Some(format!("Seen from: {seen}").as_str()), "under the heading:\n{text}");
+        let md = render(&report, Format::Markdown, false, Lang::En);
+        assert!(md.contains(&format!("\n**Seen from**: {seen}  \n")), "{md}");
+        let json: serde_json::Value = serde_json::from_str(&render(&report, Format::Json, false, Lang::En)).unwrap();
+        assert_eq!(json["vantage"], serde_json::json!({"environment_of": 4242, "network_of": 4242, "network_namespace": "net:[4026532001]"}));
+        let fr = render(&report, Format::Text, false, Lang::Fr);
+        assert!(fr.contains("Vu depuis: l'environnement du processus 4242 et l'espace de noms réseau net:[4026532001] du processus 4242"), "{fr}");
+        let xml = render(&report, Format::Junit, false, Lang::Fr);
+        assert!(xml.contains(&format!("<property name=\"seen_from\" value=\"{seen}\"/>")), "{xml}");
+        let own = every_word_report();
+        assert!(!render(&own, Format::Text, false, Lang::En).contains("Seen from"));
+        assert!(!render(&own, Format::Json, false, Lang::En).contains("vantage"));
     }
 
     #[test]

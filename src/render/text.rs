@@ -14,6 +14,9 @@ pub fn render(report: &Report, style: Style, words: &Words) -> String {
     if let Some(heading) = heading(report) {
         let _ = writeln!(out, "{}", paint.bold(&heading));
     }
+    if let Some(vantage) = &report.vantage {
+        let _ = writeln!(out, "{}: {}", words.seen_from, words.vantage(vantage));
+    }
     out.push_str(&summary_table(report, style, words).to_string());
     out.push('\n');
 

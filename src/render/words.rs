@@ -8,6 +8,7 @@
 
 pub use crate::choices::Lang;
 use crate::report::{Counts, Priority, Report, Status, Verdict, VerdictReason};
+use crate::vantage::Vantage;
 
 impl Lang {
     pub fn words(self) -> &'static Words {
@@ -90,6 +91,15 @@ pub struct Words {
     pub run_interrupted: &'static str,
     /// "All OK?" answered yes while some checks were skipped: `{n}` of them.
     pub not_checked: &'static str,
+    /// Where the checks looked from, with `--env-from-pid`, `--netns-of`, `--as-pid`.
+    pub seen_from: &'static str,
+    /// `{pid}`: the process whose environment the checks read.
+    pub environment_of: &'static str,
+    /// `{ns}`: its network namespace; `{pid}`: the process.
+    pub network_of: &'static str,
+    /// `{files}`: the process's resolver files used in place of kbz-check's.
+    pub resolved_with: &'static str,
+    pub and: &'static str,
 }
 
 pub static EN: Words = Words {
@@ -148,6 +158,11 @@ pub static EN: Words = Words {
     strict_note: "--strict: warnings and skipped checks fail the run",
     run_interrupted: "the run was interrupted before every check finished",
     not_checked: "of what was checked; {n} not checked",
+    seen_from: "Seen from",
+    environment_of: "the environment of process {pid}",
+    network_of: "the network namespace {ns} of process {pid}",
+    resolved_with: "(names resolved with its {files})",
+    and: "and",
 };
 
 pub static FR: Words = Words {
@@ -208,9 +223,28 @@ pub static FR: Words = Words {
     strict_note: "--strict : les alertes et les vérifications ignorées font échouer l'exécution",
     run_interrupted: "l'exécution a été interrompue avant la fin de chaque vérification",
     not_checked: "pour ce qui a été vérifié ; {n} non vérifié(s)",
+    seen_from: "Vu depuis",
+    environment_of: "l'environnement du processus {pid}",
+    network_of: "l'espace de noms réseau {ns} du processus {pid}",
+    resolved_with: "(noms résolus avec ses {files})",
+    and: "et",
 };
 
 impl Words {
+    /// "the environment of process 42 and the network namespace net:[…] of process 42".
+    pub fn vantage(&self, vantage: &Vantage) -> String {
+        let environment = vantage.environment_of.map(|pid| self.environment_of.replace("{pid}", &pid.to_string()));
+        let network = vantage.network_of.map(|pid| {
+            let ns = vantage.network_namespace.as_deref().unwrap_or("?");
+            let network = self.network_of.replace("{pid}", &pid.to_string()).replace("{ns}", ns);
+            match vantage.resolver_files.as_slice() {
+                [] => network,
+                files => format!("{network} {}", self.resolved_with.replace("{files}", &files.join(", "))),
+            }
+        });
+        environment.into_iter().chain(network).collect::<Vec<_>>().join(&format!(" {} ", self.and))
+    }
+
     /// " (3 attempts)" when a check was retried, else nothing.
     /// The progress line of attempt `n` while it runs, after `last` (e.g. `FAIL refused`) failed.
     pub fn running_again(&self, n: u32, last: &str) -> String {
