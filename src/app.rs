@@ -47,7 +47,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         _ => {}
     }
     let mut env = match cli.environment_pid() {
-        Some(pid) => Env::from_process_of(pid).context("--env-from-pid")?,
+        Some(pid) => {
+            let env = Env::from_process_of(pid).context("--env-from-pid")?;
+            adopt_trust_variables(&env);
+            env
+        }
         None => Env::from_process(),
     };
     for file in &cli.env_file {
@@ -103,6 +107,18 @@ fn refuse_report_paths(cli: &Cli, suite: Option<&std::path::Path>) -> Result<(),
     let mut inputs: Vec<_> = cli.env_file.iter().map(|path| ("the env file (-e)", path.as_path())).collect();
     inputs.extend(suite.map(|path| ("the suite file", path)));
     output::refuse_clashes(&reports, &inputs)
+}
+
+/// With `--env-from-pid`, the CAs the checks trust are the app's too: its
+/// `SSL_CERT_FILE` and `SSL_CERT_DIR` (OpenSSL's, which `tls` honours) replace
+/// kbz-check's own, set or unset. Called while the process has one thread.
+fn adopt_trust_variables(app: &Env) {
+    for name in ["SSL_CERT_FILE", "SSL_CERT_DIR"] {
+        match app.value(name) {
+            Some(value) => std::env::set_var(name, value),
+            None => std::env::remove_var(name),
+        }
+    }
 }
 
 /// With `--netns-of`/`--as-pid`, moves this still single-threaded process

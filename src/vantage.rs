@@ -39,7 +39,9 @@ pub enum VantageError {
     NotPermitted { pid: u32, what: &'static str, needs: &'static str },
     #[error("cannot read {what} of process {pid}: {error}")]
     Io { pid: u32, what: &'static str, error: std::io::Error },
-    #[error("process {pid} has an empty environment (a kernel thread, or a process that cleared it): nothing to check with")]
+    #[error(
+        "process {pid} has an empty environment (a kernel thread, or a process that cleared it): nothing to check with"
+    )]
     EmptyEnvironment { pid: u32 },
     #[error("the environment of process {pid} is larger than 8 MiB: not an environment")]
     TooLarge { pid: u32 },
@@ -157,8 +159,13 @@ pub fn adopt_resolver_of(pid: u32) -> Result<Vec<String>, VantageError> {
         if libc::unshare(libc::CLONE_NEWNS) != 0 {
             return Err(failed(std::io::Error::last_os_error()));
         }
-        if libc::mount(c"none".as_ptr(), c"/".as_ptr(), std::ptr::null(), libc::MS_REC | libc::MS_SLAVE, std::ptr::null())
-            != 0
+        if libc::mount(
+            c"none".as_ptr(),
+            c"/".as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_SLAVE,
+            std::ptr::null(),
+        ) != 0
         {
             return Err(failed(std::io::Error::last_os_error()));
         }
@@ -169,10 +176,13 @@ pub fn adopt_resolver_of(pid: u32) -> Result<Vec<String>, VantageError> {
         // source from another mount namespace.
         let copy = tempfile::NamedTempFile::new().map_err(failed)?;
         std::fs::write(copy.path(), &content).map_err(failed)?;
-        let source = std::ffi::CString::new(copy.path().as_os_str().as_encoded_bytes()).map_err(|e| failed(e.into()))?;
+        let source =
+            std::ffi::CString::new(copy.path().as_os_str().as_encoded_bytes()).map_err(|e| failed(e.into()))?;
         let target = std::ffi::CString::new(file).map_err(|e| failed(e.into()))?;
         // SAFETY: both paths are NUL-terminated strings that outlive the call.
-        if unsafe { libc::mount(source.as_ptr(), target.as_ptr(), std::ptr::null(), libc::MS_BIND, std::ptr::null()) } != 0 {
+        if unsafe { libc::mount(source.as_ptr(), target.as_ptr(), std::ptr::null(), libc::MS_BIND, std::ptr::null()) }
+            != 0
+        {
             return Err(failed(std::io::Error::last_os_error()));
         }
         adopted.push(file.to_string());

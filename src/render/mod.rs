@@ -341,7 +341,10 @@ mod words_tests {
         let md = render(&report, Format::Markdown, false, Lang::En);
         assert!(md.contains(&format!("\n**Seen from**: {seen}  \n")), "{md}");
         let json: serde_json::Value = serde_json::from_str(&render(&report, Format::Json, false, Lang::En)).unwrap();
-        assert_eq!(json["vantage"], serde_json::json!({"environment_of": 4242, "network_of": 4242, "network_namespace": "net:[4026532001]"}));
+        assert_eq!(
+            json["vantage"],
+            serde_json::json!({"environment_of": 4242, "network_of": 4242, "network_namespace": "net:[4026532001]"})
+        );
         let fr = render(&report, Format::Text, false, Lang::Fr);
         assert!(fr.contains("Vu depuis: l'environnement du processus 4242 et l'espace de noms réseau net:[4026532001] du processus 4242"), "{fr}");
         let xml = render(&report, Format::Junit, false, Lang::Fr);

@@ -4,6 +4,7 @@
 
 pub mod echo;
 pub mod hostile;
+pub mod namespace;
 pub mod net;
 pub mod oauth;
 pub mod pg;

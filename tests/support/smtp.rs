@@ -72,8 +72,13 @@ pub struct Certificates {
 
 impl Certificates {
     pub fn new() -> Certificates {
+        Certificates::for_names(&[SERVER_NAME, "localhost"])
+    }
+
+    /// A server certificate for `names` (host names or addresses).
+    pub fn for_names(names: &[&str]) -> Certificates {
         let ca = TestCa::new(CA_NAME);
-        let server = ca.server_cert(&[SERVER_NAME, "localhost"]);
+        let server = ca.server_cert(names);
         Certificates::write(&ca.cert_pem, &server.cert_pem, &server.key_pem)
     }
 
@@ -123,22 +128,27 @@ pub struct SmtpServer {
 
 impl SmtpServer {
     pub fn start(mode: Mode, certificates: &Certificates) -> SmtpServer {
-        SmtpServer::spawn(mode, certificates, &[])
+        SmtpServer::spawn(Command::new(PYTHON), mode, certificates, &[])
     }
 
     /// A relay that offers AUTH LOGIN only (no PLAIN).
     pub fn start_login_only(mode: Mode, certificates: &Certificates) -> SmtpServer {
-        SmtpServer::spawn(mode, certificates, &["--no-plain"])
+        SmtpServer::spawn(Command::new(PYTHON), mode, certificates, &["--no-plain"])
     }
 
-    fn spawn(mode: Mode, certificates: &Certificates, extra: &[&str]) -> SmtpServer {
+    /// A relay started by `launcher` (e.g. `ip netns exec NS`), which runs the interpreter it is given.
+    pub fn start_with(mut launcher: Command, mode: Mode, certificates: &Certificates) -> SmtpServer {
+        launcher.arg(PYTHON);
+        SmtpServer::spawn(launcher, mode, certificates, &[])
+    }
+
+    fn spawn(mut command: Command, mode: Mode, certificates: &Certificates, extra: &[&str]) -> SmtpServer {
         let dir = tempfile::tempdir().expect("temp dir for the relay");
         let maildir = dir.path().join("mail");
         fs::create_dir(&maildir).expect("create the mail directory");
         let log = fs::File::create(dir.path().join("server.log")).expect("create the relay log");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py");
         let (cert, key) = certificates.server_files();
-        let mut command = Command::new(PYTHON);
         command
             .arg(&script)
             .args(["--mode", mode.arg(), "--user", SMTP_USER, "--password", SMTP_PASSWORD])
