@@ -11,7 +11,7 @@ use crate::render::paint::Paint;
 use crate::report::{Report, VerdictReason};
 use crate::secret::Redactor;
 use crate::vantage::{self, Vantage};
-use crate::{engine, output, render, rootcause, tls};
+use crate::{engine, output, render, rootcause, sources, tls};
 use anyhow::Context as _;
 use clap::{CommandFactory, Parser};
 use std::io::{IsTerminal, Write};
@@ -169,6 +169,8 @@ fn run_checks(config: &Config, cli: &Cli, vantage: Option<Vantage>) -> anyhow::R
     }
     // Connections of timed-out checks may still be closing; do not wait for them.
     runtime.shutdown_background();
+    let mut checks = checks;
+    sources::note_disagreements(&config.checks, &mut checks);
     let mut report = Report {
         id: cli.id.clone().or_else(|| config.report.id.clone()),
         title: cli.title.clone().or_else(|| config.report.title.clone()),
@@ -268,6 +270,9 @@ fn list(config: &Config) -> String {
         let width = entry.settings.iter().map(|s| s.key.len()).max().unwrap_or(0);
         for setting in &entry.settings {
             out.push_str(&format!("  {:width$}  {}    [{}]\n", setting.key, setting.value, setting.origin));
+            for (source, value) in &setting.differs {
+                out.push_str(&format!("  {:width$}  differs: {value} in the {source} (not used)\n", ""));
+            }
         }
     }
     config.redactor.redact(&out)

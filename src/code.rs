@@ -80,6 +80,7 @@ pub mod run {
         TIMED_OUT = "check.timed_out": "the check did not finish within its deadline; the summary names the step it was in";
         INTERRUPTED = "check.interrupted": "SIGINT or SIGTERM stopped the run before this check finished";
         INTERNAL_ERROR = "check.internal_error": "the check itself failed (a bug in kbz-check)";
+        SOURCES_DISAGREE = "check.sources_disagree": "a variable the check read has another value in another source (the process environment, an env file, the app's process): the check used the one that wins here, the app may load the other";
     }
 }
 

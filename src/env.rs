@@ -2,6 +2,7 @@
 //! or with `--env-from-pid` the app's), overlaid by `--env-file` files in
 //! order (explicit beats ambient), each value remembering where it came from.
 
+use crate::secret::Secret;
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
@@ -31,6 +32,15 @@ impl fmt::Display for VarSource {
 pub struct Var {
     pub value: String,
     pub source: VarSource,
+    /// Values that other sources gave this variable and that lost to this
+    /// one, where they differ from it: the app may be loading one of them.
+    pub overridden: Vec<(VarSource, Secret)>,
+}
+
+impl Var {
+    fn new(value: String, source: VarSource) -> Var {
+        Var { value, source, overridden: Vec::new() }
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -52,7 +62,7 @@ impl Env {
     pub fn from_process() -> Self {
         let vars = std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-            .map(|(k, value)| (k, Var { value, source: VarSource::Process }))
+            .map(|(k, value)| (k, Var::new(value, VarSource::Process)))
             .collect();
         Self { vars }
     }
@@ -63,15 +73,14 @@ impl Env {
         let mut vars = HashMap::new();
         for (key, value) in crate::vantage::environment_of(pid)? {
             // A name set twice: getenv(3) returns the first.
-            vars.entry(key).or_insert(Var { value, source: VarSource::ProcessOf(pid) });
+            vars.entry(key).or_insert(Var::new(value, VarSource::ProcessOf(pid)));
         }
         Ok(Self { vars })
     }
 
     /// From explicit pairs, as if they were the process environment (tests, embedding).
     pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
-        let vars =
-            pairs.into_iter().map(|(k, v)| (k.into(), Var { value: v.into(), source: VarSource::Process })).collect();
+        let vars = pairs.into_iter().map(|(k, v)| (k.into(), Var::new(v.into(), VarSource::Process))).collect();
         Self { vars }
     }
 
@@ -86,7 +95,13 @@ impl Env {
         for item in items {
             match item {
                 Ok((key, value)) => {
-                    self.vars.insert(key, Var { value, source: VarSource::EnvFile(path.to_path_buf()) });
+                    let mut var = Var::new(value, VarSource::EnvFile(path.to_path_buf()));
+                    if let Some(earlier) = self.vars.remove(&key) {
+                        var.overridden = earlier.overridden;
+                        var.overridden.push((earlier.source, Secret::new(earlier.value)));
+                        var.overridden.retain(|(_, other)| other.expose() != var.value);
+                    }
+                    self.vars.insert(key, var);
                 }
                 Err(err) => return Err(syntax_error(path, text, served.get(), err)),
             }
@@ -177,6 +192,23 @@ mod tests {
         assert_eq!(env.get("DATABASE_URL").unwrap().source, VarSource::EnvFile(second.path().to_path_buf()));
         assert_eq!(env.value("SMTP_HOST"), Some("mail"));
         assert_eq!(env.get("OTHER").unwrap().source, VarSource::Process);
+    }
+
+    #[test]
+    fn each_value_that_lost_and_differs_is_kept_with_its_source() {
+        let mut env = Env::from_pairs([("DATABASE_URL", "leader"), ("SMTP_HOST", "mail")]);
+        let first = env_file("DATABASE_URL=replica\nSMTP_HOST=mail\n");
+        let second = env_file("DATABASE_URL=leader\n");
+        env.overlay_file(first.path()).unwrap();
+        let var = env.get("DATABASE_URL").unwrap();
+        let lost: Vec<_> = var.overridden.iter().map(|(s, v)| (s.clone(), v.expose().to_string())).collect();
+        assert_eq!(lost, [(VarSource::Process, "leader".to_string())]);
+        assert!(env.get("SMTP_HOST").unwrap().overridden.is_empty(), "the same value is no disagreement");
+        env.overlay_file(second.path()).unwrap();
+        let var = env.get("DATABASE_URL").unwrap();
+        let lost: Vec<_> = var.overridden.iter().map(|(s, v)| (s.clone(), v.expose().to_string())).collect();
+        assert_eq!(lost, [(VarSource::EnvFile(first.path().to_path_buf()), "replica".to_string())]);
+        assert!(!format!("{var:?}").contains("replica"), "a lost value may be a secret: {var:?}");
     }
 
     #[test]

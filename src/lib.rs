@@ -10,8 +10,9 @@
 //! 1. `app`: the run, start to exit code
 //! 2. `progress`, `codebook`: live lines while the run goes on; every
 //!    finding code the program can emit
-//! 3. `cli`, `render`, `rootcause`: the command line; the report as text,
-//!    markdown, JSON, JUnit; causes joined across checks
+//! 3. `cli`, `render`, `rootcause`, `sources`: the command line; the report
+//!    as text, markdown, JSON, JUnit; causes joined across checks; variables
+//!    whose sources disagree
 //! 4. `config`: suites and the built-in suite, read into checks
 //! 5. `engine`: deadlines, concurrency, one result per check
 //! 6. `checks`: the check kinds
@@ -50,6 +51,7 @@ pub mod report;
 pub mod rootcause;
 pub mod secret;
 pub mod settings;
+pub mod sources;
 pub mod stall;
 pub mod tls;
 pub mod vantage;

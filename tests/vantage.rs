@@ -186,3 +186,55 @@ fn the_checks_reach_what_only_the_apps_network_has() {
     );
     assert!(text.lines().any(|l| l == seen), "{seen}\n{text}");
 }
+
+/// The first incident's trap made visible: the shell (as a Secret would)
+/// says leader, the `.env` the app loads says replica. The env file wins,
+/// the check fails on the replica, and the report names both sources, the
+/// passwords compared by fingerprint only.
+#[test]
+fn sources_that_disagree_are_named_with_the_one_that_won() {
+    let pg = PgCluster::start();
+    let dir = tempfile::tempdir().unwrap();
+    let env_file = dir.path().join("app.env");
+    std::fs::write(&env_file, format!("DATABASE_URL={}\n", pg.url(Role::App, Node::Replica))).unwrap();
+    let env_file = env_file.display().to_string();
+    let out = kbz_check()
+        .args(["--format", "json", "-e", &env_file, "run", "postgres"])
+        .env("DATABASE_URL", pg.url(Role::App, Node::Primary))
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = check(&report);
+    assert_eq!((c["status"].as_str(), c["code"].as_str()), (Some("fail"), Some("postgres.on_replica")), "{c:#}");
+    let codes: Vec<_> = c["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["postgres.on_replica", "check.sources_disagree"], "{c:#}");
+    let sources = support::evidence(c, "configuration sources");
+    let (replica, leader) = (pg.port(Node::Replica), pg.port(Node::Primary));
+    assert!(sources.starts_with("DATABASE_URL is postgresql://kb_backend:***#"), "{sources}");
+    assert!(sources.contains(&format!(":{replica}/keybuzz from env file {env_file} (used)")), "{sources}");
+    assert!(sources.contains(&format!(":{leader}/keybuzz in the process environment")), "{sources}");
+    assert!(c["cause"].as_str().unwrap().contains("may not be the one checked"), "{c:#}");
+    assert_absent(&support::all_text(&out), &[Role::App.password()]);
+
+    // The same value twice is no disagreement; the leader passes without a word about sources.
+    std::fs::write(&env_file, format!("DATABASE_URL={}\n", pg.url(Role::App, Node::Primary))).unwrap();
+    let out = kbz_check()
+        .args(["--format", "json", "-e", &env_file, "run", "postgres"])
+        .env("DATABASE_URL", pg.url(Role::App, Node::Primary))
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(check(&report)["status"], "ok", "{report:#}");
+
+    // `list` shows the value that lost, masked.
+    std::fs::write(&env_file, format!("DATABASE_URL={}\n", pg.url(Role::App, Node::Replica))).unwrap();
+    let out = kbz_check()
+        .args(["-e", &env_file, "list"])
+        .env("DATABASE_URL", pg.url(Role::App, Node::Primary))
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&out.stdout);
+    let differs = listing.lines().find(|l| l.trim_start().starts_with("differs: ")).expect(&listing);
+    assert!(differs.ends_with(&format!(":{leader}/keybuzz in the process environment (not used)")), "{listing}");
+    assert_absent(&listing, &[Role::App.password()]);
+}

@@ -25,7 +25,11 @@ fn from_variables(kind: &checks::Kind, env: &Env) -> RawSettings {
     for (key, var) in kind.variables {
         raw.hint(key, var);
         if let Some(found) = env.get(var) {
-            let origin = Origin::Var { name: var.to_string(), source: found.source.clone() };
+            let origin = Origin::Var {
+                name: var.to_string(),
+                source: found.source.clone(),
+                overridden: found.overridden.clone(),
+            };
             raw.insert(*key, Setting { value: toml::Value::String(found.value.clone()), origin });
         }
     }

@@ -1,6 +1,7 @@
 //! Where a setting's value came from, for `list` and for error messages.
 
 use crate::env::VarSource;
+use crate::secret::Secret;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -10,8 +11,9 @@ pub enum Origin {
     Default,
     /// The built-in suite as a whole, which reads the environment.
     BuiltIn,
-    /// Straight from a variable (the built-in suite).
-    Var { name: String, source: VarSource },
+    /// Straight from a variable (the built-in suite), with the values other
+    /// sources gave it that lost and differ ([`crate::env::Var::overridden`]).
+    Var { name: String, source: VarSource, overridden: Vec<(VarSource, Secret)> },
     /// A suite file line, with the `${VAR}`s it interpolated.
     Suite { file: PathBuf, line: usize, vars: Vec<(String, Option<VarSource>)> },
 }
@@ -22,7 +24,7 @@ impl Origin {
         match self {
             Origin::Default => "default".to_string(),
             Origin::BuiltIn => "built-in suite (environment)".to_string(),
-            Origin::Var { name, source } => format!("${name} ({source})"),
+            Origin::Var { name, source, .. } => format!("${name} ({source})"),
             Origin::Suite { file, line, .. } => format!("{}:{line}", file.display()),
         }
     }

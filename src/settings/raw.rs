@@ -4,6 +4,7 @@
 
 use super::{ConfigError, Origin};
 use crate::duration;
+use crate::env::VarSource;
 use crate::secret::{dsn_password, mask, mask_dsn, Redactor};
 use indexmap::IndexMap;
 use std::collections::HashMap;
@@ -31,6 +32,20 @@ pub struct SettingView {
     pub key: String,
     pub value: String,
     pub origin: Origin,
+    /// Other sources of its variable whose value lost and differs, each with
+    /// that value shown as this one is (a secret only by its fingerprint).
+    pub differs: Vec<(VarSource, String)>,
+}
+
+impl Shown {
+    /// `value` as it may be shown.
+    fn display(self, value: &str) -> String {
+        match self {
+            Shown::Plain => value.to_string(),
+            Shown::Secret => mask(value),
+            Shown::Dsn => mask_dsn(value),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -105,6 +120,19 @@ impl RawSettings {
         }
     }
 
+    /// Records how `list` shows `key`: `value` already as it may be shown,
+    /// and the values its variable's other sources gave it, shown the same way.
+    fn view(&mut self, key: &str, value: String, origin: Origin, shown: Shown) {
+        let mut differs = Vec::new();
+        if let Origin::Var { overridden, .. } = &origin {
+            for (source, other) in overridden {
+                self.note(key, shown, other.expose());
+                differs.push((source.clone(), shown.display(other.expose())));
+            }
+        }
+        self.views.push(SettingView { key: key.to_string(), value, origin, differs });
+    }
+
     pub fn insert(&mut self, key: impl Into<String>, setting: Setting) {
         self.entries.insert(key.into(), setting);
     }
@@ -154,12 +182,7 @@ impl RawSettings {
             return Ok(None);
         }
         self.note(key, shown, &value);
-        let display = match shown {
-            Shown::Plain => value.clone(),
-            Shown::Secret => mask(&value),
-            Shown::Dsn => mask_dsn(&value),
-        };
-        self.views.push(SettingView { key: key.to_string(), value: display, origin });
+        self.view(key, shown.display(&value), origin, shown);
         Ok(Some(value))
     }
 
@@ -201,7 +224,7 @@ impl RawSettings {
             other => return Err(self.error(key, format!("expected true or false, found {}", type_name(other)))),
         };
         let origin = setting.origin.clone();
-        self.views.push(SettingView { key: key.to_string(), value: value.to_string(), origin });
+        self.view(key, value.to_string(), origin, Shown::Plain);
         Ok(Some(value))
     }
 
@@ -240,7 +263,7 @@ impl RawSettings {
         let Some(port) = parsed else { return Err(self.error(key, "not a port number (1-65535)")) };
         let origin = setting.origin.clone();
         self.plain.push(port.to_string());
-        self.views.push(SettingView { key: key.to_string(), value: port.to_string(), origin });
+        self.view(key, port.to_string(), origin, Shown::Plain);
         Ok(Some(port))
     }
 
@@ -303,7 +326,8 @@ impl RawSettings {
             }
         }
         let display = pairs.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join(", ");
-        self.views.push(SettingView { key: key.to_string(), value: display, origin: setting.origin.clone() });
+        let shown = if secret { Shown::Secret } else { Shown::Plain };
+        self.view(key, display, setting.origin.clone(), shown);
         Ok(pairs)
     }
 
@@ -336,7 +360,7 @@ impl RawSettings {
         let items: Vec<String> = items.into_iter().filter(|item| !item.is_empty()).collect();
         if !items.is_empty() {
             let origin = setting.origin.clone();
-            self.views.push(SettingView { key: key.to_string(), value: items.join(", "), origin });
+            self.view(key, items.join(", "), origin, Shown::Plain);
         }
         Ok(items)
     }
@@ -346,7 +370,7 @@ impl RawSettings {
         if !self.views.iter().any(|v| v.key == key) {
             let value = value.into();
             self.plain.push(value.clone());
-            self.views.push(SettingView { key: key.to_string(), value, origin: Origin::Default });
+            self.view(key, value, Origin::Default, Shown::Plain);
         }
     }
 
