@@ -23,7 +23,8 @@
 //! 11. `human`: durations, times, quoting for people
 //! 12. `report`: the report model
 //! 13. `env`: the process environment and env files
-//! 14. `choices`, `code`, `duration`, `errors`, `input`, `output`: leaves
+//! 14. `choices`, `code`, `duration`, `errors`, `input`, `output`, `time`:
+//!     leaves
 
 pub mod app;
 pub mod check;
@@ -50,6 +51,7 @@ pub mod rootcause;
 pub mod secret;
 pub mod settings;
 pub mod stall;
+pub mod time;
 pub mod tls;
 
 #[cfg(test)]
