@@ -143,6 +143,19 @@ pub(crate) mod tests {
         assert_eq!(duration(Duration::MAX), "213503982334601d 7h");
     }
 
+    proptest::proptest! {
+        #![proptest_config(crate::test_strategies::config())]
+        /// Any duration, to `Duration::MAX`: one or two units, never a panic,
+        /// and never a count that belongs in the next unit (`1000ms`, `60s`).
+        #[test]
+        fn any_duration_reads_in_at_most_two_units(secs in proptest::prelude::any::<u64>(), nanos in 0..1_000_000_000u32) {
+            let text = duration(Duration::new(secs, nanos));
+            let words: Vec<&str> = text.split(' ').collect();
+            proptest::prop_assert!((1..=2).contains(&words.len()), "{}", text);
+            proptest::prop_assert!(!["1000ms", "10.0s", "60s", "60m", "24h"].contains(&words[0]), "{}", text);
+        }
+    }
+
     #[test]
     fn instants_are_rfc3339_and_never_panic() {
         assert_eq!(unix_time(1_767_776_400), "2026-01-07T09:00:00Z");
