@@ -43,6 +43,9 @@ impl Range {
 
     /// Parses `500ms`, `5s`, `2m`, `1h 30m`; an error names the allowed range.
     pub fn parse(&self, text: &str) -> Result<Duration, String> {
+        // humantime, not jiff (src/time.rs): its `y` and `M` are fixed
+        // lengths (365.25 and 30.44 days), so `10years` is a duration;
+        // jiff's years and months are calendar units and it has no `M`.
         let range = self.describe();
         let value = humantime::parse_duration(text)
             .map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. 500ms, 5s, 2m ({range})"))?;

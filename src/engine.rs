@@ -253,7 +253,7 @@ async fn attempt(check: &dyn Check, entry: &CheckEntry, timeout: Duration, optio
 /// `peer`: what the open connection showed, when the check had one; then
 /// the network path is open and is not blamed.
 fn timed_out(timeout: Duration, step: &str, peer: Option<String>, entry: &CheckEntry) -> Outcome {
-    let after = humantime::format_duration(timeout);
+    let after = crate::human::duration(timeout);
     let setting = if entry.timeout.is_some() { "the check's timeout setting" } else { "--timeout" };
     let cause = match peer {
         Some(peer) => format!(

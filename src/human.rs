@@ -1,22 +1,26 @@
 //! How durations, instants and a server's text read in a report.
 
 use std::borrow::Cow;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 /// As people say it: `900ms`, `2.5s`, `9m 59s`, `32d 4h` (the two largest units).
 pub fn duration(duration: Duration) -> String {
-    if duration < Duration::from_secs(1) {
-        return format!("{}ms", (duration.as_millis() + 5) / 10 * 10);
+    // Rounded first, then the unit chosen: 998ms reads `1s`, not `1000ms`.
+    let millis = duration.as_millis();
+    let hundredths = (millis + 5) / 10;
+    if hundredths < 100 {
+        return format!("{}ms", hundredths * 10);
     }
-    if duration < Duration::from_secs(10) {
-        let tenths = (duration.as_millis() + 50) / 100;
+    let tenths = (millis + 50) / 100;
+    if tenths < 100 {
         return if tenths.is_multiple_of(10) {
             format!("{}s", tenths / 10)
         } else {
             format!("{}.{}s", tenths / 10, tenths % 10)
         };
     }
-    let secs = duration.as_secs();
+    // From 9.95s, which rounded to 10s above.
+    let secs = duration.as_secs().max(10);
     let units = [(secs / 86_400, "d"), (secs / 3600 % 24, "h"), (secs / 60 % 60, "m"), (secs % 60, "s")];
     let first = units.iter().position(|(n, _)| *n > 0).unwrap_or(3);
     units[first..(first + 2).min(units.len())]
@@ -27,15 +31,10 @@ pub fn duration(duration: Duration) -> String {
         .join(" ")
 }
 
-/// Unix seconds as RFC 3339 UTC, e.g. `2027-01-01T00:00:00Z`.
+/// Unix seconds as RFC 3339 UTC, e.g. `2027-01-01T00:00:00Z`; capped at
+/// 9999-12-31, the last instant RFC 3339 can write.
 pub fn unix_time(secs: i64) -> String {
-    match u64::try_from(secs) {
-        // Capped at 9999-12-31, the last instant RFC 3339 can write.
-        Ok(secs) => {
-            humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs.min(253_402_300_799))).to_string()
-        }
-        Err(_) => format!("{secs} (before 1970)"),
-    }
+    crate::time::rfc3339(secs.min(crate::time::LAST_SECOND)).unwrap_or_else(|_| format!("{secs} (before 1970)"))
 }
 
 /// A server's text as one printable line: its words joined by single
@@ -117,6 +116,7 @@ pub fn excerpt(body: &[u8]) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn excerpt_is_short_single_line_and_safe() {
@@ -136,6 +136,24 @@ pub(crate) mod tests {
         assert_eq!(duration(Duration::from_secs(599)), "9m 59s");
         assert_eq!(duration(Duration::from_secs(32 * 86_400 + 4 * 3600 + 5)), "32d 4h");
         assert_eq!(duration(Duration::from_secs(3600)), "1h");
+        // Rounding up to the next unit reads in that unit.
+        assert_eq!(duration(Duration::from_millis(998)), "1s");
+        assert_eq!(duration(Duration::from_millis(9_960)), "10s");
+        assert_eq!(duration(Duration::from_millis(994)), "990ms");
+        assert_eq!(duration(Duration::MAX), "213503982334601d 7h");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::test_strategies::config())]
+        /// Any duration, to `Duration::MAX`: one or two units, never a panic,
+        /// and never a count that belongs in the next unit (`1000ms`, `60s`).
+        #[test]
+        fn any_duration_reads_in_at_most_two_units(secs in proptest::prelude::any::<u64>(), nanos in 0..1_000_000_000u32) {
+            let text = duration(Duration::new(secs, nanos));
+            let words: Vec<&str> = text.split(' ').collect();
+            proptest::prop_assert!((1..=2).contains(&words.len()), "{}", text);
+            proptest::prop_assert!(!["1000ms", "10.0s", "60s", "60m", "24h"].contains(&words[0]), "{}", text);
+        }
     }
 
     #[test]

@@ -24,8 +24,8 @@
 //! 11. `human`: durations, times, quoting for people
 //! 12. `report`: the report model
 //! 13. `env`: the process environment and env files
-//! 14. `choices`, `code`, `duration`, `errors`, `input`, `output`, `vantage`:
-//!     leaves
+//! 14. `choices`, `code`, `duration`, `errors`, `input`, `output`, `time`,
+//!     `vantage`: leaves
 
 pub mod app;
 pub mod check;
@@ -53,6 +53,7 @@ pub mod secret;
 pub mod settings;
 pub mod sources;
 pub mod stall;
+pub mod time;
 pub mod tls;
 pub mod vantage;
 

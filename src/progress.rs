@@ -90,7 +90,7 @@ impl Observer for Progress {
             self.paint.status(outcome.status, self.words.status_label(outcome.status)),
             crate::human::inert(&self.redactor.redact(&outcome.summary))
         );
-        bar.set_message(self.words.retrying(attempt, &last, &humantime::format_duration(wait).to_string()));
+        bar.set_message(self.words.retrying(attempt, &last, &crate::human::duration(wait)));
         if let Some(slot) = self.last_failure.lock().unwrap_or_else(|e| e.into_inner()).get_mut(index) {
             *slot = last;
         }

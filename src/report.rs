@@ -381,9 +381,12 @@ impl Report {
         actions
     }
 
-    /// RFC 3339 UTC timestamp, e.g. `2026-01-07T09:00:00Z`.
+    /// RFC 3339 UTC timestamp, e.g. `2026-01-07T09:00:00Z`. A clock set
+    /// before 1970 or past 9999 is written at that edge: the field stays
+    /// RFC 3339 whatever the clock says.
     pub fn generated_at_rfc3339(&self) -> String {
-        humantime::format_rfc3339_seconds(self.generated_at).to_string()
+        let unix = crate::time::unix_seconds(self.generated_at).clamp(0, crate::time::LAST_SECOND);
+        crate::time::rfc3339(unix).unwrap_or_else(|side| side.to_string())
     }
 }
 

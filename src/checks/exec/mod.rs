@@ -212,7 +212,7 @@ impl ExecCheck {
         let parsed = output::parse(&run.stdout.text());
         let ended = process::describe_status(&run.status);
         let code_state = run.status.code().and_then(state);
-        let took = humantime::format_duration(Duration::from_millis(run.elapsed.as_millis() as u64));
+        let took = crate::human::duration(run.elapsed);
         let said = match (run.timed_out, code_state) {
             (true, _) => format!("{ended}: timed out, its process group was killed after {took}"),
             (false, Some((word, _))) => format!("{ended} ({word}) after {took}"),
@@ -243,7 +243,7 @@ impl ExecCheck {
         let text = first_line(&parsed.summary);
         let program = Path::new(&self.program).file_name().map_or(self.program.clone(), |n| n.to_string_lossy().into());
         if run.timed_out {
-            let after = humantime::format_duration(rounded(total));
+            let after = crate::human::duration(rounded(total));
             found.fail(
                 codes::KILLED_AT_DEADLINE,
                 format!("timed out after {after} while running {}; its process group was killed", self.shown),

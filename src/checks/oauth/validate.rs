@@ -253,33 +253,10 @@ fn expires_rule(body: &Map<String, Value>, now: SystemTime, checked: &mut Checke
 }
 
 /// An RFC 3339 time: UTC (`Z`, `+00:00`) as JavaScript's `toISOString()`
-/// writes it, or with another offset, which is applied.
+/// writes it, or with another offset, which is applied. The zone must be
+/// written: a bare local time is refused (see [`crate::time::parse_rfc3339`]).
 pub fn parse_expires_at(text: &str) -> Option<SystemTime> {
-    let text = text.trim();
-    let bytes = text.as_bytes();
-    // `T` between date and time: humantime's weak parser also takes a space,
-    // and reads a time without a zone as UTC; an answer must say its zone.
-    if bytes.len() < 20 || bytes[10] != b'T' {
-        return None;
-    }
-    if text.ends_with('Z') || text.ends_with("+00:00") {
-        return humantime::parse_rfc3339_weak(text).ok();
-    }
-    let (local, offset) = text.split_at_checked(text.len() - 6)?;
-    let offset = offset.as_bytes();
-    if !matches!(offset[0], b'+' | b'-') || offset[3] != b':' {
-        return None;
-    }
-    let digits =
-        |a: u8, b: u8| (a.is_ascii_digit() && b.is_ascii_digit()).then(|| u64::from((a - b'0') * 10 + (b - b'0')));
-    let shift = Duration::from_secs(digits(offset[1], offset[2])? * 3600 + digits(offset[4], offset[5])? * 60);
-    let local = humantime::parse_rfc3339_weak(local).ok()?;
-    // 10:00+02:00 is 08:00 UTC.
-    if offset[0] == b'+' {
-        local.checked_sub(shift)
-    } else {
-        local.checked_add(shift)
-    }
+    crate::time::parse_rfc3339(text.trim())
 }
 
 fn auth_url_rule(body: &Map<String, Value>, checked: &mut Checked) -> Option<Url> {
@@ -868,6 +845,21 @@ mod properties {
             let at = UNIX_EPOCH + Duration::from_millis(millis);
             let text = rfc3339_with_offset(at, offset_minutes);
             prop_assert_eq!(parse_expires_at(&text), Some(at), "{}", text);
+        }
+
+        /// Any instant from 1970 to 9999, written by jiff with any offset
+        /// RFC 3339 allows and any precision, reads as jiff reads it.
+        #[test]
+        fn expires_at_agrees_with_jiff_for_any_offset(
+            nanos in 86_400_000_000_000i128..(crate::time::LAST_SECOND as i128 - 86_400) * 1_000_000_000,
+            offset_minutes in -(23 * 60 + 59)..=(23 * 60 + 59i32),
+            precision in 0..=9usize,
+        ) {
+            let at = jiff::Timestamp::from_nanosecond(nanos).unwrap();
+            let offset = jiff::tz::Offset::from_seconds(offset_minutes * 60).unwrap();
+            let text = format!("{:.precision$}", at.display_with_offset(offset));
+            let read_by_jiff: jiff::Timestamp = text.parse().unwrap();
+            prop_assert_eq!(parse_expires_at(&text), SystemTime::try_from(read_by_jiff).ok(), "{}", text);
         }
     }
 }

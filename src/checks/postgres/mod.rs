@@ -215,7 +215,7 @@ impl PostgresCheck {
                     probe::probe_role(&session.client).await.map_err(|e| e.to_string())
                 })
                 .await
-                .unwrap_or_else(|_| Err(format!("no answer within {}", humantime::format_duration(budget))));
+                .unwrap_or_else(|_| Err(format!("no answer within {}", crate::human::duration(budget))));
                 MemberReport { member: member.clone(), result }
             }
         });

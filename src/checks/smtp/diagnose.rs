@@ -642,19 +642,10 @@ fn unix_seconds(time: SystemTime) -> i64 {
     }
 }
 
-/// Last second of 9999-12-31, the end of X.509's GeneralizedTime and of RFC 3339.
-const LAST_FORMATTABLE: u64 = 253_402_300_799;
-
-/// `2026-03-01`, from Unix seconds.
+/// `2026-03-01`, from Unix seconds; `before 1970` or `after 9999` outside
+/// what X.509's GeneralizedTime and RFC 3339 write.
 fn date(unix: i64) -> String {
-    match u64::try_from(unix) {
-        Ok(secs) if secs <= LAST_FORMATTABLE => {
-            let text = humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string();
-            text.get(..10).unwrap_or(&text).to_string()
-        }
-        Ok(_) => "after 9999".to_string(),
-        Err(_) => "before 1970".to_string(),
-    }
+    crate::time::date(unix).unwrap_or_else(|side| side.to_string())
 }
 
 fn days(seconds: i64) -> String {
@@ -664,13 +655,14 @@ fn days(seconds: i64) -> String {
     }
 }
 
-/// A threshold as set: `14 days`, or `36h` when not whole days.
+/// A threshold in the report's words: `14 days`, or `1d 12h` when not
+/// whole days.
 fn span(duration: Duration) -> String {
     let secs = i64::try_from(duration.as_secs()).unwrap_or(i64::MAX);
     if secs % DAY == 0 && duration.subsec_nanos() == 0 {
         days(secs)
     } else {
-        humantime::format_duration(duration).to_string()
+        crate::human::duration(duration)
     }
 }
 
@@ -1064,11 +1056,20 @@ mod tests {
         assert_eq!(date(0), "1970-01-01");
         assert_eq!(date(-5), "before 1970");
         assert_eq!(date(i64::MAX), "after 9999");
-        assert_eq!(date(LAST_FORMATTABLE as i64), "9999-12-31");
+        assert_eq!(date(crate::time::LAST_SECOND), "9999-12-31");
+        assert_eq!(date(crate::time::LAST_SECOND + 1), "after 9999");
         assert_eq!(days_left_text(i64::MIN, i64::MAX), "expired 106751991167300 days ago");
         let mut t = logged_in();
         t.certificate = Some(Ok(CertInfo { not_after: i64::MIN, not_before: i64::MIN, ..cert(0) }));
         assert_eq!(diagnose(&sample_check(), &t, now()).status, Status::Fail);
+    }
+
+    #[test]
+    fn thresholds_read_in_days_or_as_other_durations_do() {
+        assert_eq!(span(Duration::from_secs(14 * DAY as u64)), "14 days");
+        assert_eq!(span(Duration::from_secs(DAY as u64)), "1 day");
+        assert_eq!(span(Duration::from_secs(36 * 3600)), "1d 12h");
+        assert_eq!(span(Duration::from_millis(1_500)), "1.5s");
     }
 
     #[test]
