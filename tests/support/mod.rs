@@ -5,6 +5,7 @@
 pub mod echo;
 pub mod hostile;
 pub mod net;
+pub mod netns;
 pub mod oauth;
 pub mod pg;
 pub mod ses;

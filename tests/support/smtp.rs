@@ -77,6 +77,12 @@ impl Certificates {
         Certificates::write(&ca.cert_pem, &server.cert_pem, &server.key_pem)
     }
 
+    /// A server certificate for 127.0.0.1 signed by `ca`, which may sign other servers' too.
+    pub fn signed_by(ca: &TestCa) -> Certificates {
+        let server = ca.server_cert(&[SERVER_NAME, "localhost"]);
+        Certificates::write(&ca.cert_pem, &server.cert_pem, &server.key_pem)
+    }
+
     /// A server certificate that ended on 2020-02-01, from a CA of its own
     /// (TestCa signs with default validity only).
     pub fn expired() -> Certificates {
