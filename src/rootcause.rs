@@ -306,7 +306,7 @@ fn resolver_fails(checks: &[CheckResult]) -> Option<RootCause> {
         )
         .with_command(format!(
             "cat /etc/resolv.conf; getent hosts {}; kubectl -n kube-system get pods -l k8s-app=kube-dns",
-            distinct[0]
+            unresolved[0].0
         ))],
     })
 }
