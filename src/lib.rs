@@ -17,15 +17,14 @@
 //! 5. `engine`: deadlines, concurrency, one result per check
 //! 6. `checks`: the check kinds
 //! 7. `settings`: a check's settings, its plan, the configuration error
-//! 8. `http`, `redirect`: the HTTP client the kinds share
+//! 8. `http`, `redirect`, `env`: the HTTP client the kinds share; the
+//!    variables (the process environment, the app's, env files)
 //! 9. `check`, `tls`, `secret`: the check signature and context; TLS;
 //!    secrets and masking
 //! 10. `stall`, `conninfo`: tapped connections; libpq's keyword/value form
 //! 11. `human`: durations, times, quoting for people
 //! 12. `report`: the report model
-//! 13. `env`: the process environment and env files
-//! 14. `choices`, `code`, `duration`, `errors`, `input`, `output`, `time`,
-//!     `vantage`: leaves
+//! 13. `choices`, `code`, `duration`, `errors`, `input`, `output`, `time`, `vantage`: leaves
 
 pub mod app;
 pub mod check;

@@ -5,7 +5,7 @@
 //! Each rule is a small function over the results, tested on its own.
 
 use crate::report::{Action, CheckResult, Priority, Remedy, RootCause, Status};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 /// The root causes' codes.
 pub mod codes {
@@ -15,6 +15,8 @@ pub mod codes {
         SMTP_PASSWORD_SOURCE_DOWN = "cause.smtp_password_source_down": "the SMTP login fails or lacks its password while Vault, where it is kept, is down";
         RANGE_BLOCKED = "cause.range_blocked": "every target in one address range got no answer to its TCP handshake while targets elsewhere answered: traffic to that range is dropped on the way (a firewall, a NetworkPolicy, a missing route)";
         HOST_REFUSES_EVERYTHING = "cause.host_refuses_everything": "several checks are refused by one host and none of its services answered: its services are down (after a reboot, say), not each check's own";
+        RESOLVER_FAILS = "cause.resolver_fails": "every target given by a host name failed to resolve, two names or more, and no name resolved: the DNS resolver this host uses is down, out of reach or the wrong one, not each name";
+        CA_UNTRUSTED = "cause.ca_untrusted": "several checks refused their servers' certificates as untrusted, all from the same issuer: that CA is missing from the trust store (or SSL_CERT_FILE, or the checks' CA setting), not each server's fault";
     }
 }
 
@@ -27,6 +29,8 @@ const RULES: &[Rule] = &[
     smtp_password_source_down,
     host_refuses_everything,
     range_blocked,
+    resolver_fails,
+    ca_untrusted,
 ];
 
 pub fn find(checks: &[CheckResult]) -> Vec<RootCause> {
@@ -241,6 +245,146 @@ fn range_blocked(checks: &[CheckResult]) -> Option<RootCause> {
     })
 }
 
+/// Codes that end a check before (or at) the lookup of its target's name,
+/// or say nothing of it: they show neither that the name resolves nor that
+/// it does not. Topics (`config` holds `ses.config.missing`), and the run's
+/// own codes (`check.timed_out`: the lookup may be what did not end).
+const NOT_LOOKED_UP: &[&str] = &[
+    "unreachable.dns",
+    "config",
+    "setting_missing",
+    "request_not_sent",
+    "tls.setup_failed",
+    "test_message.build_failed",
+];
+
+/// The host name a check's target gives, when it gives a name and not an
+/// address: the name a resolver must look up.
+fn host_name(check: &CheckResult) -> Option<&str> {
+    target_host(&check.target).filter(|host| host.parse::<IpAddr>().is_err())
+}
+
+/// Every check whose target is a host name failed to resolve it, two
+/// different names at least, and no check looked a name up: the resolver
+/// this host uses fails (down, out of reach, or one that does not know these
+/// names), one cause rather than a typo in each. Targets given by address
+/// neither join nor count against it (they need no resolver), nor do
+/// `localhost` names (resolved from /etc/hosts without DNS) and checks that
+/// ended before their lookup ([`NOT_LOOKED_UP`]).
+fn resolver_fails(checks: &[CheckResult]) -> Option<RootCause> {
+    let named: Vec<(&str, &CheckResult)> = checks
+        .iter()
+        .filter(|c| c.status != Status::Skip)
+        .filter_map(|c| Some((host_name(c)?, c)))
+        .filter(|(name, _)| !is_localhost(name))
+        .collect();
+    let looked_up = |c: &CheckResult| {
+        c.code.is_none_or(|code| !code.is_in("check") && !NOT_LOOKED_UP.iter().any(|t| in_topic(code.topic(), t)))
+    };
+    if named.iter().any(|(_, c)| looked_up(c)) {
+        return None;
+    }
+    let unresolved: Vec<(&str, &CheckResult)> =
+        named.into_iter().filter(|(_, c)| has_topic(c, "unreachable.dns")).collect();
+    let mut distinct: Vec<&str> = unresolved.iter().map(|(name, _)| *name).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 2 {
+        return None;
+    }
+    let listed = unresolved.iter().map(|(name, c)| format!("{}: {name}", c.name)).collect::<Vec<_>>().join(", ");
+    let joined: Vec<&CheckResult> = unresolved.iter().map(|(_, c)| *c).collect();
+    Some(RootCause {
+        code: codes::RESOLVER_FAILS,
+        summary: format!(
+            "No host name resolves from here ({listed}), and none did: the DNS resolver this host uses is down, out of reach or the wrong one for these names, not each name"
+        ),
+        checks: names(&joined),
+        actions: vec![Action::new(
+            Priority::Critical,
+            "Check the resolver where the app runs: the nameserver lines of /etc/resolv.conf and whether that server answers; in Kubernetes, the cluster DNS (the CoreDNS pods and the kube-dns service in kube-system). Then look one of the names up again",
+        )
+        .with_command(format!(
+            "cat /etc/resolv.conf; getent hosts {}; kubectl -n kube-system get pods -l k8s-app=kube-dns",
+            unresolved[0].0
+        ))],
+    })
+}
+
+/// `topic` is `family` or below it (`tls.setup_failed` is in `tls`).
+fn in_topic(topic: &str, family: &str) -> bool {
+    topic == family || topic.strip_prefix(family).is_some_and(|rest| rest.starts_with('.'))
+}
+
+/// `localhost` and the names below it, which resolve without DNS.
+fn is_localhost(name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost")
+}
+
+/// Two or more checks refused their servers' certificates as untrusted
+/// (`*.tls.untrusted`), all issued by the same CA (the finding's `issuer`):
+/// that CA is missing from the trust store, one fix for every server. The
+/// first issuer so shared is the cause; a check whose finding names no
+/// issuer joins nothing.
+fn ca_untrusted(checks: &[CheckResult]) -> Option<RootCause> {
+    let mut issuers: Vec<(&str, Vec<&CheckResult>)> = Vec::new();
+    for check in checks.iter().filter(|c| c.status == Status::Fail) {
+        let untrusted = check.findings.iter().filter(|f| f.code.topic() == "tls.untrusted");
+        for issuer in untrusted.filter_map(|f| f.issuer.as_deref()) {
+            match issuers.iter_mut().find(|(i, _)| *i == issuer) {
+                // Once per check, however many of its findings name the issuer.
+                Some((_, group)) if group.last().is_some_and(|c| std::ptr::eq(*c, check)) => {}
+                Some((_, group)) => group.push(check),
+                None => issuers.push((issuer, vec![check])),
+            }
+        }
+    }
+    let (issuer, group) = issuers.into_iter().find(|(_, group)| group.len() >= 2)?;
+    let first = group[0];
+    Some(RootCause {
+        code: codes::CA_UNTRUSTED,
+        summary: format!(
+            "{} refuse their servers' certificates, all issued by {issuer}, a CA not trusted here: that CA is missing from the trust store, not each server's setup",
+            names(&group).join(", ")
+        ),
+        checks: names(&group),
+        actions: vec![Action::new(
+            Priority::High,
+            format!("Add the CA {issuer} to the trust store where the app and kbz-check run (update-ca-certificates), or point SSL_CERT_FILE, or each check's CA setting (cacert, sslrootcert, VAULT_CACERT), at a PEM bundle that holds it (a Node.js app: NODE_EXTRA_CA_CERTS). The server's chain shows the CA it comes from"),
+        )
+        .with_command(show_certificates(&first.target))],
+    })
+}
+
+/// `openssl s_client` showing the chain a target's server sends, with
+/// STARTTLS where its protocol starts in plain text.
+fn show_certificates(target: &str) -> String {
+    let scheme = target.split_once("://").map_or("", |(scheme, _)| scheme);
+    let (starttls, default_port) = match scheme {
+        "smtp" => (" -starttls smtp", 587),
+        "smtps" => ("", 465),
+        "postgres" | "postgresql" => (" -starttls postgres", 5432),
+        "http" => ("", 80),
+        _ => ("", 443),
+    };
+    let host = target_host(target).unwrap_or("HOST");
+    let port = target_port(target).unwrap_or(default_port);
+    let host = if host.contains(':') { format!("[{host}]") } else { host.to_string() };
+    format!("openssl s_client -connect {host}:{port}{starttls} -showcerts </dev/null")
+}
+
+/// The port a target's URL names, if it names one.
+fn target_port(target: &str) -> Option<u16> {
+    let authority = target.split_once("://")?.1.split(['/', '?']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let port = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split_once("]:")?.1,
+        None => host_port.rsplit_once(':')?.1,
+    };
+    port.parse().ok()
+}
+
 /// The host a check's target names (`postgresql://u:***@db:5432/x`,
 /// `smtp://relay:587`, `https://vault:8200`); none for one that is no URL.
 fn target_host(target: &str) -> Option<&str> {
@@ -360,6 +504,9 @@ mod tests {
         for family in [VAULT_DOWN, SMTP_LOGIN_FAILS, ON_REPLICA, OAUTH_CREDENTIALS_UNAVAILABLE].concat() {
             assert!(declared.iter().any(|code| code.is_in(family)), "no code is in {family}");
         }
+        for topic in [NOT_LOOKED_UP, &["unreachable.dns", "tls.untrusted"]].concat() {
+            assert!(declared.iter().any(|code| in_topic(code.topic(), topic)), "no code's topic is in {topic}");
+        }
     }
 
     fn at(mut check: CheckResult, target: &str) -> CheckResult {
@@ -447,5 +594,197 @@ mod tests {
         assert!(find(&partly).is_empty(), "a target in that range answers: the range is not blocked");
         let nothing_answers = [silent("v1", "https://10.0.0.150:8200"), silent("v2", "https://10.0.0.151:8200")];
         assert!(find(&nothing_answers).is_empty(), "no target answered anywhere: not one range's problem");
+    }
+
+    fn unresolved(name: &str, kind: &str, code: Code, target: &str) -> CheckResult {
+        at(result(name, kind, Status::Fail, &[code]), target)
+    }
+
+    #[test]
+    fn every_name_failing_to_resolve_is_one_cause_the_resolver() {
+        let checks = [
+            unresolved(
+                "db",
+                "postgres",
+                postgres::codes::UNREACHABLE_DNS,
+                "postgresql://app:***#1a2b@db.internal:5432/app",
+            ),
+            unresolved("vault", "vault", vault::codes::UNREACHABLE_DNS, "https://vault.internal:8200"),
+            unresolved("mail", "smtp", smtp::codes::UNREACHABLE_DNS, "smtp://relay.internal:587"),
+            // An address needs no resolver: it neither joins nor counts against.
+            at(
+                result("oauth", "oauth", Status::Fail, &[oauth::codes::UNREACHABLE_REFUSED]),
+                "http://10.0.0.9:3000/start",
+            ),
+        ];
+        let causes = find(&checks);
+        assert_eq!(causes.len(), 1, "{causes:#?}");
+        assert_eq!(causes[0].code, codes::RESOLVER_FAILS);
+        assert_eq!(causes[0].checks, ["db", "vault", "mail"]);
+        assert!(
+            causes[0].summary.starts_with(
+                "No host name resolves from here (db: db.internal, vault: vault.internal, mail: relay.internal), and none did: the DNS resolver"
+            ),
+            "{}",
+            causes[0].summary
+        );
+        assert_eq!(causes[0].actions.len(), 1);
+        assert_eq!(causes[0].actions[0].priority, Priority::Critical);
+        assert!(causes[0].actions[0].text.contains("/etc/resolv.conf"), "{:?}", causes[0].actions[0]);
+        assert_eq!(
+            causes[0].actions[0].command.as_deref(),
+            Some("cat /etc/resolv.conf; getent hosts db.internal; kubectl -n kube-system get pods -l k8s-app=kube-dns")
+        );
+    }
+
+    #[test]
+    fn a_name_that_resolved_clears_the_resolver() {
+        let failing = || {
+            [
+                unresolved("db", "postgres", postgres::codes::UNREACHABLE_DNS, "postgresql://app@db.internal:5432/app"),
+                unresolved("vault", "vault", vault::codes::UNREACHABLE_DNS, "https://vault.internal:8200"),
+            ]
+        };
+        let passed = at(result("mail", "smtp", Status::Ok, &[]), "smtp://relay.internal:587");
+        assert!(
+            find(&[failing().as_slice(), &[passed]].concat()).is_empty(),
+            "a name resolved: each failure is its name's"
+        );
+        let refused = unresolved("mail", "smtp", smtp::codes::UNREACHABLE_REFUSED, "smtp://relay.internal:587");
+        assert!(
+            find(&[failing().as_slice(), &[refused]].concat()).is_empty(),
+            "refused after resolving: the resolver answered"
+        );
+        let untrusted = unresolved("mail", "smtp", smtp::codes::TLS_UNTRUSTED, "smtp://relay.internal:587");
+        assert!(find(&[failing().as_slice(), &[untrusted]].concat()).is_empty());
+        assert_eq!(find(&failing()).len(), 1, "the two alone are the resolver's");
+    }
+
+    #[test]
+    fn one_name_alone_or_twice_is_that_names_problem() {
+        let one = [unresolved("vault", "vault", vault::codes::UNREACHABLE_DNS, "https://vault.internal:8200")];
+        assert!(find(&one).is_empty(), "one name: a typo or a name of another network");
+        let same_name = [
+            unresolved("vault", "vault", vault::codes::UNREACHABLE_DNS, "https://vault.internal:8200"),
+            unresolved("vault-kv", "vault", vault::codes::UNREACHABLE_DNS, "https://vault.internal:8200/"),
+        ];
+        assert!(find(&same_name).is_empty(), "two checks of one name are still one name");
+        let one_by_address = [
+            unresolved("vault", "vault", vault::codes::UNREACHABLE_DNS, "https://vault.internal:8200"),
+            at(
+                result("db", "postgres", Status::Fail, &[postgres::codes::UNREACHABLE_REFUSED]),
+                "postgresql://app@10.0.0.7:5432/app",
+            ),
+        ];
+        assert!(find(&one_by_address).is_empty(), "an address is not a second name");
+    }
+
+    #[test]
+    fn checks_that_never_looked_a_name_up_leave_the_resolver_rule_alone() {
+        let checks = [
+            unresolved("db", "postgres", postgres::codes::UNREACHABLE_DNS, "postgresql://app@db.internal:5432/app"),
+            unresolved("vault", "vault", vault::codes::UNREACHABLE_DNS, "https://vault.internal:8200"),
+            // Timed out, perhaps in its own lookup: it tells nothing.
+            unresolved("mail", "smtp", crate::code::run::TIMED_OUT, "smtp://relay.internal:587"),
+            unresolved("ses", "ses", ses::codes::CONFIG_MISSING, "https://email.eu-west-1.amazonaws.com"),
+            at(result("skipped", "oauth", Status::Skip, &[]), "https://backend.internal/start"),
+            // Resolved from /etc/hosts, without DNS.
+            at(result("local", "smtp", Status::Ok, &[]), "smtp://localhost:25"),
+        ];
+        let causes = find(&checks);
+        assert_eq!(causes.len(), 1, "{causes:#?}");
+        assert_eq!(causes[0].checks, ["db", "vault"]);
+    }
+
+    fn untrusted(name: &str, kind: &str, code: Code, target: &str, issuer: Option<&str>) -> CheckResult {
+        let mut check = at(result(name, kind, Status::Fail, &[code]), target);
+        check.findings[0].issuer = issuer.map(str::to_string);
+        check
+    }
+
+    #[test]
+    fn certificates_of_one_untrusted_issuer_are_one_cause_the_trust_store() {
+        let issuer = Some("CN=Corp Internal CA, O=Corp");
+        let checks = [
+            untrusted("mail", "smtp", smtp::codes::TLS_UNTRUSTED, "smtp://relay.internal:587", issuer),
+            at(result("oauth", "oauth", Status::Ok, &[]), "https://backend.example.com/start"),
+            untrusted(
+                "db",
+                "postgres",
+                postgres::codes::TLS_UNTRUSTED,
+                "postgresql://app:***#1a2b@10.0.0.7:5432/app",
+                issuer,
+            ),
+        ];
+        let causes = find(&checks);
+        assert_eq!(causes.len(), 1, "{causes:#?}");
+        assert_eq!(causes[0].code, codes::CA_UNTRUSTED);
+        assert_eq!(causes[0].checks, ["mail", "db"]);
+        assert!(
+            causes[0].summary.starts_with(
+                "mail, db refuse their servers' certificates, all issued by CN=Corp Internal CA, O=Corp, a CA not trusted here"
+            ),
+            "{}",
+            causes[0].summary
+        );
+        assert_eq!(causes[0].actions.len(), 1);
+        let action = &causes[0].actions[0];
+        assert!(action.text.starts_with("Add the CA CN=Corp Internal CA, O=Corp to the trust store"), "{action:?}");
+        assert!(action.text.contains("SSL_CERT_FILE"), "{action:?}");
+        assert_eq!(
+            action.command.as_deref(),
+            Some("openssl s_client -connect relay.internal:587 -starttls smtp -showcerts </dev/null")
+        );
+    }
+
+    #[test]
+    fn different_issuers_or_one_check_alone_join_nothing() {
+        let different = [
+            untrusted("mail", "smtp", smtp::codes::TLS_UNTRUSTED, "smtp://relay.internal:587", Some("CN=Mail CA")),
+            untrusted(
+                "db",
+                "postgres",
+                postgres::codes::TLS_UNTRUSTED,
+                "postgresql://app@db:5432/app",
+                Some("CN=DB CA"),
+            ),
+        ];
+        assert!(find(&different).is_empty(), "two unknown CAs: each server's own");
+        let alone =
+            [untrusted("vault", "vault", vault::codes::TLS_UNTRUSTED, "https://vault:8200", Some("CN=Corp CA"))];
+        assert!(find(&alone).is_empty(), "one check: its own cause");
+        let no_issuer = [
+            untrusted("mail", "smtp", smtp::codes::TLS_UNTRUSTED, "smtp://relay.internal:587", None),
+            untrusted("db", "postgres", postgres::codes::TLS_UNTRUSTED, "postgresql://app@db:5432/app", None),
+        ];
+        assert!(find(&no_issuer).is_empty(), "an unknown issuer is not the same issuer");
+        let other_problem = [
+            untrusted("mail", "smtp", smtp::codes::TLS_UNTRUSTED, "smtp://relay.internal:587", Some("CN=Corp CA")),
+            untrusted(
+                "db",
+                "postgres",
+                postgres::codes::TLS_EXPIRED,
+                "postgresql://app@db:5432/app",
+                Some("CN=Corp CA"),
+            ),
+        ];
+        assert!(find(&other_problem).is_empty(), "an expired certificate is not a trust-store problem");
+    }
+
+    #[test]
+    fn the_chain_is_shown_with_starttls_where_the_protocol_needs_it() {
+        assert_eq!(
+            show_certificates("postgresql://u:***#1a2b@db.internal/app?sslmode=verify-full"),
+            "openssl s_client -connect db.internal:5432 -starttls postgres -showcerts </dev/null"
+        );
+        assert_eq!(show_certificates("smtps://relay:465"), "openssl s_client -connect relay:465 -showcerts </dev/null");
+        assert_eq!(
+            show_certificates("https://[::1]:8200"),
+            "openssl s_client -connect [::1]:8200 -showcerts </dev/null"
+        );
+        assert_eq!(
+            show_certificates("https://email.eu-west-1.amazonaws.com"),
+            "openssl s_client -connect email.eu-west-1.amazonaws.com:443 -showcerts </dev/null"
+        );
     }
 }

@@ -8,9 +8,9 @@ mod support;
 
 use serde_json::Value;
 use std::process::{Child, Command, Output, Stdio};
-use support::namespace::Netns;
+use support::netns::DnsNamespace;
 use support::pg::{Node, PgCluster, Role};
-use support::smtp::{relay_env, Certificates, Mode, SmtpServer, SMTP_PASSWORD};
+use support::smtp::{relay_env, Certificates, Mode, SmtpServer, PYTHON, SMTP_PASSWORD};
 use support::{assert_absent, check, kbz_check};
 
 /// A stand-in for the app: a process that only sits there with the app's
@@ -20,9 +20,9 @@ struct App {
 }
 
 impl App {
-    fn start(mut launcher: Command, env: &[(&str, String)]) -> App {
-        let child = launcher
-            .arg("sleep")
+    /// `sleep`, run as `sleep` is given: here, or inside a namespace.
+    fn start(mut sleep: Command, env: &[(&str, String)]) -> App {
+        let child = sleep
             .arg("600")
             .env_clear()
             .envs(env.iter().map(|(k, v)| (*k, v)))
@@ -38,7 +38,7 @@ impl App {
         self.child.id().to_string()
     }
 
-    /// `ip netns exec` sets the namespace up, then execs the program: until
+    /// `ip netns exec` sets the namespace up, then execs `sleep`: until
     /// then, the PID's environment and namespace are not yet the app's.
     fn wait_until_it_runs_sleep(&self) {
         let comm = format!("/proc/{}/comm", self.child.id());
@@ -59,8 +59,8 @@ impl Drop for App {
     }
 }
 
-fn plain_launcher() -> Command {
-    Command::new("env")
+fn sleep_here() -> Command {
+    Command::new("sleep")
 }
 
 /// `kbz-check --format json ARGS` with an empty environment: (exit code, report, output).
@@ -83,10 +83,8 @@ fn stderr(out: &Output) -> String {
 #[test]
 fn the_apps_environment_is_read_from_its_process_and_its_replica_url_fails() {
     let pg = PgCluster::start();
-    let app = App::start(
-        plain_launcher(),
-        &[("DATABASE_URL", pg.url(Role::App, Node::Replica)), ("KBZ_PG_NODES", pg.nodes())],
-    );
+    let app =
+        App::start(sleep_here(), &[("DATABASE_URL", pg.url(Role::App, Node::Replica)), ("KBZ_PG_NODES", pg.nodes())]);
     let pid = app.pid();
 
     let (code, report, out) = run(&["run", "postgres"]);
@@ -125,7 +123,7 @@ fn a_process_that_is_not_there_or_not_ours_is_a_clear_error() {
 
     // Another user's process, seen by an unprivileged user.
     let secret = "Env-0f-r00t-s3cret";
-    let app = App::start(plain_launcher(), &[("DATABASE_URL", format!("postgresql://u:{secret}@127.0.0.1:1/db"))]);
+    let app = App::start(sleep_here(), &[("DATABASE_URL", format!("postgresql://u:{secret}@127.0.0.1:1/db"))]);
     for flag in ["--env-from-pid", "--netns-of"] {
         let out = Command::new("setpriv")
             .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
@@ -147,17 +145,18 @@ fn a_process_that_is_not_there_or_not_ours_is_a_clear_error() {
 /// from kbz-check's own network with the same variables.
 #[test]
 fn the_checks_reach_what_only_the_apps_network_has() {
-    let netns = Netns::create("127.0.0.1 localhost\n127.0.0.1 relay.kbz.test\n");
+    let netns = DnsNamespace::without_resolver();
+    netns.write_hosts("127.0.0.1 localhost\n127.0.0.1 relay.kbz.test\n");
     let certificates = Certificates::for_names(&["relay.kbz.test", "127.0.0.1"]);
-    let relay = SmtpServer::start_with(netns.exec(), Mode::StartTls, &certificates);
+    let relay = SmtpServer::start_with(netns.exec(PYTHON), Mode::StartTls, &certificates);
     let variables = |host: &str| {
         let mut env = relay_env(relay.port(), SMTP_PASSWORD);
         env[0].1 = host.to_string();
         env.push(("SSL_CERT_FILE", certificates.ca_path().display().to_string()));
         env
     };
-    let by_name = App::start(netns.exec(), &variables("relay.kbz.test"));
-    let by_address = App::start(netns.exec(), &variables("127.0.0.1"));
+    let by_name = App::start(netns.exec("sleep"), &variables("relay.kbz.test"));
+    let by_address = App::start(netns.exec("sleep"), &variables("127.0.0.1"));
 
     let (code, report, out) = run(&["--as-pid", &by_name.pid(), "run", "smtp"]);
     assert_eq!(code, 0, "{report:#}\n{}", relay.log());

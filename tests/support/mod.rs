@@ -4,8 +4,8 @@
 
 pub mod echo;
 pub mod hostile;
-pub mod namespace;
 pub mod net;
+pub mod netns;
 pub mod oauth;
 pub mod pg;
 pub mod ses;

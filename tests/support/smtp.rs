@@ -24,7 +24,7 @@ pub const CA_NAME: &str = "kbz-check SMTP test CA";
 pub const SERVER_NAME: &str = "127.0.0.1";
 
 /// Debian's aiosmtpd belongs to this interpreter, not to a pyenv one on PATH.
-const PYTHON: &str = "/usr/bin/python3";
+pub const PYTHON: &str = "/usr/bin/python3";
 /// Bound on the wait for the relay to listen.
 const READY_WAIT: Duration = Duration::from_secs(30);
 const LOG_TAIL_BYTES: usize = 4000;
@@ -82,6 +82,12 @@ impl Certificates {
         Certificates::write(&ca.cert_pem, &server.cert_pem, &server.key_pem)
     }
 
+    /// A server certificate for 127.0.0.1 signed by `ca`, which may sign other servers' too.
+    pub fn signed_by(ca: &TestCa) -> Certificates {
+        let server = ca.server_cert(&[SERVER_NAME, "localhost"]);
+        Certificates::write(&ca.cert_pem, &server.cert_pem, &server.key_pem)
+    }
+
     /// A server certificate that ended on 2020-02-01, from a CA of its own
     /// (TestCa signs with default validity only).
     pub fn expired() -> Certificates {
@@ -136,10 +142,10 @@ impl SmtpServer {
         SmtpServer::spawn(Command::new(PYTHON), mode, certificates, &["--no-plain"])
     }
 
-    /// A relay started by `launcher` (e.g. `ip netns exec NS`), which runs the interpreter it is given.
-    pub fn start_with(mut launcher: Command, mode: Mode, certificates: &Certificates) -> SmtpServer {
-        launcher.arg(PYTHON);
-        SmtpServer::spawn(launcher, mode, certificates, &[])
+    /// A relay run by `python`, a [`PYTHON`] command made elsewhere: inside
+    /// a network namespace (`DnsNamespace::exec(PYTHON)`), only its processes reach it.
+    pub fn start_with(python: Command, mode: Mode, certificates: &Certificates) -> SmtpServer {
+        SmtpServer::spawn(python, mode, certificates, &[])
     }
 
     fn spawn(mut command: Command, mode: Mode, certificates: &Certificates, extra: &[&str]) -> SmtpServer {

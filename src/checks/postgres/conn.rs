@@ -9,7 +9,7 @@ use crate::conninfo::{self, ConninfoError};
 use crate::errors;
 use crate::http::{tls_problem, TlsProblem};
 use crate::secret::Secret;
-use crate::tls::{self, Verify};
+use crate::tls::{self, Seen, SeenSlot, Verify};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -267,8 +267,9 @@ pub enum ConnectError {
     /// `kind` tells a timeout from a missing route from another fault.
     #[error("cannot reach {endpoint}: {detail}")]
     Network { endpoint: String, detail: String, kind: std::io::ErrorKind },
+    /// `issuer`: for a certificate refused as untrusted, its issuer's name.
     #[error("TLS with {endpoint} failed: {detail}")]
-    Tls { endpoint: String, detail: String, problem: TlsProblem },
+    Tls { endpoint: String, detail: String, problem: TlsProblem, issuer: Option<String> },
     #[error("{endpoint} does not offer TLS")]
     TlsNotOffered { endpoint: String },
     #[error("no host accepts a read-write session")]
@@ -305,12 +306,13 @@ pub async fn connect(
     params: &ConnParams,
     ctx: Option<&Context>,
 ) -> Result<Session, (ConnectError, Vec<(Endpoint, String)>)> {
-    let tls = tls_connector(params).map_err(|detail| (ConnectError::TlsSetup { detail }, Vec::new()))?;
+    let (tls, seen) = tls_connector(params).map_err(|detail| (ConnectError::TlsSetup { detail }, Vec::new()))?;
     let endpoints = params.endpoints();
     let mut passed_over = Vec::new();
     let mut last_error = None;
     for endpoint in endpoints {
-        match connect_one(params, &endpoint, tls.clone(), ctx).await {
+        *lock(&seen) = Seen::default();
+        match connect_one(params, &endpoint, tls.clone(), ctx).await.map_err(|err| with_issuer(err, &seen)) {
             Ok(client) => {
                 if params.wants_read_write() && is_read_only(&client).await {
                     passed_over.push((endpoint, "read-only (target_session_attrs=read-write)".to_string()));
@@ -330,6 +332,22 @@ pub async fn connect(
         passed_over.pop();
     }
     Err((err, passed_over))
+}
+
+/// A certificate refused as untrusted, with its issuer's name as the
+/// handshake saw it: root causes join the checks that fail on one unknown CA.
+fn with_issuer(err: ConnectError, seen: &SeenSlot) -> ConnectError {
+    match err {
+        ConnectError::Tls { endpoint, detail, problem: TlsProblem::Untrusted, issuer: None } => {
+            let issuer = lock(seen).certificate().map(|cert| cert.issuer);
+            ConnectError::Tls { endpoint, detail, problem: TlsProblem::Untrusted, issuer }
+        }
+        other => other,
+    }
+}
+
+fn lock(seen: &SeenSlot) -> std::sync::MutexGuard<'_, Seen> {
+    seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 async fn is_read_only(client: &Client) -> bool {
@@ -411,7 +429,12 @@ where
     use tokio_postgres::tls::MakeTlsConnect;
     let connector =
         <MakeRustlsConnect as MakeTlsConnect<Guarded<S>>>::make_tls_connect(tls, &endpoint.host).map_err(|e| {
-            ConnectError::Tls { endpoint: endpoint.to_string(), detail: e.to_string(), problem: TlsProblem::Other }
+            ConnectError::Tls {
+                endpoint: endpoint.to_string(),
+                detail: e.to_string(),
+                problem: TlsProblem::Other,
+                issuer: None,
+            }
         })?;
     match config.connect_raw(Guarded::new(stream).noting(tap), connector).await {
         Ok((client, connection)) => {
@@ -459,10 +482,20 @@ fn classify(err: &tokio_postgres::Error, endpoint: &Endpoint, params: &ConnParam
         return ConnectError::TlsNotOffered { endpoint: endpoint.to_string() };
     }
     if let Some(tls) = tls_failure(err) {
-        return ConnectError::Tls { endpoint: endpoint.to_string(), detail: text, problem: tls_problem(tls) };
+        return ConnectError::Tls {
+            endpoint: endpoint.to_string(),
+            detail: text,
+            problem: tls_problem(tls),
+            issuer: None,
+        };
     }
     if text.starts_with("error performing TLS handshake") {
-        return ConnectError::Tls { endpoint: endpoint.to_string(), detail: text, problem: TlsProblem::Other };
+        return ConnectError::Tls {
+            endpoint: endpoint.to_string(),
+            detail: text,
+            problem: TlsProblem::Other,
+            issuer: None,
+        };
     }
     // A peer that hangs up inside a message is no network fault: tokio-util
     // reports it as "bytes remaining on stream".
@@ -566,15 +599,17 @@ fn keyword_pairs(dsn: &str) -> Result<Vec<(String, String)>, String> {
     })
 }
 
-/// The rustls configuration for the connection's `sslmode`.
-fn tls_connector(params: &ConnParams) -> Result<MakeRustlsConnect, String> {
+/// The rustls configuration for the connection's `sslmode`, and the slot
+/// where its handshakes leave the server's certificate.
+fn tls_connector(params: &ConnParams) -> Result<(MakeRustlsConnect, SeenSlot), String> {
     let verify = match params.tls {
         // libpq does not verify the certificate below verify-ca.
         TlsMode::Disable | TlsMode::Prefer | TlsMode::Require => Verify::Off,
         TlsMode::VerifyCa => Verify::ChainOnly(trust_roots(params)?),
         TlsMode::VerifyFull => Verify::Full(trust_roots(params)?),
     };
-    Ok(MakeRustlsConnect::new(tls::client_config(verify)?))
+    let (config, seen) = tls::recording_client_config(verify)?;
+    Ok((MakeRustlsConnect::new(config), seen))
 }
 
 /// `sslrootcert`'s certificates, or the system trust store (`sslrootcert=system` or unset).

@@ -424,9 +424,13 @@ fn connect_failure(check: &PostgresCheck, error: &ConnectError, found: &mut Find
             format!("sslmode={} requires TLS, but the server at {endpoint} runs with ssl = off", check.params.tls.name()),
             Action::new(Priority::High, "Turn TLS on in the server (ssl = on with a certificate), or lower sslmode to prefer where plain text is acceptable"),
         ),
-        ConnectError::Tls { endpoint, detail, .. } => (
+        ConnectError::Tls { endpoint, detail, issuer, .. } => (
             format!("TLS with {endpoint} failed"),
-            format!("the TLS handshake with {endpoint} failed under sslmode={}: {detail}", check.params.tls.name()),
+            format!(
+                "the TLS handshake with {endpoint} failed under sslmode={}: {detail}{}",
+                check.params.tls.name(),
+                issuer.as_ref().map_or(String::new(), |issuer| format!(" (its certificate's issuer: {issuer})"))
+            ),
             Action::new(Priority::High, "Set sslrootcert to the CA that signed the server's certificate, or use sslmode=require if the certificate need not be verified"),
         ),
         ConnectError::TlsSetup { detail } => (
@@ -476,7 +480,12 @@ fn connect_failure(check: &PostgresCheck, error: &ConnectError, found: &mut Find
             Action::new(Priority::Critical, format!("Point {name} at the PostgreSQL server's port (5432 by default, 6432 for PgBouncer)")),
         ),
     };
-    found.fail(code_of(error), summary, cause, vec![action]);
+    match error {
+        ConnectError::Tls { problem: TlsProblem::Untrusted, issuer: Some(issuer), .. } => {
+            found.untrusted(code_of(error), issuer.clone(), summary, cause, vec![action])
+        }
+        _ => found.fail(code_of(error), summary, cause, vec![action]),
+    }
 }
 
 /// The diagnosis a connection failure is.
@@ -774,7 +783,12 @@ mod tests {
             "login rejected: role \"x\" does not exist"
         );
         assert_eq!(
-            fail(ConnectError::Tls { endpoint: "h:1".into(), detail: "d".into(), problem: TlsProblem::Untrusted }),
+            fail(ConnectError::Tls {
+                endpoint: "h:1".into(),
+                detail: "d".into(),
+                problem: TlsProblem::Untrusted,
+                issuer: None
+            }),
             "TLS with h:1 failed"
         );
     }
@@ -806,6 +820,29 @@ mod tests {
         assert!(cause.ends_with("accepts no message over 1 MiB"), "{cause}");
     }
     #[test]
+    fn an_untrusted_certificate_names_its_issuer_for_root_causes() {
+        let c = check(Expect::Leader, &[]);
+        let error = ConnectError::Tls {
+            endpoint: "db:5432".into(),
+            detail: "invalid peer certificate: UnknownIssuer".into(),
+            problem: TlsProblem::Untrusted,
+            issuer: Some("CN=Corp CA".into()),
+        };
+        let outcome = diagnose(&c, &Landing::ConnectFailed { error, passed_over: vec![] }, &[]);
+        assert_eq!(codes_of(&outcome), [codes::TLS_UNTRUSTED]);
+        assert_eq!(outcome.findings[0].issuer.as_deref(), Some("CN=Corp CA"));
+        assert!(outcome.causes.join("\n").ends_with("UnknownIssuer (its certificate's issuer: CN=Corp CA)"));
+        let expired = ConnectError::Tls {
+            endpoint: "db:5432".into(),
+            detail: "invalid peer certificate: Expired".into(),
+            problem: TlsProblem::Expired,
+            issuer: None,
+        };
+        let outcome = diagnose(&c, &Landing::ConnectFailed { error: expired, passed_over: vec![] }, &[]);
+        assert_eq!(outcome.findings[0].issuer, None);
+    }
+
+    #[test]
     fn each_connection_failure_has_its_code() {
         use std::io::ErrorKind;
         let c = check(Expect::Leader, &[]);
@@ -816,7 +853,7 @@ mod tests {
             outcome.findings[0].code
         };
         let network = |kind| ConnectError::Network { endpoint: "10.0.0.9:5432".into(), detail: "d".into(), kind };
-        let tls = |problem| ConnectError::Tls { endpoint: "h:1".into(), detail: "d".into(), problem };
+        let tls = |problem| ConnectError::Tls { endpoint: "h:1".into(), detail: "d".into(), problem, issuer: None };
         let cases = [
             (ConnectError::Dns { host: "db.invalid".into(), detail: "x".into() }, codes::UNREACHABLE_DNS),
             (ConnectError::Refused { endpoint: "h:1".into() }, codes::UNREACHABLE_REFUSED),

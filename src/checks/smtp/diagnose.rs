@@ -585,8 +585,10 @@ fn certificate_problem(
     let issuer = cert.map_or("(unknown)", |c| c.issuer.as_str());
     let trust = t.trust.as_deref().unwrap_or("the trust store");
     match error {
-        CertificateError::UnknownIssuer | CertificateError::BadSignature => found.fail(
+        CertificateError::UnknownIssuer | CertificateError::BadSignature => found.untrusted(
             TLS_UNTRUSTED,
+            // Named only when the certificate was read: root causes join checks on it.
+            cert.map(|c| c.issuer.clone()).unwrap_or_default(),
             format!("certificate not trusted: subject {subject}, issuer {issuer}"),
             format!(
                 "{} presented a certificate (subject {subject}, issuer {issuer}) that does not lead to a CA trusted here ({trust}): a private or self-signed CA, or a server that does not send its intermediate certificates. An app that verifies certificates (nodemailer does by default) fails the same way",
@@ -914,6 +916,7 @@ mod tests {
             "certificate not trusted: subject CN=mail.example.com, issuer C=US, O=Let's Encrypt, CN=R11"
         );
         assert!(outcome.actions[0].text.contains("`cacert`") && outcome.actions[0].text.contains("SSL_CERT_FILE"));
+        assert_eq!(outcome.findings[0].issuer.as_deref(), Some("C=US, O=Let's Encrypt, CN=R11"), "for root causes");
         let labels = labels(&outcome);
         assert!(labels.ends_with(&["TLS handshake", "trust store", "certificate"]), "{labels:?}");
     }
