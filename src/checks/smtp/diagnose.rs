@@ -680,7 +680,7 @@ mod tests {
     const NOW: i64 = 1_767_776_400; // 2026-01-07T09:00:00Z, the day of PH11
 
     fn now() -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(NOW as u64)
+        SystemTime::UNIX_EPOCH + Duration::from_secs(NOW as u64)
     }
 
     fn reply(text: &str) -> Reply {
