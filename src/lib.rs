@@ -15,7 +15,8 @@
 //! 4. `config`: suites and the built-in suite, read into checks
 //! 5. `engine`: deadlines, concurrency, one result per check
 //! 6. `checks`: the check kinds
-//! 7. `settings`: a check's settings, its plan, the configuration error
+//! 7. `settings`, `unanswered`: a check's settings, its plan, the
+//!    configuration error; a request without an answer, told as a finding
 //! 8. `http`, `redirect`: the HTTP client the kinds share
 //! 9. `check`, `tls`, `secret`: the check signature and context; TLS;
 //!    secrets and masking
@@ -51,6 +52,7 @@ pub mod secret;
 pub mod settings;
 pub mod stall;
 pub mod tls;
+pub mod unanswered;
 
 #[cfg(test)]
 mod test_strategies;

@@ -79,7 +79,7 @@ impl Identity {
 /// SES did not answer, or refused the keys (every call would fail alike).
 pub fn stop_after(account: &Result<Answer, RequestError>) -> Option<&'static str> {
     match account {
-        Err(RequestError::Redirected { .. }) => Some("the SES endpoint redirected the request"),
+        Ok(answer) if answer.redirect.is_some() => Some("the SES endpoint redirected the request"),
         Err(_) => Some("SES did not answer"),
         Ok(answer) => match aws::read(answer) {
             Reply::Error(e) if matches!(e.kind(), ErrorKind::KeyUnknown | ErrorKind::SecretMismatch) => {
