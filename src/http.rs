@@ -395,7 +395,7 @@ pub fn tls_problem(err: &rustls::Error) -> TlsProblem {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -410,8 +410,8 @@ mod tests {
         assert_eq!(tls_problem(&plain), TlsProblem::NotTls);
     }
 
-    #[test]
-    fn a_stalled_peer_is_named_by_what_was_seen() {
+    /// A peer that took TCP on a second look, then stalled as `handshake` says.
+    pub(crate) fn stalled(handshake: Handshake) -> RequestError {
         let seen = Seen {
             address: "127.0.0.1:8200".parse().unwrap(),
             connect_took: Duration::from_millis(2),
@@ -422,12 +422,29 @@ mod tests {
             quiet_for: None,
             note: None,
         };
-        let stalled = |handshake| RequestError::Stalled {
-            endpoint: "vault.example.com:8200".into(),
-            after: Duration::from_millis(1200),
-            seen: Box::new(seen.clone()),
-            handshake,
+        let endpoint = "vault.example.com:8200".into();
+        RequestError::Stalled { endpoint, after: Duration::from_millis(1200), seen: Box::new(seen), handshake }
+    }
+
+    /// A certificate for `host` from `issuer`, refused as untrusted.
+    pub(crate) fn untrusted(endpoint: &str, host: &str, issuer: &str) -> RequestError {
+        let cert = CertInfo {
+            subject: format!("CN={host}"),
+            issuer: issuer.into(),
+            names: vec![host.into()],
+            not_before: 1_700_000_000,
+            not_after: 1_800_000_000,
         };
+        RequestError::Tls {
+            endpoint: endpoint.into(),
+            problem: TlsProblem::Untrusted,
+            detail: "invalid peer certificate: UnknownIssuer".into(),
+            certificate: Some(Box::new(cert)),
+        }
+    }
+
+    #[test]
+    fn a_stalled_peer_is_named_by_what_was_seen() {
         let error = stalled(Handshake::Unfinished);
         assert_eq!(
             error.to_string(),

@@ -340,30 +340,9 @@ fn slow_peer(error: &RequestError, service: &str) -> (String, String, Option<Act
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::Seen;
+    use crate::checks::vault::codes::{self, UNANSWERED};
+    use crate::http::tests::{stalled, untrusted};
     use std::time::Duration;
-
-    crate::codes! {
-        NOT_SENT = "test.not_sent": "";
-        DNS = "test.dns": "";
-        REFUSED = "test.refused": "";
-        TIMEOUT = "test.timeout": "";
-        NO_ROUTE = "test.no_route": "";
-        STALLED = "test.stalled": "";
-        FAILED = "test.failed": "";
-        TLS = "test.tls": "";
-    }
-
-    const CODES: Codes = Codes {
-        not_sent: NOT_SENT,
-        dns: DNS,
-        refused: REFUSED,
-        timeout: TIMEOUT,
-        no_route: NO_ROUTE,
-        stalled: STALLED,
-        failed: FAILED,
-        tls: TlsCodes::one(TLS),
-    };
 
     fn told_by_vault(error: &RequestError) -> Told {
         let advice = Advice {
@@ -376,7 +355,7 @@ mod tests {
             test_path: Some(Action::new(Priority::Low, "test the path")),
         };
         let service = Service {
-            codes: &CODES,
+            codes: &UNANSWERED,
             name: "Vault",
             setting: "VAULT_ADDR",
             address: "https://vault.example.com:8200",
@@ -388,37 +367,26 @@ mod tests {
         told(error, &service)
     }
 
-    fn tls(problem: TlsProblem, issuer: &str) -> RequestError {
-        let cert = CertInfo {
-            subject: "CN=vault.example.com".into(),
-            issuer: issuer.into(),
-            names: vec!["vault.example.com".into()],
-            not_before: 1_700_000_000,
-            not_after: 1_800_000_000,
-        };
-        RequestError::Tls {
-            endpoint: "vault.example.com:8200".into(),
-            problem,
-            detail: "rustls".into(),
-            certificate: Some(Box::new(cert)),
-        }
-    }
-
     #[test]
     fn an_untrusted_certificate_carries_its_issuer_and_only_it() {
-        assert_eq!(ALL.len(), 8);
-        let untrusted = told_by_vault(&tls(TlsProblem::Untrusted, "CN=Keybuzz CA"));
-        assert_eq!((untrusted.code, untrusted.issuer.as_deref()), (TLS, Some("CN=Keybuzz CA")));
+        let error = untrusted("vault.example.com:8200", "vault.example.com", "CN=Keybuzz CA");
+        let untrusted = told_by_vault(&error);
+        assert_eq!((untrusted.code, untrusted.issuer.as_deref()), (codes::TLS_UNTRUSTED, Some("CN=Keybuzz CA")));
         assert!(untrusted.cause.contains("VAULT_CACERT is not set"), "{untrusted:#?}");
         assert!(untrusted.actions[0].text.contains("set VAULT_CACERT"), "{untrusted:#?}");
-        assert_eq!(told_by_vault(&tls(TlsProblem::Expired, "CN=Keybuzz CA")).issuer, None);
-        let unknown = RequestError::Tls {
-            endpoint: "vault.example.com:8200".into(),
-            problem: TlsProblem::Untrusted,
-            detail: "rustls".into(),
-            certificate: None,
+        let RequestError::Tls { endpoint, detail, certificate, .. } = error else { unreachable!() };
+        let refused = |problem, certificate| RequestError::Tls {
+            endpoint: endpoint.clone(),
+            problem,
+            detail: detail.clone(),
+            certificate,
         };
-        assert_eq!(told_by_vault(&unknown).issuer, None, "no certificate seen, no issuer");
+        assert_eq!(
+            told_by_vault(&refused(TlsProblem::Expired, certificate)).issuer,
+            None,
+            "only trust joins on the issuer"
+        );
+        assert_eq!(told_by_vault(&refused(TlsProblem::Untrusted, None)).issuer, None, "no certificate seen, no issuer");
     }
 
     #[test]
@@ -426,12 +394,12 @@ mod tests {
         let endpoint = || "vault.example.com:8200".to_string();
         let after = Duration::from_millis(900);
         let cases = [
-            (RequestError::Setup { detail: "x".into() }, NOT_SENT),
-            (RequestError::Dns { host: "vault.example.com".into(), detail: "x".into() }, DNS),
-            (RequestError::Refused { endpoint: endpoint() }, REFUSED),
-            (RequestError::ConnectTimeout { endpoint: endpoint(), after }, TIMEOUT),
-            (RequestError::NoRoute { endpoint: endpoint(), detail: "x".into() }, NO_ROUTE),
-            (RequestError::Failed { endpoint: endpoint(), detail: "x".into() }, FAILED),
+            (RequestError::Setup { detail: "x".into() }, codes::TLS_SETUP_FAILED),
+            (RequestError::Dns { host: "vault.example.com".into(), detail: "x".into() }, codes::UNREACHABLE_DNS),
+            (RequestError::Refused { endpoint: endpoint() }, codes::UNREACHABLE_REFUSED),
+            (RequestError::ConnectTimeout { endpoint: endpoint(), after }, codes::UNREACHABLE_TIMEOUT),
+            (RequestError::NoRoute { endpoint: endpoint(), detail: "x".into() }, codes::UNREACHABLE_NO_ROUTE),
+            (RequestError::Failed { endpoint: endpoint(), detail: "x".into() }, codes::UNREACHABLE_FAILED),
         ];
         for (error, code) in cases {
             let told = told_by_vault(&error);
@@ -439,7 +407,7 @@ mod tests {
             assert_eq!(told.actions.last().map(|a| a.text.as_str()), Some("test the path"), "{error:?}");
         }
         let stalled = told_by_vault(&RequestError::AnswerTimeout { endpoint: endpoint(), after });
-        assert_eq!(stalled.code, STALLED);
+        assert_eq!(stalled.code, codes::PEER_STALLED);
         assert!(stalled.actions.iter().all(|a| a.text != "test the path"), "the path answered: {stalled:#?}");
         let refused = told_by_vault(&RequestError::Refused { endpoint: endpoint() });
         assert_eq!(refused.summary, "connection refused by vault.example.com:8200: Vault is not running there");
@@ -450,26 +418,10 @@ mod tests {
 
     #[test]
     fn a_stalled_peer_blames_no_firewall() {
-        let seen = Seen {
-            address: "127.0.0.1:8200".parse().unwrap(),
-            connect_took: Duration::from_millis(2),
-            total_in: 0,
-            step_in: 0,
-            step_out: 218,
-            step_for: Duration::from_millis(500),
-            quiet_for: None,
-            note: None,
-        };
-        let stalled = |handshake| RequestError::Stalled {
-            endpoint: "vault.example.com:8200".into(),
-            after: Duration::from_millis(1200),
-            seen: Box::new(seen.clone()),
-            handshake,
-        };
         for handshake in [Handshake::Unfinished, Handshake::Finished, Handshake::NotTls, Handshake::Failed("x".into())]
         {
             let told = told_by_vault(&stalled(handshake));
-            assert_eq!(told.code, STALLED);
+            assert_eq!(told.code, codes::PEER_STALLED);
             assert!(!format!("{} {}", told.summary, told.cause).contains("firewall"), "{told:#?}");
         }
         let unanswered = RequestError::ConnectTimeout { endpoint: "x:1".into(), after: Duration::from_secs(1) };

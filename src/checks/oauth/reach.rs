@@ -89,8 +89,8 @@ pub(super) fn tls_evidence(check: &OAuthCheck, answer: &Answer, found: &mut Find
 mod tests {
     use super::super::diagnose::{diagnose, fixtures::check};
     use super::*;
+    use crate::http::tests::untrusted;
     use crate::http::TlsProblem;
-    use crate::tls::CertInfo;
     use std::time::Duration;
 
     #[test]
@@ -118,19 +118,7 @@ mod tests {
 
     #[test]
     fn an_untrusted_certificate_is_named_and_the_fix_is_a_ca_not_skipping_checks() {
-        let cert = CertInfo {
-            subject: "CN=backend-dev.example.com".into(),
-            issuer: "CN=Keybuzz CA".into(),
-            names: vec!["backend-dev.example.com".into()],
-            not_before: 1_700_000_000,
-            not_after: 1_800_000_000,
-        };
-        let error = RequestError::Tls {
-            endpoint: "backend-dev.example.com:443".into(),
-            problem: TlsProblem::Untrusted,
-            detail: "invalid peer certificate: UnknownIssuer".into(),
-            certificate: Some(Box::new(cert)),
-        };
+        let error = untrusted("backend-dev.example.com:443", "backend-dev.example.com", "CN=Keybuzz CA");
         let out = diagnose(&check(), &Err(error));
         assert_eq!(out.summary, "TLS with backend-dev.example.com:443 failed: certificate not trusted");
         assert!(out.findings[0].code.is_in("oauth.tls"), "{out:#?}");

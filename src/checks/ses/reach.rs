@@ -101,26 +101,13 @@ mod tests {
     use super::super::diagnose::{diagnose, fixtures::*};
     use super::super::Probe;
     use super::*;
-    use crate::http::TlsProblem;
     use crate::report::Status;
-    use crate::tls::CertInfo;
     use std::time::Duration;
 
     /// AWS's endpoint behind a proxy that inspects TLS with its own CA.
     fn untrusted() -> RequestError {
-        let cert = CertInfo {
-            subject: "CN=email.eu-west-1.amazonaws.com".into(),
-            issuer: "CN=Corp Proxy CA".into(),
-            names: vec!["email.eu-west-1.amazonaws.com".into()],
-            not_before: 1_700_000_000,
-            not_after: 1_800_000_000,
-        };
-        RequestError::Tls {
-            endpoint: "email.eu-west-1.amazonaws.com:443".into(),
-            problem: TlsProblem::Untrusted,
-            detail: "invalid peer certificate: UnknownIssuer".into(),
-            certificate: Some(Box::new(cert)),
-        }
+        let host = "email.eu-west-1.amazonaws.com";
+        crate::http::tests::untrusted(&format!("{host}:443"), host, "CN=Corp Proxy CA")
     }
 
     #[test]

@@ -116,6 +116,7 @@ pub(super) fn tls_findings(check: &VaultCheck, cert: Option<&CertInfo>, found: &
 mod tests {
     use super::super::diagnose::{diagnose, fixtures::*};
     use super::*;
+    use crate::http::tests::untrusted;
     use crate::http::TlsProblem;
     use crate::report::Status;
     use std::time::Duration;
@@ -155,19 +156,7 @@ mod tests {
 
     #[test]
     fn untrusted_certificate_names_subject_issuer_and_the_setting() {
-        let cert = CertInfo {
-            subject: "CN=vault.test".into(),
-            issuer: "CN=Keybuzz CA".into(),
-            names: vec!["vault.test".into()],
-            not_before: 1_700_000_000,
-            not_after: 1_800_000_000,
-        };
-        let error = RequestError::Tls {
-            endpoint: "10.0.0.150:8200".into(),
-            problem: TlsProblem::Untrusted,
-            detail: "invalid peer certificate: UnknownIssuer".into(),
-            certificate: Some(Box::new(cert)),
-        };
+        let error = untrusted("10.0.0.150:8200", "vault.test", "CN=Keybuzz CA");
         let out = diagnose(&check("https://10.0.0.150:8200"), &observed(Err(error)));
         assert_eq!(out.summary, "TLS with 10.0.0.150:8200 failed: certificate not trusted");
         assert_eq!(codes(&out), ["vault.tls.untrusted"]);
