@@ -1,6 +1,7 @@
-//! Whether the start URL could be reached and over what: each way a request
-//! gets no answer (a name, a refusal, silence, no route, TLS) with its own
-//! code, cause and fix, and the TLS evidence of an answer. Pure.
+//! Whether the start URL could be reached and over what: a request without
+//! an answer told by `crate::unanswered` in the oauth check's words (its
+//! codes, its settings, a backend behind an ingress), and the TLS evidence
+//! of an answer. Pure.
 
 use super::client::{Answer, RequestError};
 use super::codes;

@@ -1,6 +1,6 @@
-//! Whether Vault could be reached and over what: each way a request gets no
-//! answer (a name, a refusal, silence, no route, TLS) with its own cause and
-//! fix, and the TLS evidence of an answer. Pure.
+//! Whether Vault could be reached and over what: a request without an
+//! answer told by `crate::unanswered` in Vault's words (its codes, its
+//! settings, its service unit), and the TLS evidence of an answer. Pure.
 
 use super::client::RequestError;
 use super::codes;
