@@ -50,6 +50,11 @@ pub async fn resolve(url: &Url, default_port: u16, ctx: &Context) -> Result<(Str
     Ok((host, addrs))
 }
 
+/// The URL's host as a certificate names it: an IPv6 address without its brackets.
+pub fn host(url: &Url) -> &str {
+    url.host_str().unwrap_or_default().trim_matches(['[', ']'])
+}
+
 /// `host:port` as messages name a server (`[::1]:8200` for IPv6).
 pub fn endpoint(url: &Url, default_port: u16) -> String {
     let port = url.port_or_known_default().unwrap_or(default_port);

@@ -13,7 +13,7 @@ use crate::unanswered::{self, Advice, CaFile, Service, Words};
 pub(super) fn request_failure(check: &OAuthCheck, error: &RequestError, found: &mut Findings) {
     found.evidence("request", Some(&request_command(check)), format!("no answer: {}", error));
     let url = check.shown_url();
-    let host = check.url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    let host = crate::http::host(&check.url);
     let request = format!("POST {}", check.url.path());
     let service = Service {
         codes: &codes::UNANSWERED,

@@ -16,7 +16,7 @@ pub fn unreachable(d: &mut Diagnosis, error: &RequestError) {
     let endpoint = d.check.endpoint();
     let address =
         endpoint.as_ref().map_or(String::new(), |u| crate::secret::mask_dsn(u.as_str().trim_end_matches('/')));
-    let host = endpoint.as_ref().and_then(|u| u.host_str()).unwrap_or_default().trim_matches(['[', ']']).to_string();
+    let host = endpoint.as_ref().map_or(String::new(), |u| crate::http::host(u).to_string());
     let names = &d.check.names;
     // The host comes from the override, else from the region's endpoint.
     let setting = if d.check.endpoint_override.is_some() { &names.endpoint } else { &names.region };

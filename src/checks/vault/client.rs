@@ -126,7 +126,7 @@ impl VaultHttp {
         let url = api_url(base, &["sys", "health"], HEALTH_QUERY);
         let port = base.port_or_known_default().unwrap_or(8200);
         let endpoint = crate::http::endpoint(base, port);
-        let host = base.host_str().unwrap_or_default().trim_matches(['[', ']']).to_string();
+        let host = crate::http::host(base).to_string();
         let fail = |e: &reqwest::Error| {
             // One budget covers connect and answer alike: a timeout of it says
             // only that the request failed.

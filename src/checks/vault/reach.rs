@@ -13,7 +13,7 @@ use crate::unanswered::{self, Advice, CaFile, Service, Words};
 pub(super) fn request_failure(check: &VaultCheck, error: &RequestError, found: &mut Findings) {
     found.evidence("health", Some(&health_command(check)), format!("no answer: {}", error));
     let address = addr(check);
-    let host = check.addr.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    let host = crate::http::host(&check.addr);
     let service = Service {
         codes: &codes::UNANSWERED,
         name: "Vault",
