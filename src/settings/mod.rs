@@ -3,9 +3,11 @@
 //! raw settings and where each came from, the configuration error, and the
 //! validated entry with its plan.
 
+pub(crate) mod names;
 mod origin;
 mod raw;
 
+pub(crate) use names::setting_names;
 pub use origin::Origin;
 pub use raw::{RawSettings, Setting, SettingView, Shown};
 

@@ -158,6 +158,12 @@ impl RawSettings {
         self.entries.get(key).and_then(|s| s.origin.variable()).map(str::to_string)
     }
 
+    /// How the report names `key`: the variable that supplied it, else where
+    /// to set it ([`Self::missing_hint`]).
+    pub fn setting_name(&self, key: &str) -> String {
+        self.source_variable(key).unwrap_or_else(|| self.missing_hint(key))
+    }
+
     /// An error about `key`, located where it was set (or where the check is declared).
     pub fn error(&self, key: &str, message: impl Into<String>) -> ConfigError {
         let at = self.entries.get(key).map_or(&self.declared_at, |s| &s.origin).location();

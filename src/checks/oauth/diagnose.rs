@@ -351,14 +351,7 @@ pub(super) mod fixtures {
             app_id: Some(APP_ID.into()),
             redirect_uri: Some(REDIRECT.into()),
             cacert: None,
-            names: Names {
-                url: "KBZ_OAUTH_START_URL".into(),
-                user_email: "KBZ_OAUTH_USER_EMAIL".into(),
-                tenant_id: "KBZ_OAUTH_TENANT_ID".into(),
-                app_id: "AMAZON_SPAPI_APP_ID".into(),
-                redirect_uri: "AMAZON_SPAPI_REDIRECT_URI".into(),
-                cacert: "`cacert` in [checks.oauth]".into(),
-            },
+            names: Names::built_in(&super::super::KIND),
         }
     }
 

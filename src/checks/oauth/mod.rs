@@ -35,17 +35,11 @@ pub const KIND: Kind = Kind {
     codes: codes::ALL,
 };
 
-/// How the report names each setting: the variable that feeds it
-/// (`AMAZON_SPAPI_APP_ID`) or the suite key (`` `app_id` in [checks.oauth] ``).
-#[derive(Clone, Debug)]
-pub struct Names {
-    pub url: String,
-    pub user_email: String,
-    pub tenant_id: String,
-    pub app_id: String,
-    pub redirect_uri: String,
-    pub cacert: String,
-}
+crate::settings::setting_names!(
+    /// How the report names each setting: the variable that feeds it
+    /// (`AMAZON_SPAPI_APP_ID`) or the suite key (`` `app_id` in [checks.oauth] ``).
+    url, user_email, tenant_id, app_id, redirect_uri, cacert
+);
 
 /// The validated settings of one oauth check.
 pub struct OAuthCheck {
@@ -83,15 +77,7 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
     let app_id = raw.string("app_id", Shown::Plain)?;
     let redirect_uri = raw.string("redirect_uri", Shown::Plain)?;
     let cacert = raw.string("cacert", Shown::Plain)?.map(PathBuf::from);
-    let name = |raw: &RawSettings, key: &str| raw.source_variable(key).unwrap_or_else(|| raw.missing_hint(key));
-    let names = Names {
-        url: name(raw, "url"),
-        user_email: name(raw, "user_email"),
-        tenant_id: name(raw, "tenant_id"),
-        app_id: name(raw, "app_id"),
-        redirect_uri: name(raw, "redirect_uri"),
-        cacert: name(raw, "cacert"),
-    };
+    let names = Names::of(raw);
 
     let Some(url_text) = url else {
         let reason = format!("not configured: set {}", raw.missing_hint("url"));

@@ -344,14 +344,7 @@ pub(super) mod fixtures {
             from: Some("noreply@example.com".into()),
             endpoint_override: None,
             quota_warn: 80.0,
-            names: Names {
-                provider: "EMAIL_PROVIDER".into(),
-                access_key: "AWS_SES_ACCESS_KEY".into(),
-                secret_key: "AWS_SES_SECRET_KEY".into(),
-                region: "AWS_SES_REGION".into(),
-                from: "EMAIL_FROM".into(),
-                endpoint: "AWS_ENDPOINT_URL_SES".into(),
-            },
+            names: Names::built_in(&super::super::KIND),
         }
     }
 

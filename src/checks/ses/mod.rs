@@ -63,17 +63,11 @@ impl Provider {
     }
 }
 
-/// How the report names each setting: the variable that feeds it
-/// (`AWS_SES_REGION`) or the suite key (`` `region` in [checks.ses] ``).
-#[derive(Clone, Debug)]
-pub struct Names {
-    pub provider: String,
-    pub access_key: String,
-    pub secret_key: String,
-    pub region: String,
-    pub from: String,
-    pub endpoint: String,
-}
+crate::settings::setting_names!(
+    /// How the report names each setting: the variable that feeds it
+    /// (`AWS_SES_REGION`) or the suite key (`` `region` in [checks.ses] ``).
+    provider, access_key, secret_key, region, from, endpoint
+);
 
 /// The validated settings of one ses check. Every part may be missing: what
 /// is missing is itself a finding, reported with the rest.
@@ -248,15 +242,7 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
             DEFAULT_QUOTA_WARN
         }
     };
-    let name = |raw: &RawSettings, key: &str| raw.source_variable(key).unwrap_or_else(|| raw.missing_hint(key));
-    let names = Names {
-        provider: name(raw, "provider"),
-        access_key: name(raw, "access_key"),
-        secret_key: name(raw, "secret_key"),
-        region: name(raw, "region"),
-        from: name(raw, "from"),
-        endpoint: name(raw, "endpoint"),
-    };
+    let names = Names::of(raw);
     let check = SesCheck {
         provider: Provider::parse(provider.as_deref()),
         access_key,

@@ -73,16 +73,11 @@ impl Login {
     }
 }
 
-/// How the settings are called where they were set (`SMTP_USER` or `user`),
-/// so causes and actions name what the reader has to change.
-#[derive(Clone, Debug)]
-pub struct Names {
-    pub host: String,
-    pub port: String,
-    pub user: String,
-    pub password: String,
-    pub secure: String,
-}
+crate::settings::setting_names!(
+    /// How the settings are called where they were set (`SMTP_USER` or `user`),
+    /// so causes and actions name what the reader has to change.
+    host, port, user, password, secure
+);
 
 /// The validated settings of one smtp check.
 pub struct SmtpCheck {
@@ -172,13 +167,7 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
         (None, Some(_)) => Login::PasswordOnly,
         (None, None) => Login::None,
     };
-    let names = Names {
-        host: setting_name(raw, "host"),
-        port: setting_name(raw, "port"),
-        user: setting_name(raw, "user"),
-        password: setting_name(raw, "password"),
-        secure: setting_name(raw, "secure"),
-    };
+    let names = Names::of(raw);
     let check = SmtpCheck { host, port, tls, login, cacert, helo, cert_expiry_warn, names };
     let scheme = if check.tls == TlsMode::Implicit { "smtps" } else { "smtp" };
     Ok(Built { target: format!("{scheme}://{}", check.endpoint()), plan: Plan::Run(Arc::new(check)) })
@@ -200,10 +189,6 @@ fn register_secrets(redactor: &mut Redactor, user: Option<&str>, password: &Secr
             redactor.add(&Secret::new(token));
         }
     }
-}
-
-fn setting_name(raw: &RawSettings, key: &str) -> String {
-    raw.source_variable(key).unwrap_or_else(|| raw.missing_hint(key))
 }
 
 /// The machine's hostname if it is usable in EHLO, else a fixed name.
@@ -251,13 +236,7 @@ mod tests {
             cacert: None,
             helo: "backend-01".into(),
             cert_expiry_warn: DEFAULT_CERT_EXPIRY_WARN,
-            names: Names {
-                host: "SMTP_HOST".into(),
-                port: "SMTP_PORT".into(),
-                user: "SMTP_USER".into(),
-                password: "SMTP_PASS".into(),
-                secure: "SMTP_SECURE".into(),
-            },
+            names: Names::built_in(&KIND),
         }
     }
 

@@ -408,12 +408,7 @@ pub(super) mod fixtures {
             skip_verify: false,
             secrets: vec![],
             min_ttl: Duration::from_secs(24 * 3600),
-            names: Names {
-                addr: "VAULT_ADDR".into(),
-                token: "VAULT_TOKEN".into(),
-                cacert: "VAULT_CACERT".into(),
-                skip_verify: "VAULT_SKIP_VERIFY".into(),
-            },
+            names: Names::built_in(&super::super::KIND),
         }
     }
 

@@ -37,15 +37,11 @@ pub const KIND: Kind = Kind {
 
 const DEFAULT_MIN_TTL: Duration = Duration::from_secs(24 * 3600);
 
-/// How the report names each setting: the variable that feeds it
-/// (`VAULT_CACERT`) or the suite key (`` `cacert` in [checks.vault] ``).
-#[derive(Clone, Debug)]
-pub struct Names {
-    pub addr: String,
-    pub token: String,
-    pub cacert: String,
-    pub skip_verify: String,
-}
+crate::settings::setting_names!(
+    /// How the report names each setting: the variable that feeds it
+    /// (`VAULT_CACERT`) or the suite key (`` `cacert` in [checks.vault] ``).
+    addr, token, cacert, skip_verify
+);
 
 /// The validated settings of one vault check.
 pub struct VaultCheck {
@@ -72,13 +68,7 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
         raw.show_default("min_ttl", "24h");
         DEFAULT_MIN_TTL
     });
-    let name = |raw: &RawSettings, key: &str| raw.source_variable(key).unwrap_or_else(|| raw.missing_hint(key));
-    let names = Names {
-        addr: name(raw, "addr"),
-        token: name(raw, "token"),
-        cacert: name(raw, "cacert"),
-        skip_verify: name(raw, "skip_verify"),
-    };
+    let names = Names::of(raw);
 
     if let Some(token) = &token {
         redactor.add(&Secret::new(token.clone()));

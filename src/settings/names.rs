@@ -1,0 +1,42 @@
+//! A check's `Names`: how the report names each of its settings (the
+//! variable that fed it, `AWS_SES_REGION`, or where to set it, `` `region` in
+//! [checks.ses] ``), so that causes and actions name what the reader has to
+//! change. Every kind declares and fills its `Names` the same way: one macro
+//! serves them all.
+
+/// Declares `Names`, one `String` field per setting key (each field is
+/// named as its key), with `Names::of(raw)`, which fills every field from
+/// the raw settings, and, for tests, `Names::built_in(&KIND)`.
+macro_rules! setting_names {
+    ($(#[$meta:meta])* $($key:ident),+ $(,)?) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug)]
+        pub struct Names {
+            $(pub $key: String,)+
+        }
+
+        impl Names {
+            /// Each setting as `raw` names it.
+            fn of(raw: &$crate::settings::RawSettings) -> Names {
+                Names { $($key: raw.setting_name(stringify!($key)),)+ }
+            }
+
+            /// Each setting as the built-in suite names it, none of them set.
+            #[cfg(test)]
+            pub(crate) fn built_in(kind: &$crate::checks::Kind) -> Names {
+                Names { $($key: $crate::settings::names::built_in_name(kind, stringify!($key)),)+ }
+            }
+        }
+    };
+}
+pub(crate) use setting_names;
+
+/// What the built-in suite calls `key` of `kind`: its variable, or the suite
+/// key for a setting no variable feeds.
+#[cfg(test)]
+pub(crate) fn built_in_name(kind: &crate::checks::Kind, key: &str) -> String {
+    match kind.variables.iter().find(|(setting, _)| *setting == key) {
+        Some((_, variable)) => variable.to_string(),
+        None => format!("`{key}` in [checks.{}]", kind.name),
+    }
+}
