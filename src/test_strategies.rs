@@ -1,8 +1,11 @@
 //! Strategies the parsers' property tests share: arbitrary bytes, arbitrary
-//! JSON, JSON of another type than a field expects. Test-only.
+//! JSON, JSON of another type than a field expects; and the contract every
+//! check's diagnosis keeps whatever it is given. Test-only.
 
+use crate::report::{Outcome, Status};
 use proptest::collection::vec;
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 use serde_json::{Map, Value};
 
 /// 64 cases, as every property test of the crate; no regression files
@@ -140,4 +143,21 @@ pub fn mixed_object(fields: &[(&'static str, JsonKind)]) -> impl Strategy<Value 
     fields.prop_map(|fields| {
         fields.into_iter().filter_map(|(name, value)| Some((name.to_string(), value?))).collect::<Map<_, _>>()
     })
+}
+
+/// What a diagnosis of `kind` keeps whatever it observed: its summary is one
+/// printable line and its cause one printable line per problem (the JSON
+/// report's contract; the terminal shows both as they are); every problem is
+/// coded, in the kind's own codes, the main finding being the summary's.
+pub fn keeps_the_outcome_contract(out: &Outcome, kind: &str) -> Result<(), TestCaseError> {
+    prop_assert!(!out.summary.contains(char::is_control), "summary {:?}", out.summary);
+    for line in out.causes.join("\n").lines() {
+        prop_assert!(!line.contains(char::is_control), "cause line {:?}", line);
+    }
+    prop_assert_eq!(out.findings.is_empty(), out.status == Status::Ok, "{:#?}", out);
+    if let Some(main) = out.findings.first() {
+        prop_assert_eq!((main.status, main.summary.as_str()), (out.status, out.summary.as_str()));
+    }
+    prop_assert!(out.findings.iter().all(|f| f.code.is_in(kind)), "{:?}", out.findings);
+    Ok(())
 }
