@@ -116,7 +116,6 @@ pub fn excerpt(body: &[u8]) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use std::time::UNIX_EPOCH;
 
     #[test]
     fn excerpt_is_short_single_line_and_safe() {
@@ -232,13 +231,8 @@ pub(crate) mod tests {
         Report {
             id: Some(text.into()),
             title: Some(text.into()),
-            generated_at: UNIX_EPOCH,
-            duration: Duration::ZERO,
-            checks: vec![check],
             root_causes: vec![root],
-            interrupted: false,
-            strict: false,
-            vantage: None,
+            ..Report::of_checks(vec![check])
         }
     }
 

@@ -390,28 +390,11 @@ impl Report {
     }
 }
 
+/// The report the tests vary from: a finished run of `checks` at the epoch,
+/// with no id, title or root cause, not strict, seen from kbz-check itself.
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn check(name: &str, status: Status, actions: Vec<Action>) -> CheckResult {
-        CheckResult {
-            name: name.into(),
-            kind: "postgres".into(),
-            status,
-            target: String::new(),
-            summary: String::new(),
-            duration_ms: 0,
-            attempts: 1,
-            evidence: vec![],
-            causes: vec![],
-            actions,
-            code: None,
-            findings: vec![],
-        }
-    }
-
-    fn report(checks: Vec<CheckResult>) -> Report {
+impl Report {
+    pub(crate) fn of_checks(checks: Vec<CheckResult>) -> Report {
         Report {
             id: None,
             title: None,
@@ -423,6 +406,17 @@ mod tests {
             strict: false,
             vantage: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(name: &str, status: Status, actions: Vec<Action>) -> CheckResult {
+        let mut check = CheckResult::from_outcome(name, "postgres", "", Duration::ZERO, Outcome::new(status, ""));
+        check.actions = actions;
+        check
     }
 
     #[test]
@@ -441,7 +435,7 @@ mod tests {
         let mut stopped = check("b", Status::Skip, vec![]);
         stopped.summary = INTERRUPTED.to_string();
         stopped.code = Some(crate::code::run::INTERRUPTED);
-        let mut interrupted = report(vec![check("a", Status::Ok, vec![]), stopped]);
+        let mut interrupted = Report::of_checks(vec![check("a", Status::Ok, vec![]), stopped]);
         interrupted.interrupted = true;
         // What did not run proves nothing: the verdict fails, and so does the exit code.
         assert_eq!(interrupted.verdict(), Verdict::Fail);
@@ -451,45 +445,48 @@ mod tests {
 
     #[test]
     fn verdict_is_worst_status_and_skip_when_nothing_ran() {
-        assert_eq!(report(vec![]).verdict(), Verdict::Skip);
+        assert_eq!(Report::of_checks(vec![]).verdict(), Verdict::Skip);
         assert_eq!(
-            report(vec![check("a", Status::Skip, vec![]), check("b", Status::Skip, vec![])]).verdict(),
+            Report::of_checks(vec![check("a", Status::Skip, vec![]), check("b", Status::Skip, vec![])]).verdict(),
             Verdict::Skip
         );
-        assert!(report(vec![check("a", Status::Skip, vec![])]).failed());
+        assert!(Report::of_checks(vec![check("a", Status::Skip, vec![])]).failed());
         assert_eq!(
-            report(vec![check("a", Status::Ok, vec![]), check("b", Status::Skip, vec![])]).verdict(),
+            Report::of_checks(vec![check("a", Status::Ok, vec![]), check("b", Status::Skip, vec![])]).verdict(),
             Verdict::Ok
         );
         assert_eq!(
-            report(vec![check("a", Status::Warn, vec![]), check("b", Status::Ok, vec![])]).verdict(),
+            Report::of_checks(vec![check("a", Status::Warn, vec![]), check("b", Status::Ok, vec![])]).verdict(),
             Verdict::Warn
         );
         assert_eq!(
-            report(vec![check("a", Status::Warn, vec![]), check("b", Status::Fail, vec![])]).verdict(),
+            Report::of_checks(vec![check("a", Status::Warn, vec![]), check("b", Status::Fail, vec![])]).verdict(),
             Verdict::Fail
         );
     }
 
     #[test]
     fn strict_turns_warn_and_skip_into_a_failed_verdict() {
-        let strict = |checks| Report { strict: true, ..report(checks) };
+        let strict = |checks| Report { strict: true, ..Report::of_checks(checks) };
         let warned = vec![check("a", Status::Warn, vec![])];
-        assert_eq!((report(warned.clone()).verdict(), report(warned.clone()).failed()), (Verdict::Warn, false));
+        assert_eq!(
+            (Report::of_checks(warned.clone()).verdict(), Report::of_checks(warned.clone()).failed()),
+            (Verdict::Warn, false)
+        );
         assert_eq!((strict(warned.clone()).verdict(), strict(warned).failed()), (Verdict::Fail, true));
         let partly_skipped = vec![check("a", Status::Ok, vec![]), check("b", Status::Skip, vec![])];
         assert_eq!(
-            (report(partly_skipped.clone()).verdict(), report(partly_skipped.clone()).failed()),
+            (Report::of_checks(partly_skipped.clone()).verdict(), Report::of_checks(partly_skipped.clone()).failed()),
             (Verdict::Ok, false)
         );
         assert_eq!((strict(partly_skipped.clone()).verdict(), strict(partly_skipped).failed()), (Verdict::Fail, true));
         assert_eq!(strict(vec![check("a", Status::Skip, vec![])]).verdict(), Verdict::Fail);
-        assert!(report(vec![check("a", Status::Fail, vec![])]).failed());
+        assert!(Report::of_checks(vec![check("a", Status::Fail, vec![])]).failed());
     }
 
     #[test]
     fn actions_sorted_by_priority_then_check_order() {
-        let r = report(vec![
+        let r = Report::of_checks(vec![
             check("vault", Status::Fail, vec![Action::new(Priority::High, "restart vault")]),
             check(
                 "db",

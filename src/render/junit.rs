@@ -154,45 +154,32 @@ fn failure_text(check: &CheckResult) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{Action, Evidence, Priority};
-    use std::time::SystemTime;
+    use crate::report::{Action, Evidence, Outcome, Priority};
 
     fn check(name: &str, status: Status, summary: &str) -> CheckResult {
-        CheckResult {
-            name: name.into(),
-            kind: "postgres".into(),
-            status,
-            target: "postgresql://app:***@127.0.0.1:5432/app".into(),
-            summary: summary.into(),
-            duration_ms: 1250,
-            evidence: vec![Evidence::new("role", Some("SELECT pg_is_in_recovery()"), "t <replica> & \"ro\"\x1b[0m")],
-            causes: (status == Status::Fail)
-                .then(|| "DATABASE_URL points at a replica".to_string())
-                .into_iter()
-                .collect(),
-            actions: vec![Action::new(Priority::Critical, "point at the leader").with_command("export X=1")],
-            code: None,
-            findings: vec![],
-            attempts: 1,
+        let mut outcome = Outcome::new(status, summary);
+        outcome.evidence =
+            vec![Evidence::new("role", Some("SELECT pg_is_in_recovery()"), "t <replica> & \"ro\"\x1b[0m")];
+        if status == Status::Fail {
+            outcome.causes = vec!["DATABASE_URL points at a replica".into()];
         }
+        outcome.actions = vec![Action::new(Priority::Critical, "point at the leader").with_command("export X=1")];
+        let target = "postgresql://app:***@127.0.0.1:5432/app";
+        CheckResult::from_outcome(name, "postgres", target, Duration::from_millis(1250), outcome)
     }
 
     fn report(id: Option<&str>) -> Report {
+        let checks = vec![
+            check("db", Status::Fail, "on a replica"),
+            check("vault", Status::Ok, "active"),
+            check("ses", Status::Warn, "quota at 91%"),
+            check("smtp", Status::Skip, "not configured: set SMTP_HOST"),
+        ];
         Report {
             id: id.map(str::to_string),
             title: Some("Mail <reality> check".into()),
-            generated_at: SystemTime::UNIX_EPOCH,
             duration: std::time::Duration::from_millis(1500),
-            checks: vec![
-                check("db", Status::Fail, "on a replica"),
-                check("vault", Status::Ok, "active"),
-                check("ses", Status::Warn, "quota at 91%"),
-                check("smtp", Status::Skip, "not configured: set SMTP_HOST"),
-            ],
-            root_causes: vec![],
-            interrupted: false,
-            strict: false,
-            vantage: None,
+            ..Report::of_checks(checks)
         }
     }
 

@@ -288,28 +288,19 @@ mod tests {
     use super::*;
     use crate::render::words::{EN, FR};
     use crate::render::Style;
-    use crate::report::{Evidence, Priority};
+    use crate::report::{Evidence, Outcome, Priority};
     use std::time::{Duration, SystemTime};
 
     fn result(name: &str, status: Status, summary: &str) -> CheckResult {
-        CheckResult {
-            name: name.into(),
-            kind: "postgres".into(),
-            status,
-            target: "postgresql://u:***#abcd@h:5432/db".into(),
-            summary: summary.into(),
-            duration_ms: 3,
-            attempts: 1,
-            evidence: vec![Evidence::new("role", Some("SELECT pg_is_in_recovery()"), "t")],
-            causes: (status == Status::Fail).then(|| "points at a replica".to_string()).into_iter().collect(),
-            actions: if status == Status::Fail {
-                vec![Action::new(Priority::Critical, "fix the URL").with_command("DATABASE_URL=postgresql://x")]
-            } else {
-                vec![]
-            },
-            code: None,
-            findings: vec![],
+        let mut outcome = Outcome::new(status, summary);
+        outcome.evidence = vec![Evidence::new("role", Some("SELECT pg_is_in_recovery()"), "t")];
+        if status == Status::Fail {
+            outcome.causes = vec!["points at a replica".into()];
+            outcome.actions =
+                vec![Action::new(Priority::Critical, "fix the URL").with_command("DATABASE_URL=postgresql://x")];
         }
+        let target = "postgresql://u:***#abcd@h:5432/db";
+        CheckResult::from_outcome(name, "postgres", target, Duration::from_millis(3), outcome)
     }
 
     fn report(checks: Vec<CheckResult>) -> Report {
@@ -318,11 +309,16 @@ mod tests {
             title: Some("Mail reality check".into()),
             generated_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_776_400),
             duration: Duration::from_millis(84),
-            checks,
-            root_causes: vec![],
-            interrupted: false,
-            strict: false,
-            vantage: None,
+            ..Report::of_checks(checks)
+        }
+    }
+
+    /// Fails unless each of `order` stands in `md`, each after the one before.
+    fn assert_in_order(md: &str, order: &[&str]) {
+        let mut from = 0;
+        for needle in order {
+            let at = md[from..].find(needle).unwrap_or_else(|| panic!("missing or out of order: {needle}\n{md}"));
+            from += at + needle.len();
         }
     }
 
@@ -347,11 +343,7 @@ mod tests {
             "| All OK? | ❌ **NO** |",
             "| Blocking? | ❌ **YES** — db: on a replica |",
         ];
-        let mut from = 0;
-        for needle in order {
-            let at = md[from..].find(needle).unwrap_or_else(|| panic!("missing or out of order: {needle}\n{md}"));
-            from += at + needle.len();
-        }
+        assert_in_order(&md, &order);
     }
 
     #[test]
@@ -595,11 +587,7 @@ mod tests {
             "| OK sauf … ? | — |",
             "| BLOQUANT ? | ❌ **OUI** — db: on a replica |",
         ];
-        let mut from = 0;
-        for needle in order {
-            let at = md[from..].find(needle).unwrap_or_else(|| panic!("missing or out of order: {needle}\n{md}"));
-            from += at + needle.len();
-        }
+        assert_in_order(&md, &order);
         for english in ["Executive summary", "Evidence", "Required actions", "Final verdict", "Blocking"] {
             assert!(!md.contains(english), "{english} in the French report:\n{md}");
         }

@@ -48,38 +48,17 @@ mod tests {
     //! `verdict`, the text and markdown verdict lines, the markdown final
     //! table, the JUnit property and failures, and the exit code.
     use super::*;
-    use crate::report::{CheckResult, Status, Verdict};
-    use std::time::{Duration, SystemTime};
+    use crate::report::{CheckResult, Outcome, Status, Verdict};
+    use std::time::Duration;
 
     fn check(name: &str, status: Status) -> CheckResult {
-        CheckResult {
-            name: name.into(),
-            kind: "exec".into(),
-            status,
-            target: String::new(),
-            summary: format!("{name} summary"),
-            duration_ms: 1,
-            attempts: 1,
-            evidence: vec![],
-            causes: vec![],
-            actions: vec![],
-            code: None,
-            findings: vec![],
-        }
+        let outcome = Outcome::new(status, format!("{name} summary"));
+        CheckResult::from_outcome(name, "exec", "", Duration::from_millis(1), outcome)
     }
 
     fn report(statuses: &[Status], strict: bool) -> Report {
-        Report {
-            id: None,
-            title: None,
-            generated_at: SystemTime::UNIX_EPOCH,
-            duration: Duration::from_millis(3),
-            checks: statuses.iter().enumerate().map(|(i, s)| check(&format!("c{i}"), *s)).collect(),
-            root_causes: vec![],
-            interrupted: false,
-            strict,
-            vantage: None,
-        }
+        let checks = statuses.iter().enumerate().map(|(i, s)| check(&format!("c{i}"), *s)).collect();
+        Report { duration: Duration::from_millis(3), strict, ..Report::of_checks(checks) }
     }
 
     /// The markdown final table's answer to `question`.
@@ -209,26 +188,20 @@ pub(crate) fn every_word_report() -> Report {
     let mut vault = check("vault", "vault", Status::Warn, "sealed=false, standby=true");
     vault.causes = vec!["standby=true".into()];
     vault.actions = vec![Action::new(Priority::High, "vault status"), Action::new(Priority::Medium, "VAULT_ADDR")];
+    let ses = check("ses", "ses", Status::Ok, "quota 12/200");
+    let smtp = check("smtp", "smtp", Status::Skip, "SMTP_HOST = ∅");
     Report {
         id: Some("MAIL-01".into()),
         title: Some("Démo".into()),
         generated_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_776_400),
         duration: Duration::from_millis(84),
-        checks: vec![
-            db,
-            vault,
-            check("ses", "ses", Status::Ok, "quota 12/200"),
-            check("smtp", "smtp", Status::Skip, "SMTP_HOST = ∅"),
-        ],
         root_causes: vec![RootCause {
             code: crate::rootcause::codes::WRITES_ON_REPLICA,
             summary: "DATABASE_URL → 127.0.0.1:5432".into(),
             checks: vec!["db".into(), "vault".into()],
             actions: vec![Action::new(Priority::Critical, "kubectl rollout restart deploy/api")],
         }],
-        interrupted: false,
-        strict: false,
-        vantage: None,
+        ..Report::of_checks(vec![db, vault, ses, smtp])
     }
 }
 
