@@ -737,37 +737,25 @@ mod tests {
         );
     }
 
+    /// A mail relay and a database whose certificates are refused, the
+    /// relay's as untrusted, each issued by whom it says.
+    fn mail_and_db(mail_issuer: Option<&str>, db_code: Code, db_issuer: Option<&str>) -> [CheckResult; 2] {
+        [
+            untrusted("mail", "smtp", smtp::codes::TLS_UNTRUSTED, "smtp://relay.internal:587", mail_issuer),
+            untrusted("db", "postgres", db_code, "postgresql://app@db:5432/app", db_issuer),
+        ]
+    }
+
     #[test]
     fn different_issuers_or_one_check_alone_join_nothing() {
-        let different = [
-            untrusted("mail", "smtp", smtp::codes::TLS_UNTRUSTED, "smtp://relay.internal:587", Some("CN=Mail CA")),
-            untrusted(
-                "db",
-                "postgres",
-                postgres::codes::TLS_UNTRUSTED,
-                "postgresql://app@db:5432/app",
-                Some("CN=DB CA"),
-            ),
-        ];
+        let different = mail_and_db(Some("CN=Mail CA"), postgres::codes::TLS_UNTRUSTED, Some("CN=DB CA"));
         assert!(find(&different).is_empty(), "two unknown CAs: each server's own");
         let alone =
             [untrusted("vault", "vault", vault::codes::TLS_UNTRUSTED, "https://vault:8200", Some("CN=Corp CA"))];
         assert!(find(&alone).is_empty(), "one check: its own cause");
-        let no_issuer = [
-            untrusted("mail", "smtp", smtp::codes::TLS_UNTRUSTED, "smtp://relay.internal:587", None),
-            untrusted("db", "postgres", postgres::codes::TLS_UNTRUSTED, "postgresql://app@db:5432/app", None),
-        ];
+        let no_issuer = mail_and_db(None, postgres::codes::TLS_UNTRUSTED, None);
         assert!(find(&no_issuer).is_empty(), "an unknown issuer is not the same issuer");
-        let other_problem = [
-            untrusted("mail", "smtp", smtp::codes::TLS_UNTRUSTED, "smtp://relay.internal:587", Some("CN=Corp CA")),
-            untrusted(
-                "db",
-                "postgres",
-                postgres::codes::TLS_EXPIRED,
-                "postgresql://app@db:5432/app",
-                Some("CN=Corp CA"),
-            ),
-        ];
+        let other_problem = mail_and_db(Some("CN=Corp CA"), postgres::codes::TLS_EXPIRED, Some("CN=Corp CA"));
         assert!(find(&other_problem).is_empty(), "an expired certificate is not a trust-store problem");
     }
 
