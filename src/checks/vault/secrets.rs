@@ -8,6 +8,7 @@ use super::token::{error_text, vault_errors};
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::fmt;
+use std::marker::PhantomData;
 
 /// Which KV engine answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,8 +142,8 @@ impl<'de> Visitor<'de> for ShapeVisitor {
         let mut shape = DataShape::default();
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
-                "data" => shape.inner = Some(map.next_value::<KeysOnly>()?.0),
-                "metadata" => shape.metadata = map.next_value::<MetadataOnly>()?.0,
+                "data" => shape.inner = Some(map.next_value::<ObjectOnly<KeyNames>>()?.0.map(|KeyNames(keys)| keys)),
+                "metadata" => shape.metadata = map.next_value::<ObjectOnly<Metadata>>()?.0,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -157,82 +158,81 @@ impl<'de> Visitor<'de> for ShapeVisitor {
     }
 }
 
-/// An object's key names, its values skipped; `None` for anything else.
-struct KeysOnly(Option<Vec<String>>);
+/// What is kept of a JSON object, read from its entries.
+trait FromObject: Sized {
+    fn read<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+}
 
-impl<'de> Deserialize<'de> for KeysOnly {
+/// `T` read from an object; `None` for any other JSON value, which is
+/// skipped without copying it (it may be a secret's value).
+struct ObjectOnly<T>(Option<T>);
+
+impl<'de, T: FromObject> Deserialize<'de> for ObjectOnly<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(KeysVisitor)
+        d.deserialize_any(ObjectVisitor(PhantomData))
     }
 }
 
-struct KeysVisitor;
+struct ObjectVisitor<T>(PhantomData<T>);
 
-impl<'de> Visitor<'de> for KeysVisitor {
-    type Value = KeysOnly;
+impl<'de, T: FromObject> Visitor<'de> for ObjectVisitor<T> {
+    type Value = ObjectOnly<T>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<KeysOnly, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ObjectOnly<T>, A::Error> {
+        T::read(map).map(|read| ObjectOnly(Some(read)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ObjectOnly<T>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(ObjectOnly(None))
+    }
+
+    fn visit_unit<E>(self) -> Result<ObjectOnly<T>, E> {
+        Ok(ObjectOnly(None))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<ObjectOnly<T>, E> {
+        Ok(ObjectOnly(None))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<ObjectOnly<T>, E> {
+        Ok(ObjectOnly(None))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<ObjectOnly<T>, E> {
+        Ok(ObjectOnly(None))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<ObjectOnly<T>, E> {
+        Ok(ObjectOnly(None))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<ObjectOnly<T>, E> {
+        Ok(ObjectOnly(None))
+    }
+}
+
+/// An object's key names, its values skipped.
+struct KeyNames(Vec<String>);
+
+impl FromObject for KeyNames {
+    fn read<'de, A: MapAccess<'de>>(mut map: A) -> Result<KeyNames, A::Error> {
         let mut keys = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
             map.next_value::<IgnoredAny>()?;
             keys.push(key);
         }
-        Ok(KeysOnly(Some(keys)))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<KeysOnly, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(KeysOnly(None))
-    }
-
-    fn visit_unit<E>(self) -> Result<KeysOnly, E> {
-        Ok(KeysOnly(None))
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<KeysOnly, E> {
-        Ok(KeysOnly(None))
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<KeysOnly, E> {
-        Ok(KeysOnly(None))
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<KeysOnly, E> {
-        Ok(KeysOnly(None))
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<KeysOnly, E> {
-        Ok(KeysOnly(None))
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<KeysOnly, E> {
-        Ok(KeysOnly(None))
+        Ok(KeyNames(keys))
     }
 }
 
 /// KV v2's `metadata`: version, deletion time, destroyed; nothing else read.
-struct MetadataOnly(Option<Metadata>);
-
-impl<'de> Deserialize<'de> for MetadataOnly {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(MetadataVisitor)
-    }
-}
-
-struct MetadataVisitor;
-
-impl<'de> Visitor<'de> for MetadataVisitor {
-    type Value = MetadataOnly;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("KV v2 metadata")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MetadataOnly, A::Error> {
+impl FromObject for Metadata {
+    fn read<'de, A: MapAccess<'de>>(mut map: A) -> Result<Metadata, A::Error> {
         let mut meta = Metadata::default();
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
@@ -247,36 +247,7 @@ impl<'de> Visitor<'de> for MetadataVisitor {
                 }
             }
         }
-        Ok(MetadataOnly(Some(meta)))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MetadataOnly, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(MetadataOnly(None))
-    }
-
-    fn visit_unit<E>(self) -> Result<MetadataOnly, E> {
-        Ok(MetadataOnly(None))
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<MetadataOnly, E> {
-        Ok(MetadataOnly(None))
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<MetadataOnly, E> {
-        Ok(MetadataOnly(None))
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<MetadataOnly, E> {
-        Ok(MetadataOnly(None))
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<MetadataOnly, E> {
-        Ok(MetadataOnly(None))
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<MetadataOnly, E> {
-        Ok(MetadataOnly(None))
+        Ok(meta)
     }
 }
 
