@@ -254,6 +254,13 @@ mod tests {
         done(answer(404, Some("NotFoundException"), NOT_FOUND))
     }
 
+    /// The diagnosis where the sender's address is no identity and its
+    /// domain answers `body`.
+    fn with_domain(body: &str) -> crate::report::Outcome {
+        let lookups = vec![("noreply@example.com", absent()), ("example.com", done(answer(200, None, body)))];
+        diagnose(&check(), &observed(account(), lookups))
+    }
+
     #[test]
     fn texts_are_one_printable_line() {
         let found =
@@ -279,13 +286,7 @@ mod tests {
     #[test]
     fn a_verified_domain_covers_its_addresses() {
         let domain = r#"{"IdentityType":"DOMAIN","VerifiedForSendingStatus":true,"VerificationStatus":"SUCCESS","DkimAttributes":{"SigningEnabled":true,"Status":"SUCCESS"}}"#;
-        let out = diagnose(
-            &check(),
-            &observed(
-                account(),
-                vec![("noreply@example.com", absent()), ("example.com", done(answer(200, None, domain)))],
-            ),
-        );
+        let out = with_domain(domain);
         assert_eq!(out.status, Status::Ok, "{out:#?}");
         assert!(
             out.summary.ends_with("; sender noreply@example.com verified through its domain example.com"),
@@ -318,13 +319,7 @@ mod tests {
     #[test]
     fn a_pending_identity_says_how_to_finish() {
         let pending = r#"{"IdentityType":"DOMAIN","VerifiedForSendingStatus":false,"VerificationStatus":"PENDING","DkimAttributes":{"Status":"PENDING"}}"#;
-        let out = diagnose(
-            &check(),
-            &observed(
-                account(),
-                vec![("noreply@example.com", absent()), ("example.com", done(answer(200, None, pending)))],
-            ),
-        );
+        let out = with_domain(pending);
         assert_eq!(out.summary, "sender noreply@example.com is not verified (example.com: PENDING)");
         assert_eq!(codes(&out), ["ses.identity.unverified"]);
         assert!(out.actions[0].text.contains("DKIM CNAME records"), "{out:#?}");
@@ -349,13 +344,7 @@ mod tests {
     #[test]
     fn failed_dkim_on_the_verified_domain_warns() {
         let domain = r#"{"IdentityType":"DOMAIN","VerifiedForSendingStatus":true,"VerificationStatus":"SUCCESS","DkimAttributes":{"SigningEnabled":true,"Status":"FAILED"}}"#;
-        let out = diagnose(
-            &check(),
-            &observed(
-                account(),
-                vec![("noreply@example.com", absent()), ("example.com", done(answer(200, None, domain)))],
-            ),
-        );
+        let out = with_domain(domain);
         assert_eq!((out.status, out.summary.as_str()), (Status::Warn, "DKIM of example.com is FAILED"));
         assert_eq!(codes(&out), ["ses.identity.dkim_failed"]);
     }
