@@ -4,6 +4,7 @@
 
 use crate::code::Code;
 use crate::report::{Action, Evidence, Finding, Outcome, Status};
+use crate::unanswered::Told;
 
 struct Problem {
     code: Code,
@@ -40,6 +41,15 @@ impl Findings {
     pub fn untrusted(&mut self, code: Code, issuer: String, summary: String, cause: String, actions: Vec<Action>) {
         let issuer = Some(issuer).filter(|issuer| !issuer.is_empty());
         self.problems.push(Problem { code, status: Status::Fail, summary, cause, actions, issuer });
+    }
+
+    /// A request without an answer ([`crate::unanswered::told`]) as a
+    /// failure, an untrusted certificate keeping its issuer.
+    pub fn fail_told(&mut self, told: Told) {
+        match told.issuer {
+            Some(issuer) => self.untrusted(told.code, issuer, told.summary, told.cause, told.actions),
+            None => self.fail(told.code, told.summary, told.cause, told.actions),
+        }
     }
 
     pub fn fail(&mut self, code: Code, summary: String, cause: String, actions: Vec<Action>) {

@@ -24,11 +24,7 @@ pub(super) fn request_failure(check: &VaultCheck, error: &RequestError, found: &
         cacert: Some(ca_file(check)),
         advice: advice(check, &address, host),
     };
-    let told = unanswered::told(error, &service);
-    match told.issuer {
-        Some(issuer) => found.untrusted(told.code, issuer, told.summary, told.cause, told.actions),
-        None => found.fail(told.code, told.summary, told.cause, told.actions),
-    }
+    found.fail_told(unanswered::told(error, &service));
 }
 
 fn ca_file(check: &VaultCheck) -> CaFile<'_> {
