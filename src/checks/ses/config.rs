@@ -68,14 +68,7 @@ fn missing_settings(d: &mut Diagnosis) {
     let check = d.check;
     let names = &check.names;
     let keys_missing = check.access_key.is_none() || check.secret_key.is_none();
-    let missing: Vec<&str> = [
-        (check.access_key.is_none(), names.access_key.as_str()),
-        (check.secret_key.is_none(), names.secret_key.as_str()),
-        (check.region.is_none(), names.region.as_str()),
-    ]
-    .into_iter()
-    .filter_map(|(missing, name)| missing.then_some(name))
-    .collect();
+    let missing = check.missing_settings();
     if !missing.is_empty() {
         let list = and_list(&missing);
         let verb = if missing.len() == 1 { "is" } else { "are" };

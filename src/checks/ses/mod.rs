@@ -113,17 +113,24 @@ impl SesCheck {
         }
     }
 
-    /// Why no request can be sent, if one of the settings it needs is missing or unusable.
-    pub fn blocker(&self) -> Option<String> {
+    /// The names of the settings every request needs that are not set: the
+    /// two keys and the region.
+    pub fn missing_settings(&self) -> Vec<&str> {
         let names = &self.names;
-        let missing: Vec<&str> = [
+        [
             (self.access_key.is_none(), names.access_key.as_str()),
             (self.secret_key.is_none(), names.secret_key.as_str()),
             (self.region.is_none(), names.region.as_str()),
         ]
         .into_iter()
         .filter_map(|(missing, name)| missing.then_some(name))
-        .collect();
+        .collect()
+    }
+
+    /// Why no request can be sent, if one of the settings it needs is missing or unusable.
+    pub fn blocker(&self) -> Option<String> {
+        let names = &self.names;
+        let missing = self.missing_settings();
         if !missing.is_empty() {
             return Some(format!("{} not set", and_list(&missing)));
         }
