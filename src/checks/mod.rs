@@ -41,6 +41,18 @@ pub struct Built {
     pub plan: Plan,
 }
 
+impl Built {
+    /// A check that will not run, for `reason`; it points nowhere yet.
+    pub fn skipped(reason: String) -> Built {
+        Built { target: String::new(), plan: Plan::Skip(reason) }
+    }
+
+    /// A check whose main setting `key` is not set: skipped, saying where to set it.
+    pub fn not_configured(raw: &RawSettings, key: &str) -> Built {
+        Built::skipped(format!("not configured: set {}", raw.missing_hint(key)))
+    }
+}
+
 pub fn kind(name: &str) -> Option<&'static Kind> {
     KINDS.iter().find(|k| k.name == name)
 }

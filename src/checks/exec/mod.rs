@@ -67,8 +67,7 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
         redactor.add(value);
     }
     let Some((program, args)) = argv else {
-        let reason = format!("not configured: set {}", raw.missing_hint("command"));
-        return Ok(Built { target: String::new(), plan: Plan::Skip(reason) });
+        return Ok(Built::not_configured(raw, "command"));
     };
     let shown = redactor.redact(&command_line(&program, &args, &env, cwd.as_deref()));
     let check = ExecCheck { program, args, env, cwd, shown: shown.clone() };

@@ -80,8 +80,7 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
     let names = Names::of(raw);
 
     let Some(url_text) = url else {
-        let reason = format!("not configured: set {}", raw.missing_hint("url"));
-        return Ok(Built { target: String::new(), plan: Plan::Skip(reason) });
+        return Ok(Built::not_configured(raw, "url"));
     };
     let url = parse_url(&url_text).map_err(|e| raw.error("url", e))?;
     if let Some(password) = url.password() {

@@ -266,8 +266,7 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
         || check.region.is_some()
         || check.endpoint_override.is_some();
     if !check.in_use() && !ses_configured {
-        let reason = format!("SES is optional and unused ({})", check.provider_text());
-        return Ok(Built { target: String::new(), plan: Plan::Skip(reason) });
+        return Ok(Built::skipped(format!("SES is optional and unused ({})", check.provider_text())));
     }
     let target = match check.endpoint() {
         Some(url) => mask_dsn(url.as_str().trim_end_matches('/')),

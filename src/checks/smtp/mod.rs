@@ -116,10 +116,7 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
         register_secrets(redactor, user.as_deref(), secret);
     }
     let Some(host) = host else {
-        return Ok(Built {
-            target: String::new(),
-            plan: Plan::Skip(format!("not configured: set {}", raw.missing_hint("host"))),
-        });
+        return Ok(Built::not_configured(raw, "host"));
     };
     // `[::1]` as in a URL: the brackets are not part of the address.
     let host = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {

@@ -74,8 +74,7 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
         redactor.add(&Secret::new(token.clone()));
     }
     let Some(addr_text) = addr else {
-        let reason = format!("not configured: set {}", raw.missing_hint("addr"));
-        return Ok(Built { target: String::new(), plan: Plan::Skip(reason) });
+        return Ok(Built::not_configured(raw, "addr"));
     };
     let addr = parse_addr(&addr_text).map_err(|e| raw.error("addr", e))?;
     if let Some(password) = addr.password() {
