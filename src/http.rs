@@ -55,6 +55,14 @@ pub fn host(url: &Url) -> &str {
     url.host_str().unwrap_or_default().trim_matches(['[', ']'])
 }
 
+/// A password written into a configured URL is a secret: every text the
+/// report shows has it masked.
+pub fn hide_password(url: &Url, redactor: &mut crate::secret::Redactor) {
+    if let Some(password) = url.password() {
+        redactor.add(&crate::secret::Secret::new(password));
+    }
+}
+
 /// `host:port` as messages name a server (`[::1]:8200` for IPv6).
 pub fn endpoint(url: &Url, default_port: u16) -> String {
     let port = url.port_or_known_default().unwrap_or(default_port);

@@ -15,7 +15,7 @@ mod text;
 mod validate;
 
 use super::{Built, Check, CheckFuture, Context, Kind};
-use crate::secret::{mask_dsn, Redactor, Secret};
+use crate::secret::{mask_dsn, Redactor};
 use crate::settings::{ConfigError, Plan, RawSettings, Shown};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -83,9 +83,7 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
         return Ok(Built::not_configured(raw, "url"));
     };
     let url = parse_url(&url_text).map_err(|e| raw.error("url", e))?;
-    if let Some(password) = url.password() {
-        redactor.add(&Secret::new(password));
-    }
+    crate::http::hide_password(&url, redactor);
     let user_email = user_email.map(|v| header_value(&v)).transpose().map_err(|e| raw.error("user_email", e))?;
     let tenant_id = tenant_id.map(|v| header_value(&v)).transpose().map_err(|e| raw.error("tenant_id", e))?;
     let app_id = app_id.map(|v| v.trim().to_string());

@@ -239,8 +239,8 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
     }
     let endpoint_override =
         endpoint.as_deref().map(parse_endpoint).transpose().map_err(|e| raw.error("endpoint", e))?;
-    if let Some(password) = endpoint_override.as_ref().and_then(Url::password) {
-        redactor.add(&Secret::new(password));
+    if let Some(url) = &endpoint_override {
+        crate::http::hide_password(url, redactor);
     }
     let quota_warn = match quota_warn {
         Some(text) => parse_percent(&text).map_err(|e| raw.error("quota_warn", e))?,

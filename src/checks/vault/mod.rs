@@ -77,9 +77,7 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
         return Ok(Built::not_configured(raw, "addr"));
     };
     let addr = parse_addr(&addr_text).map_err(|e| raw.error("addr", e))?;
-    if let Some(password) = addr.password() {
-        redactor.add(&Secret::new(password));
-    }
+    crate::http::hide_password(&addr, redactor);
     let token = token.map(|t| parse_token(&t)).transpose().map_err(|e| raw.error("token", e))?;
     if let Some(path) = cacert.as_ref().filter(|p| !p.is_file()) {
         return Err(raw.error("cacert", format!("{}: no such file", path.display())));
