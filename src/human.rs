@@ -49,6 +49,12 @@ pub fn one_line(text: &str) -> String {
         .join(" ")
 }
 
+/// A JSON field as text a report may show: a string as one printable line
+/// ([`one_line`]); `None` when the field is absent, of another type, or blank.
+pub fn text_field(value: Option<&serde_json::Value>) -> Option<String> {
+    value.and_then(serde_json::Value::as_str).map(one_line).filter(|text| !text.is_empty())
+}
+
 /// The Unicode marks that reorder how text around them is shown (embeddings,
 /// overrides, isolates, the directional marks): a server could make a
 /// report line read otherwise than it is (`U+202E`, "Trojan Source").
@@ -116,6 +122,15 @@ pub fn excerpt(body: &[u8]) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_field_is_one_line_or_nothing() {
+        use serde_json::json;
+        assert_eq!(text_field(Some(&json!("PENDING\n\u{1b}[2J"))).as_deref(), Some("PENDING [2J"));
+        for absent in [None, Some(&json!(false)), Some(&json!(" \n ")), Some(&json!(["x"]))] {
+            assert_eq!(text_field(absent), None, "{absent:?}");
+        }
+    }
 
     #[test]
     fn excerpt_is_short_single_line_and_safe() {

@@ -4,7 +4,7 @@
 use super::codes;
 use super::diagnose::{Call, Diagnosis, Operation};
 use super::Probe;
-use crate::human::one_line;
+use crate::human::text_field;
 use crate::report::{Action, Priority};
 use serde_json::Value;
 
@@ -56,7 +56,7 @@ impl Account {
     pub fn read(value: &Value) -> Account {
         let flag = |name: &str| value.get(name).and_then(Value::as_bool);
         // One printable line: the review status and case reach the cause.
-        let text = |v: &Value, name: &str| v.get(name).and_then(Value::as_str).map(one_line).filter(|t| !t.is_empty());
+        let text = |v: &Value, name: &str| text_field(v.get(name));
         let review = value.get("Details").and_then(|d| d.get("ReviewDetails")).and_then(|r| {
             let status = text(r, "Status")?;
             Some(match text(r, "CaseId") {
@@ -503,7 +503,7 @@ pub(super) mod properties {
             prop_assert_eq!(account.sending_enabled, field("SendingEnabled", JsonKind::Bool).and_then(Value::as_bool));
             let production = field("ProductionAccessEnabled", JsonKind::Bool).and_then(Value::as_bool);
             prop_assert_eq!(account.production_access, production);
-            let text = |value: Option<&Value>| value.and_then(Value::as_str).map(one_line).filter(|t| !t.is_empty());
+            let text = |value: Option<&Value>| value.and_then(Value::as_str).map(crate::human::one_line).filter(|t| !t.is_empty());
             prop_assert_eq!(account.enforcement.clone(), text(field("EnforcementStatus", JsonKind::Text)));
             let quota = sent.get("SendQuota").filter(|q| q.is_object());
             let number = |name: &str| quota.and_then(|q| q.get(name)).filter(|v| v.is_number()).and_then(Value::as_f64);

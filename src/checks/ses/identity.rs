@@ -7,7 +7,7 @@ use super::client::{Answer, RequestError};
 use super::codes;
 use super::diagnose::{Call, Diagnosis, Operation};
 use super::{parse_sender, Probe};
-use crate::human::one_line;
+use crate::human::text_field;
 use crate::report::{Action, Priority};
 use serde_json::Value;
 
@@ -38,12 +38,11 @@ impl Identity {
     pub fn read(value: &Value) -> Identity {
         let dkim = value.get("DkimAttributes");
         // One printable line: the verification status reaches the summary.
-        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(one_line).filter(|t| !t.is_empty());
         Identity {
-            kind: text(value.get("IdentityType")),
+            kind: text_field(value.get("IdentityType")),
             verified_for_sending: value.get("VerifiedForSendingStatus").and_then(Value::as_bool),
-            verification_status: text(value.get("VerificationStatus")),
-            dkim_status: text(dkim.and_then(|d| d.get("Status"))),
+            verification_status: text_field(value.get("VerificationStatus")),
+            dkim_status: text_field(dkim.and_then(|d| d.get("Status"))),
             dkim_signing: dkim.and_then(|d| d.get("SigningEnabled")).and_then(Value::as_bool),
         }
     }
@@ -459,7 +458,7 @@ pub(super) mod properties {
             let identity = Identity::read(&Value::Object(sent.clone()));
             let verified = sent.get("VerifiedForSendingStatus").and_then(Value::as_bool);
             prop_assert_eq!(identity.verified_for_sending, verified);
-            let status = sent.get("VerificationStatus").and_then(Value::as_str).map(one_line);
+            let status = sent.get("VerificationStatus").and_then(Value::as_str).map(crate::human::one_line);
             let success = status.as_deref() == Some("SUCCESS");
             if identity.verdict() == Verdict::Verified {
                 prop_assert!(verified == Some(true) || success, "{:?}", sent);

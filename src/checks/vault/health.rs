@@ -3,7 +3,7 @@
 //! tells), else from Vault's documented status codes. Pure.
 
 use super::client::Answer;
-use crate::human::one_line;
+use crate::human::text_field;
 use serde_json::Value;
 
 /// A node's state, as Vault's health endpoint defines it.
@@ -96,7 +96,7 @@ impl HealthBody {
         let value: Value = serde_json::from_slice(body).ok()?;
         let object = value.as_object()?;
         let flag = |key: &str| object.get(key).and_then(Value::as_bool);
-        let text = |key: &str| object.get(key).and_then(Value::as_str).map(one_line).filter(|s| !s.is_empty());
+        let text = |key: &str| text_field(object.get(key));
         let number = |key: &str| object.get(key).and_then(Value::as_i64);
         let parsed = HealthBody {
             initialized: flag("initialized"),
@@ -438,7 +438,7 @@ pub(super) mod properties {
                         let expected = sent
                             .get(name)
                             .filter(|v| kind.matches(v))
-                            .map(|v| v.as_str().map_or(v.clone(), |text| Value::from(one_line(text))))
+                            .map(|v| v.as_str().map_or(v.clone(), |text| Value::from(crate::human::one_line(text))))
                             .filter(|v| v.as_str() != Some(""));
                         prop_assert_eq!(parsed(&body, name), expected, "{}", name);
                     }

@@ -8,7 +8,7 @@
 use super::client::{Answer, RequestError};
 use super::health::{Health, NodeState};
 use super::Probe;
-use crate::human::{excerpt, one_line};
+use crate::human::{excerpt, text_field};
 use serde_json::Value;
 
 /// The active node, as the standby sees it.
@@ -127,7 +127,7 @@ fn read_answer(answer: &Answer) -> Leader {
         return unknown(format!("HTTP {}: {}", answer.status, excerpt(&answer.body)));
     };
     let flag = |key: &str| object.get(key).and_then(Value::as_bool);
-    let text = |key: &str| object.get(key).and_then(Value::as_str).map(one_line).filter(|s| !s.is_empty());
+    let text = |key: &str| text_field(object.get(key));
     let Some(ha_enabled) = flag("ha_enabled") else {
         return unknown(format!("HTTP 200 without ha_enabled: {}", excerpt(&answer.body)));
     };

@@ -2,7 +2,7 @@
 //! fields named here are kept, each text as one printable line; the answer
 //! also carries the token itself (`id`), which is never read. Pure.
 
-use crate::human::{excerpt, one_line};
+use crate::human::{excerpt, one_line, text_field};
 use serde_json::Value;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -21,7 +21,7 @@ impl TokenInfo {
     pub fn parse(body: &[u8]) -> Option<TokenInfo> {
         let value: Value = serde_json::from_slice(body).ok()?;
         let data = value.get("data")?.as_object()?;
-        let text = |key: &str| data.get(key).and_then(Value::as_str).map(one_line).filter(|s| !s.is_empty());
+        let text = |key: &str| text_field(data.get(key));
         let mut policies: Vec<String> = Vec::new();
         for key in ["policies", "identity_policies"] {
             let names = data.get(key).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
