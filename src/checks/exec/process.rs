@@ -253,19 +253,28 @@ mod tests {
         assert_eq!(done.stderr.text(), "done\n");
     }
 
-    #[tokio::test]
-    async fn the_deadline_kills_the_whole_group() {
+    /// Runs `script` within `budget`, its `{pidfile}` replaced by a file it
+    /// writes a child's pid to: what the run gave, that pid, how long it took.
+    async fn run_recording_child(script: &str, budget: Duration) -> (Finished, String, Duration) {
         let dir = tempfile::tempdir().unwrap();
         let pidfile = dir.path().join("pid");
-        let script = format!("sleep 300 & echo $! > {}; echo partial; wait", pidfile.display());
+        let script = script.replace("{pidfile}", &pidfile.display().to_string());
         let started = Instant::now();
-        let done = run_sh(&script, Duration::from_millis(500)).await;
-        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        let done = run_sh(&script, budget).await;
+        let took = started.elapsed();
+        let pid = std::fs::read_to_string(&pidfile).unwrap().trim().to_string();
+        (done, pid, took)
+    }
+
+    #[tokio::test]
+    async fn the_deadline_kills_the_whole_group() {
+        let script = "sleep 300 & echo $! > {pidfile}; echo partial; wait";
+        let (done, pid, took) = run_recording_child(script, Duration::from_millis(500)).await;
+        assert!(took < Duration::from_secs(2), "{took:?}");
         assert!(done.timed_out);
         assert_eq!(describe_status(&done.status), "killed by signal 9 (SIGKILL)");
         assert_eq!(done.stdout.text(), "partial\n");
-        let pid = std::fs::read_to_string(&pidfile).unwrap();
-        assert!(gone_soon(pid.trim()), "the child {pid} survived");
+        assert!(gone_soon(&pid), "the child {pid} survived");
     }
 
     /// The process is gone, or a zombie waiting for init to reap it.
@@ -292,16 +301,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_child_that_left_the_group_is_named_and_the_run_still_ends_in_time() {
-        let dir = tempfile::tempdir().unwrap();
-        let pidfile = dir.path().join("pid");
         // The plugin never exits itself: the deadline kills its group, not the setsid child.
-        let script = format!("setsid sleep 30 & echo $! > {}; sleep 300", pidfile.display());
-        let started = Instant::now();
-        let done = run_sh(&script, Duration::from_millis(600)).await;
-        let pid: u32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+        let script = "setsid sleep 30 & echo $! > {pidfile}; sleep 300";
+        let (done, pid, took) = run_recording_child(script, Duration::from_millis(600)).await;
+        let pid: u32 = pid.parse().unwrap();
         // SAFETY: kill only sends a signal, to the child this test started.
         unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-        assert!(started.elapsed() < Duration::from_millis(800), "{:?}", started.elapsed());
+        assert!(took < Duration::from_millis(800), "{took:?}");
         assert!(done.timed_out);
         assert_eq!(done.escaped, [Escaped { pid, command: "sleep 30".into() }]);
     }
