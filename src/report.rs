@@ -390,6 +390,15 @@ impl Report {
     }
 }
 
+/// What the tests of every check read of an outcome.
+#[cfg(test)]
+impl Outcome {
+    /// Its findings' codes, the main one first.
+    pub(crate) fn codes(&self) -> Vec<&'static str> {
+        self.findings.iter().map(|f| f.code.as_str()).collect()
+    }
+}
+
 /// The report the tests vary from: a finished run of `checks` at the epoch,
 /// with no id, title or root cause, not strict, seen from kbz-check itself.
 #[cfg(test)]

@@ -476,10 +476,6 @@ mod tests {
         );
     }
 
-    fn codes(outcome: &Outcome) -> Vec<&'static str> {
-        outcome.findings.iter().map(|f| f.code.as_str()).collect()
-    }
-
     #[test]
     fn each_issue_of_a_start_answer_has_its_code() {
         let ago = std::time::Duration::from_secs(60);
@@ -522,7 +518,7 @@ mod tests {
             let mut found = Findings::default();
             issue_problem(&check(), &issue, &mut found);
             let out = found.into_outcome(String::new());
-            assert_eq!(codes(&out), [code], "{issue:?}");
+            assert_eq!(out.codes(), [code], "{issue:?}");
             assert_eq!(out.findings[0].status, status, "{issue:?}");
         }
     }
@@ -532,12 +528,12 @@ mod tests {
         assert!(run(json(200, Value::Object(start_body(json!({}))))).findings.is_empty(), "ok has no code");
         let draft = auth_url("sellercentral.amazon.com", "&version=beta");
         assert_eq!(
-            codes(&run(json(200, Value::Object(start_body(json!({ "authUrl": draft })))))),
+            run(json(200, Value::Object(start_body(json!({ "authUrl": draft }))))).codes(),
             ["oauth.answer.draft_app"]
         );
         let wrong = auth_url("sellercentral.evil.example", "&version=beta");
         let out = run(json(200, Value::Object(start_body(json!({ "authUrl": wrong })))));
-        assert_eq!(codes(&out), ["oauth.answer.wrong_host", "oauth.answer.draft_app"]);
+        assert_eq!(out.codes(), ["oauth.answer.wrong_host", "oauth.answer.draft_app"]);
         assert_eq!(out.findings[0].summary, out.summary);
     }
 }

@@ -309,7 +309,7 @@ mod tests {
             out.summary,
             "the account is in the SES sandbox in eu-west-1: only verified recipients receive mail"
         );
-        assert_eq!(codes(&out), ["ses.sandbox"]);
+        assert_eq!(out.codes(), ["ses.sandbox"]);
         let cause = out.causes.join("\n");
         assert!(cause.contains("at most 200 messages a day and 1 a second"), "{cause}");
         assert!(cause.contains("request is on file: PENDING (case 172839)"), "{cause}");
@@ -327,14 +327,14 @@ mod tests {
             (out.status, out.summary.as_str()),
             (Status::Warn, "87% of the daily sending quota used (43500 of 50000)")
         );
-        assert_eq!(codes(&out), ["ses.quota_high"]);
+        assert_eq!(out.codes(), ["ses.quota_high"]);
         assert!(out.causes.join("\n").contains("over the 80% warning threshold"));
         let out = with_account(&quota(50000, 50000));
         assert_eq!(
             (out.status, out.summary.as_str()),
             (Status::Fail, "the daily sending quota is used up (50000 of 50000)")
         );
-        assert_eq!(codes(&out), ["ses.quota_exhausted"]);
+        assert_eq!(out.codes(), ["ses.quota_exhausted"]);
         let out = with_account(&quota(10, -1));
         assert_eq!(out.status, Status::Ok);
         assert!(out.summary.contains("no daily sending limit"), "{}", out.summary);
@@ -349,7 +349,7 @@ mod tests {
             (out.status, out.summary.as_str()),
             (Status::Fail, "sending is disabled for this account in eu-west-1")
         );
-        assert_eq!(codes(&out), ["ses.sending_disabled", "ses.enforcement.shutdown"]);
+        assert_eq!(out.codes(), ["ses.sending_disabled", "ses.enforcement.shutdown"]);
         assert!(out.causes.join("\n").contains("EnforcementStatus SHUTDOWN"));
         let out =
             with_account(r#"{"SendingEnabled":true,"ProductionAccessEnabled":true,"EnforcementStatus":"PROBATION"}"#);
@@ -357,7 +357,7 @@ mod tests {
             (out.status, out.summary.as_str()),
             (Status::Warn, "the account is on probation (EnforcementStatus PROBATION)")
         );
-        assert_eq!(codes(&out), ["ses.enforcement.probation"]);
+        assert_eq!(out.codes(), ["ses.enforcement.probation"]);
     }
 
     #[test]

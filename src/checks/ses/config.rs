@@ -162,7 +162,7 @@ mod tests {
             diagnose(&c, &observed(Probe::NotRun(why.clone()), vec![("noreply@example.com", Probe::NotRun(why))]));
         assert_eq!(out.status, Status::Fail);
         assert_eq!(out.summary, "EMAIL_PROVIDER=ses but AWS_SES_ACCESS_KEY and AWS_SES_SECRET_KEY are not set");
-        assert_eq!(codes(&out), ["ses.config.missing"]);
+        assert_eq!(out.codes(), ["ses.config.missing"]);
         assert_eq!(evidence(&out, "account"), "not asked: AWS_SES_ACCESS_KEY and AWS_SES_SECRET_KEY not set");
     }
 
@@ -177,12 +177,12 @@ mod tests {
         assert_eq!(out.summary, "SES is partly configured: AWS_SES_SECRET_KEY is not set");
         assert!(out.causes.join("\n").ends_with("(SES is not in use: EMAIL_PROVIDER=smtp)"), "{out:#?}");
         assert!(out.actions.iter().all(|a| a.priority == Priority::Low));
-        assert_eq!(codes(&out), ["ses.config.partial"]);
+        assert_eq!(out.codes(), ["ses.config.partial"]);
 
         let mut c = check();
         c.region = None;
         let out = diagnose(&c, &observed(Probe::NotRun(c.blocker().unwrap()), vec![]));
-        assert_eq!((out.status, codes(&out)), (Status::Fail, vec!["ses.config.region_missing"]));
+        assert_eq!((out.status, out.codes()), (Status::Fail, vec!["ses.config.region_missing"]));
     }
 
     #[test]
@@ -193,7 +193,7 @@ mod tests {
         let out = diagnose(&c, &observed(Probe::NotRun(c.blocker().unwrap()), vec![]));
         assert_eq!(out.status, Status::Fail);
         assert_eq!(out.summary, "AWS_SES_ACCESS_KEY is not an access key id");
-        assert_eq!(codes(&out), ["ses.config.access_key_malformed", "ses.config.unknown_region"]);
+        assert_eq!(out.codes(), ["ses.config.access_key_malformed", "ses.config.unknown_region"]);
         let cause = out.causes.join("\n");
         assert!(cause.contains("swapped") && cause.contains("eu-west-1, eu-west-2, eu-west-3"), "{cause}");
         assert!(!cause.contains(SECRET_KEY), "{cause}");

@@ -372,10 +372,6 @@ pub(super) mod fixtures {
     }
 
     /// The codes of the outcome's findings, the main one first.
-    pub fn codes(outcome: &Outcome) -> Vec<&'static str> {
-        outcome.findings.iter().map(|f| f.code.as_str()).collect()
-    }
-
     pub fn evidence(outcome: &Outcome, label: &str) -> String {
         outcome
             .evidence
@@ -428,13 +424,13 @@ mod tests {
             ),
         );
         assert_eq!(out.summary, "secret key does not match the access key (SignatureDoesNotMatch)");
-        assert_eq!(codes(&out), ["ses.auth.signature_mismatch"]);
+        assert_eq!(out.codes(), ["ses.auth.signature_mismatch"]);
         assert_eq!(evidence(&out, "identity noreply@example.com"), "not asked: AWS refused the keys");
         let unknown = r#"{"message":"The security token included in the request is invalid."}"#;
         let out =
             diagnose(&check(), &observed(done(answer(403, Some("UnrecognizedClientException"), unknown)), vec![]));
         assert_eq!(out.summary, "access key not recognised by AWS (UnrecognizedClientException)");
-        assert_eq!(codes(&out), ["ses.auth.unknown_key"]);
+        assert_eq!(out.codes(), ["ses.auth.unknown_key"]);
         assert!(evidence(&out, "account").starts_with("HTTP 403 UnrecognizedClientException: The security token"));
     }
 
@@ -454,10 +450,10 @@ mod tests {
         );
         assert!(out.actions[0].command.as_deref().unwrap().contains("--user-name keybuzz-ses"), "{out:#?}");
         assert!(
-            !codes(&out).iter().any(|c| ["ses.auth.unknown_key", "ses.auth.signature_mismatch"].contains(c)),
+            !out.codes().iter().any(|c| ["ses.auth.unknown_key", "ses.auth.signature_mismatch"].contains(c)),
             "the keys were accepted"
         );
-        assert_eq!(codes(&out), ["ses.auth.access_denied"]);
+        assert_eq!(out.codes(), ["ses.auth.access_denied"]);
     }
 
     #[test]
@@ -473,11 +469,11 @@ mod tests {
         ];
         for (account, code) in cases {
             let out = diagnose(&check(), &observed(done(account), identity()));
-            assert_eq!((out.status, codes(&out)), (Status::Warn, vec![code]), "{out:#?}");
+            assert_eq!((out.status, out.codes()), (Status::Warn, vec![code]), "{out:#?}");
         }
         let skewed = "<Error><Code>SignatureDoesNotMatch</Code><Message>Signature expired: 20260101T000000Z is now earlier than 20260101T001000Z</Message></Error>";
         let out = diagnose(&check(), &observed(done(answer(403, None, skewed)), vec![]));
-        assert_eq!(codes(&out), ["ses.clock_skew"]);
+        assert_eq!(out.codes(), ["ses.clock_skew"]);
     }
 
     #[test]

@@ -309,7 +309,7 @@ mod tests {
             .as_deref()
             .unwrap()
             .starts_with("aws sesv2 create-email-identity --email-identity example.com --region eu-west-1"));
-        assert_eq!(codes(&out), ["ses.identity.missing"]);
+        assert_eq!(out.codes(), ["ses.identity.missing"]);
         let mut unused = check();
         unused.provider = super::super::Provider::Smtp;
         assert_eq!(diagnose(&unused, &observed(account(), lookups())).status, Status::Warn);
@@ -320,7 +320,7 @@ mod tests {
         let pending = r#"{"IdentityType":"DOMAIN","VerifiedForSendingStatus":false,"VerificationStatus":"PENDING","DkimAttributes":{"Status":"PENDING"}}"#;
         let out = with_domain(pending);
         assert_eq!(out.summary, "sender noreply@example.com is not verified (example.com: PENDING)");
-        assert_eq!(codes(&out), ["ses.identity.unverified"]);
+        assert_eq!(out.codes(), ["ses.identity.unverified"]);
         assert!(out.actions[0].text.contains("DKIM CNAME records"), "{out:#?}");
     }
 
@@ -337,7 +337,7 @@ mod tests {
             (out.status, out.summary.as_str()),
             (Status::Warn, "SES contradicts itself about the sender identity noreply@example.com")
         );
-        assert_eq!(codes(&out), ["ses.identity.conflicting"]);
+        assert_eq!(out.codes(), ["ses.identity.conflicting"]);
     }
 
     #[test]
@@ -345,7 +345,7 @@ mod tests {
         let domain = r#"{"IdentityType":"DOMAIN","VerifiedForSendingStatus":true,"VerificationStatus":"SUCCESS","DkimAttributes":{"SigningEnabled":true,"Status":"FAILED"}}"#;
         let out = with_domain(domain);
         assert_eq!((out.status, out.summary.as_str()), (Status::Warn, "DKIM of example.com is FAILED"));
-        assert_eq!(codes(&out), ["ses.identity.dkim_failed"]);
+        assert_eq!(out.codes(), ["ses.identity.dkim_failed"]);
     }
 
     #[test]
@@ -378,7 +378,7 @@ mod tests {
             (Status::Warn, "EMAIL_FROM is not set: the sender identity was not checked")
         );
         assert_eq!(evidence(&out, "sender identity"), "not checked: EMAIL_FROM is not set");
-        assert_eq!(codes(&out), ["ses.config.sender_missing"]);
+        assert_eq!(out.codes(), ["ses.config.sender_missing"]);
     }
 }
 

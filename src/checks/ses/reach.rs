@@ -118,10 +118,10 @@ mod tests {
             &observed(done(refused), vec![("noreply@example.com", Probe::NotRun("SES did not answer".into()))]),
         );
         assert_eq!((out.status, out.summary.as_str()), (Status::Fail, "connection refused by 127.0.0.1:9"));
-        assert_eq!(codes(&out), ["ses.unreachable.refused"]);
+        assert_eq!(out.codes(), ["ses.unreachable.refused"]);
         assert_eq!(evidence(&out, "account"), "no answer: connection refused by 127.0.0.1:9");
         let out = diagnose(&check(), &observed(done(Err(untrusted())), vec![]));
-        assert_eq!(codes(&out), ["ses.tls.failed"]);
+        assert_eq!(out.codes(), ["ses.tls.failed"]);
         assert_eq!(out.findings[0].issuer.as_deref(), Some("CN=Corp Proxy CA"), "root causes join on the issuer");
         let asked = url::Url::parse("http://127.0.0.1:4566/v2/email/account").unwrap();
         let redirect =
@@ -132,14 +132,14 @@ mod tests {
         assert_eq!(out.status, Status::Fail);
         assert!(out.summary.starts_with("HTTP 302: the SES endpoint https://email.eu-west-1.amazonaws.com redirects to http://127.0.0.2:4566/login?X-Amz-Signature=***#"), "{}", out.summary);
         assert!(out.causes.join("\n").contains("must not reach another origin"), "{out:#?}");
-        assert_eq!(codes(&out), ["ses.redirected"]);
+        assert_eq!(out.codes(), ["ses.redirected"]);
         assert!(!format!("{out:?}").contains("abc123"));
         assert!(evidence(&out, "account").starts_with("HTTP 302 redirect to http://127.0.0.2:4566/login?"), "{out:#?}");
         let slow =
             Err(RequestError::ConnectTimeout { endpoint: "127.0.0.1:9".into(), after: Duration::from_millis(901) });
         let out = diagnose(&check(), &observed(done(slow), vec![]));
         assert_eq!(out.summary, "no answer from 127.0.0.1:9 within 900ms");
-        assert_eq!(codes(&out), ["ses.unreachable.timeout"]);
+        assert_eq!(out.codes(), ["ses.unreachable.timeout"]);
         let cases = [
             (RequestError::Dns { host: "email.invalid".into(), detail: "no such host".into() }, "ses.unreachable.dns"),
             (
@@ -157,10 +157,10 @@ mod tests {
         ];
         for (error, code) in cases {
             let out = diagnose(&check(), &observed(done(Err(error)), vec![]));
-            assert_eq!((out.status, codes(&out)), (Status::Fail, vec![code]), "{out:#?}");
+            assert_eq!((out.status, out.codes()), (Status::Fail, vec![code]), "{out:#?}");
         }
         let out = diagnose(&check(), &observed(done(Err(RequestError::Setup { detail: "bad".into() })), vec![]));
-        assert_eq!(codes(&out), ["ses.request_not_sent"]);
+        assert_eq!(out.codes(), ["ses.request_not_sent"]);
     }
 
     #[test]
@@ -168,7 +168,7 @@ mod tests {
         let mut unused = check();
         unused.provider = super::super::Provider::Smtp;
         let out = diagnose(&unused, &observed(done(Err(untrusted())), vec![]));
-        assert_eq!((out.status, codes(&out)), (Status::Warn, vec!["ses.tls.failed"]));
+        assert_eq!((out.status, out.codes()), (Status::Warn, vec!["ses.tls.failed"]));
         assert!(out.causes.join("\n").contains("issued by CN=Corp Proxy CA"), "{out:#?}");
     }
 }

@@ -1075,10 +1075,6 @@ mod tests {
     }
 
     /// Every finding's code, the main one first.
-    fn codes(outcome: &Outcome) -> Vec<&'static str> {
-        outcome.findings.iter().map(|f| f.code.as_str()).collect()
-    }
-
     fn code_of(check: &SmtpCheck, t: &Transcript) -> &'static str {
         let outcome = diagnose(check, t, now());
         assert_eq!(outcome.findings.len(), 1, "{outcome:#?}");
@@ -1094,13 +1090,13 @@ mod tests {
         // PH11: a wrong password, and a password a down secret store never delivered.
         let rejected = stopped(after_tls(), Step::Auth, Why::Reply(reply("535 5.7.8 Error: authentication failed")));
         let outcome = diagnose(&check, &rejected, now());
-        assert_eq!(codes(&outcome), ["smtp.auth.rejected"]);
+        assert_eq!(outcome.codes(), ["smtp.auth.rejected"]);
         let mut user_only = sample_check();
         user_only.login = Login::UserOnly { user: "postmaster@example.com".into() };
         let mut t = after_tls();
         t.auth = AuthState::Incomplete;
         let outcome = diagnose(&user_only, &t, now());
-        assert_eq!(codes(&outcome), ["smtp.auth.password_missing"]);
+        assert_eq!(outcome.codes(), ["smtp.auth.password_missing"]);
         let mut password_only = sample_check();
         password_only.login = Login::PasswordOnly;
         assert_eq!(code_of(&password_only, &t), "smtp.auth.user_missing");
@@ -1214,12 +1210,12 @@ mod tests {
         assert_eq!(code_of(&check, &t), "smtp.tls.expired");
         t.certificate = Some(Ok(cert(NOW + 5 * DAY)));
         let outcome = diagnose(&check, &t, now());
-        assert_eq!((codes(&outcome), outcome.findings[0].status), (vec!["smtp.cert.expiring"], Status::Warn));
+        assert_eq!((outcome.codes(), outcome.findings[0].status), (vec!["smtp.cert.expiring"], Status::Warn));
 
         // Several findings: the failure's code first, the warning's kept.
         let mut t = stopped(after_tls(), Step::Auth, Why::Reply(reply("535 5.7.8 Error: authentication failed")));
         t.certificate = Some(Ok(cert(NOW + 5 * DAY)));
-        assert_eq!(codes(&diagnose(&check, &t, now())), ["smtp.auth.rejected", "smtp.cert.expiring"]);
+        assert_eq!(diagnose(&check, &t, now()).codes(), ["smtp.auth.rejected", "smtp.cert.expiring"]);
     }
 
     #[test]

@@ -337,7 +337,7 @@ mod tests {
             let mut found = super::Findings::default();
             super::absent_problem("secret/data/app", &absence, &mut found);
             let out = found.into_outcome(String::new());
-            assert_eq!(codes(&out), [code]);
+            assert_eq!(out.codes(), [code]);
         }
     }
 
@@ -349,11 +349,11 @@ mod tests {
             (out.status, out.summary.as_str()),
             (Status::Fail, "VAULT_TOKEN rejected by Vault (403 permission denied)")
         );
-        assert_eq!(codes(&out), ["vault.token.rejected"]);
+        assert_eq!(out.codes(), ["vault.token.rejected"]);
         let out = diagnose(&c, &with_token(&health_body(""), answer(200, &token_body(3600, false))));
         assert_eq!((out.status, out.summary.as_str()), (Status::Warn, "VAULT_TOKEN expires in 1h (under min_ttl 1d)"));
         assert!(out.actions[0].text.contains("cannot be renewed"));
-        assert_eq!(codes(&out), ["vault.token.expiring"]);
+        assert_eq!(out.codes(), ["vault.token.expiring"]);
         let root = r#"{"data":{"policies":["root"],"ttl":0,"expire_time":null}}"#;
         let out = diagnose(&c, &with_token(&health_body(""), answer(200, root)));
         assert_eq!(out.status, Status::Ok);
@@ -390,7 +390,7 @@ mod tests {
         );
         assert_eq!(out.status, Status::Fail);
         assert_eq!(out.summary, "secret secret/data/keybuzz/ses absent");
-        assert_eq!(codes(&out), ["vault.secret.absent", "vault.secret.denied"]);
+        assert_eq!(out.codes(), ["vault.secret.absent", "vault.secret.denied"]);
         let cause = out.causes.join("\n");
         assert!(cause.contains("none of its policies (default, kb-app) grants read on this path"), "{cause}");
         assert!(

@@ -473,10 +473,6 @@ pub(super) mod fixtures {
     }
 
     /// The codes of the outcome's findings, the main one first.
-    pub fn codes(outcome: &Outcome) -> Vec<&'static str> {
-        outcome.findings.iter().map(|f| f.code.as_str()).collect()
-    }
-
     pub fn evidence<'a>(outcome: &'a Outcome, label: &str) -> &'a str {
         &outcome.evidence.iter().find(|e| e.label == label).unwrap_or_else(|| panic!("no {label}: {outcome:#?}")).output
     }
@@ -538,7 +534,7 @@ mod tests {
             let out = diagnose(&check("http://127.0.0.1:8200"), &observed(Ok(answer(code, &health_body(fields)))));
             assert_eq!(out.status, status, "{fields}: {out:#?}");
             assert!(out.summary.contains(summary), "{fields}: {}", out.summary);
-            assert_eq!(codes(&out).first().copied(), finding, "{fields}: {out:#?}");
+            assert_eq!(out.codes().first().copied(), finding, "{fields}: {out:#?}");
         }
     }
 
@@ -569,14 +565,14 @@ mod tests {
         );
         assert!(out.causes.join("\n").contains("no active Vault instance found"), "{out:#?}");
         assert!(out.actions[0].command.as_deref().unwrap().contains("raft list-peers"), "{out:#?}");
-        assert_eq!(codes(&out), ["vault.standby_without_active"]);
+        assert_eq!(out.codes(), ["vault.standby_without_active"]);
         assert!(evidence(&out, "active node").starts_with("no active node: ha_enabled=true, leader_address empty"));
 
         // A performance standby still serves reads: a warning.
         let out = standby_with_leader("performance", nobody);
         assert_eq!(out.status, Status::Warn, "{out:#?}");
         assert!(out.summary.starts_with("the performance standby at "), "{}", out.summary);
-        assert_eq!(codes(&out), ["vault.standby_without_active"]);
+        assert_eq!(out.codes(), ["vault.standby_without_active"]);
 
         // Named, but that node refuses connections (raft keeps the last leader's address): gone.
         let seen = Observed {
@@ -592,13 +588,13 @@ mod tests {
             "{out:#?}"
         );
         assert_eq!(evidence(&out, "active node health"), "no answer: connection refused by 127.0.0.1:8300");
-        assert_eq!(codes(&out), ["vault.standby_without_active"], "the same diagnosis as naming nobody");
+        assert_eq!(out.codes(), ["vault.standby_without_active"], "the same diagnosis as naming nobody");
 
         // No usable answer: not confirmed, a warning.
         let out = standby_with_leader("standby", "<html>bad gateway</html>");
         assert_eq!(out.status, Status::Warn, "{out:#?}");
         assert_eq!(out.summary, "the standby at http://127.0.0.1:8200 did not name its active node");
-        assert_eq!(codes(&out), ["vault.leader_unknown"]);
+        assert_eq!(out.codes(), ["vault.leader_unknown"]);
     }
 
     #[test]
@@ -618,7 +614,7 @@ mod tests {
             out.summary
         );
         assert!(out.causes.join("\n").contains("a downgrade from https to plain http"), "{out:#?}");
-        assert_eq!(codes(&out), ["vault.redirected.downgrade"]);
+        assert_eq!(out.codes(), ["vault.redirected.downgrade"]);
         let shown = format!("{out:?}");
         assert!(!shown.contains("pw-Zz9") && !shown.contains("s.abc"), "{shown}");
         assert!(evidence(&out, "health").starts_with("HTTP 307 redirect to http://***#"), "{out:#?}");
@@ -639,7 +635,7 @@ mod tests {
             out.causes.join("\n").contains("a standby pointing at its active node (https://127.0.0.1:8300)"),
             "{out:#?}"
         );
-        assert_eq!(codes(&out), ["vault.redirected.to_active"]);
+        assert_eq!(out.codes(), ["vault.redirected.to_active"]);
     }
 
     #[test]
@@ -648,11 +644,11 @@ mod tests {
         let out = diagnose(&check("http://127.0.0.1:8200"), &observed(Ok(answer(299, &sealed))));
         assert_eq!((out.status, out.summary.as_str()), (Status::Fail, "Vault at http://127.0.0.1:8200 is sealed"));
         assert!(out.actions[0].command.as_deref().unwrap().contains("vault operator unseal"), "{out:#?}");
-        assert_eq!(codes(&out), ["vault.sealed"]);
+        assert_eq!(out.codes(), ["vault.sealed"]);
         let uninit = r#"{"initialized":false,"sealed":true,"standby":true}"#;
         let out = diagnose(&check("http://127.0.0.1:8200"), &observed(Ok(answer(501, uninit))));
         assert_eq!(out.summary, "Vault at http://127.0.0.1:8200 is not initialized");
-        assert_eq!(codes(&out), ["vault.not_initialized"]);
+        assert_eq!(out.codes(), ["vault.not_initialized"]);
         assert!(out.causes.join("\n").contains("storage"));
     }
 
@@ -663,12 +659,12 @@ mod tests {
         assert_eq!(out.status, Status::Fail);
         assert!(out.summary.ends_with("is sealed"), "{}", out.summary);
         assert!(out.causes.join("\n").contains("rests on the status code alone"), "{out:#?}");
-        assert_eq!(codes(&out), ["vault.sealed"], "the same diagnosis, with its caveat");
+        assert_eq!(out.codes(), ["vault.sealed"], "the same diagnosis, with its caveat");
         let out = diagnose(&check("http://127.0.0.1:8200"), &observed(Ok(answer(429, "Too Many Requests"))));
         assert_eq!(out.status, Status::Warn);
         assert_eq!(out.summary, "http://127.0.0.1:8200 answered HTTP 429 without Vault's health body");
         assert!(out.causes.join("\n").contains("rate limiter"), "{out:#?}");
-        assert_eq!(codes(&out), ["vault.state_unconfirmed"]);
+        assert_eq!(out.codes(), ["vault.state_unconfirmed"]);
     }
 
     #[test]
@@ -680,13 +676,13 @@ mod tests {
         assert_eq!(out.status, Status::Fail);
         assert_eq!(out.summary, "http://127.0.0.1:8200 answered HTTP 200, not like Vault");
         assert!(evidence(&out, "health").contains("Welcome to nginx"));
-        assert_eq!(codes(&out), ["vault.not_vault"]);
+        assert_eq!(out.codes(), ["vault.not_vault"]);
         let out = diagnose(
             &check("http://127.0.0.1:8200"),
             &observed(Ok(answer(400, "Client sent an HTTP request to an HTTPS server.\n"))),
         );
         assert_eq!(out.summary, "Vault at http://127.0.0.1:8200 expects https://, not http://");
-        assert_eq!(codes(&out), ["vault.expects_https"]);
+        assert_eq!(out.codes(), ["vault.expects_https"]);
     }
 
     #[test]
@@ -701,7 +697,7 @@ mod tests {
         assert!(evidence(&out, "health").contains("clock skew: Vault is 20s ahead of this host"), "{out:#?}");
         let out = diagnose(&no_token, &observed(Ok(answer(200, &at(-120)))));
         assert_eq!((out.status, out.summary.as_str()), (Status::Warn, "clock skew: Vault is 2m behind this host"));
-        assert_eq!(codes(&out), ["vault.clock_skew"]);
+        assert_eq!(out.codes(), ["vault.clock_skew"]);
     }
 
     #[test]

@@ -124,7 +124,7 @@ mod tests {
         let out = fail(RequestError::Refused { endpoint: "10.0.0.150:8200".into() });
         assert_eq!(out.summary, "connection refused by 10.0.0.150:8200: Vault is not running there");
         assert!(out.actions[0].command.as_deref().unwrap().contains("systemctl status vault"));
-        assert_eq!(codes(&out), ["vault.unreachable.refused"]);
+        assert_eq!(out.codes(), ["vault.unreachable.refused"]);
         let out = fail(RequestError::ConnectTimeout {
             endpoint: "10.0.0.150:8200".into(),
             after: Duration::from_millis(900),
@@ -134,20 +134,20 @@ mod tests {
             "no answer from 10.0.0.150:8200 within 900ms: the network path to Vault is blocked from here"
         );
         assert!(out.causes.join("\n").contains("cannot reach the private range"));
-        assert_eq!(codes(&out), ["vault.unreachable.timeout"]);
+        assert_eq!(out.codes(), ["vault.unreachable.timeout"]);
         let out = fail(RequestError::Dns { host: "vault.internal".into(), detail: "Name or service not known".into() });
         assert_eq!(out.summary, "cannot resolve vault.internal");
         assert!(out.actions[0].command.as_deref() == Some("getent hosts vault.internal"));
-        assert_eq!(codes(&out), ["vault.unreachable.dns"]);
+        assert_eq!(out.codes(), ["vault.unreachable.dns"]);
         let out = fail(RequestError::NoRoute { endpoint: "10.0.0.150:8200".into(), detail: "No route to host".into() });
-        assert_eq!(codes(&out), ["vault.unreachable.no_route"]);
+        assert_eq!(out.codes(), ["vault.unreachable.no_route"]);
         let out = fail(RequestError::Failed { endpoint: "10.0.0.150:8200".into(), detail: "connection reset".into() });
-        assert_eq!(codes(&out), ["vault.unreachable.failed"]);
+        assert_eq!(out.codes(), ["vault.unreachable.failed"]);
         let out =
             fail(RequestError::AnswerTimeout { endpoint: "10.0.0.150:8200".into(), after: Duration::from_secs(5) });
-        assert_eq!(codes(&out), ["vault.peer_stalled"]);
+        assert_eq!(out.codes(), ["vault.peer_stalled"]);
         let out = fail(RequestError::Setup { detail: "no certificate in the CA file".into() });
-        assert_eq!(codes(&out), ["vault.tls.setup_failed"]);
+        assert_eq!(out.codes(), ["vault.tls.setup_failed"]);
     }
 
     #[test]
@@ -155,7 +155,7 @@ mod tests {
         let error = untrusted("10.0.0.150:8200", "vault.test", "CN=Keybuzz CA");
         let out = diagnose(&check("https://10.0.0.150:8200"), &observed(Err(error)));
         assert_eq!(out.summary, "TLS with 10.0.0.150:8200 failed: certificate not trusted");
-        assert_eq!(codes(&out), ["vault.tls.untrusted"]);
+        assert_eq!(out.codes(), ["vault.tls.untrusted"]);
         assert_eq!(out.findings[0].issuer.as_deref(), Some("CN=Keybuzz CA"), "root causes join on the issuer");
         let cause = out.causes.join("\n");
         assert!(cause.contains("subject CN=vault.test") && cause.contains("issued by CN=Keybuzz CA"), "{cause}");
@@ -185,7 +185,7 @@ mod tests {
                 certificate: None,
             };
             let out = diagnose(&check("https://10.0.0.150:8200"), &observed(Err(error)));
-            assert_eq!(codes(&out), [code], "{problem:?}");
+            assert_eq!(out.codes(), [code], "{problem:?}");
             assert!(out.findings[0].code.is_in("vault.tls"));
         }
     }
@@ -198,6 +198,6 @@ mod tests {
         assert_eq!(out.status, Status::Warn);
         assert!(out.summary.contains("not verified (VAULT_SKIP_VERIFY is true)"), "{}", out.summary);
         assert!(evidence(&out, "TLS").starts_with("NOT verified"));
-        assert_eq!(codes(&out), ["vault.skip_verify"]);
+        assert_eq!(out.codes(), ["vault.skip_verify"]);
     }
 }
