@@ -397,6 +397,12 @@ impl Outcome {
     pub(crate) fn codes(&self) -> Vec<&'static str> {
         self.findings.iter().map(|f| f.code.as_str()).collect()
     }
+
+    /// The output of its evidence labelled `label`; there must be one.
+    pub(crate) fn evidence_of(&self, label: &str) -> &str {
+        let found = self.evidence.iter().find(|e| e.label == label);
+        &found.unwrap_or_else(|| panic!("no evidence {label} in {self:#?}")).output
+    }
 }
 
 /// The report the tests vary from: a finished run of `checks` at the epoch,

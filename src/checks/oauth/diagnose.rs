@@ -383,10 +383,6 @@ mod tests {
         diagnose(&check(), &Ok(answer))
     }
 
-    fn evidence<'a>(outcome: &'a Outcome, label: &str) -> &'a str {
-        &outcome.evidence.iter().find(|e| e.label == label).unwrap_or_else(|| panic!("no {label}: {outcome:#?}")).output
-    }
-
     #[test]
     fn ph15_success_is_ok_with_the_request_and_every_rule_shown() {
         let out = run(json(200, Value::Object(start_body(json!({})))));
@@ -401,7 +397,7 @@ mod tests {
             Some("curl -sS -X POST 'https://backend-dev.example.com/api/v1/marketplaces/amazon/oauth/start' -H 'Content-Type: application/json' -H 'Accept: application/json' -H 'X-User-Email: seller@example.com' -H 'X-Tenant-Id: kbz-001' -d '{}'")
         );
         assert!(request.output.starts_with("HTTP 200 OK, application/json; charset=utf-8, "), "{}", request.output);
-        let lines = evidence(&out, "authUrl checks");
+        let lines = out.evidence_of("authUrl checks");
         assert!(lines.contains("✓ host sellercentral.amazon.com: Seller Central (US)"), "{lines}");
         assert!(lines.contains("✓ state: 75a623ee-2e14-4d76-85ea-70a02a5298bc (short-lived)"), "{lines}");
     }
@@ -426,9 +422,9 @@ mod tests {
             (Status::Fail, "authUrl host sellercentral.evil.example is not a Seller Central host")
         );
         assert!(out.causes.join("\n").contains("sellercentral-europe.amazon.com"), "{out:#?}");
-        assert!(
-            evidence(&out, "authUrl checks").contains("✗ host sellercentral.evil.example is not a Seller Central host")
-        );
+        assert!(out
+            .evidence_of("authUrl checks")
+            .contains("✗ host sellercentral.evil.example is not a Seller Central host"));
     }
 
     #[test]
@@ -449,7 +445,7 @@ mod tests {
         let mut c = check();
         c.tenant_id = None;
         let out = diagnose(&c, &Ok(json(200, Value::Object(start_body(json!({}))))));
-        let request = evidence(&out, "request");
+        let request = out.evidence_of("request");
         assert!(request.ends_with("\nX-Tenant-Id was not sent (KBZ_OAUTH_TENANT_ID is not set)"), "{request}");
         assert!(!out.evidence[0].command.as_deref().unwrap().contains("X-Tenant-Id"));
     }
@@ -462,7 +458,7 @@ mod tests {
             json!({ "error": "Failed to start Amazon OAuth", "details": format!("invalid_client {secret}") }),
         ));
         assert!(!format!("{out:?}").contains("5f2b9c0d1e3a"), "{out:#?}");
-        assert!(evidence(&out, "error").contains("amzn1.oa2-cs.***#"), "{out:#?}");
+        assert!(out.evidence_of("error").contains("amzn1.oa2-cs.***#"), "{out:#?}");
     }
 
     #[test]

@@ -367,9 +367,9 @@ mod tests {
         let out = diagnose(&check(), &observed(done(answer(404, None, html)), identity));
         assert_eq!(out.status, Status::Warn);
         assert_eq!(out.summary, "could not read the account: the endpoint does not implement GetAccount (HTTP 404)");
-        assert!(evidence(&out, "account").ends_with("this endpoint does not implement GetAccount"), "{out:#?}");
+        assert!(out.evidence_of("account").ends_with("this endpoint does not implement GetAccount"), "{out:#?}");
         assert_eq!(
-            evidence(&out, "identity noreply@example.com").lines().next(),
+            out.evidence_of("identity noreply@example.com").lines().next(),
             Some("HTTP 200: EMAIL_ADDRESS, VerifiedForSendingStatus true, VerificationStatus SUCCESS")
         );
     }

@@ -163,7 +163,7 @@ mod tests {
         assert_eq!(out.status, Status::Fail);
         assert_eq!(out.summary, "EMAIL_PROVIDER=ses but AWS_SES_ACCESS_KEY and AWS_SES_SECRET_KEY are not set");
         assert_eq!(out.codes(), ["ses.config.missing"]);
-        assert_eq!(evidence(&out, "account"), "not asked: AWS_SES_ACCESS_KEY and AWS_SES_SECRET_KEY not set");
+        assert_eq!(out.evidence_of("account"), "not asked: AWS_SES_ACCESS_KEY and AWS_SES_SECRET_KEY not set");
     }
 
     #[test]

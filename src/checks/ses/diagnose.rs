@@ -370,17 +370,6 @@ pub(super) mod fixtures {
     pub fn observed(account: Probe, identities: Vec<(&str, Probe)>) -> Observed {
         Observed { account, identities: identities.into_iter().map(|(i, p)| (i.to_string(), p)).collect() }
     }
-
-    /// The codes of the outcome's findings, the main one first.
-    pub fn evidence(outcome: &Outcome, label: &str) -> String {
-        outcome
-            .evidence
-            .iter()
-            .find(|e| e.label == label)
-            .unwrap_or_else(|| panic!("no evidence {label} in {outcome:#?}"))
-            .output
-            .clone()
-    }
 }
 
 #[cfg(test)]
@@ -405,7 +394,7 @@ mod tests {
             out.summary,
             "SES ready in eu-west-1: sending enabled, production access, 2% of the daily quota used (1000 of 50000); sender noreply@example.com verified"
         );
-        let config = evidence(&out, "configuration");
+        let config = out.evidence_of("configuration");
         assert!(config.contains(&format!("AWS_SES_ACCESS_KEY    {} (AKIA…", mask(ACCESS_KEY))), "{config}");
         assert!(config.contains("AWS_SES_REGION        eu-west-1: Europe (Ireland)"), "{config}");
         assert!(config.contains("AWS_ENDPOINT_URL_SES  not set: https://email.eu-west-1.amazonaws.com"), "{config}");
@@ -425,13 +414,13 @@ mod tests {
         );
         assert_eq!(out.summary, "secret key does not match the access key (SignatureDoesNotMatch)");
         assert_eq!(out.codes(), ["ses.auth.signature_mismatch"]);
-        assert_eq!(evidence(&out, "identity noreply@example.com"), "not asked: AWS refused the keys");
+        assert_eq!(out.evidence_of("identity noreply@example.com"), "not asked: AWS refused the keys");
         let unknown = r#"{"message":"The security token included in the request is invalid."}"#;
         let out =
             diagnose(&check(), &observed(done(answer(403, Some("UnrecognizedClientException"), unknown)), vec![]));
         assert_eq!(out.summary, "access key not recognised by AWS (UnrecognizedClientException)");
         assert_eq!(out.codes(), ["ses.auth.unknown_key"]);
-        assert!(evidence(&out, "account").starts_with("HTTP 403 UnrecognizedClientException: The security token"));
+        assert!(out.evidence_of("account").starts_with("HTTP 403 UnrecognizedClientException: The security token"));
     }
 
     #[test]

@@ -292,8 +292,8 @@ mod tests {
             "{}",
             out.summary
         );
-        assert!(evidence(&out, "identity noreply@example.com").ends_with(" (no such identity in eu-west-1)"));
-        assert_eq!(evidence(&out, "identity example.com").lines().nth(1), Some("DKIM: SUCCESS, signing enabled"));
+        assert!(out.evidence_of("identity noreply@example.com").ends_with(" (no such identity in eu-west-1)"));
+        assert_eq!(out.evidence_of("identity example.com").lines().nth(1), Some("DKIM: SUCCESS, signing enabled"));
     }
 
     #[test]
@@ -377,7 +377,7 @@ mod tests {
             (out.status, out.summary.as_str()),
             (Status::Warn, "EMAIL_FROM is not set: the sender identity was not checked")
         );
-        assert_eq!(evidence(&out, "sender identity"), "not checked: EMAIL_FROM is not set");
+        assert_eq!(out.evidence_of("sender identity"), "not checked: EMAIL_FROM is not set");
         assert_eq!(out.codes(), ["ses.config.sender_missing"]);
     }
 }

@@ -119,7 +119,7 @@ mod tests {
         );
         assert_eq!((out.status, out.summary.as_str()), (Status::Fail, "connection refused by 127.0.0.1:9"));
         assert_eq!(out.codes(), ["ses.unreachable.refused"]);
-        assert_eq!(evidence(&out, "account"), "no answer: connection refused by 127.0.0.1:9");
+        assert_eq!(out.evidence_of("account"), "no answer: connection refused by 127.0.0.1:9");
         let out = diagnose(&check(), &observed(done(Err(untrusted())), vec![]));
         assert_eq!(out.codes(), ["ses.tls.failed"]);
         assert_eq!(out.findings[0].issuer.as_deref(), Some("CN=Corp Proxy CA"), "root causes join on the issuer");
@@ -134,7 +134,10 @@ mod tests {
         assert!(out.causes.join("\n").contains("must not reach another origin"), "{out:#?}");
         assert_eq!(out.codes(), ["ses.redirected"]);
         assert!(!format!("{out:?}").contains("abc123"));
-        assert!(evidence(&out, "account").starts_with("HTTP 302 redirect to http://127.0.0.2:4566/login?"), "{out:#?}");
+        assert!(
+            out.evidence_of("account").starts_with("HTTP 302 redirect to http://127.0.0.2:4566/login?"),
+            "{out:#?}"
+        );
         let slow =
             Err(RequestError::ConnectTimeout { endpoint: "127.0.0.1:9".into(), after: Duration::from_millis(901) });
         let out = diagnose(&check(), &observed(done(slow), vec![]));

@@ -363,7 +363,7 @@ mod tests {
         let out = diagnose(&no_token, &observed(Ok(answer(200, &health_body("")))));
         assert_eq!(out.status, Status::Ok);
         assert!(out.summary.ends_with("; token not checked (VAULT_TOKEN not set)"), "{}", out.summary);
-        assert!(evidence(&out, "token").starts_with("not verified: VAULT_TOKEN is not set"));
+        assert!(out.evidence_of("token").starts_with("not verified: VAULT_TOKEN is not set"));
     }
 
     #[test]
@@ -385,7 +385,7 @@ mod tests {
         let out = diagnose(&c, &observed);
         assert!(!format!("{out:?}").contains(SECRET_VALUE), "a secret value reached the outcome: {out:#?}");
         assert_eq!(
-            evidence(&out, "secret secret/data/keybuzz/smtp"),
+            out.evidence_of("secret secret/data/keybuzz/smtp"),
             "present (KV v2, version 2), keys: password, user (values not shown)"
         );
         assert_eq!(out.status, Status::Fail);

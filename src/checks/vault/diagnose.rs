@@ -394,7 +394,6 @@ pub(super) fn secs(secs: i64) -> String {
 pub(super) mod fixtures {
     use super::super::client::{Answer, RequestError};
     use super::super::{Names, Observed, Probe, VaultCheck};
-    use crate::report::Outcome;
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
     use url::Url;
 
@@ -471,11 +470,6 @@ pub(super) mod fixtures {
     pub fn with_token(health: &str, token: Answer) -> Observed {
         Observed { token: Probe::Done(Ok(token)), ..observed(Ok(answer(200, health))) }
     }
-
-    /// The codes of the outcome's findings, the main one first.
-    pub fn evidence<'a>(outcome: &'a Outcome, label: &str) -> &'a str {
-        &outcome.evidence.iter().find(|e| e.label == label).unwrap_or_else(|| panic!("no {label}: {outcome:#?}")).output
-    }
 }
 
 #[cfg(test)]
@@ -497,10 +491,10 @@ mod tests {
             "{}",
             out.summary
         );
-        let health = evidence(&out, "health");
+        let health = out.evidence_of("health");
         assert!(health.contains("sealed=false") && health.contains("cluster_name vault-cluster-kbz"), "{health}");
         assert!(!health.contains("clock skew"), "{health}");
-        assert!(evidence(&out, "token").contains("policies default, kb-app"));
+        assert!(out.evidence_of("token").contains("policies default, kb-app"));
     }
 
     #[test]
@@ -566,7 +560,7 @@ mod tests {
         assert!(out.causes.join("\n").contains("no active Vault instance found"), "{out:#?}");
         assert!(out.actions[0].command.as_deref().unwrap().contains("raft list-peers"), "{out:#?}");
         assert_eq!(out.codes(), ["vault.standby_without_active"]);
-        assert!(evidence(&out, "active node").starts_with("no active node: ha_enabled=true, leader_address empty"));
+        assert!(out.evidence_of("active node").starts_with("no active node: ha_enabled=true, leader_address empty"));
 
         // A performance standby still serves reads: a warning.
         let out = standby_with_leader("performance", nobody);
@@ -587,7 +581,7 @@ mod tests {
             out.causes.join("\n").contains("refuses connections (connection refused by 127.0.0.1:8300)"),
             "{out:#?}"
         );
-        assert_eq!(evidence(&out, "active node health"), "no answer: connection refused by 127.0.0.1:8300");
+        assert_eq!(out.evidence_of("active node health"), "no answer: connection refused by 127.0.0.1:8300");
         assert_eq!(out.codes(), ["vault.standby_without_active"], "the same diagnosis as naming nobody");
 
         // No usable answer: not confirmed, a warning.
@@ -617,7 +611,7 @@ mod tests {
         assert_eq!(out.codes(), ["vault.redirected.downgrade"]);
         let shown = format!("{out:?}");
         assert!(!shown.contains("pw-Zz9") && !shown.contains("s.abc"), "{shown}");
-        assert!(evidence(&out, "health").starts_with("HTTP 307 redirect to http://***#"), "{out:#?}");
+        assert!(out.evidence_of("health").starts_with("HTTP 307 redirect to http://***#"), "{out:#?}");
 
         // The token lookup of a standby sent to its active node: a warning naming it.
         let lookup = api_url(&c.addr, &["auth", "token", "lookup-self"], &[]);
@@ -675,7 +669,7 @@ mod tests {
         );
         assert_eq!(out.status, Status::Fail);
         assert_eq!(out.summary, "http://127.0.0.1:8200 answered HTTP 200, not like Vault");
-        assert!(evidence(&out, "health").contains("Welcome to nginx"));
+        assert!(out.evidence_of("health").contains("Welcome to nginx"));
         assert_eq!(out.codes(), ["vault.not_vault"]);
         let out = diagnose(
             &check("http://127.0.0.1:8200"),
@@ -694,7 +688,7 @@ mod tests {
         no_token.token = None;
         let out = diagnose(&no_token, &observed(Ok(answer(200, &at(20)))));
         assert_eq!(out.status, Status::Ok);
-        assert!(evidence(&out, "health").contains("clock skew: Vault is 20s ahead of this host"), "{out:#?}");
+        assert!(out.evidence_of("health").contains("clock skew: Vault is 20s ahead of this host"), "{out:#?}");
         let out = diagnose(&no_token, &observed(Ok(answer(200, &at(-120)))));
         assert_eq!((out.status, out.summary.as_str()), (Status::Warn, "clock skew: Vault is 2m behind this host"));
         assert_eq!(out.codes(), ["vault.clock_skew"]);

@@ -197,7 +197,7 @@ mod tests {
         let out = diagnose(&c, &with_token(&health_body(""), answer(200, &token_body(30 * 86400, true))));
         assert_eq!(out.status, Status::Warn);
         assert!(out.summary.contains("not verified (VAULT_SKIP_VERIFY is true)"), "{}", out.summary);
-        assert!(evidence(&out, "TLS").starts_with("NOT verified"));
+        assert!(out.evidence_of("TLS").starts_with("NOT verified"));
         assert_eq!(out.codes(), ["vault.skip_verify"]);
     }
 }
