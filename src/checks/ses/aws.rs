@@ -149,13 +149,7 @@ mod tests {
     use super::*;
 
     fn answer(status: u16, error_type: Option<&str>, body: &str) -> Answer {
-        Answer {
-            status,
-            error_type: error_type.map(str::to_string),
-            body: body.as_bytes().to_vec(),
-            truncated: false,
-            redirect: None,
-        }
+        super::super::diagnose::fixtures::answer(status, error_type, body).unwrap()
     }
 
     fn error(status: u16, error_type: Option<&str>, body: &str) -> AwsError {
