@@ -6,7 +6,7 @@
 
 /// Declares `Names`, one `String` field per setting key (each field is
 /// named as its key), with `Names::of(raw)`, which fills every field from
-/// the raw settings, and, for tests, `Names::built_in(&KIND)`.
+/// the raw settings, and, for tests, `Names::by_variable(&KIND)`.
 macro_rules! setting_names {
     ($(#[$meta:meta])* $($key:ident),+ $(,)?) => {
         $(#[$meta])*
@@ -21,20 +21,21 @@ macro_rules! setting_names {
                 Names { $($key: raw.setting_name(stringify!($key)),)+ }
             }
 
-            /// Each setting as the built-in suite names it, none of them set.
+            /// Each setting named by the variable the built-in suite reads
+            /// for it, else by its key in `[checks.<kind>]`.
             #[cfg(test)]
-            pub(crate) fn built_in(kind: &$crate::checks::Kind) -> Names {
-                Names { $($key: $crate::settings::names::built_in_name(kind, stringify!($key)),)+ }
+            pub(crate) fn by_variable(kind: &$crate::checks::Kind) -> Names {
+                Names { $($key: $crate::settings::names::name_by_variable(kind, stringify!($key)),)+ }
             }
         }
     };
 }
 pub(crate) use setting_names;
 
-/// What the built-in suite calls `key` of `kind`: its variable, or the suite
-/// key for a setting no variable feeds.
+/// `key` of `kind` named by its built-in variable, or by its key in
+/// `[checks.<kind>]` for a setting no variable feeds (the tests' fixtures).
 #[cfg(test)]
-pub(crate) fn built_in_name(kind: &crate::checks::Kind, key: &str) -> String {
+pub(crate) fn name_by_variable(kind: &crate::checks::Kind, key: &str) -> String {
     match kind.variables.iter().find(|(setting, _)| *setting == key) {
         Some((_, variable)) => variable.to_string(),
         None => format!("`{key}` in [checks.{}]", kind.name),

@@ -351,7 +351,7 @@ pub(super) mod fixtures {
             app_id: Some(APP_ID.into()),
             redirect_uri: Some(REDIRECT.into()),
             cacert: None,
-            names: Names::built_in(&super::super::KIND),
+            names: Names::by_variable(&super::super::KIND),
         }
     }
 

@@ -344,7 +344,7 @@ pub(super) mod fixtures {
             from: Some("noreply@example.com".into()),
             endpoint_override: None,
             quota_warn: 80.0,
-            names: Names::built_in(&super::super::KIND),
+            names: Names::by_variable(&super::super::KIND),
         }
     }
 

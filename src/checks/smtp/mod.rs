@@ -233,7 +233,7 @@ mod tests {
             cacert: None,
             helo: "backend-01".into(),
             cert_expiry_warn: DEFAULT_CERT_EXPIRY_WARN,
-            names: Names::built_in(&KIND),
+            names: Names::by_variable(&KIND),
         }
     }
 

@@ -407,7 +407,7 @@ pub(super) mod fixtures {
             skip_verify: false,
             secrets: vec![],
             min_ttl: Duration::from_secs(24 * 3600),
-            names: Names::built_in(&super::super::KIND),
+            names: Names::by_variable(&super::super::KIND),
         }
     }
 
