@@ -55,6 +55,32 @@ pub fn host(url: &Url) -> &str {
     url.host_str().unwrap_or_default().trim_matches(['[', ']'])
 }
 
+/// A check's HTTP client, from `tls` (a builder with the check's TLS set):
+/// no proxy, as the app on this host reaches the service directly; each
+/// connection watched on `ctx` within `connect_budget`; kbz-check's user
+/// agent; `url`'s host name pinned to the `addrs` already resolved, so the
+/// lookup is a step of its own. A redirect is never followed: the 3xx is
+/// what the check reports, and following it would carry the request's
+/// credentials (a token, a signed header, tenant headers) to another origin.
+pub fn client(
+    tls: reqwest::ClientBuilder,
+    url: &Url,
+    (host, addrs): (&str, &[SocketAddr]),
+    connect_budget: Duration,
+    ctx: &Context,
+) -> Result<reqwest::Client, RequestError> {
+    let mut builder = tls
+        .no_proxy()
+        .connect_timeout(connect_budget)
+        .connector_layer(Watch::new(ctx, url))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("kbz-check/", env!("CARGO_PKG_VERSION")));
+    if matches!(url.host(), Some(Host::Domain(_))) {
+        builder = builder.resolve_to_addrs(host, addrs);
+    }
+    builder.build().map_err(|e| RequestError::Setup { detail: errors::describe(&e) })
+}
+
 /// A password written into a configured URL is a secret: every text the
 /// report shows has it masked.
 pub fn hide_password(url: &Url, redactor: &mut crate::secret::Redactor) {

@@ -4,14 +4,12 @@
 //! refusal, silence, no route, TLS) so that each gets its own cause.
 
 use super::{Context, OAuthCheck};
-use crate::errors;
 pub use crate::http::RequestError;
 use crate::http::{classify, look_again, read_capped, Attempt, SecondLook};
 use crate::redirect::Target;
 use crate::tls::{self, CertInfo, SeenSlot, Verify};
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
-use url::Host;
 
 /// What the check sends as the body, as the web client does.
 pub const BODY: &str = "{}";
@@ -100,22 +98,13 @@ fn build_client(
     connect_budget: Duration,
     ctx: &Context,
 ) -> Result<(reqwest::Client, SeenSlot), RequestError> {
-    let setup = |detail: String| RequestError::Setup { detail };
-    let (config, seen) = tls::recording_client_config(verify(check)?).map_err(setup)?;
-    let mut builder = reqwest::Client::builder()
-        .tls_backend_preconfigured(config)
-        .no_proxy()
-        .connect_timeout(connect_budget)
-        .connector_layer(crate::http::Watch::new(ctx, &check.url))
-        // A start endpoint answers, it does not redirect: a 3xx (to a login
-        // page, to https) is itself the finding, and following it would turn
-        // the POST into a GET or carry the tenant headers to another host.
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("kbz-check/", env!("CARGO_PKG_VERSION")));
-    if matches!(check.url.host(), Some(Host::Domain(_))) {
-        builder = builder.resolve_to_addrs(host, addrs);
-    }
-    let client = builder.build().map_err(|e| setup(errors::describe(&e)))?;
+    let (config, seen) =
+        tls::recording_client_config(verify(check)?).map_err(|detail| RequestError::Setup { detail })?;
+    // A start endpoint answers, it does not redirect: a 3xx (to a login
+    // page, to https) is itself the finding, and following it would turn
+    // the POST into a GET or carry the tenant headers to another host.
+    let tls = reqwest::Client::builder().tls_backend_preconfigured(config);
+    let client = crate::http::client(tls, &check.url, (host, addrs), connect_budget, ctx)?;
     Ok((client, seen))
 }
 

@@ -3,7 +3,6 @@
 //! and failures classified by `crate::http` like every HTTP check's.
 
 use super::Context;
-use crate::errors;
 pub use crate::http::RequestError;
 use crate::http::{classify, look_again, read_capped, Attempt, SecondLook};
 use crate::redirect::Redirected;
@@ -16,7 +15,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderName, HeaderValue};
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
-use url::{Host, Url};
+use url::Url;
 
 /// The SigV4 signing name of SES (v1 and v2 alike).
 const SIGNING_NAME: &str = "ses";
@@ -72,19 +71,10 @@ impl SesHttp {
             tls::recording_client_config(Verify::Full(roots)).map_err(|detail| RequestError::Setup { detail })?;
         // Shorter than a request's budget: a stalled connect is told from a slow answer.
         let connect_budget = ctx.connect_budget();
-        let mut builder = reqwest::Client::builder()
-            .use_preconfigured_tls(tls_config)
-            .connect_timeout(connect_budget)
-            .connector_layer(crate::http::Watch::new(ctx, &base))
-            .no_proxy()
-            // Never followed: the signed Authorization header must not reach
-            // another origin. A 3xx is the answer's `redirect`.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("kbz-check/", env!("CARGO_PKG_VERSION")));
-        if matches!(base.host(), Some(Host::Domain(_))) {
-            builder = builder.resolve_to_addrs(&host, &addrs);
-        }
-        let client = builder.build().map_err(|e| RequestError::Setup { detail: errors::describe(&e) })?;
+        // Redirects are never followed: the signed Authorization header must
+        // not reach another origin. A 3xx is the answer's `redirect`.
+        let tls = reqwest::Client::builder().use_preconfigured_tls(tls_config);
+        let client = crate::http::client(tls, &base, (&host, &addrs), connect_budget, ctx)?;
         Ok(SesHttp { client, base, port, signer, host, addrs, connect_budget, seen })
     }
 

@@ -3,7 +3,6 @@
 //! refusal, silence, no route, TLS) so that each gets its own cause.
 
 use super::{Context, VaultCheck};
-use crate::errors;
 pub use crate::http::RequestError;
 use crate::http::{classify, read_capped, Attempt};
 use crate::redirect::Redirected;
@@ -13,7 +12,7 @@ use rustls::pki_types::ServerName;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use url::{Host, Url};
+use url::Url;
 
 /// Every `*code` parameter of `/v1/sys/health` set to a 2xx, as Vault's Go
 /// client does: the server then answers with its state in the body whatever
@@ -70,21 +69,11 @@ impl VaultHttp {
         // rather than by the engine as a bare timeout.
         let connect_budget = ctx.remaining().mul_f64(0.9);
         let look_until = tokio::time::Instant::now() + ctx.remaining().mul_f64(0.95);
-        let mut builder = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls_config(check)?)
-            .tls_info(true)
-            .no_proxy()
-            .connect_timeout(connect_budget)
-            .connector_layer(crate::http::Watch::new(ctx, &base))
-            // Never followed: a redirect would carry X-Vault-Token to
-            // whatever origin it names (Vault's Go client follows one to
-            // any https host). The redirect is reported as evidence instead.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("kbz-check/", env!("CARGO_PKG_VERSION")));
-        if matches!(base.host(), Some(Host::Domain(_))) {
-            builder = builder.resolve_to_addrs(&host, &addrs);
-        }
-        let client = builder.build().map_err(|e| RequestError::Setup { detail: errors::describe(&e) })?;
+        // Redirects are never followed: one would carry X-Vault-Token to
+        // whatever origin it names (Vault's Go client follows one to any
+        // https host). The redirect is reported as evidence instead.
+        let tls = reqwest::Client::builder().tls_backend_preconfigured(tls_config(check)?).tls_info(true);
+        let client = crate::http::client(tls, &base, (&host, &addrs), connect_budget, ctx)?;
         let token = match &check.token {
             Some(secret) => {
                 let mut value = HeaderValue::from_str(secret.expose())
