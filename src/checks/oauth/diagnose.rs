@@ -370,6 +370,11 @@ pub(super) mod fixtures {
     pub fn json(status: u16, body: serde_json::Value) -> Answer {
         answer(status, "application/json; charset=utf-8", &body.to_string())
     }
+
+    /// The sample check's diagnosis of `answer`.
+    pub fn run(answer: Answer) -> super::Outcome {
+        super::diagnose(&check(), &Ok(answer))
+    }
 }
 
 #[cfg(test)]
@@ -378,10 +383,6 @@ mod tests {
     use super::fixtures::*;
     use super::*;
     use serde_json::json;
-
-    fn run(answer: Answer) -> Outcome {
-        diagnose(&check(), &Ok(answer))
-    }
 
     #[test]
     fn ph15_success_is_ok_with_the_request_and_every_rule_shown() {
@@ -600,7 +601,7 @@ mod properties {
         ) {
             let received_at = now();
             let sent = Answer { status, content_type, location, body, truncated, received_at, certificate: None };
-            let out = diagnose(&check(), &Ok(sent.clone()));
+            let out = run(sent.clone());
             prop_assert!(!out.summary.is_empty(), "{:#?}", out);
             if out.status == Status::Ok {
                 let body: Option<Value> = serde_json::from_slice(&sent.body).ok();
@@ -613,7 +614,7 @@ mod properties {
         /// types, are shown under their names, and the check fails.
         #[test]
         fn error_fields_of_any_type_are_shown(status in 400u16..600, error in any_json(), details in any_json()) {
-            let out = diagnose(&check(), &Ok(json(status, json!({ "error": error, "details": details }))));
+            let out = run(json(status, json!({ "error": error, "details": details })));
             prop_assert_eq!(out.status, Status::Fail);
             let shown = out.evidence.iter().find(|e| e.label == "error").map(|e| e.output.clone()).unwrap_or_default();
             prop_assert!(shown.starts_with("error: ") && shown.contains("\ndetails: "), "{}", shown);
@@ -628,7 +629,7 @@ mod properties {
             padding in "[ a-z]{0,420}",
         ) {
             let secret = format!("{prefix}{secret_part}");
-            let out = diagnose(&check(), &Ok(answer_echoing(&secret, place, &padding)));
+            let out = run(answer_echoing(&secret, place, &padding));
             let shown = format!("{out:?}");
             for window in secret_part.as_bytes().windows(8) {
                 let window = std::str::from_utf8(window).unwrap();

@@ -292,15 +292,10 @@ pub fn unexpected_json(check: &OAuthCheck, answer: &Answer, value: &Value, found
 
 #[cfg(test)]
 mod tests {
-    use super::super::diagnose::diagnose;
     use super::super::diagnose::fixtures::*;
     use super::*;
     use crate::report::{Outcome, Status};
     use serde_json::json;
-
-    fn run(answer: Answer) -> Outcome {
-        diagnose(&check(), &Ok(answer))
-    }
 
     const START_ERROR: &str = "Failed to start Amazon OAuth";
 
