@@ -407,23 +407,15 @@ mod tests {
 
     use crate::checks::{oauth, postgres, ses, smtp, vault};
     use crate::code::Code;
-    use crate::report::Finding;
+    use crate::report::{Finding, Outcome};
 
     fn result(name: &str, kind: &str, status: Status, codes: &[Code]) -> CheckResult {
-        CheckResult {
-            name: name.into(),
-            kind: kind.into(),
-            status,
-            target: String::new(),
-            summary: format!("{name} summary"),
-            duration_ms: 0,
-            attempts: 1,
-            evidence: vec![],
-            causes: vec![],
-            actions: vec![Action::new(Priority::Critical, format!("fix {name}")), Action::new(Priority::Low, "later")],
-            code: codes.first().copied(),
-            findings: codes.iter().map(|&code| Finding::new(code, status, format!("{name} summary"))).collect(),
-        }
+        let summary = format!("{name} summary");
+        let mut outcome = Outcome::new(status, summary.clone());
+        outcome.actions =
+            vec![Action::new(Priority::Critical, format!("fix {name}")), Action::new(Priority::Low, "later")];
+        outcome.findings = codes.iter().map(|&code| Finding::new(code, status, summary.clone())).collect();
+        CheckResult::from_outcome(name, kind, "", std::time::Duration::ZERO, outcome)
     }
 
     #[test]
