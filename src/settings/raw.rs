@@ -164,6 +164,14 @@ impl RawSettings {
         self.source_variable(key).unwrap_or_else(|| self.missing_hint(key))
     }
 
+    /// A file named by `key` (a CA bundle) must be there: an error at `key` if not.
+    pub fn require_file(&self, key: &str, path: Option<&std::path::Path>) -> Result<(), ConfigError> {
+        match path.filter(|p| !p.is_file()) {
+            Some(path) => Err(self.error(key, format!("{}: no such file", path.display()))),
+            None => Ok(()),
+        }
+    }
+
     /// An error about `key`, located where it was set (or where the check is declared).
     pub fn error(&self, key: &str, message: impl Into<String>) -> ConfigError {
         let at = self.entries.get(key).map_or(&self.declared_at, |s| &s.origin).location();
@@ -412,6 +420,18 @@ mod tests {
         let mut raw = RawSettings::new("checks.vault", origin.clone());
         raw.insert(key, Setting { value, origin });
         raw
+    }
+
+    #[test]
+    fn a_required_file_must_be_there() {
+        let raw = RawSettings::new("checks.vault", Origin::Default);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ca.pem");
+        std::fs::write(&file, "").unwrap();
+        assert!(raw.require_file("cacert", Some(&file)).is_ok());
+        assert!(raw.require_file("cacert", None).is_ok(), "unset is not required");
+        let err = raw.require_file("cacert", Some(dir.path())).unwrap_err().to_string();
+        assert!(err.contains("cacert") && err.ends_with(": no such file"), "{err}");
     }
 
     #[test]

@@ -88,9 +88,7 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
     let tenant_id = tenant_id.map(|v| header_value(&v)).transpose().map_err(|e| raw.error("tenant_id", e))?;
     let app_id = app_id.map(|v| v.trim().to_string());
     let redirect_uri = redirect_uri.map(|v| v.trim().to_string());
-    if let Some(path) = cacert.as_ref().filter(|p| !p.is_file()) {
-        return Err(raw.error("cacert", format!("{}: no such file", path.display())));
-    }
+    raw.require_file("cacert", cacert.as_deref())?;
 
     let check = OAuthCheck { url, user_email, tenant_id, app_id, redirect_uri, cacert, names };
     Ok(Built { target: check.shown_url(), plan: Plan::Run(Arc::new(check)) })

@@ -79,9 +79,7 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
     let addr = parse_addr(&addr_text).map_err(|e| raw.error("addr", e))?;
     crate::http::hide_password(&addr, redactor);
     let token = token.map(|t| parse_token(&t)).transpose().map_err(|e| raw.error("token", e))?;
-    if let Some(path) = cacert.as_ref().filter(|p| !p.is_file()) {
-        return Err(raw.error("cacert", format!("{}: no such file", path.display())));
-    }
+    raw.require_file("cacert", cacert.as_deref())?;
     let secrets = secrets
         .iter()
         .map(|path| normalize_secret_path(path).map_err(|e| raw.error("secrets", e)))
