@@ -55,7 +55,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         None => Env::from_process(),
     };
     for file in &cli.env_file {
-        env.overlay_file(file)?;
+        let dollar = if cli.env_expand { crate::env::Dollar::Expand } else { crate::env::Dollar::Literal };
+        env.overlay_file_with(file, dollar)?;
     }
     let mut config = Config::load(cli.config.as_deref(), &env)?;
     for warning in &config.warnings {

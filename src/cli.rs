@@ -16,6 +16,10 @@ pub struct Cli {
     #[arg(short, long = "env-file", global = true, value_name = "FILE")]
     pub env_file: Vec<PathBuf>,
 
+    /// Expand $VAR and ${VAR} in env files, as docker compose and python-dotenv do (default: `$` is kept as written, as Node's dotenv, systemd and docker --env-file do)
+    #[arg(long, global = true)]
+    pub env_expand: bool,
+
     /// Read the variables from the environment the running process PID started with (/proc/PID/environ), instead of kbz-check's own
     #[arg(long, global = true, value_name = "PID")]
     pub env_from_pid: Option<u32>,

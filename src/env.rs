@@ -1,12 +1,12 @@
 //! The variables the checks read: the process environment (kbz-check's own,
 //! or with `--env-from-pid` the app's), overlaid by `--env-file` files in
 //! order (explicit beats ambient), each value remembering where it came from.
+//! Env files are read as the app's loader reads them: `$` kept as written
+//! unless `--env-expand` ([`Dollar`]).
 
 use crate::secret::Secret;
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Where a variable's value came from.
@@ -84,27 +84,35 @@ impl Env {
         Self { vars }
     }
 
-    /// Overlays one dotenv file: its values win over what is already here.
+    /// Overlays one dotenv file, `$` kept as written (Node's dotenv, systemd's
+    /// `EnvironmentFile`, `docker --env-file`): its values win over what is
+    /// already here.
     pub fn overlay_file(&mut self, path: &Path) -> Result<(), EnvFileError> {
+        self.overlay_file_with(path, Dollar::Literal)
+    }
+
+    /// Overlays one dotenv file, `$VAR` and `${VAR}` expanded or not as the
+    /// app's loader does ([`Dollar`]).
+    pub fn overlay_file_with(&mut self, path: &Path, dollar: Dollar) -> Result<(), EnvFileError> {
         let text =
             crate::input::read_text(path).map_err(|error| EnvFileError::Read { path: path.to_path_buf(), error })?;
         // Editors on Windows save a BOM; it is not part of the first key.
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let served = Cell::new(0);
-        let items = dotenvy::from_read_iter(LineByLine { text: text.as_bytes(), served: &served });
-        for item in items {
-            match item {
-                Ok((key, value)) => {
-                    let mut var = Var::new(value, VarSource::EnvFile(path.to_path_buf()));
-                    if let Some(earlier) = self.vars.remove(&key) {
-                        var.overridden = earlier.overridden;
-                        var.overridden.push((earlier.source, Secret::new(earlier.value)));
-                        var.overridden.retain(|(_, other)| other.expose() != var.value);
-                    }
-                    self.vars.insert(key, var);
-                }
-                Err(err) => return Err(syntax_error(path, text, served.get(), err)),
+        let mut parser = Parser { text, pos: 0, line: 1, dollar, earlier: HashMap::new() };
+        while let Some(entry) = parser.entry(&self.vars) {
+            let (key, value) = entry.map_err(|(line, what)| EnvFileError::Syntax {
+                path: path.to_path_buf(),
+                line,
+                what: what.to_string(),
+            })?;
+            parser.earlier.insert(key.clone(), value.clone());
+            let mut var = Var::new(value, VarSource::EnvFile(path.to_path_buf()));
+            if let Some(earlier) = self.vars.remove(&key) {
+                var.overridden = earlier.overridden;
+                var.overridden.push((earlier.source, Secret::new(earlier.value)));
+                var.overridden.retain(|(_, other)| other.expose() != var.value);
             }
+            self.vars.insert(key, var);
         }
         Ok(())
     }
@@ -119,55 +127,230 @@ impl Env {
     }
 }
 
-/// Hands dotenvy the text one line per read, so that when it reports an
-/// error, `served` is exactly where the offending entry ends: dotenvy's
-/// buffered reader has consumed what it was given, and nothing more.
-struct LineByLine<'a> {
-    text: &'a [u8],
-    served: &'a Cell<usize>,
+/// What an env file's `$` means: the loaders differ.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Dollar {
+    /// `$` is a character like any other: Node's dotenv, systemd's
+    /// `EnvironmentFile`, `docker --env-file` (and `--env-from-pid`'s
+    /// environment, already expanded by whoever started the app).
+    #[default]
+    Literal,
+    /// `$VAR` and `${VAR}` are replaced outside single quotes, from the
+    /// environment first, then the file's earlier entries; unset is empty
+    /// (docker compose's `env_file`, python-dotenv). `\$` is a literal `$`.
+    Expand,
 }
 
-impl Read for LineByLine<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let rest = &self.text[self.served.get()..];
-        let line = rest.iter().position(|&b| b == b'\n').map_or(rest.len(), |i| i + 1);
-        let n = line.min(buf.len());
-        buf[..n].copy_from_slice(&rest[..n]);
-        self.served.set(self.served.get() + n);
-        Ok(n)
+/// Why an entry cannot be read. Never its text: a value may be a secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bad<'a> {
+    /// No `KEY=` at the entry's start (a bare value, a key with a space or `-`).
+    NotAnEntry,
+    /// After `KEY=`: a quote never closed, text after a space or a closing
+    /// quote, an unknown backslash escape, `${` never closed.
+    Value(&'a str),
+}
+
+impl fmt::Display for Bad<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Bad::NotAnEntry => f.write_str("cannot parse this line: expected KEY=VALUE"),
+            Bad::Value(key) => {
+                write!(f, "cannot parse the value of `{key}` (check its quotes, spaces and backslashes)")
+            }
+        }
     }
 }
 
-/// A dotenv error names the line by number and the key when it can, never
-/// the line's text (which may hold a secret). `end` is the byte where the
-/// failing entry ends (see [`LineByLine`]).
-fn syntax_error(path: &Path, text: &str, end: usize, err: dotenvy::Error) -> EnvFileError {
-    // The entry's last line is the one holding byte `end - 1`; it began as
-    // many lines earlier as dotenvy's copy of it (the whole entry, or the
-    // value part, both ending where the entry ends) spans newlines.
-    // Bytes, not `str`: `end - 1` may fall inside the last character.
-    let last = text.as_bytes()[..end.saturating_sub(1)].iter().filter(|&&b| b == b'\n').count() + 1;
-    let spanned = match &err {
-        dotenvy::Error::LineParse(bad, _) => bad.strip_suffix('\n').unwrap_or(bad).matches('\n').count(),
-        _ => 0,
-    };
-    let line = last.saturating_sub(spanned).max(1);
-    let what = match err {
-        dotenvy::Error::LineParse(..) => {
-            // The key only from the entry's first line as written, and only
-            // before a `=`: a line without `=` is all value (a pasted token),
-            // which is never shown.
-            let first = text.lines().nth(line - 1).unwrap_or("");
-            let key = first.split_once('=').map_or("", |(key, _)| key.trim().trim_start_matches("export ").trim());
-            if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                format!("cannot parse the value of `{key}` (check its quotes, spaces and backslashes)")
-            } else {
-                "cannot parse this line: expected KEY=VALUE".to_string()
+/// The dotenv syntax: `[export] KEY=value`, a value bare (ending at a blank
+/// before an optional `# comment`), in single quotes or backticks (taken
+/// as written, over several lines if need be), or in double quotes (where
+/// `\n` is a newline and `\"`, `\\`, `\$` escape). A bare value takes the
+/// same backslash escapes. Blank lines and `#` lines are skipped.
+struct Parser<'a> {
+    text: &'a str,
+    pos: usize,
+    /// The line `pos` is on, from 1.
+    line: usize,
+    dollar: Dollar,
+    /// This file's entries so far, for [`Dollar::Expand`].
+    earlier: HashMap<String, String>,
+}
+
+type Entry<'a> = Result<(String, String), (usize, Bad<'a>)>;
+
+impl<'a> Parser<'a> {
+    fn peek(&self) -> Option<char> {
+        self.text[self.pos..].chars().next()
+    }
+
+    fn bump(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.pos += c.len_utf8();
+        if c == '\n' {
+            self.line += 1;
+        }
+        Some(c)
+    }
+
+    fn skip_blanks(&mut self) {
+        while self.peek().is_some_and(|c| c == ' ' || c == '\t') {
+            self.bump();
+        }
+    }
+
+    /// The rest of the current line is blank or a comment.
+    fn at_line_end(&self) -> bool {
+        let rest = &self.text[self.pos..];
+        let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+        let line = line.trim_start_matches([' ', '\t', '\r']);
+        line.is_empty() || line.starts_with('#')
+    }
+
+    fn skip_line(&mut self) {
+        while let Some(c) = self.bump() {
+            if c == '\n' {
+                break;
             }
         }
-        other => other.to_string(),
-    };
-    EnvFileError::Syntax { path: path.to_path_buf(), line, what }
+    }
+
+    fn key(&mut self) -> Option<&'a str> {
+        let rest = &self.text[self.pos..];
+        if !rest.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+            return None;
+        }
+        let len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).unwrap_or(rest.len());
+        self.pos += len;
+        Some(&rest[..len])
+    }
+
+    /// The next entry, `None` at the end. `env` is what `$VAR` expands from first.
+    fn entry(&mut self, env: &HashMap<String, Var>) -> Option<Entry<'a>> {
+        loop {
+            while self.peek().is_some_and(char::is_whitespace) {
+                self.bump();
+            }
+            match self.peek() {
+                None => return None,
+                Some('#') => self.skip_line(),
+                Some(_) => break,
+            }
+        }
+        let start = self.line;
+        let not_an_entry = Some(Err((start, Bad::NotAnEntry)));
+        let Some(mut key) = self.key() else { return not_an_entry };
+        self.skip_blanks();
+        if key == "export" && self.peek() != Some('=') {
+            let Some(real) = self.key() else { return not_an_entry };
+            key = real;
+            self.skip_blanks();
+        }
+        if self.bump() != Some('=') {
+            return not_an_entry;
+        }
+        self.skip_blanks();
+        if self.peek() == Some('#') {
+            // `KEY=` then a comment: empty.
+            self.skip_line();
+            return Some(Ok((key.to_string(), String::new())));
+        }
+        Some(self.value(env).map(|value| (key.to_string(), value)).map_err(|()| (start, Bad::Value(key))))
+    }
+
+    fn value(&mut self, env: &HashMap<String, Var>) -> Result<String, ()> {
+        let mut out = String::new();
+        loop {
+            match self.peek() {
+                None => return Ok(out),
+                Some('\n') => {
+                    self.bump();
+                    return Ok(out);
+                }
+                Some('\r') if self.text[self.pos..].starts_with("\r\n") => {}
+                Some(' ' | '\t' | '\r') => {
+                    // A blank ends a bare value: only a comment may follow.
+                    if !self.at_line_end() {
+                        return Err(());
+                    }
+                    self.skip_line();
+                    return Ok(out);
+                }
+                Some(quote @ ('\'' | '`')) => {
+                    self.bump();
+                    loop {
+                        match self.bump() {
+                            None => return Err(()),
+                            Some(c) if c == quote => break,
+                            Some(c) => out.push(c),
+                        }
+                    }
+                    continue;
+                }
+                Some('"') => {
+                    self.bump();
+                    loop {
+                        match self.bump() {
+                            None => return Err(()),
+                            Some('"') => break,
+                            Some('\\') => out.push(self.escape()?),
+                            Some('$') if self.dollar == Dollar::Expand => self.expand(env, &mut out)?,
+                            Some(c) => out.push(c),
+                        }
+                    }
+                    continue;
+                }
+                Some('\\') => {
+                    self.bump();
+                    out.push(self.escape()?);
+                    continue;
+                }
+                Some('$') if self.dollar == Dollar::Expand => {
+                    self.bump();
+                    self.expand(env, &mut out)?;
+                    continue;
+                }
+                Some(c) => {
+                    self.bump();
+                    out.push(c);
+                    continue;
+                }
+            }
+            // `\r\n`: the line ends.
+            self.bump();
+        }
+    }
+
+    /// After a backslash (bare or in double quotes).
+    fn escape(&mut self) -> Result<char, ()> {
+        match self.bump() {
+            Some(c @ ('\\' | '\'' | '"' | '$' | ' ')) => Ok(c),
+            Some('n') => Ok('\n'),
+            _ => Err(()),
+        }
+    }
+
+    /// After a `$`: `{NAME}` or `NAME` (letters, digits, `_`) replaced by its
+    /// value; a `$` before anything else stays.
+    fn expand(&mut self, env: &HashMap<String, Var>, out: &mut String) -> Result<(), ()> {
+        let rest = &self.text[self.pos..];
+        let name = if let Some(braced) = rest.strip_prefix('{') {
+            let end = braced.find(['}', '\n']).filter(|&end| braced[end..].starts_with('}')).ok_or(())?;
+            self.pos += end + 2;
+            &braced[..end]
+        } else {
+            let len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+            if len == 0 {
+                out.push('$');
+                return Ok(());
+            }
+            self.pos += len;
+            &rest[..len]
+        };
+        let value = env.get(name).map(|v| v.value.as_str()).or(self.earlier.get(name).map(String::as_str));
+        out.push_str(value.unwrap_or_default());
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -211,6 +394,74 @@ mod tests {
         assert!(!format!("{var:?}").contains("replica"), "a lost value may be a secret: {var:?}");
     }
 
+    fn read(text: &str, dollar: Dollar, env: &[(&str, &str)]) -> Env {
+        let mut env = Env::from_pairs(env.iter().copied());
+        env.overlay_file_with(env_file(text).path(), dollar).unwrap();
+        env
+    }
+
+    /// Node's dotenv, systemd and `docker --env-file` keep `$`: a password
+    /// holding `$HOME` is not changed, whatever the quotes.
+    #[test]
+    fn a_dollar_is_kept_as_written_by_default() {
+        let text = "A=pa$HOME\nB=\"pa$HOME\"\nC='pa$HOME'\nD=`pa$HOME`\nE=x${HOME}y\nF=$\nG=\"a\\$b\"\n";
+        let env = read(text, Dollar::Literal, &[("HOME", "/root")]);
+        for (key, want) in
+            [("A", "pa$HOME"), ("B", "pa$HOME"), ("C", "pa$HOME"), ("D", "pa$HOME"), ("E", "x${HOME}y"), ("F", "$")]
+        {
+            assert_eq!(env.value(key), Some(want), "{key}");
+        }
+        assert_eq!(env.value("G"), Some("a$b"), "an escaped `$` is a `$` either way");
+        let mut plain = Env::from_pairs([("HOME", "/root")]);
+        plain.overlay_file(env_file(text).path()).unwrap();
+        assert_eq!(plain.value("A"), Some("pa$HOME"), "overlay_file keeps `$` too");
+    }
+
+    /// docker compose and python-dotenv expand, outside single quotes: the
+    /// environment first, then the file's earlier entries; unset is empty.
+    #[test]
+    fn with_expansion_variables_are_replaced_outside_single_quotes() {
+        let text = "A=pa$HOME\nB=\"pa${HOME}x\"\nC='pa$HOME'\nD=\\$HOME\nE=$NOPE.$\nF=$A/$MY_VAR\nG=$SHADOW\nSHADOW=file\nH=$SHADOW\n";
+        let env = read(text, Dollar::Expand, &[("HOME", "/root"), ("MY_VAR", "m"), ("SHADOW", "env")]);
+        for (key, want) in [
+            ("A", "pa/root"),
+            ("B", "pa/rootx"),
+            ("C", "pa$HOME"),
+            ("D", "$HOME"),
+            ("E", ".$"),
+            ("F", "pa/root/m"),
+            ("G", "env"),
+        ] {
+            assert_eq!(env.value(key), Some(want), "{key}");
+        }
+        // SHADOW itself now comes from the file, and H saw the file's value
+        // only because the environment's had just been replaced.
+        assert_eq!(env.value("H"), Some("file"));
+    }
+
+    /// Quotes as Node's dotenv reads them: single quotes and backticks keep
+    /// everything, double quotes turn `\n` into a newline; a bare value ends
+    /// at a blank before a comment.
+    #[test]
+    fn quotes_keep_at_dollar_hash_and_spaces() {
+        let secret = "p@ss $HOME #1 x:y";
+        let text = format!(
+            "S='{secret}'\nD=\"{secret}\"\nB=`{secret}`\nN1=\"a\\nb\"\nN2='a\\nb'\nN3=`a\\nb`\nU=p@ss#1 # comment\nM=\"one\ntwo\"\nQ=`it's \"q\"`\n"
+        );
+        let env = read(&text, Dollar::Literal, &[]);
+        for key in ["S", "D", "B"] {
+            assert_eq!(env.value(key), Some(secret), "{key}");
+        }
+        assert_eq!(env.value("N1"), Some("a\nb"));
+        assert_eq!(env.value("N2"), Some("a\\nb"));
+        assert_eq!(env.value("N3"), Some("a\\nb"));
+        assert_eq!(env.value("U"), Some("p@ss#1"));
+        assert_eq!(env.value("M"), Some("one\ntwo"));
+        assert_eq!(env.value("Q"), Some("it's \"q\""));
+        let err = Env::default().overlay_file(env_file("B=`open s3cret\n").path()).unwrap_err().to_string();
+        assert!(err.contains("line 1") && err.contains("`B`") && !err.contains("s3cret"), "{err}");
+    }
+
     #[test]
     fn empty_value_counts_as_unset() {
         let env = Env::from_pairs([("PGHOST", "")]);
@@ -235,7 +486,6 @@ mod tests {
             ("A=1\nB=\"x\ny\" junk\n", 2, Some("B")),
             ("A=1\nA=1\"oops\n", 2, Some("A")),
             ("A=1\n\nB=\\q\n", 3, Some("B")),
-            ("A=1\nB=${X\n", 2, Some("B")),
             ("A=1\nB=1\n\"x\n", 3, None),
             ("# c\nM=\"one\ntwo\"\n\nP=\"open s3cret\nmore\n", 5, Some("P")),
             ("A='x'\r\nB=a b\r\n", 2, Some("B")),
@@ -250,6 +500,13 @@ mod tests {
             }
             assert!(!err.contains("s3cret") && !err.contains("line 0"), "{err}");
         }
+        // `${` never closed is an error only where `$` expands.
+        let file = env_file("A=1\nB=${X\n");
+        let err = Env::default().overlay_file_with(file.path(), Dollar::Expand).unwrap_err().to_string();
+        assert!(err.contains(": line 2: ") && err.contains("`B`"), "{err}");
+        let mut env = Env::default();
+        env.overlay_file(file.path()).unwrap();
+        assert_eq!(env.value("B"), Some("${X"));
     }
 
     proptest::proptest! {
