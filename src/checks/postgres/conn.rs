@@ -69,6 +69,9 @@ pub struct ConnParams {
     pub root_cert: Option<PathBuf>,
     /// Options meant for other clients (Prisma's `schema`, `pgbouncer`, ...): set aside, shown as evidence.
     pub unused: Vec<String>,
+    /// How the URL was read where clients differ (an unencoded `@`, a
+    /// `#`), shown as evidence. Never quotes the URL.
+    pub notes: Vec<String>,
 }
 
 /// What libpq falls back to when the connection string leaves a part out:
@@ -114,13 +117,28 @@ impl ConnParams {
     /// connection string, possibly empty, filling what it leaves out from
     /// `fallbacks` as libpq would. Errors never quote the string (it holds a password).
     pub fn parse(dsn: &str, fallbacks: &Fallbacks) -> Result<Self, String> {
+        let (dsn, notes) = as_whatwg_reads(dsn);
+        Self::parse_read(&dsn, fallbacks, notes)
+    }
+
+    fn parse_read(dsn: &str, fallbacks: &Fallbacks, notes: Vec<String>) -> Result<Self, String> {
         let mut split = split_options(dsn)?;
         if let Some(port) = fallbacks.port {
             // tokio-postgres gives a URL without ports 5432 at once; libpq would take PGPORT.
             split.rest = with_default_port(&split.rest, port);
         }
         // tokio-postgres's parse errors name the option, never its value.
-        let mut config = Config::from_str(&split.rest).map_err(|e| errors::describe(&e))?;
+        let mut config = Config::from_str(&split.rest).map_err(|e| {
+            let mut message = errors::describe(&e);
+            if !notes.is_empty() {
+                message.push_str(&format!(
+                    " ({}: a `/`, `?` or `#` in the password ends the host part for the WHATWG URL parser \
+                     node-postgres and Prisma use; percent-encode them as %2F, %3F, %23)",
+                    notes.join("; ")
+                ));
+            }
+            message
+        })?;
         let mut sslmode = fallbacks.sslmode.map(str::to_string);
         let mut root_cert = None;
         for (key, value) in split.tls {
@@ -153,7 +171,7 @@ impl ConnParams {
             config.dbname(dbname);
         }
         config.ssl_mode(tls.ssl_mode());
-        Ok(Self { config, tls, root_cert, unused: split.unused })
+        Ok(Self { config, tls, root_cert, unused: split.unused, notes })
     }
 
     pub fn user(&self) -> &str {
@@ -208,7 +226,7 @@ impl ConnParams {
         if let Some(password) = self.config.get_password() {
             config.password(password);
         }
-        Self { config, tls: self.tls, root_cert: self.root_cert.clone(), unused: Vec::new() }
+        Self { config, tls: self.tls, root_cert: self.root_cert.clone(), unused: Vec::new(), notes: Vec::new() }
     }
 }
 
@@ -518,6 +536,52 @@ fn tls_failure(err: &tokio_postgres::Error) -> Option<&rustls::Error> {
     })
 }
 
+/// A URL rewritten so that tokio-postgres reads the user, password, hosts
+/// and database that node-postgres and Prisma read: they parse it with the
+/// WHATWG URL parser (`new URL()`), where the fragment starts at the first
+/// `#` and is ignored, the host part ends at the first `/` or `?`, and the
+/// userinfo ends at the last `@` before it. tokio-postgres (like libpq)
+/// splits at the first `@` anywhere, so every other `@` is percent-encoded.
+/// Also says where the readings differ, for the evidence. A keyword/value
+/// string is returned as it is.
+fn as_whatwg_reads(dsn: &str) -> (String, Vec<String>) {
+    let mut notes = Vec::new();
+    let Some(scheme_end) = dsn.find("://").map(|i| i + 3) else { return (dsn.to_string(), notes) };
+    let mut url = dsn;
+    if let Some(hash) = dsn[scheme_end..].find('#') {
+        url = &dsn[..scheme_end + hash];
+        notes.push(
+            "the URL holds a `#`: node-postgres and Prisma read what follows it as a fragment and ignore it, \
+             so it was ignored here too (in a password, write it %23)"
+                .to_string(),
+        );
+    }
+    let rest = &url[scheme_end..];
+    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    let delimiter = authority.rfind('@').map(|at| scheme_end + at);
+    if authority.matches('@').count() > 1 {
+        notes.push(
+            "the user or password holds an unencoded `@`: read up to the last `@` as node-postgres and Prisma do \
+             (libpq, psql and psycopg split at the first one; write it %40)"
+                .to_string(),
+        );
+    } else if delimiter.is_none() && rest.contains('@') {
+        notes.push(
+            "an `@` after the host part: node-postgres and Prisma take what precedes the first `/` or `?` as the \
+             host, so a user or password holding a `/` or `?` is not read as one"
+                .to_string(),
+        );
+    }
+    let mut out = String::with_capacity(url.len());
+    for (i, c) in url.char_indices() {
+        match c {
+            '@' if i >= scheme_end && Some(i) != delimiter => out.push_str("%40"),
+            _ => out.push(c),
+        }
+    }
+    (out, notes)
+}
+
 /// A connection string sorted into what tokio-postgres parses, the TLS
 /// options handled here, and the names of options for other clients.
 struct SplitOptions {
@@ -728,6 +792,37 @@ mod tests {
         assert_eq!(with_default_port("postgresql://[::1]:5433/db", 6000), "postgresql://[::1]:5433/db");
         assert_eq!(with_default_port("postgresql:///db", 6000), "postgresql:///db");
         assert_eq!(with_default_port("host=h", 6000), "host=h");
+    }
+
+    /// node-postgres and Prisma read a URL with the WHATWG parser: the
+    /// userinfo ends at the last `@`, so an unencoded `@` in the password
+    /// is part of it (tokio-postgres alone would look for host `ss@db`).
+    #[test]
+    fn a_url_is_read_as_node_postgres_reads_it() {
+        let p = ConnParams::parse("postgresql://u:p@ss $x:y@db:5433/app", &Fallbacks::default()).unwrap();
+        assert_eq!(p.password().unwrap().expose(), "p@ss $x:y");
+        assert_eq!((p.user(), p.dbname()), ("u", "app"));
+        assert_eq!(p.endpoints(), vec![Endpoint { host: "db".into(), port: 5433 }]);
+        assert!(p.notes.iter().any(|n| n.contains("unencoded `@`")), "{:?}", p.notes);
+        let p = ConnParams::parse("postgresql://me@corp:p%40ss%23%20x@db/app", &Fallbacks::default()).unwrap();
+        assert_eq!((p.user(), p.password().unwrap().expose()), ("me@corp", "p@ss# x"));
+        // Encoded: no note, as every client reads it the same.
+        let p = ConnParams::parse("postgresql://u:p%40ss@db/app", &Fallbacks::default()).unwrap();
+        assert_eq!(p.password().unwrap().expose(), "p@ss");
+        assert!(p.notes.is_empty(), "{:?}", p.notes);
+    }
+
+    /// A `#` starts the fragment, which node-postgres ignores: after the
+    /// database it changes nothing; in the password it cuts the URL short,
+    /// which the app's driver cannot read either.
+    #[test]
+    fn a_hash_starts_a_fragment_as_for_node_postgres() {
+        let p = ConnParams::parse("postgresql://u:pw@db/app#frag", &Fallbacks::default()).unwrap();
+        assert_eq!((p.dbname(), p.password().unwrap().expose()), ("app", "pw"));
+        assert!(p.notes.iter().any(|n| n.contains("`#`")), "{:?}", p.notes);
+        let err = ConnParams::parse("postgresql://u:pa#ss1234@db/app", &Fallbacks::default()).err().unwrap();
+        assert!(err.contains("%23"), "{err}");
+        assert!(!err.contains("ss1234") && !err.contains("pa#"), "{err}");
     }
 
     #[test]
