@@ -70,8 +70,12 @@ pub struct ConnParams {
     /// Options meant for other clients (Prisma's `schema`, `pgbouncer`, ...): set aside, shown as evidence.
     pub unused: Vec<String>,
     /// How the URL was read where clients differ (an unencoded `@`, a
-    /// `#`), shown as evidence. Never quotes the URL.
+    /// `#`), and what the service file gave, shown as evidence. Never
+    /// quotes a value that may be secret.
     pub notes: Vec<String>,
+    /// The connection string's own `service` and `passfile` (libpq's files).
+    pub service: Option<String>,
+    pub passfile: Option<String>,
 }
 
 /// What libpq falls back to when the connection string leaves a part out:
@@ -89,6 +93,9 @@ pub struct Fallbacks<'a> {
 /// Connection options handled here rather than by tokio-postgres, which
 /// knows only disable/prefer/require.
 const TLS_KEYS: [&str; 2] = ["sslmode", "sslrootcert"];
+
+/// libpq's files, read here ([`super::libpq_files`]): tokio-postgres reads neither.
+const FILE_KEYS: [&str; 2] = ["service", "passfile"];
 
 /// Options tokio-postgres understands; any other is set aside, not refused,
 /// so the app's own URL works whatever driver it was written for.
@@ -117,7 +124,7 @@ impl ConnParams {
     /// connection string, possibly empty, filling what it leaves out from
     /// `fallbacks` as libpq would. Errors never quote the string (it holds a password).
     pub fn parse(dsn: &str, fallbacks: &Fallbacks) -> Result<Self, String> {
-        let (dsn, notes) = as_whatwg_reads(dsn);
+        let (dsn, notes) = as_whatwg_reads(dsn)?;
         Self::parse_read(&dsn, fallbacks, notes)
     }
 
@@ -141,9 +148,12 @@ impl ConnParams {
         })?;
         let mut sslmode = fallbacks.sslmode.map(str::to_string);
         let mut root_cert = None;
+        let (mut service, mut passfile) = (None, None);
         for (key, value) in split.tls {
             match key.as_str() {
                 "sslmode" => sslmode = Some(value),
+                "service" => service = Some(value),
+                "passfile" => passfile = Some(value),
                 _ => root_cert = Some(PathBuf::from(value)).filter(|p| p.as_os_str() != "system"),
             }
         }
@@ -171,7 +181,7 @@ impl ConnParams {
             config.dbname(dbname);
         }
         config.ssl_mode(tls.ssl_mode());
-        Ok(Self { config, tls, root_cert, unused: split.unused, notes })
+        Ok(Self { config, tls, root_cert, unused: split.unused, notes, service, passfile })
     }
 
     pub fn user(&self) -> &str {
@@ -226,7 +236,20 @@ impl ConnParams {
         if let Some(password) = self.config.get_password() {
             config.password(password);
         }
-        Self { config, tls: self.tls, root_cert: self.root_cert.clone(), unused: Vec::new(), notes: Vec::new() }
+        Self {
+            config,
+            tls: self.tls,
+            root_cert: self.root_cert.clone(),
+            unused: Vec::new(),
+            notes: Vec::new(),
+            service: None,
+            passfile: None,
+        }
+    }
+
+    /// A password found elsewhere (libpq's password file).
+    pub fn set_password(&mut self, password: &Secret) {
+        self.config.password(password.expose());
     }
 }
 
@@ -544,11 +567,21 @@ fn tls_failure(err: &tokio_postgres::Error) -> Option<&rustls::Error> {
 /// splits at the first `@` anywhere, so every other `@` is percent-encoded.
 /// Also says where the readings differ, for the evidence. A keyword/value
 /// string is returned as it is.
-fn as_whatwg_reads(dsn: &str) -> (String, Vec<String>) {
+///
+/// A `#` before the last `@` is refused: the driver would take the host
+/// from inside the password (a host kbz-check would then name in its
+/// report), or fail to parse the URL at all.
+fn as_whatwg_reads(dsn: &str) -> Result<(String, Vec<String>), String> {
     let mut notes = Vec::new();
-    let Some(scheme_end) = dsn.find("://").map(|i| i + 3) else { return (dsn.to_string(), notes) };
+    let Some(scheme_end) = dsn.find("://").map(|i| i + 3) else { return Ok((dsn.to_string(), notes)) };
     let mut url = dsn;
     if let Some(hash) = dsn[scheme_end..].find('#') {
+        if dsn[scheme_end + hash..].contains('@') {
+            return Err("the URL holds a `#` before its last `@`: node-postgres and Prisma (the WHATWG URL parser) \
+                        end the host part at a `#` and would read the host from inside the user or password; \
+                        percent-encode a `#` in the password as %23"
+                .to_string());
+        }
         url = &dsn[..scheme_end + hash];
         notes.push(
             "the URL holds a `#`: node-postgres and Prisma read what follows it as a fragment and ignore it, \
@@ -579,10 +612,10 @@ fn as_whatwg_reads(dsn: &str) -> (String, Vec<String>) {
             _ => out.push(c),
         }
     }
-    (out, notes)
+    Ok((out, notes))
 }
 
-/// A connection string sorted into what tokio-postgres parses, the TLS
+/// A connection string sorted into what tokio-postgres parses, the TLS and file
 /// options handled here, and the names of options for other clients.
 struct SplitOptions {
     rest: String,
@@ -600,7 +633,7 @@ fn split_options(dsn: &str) -> Result<SplitOptions, String> {
         let mut kept = Vec::new();
         for param in query.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = param.split_once('=').unwrap_or((param, ""));
-            if TLS_KEYS.contains(&key) {
+            if TLS_KEYS.contains(&key) || FILE_KEYS.contains(&key) {
                 let value = percent_encoding::percent_decode_str(value).decode_utf8_lossy().into_owned();
                 split.tls.push((key.to_string(), value));
             } else if DRIVER_KEYS.contains(&key) {
@@ -614,7 +647,7 @@ fn split_options(dsn: &str) -> Result<SplitOptions, String> {
     }
     let mut kept = Vec::new();
     for (key, value) in keyword_pairs(dsn)? {
-        if TLS_KEYS.contains(&key.as_str()) {
+        if TLS_KEYS.contains(&key.as_str()) || FILE_KEYS.contains(&key.as_str()) {
             split.tls.push((key, value));
         } else if DRIVER_KEYS.contains(&key.as_str()) {
             kept.push(format!("{key}={}", conninfo::quote(&value)));
@@ -648,7 +681,7 @@ fn with_default_port(dsn: &str, port: u16) -> String {
 /// reads them ([`conninfo`]). Errors name only known keys: an unknown word
 /// may be the rest of an unquoted password.
 fn keyword_pairs(dsn: &str) -> Result<Vec<(String, String)>, String> {
-    let known = |key: &str| DRIVER_KEYS.contains(&key) || TLS_KEYS.contains(&key);
+    let known = |key: &str| DRIVER_KEYS.contains(&key) || TLS_KEYS.contains(&key) || FILE_KEYS.contains(&key);
     conninfo::parse(dsn).map_err(|err| match err {
         ConninfoError::MissingEquals { word } if known(&dsn[word.clone()]) => {
             format!("`{}` has no value: write key=value", &dsn[word])
