@@ -169,3 +169,43 @@ fn a_dollar_in_an_env_file_is_kept_unless_expansion_is_asked_for() {
     let (code, json, out) = run(std::slice::from_ref(&home), &["--env-expand", "-e", env_file.to_str().unwrap()]);
     assert_logged_in("single quotes with --env-expand", code, &json, &out);
 }
+
+#[test]
+fn a_service_of_the_connection_service_file_beats_the_pg_variables() {
+    let pg = PgCluster::start();
+    create_role(&pg);
+    let port = pg.port(Node::Primary);
+    let dir = tempfile::tempdir().unwrap();
+    let services = dir.path().join("pg_service.conf");
+    // libpq takes each value as written after `=`: no quotes.
+    let text = format!(
+        "# services\n[other]\nhost=192.0.2.1\n\n[app]\nhost=127.0.0.1\nport={port}\nuser={USER}\ndbname={DATABASE}\n\
+         password={PASSWORD}\n"
+    );
+    write(&services, &text, 0o600);
+    let closed = support::net::closed_port();
+    let env = [
+        ("PGSERVICE", "app".to_string()),
+        ("PGSERVICEFILE", services.to_str().unwrap().to_string()),
+        // The service's settings beat the PG* variables, as in libpq.
+        ("PGHOST", "127.0.0.1".to_string()),
+        ("PGPORT", closed.to_string()),
+    ];
+    let (code, json, out) = run(&env, &[]);
+    assert_logged_in("service", code, &json, &out);
+    let connection = evidence(check(&json), "connection");
+    assert!(connection.contains("service `app`") && connection.contains("password"), "{connection}");
+
+    let listed = kbz_check().arg("list").envs(env.iter().map(|(k, v)| (*k, v.as_str()))).output().unwrap();
+    let shown = all_text(&listed);
+    let line = shown.lines().find(|l| l.trim_start().starts_with("password")).unwrap_or_else(|| panic!("{shown}"));
+    assert!(line.contains(&format!("[{}:10]", services.display())), "{shown}");
+    assert_no_password(&shown);
+
+    // A service defined nowhere: a configuration error naming it.
+    let env = [("PGSERVICE", "nope".to_string()), ("PGSERVICEFILE", services.to_str().unwrap().to_string())];
+    let out = kbz_check().args(["run", "postgres"]).envs(env.iter().map(|(k, v)| (*k, v.as_str()))).output().unwrap();
+    let shown = all_text(&out);
+    assert_eq!(out.status.code(), Some(2), "{shown}");
+    assert!(shown.contains("service `nope` not found"), "{shown}");
+}

@@ -138,6 +138,11 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
     };
     let dsn = url.as_deref().unwrap_or_default();
     let mut params = ConnParams::parse(dsn, &fallbacks).map_err(|e| raw.error(key, e))?;
+    // Where clients read the URL differently: said once at the start, and in the evidence.
+    let url_label = raw.source_variable(key).unwrap_or_else(|| key.to_string());
+    for note in &params.notes {
+        redactor.warn(format!("{url_label}: {note}"));
+    }
     // libpq: the connection string's `service`, else PGSERVICE; its
     // settings fill what the string leaves out, before the PG* variables.
     let mut from_service: Option<(String, libpq_files::Service)> = None;
