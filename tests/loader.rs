@@ -80,10 +80,13 @@ fn passwords_with_at_dollar_hash_and_spaces_from_env_files_and_urls() {
         let (code, json, out) = run(&[], &["-e", env_file_arg]);
         assert_logged_in(&format!("{what}, env file"), code, &json, &out);
     }
-    let (_, json, _) =
+    // Other clients would split at the first `@`: said in the evidence and as a warning.
+    let (_, json, out) =
         run(&[("DATABASE_URL", format!("postgresql://{USER}:{partly}@127.0.0.1:{port}/{DATABASE}"))], &[]);
     let connection = evidence(check(&json), "connection");
     assert!(connection.contains("unencoded `@`") && connection.contains("%40"), "{connection}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("warning: DATABASE_URL: the user or password holds an unencoded `@`"), "{stderr}");
 
     // An unencoded `#` ends the host part for the app's driver: refused as
     // such, naming neither the password nor a host cut out of it.
