@@ -131,6 +131,15 @@ fn a_password_only_in_the_password_file() {
     assert!(line.contains("***"), "{shown}");
     assert_no_password(&shown);
 
+    // A wrong password there: the failure names the file and line to fix.
+    write(&passfile, &text.replace(&escaped, "outdated-pw-9"), 0o600);
+    let (code, json, out) = run(&env, &[]);
+    let c = check(&json);
+    assert_eq!((code, c["code"].as_str()), (1, Some("postgres.auth.password_rejected")), "{c:#}");
+    let cause = c["cause"].as_str().unwrap();
+    assert!(cause.contains(&format!("the password file {} line 3", passfile.display())), "{cause}");
+    assert!(!all_text(&out).contains("outdated-pw-9"), "{}", all_text(&out));
+
     // Readable by others: libpq ignores it with a warning, so does kbz-check;
     // the server then asks for a password that nothing supplies.
     write(&passfile, &text, 0o644);

@@ -133,6 +133,8 @@ fn unescape_password(rest: &[u8]) -> String {
 /// The settings of one service, each with its line, in file order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Service {
+    /// The file that defines it.
+    pub file: PathBuf,
     pub entries: Vec<(String, String, FileLine)>,
 }
 
@@ -231,7 +233,7 @@ fn parse_service(name: &str, file: &Path, text: &str) -> Result<Option<Service>,
                 break;
             }
             if section.strip_prefix(name).is_some_and(|rest| rest.starts_with(']')) {
-                found = Some(Service::default());
+                found = Some(Service { file: file.to_path_buf(), entries: Vec::new() });
             }
             continue;
         }

@@ -176,10 +176,10 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
             params.root_cert = Some(root.into());
         }
         let used: Vec<&str> = service.entries.iter().map(|(k, _, _)| k.as_str()).collect();
-        let file = service.entries.first().map(|(_, _, at)| at.file.display().to_string()).unwrap_or_default();
         params.notes.push(format!(
-            "service `{name}` from {file}: {} (the connection string's own settings win; the service's beat the PG* \
+            "service `{name}` from {}: {} (the connection string's own settings win; the service's beat the PG* \
              variables)",
+            service.file.display(),
             if used.is_empty() { "no settings".to_string() } else { used.join(", ") }
         ));
         from_service = Some((name, service));
@@ -229,6 +229,8 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
                     params.dbname(),
                     params.user(),
                 ) {
+                    // An empty password is none, for libpq as here.
+                    Ok(Some((secret, _))) if secret.expose().is_empty() => break,
                     Ok(Some((secret, line))) => {
                         params.set_password(&secret);
                         show_file_secret(raw, &secret, &line)?;
