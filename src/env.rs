@@ -331,13 +331,26 @@ impl<'a> Parser<'a> {
     }
 
     /// After a `$`: `{NAME}` or `NAME` (letters, digits, `_`) replaced by its
-    /// value; a `$` before anything else stays.
+    /// value; a `$` before anything else stays. As in docker compose,
+    /// `${NAME:-default}` when unset or empty, `${NAME-default}` when unset.
     fn expand(&mut self, env: &HashMap<String, Var>, out: &mut String) -> Result<(), ()> {
         let rest = &self.text[self.pos..];
         let name = if let Some(braced) = rest.strip_prefix('{') {
             let end = braced.find(['}', '\n']).filter(|&end| braced[end..].starts_with('}')).ok_or(())?;
             self.pos += end + 2;
-            &braced[..end]
+            let inner = &braced[..end];
+            let name_len = inner.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(inner.len());
+            let (name, op) = inner.split_at(name_len);
+            let value = env.get(name).map(|v| v.value.as_str()).or(self.earlier.get(name).map(String::as_str));
+            let value = match (op.strip_prefix(":-"), op.strip_prefix('-')) {
+                (Some(default), _) => value.filter(|v| !v.is_empty()).unwrap_or(default),
+                (None, Some(default)) => value.unwrap_or(default),
+                _ if op.is_empty() => value.unwrap_or_default(),
+                // Another form (`${A:?message}`...): not one this reads; nothing.
+                _ => "",
+            };
+            out.push_str(value);
+            return Ok(());
         } else {
             let len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
             if len == 0 {
@@ -437,6 +450,36 @@ mod tests {
         // SHADOW itself now comes from the file, and H saw the file's value
         // only because the environment's had just been replaced.
         assert_eq!(env.value("H"), Some("file"));
+    }
+
+    #[test]
+    fn with_expansion_a_default_fills_an_unset_or_empty_variable() {
+        let text = "A=${UNSET:-d1}\nB=${EMPTY:-d2}\nC=${EMPTY-d3}\nD=${SET:-no}\nE=${UNSET-d 5}x\nF=${SET:?x}\n";
+        let env = read(text, Dollar::Expand, &[("EMPTY", ""), ("SET", "v")]);
+        let got: Vec<_> = ["A", "B", "C", "D", "E", "F"].iter().map(|k| env.get(k).unwrap().value.clone()).collect();
+        assert_eq!(got, ["d1", "d2", "", "v", "d 5x", ""]);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::test_strategies::config())]
+
+        /// Whatever a value holds (`$`, `#`, `@`, spaces, backslashes,
+        /// quotes), written as a dotenv file quotes it, it reads back as is
+        /// when `$` is literal; and in single quotes whatever the mode.
+        #[test]
+        fn a_quoted_value_reads_back_as_written(value in "[ -~]{0,24}") {
+            if !value.contains('\'') {
+                for dollar in [Dollar::Literal, Dollar::Expand] {
+                    let env = read(&format!("K='{value}'\n"), dollar, &[("HOME", "/root")]);
+                    proptest::prop_assert_eq!(&env.get("K").unwrap().value, &value);
+                }
+            }
+            let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
+            let env = read(&format!("K=\"{escaped}\"\n"), Dollar::Literal, &[("HOME", "/root")]);
+            proptest::prop_assert_eq!(&env.get("K").unwrap().value, &value);
+            let env = read(&format!("K=\"{}\"\n", escaped.replace('$', "\\$")), Dollar::Expand, &[("HOME", "/root")]);
+            proptest::prop_assert_eq!(&env.get("K").unwrap().value, &value);
+        }
     }
 
     /// Quotes as Node's dotenv reads them: single quotes and backticks keep
