@@ -131,7 +131,7 @@ impl RawSettings {
     /// and the values its variable's other sources gave it, shown the same way.
     fn view(&mut self, key: &str, value: String, origin: Origin, shown: Shown) {
         let mut differs = Vec::new();
-        let mut lost = |raw: &mut RawSettings, shown: Shown, other: &str| {
+        let lost = |raw: &mut RawSettings, shown: Shown, other: &str| {
             raw.note(key, shown, other);
             if shown == Shown::Secret {
                 raw.lost_secrets.push(other.to_string());
