@@ -90,4 +90,15 @@ impl Context {
     pub fn remaining(&self) -> Duration {
         self.deadline.saturating_duration_since(Instant::now())
     }
+
+    /// How long a TCP handshake (or TCP and TLS, where a client counts them
+    /// together) may take: a share of the time left, so that an address
+    /// nobody answers is the check's own finding, `unreachable.timeout` with
+    /// its evidence, not the engine's bare "timed out".
+    pub fn connect_budget(&self) -> Duration {
+        self.remaining().mul_f64(CONNECT_SHARE)
+    }
 }
+
+/// See [`Context::connect_budget`]; the rest leaves time to look again and report.
+pub const CONNECT_SHARE: f64 = 0.6;

@@ -48,7 +48,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
-    /// Language of the report's fixed words (headings, verdict) in text and markdown
+    /// Language of the report's fixed words (headings, statuses, verdict) in text, markdown and JUnit
     #[arg(long, global = true, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
 

@@ -395,15 +395,16 @@ mod tests {
         let mut env = Env::from_pairs([("DATABASE_URL", "leader"), ("SMTP_HOST", "mail")]);
         let first = env_file("DATABASE_URL=replica\nSMTP_HOST=mail\n");
         let second = env_file("DATABASE_URL=leader\n");
+        let lost = |env: &Env| -> Vec<(VarSource, String)> {
+            let var = env.get("DATABASE_URL").unwrap();
+            var.overridden.iter().map(|(s, v)| (s.clone(), v.expose().to_string())).collect()
+        };
         env.overlay_file(first.path()).unwrap();
-        let var = env.get("DATABASE_URL").unwrap();
-        let lost: Vec<_> = var.overridden.iter().map(|(s, v)| (s.clone(), v.expose().to_string())).collect();
-        assert_eq!(lost, [(VarSource::Process, "leader".to_string())]);
+        assert_eq!(lost(&env), [(VarSource::Process, "leader".to_string())]);
         assert!(env.get("SMTP_HOST").unwrap().overridden.is_empty(), "the same value is no disagreement");
         env.overlay_file(second.path()).unwrap();
+        assert_eq!(lost(&env), [(VarSource::EnvFile(first.path().to_path_buf()), "replica".to_string())]);
         let var = env.get("DATABASE_URL").unwrap();
-        let lost: Vec<_> = var.overridden.iter().map(|(s, v)| (s.clone(), v.expose().to_string())).collect();
-        assert_eq!(lost, [(VarSource::EnvFile(first.path().to_path_buf()), "replica".to_string())]);
         assert!(!format!("{var:?}").contains("replica"), "a lost value may be a secret: {var:?}");
     }
 

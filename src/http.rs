@@ -50,6 +50,11 @@ pub async fn resolve(url: &Url, default_port: u16, ctx: &Context) -> Result<(Str
     Ok((host, addrs))
 }
 
+/// The URL's host as a certificate names it: an IPv6 address without its brackets.
+pub fn host(url: &Url) -> &str {
+    url.host_str().unwrap_or_default().trim_matches(['[', ']'])
+}
+
 /// `host:port` as messages name a server (`[::1]:8200` for IPv6).
 pub fn endpoint(url: &Url, default_port: u16) -> String {
     let port = url.port_or_known_default().unwrap_or(default_port);
@@ -66,6 +71,10 @@ pub struct Attempt<'a> {
     pub host: &'a str,
     /// The client's `connect_timeout`.
     pub connect_budget: Duration,
+    /// The request's whole `timeout`, when the client set one shorter than
+    /// the check's deadline: a timeout past the connect budget is then a
+    /// peer that connected and did not answer in time.
+    pub answer_budget: Option<Duration>,
     /// The recording verifier's slot, when the client has one: it knows why a
     /// certificate was refused, whatever the error chain kept of it.
     pub seen: Option<&'a SeenSlot>,
@@ -73,7 +82,7 @@ pub struct Attempt<'a> {
 
 /// Why `err` left the request without an answer.
 pub fn classify(err: &reqwest::Error, attempt: Attempt<'_>) -> RequestError {
-    let Attempt { endpoint, host, connect_budget, seen } = attempt;
+    let Attempt { endpoint, host, connect_budget, answer_budget, seen } = attempt;
     let seen = seen.map(|slot| slot.lock().unwrap_or_else(|e| e.into_inner()));
     let rejected = seen.as_ref().and_then(|seen| seen.rejected.clone());
     if let Some(tls) = rejected.as_ref().or_else(|| errors::find::<rustls::Error>(err)) {
@@ -88,6 +97,13 @@ pub fn classify(err: &reqwest::Error, attempt: Attempt<'_>) -> RequestError {
         }
         _ if err.is_connect() && err.is_timeout() => RequestError::ConnectTimeout { endpoint, after: connect_budget },
         _ if err.is_dns() => RequestError::Dns { host: host.to_string(), detail: errors::describe(err) },
+        // Only an answer budget longer than the connect budget proves the
+        // connect step was passed; a shorter one may have run out in it.
+        _ if err.is_timeout() => match answer_budget {
+            Some(after) if after > connect_budget => RequestError::AnswerTimeout { endpoint, after },
+            Some(after) => RequestError::ConnectTimeout { endpoint, after },
+            None => RequestError::Failed { endpoint, detail: errors::describe(err) },
+        },
         _ => RequestError::Failed { endpoint, detail: errors::describe(err) },
     }
 }
@@ -151,11 +167,6 @@ where
         })
     }
 }
-
-/// Share of the time left that a client may spend connecting (TCP and TLS
-/// together, as reqwest's `connect_timeout` counts them); a stalled connect
-/// then leaves time for [`look_again`] inside the check's deadline.
-pub const CONNECT_SHARE: f64 = 0.6;
 
 /// How far the second look's TLS handshake got.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -255,46 +266,6 @@ fn stalled_text(endpoint: &str, after: Duration, seen: &Seen, handshake: &Handsh
     }
 }
 
-/// The finding for a peer that is there but stalls (a [`RequestError::Stalled`]
-/// or [`RequestError::AnswerTimeout`]), shared by the HTTP checks: what was
-/// seen, never "a firewall" (the TCP handshake was answered). `service` names
-/// the server (`Vault`, `the backend`).
-pub fn slow_peer(error: &RequestError, service: &str) -> Option<(String, String, crate::report::Action)> {
-    use crate::report::{Action, Priority};
-    let said = error.to_string();
-    let (summary, cause, action) = match error {
-        RequestError::Stalled { endpoint, handshake: Handshake::NotTls, .. } => (
-            format!("{endpoint} was slow to accept the TCP connection"),
-            format!("{said}. The port is open, so nothing blocks the path for good; {service} (or what listens in front of it) cannot keep up with new connections"),
-            format!("See how loaded {service} is and how many connections wait on {endpoint}"),
-        ),
-        RequestError::Stalled { endpoint, handshake: Handshake::Finished, .. } => (
-            format!("{endpoint} answers too slowly: connecting took longer than the deadline"),
-            format!("{said}. The network path is open"),
-            format!("See why {service} answers TLS handshakes slowly (load, CPU, a proxy in front of it); raise the timeout only if it is just slow"),
-        ),
-        RequestError::Stalled { endpoint, .. } => (
-            format!("{endpoint} accepts TCP but stalls the TLS handshake"),
-            format!("{said}. The network path is open (TCP connected); what listens on {endpoint} does not complete TLS: {service} hangs, a TLS-terminating proxy or load balancer has no healthy backend, or another service sits on that port and waits for the client to speak"),
-            format!("See where the handshake with {endpoint} stops, and what listens there"),
-        ),
-        RequestError::AnswerTimeout { endpoint, after } => (
-            format!("no answer from {endpoint} within {}, though it accepted the connection", crate::human::duration(*after)),
-            format!("{said}. The network path is open; {service} (or a proxy in front of it) hangs or is overloaded, or it sends its answer too slowly"),
-            format!("See whether {service} is overloaded or hung; raise the timeout only if it is just slow"),
-        ),
-        _ => return None,
-    };
-    let command = match error {
-        RequestError::AnswerTimeout { endpoint, .. } => {
-            format!("curl -sv -m 30 -o /dev/null http://{endpoint}/   # or https://")
-        }
-        RequestError::Stalled { endpoint, .. } => format!("openssl s_client -connect {endpoint} -state </dev/null"),
-        _ => String::new(),
-    };
-    Some((summary, cause, Action::new(Priority::High, action).with_command(command)))
-}
-
 /// Answers of the services checked are small; a bigger one is cut, not buffered.
 pub const MAX_BODY: usize = 1 << 20;
 
@@ -315,7 +286,8 @@ pub async fn read_capped(response: &mut reqwest::Response) -> Result<(Vec<u8>, b
 /// Why a request got no HTTP answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RequestError {
-    /// The trust settings could not be used (a CA file without certificates...).
+    /// Nothing was sent: the trust settings could not be used (a CA file
+    /// without certificates...), the request could not be built or signed.
     Setup {
         detail: String,
     },
@@ -365,7 +337,7 @@ pub enum RequestError {
 impl fmt::Display for RequestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RequestError::Setup { detail } => write!(f, "TLS setup failed: {detail}"),
+            RequestError::Setup { detail } => write!(f, "not sent: {detail}"),
             RequestError::Dns { host, detail } => write!(f, "cannot resolve {host}: {detail}"),
             RequestError::Refused { endpoint } => write!(f, "connection refused by {endpoint}"),
             RequestError::ConnectTimeout { endpoint, after } => {
@@ -423,7 +395,7 @@ pub fn tls_problem(err: &rustls::Error) -> TlsProblem {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -438,8 +410,8 @@ mod tests {
         assert_eq!(tls_problem(&plain), TlsProblem::NotTls);
     }
 
-    #[test]
-    fn a_stalled_peer_is_named_by_what_was_seen() {
+    /// A peer that took TCP on a second look, then stalled as `handshake` says.
+    pub(crate) fn stalled(handshake: Handshake) -> RequestError {
         let seen = Seen {
             address: "127.0.0.1:8200".parse().unwrap(),
             connect_took: Duration::from_millis(2),
@@ -450,24 +422,33 @@ mod tests {
             quiet_for: None,
             note: None,
         };
-        let stalled = |handshake| RequestError::Stalled {
-            endpoint: "vault.example.com:8200".into(),
-            after: Duration::from_millis(1200),
-            seen: Box::new(seen.clone()),
-            handshake,
+        let endpoint = "vault.example.com:8200".into();
+        RequestError::Stalled { endpoint, after: Duration::from_millis(1200), seen: Box::new(seen), handshake }
+    }
+
+    /// A certificate for `host` from `issuer`, refused as untrusted.
+    pub(crate) fn untrusted(endpoint: &str, host: &str, issuer: &str) -> RequestError {
+        let cert = CertInfo {
+            subject: format!("CN={host}"),
+            issuer: issuer.into(),
+            names: vec![host.into()],
+            not_before: 1_700_000_000,
+            not_after: 1_800_000_000,
         };
+        RequestError::Tls {
+            endpoint: endpoint.into(),
+            problem: TlsProblem::Untrusted,
+            detail: "invalid peer certificate: UnknownIssuer".into(),
+            certificate: Some(Box::new(cert)),
+        }
+    }
+
+    #[test]
+    fn a_stalled_peer_is_named_by_what_was_seen() {
         let error = stalled(Handshake::Unfinished);
         assert_eq!(
             error.to_string(),
             "vault.example.com:8200 accepts TCP connections but did not finish the TLS handshake within 1.2s (a second connection: TCP connected to 127.0.0.1:8200 in 2ms, TLS handshake started with 218 bytes sent, no byte received in 500ms)"
         );
-        for error in
-            [error, stalled(Handshake::Finished), stalled(Handshake::NotTls), stalled(Handshake::Failed("x".into()))]
-        {
-            let (summary, cause, _) = slow_peer(&error, "Vault").unwrap();
-            assert!(!format!("{summary} {cause}").contains("firewall"), "{summary} {cause}");
-        }
-        let unanswered = RequestError::ConnectTimeout { endpoint: "x:1".into(), after: Duration::from_secs(1) };
-        assert!(slow_peer(&unanswered, "Vault").is_none(), "an unanswered SYN keeps its own cause");
     }
 }

@@ -16,7 +16,8 @@
 //! 4. `config`: suites and the built-in suite, read into checks
 //! 5. `engine`: deadlines, concurrency, one result per check
 //! 6. `checks`: the check kinds
-//! 7. `settings`: a check's settings, its plan, the configuration error
+//! 7. `settings`, `unanswered`: a check's settings, its plan, the
+//!    configuration error; a request without an answer, told as a finding
 //! 8. `http`, `redirect`, `env`: the HTTP client the kinds share; the
 //!    variables (the process environment, the app's, env files)
 //! 9. `check`, `tls`, `secret`: the check signature and context; TLS;
@@ -54,6 +55,7 @@ pub mod sources;
 pub mod stall;
 pub mod time;
 pub mod tls;
+pub mod unanswered;
 pub mod vantage;
 
 #[cfg(test)]

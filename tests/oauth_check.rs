@@ -338,6 +338,7 @@ fn tls_untrusted_then_trusted_through_cacert() {
     let c = check(&json);
     assert_eq!(c["summary"], format!("TLS with {endpoint} failed: certificate not trusted"), "{c:#}");
     assert_eq!(main_code(c), Some("oauth.tls.untrusted"));
+    assert_eq!(c["findings"][0]["issuer"], "CN=kbz-check test CA", "{c:#}");
     let cause = text(&c["cause"]);
     assert!(cause.contains("subject CN=127.0.0.1, issued by CN=kbz-check test CA"), "{cause}");
     assert!(server.requests().is_empty(), "nothing is sent over a refused handshake");

@@ -10,7 +10,9 @@ use serde_json::Value;
 use std::process::Output;
 use std::time::{Duration, Instant};
 use support::net::{closed_port, SilentListener};
+use support::oauth::{Consent, Reply, StartServer};
 use support::ses::{Moto, Route, SesStub};
+use support::tls::TestCa;
 use support::{all_text, assert_absent, check, evidence, kbz_check};
 
 const REGION: &str = "eu-west-1";
@@ -381,6 +383,25 @@ fn unreachable_endpoints_fail_within_the_deadline() {
     assert!(silent.accepted() >= 1, "the check really dialled in");
     // It accepted the connection, then said nothing: a stalled peer, not a blocked path.
     assert_eq!(codes(check(&json)), ["ses.peer_stalled"], "{json:#}");
+}
+
+/// An endpoint whose certificate comes from a CA this host does not trust
+/// (a proxy that inspects TLS, say): the certificate is named, and the
+/// finding carries its issuer, on which root causes join checks.
+#[test]
+fn an_untrusted_certificate_is_named_with_its_issuer() {
+    let ca = TestCa::new("kbz-check test CA");
+    // Any TLS server with the test CA's certificate: the handshake fails before a request.
+    let server = StartServer::start_tls(Reply::started(&Consent::ph15()), &ca.server_cert(&["127.0.0.1"]));
+    let endpoint = format!("https://127.0.0.1:{}", server.port());
+    let (code, json, out) = run_json(&app_env(&endpoint, STUB_ACCESS_KEY, STUB_SECRET_KEY, SENDER), &[]);
+    assert_eq!(code, 1, "{json:#}");
+    let c = check(&json);
+    assert_eq!(codes(c), ["ses.tls.failed"], "{c:#}");
+    assert_eq!(c["findings"][0]["issuer"], "CN=kbz-check test CA", "{c:#}");
+    assert!(text(c, "cause").contains("issued by CN=kbz-check test CA"), "{c:#}");
+    assert!(server.requests().is_empty(), "nothing is sent over a refused handshake");
+    assert_absent(&all_text(&out), &[STUB_SECRET_KEY]);
 }
 
 /// `list` masks both keys with their fingerprint, like every secret.

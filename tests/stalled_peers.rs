@@ -221,3 +221,37 @@ fn a_silent_range_beside_an_answering_target_is_one_root_cause() {
         "{report:#}"
     );
 }
+
+/// An SMTP relay whose TCP handshake nobody answers is the check's own
+/// finding (`smtp.unreachable.timeout`, with the address), not the engine's
+/// bare deadline; beside Vault silent in the same range, one root cause.
+#[test]
+fn an_unanswered_relay_is_the_smtp_checks_finding_and_joins_its_range() {
+    use support::oauth::{Consent, Reply, StartServer};
+    let (relay, vault) = (UnansweredPort::start_on([127, 0, 1, 9]), UnansweredPort::start_on([127, 0, 1, 10]));
+    let backend = StartServer::start(Reply::started(&Consent::ph15()));
+    let mut env = support::smtp::relay_env(relay.port(), "Relay-pa55");
+    env[0].1 = "127.0.1.9".to_string();
+    env.extend(vault_env(format!("https://127.0.1.10:{}", vault.port())));
+    env.extend(support::oauth::start_env(&backend.url()));
+    let out = support::kbz_check()
+        .args(["--format", "json", "--timeout", TIMEOUT, "run", "smtp", "vault", "oauth"])
+        .envs(env)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let smtp = &report["checks"][0];
+    assert_eq!(smtp["code"], "smtp.unreachable.timeout", "{report:#}");
+    let summary = smtp["summary"].as_str().unwrap();
+    assert!(
+        summary
+            .starts_with(&format!("cannot reach 127.0.1.9:{}: no answer to the TCP handshake within ", relay.port())),
+        "{summary}"
+    );
+    let causes = report["root_causes"].as_array().unwrap();
+    assert_eq!(causes.len(), 1, "{report:#}");
+    assert_eq!(
+        (causes[0]["code"].as_str(), &causes[0]["checks"]),
+        (Some("cause.range_blocked"), &serde_json::json!(["smtp", "vault"]))
+    );
+}

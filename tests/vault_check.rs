@@ -188,6 +188,7 @@ fn tls_untrusted_then_trusted_then_unverified() {
     let c = check(&json);
     assert_eq!(c["summary"], format!("TLS with {endpoint} failed: certificate not trusted"), "{c:#}");
     assert_eq!(codes(c), ["vault.tls.untrusted"], "{c:#}");
+    assert_eq!(c["findings"][0]["issuer"], "CN=kbz-check test CA", "{c:#}");
     let cause = text(&c["cause"]);
     assert!(cause.contains("subject CN=127.0.0.1") && cause.contains("issued by CN=kbz-check test CA"), "{cause}");
     let fix = text(&c["actions"][0]["text"]);

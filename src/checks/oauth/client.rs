@@ -5,8 +5,8 @@
 
 use super::{Context, OAuthCheck};
 use crate::errors;
+pub use crate::http::RequestError;
 use crate::http::{classify, look_again, read_capped, Attempt, SecondLook};
-pub use crate::http::{RequestError, TlsProblem};
 use crate::redirect::Target;
 use crate::tls::{self, CertInfo, SeenSlot, Verify};
 use std::net::SocketAddr;
@@ -41,10 +41,11 @@ pub async fn post_start(check: &OAuthCheck, ctx: &Context) -> Result<Answer, Req
     // is reported by this check, as a network-path problem, rather than by
     // the engine as a bare timeout; what is left lets a second look name a
     // stalled TLS handshake.
-    let connect_budget = ctx.remaining().mul_f64(crate::http::CONNECT_SHARE);
+    let connect_budget = ctx.connect_budget();
     let (client, seen) = build_client(check, &host, &addrs, connect_budget, ctx)?;
     let fail = |err: reqwest::Error| {
-        let attempt = Attempt { endpoint: endpoint.clone(), host: &host, connect_budget, seen: Some(&seen) };
+        let attempt =
+            Attempt { endpoint: endpoint.clone(), host: &host, connect_budget, answer_budget: None, seen: Some(&seen) };
         classify(&err, attempt)
     };
     let tls_name = (check.url.scheme() == "https").then_some(host.as_str());

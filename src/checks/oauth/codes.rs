@@ -42,3 +42,23 @@ crate::codes! {
     ANSWER_STATE_EXPIRED = "oauth.answer.state_expired": "the start answer's expiresAt is already past when it arrives";
     ANSWER_EXPIRES_UNREADABLE = "oauth.answer.expires_unreadable": "the start answer's expiresAt is not an RFC 3339 time";
 }
+
+/// The codes of a request that got no answer, for [`crate::unanswered`].
+pub const UNANSWERED: crate::unanswered::Codes = crate::unanswered::Codes {
+    not_sent: TLS_SETUP_FAILED,
+    dns: UNREACHABLE_DNS,
+    refused: UNREACHABLE_REFUSED,
+    timeout: UNREACHABLE_TIMEOUT,
+    no_route: UNREACHABLE_NO_ROUTE,
+    stalled: PEER_STALLED,
+    failed: REQUEST_FAILED,
+    tls: crate::unanswered::TlsCodes {
+        untrusted: TLS_UNTRUSTED,
+        expired: TLS_EXPIRED,
+        not_yet_valid: TLS_NOT_YET_VALID,
+        name_mismatch: TLS_NAME_MISMATCH,
+        bad_certificate: TLS_BAD_CERTIFICATE,
+        not_tls: TLS_NOT_TLS,
+        handshake_failed: TLS_HANDSHAKE_FAILED,
+    },
+};

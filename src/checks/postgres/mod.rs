@@ -269,7 +269,7 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
 /// A password read from a libpq file: shown by `list` with its file and
 /// line (only by its fingerprint), noted as a secret.
 fn show_file_secret(raw: &mut RawSettings, secret: &Secret, line: &FileLine) -> Result<(), ConfigError> {
-    let origin = Origin::Suite { file: line.file.clone(), line: line.line, vars: Vec::new() };
+    let origin = Origin::Suite { file: line.file.clone(), line: line.line, vars: Vec::new(), overridden: Vec::new() };
     raw.insert("password", Setting { value: toml::Value::String(secret.expose().to_string()), origin });
     raw.string("password", Shown::Secret).map(|_| ())
 }

@@ -435,7 +435,13 @@ pub(super) mod properties {
     }
 
     fn data(body: &str) -> Option<Value> {
-        match aws::read(&Answer { status: 200, error_type: None, body: body.as_bytes().to_vec(), truncated: false }) {
+        match aws::read(&Answer {
+            status: 200,
+            error_type: None,
+            body: body.as_bytes().to_vec(),
+            truncated: false,
+            redirect: None,
+        }) {
             Reply::Data(value) => Some(value),
             _ => None,
         }

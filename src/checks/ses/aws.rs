@@ -149,7 +149,13 @@ mod tests {
     use super::*;
 
     fn answer(status: u16, error_type: Option<&str>, body: &str) -> Answer {
-        Answer { status, error_type: error_type.map(str::to_string), body: body.as_bytes().to_vec(), truncated: false }
+        Answer {
+            status,
+            error_type: error_type.map(str::to_string),
+            body: body.as_bytes().to_vec(),
+            truncated: false,
+            redirect: None,
+        }
     }
 
     fn error(status: u16, error_type: Option<&str>, body: &str) -> AwsError {
@@ -285,7 +291,7 @@ mod properties {
                 ),
             ),
         };
-        Answer { status, error_type, body: body.into_bytes(), truncated: false }
+        Answer { status, error_type, body: body.into_bytes(), truncated: false, redirect: None }
     }
 
     proptest! {
@@ -302,7 +308,7 @@ mod properties {
             body in any_body(),
             truncated in any::<bool>(),
         ) {
-            let sent = Answer { status, error_type, body, truncated };
+            let sent = Answer { status, error_type, body, truncated, redirect: None };
             let printable = |text: &str| !text.contains(char::is_control);
             match read(&sent) {
                 Reply::Data(value) => {
@@ -352,7 +358,7 @@ mod properties {
             message in any_json(),
         ) {
             let body = json!({ "__type": type_field, "code": code_field, "message": message }).to_string();
-            let reply = read(&Answer { status, error_type: None, body: body.into_bytes(), truncated: false });
+            let reply = read(&Answer { status, error_type: None, body: body.into_bytes(), truncated: false, redirect: None });
             let lacking = matches!(status, 404 | 405 | 500 | 501);
             match reply {
                 Reply::Lacking { status: s, excerpt } if lacking => prop_assert!(s == status && !excerpt.is_empty()),

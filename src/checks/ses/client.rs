@@ -1,14 +1,14 @@
 //! HTTP to the SES API: GET requests signed with SigV4 by `aws-sigv4` (the
 //! secret key goes to the signer and nowhere else), answers read up to a cap,
-//! and failures classified by what went wrong (the name, a refusal, silence,
-//! no route, TLS) so that each gets its own cause.
+//! and failures classified by `crate::http` like every HTTP check's.
 
 use super::Context;
 use crate::errors;
-use crate::http::read_capped;
+pub use crate::http::RequestError;
+use crate::http::{classify, look_again, read_capped, Attempt, SecondLook};
 use crate::redirect::Redirected;
 use crate::secret::Secret;
-use crate::tls::{self, Verify};
+use crate::tls::{self, SeenSlot, Verify};
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{sign, PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
@@ -34,48 +34,9 @@ pub struct Answer {
     pub body: Vec<u8>,
     /// The body was longer than [`crate::http::MAX_BODY`] and was cut there.
     pub truncated: bool,
-}
-
-/// Why a request got no HTTP answer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RequestError {
-    /// The request could not be built or signed; nothing was sent.
-    Setup {
-        detail: String,
-    },
-    Dns {
-        host: String,
-        detail: String,
-    },
-    Refused {
-        endpoint: String,
-    },
-    /// No answer within the time the check had left.
-    Timeout {
-        endpoint: String,
-        after: Duration,
-    },
-    NoRoute {
-        endpoint: String,
-        detail: String,
-    },
-    Tls {
-        endpoint: String,
-        detail: String,
-    },
-    Failed {
-        endpoint: String,
-        detail: String,
-    },
-    /// The peer is there but stalls: a TLS handshake that does not finish,
-    /// an answer that does not come (crate::http's words for it).
-    SlowPeer(crate::http::RequestError),
-    /// A 3xx: not followed, since the request carries the app's SigV4
-    /// `Authorization` (AWS's SES API never redirects).
-    Redirected {
-        endpoint: String,
-        redirect: Box<Redirected>,
-    },
+    /// A 3xx and where it points (masked): never followed, since the request
+    /// carries the app's SigV4 `Authorization` (AWS's SES API never redirects).
+    pub redirect: Option<Box<Redirected>>,
 }
 
 /// What signs the requests: the keys and the region of the credential scope.
@@ -94,6 +55,8 @@ pub struct SesHttp {
     host: String,
     addrs: Vec<SocketAddr>,
     connect_budget: Duration,
+    /// What the verifier saw: why a certificate was refused, and whose.
+    seen: SeenSlot,
 }
 
 impl SesHttp {
@@ -102,40 +65,27 @@ impl SesHttp {
     /// SSL_CERT_FILE) and uses no proxy, like the app's SDK on that host.
     pub async fn connect(base: Url, signer: Signer, ctx: &Context) -> Result<SesHttp, RequestError> {
         let port = base.port_or_known_default().unwrap_or(443);
-        let (host, addrs) = match base.host() {
-            Some(Host::Ipv4(ip)) => (ip.to_string(), vec![SocketAddr::new(ip.into(), port)]),
-            Some(Host::Ipv6(ip)) => (ip.to_string(), vec![SocketAddr::new(ip.into(), port)]),
-            Some(Host::Domain(name)) => {
-                ctx.step(format!("resolving {name}"));
-                let found = tokio::net::lookup_host((name, port))
-                    .await
-                    .map_err(|e| RequestError::Dns { host: name.to_string(), detail: e.to_string() })?;
-                (name.to_string(), found.collect())
-            }
-            None => return Err(RequestError::Setup { detail: "the endpoint has no host".into() }),
-        };
-        if addrs.is_empty() {
-            return Err(RequestError::Dns { host, detail: "no address found".into() });
-        }
+        let (host, addrs) = crate::http::resolve(&base, port, ctx).await?;
         // The trust store is only read for https: loading it costs time.
         let roots = if base.scheme() == "https" { tls::system_roots() } else { rustls::RootCertStore::empty().into() };
-        let tls_config = tls::client_config(Verify::Full(roots)).map_err(|detail| RequestError::Setup { detail })?;
+        let (tls_config, seen) =
+            tls::recording_client_config(Verify::Full(roots)).map_err(|detail| RequestError::Setup { detail })?;
         // Shorter than a request's budget: a stalled connect is told from a slow answer.
-        let connect_budget = ctx.remaining().mul_f64(crate::http::CONNECT_SHARE);
+        let connect_budget = ctx.connect_budget();
         let mut builder = reqwest::Client::builder()
             .use_preconfigured_tls(tls_config)
             .connect_timeout(connect_budget)
             .connector_layer(crate::http::Watch::new(ctx, &base))
             .no_proxy()
             // Never followed: the signed Authorization header must not reach
-            // another origin. A 3xx becomes `RequestError::Redirected`.
+            // another origin. A 3xx is the answer's `redirect`.
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("kbz-check/", env!("CARGO_PKG_VERSION")));
         if matches!(base.host(), Some(Host::Domain(_))) {
             builder = builder.resolve_to_addrs(&host, &addrs);
         }
         let client = builder.build().map_err(|e| RequestError::Setup { detail: errors::describe(&e) })?;
-        Ok(SesHttp { client, base, port, signer, host, addrs, connect_budget })
+        Ok(SesHttp { client, base, port, signer, host, addrs, connect_budget, seen })
     }
 
     /// `host:port`, as messages name the server.
@@ -158,7 +108,9 @@ impl SesHttp {
         let status = response.status().as_u16();
         let location = response.headers().get(reqwest::header::LOCATION).map(|v| String::from_utf8_lossy(v.as_bytes()));
         if let Some(redirect) = Redirected::read(&url, status, location.as_deref()) {
-            return Err(RequestError::Redirected { endpoint: self.endpoint(), redirect: Box::new(redirect) });
+            // Not read: what a redirect says is where it points.
+            let redirect = Some(Box::new(redirect));
+            return Ok(Answer { status, error_type: None, body: Vec::new(), truncated: false, redirect });
         }
         let error_type = response
             .headers()
@@ -167,46 +119,33 @@ impl SesHttp {
             .map(|v| v.split(':').next().unwrap_or(v).trim().to_string())
             .filter(|v| !v.is_empty());
         let (body, truncated) = read_capped(&mut response).await.map_err(|e| self.classify(&e, budget))?;
-        Ok(Answer { status, error_type, body, truncated })
+        Ok(Answer { status, error_type, body, truncated, redirect: None })
     }
 
     /// A connect timeout gets a second look: a peer that accepts TCP and
     /// stalls TLS is named as such, not as a blocked path.
     async fn look_again(&self, error: RequestError, ctx: &Context) -> RequestError {
-        let RequestError::Timeout { endpoint, after } = error else { return error };
-        // `classify` gives a connect timeout exactly the connect budget.
-        if after != self.connect_budget {
-            return RequestError::Timeout { endpoint, after };
+        let RequestError::ConnectTimeout { endpoint, after } = &error else { return error };
+        // Only a timeout of the connect budget is known to be the connect's;
+        // one of a shorter answer budget may have run out anywhere.
+        if *after != self.connect_budget {
+            return error;
         }
         ctx.step(format!("looking again at where the connection to {endpoint} stops"));
         let tls_name = (self.base.scheme() == "https").then_some(self.host.as_str());
-        let look = crate::http::SecondLook { addrs: &self.addrs, tls_name, budget: ctx.remaining().mul_f64(0.7) };
-        match crate::http::look_again(crate::http::RequestError::ConnectTimeout { endpoint, after }, look).await {
-            crate::http::RequestError::ConnectTimeout { endpoint, after } => RequestError::Timeout { endpoint, after },
-            seen => RequestError::SlowPeer(seen),
-        }
+        let look = SecondLook { addrs: &self.addrs, tls_name, budget: ctx.remaining().mul_f64(0.7) };
+        look_again(error, look).await
     }
 
     fn classify(&self, err: &reqwest::Error, budget: Duration) -> RequestError {
-        let endpoint = self.endpoint();
-        if let Some(tls) = errors::find::<rustls::Error>(err) {
-            return RequestError::Tls { endpoint, detail: tls.to_string() };
-        }
-        use std::io::ErrorKind;
-        match errors::find::<std::io::Error>(err).map(std::io::Error::kind) {
-            Some(ErrorKind::ConnectionRefused) => RequestError::Refused { endpoint },
-            Some(ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable) => {
-                RequestError::NoRoute { endpoint, detail: errors::describe(err) }
-            }
-            _ if err.is_connect() && err.is_timeout() => RequestError::Timeout { endpoint, after: self.connect_budget },
-            // Only a request budget longer than the connect budget proves the
-            // connect step was passed.
-            _ if err.is_timeout() && budget > self.connect_budget => {
-                RequestError::SlowPeer(crate::http::RequestError::AnswerTimeout { endpoint, after: budget })
-            }
-            _ if err.is_timeout() => RequestError::Timeout { endpoint, after: budget },
-            _ => RequestError::Failed { endpoint, detail: errors::describe(err) },
-        }
+        let attempt = Attempt {
+            endpoint: self.endpoint(),
+            host: &self.host,
+            connect_budget: self.connect_budget,
+            answer_budget: Some(budget),
+            seen: Some(&self.seen),
+        };
+        classify(err, attempt)
     }
 }
 

@@ -37,3 +37,16 @@ crate::codes! {
     IDENTITY_CONFLICTING = "ses.identity.conflicting": "SES's answer about the sender identity contradicts itself (VerificationStatus against VerifiedForSendingStatus)";
     IDENTITY_DKIM_FAILED = "ses.identity.dkim_failed": "SES can no longer find the DKIM records of the sender's verified identity";
 }
+
+/// The codes of a request that got no answer, for [`crate::unanswered`]:
+/// every TLS problem is `ses.tls.failed`.
+pub const UNANSWERED: crate::unanswered::Codes = crate::unanswered::Codes {
+    not_sent: REQUEST_NOT_SENT,
+    dns: UNREACHABLE_DNS,
+    refused: UNREACHABLE_REFUSED,
+    timeout: UNREACHABLE_TIMEOUT,
+    no_route: UNREACHABLE_NO_ROUTE,
+    stalled: PEER_STALLED,
+    failed: UNREACHABLE_FAILED,
+    tls: crate::unanswered::TlsCodes::one(TLS_FAILED),
+};

@@ -12,6 +12,7 @@ use crate::checks::findings::Findings;
 use crate::code::Code;
 use crate::report::{Action, Outcome, Priority, Status};
 use crate::secret::mask_dsn;
+use crate::unanswered::Told;
 use serde_json::Value;
 
 pub fn diagnose(check: &SesCheck, observed: &Observed) -> Outcome {
@@ -87,6 +88,18 @@ impl<'a> Diagnosis<'a> {
         self.problem(code, status, summary, cause, actions);
     }
 
+    /// A request told by [`crate::unanswered`]: a refused certificate's
+    /// issuer goes with a failure (root causes join on it), not with the
+    /// warning of an SES not in use.
+    pub fn told(&mut self, told: Told) {
+        match told.issuer {
+            Some(issuer) if self.check.in_use() => {
+                self.found.untrusted(told.code, issuer, told.summary, told.cause, told.actions)
+            }
+            _ => self.serious(told.code, told.summary, told.cause, told.actions),
+        }
+    }
+
     /// A problem that is a warning whatever the provider.
     pub fn warning(&mut self, code: Code, summary: String, cause: String, actions: Vec<Action>) {
         self.problem(code, Status::Warn, summary, cause, actions);
@@ -130,15 +143,20 @@ impl<'a> Diagnosis<'a> {
     /// permission or operation) and hands the rest back.
     pub fn call(&mut self, operation: Operation, result: &Result<Answer, RequestError>) -> Call {
         let answer = match result {
-            Ok(answer) => answer,
+            Ok(answer) => match &answer.redirect {
+                None => answer,
+                Some(redirect) => {
+                    if !std::mem::replace(&mut self.reach_reported, true) {
+                        reach::redirected(self, redirect);
+                    }
+                    return Call::Failed(redirect.describe());
+                }
+            },
             Err(error) => {
                 if !std::mem::replace(&mut self.reach_reported, true) {
                     reach::unreachable(self, error);
                 }
-                return Call::Failed(match error {
-                    RequestError::Redirected { .. } => reach::error_text(error),
-                    _ => format!("no answer: {}", reach::error_text(error)),
-                });
+                return Call::Failed(format!("no answer: {error}"));
             }
         };
         let line = |text: String| format!("HTTP {} {text}", answer.status);
@@ -343,6 +361,7 @@ pub(super) mod fixtures {
             error_type: error_type.map(str::to_string),
             body: body.as_bytes().to_vec(),
             truncated: false,
+            redirect: None,
         })
     }
 
@@ -494,17 +513,19 @@ mod properties {
                 status: 200,
                 error_type: None,
                 body: value.to_string().into_bytes(),
-                truncated: false
+                truncated: false,
+                redirect: None
             }),
             (400u16..600, any_text(), any_text()).prop_map(|(status, code, message)| {
                 let body = json!({ "__type": code, "message": message }).to_string().into_bytes();
-                Answer { status, error_type: None, body, truncated: false }
+                Answer { status, error_type: None, body, truncated: false, redirect: None }
             }),
             (any_status(), any_body()).prop_map(|(status, body)| Answer {
                 status,
                 error_type: None,
                 body,
-                truncated: false
+                truncated: false,
+                redirect: None
             }),
         ]
     }

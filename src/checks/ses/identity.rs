@@ -79,7 +79,7 @@ impl Identity {
 /// SES did not answer, or refused the keys (every call would fail alike).
 pub fn stop_after(account: &Result<Answer, RequestError>) -> Option<&'static str> {
     match account {
-        Err(RequestError::Redirected { .. }) => Some("the SES endpoint redirected the request"),
+        Ok(answer) if answer.redirect.is_some() => Some("the SES endpoint redirected the request"),
         Err(_) => Some("SES did not answer"),
         Ok(answer) => match aws::read(answer) {
             Reply::Error(e) if matches!(e.kind(), ErrorKind::KeyUnknown | ErrorKind::SecretMismatch) => {
@@ -94,7 +94,8 @@ pub fn stop_after(account: &Result<Answer, RequestError>) -> Option<&'static str
 /// Whether the domain is worth asking about after this answer for the
 /// address: only when SES said the address is absent or not verified.
 pub fn try_domain_after(address: &Result<Answer, RequestError>) -> bool {
-    let Ok(answer) = address else { return false };
+    // A redirect is not SES speaking: it says nothing of the address.
+    let Some(answer) = address.as_ref().ok().filter(|answer| answer.redirect.is_none()) else { return false };
     match aws::read(answer) {
         Reply::Data(value) => Identity::read(&value).verdict() != Verdict::Verified,
         Reply::Error(error) => error.kind() == ErrorKind::NotFound,

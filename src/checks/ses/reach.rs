@@ -1,103 +1,114 @@
-//! No answer from the SES endpoint (DNS, refused, silent, no route, TLS):
-//! one failure with its own cause. Pure.
+//! No answer from the SES endpoint (DNS, refused, silent, no route, TLS), or
+//! a redirect it is not followed to: one failure with its own cause. Pure.
 
 use super::client::RequestError;
 use super::codes;
 use super::diagnose::Diagnosis;
-use crate::human::duration as rough;
+use crate::redirect::Redirected;
 use crate::report::{Action, Priority};
+use crate::unanswered::{self, Advice, Service, Words};
+
+/// What every failure to reach SES adds: nothing behind it was checked.
+const NOTHING_CHECKED: &str = "; nothing about the keys, the account or the sender could be checked";
 
 /// The request got no HTTP answer: a failure naming why.
 pub fn unreachable(d: &mut Diagnosis, error: &RequestError) {
+    let endpoint = d.check.endpoint();
+    let address =
+        endpoint.as_ref().map_or(String::new(), |u| crate::secret::mask_dsn(u.as_str().trim_end_matches('/')));
+    let host = endpoint.as_ref().map_or(String::new(), |u| crate::http::host(u).to_string());
+    let names = &d.check.names;
+    // The host comes from the override, else from the region's endpoint.
+    let setting = if d.check.endpoint_override.is_some() { &names.endpoint } else { &names.region };
+    let service = Service {
+        codes: &codes::UNANSWERED,
+        name: "the SES endpoint",
+        setting,
+        address: &address,
+        host: &host,
+        request: "the SES request",
+        cacert: None,
+        advice: advice(d),
+    };
+    let mut told = unanswered::told(error, &service);
+    told.cause.push_str(NOTHING_CHECKED);
+    d.told(told);
+}
+
+/// What only the ses check knows: AWS's endpoint never goes down, an
+/// override (an emulator, a proxy) may; whatever fails, the path from the
+/// app to the endpoint is worth a test.
+fn advice(d: &Diagnosis) -> Advice {
+    let target = d.endpoint_text();
+    let endpoint = d.check.endpoint().map_or(String::new(), |u| crate::http::endpoint(&u, 443));
+    let refused = match &d.check.endpoint_override {
+        Some(_) => format!(
+            "nothing listens at {endpoint} ({target}): the endpoint is down, or {} points at the wrong host or port",
+            d.check.names.endpoint
+        ),
+        None => format!("the connection to {target} was refused: a firewall or proxy on the way rejects it"),
+    };
+    Advice {
+        refused: Words { summary: String::new(), cause: refused, actions: vec![] },
+        silent: Words::default(),
+        failed: vec![],
+        renew: Action::new(
+            Priority::High,
+            "Check this host's clock, and any proxy on the way that inspects TLS: AWS renews its own certificates",
+        ),
+        plain_http: Words {
+            summary: String::new(),
+            cause: "the server there speaks plain HTTP".into(),
+            actions: vec![Action::new(
+                Priority::Medium,
+                format!("Use http:// in {} if that port is plain HTTP (a local emulator)", d.check.names.endpoint),
+            )],
+        },
+        trust_also: "; a proxy that inspects TLS needs its CA there".into(),
+        test_path: Some(test_path(d)),
+    }
+}
+
+/// Whatever keeps SES from answering, the path from the app is worth a test.
+fn test_path(d: &Diagnosis) -> Action {
     let target = d.endpoint_text();
     let url = d.check.endpoint().map_or(String::new(), |u| u.as_str().trim_end_matches('/').to_string());
-    let test_path = Action::new(Priority::High, format!("Test the path from where the app runs (its pod or VM) to {target}: egress firewall, security group, NetworkPolicy, NAT or proxy"))
-        .with_command(format!("curl -sv -o /dev/null {url}/"));
-    if let RequestError::SlowPeer(seen) = error {
-        if let Some((summary, cause, action)) = crate::http::slow_peer(seen, "the SES endpoint") {
-            let cause = format!("{cause}; nothing about the keys, the account or the sender could be checked");
-            return d.serious(codes::PEER_STALLED, summary, cause, vec![action]);
-        }
-    }
-    let (finding, summary, cause) = match error {
-        RequestError::Setup { detail } => (codes::REQUEST_NOT_SENT, format!("cannot send the request: {detail}"), format!("the request to {target} could not be prepared: {detail}")),
-        RequestError::Dns { host, detail } => (
-            codes::UNREACHABLE_DNS,
-            format!("cannot resolve {host}"),
-            format!("the host of {target} does not resolve from here ({detail}): no DNS, a typo in the endpoint, or no Internet access from this network"),
-        ),
-        RequestError::Refused { endpoint } => (
-            codes::UNREACHABLE_REFUSED,
-            format!("connection refused by {endpoint}"),
-            match &d.check.endpoint_override {
-                Some(_) => format!("nothing listens at {endpoint} ({target}): the endpoint is down, or {} points at the wrong host or port", d.check.names.endpoint),
-                None => format!("the connection to {target} was refused: a firewall or proxy on the way rejects it"),
-            },
-        ),
-        RequestError::Timeout { endpoint, after } => (
-            codes::UNREACHABLE_TIMEOUT,
-            format!("no answer from {endpoint} within {}", rough(*after)),
-            format!("{target} did not answer within {}: a firewall or egress policy drops the traffic, or the endpoint hangs", rough(*after)),
-        ),
-        RequestError::NoRoute { endpoint, detail } => (
-            codes::UNREACHABLE_NO_ROUTE,
-            format!("no route to {endpoint}"),
-            format!("this host has no route to {target} ({detail})"),
-        ),
-        RequestError::Tls { endpoint, detail } => (
-            codes::TLS_FAILED,
-            format!("TLS with {endpoint} failed"),
-            format!("the TLS handshake with {target} failed: {detail}. Certificates are verified against the system trust store (or SSL_CERT_FILE); a proxy that inspects TLS needs its CA there"),
-        ),
-        RequestError::Failed { endpoint, detail } => (
-            codes::UNREACHABLE_FAILED,
-            format!("request to {endpoint} failed: {detail}"),
-            format!("the request to {target} got no HTTP answer: {detail}"),
-        ),
-        RequestError::SlowPeer(seen) => (codes::PEER_STALLED, seen.to_string(), seen.to_string()),
-        RequestError::Redirected { redirect, .. } => {
-            let code = redirect.status;
-            let to = &redirect.target.shown;
-            let fix = match &d.check.endpoint_override {
-                Some(_) => format!("{} points at something that is not the SES API (a web site, a proxy's login, an old address): set it to the SES endpoint, or unset it for AWS's", d.check.names.endpoint),
-                None => "a proxy or captive portal on the way intercepts the request: let the app's network reach AWS directly".to_string(),
-            };
-            (
-                codes::REDIRECTED,
-                format!("HTTP {code}: {target} redirects to {to}"),
-                format!("{target} answered HTTP {code} with a redirect to {to} ({}): AWS's SES API never redirects, so {fix}. kbz-check does not follow it: the request carries the app's SigV4 signature (Authorization, made with its keys), which must not reach another origin", redirect.movement.label()),
-            )
-        }
+    Action::new(Priority::High, format!("Test the path from where the app runs (its pod or VM) to {target}: egress firewall, security group, NetworkPolicy, NAT or proxy"))
+        .with_command(format!("curl -sv -o /dev/null {url}/"))
+}
+
+/// The SES endpoint answered a redirect, which the check does not follow.
+pub fn redirected(d: &mut Diagnosis, redirect: &Redirected) {
+    let target = d.endpoint_text();
+    let code = redirect.status;
+    let to = &redirect.target.shown;
+    let fix = match &d.check.endpoint_override {
+        Some(_) => format!("{} points at something that is not the SES API (a web site, a proxy's login, an old address): set it to the SES endpoint, or unset it for AWS's", d.check.names.endpoint),
+        None => "a proxy or captive portal on the way intercepts the request: let the app's network reach AWS directly".to_string(),
     };
+    let test_path = test_path(d);
     d.serious(
-        finding,
-        summary,
-        format!("{cause}; nothing about the keys, the account or the sender could be checked"),
+        codes::REDIRECTED,
+        format!("HTTP {code}: {target} redirects to {to}"),
+        format!("{target} answered HTTP {code} with a redirect to {to} ({}): AWS's SES API never redirects, so {fix}. kbz-check does not follow it: the request carries the app's SigV4 signature (Authorization, made with its keys), which must not reach another origin{NOTHING_CHECKED}", redirect.movement.label()),
         vec![test_path],
     );
 }
 
-pub fn error_text(error: &RequestError) -> String {
-    match error {
-        RequestError::Setup { detail } => format!("not sent: {detail}"),
-        RequestError::Dns { host, detail } => format!("cannot resolve {host}: {detail}"),
-        RequestError::Refused { endpoint } => format!("connection refused by {endpoint}"),
-        RequestError::Timeout { endpoint, after } => format!("no answer from {endpoint} within {}", rough(*after)),
-        RequestError::NoRoute { endpoint, detail } => format!("no route to {endpoint}: {detail}"),
-        RequestError::Tls { endpoint, detail } => format!("TLS with {endpoint} failed: {detail}"),
-        RequestError::Failed { endpoint, detail } => format!("request to {endpoint} failed: {detail}"),
-        RequestError::SlowPeer(seen) => seen.to_string(),
-        RequestError::Redirected { redirect, .. } => redirect.describe(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::client::Answer;
     use super::super::diagnose::{diagnose, fixtures::*};
     use super::super::Probe;
     use super::*;
     use crate::report::Status;
     use std::time::Duration;
+
+    /// AWS's endpoint behind a proxy that inspects TLS with its own CA.
+    fn untrusted() -> RequestError {
+        let host = "email.eu-west-1.amazonaws.com";
+        crate::http::tests::untrusted(&format!("{host}:443"), host, "CN=Corp Proxy CA")
+    }
 
     #[test]
     fn unreachable_endpoint_fails_with_its_code() {
@@ -109,25 +120,23 @@ mod tests {
         assert_eq!((out.status, out.summary.as_str()), (Status::Fail, "connection refused by 127.0.0.1:9"));
         assert_eq!(codes(&out), ["ses.unreachable.refused"]);
         assert_eq!(evidence(&out, "account"), "no answer: connection refused by 127.0.0.1:9");
-        let tls = Err(RequestError::Tls {
-            endpoint: "email.eu-west-1.amazonaws.com:443".into(),
-            detail: "invalid peer certificate: UnknownIssuer".into(),
-        });
-        let out = diagnose(&check(), &observed(done(tls), vec![]));
+        let out = diagnose(&check(), &observed(done(Err(untrusted())), vec![]));
         assert_eq!(codes(&out), ["ses.tls.failed"]);
+        assert_eq!(out.findings[0].issuer.as_deref(), Some("CN=Corp Proxy CA"), "root causes join on the issuer");
         let asked = url::Url::parse("http://127.0.0.1:4566/v2/email/account").unwrap();
         let redirect =
             crate::redirect::Redirected::read(&asked, 302, Some("http://127.0.0.2:4566/login?X-Amz-Signature=abc123"))
                 .unwrap();
-        let moved = Err(RequestError::Redirected { endpoint: "127.0.0.1:4566".into(), redirect: Box::new(redirect) });
-        let out = diagnose(&check(), &observed(done(moved), vec![]));
+        let moved = Answer { redirect: Some(Box::new(redirect)), ..answer(302, None, "").unwrap() };
+        let out = diagnose(&check(), &observed(done(Ok(moved)), vec![]));
         assert_eq!(out.status, Status::Fail);
         assert!(out.summary.starts_with("HTTP 302: the SES endpoint https://email.eu-west-1.amazonaws.com redirects to http://127.0.0.2:4566/login?X-Amz-Signature=***#"), "{}", out.summary);
         assert!(out.causes.join("\n").contains("must not reach another origin"), "{out:#?}");
         assert_eq!(codes(&out), ["ses.redirected"]);
         assert!(!format!("{out:?}").contains("abc123"));
         assert!(evidence(&out, "account").starts_with("HTTP 302 redirect to http://127.0.0.2:4566/login?"), "{out:#?}");
-        let slow = Err(RequestError::Timeout { endpoint: "127.0.0.1:9".into(), after: Duration::from_millis(901) });
+        let slow =
+            Err(RequestError::ConnectTimeout { endpoint: "127.0.0.1:9".into(), after: Duration::from_millis(901) });
         let out = diagnose(&check(), &observed(done(slow), vec![]));
         assert_eq!(out.summary, "no answer from 127.0.0.1:9 within 900ms");
         assert_eq!(codes(&out), ["ses.unreachable.timeout"]);
@@ -142,10 +151,7 @@ mod tests {
                 "ses.unreachable.failed",
             ),
             (
-                RequestError::SlowPeer(crate::http::RequestError::AnswerTimeout {
-                    endpoint: "127.0.0.1:9".into(),
-                    after: Duration::from_secs(5),
-                }),
+                RequestError::AnswerTimeout { endpoint: "127.0.0.1:9".into(), after: Duration::from_secs(5) },
                 "ses.peer_stalled",
             ),
         ];
@@ -155,5 +161,14 @@ mod tests {
         }
         let out = diagnose(&check(), &observed(done(Err(RequestError::Setup { detail: "bad".into() })), vec![]));
         assert_eq!(codes(&out), ["ses.request_not_sent"]);
+    }
+
+    #[test]
+    fn an_untrusted_certificate_of_an_unused_ses_is_a_warning() {
+        let mut unused = check();
+        unused.provider = super::super::Provider::Smtp;
+        let out = diagnose(&unused, &observed(done(Err(untrusted())), vec![]));
+        assert_eq!((out.status, codes(&out)), (Status::Warn, vec!["ses.tls.failed"]));
+        assert!(out.causes.join("\n").contains("issued by CN=Corp Proxy CA"), "{out:#?}");
     }
 }

@@ -10,12 +10,12 @@ use crate::checks::peer_bytes::{escape_bytes, service_hint};
 use crate::report::{Action, Evidence, Outcome, Priority};
 use crate::tls::CertInfo;
 use rustls::CertificateError;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 const DAY: i64 = 24 * 3600;
 
 pub fn diagnose(check: &SmtpCheck, t: &Transcript, now: SystemTime) -> Outcome {
-    let now = unix_seconds(now);
+    let now = crate::time::unix_seconds(now);
     let mut found = Findings::default();
     match &t.stop {
         Some(stop) => stop_problem(check, t, stop, &mut found),
@@ -637,13 +637,6 @@ fn certificate_problem(
 
 // ---------------------------------------------------------------- dates
 
-fn unix_seconds(time: SystemTime) -> i64 {
-    match time.duration_since(UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
-    }
-}
-
 /// `2026-03-01`, from Unix seconds; `before 1970` or `after 9999` outside
 /// what X.509's GeneralizedTime and RFC 3339 write.
 fn date(unix: i64) -> String {
@@ -687,7 +680,7 @@ mod tests {
     const NOW: i64 = 1_767_776_400; // 2026-01-07T09:00:00Z, the day of PH11
 
     fn now() -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(NOW as u64)
+        SystemTime::UNIX_EPOCH + Duration::from_secs(NOW as u64)
     }
 
     fn reply(text: &str) -> Reply {

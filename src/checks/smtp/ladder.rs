@@ -314,11 +314,20 @@ impl Ladder<'_> {
         let mut refused = Vec::new();
         let mut other = Vec::new();
         let mut timed_out = true;
-        for address in &addresses {
+        for (i, address) in addresses.iter().enumerate() {
             self.ctx.step(format!("connecting to {address}"));
             self.ctx.peer_gone();
             let began = std::time::Instant::now();
-            match TcpStream::connect(address).await {
+            // The addresses left share the budget, as a mail client tries each in turn.
+            let budget = self.ctx.connect_budget() / (addresses.len() - i) as u32;
+            let connected = tokio::time::timeout(budget, TcpStream::connect(address)).await.unwrap_or_else(|_| {
+                let after = crate::human::duration(budget);
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no answer to the TCP handshake within {after}"),
+                ))
+            });
+            match connected {
                 Ok(stream) => {
                     self.transcript.connected_to = Some(*address);
                     // Counted, so that a deadline passing later says what the server sent.
@@ -329,7 +338,8 @@ impl Ladder<'_> {
                 Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => refused.push(*address),
                 Err(e) => {
                     timed_out &= e.kind() == std::io::ErrorKind::TimedOut;
-                    other.push(format!("{address}: {e}"));
+                    // The summary names the endpoint; a host with several addresses names each.
+                    other.push(if addresses.len() == 1 { e.to_string() } else { format!("{address}: {e}") });
                 }
             }
         }

@@ -4,8 +4,8 @@
 
 use super::{Context, VaultCheck};
 use crate::errors;
+pub use crate::http::RequestError;
 use crate::http::{classify, read_capped, Attempt};
-pub use crate::http::{RequestError, TlsProblem};
 use crate::redirect::Redirected;
 use crate::tls::{self, CertInfo, Verify};
 use reqwest::header::HeaderValue;
@@ -126,9 +126,17 @@ impl VaultHttp {
         let url = api_url(base, &["sys", "health"], HEALTH_QUERY);
         let port = base.port_or_known_default().unwrap_or(8200);
         let endpoint = crate::http::endpoint(base, port);
-        let host = base.host_str().unwrap_or_default().trim_matches(['[', ']']).to_string();
+        let host = crate::http::host(base).to_string();
         let fail = |e: &reqwest::Error| {
-            let attempt = Attempt { endpoint: endpoint.clone(), host: &host, connect_budget: budget, seen: None };
+            // One budget covers connect and answer alike: a timeout of it says
+            // only that the request failed.
+            let attempt = Attempt {
+                endpoint: endpoint.clone(),
+                host: &host,
+                connect_budget: budget,
+                answer_budget: None,
+                seen: None,
+            };
             classify(e, attempt)
         };
         let mut response = self.client.get(url.clone()).timeout(budget).send().await.map_err(|e| fail(&e))?;
@@ -172,8 +180,13 @@ impl VaultHttp {
     }
 
     fn classify(&self, err: &reqwest::Error) -> RequestError {
-        let attempt =
-            Attempt { endpoint: self.endpoint(), host: &self.host, connect_budget: self.connect_budget, seen: None };
+        let attempt = Attempt {
+            endpoint: self.endpoint(),
+            host: &self.host,
+            connect_budget: self.connect_budget,
+            answer_budget: None,
+            seen: None,
+        };
         classify(err, attempt)
     }
 

@@ -47,3 +47,23 @@ crate::codes! {
     SECRET_READ_UNANSWERED = "vault.secret.read_unanswered": "a secret read got no answer from Vault";
     SECRET_READ_FAILED = "vault.secret.read_failed": "a secret read answered an unexpected HTTP status instead of the secret";
 }
+
+/// The codes of a request that got no answer, for [`crate::unanswered`].
+pub const UNANSWERED: crate::unanswered::Codes = crate::unanswered::Codes {
+    not_sent: TLS_SETUP_FAILED,
+    dns: UNREACHABLE_DNS,
+    refused: UNREACHABLE_REFUSED,
+    timeout: UNREACHABLE_TIMEOUT,
+    no_route: UNREACHABLE_NO_ROUTE,
+    stalled: PEER_STALLED,
+    failed: UNREACHABLE_FAILED,
+    tls: crate::unanswered::TlsCodes {
+        untrusted: TLS_UNTRUSTED,
+        expired: TLS_EXPIRED,
+        not_yet_valid: TLS_NOT_YET_VALID,
+        name_mismatch: TLS_NAME_MISMATCH,
+        bad_certificate: TLS_CERTIFICATE_REFUSED,
+        not_tls: TLS_NOT_TLS,
+        handshake_failed: TLS_HANDSHAKE_FAILED,
+    },
+};

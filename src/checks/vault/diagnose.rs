@@ -428,6 +428,17 @@ pub(super) mod fixtures {
         }
     }
 
+    /// Any status with any body, whole or cut at the cap.
+    pub fn any_answer() -> impl proptest::strategy::Strategy<Value = Answer> {
+        use crate::test_strategies::{any_body, any_status};
+        use proptest::prelude::*;
+        (any_status(), any_body(), any::<bool>()).prop_map(|(status, body, truncated)| Answer {
+            body,
+            truncated,
+            ..answer(status, "")
+        })
+    }
+
     pub fn now() -> i64 {
         SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
     }

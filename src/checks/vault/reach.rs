@@ -1,183 +1,85 @@
-//! Whether Vault could be reached and over what: each way a request gets no
-//! answer (a name, a refusal, silence, no route, TLS) with its own cause and
-//! fix, and the TLS evidence of an answer. Pure.
+//! Whether Vault could be reached and over what: a request without an
+//! answer told by `crate::unanswered` in Vault's words (its codes, its
+//! settings, its service unit), and the TLS evidence of an answer. Pure.
 
-use super::client::{RequestError, TlsProblem};
+use super::client::RequestError;
 use super::codes;
-use super::diagnose::{addr, health_command, rough, Findings};
+use super::diagnose::{addr, health_command, Findings};
 use super::VaultCheck;
 use crate::report::{Action, Priority};
 use crate::tls::CertInfo;
+use crate::unanswered::{self, Advice, CaFile, Service, Words};
 
 pub(super) fn request_failure(check: &VaultCheck, error: &RequestError, found: &mut Findings) {
-    let addr_name = &check.names.addr;
-    let addr = addr(check);
     found.evidence("health", Some(&health_command(check)), format!("no answer: {}", error));
-    match error {
-        RequestError::Setup { detail } => found.fail(
-            codes::TLS_SETUP_FAILED,
-            format!("cannot set up TLS for {addr}: {detail}"),
-            format!("the trust settings could not be used, so nothing was sent to Vault: {detail}"),
-            vec![Action::new(
-                Priority::High,
-                format!("Point {} at a PEM file holding the CA certificate that signed Vault's certificate", check.names.cacert),
-            )],
-        ),
-        RequestError::Dns { host, detail } => found.fail(
-            codes::UNREACHABLE_DNS,
-            format!("cannot resolve {host}"),
-            format!(
-                "the host name in {addr_name} ({addr}) does not resolve from here ({detail}): a typo, or a name only another network's DNS knows (a cluster-internal name on a VM, or the reverse)"
-            ),
-            vec![Action::new(Priority::High, format!("Fix the host in {addr_name}, or check that it resolves where the app runs"))
-                .with_command(format!("getent hosts {host}"))],
-        ),
-        RequestError::Refused { endpoint } => found.fail(
-            codes::UNREACHABLE_REFUSED,
-            format!("connection refused by {endpoint}: Vault is not running there"),
-            format!(
+    let address = addr(check);
+    let host = crate::http::host(&check.addr);
+    let service = Service {
+        codes: &codes::UNANSWERED,
+        name: "Vault",
+        setting: &check.names.addr,
+        address: &address,
+        host,
+        request: "GET /v1/sys/health",
+        cacert: Some(ca_file(check)),
+        advice: advice(check, &address, host),
+    };
+    let told = unanswered::told(error, &service);
+    match told.issuer {
+        Some(issuer) => found.untrusted(told.code, issuer, told.summary, told.cause, told.actions),
+        None => found.fail(told.code, told.summary, told.cause, told.actions),
+    }
+}
+
+fn ca_file(check: &VaultCheck) -> CaFile<'_> {
+    CaFile { setting: &check.names.cacert, path: check.cacert.as_deref() }
+}
+
+/// What only Vault's check knows: the service, its unit, its settings.
+fn advice(check: &VaultCheck, addr: &str, host: &str) -> Advice {
+    let addr_name = &check.names.addr;
+    let endpoint = crate::http::endpoint(&check.addr, 8200);
+    let port = check.addr.port_or_known_default().unwrap_or(8200);
+    Advice {
+        refused: Words {
+            summary: "Vault is not running there".into(),
+            cause: format!(
                 "nothing listens on {endpoint}: the Vault service is down, or listens on another address or port than {addr_name} says. Every secret the app reads from Vault fails meanwhile, and a Vault service that stays down can go unnoticed for weeks"
             ),
-            vec![
+            actions: vec![
                 Action::new(Priority::High, "See why Vault is not running, fix it, start it")
                     .with_command("systemctl status vault\njournalctl -u vault -n 50 --no-pager\nsystemctl start vault"),
                 Action::new(Priority::Medium, format!("If Vault runs, compare its listener address with {addr_name} ({addr})"))
                     .with_command("ss -ltnp | grep vault"),
             ],
-        ),
-        RequestError::ConnectTimeout { endpoint, .. } | RequestError::NoRoute { endpoint, .. } => {
-            let (host, port) = endpoint.rsplit_once(':').unwrap_or((endpoint.as_str(), "8200"));
-            let host = host.trim_matches(['[', ']']);
-            let (code, what) = match error {
-                RequestError::ConnectTimeout { after, .. } => {
-                    (codes::UNREACHABLE_TIMEOUT, format!("no answer from {endpoint} within {}", rough(*after)))
-                }
-                _ => (codes::UNREACHABLE_NO_ROUTE, format!("no route to {endpoint}")),
-            };
-            found.fail(
-                code,
-                format!("{what}: the network path to Vault is blocked from here"),
-                format!(
-                    "the TCP connection to {endpoint} got no answer at all: from where this runs, a firewall, a security group, a Kubernetes NetworkPolicy or a missing route drops the traffic. Vault itself may be up. A common case: the app runs in a Kubernetes cluster whose network cannot reach the private range Vault's address is in, and the app itself only says \"fetch failed\""
+        },
+        silent: Words {
+            summary: "the network path to Vault is blocked from here".into(),
+            cause: ". A common case: the app runs in a Kubernetes cluster whose network cannot reach the private range Vault's address is in, and the app itself only says \"fetch failed\"".into(),
+            actions: vec![
+                Action::new(Priority::High, "Test the same address from where the app runs (inside its pod or VM), not from your workstation")
+                    .with_command(format!("kubectl exec -n <namespace> deploy/<app> -- nc -vz -w 5 {host} {port}")),
+                Action::new(
+                    Priority::High,
+                    format!("Open the path from the app's network to {endpoint} (firewall, security group, NetworkPolicy egress, routing), or give the app a Vault address it can reach"),
                 ),
-                vec![
-                    Action::new(Priority::High, "Test the same address from where the app runs (inside its pod or VM), not from your workstation")
-                        .with_command(format!("kubectl exec -n <namespace> deploy/<app> -- nc -vz -w 5 {host} {port}")),
-                    Action::new(
-                        Priority::High,
-                        format!("Open the path from the app's network to {endpoint} (firewall, security group, NetworkPolicy egress, routing), or give the app a Vault address it can reach"),
-                    ),
-                ],
-            );
-        }
-        RequestError::Tls { endpoint, problem, detail, certificate } => {
-            tls_failure(check, endpoint, *problem, detail, certificate.as_deref(), found)
-        }
-        // A peer that is there but stalls: what was seen (crate::http::slow_peer).
-        RequestError::Stalled { .. } | RequestError::AnswerTimeout { .. } => {
-            if let Some((summary, cause, action)) = crate::http::slow_peer(error, "Vault") {
-                found.fail(codes::PEER_STALLED, summary, cause, vec![action]);
-            }
-        }
-        RequestError::Failed { endpoint, detail } => found.fail(
-            codes::UNREACHABLE_FAILED,
-            format!("request to {endpoint} failed: {detail}"),
-            format!("GET /v1/sys/health to {endpoint} got no HTTP answer: {detail}"),
-            vec![Action::new(Priority::High, format!("Check what answers at {addr} and whether it is Vault"))
-                .with_command(format!("curl -sv {addr}/v1/sys/health"))],
-        ),
-    }
-}
-
-fn tls_failure(
-    check: &VaultCheck,
-    endpoint: &str,
-    problem: TlsProblem,
-    detail: &str,
-    cert: Option<&CertInfo>,
-    found: &mut Findings,
-) {
-    let addr_name = &check.names.addr;
-    let cacert = &check.names.cacert;
-    let host = check.addr.host_str().unwrap_or_default().trim_matches(['[', ']']);
-    let named = match cert {
-        Some(cert) => format!("Vault's certificate ({})", cert.describe()),
-        None => "Vault's certificate".to_string(),
-    };
-    let trusted = match &check.cacert {
-        Some(path) => format!("trusted here: the system store (or SSL_CERT_FILE) plus {cacert}={}", path.display()),
-        None => format!("trusted here: the system store (or SSL_CERT_FILE) only; {cacert} is not set"),
-    };
-    let show_chain = format!("openssl s_client -connect {endpoint} -showcerts </dev/null");
-    let (code, short, cause, actions) = match problem {
-        TlsProblem::Untrusted => {
-            let issuer = cert.map_or("its issuer".to_string(), |c| c.issuer.clone());
-            let what = if cert.is_some_and(CertInfo::self_signed) { "is self-signed and not trusted" } else { "is not signed by a CA this host trusts" };
-            (
-                codes::TLS_UNTRUSTED,
-                "certificate not trusted",
-                format!("{named} {what} ({trusted}); rustls says: {detail}. The handshake stops before any request, and an app with the same trust settings cannot reach Vault either"),
-                vec![Action::new(
-                    Priority::High,
-                    format!("Trust the CA that issued Vault's certificate ({issuer}): set {cacert} to that CA's PEM file, or add it to the system trust store (SSL_CERT_FILE, or update-ca-certificates); give the app the same CA. Switching verification off is not a fix: the token would go to whoever answers"),
-                )
-                .with_command(show_chain)],
-            )
-        }
-        TlsProblem::Expired => (
-            codes::TLS_EXPIRED,
-            "certificate expired",
-            format!("{named} has expired; rustls says: {detail}"),
-            vec![Action::new(Priority::High, "Renew Vault's TLS certificate, then reload Vault (it re-reads its certificate on SIGHUP)")
-                .with_command("systemctl reload vault")],
-        ),
-        TlsProblem::NotYetValid => (
-            codes::TLS_NOT_YET_VALID,
-            "certificate not yet valid",
-            format!("{named} is not valid yet: its start date is in the future for this host's clock; rustls says: {detail}"),
-            vec![Action::new(Priority::High, "Check this host's clock and the certificate's dates")
-                .with_command(format!("timedatectl status\n{show_chain}"))],
-        ),
-        TlsProblem::WrongName => {
-            let names = cert.map_or("other names".to_string(), |c| c.names.join(", "));
-            (
-                codes::TLS_NAME_MISMATCH,
-                "certificate does not name this host",
-                format!("{named} is not valid for {host}, the host in {addr_name}; rustls says: {detail}"),
-                vec![Action::new(
-                    Priority::High,
-                    format!("Use a host in {addr_name} that the certificate names ({names}), or reissue the certificate with {host} in its subjectAltName"),
-                )],
-            )
-        }
-        TlsProblem::BadCertificate => (
-            codes::TLS_CERTIFICATE_REFUSED,
-            "certificate refused",
-            format!("{named} was refused; rustls says: {detail}"),
-            vec![Action::new(
-                Priority::High,
-                format!("Reissue Vault's certificate as a server certificate (not a CA certificate), signed by a CA the clients trust, with {host} in its subjectAltName"),
-            )
-            .with_command(show_chain)],
-        ),
-        TlsProblem::NotTls => (
-            codes::TLS_NOT_TLS,
-            "the server does not speak TLS",
-            format!("{endpoint} answered in plain text to a TLS handshake: {addr_name} says https:// but Vault's listener has TLS off (tls_disable = true); rustls says: {detail}"),
-            vec![Action::new(
+            ],
+        },
+        failed: vec![Action::new(Priority::High, format!("Check what answers at {addr} and whether it is Vault"))
+            .with_command(format!("curl -sv {addr}/v1/sys/health"))],
+        renew: Action::new(Priority::High, "Renew Vault's TLS certificate, then reload Vault (it re-reads its certificate on SIGHUP)")
+            .with_command("systemctl reload vault"),
+        plain_http: Words {
+            summary: String::new(),
+            cause: "Vault's listener has TLS off (tls_disable = true)".into(),
+            actions: vec![Action::new(
                 Priority::Medium,
                 format!("Use http:// in {addr_name}, or better, enable TLS on Vault's listener so that tokens do not cross the network in clear"),
             )],
-        ),
-        TlsProblem::Other => (
-            codes::TLS_HANDSHAKE_FAILED,
-            "handshake failed",
-            format!("the TLS handshake with {endpoint} failed: {detail}"),
-            vec![Action::new(Priority::High, "Compare Vault's listener TLS settings (tls_min_version, cipher suites, client certificates) with what clients offer")
-                .with_command(show_chain)],
-        ),
-    };
-    found.fail(code, format!("TLS with {endpoint} failed: {short}"), cause, actions);
+        },
+        trust_also: "; give the app the same CA. Switching verification off is not a fix: the token would go to whoever answers".into(),
+        test_path: None,
+    }
 }
 
 pub(super) fn tls_findings(check: &VaultCheck, cert: Option<&CertInfo>, found: &mut Findings) {
@@ -206,12 +108,7 @@ pub(super) fn tls_findings(check: &VaultCheck, cert: Option<&CertInfo>, found: &
         );
         return;
     }
-    let roots = match &check.cacert {
-        Some(path) => {
-            format!("the system trust store (or SSL_CERT_FILE) plus {}={}", check.names.cacert, path.display())
-        }
-        None => "the system trust store (or SSL_CERT_FILE)".to_string(),
-    };
+    let roots = unanswered::trusted(Some(&ca_file(check)));
     found.evidence("TLS", None, format!("verified against {roots}\n{cert_text}"));
 }
 
@@ -219,6 +116,8 @@ pub(super) fn tls_findings(check: &VaultCheck, cert: Option<&CertInfo>, found: &
 mod tests {
     use super::super::diagnose::{diagnose, fixtures::*};
     use super::*;
+    use crate::http::tests::untrusted;
+    use crate::http::TlsProblem;
     use crate::report::Status;
     use std::time::Duration;
 
@@ -257,22 +156,11 @@ mod tests {
 
     #[test]
     fn untrusted_certificate_names_subject_issuer_and_the_setting() {
-        let cert = CertInfo {
-            subject: "CN=vault.test".into(),
-            issuer: "CN=Keybuzz CA".into(),
-            names: vec!["vault.test".into()],
-            not_before: 1_700_000_000,
-            not_after: 1_800_000_000,
-        };
-        let error = RequestError::Tls {
-            endpoint: "10.0.0.150:8200".into(),
-            problem: TlsProblem::Untrusted,
-            detail: "invalid peer certificate: UnknownIssuer".into(),
-            certificate: Some(Box::new(cert)),
-        };
+        let error = untrusted("10.0.0.150:8200", "vault.test", "CN=Keybuzz CA");
         let out = diagnose(&check("https://10.0.0.150:8200"), &observed(Err(error)));
         assert_eq!(out.summary, "TLS with 10.0.0.150:8200 failed: certificate not trusted");
         assert_eq!(codes(&out), ["vault.tls.untrusted"]);
+        assert_eq!(out.findings[0].issuer.as_deref(), Some("CN=Keybuzz CA"), "root causes join on the issuer");
         let cause = out.causes.join("\n");
         assert!(cause.contains("subject CN=vault.test") && cause.contains("issued by CN=Keybuzz CA"), "{cause}");
         assert!(
