@@ -858,6 +858,25 @@ mod tests {
         assert!(!err.contains("ss1234") && !err.contains("pa#"), "{err}");
     }
 
+    /// libpq's `service` and `passfile` options are read here, not set aside.
+    #[test]
+    fn service_and_passfile_options_are_kept_for_libpq_files() {
+        let p = ConnParams::parse("postgresql://u@db/app?service=svc&passfile=%2Fetc%2Fpgpass", &Fallbacks::default())
+            .unwrap();
+        assert_eq!((p.service.as_deref(), p.passfile.as_deref()), (Some("svc"), Some("/etc/pgpass")));
+        assert!(p.unused.is_empty(), "{:?}", p.unused);
+        let p = ConnParams::parse("host=db user=u service=svc", &Fallbacks::default()).unwrap();
+        assert_eq!(p.service.as_deref(), Some("svc"));
+    }
+
+    /// A `/` in the password ends the host part for the WHATWG parser: the
+    /// URL does not parse, and the error says what to encode, not the password.
+    #[test]
+    fn a_slash_in_the_password_is_an_error_that_says_what_to_encode() {
+        let err = ConnParams::parse("postgresql://u:pa/ss7788@db/app", &Fallbacks::default()).err().unwrap();
+        assert!(err.contains("%2F") && !err.contains("ss7788"), "{err}");
+    }
+
     #[test]
     fn endpoint_parses_host_port_forms() {
         assert_eq!(Endpoint::parse("10.0.0.120:5432").unwrap(), Endpoint { host: "10.0.0.120".into(), port: 5432 });
