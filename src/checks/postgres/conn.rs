@@ -429,13 +429,27 @@ async fn connect_one(
         .map_err(|e| ConnectError::Dns { host: endpoint.host.clone(), detail: e.to_string() })?
         .collect();
     let mut last = None;
-    for addr in addrs {
+    for (i, &addr) in addrs.iter().enumerate() {
         note(ctx, || format!("connecting to {endpoint} ({addr})"));
         if let Some(ctx) = ctx {
             ctx.peer_gone();
         }
         let began = std::time::Instant::now();
-        match tokio::net::TcpStream::connect(addr).await {
+        // Within the check, the addresses left share its connect budget: an
+        // unanswered handshake is then this check's finding, with its address.
+        let budget = ctx.map(|ctx| ctx.connect_budget() / (addrs.len() - i) as u32);
+        let connecting = tokio::net::TcpStream::connect(addr);
+        let connected = match budget {
+            Some(budget) => tokio::time::timeout(budget, connecting).await.unwrap_or_else(|_| {
+                let after = crate::human::duration(budget);
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no answer to the TCP handshake within {after}"),
+                ))
+            }),
+            None => connecting.await,
+        };
+        match connected {
             Ok(stream) => {
                 let _ = stream.set_nodelay(true);
                 // Counted, so that a deadline passing later says what the server sent.
