@@ -214,6 +214,17 @@ fn a_service_of_the_connection_service_file_beats_the_pg_variables() {
     assert!(line.contains(&format!("[{}:10]", services.display())), "{shown}");
     assert_no_password(&shown);
 
+    // PGPASSWORD loses to the service's password, as in libpq: said, not hidden.
+    let mut with_pgpassword = env.to_vec();
+    with_pgpassword.push(("PGPASSWORD", "An0ther-pa55word".to_string()));
+    let (code, json, out) = run(&with_pgpassword, &[]);
+    assert_logged_in("service over PGPASSWORD", code, &json, &out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let said =
+        format!("PGPASSWORD: set, but the password of service `app` ({} line 10) is the one used", services.display());
+    assert!(stderr.contains(&said), "{stderr}");
+    assert!(!all_text(&out).contains("An0ther-pa55word"), "{}", all_text(&out));
+
     // A service defined nowhere: a configuration error naming it.
     let env = [("PGSERVICE", "nope".to_string()), ("PGSERVICEFILE", services.to_str().unwrap().to_string())];
     let out = kbz_check().args(["run", "postgres"]).envs(env.iter().map(|(k, v)| (*k, v.as_str()))).output().unwrap();

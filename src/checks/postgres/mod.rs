@@ -208,8 +208,15 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
         (false, Some(_), None) => name_of(raw, "password"),
         (false, None, None) => raw.missing_hint("password"),
     };
-    if let (false, None, Some((_, service))) = (password_in_url, &password, &from_service) {
+    if let (false, Some((name, service))) = (password_in_url, &from_service) {
         if let Some((value, line)) = service.get("password") {
+            // Two sources, one winner: say which, as the app's libpq would pick it.
+            if password.is_some() {
+                redactor.warn(format!(
+                    "{}: set, but the password of service `{name}` ({line}) is the one used, as libpq does",
+                    name_of(raw, "password")
+                ));
+            }
             show_file_secret(raw, &Secret::new(value), line)?;
         }
     }
