@@ -55,7 +55,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         None => Env::from_process(),
     };
     for file in &cli.env_file {
-        env.overlay_file(file)?;
+        let dollar = if cli.env_expand { crate::env::Dollar::Expand } else { crate::env::Dollar::Literal };
+        env.overlay_file_with(file, dollar)?;
     }
     let mut config = Config::load(cli.config.as_deref(), &env)?;
     for warning in &config.warnings {
@@ -157,7 +158,7 @@ fn run_checks(config: &Config, cli: &Cli, vantage: Option<Vantage>) -> anyhow::R
     if config.checks.iter().any(|entry| matches!(&entry.plan, Plan::Run(check) if check.uses_system_roots())) {
         tls::preload_system_roots();
     }
-    let checks = runtime.block_on(async {
+    let mut checks = runtime.block_on(async {
         // Listening before any check starts, so no signal falls between the two.
         let interrupt = interruption(interrupted.clone())?;
         anyhow::Ok(engine::run_until(&config.checks, schedule, options, observer, interrupt).await)
@@ -169,7 +170,6 @@ fn run_checks(config: &Config, cli: &Cli, vantage: Option<Vantage>) -> anyhow::R
     }
     // Connections of timed-out checks may still be closing; do not wait for them.
     runtime.shutdown_background();
-    let mut checks = checks;
     sources::note_disagreements(&config.checks, &mut checks);
     let mut report = Report {
         id: cli.id.clone().or_else(|| config.report.id.clone()),

@@ -16,6 +16,10 @@ pub struct Cli {
     #[arg(short, long = "env-file", global = true, value_name = "FILE")]
     pub env_file: Vec<PathBuf>,
 
+    /// Expand $VAR and ${VAR} in env files, as docker compose and python-dotenv do (default: `$` is kept as written, as Node's dotenv, systemd and docker --env-file do)
+    #[arg(long, global = true)]
+    pub env_expand: bool,
+
     /// Read the variables from the environment the running process PID started with (/proc/PID/environ), instead of kbz-check's own
     #[arg(long, global = true, value_name = "PID")]
     pub env_from_pid: Option<u32>,
@@ -44,7 +48,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
-    /// Language of the report's fixed words (headings, verdict) in text and markdown
+    /// Language of the report's fixed words (headings, statuses, verdict) in text, markdown and JUnit
     #[arg(long, global = true, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
 

@@ -222,20 +222,23 @@ fn a_silent_range_beside_an_answering_target_is_one_root_cause() {
     );
 }
 
-/// An SMTP relay whose TCP handshake nobody answers is the check's own
-/// finding (`smtp.unreachable.timeout`, with the address), not the engine's
-/// bare deadline; beside Vault silent in the same range, one root cause.
+/// An SMTP relay and a PostgreSQL whose TCP handshakes nobody answers are
+/// each check's own finding (`*.unreachable.timeout`, with the address), not
+/// the engine's bare deadline; beside Vault silent in the same range, one
+/// root cause.
 #[test]
-fn an_unanswered_relay_is_the_smtp_checks_finding_and_joins_its_range() {
+fn unanswered_relay_and_database_are_their_checks_findings_and_join_their_range() {
     use support::oauth::{Consent, Reply, StartServer};
     let (relay, vault) = (UnansweredPort::start_on([127, 0, 1, 9]), UnansweredPort::start_on([127, 0, 1, 10]));
+    let database = UnansweredPort::start_on([127, 0, 1, 11]);
     let backend = StartServer::start(Reply::started(&Consent::ph15()));
     let mut env = support::smtp::relay_env(relay.port(), "Relay-pa55");
     env[0].1 = "127.0.1.9".to_string();
     env.extend(vault_env(format!("https://127.0.1.10:{}", vault.port())));
     env.extend(support::oauth::start_env(&backend.url()));
+    env.push(("DATABASE_URL", format!("postgresql://app:Db-pa55w0rd@127.0.1.11:{}/app", database.port())));
     let out = support::kbz_check()
-        .args(["--format", "json", "--timeout", TIMEOUT, "run", "smtp", "vault", "oauth"])
+        .args(["--format", "json", "--timeout", TIMEOUT, "run", "smtp", "vault", "oauth", "postgres"])
         .envs(env)
         .output()
         .unwrap();
@@ -248,10 +251,12 @@ fn an_unanswered_relay_is_the_smtp_checks_finding_and_joins_its_range() {
             .starts_with(&format!("cannot reach 127.0.1.9:{}: no answer to the TCP handshake within ", relay.port())),
         "{summary}"
     );
+    let postgres = &report["checks"][3];
+    assert_eq!(postgres["code"], "postgres.unreachable.timeout", "{report:#}");
+    let expected = format!("cannot reach 127.0.1.11:{}: no answer to the TCP handshake within ", database.port());
+    assert!(postgres["summary"].as_str().unwrap().starts_with(&expected), "{report:#}");
     let causes = report["root_causes"].as_array().unwrap();
     assert_eq!(causes.len(), 1, "{report:#}");
-    assert_eq!(
-        (causes[0]["code"].as_str(), &causes[0]["checks"]),
-        (Some("cause.range_blocked"), &serde_json::json!(["smtp", "vault"]))
-    );
+    let joined = serde_json::json!(["smtp", "vault", "postgres"]);
+    assert_eq!((causes[0]["code"].as_str(), &causes[0]["checks"]), (Some("cause.range_blocked"), &joined));
 }

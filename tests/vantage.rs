@@ -194,14 +194,18 @@ fn the_checks_reach_what_only_the_apps_network_has() {
 fn sources_that_disagree_are_named_with_the_one_that_won() {
     let pg = PgCluster::start();
     let dir = tempfile::tempdir().unwrap();
-    let env_file = dir.path().join("app.env");
-    std::fs::write(&env_file, format!("DATABASE_URL={}\n", pg.url(Role::App, Node::Replica))).unwrap();
-    let env_file = env_file.display().to_string();
-    let out = kbz_check()
-        .args(["--format", "json", "-e", &env_file, "run", "postgres"])
-        .env("DATABASE_URL", pg.url(Role::App, Node::Primary))
-        .output()
-        .unwrap();
+    let env_file = dir.path().join("app.env").display().to_string();
+    // The shell says leader; the env file says `in_file`.
+    let run_with = |in_file: Node, args: &[&str]| {
+        std::fs::write(&env_file, format!("DATABASE_URL={}\n", pg.url(Role::App, in_file))).unwrap();
+        kbz_check()
+            .args(["-e", &env_file])
+            .args(args)
+            .env("DATABASE_URL", pg.url(Role::App, Node::Primary))
+            .output()
+            .unwrap()
+    };
+    let out = run_with(Node::Replica, &["--format", "json", "run", "postgres"]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let c = check(&report);
     assert_eq!((c["status"].as_str(), c["code"].as_str()), (Some("fail"), Some("postgres.on_replica")), "{c:#}");
@@ -216,22 +220,12 @@ fn sources_that_disagree_are_named_with_the_one_that_won() {
     assert_absent(&support::all_text(&out), &[Role::App.password()]);
 
     // The same value twice is no disagreement; the leader passes without a word about sources.
-    std::fs::write(&env_file, format!("DATABASE_URL={}\n", pg.url(Role::App, Node::Primary))).unwrap();
-    let out = kbz_check()
-        .args(["--format", "json", "-e", &env_file, "run", "postgres"])
-        .env("DATABASE_URL", pg.url(Role::App, Node::Primary))
-        .output()
-        .unwrap();
+    let out = run_with(Node::Primary, &["--format", "json", "run", "postgres"]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(check(&report)["status"], "ok", "{report:#}");
 
     // `list` shows the value that lost, masked.
-    std::fs::write(&env_file, format!("DATABASE_URL={}\n", pg.url(Role::App, Node::Replica))).unwrap();
-    let out = kbz_check()
-        .args(["-e", &env_file, "list"])
-        .env("DATABASE_URL", pg.url(Role::App, Node::Primary))
-        .output()
-        .unwrap();
+    let out = run_with(Node::Replica, &["list"]);
     let listing = String::from_utf8_lossy(&out.stdout);
     let differs = listing.lines().find(|l| l.trim_start().starts_with("differs: ")).expect(&listing);
     assert!(differs.ends_with(&format!(":{leader}/keybuzz in the process environment (not used)")), "{listing}");

@@ -33,7 +33,19 @@ pub fn parse(path: &Path, text: &str, env: &Env) -> Result<Config, ConfigError> 
     let suite: RawSuite = toml::from_str(text)
         .map_err(|e| ConfigError::Syntax { path: path.into(), message: syntax_message(text, &e) })?;
     let line_of = |span: std::ops::Range<usize>| text[..span.start.min(text.len())].matches('\n').count() + 1;
-    let suite_origin = |line: usize, vars| Origin::Suite { file: path.to_path_buf(), line, vars };
+    let suite_origin = |line: usize, vars: Vec<(String, Option<VarSource>)>| {
+        // Each variable once: a `${VAR}` used twice on a line lost the same values.
+        let mut names: Vec<&str> = vars.iter().map(|(name, _)| name.as_str()).collect();
+        names.dedup();
+        let overridden = names
+            .into_iter()
+            .filter_map(|name| env.get(name).map(|var| (name, var)))
+            .flat_map(|(name, var)| {
+                var.overridden.iter().map(move |(source, value)| (name.to_string(), source.clone(), value.clone()))
+            })
+            .collect();
+        Origin::Suite { file: path.to_path_buf(), line, vars, overridden }
+    };
 
     let mut report = ReportMeta::default();
     if let Some(raw) = suite.report {
@@ -266,5 +278,23 @@ mod tests {
         let mut vars = Vec::new();
         interpolate("${A}${B:-2}", &env, &mut vars).unwrap();
         assert_eq!(vars, vec![("A".to_string(), Some(VarSource::Process)), ("B".to_string(), None)]);
+    }
+
+    #[test]
+    fn a_suite_variable_another_source_set_otherwise_is_shown_by_fingerprint() {
+        let mut env = Env::from_pairs([("DB_PASSWORD", "Pr0cess-Secret-1")]);
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut file, b"DB_PASSWORD=F1le-Secret-2\n").unwrap();
+        env.overlay_file(file.path()).unwrap();
+        let suite = "[checks.db]\nkind = \"postgres\"\nurl = \"postgresql://app:${DB_PASSWORD}@127.0.0.1:5432/app\"\n";
+        let config = parse(Path::new("s.toml"), suite, &env).unwrap();
+        let url = config.checks[0].settings.iter().find(|s| s.key == "url").unwrap();
+        assert_eq!(url.differs.len(), 1, "{url:?}");
+        let (source, shown) = &url.differs[0];
+        assert_eq!(source, &VarSource::Process);
+        assert!(shown.starts_with("$DB_PASSWORD = ***#"), "{shown}");
+        assert!(!format!("{url:?}").contains("Secret-"), "{url:?}");
+        let (lost, used) = (config.redactor.redact("Pr0cess-Secret-1"), config.redactor.redact("F1le-Secret-2"));
+        assert!(!lost.contains("Secret") && !used.contains("Secret"), "the lost value is a secret too: {lost}, {used}");
     }
 }

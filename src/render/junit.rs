@@ -11,23 +11,21 @@
 //!   `--strict`, an interrupted run): one more testcase, `verdict`, whose
 //!   `<failure>` says why, so a CI reading only the JUnit fails as the exit code does.
 //!
-//! JUnit does not follow `--lang`. Its tokens are for the CI tools that read
-//! it and stay fixed: the `verdict` property and the `STATUS:` that starts
-//! each system-out (`WARN:` is the only place a warning shows, as JUnit has
-//! no such state, so scripts and dashboards look for it), and the `cause:`,
-//! `evidence:`, `actions:` keys of a failure's text. The words around them
-//! for people (priorities, why a verdict blocks) come from the English
-//! table, [`EN`]: one `--lang` sets every format of a run, and the CI's
-//! artefact should not change shape because a team wanted its markdown in
-//! French (the checks' own summaries and causes are English anyway).
+//! Every word a person reads follows `--lang`, as in text and markdown: the
+//! `STATUS:` that starts each system-out (`WARN:`, `ALERTE:` in French: the
+//! only place a warning shows, as JUnit has no such state), the keys of a
+//! failure's text (`cause:`, `target:`, `evidence:`), priorities, why a
+//! verdict blocks. What CI tools read stays fixed: the XML's structure
+//! (failure, skipped), testcase names and classes, and the `verdict`
+//! property, an identifier like JSON's `verdict` (`OK`, `WARN`, `FAIL`, `SKIP`).
 
-use crate::render::words::EN;
+use crate::render::words::Words;
 use crate::report::{CheckResult, Report, Status, Verdict};
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 use std::fmt::Write;
 use std::time::Duration;
 
-pub fn render(report: &Report) -> String {
+pub fn render(report: &Report, words: &Words) -> String {
     let name = report.id.as_deref().unwrap_or("kbz-check");
     let mut suite = TestSuite::new(name);
     suite.set_time(report.duration);
@@ -40,13 +38,13 @@ pub fn render(report: &Report) -> String {
         suite.add_property(Property::new("title", title.as_str()));
     }
     if let Some(vantage) = &report.vantage {
-        suite.add_property(Property::new("seen_from", EN.vantage(vantage)));
+        suite.add_property(Property::new("seen_from", words.vantage(vantage)));
     }
-    suite.add_test_cases(report.checks.iter().map(test_case));
+    suite.add_test_cases(report.checks.iter().map(|check| test_case(check, words)));
     // A reason exactly when the verdict blocks with no failed check (report.rs decides).
     if let Some(reason) = report.verdict_reason() {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-        status.set_message(EN.verdict_reason(reason)).set_type("verdict");
+        status.set_message(words.verdict_reason(reason)).set_type("verdict");
         let mut case = TestCase::new("verdict", status);
         case.set_classname("kbz-check");
         suite.add_test_case(case);
@@ -58,12 +56,12 @@ pub fn render(report: &Report) -> String {
     junit.to_string().expect("the report serializes to JUnit XML")
 }
 
-fn test_case(check: &CheckResult) -> TestCase {
+fn test_case(check: &CheckResult, words: &Words) -> TestCase {
     let status = match check.status {
         Status::Ok | Status::Warn => TestCaseStatus::success(),
         Status::Fail => {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            status.set_message(check.summary.as_str()).set_type("fail").set_description(failure_text(check));
+            status.set_message(check.summary.as_str()).set_type("fail").set_description(failure_text(check, words));
             status
         }
         Status::Skip => {
@@ -74,11 +72,8 @@ fn test_case(check: &CheckResult) -> TestCase {
     };
     let mut case = TestCase::new(check.name.as_str(), status);
     case.set_classname(check.kind.as_str()).set_time(Duration::from_millis(check.duration_ms));
-    let mut out = format!("{}: {}\n", status_token(check.status), check.summary);
-    if !check.target.is_empty() {
-        let _ = writeln!(out, "target: {}", check.target);
-    }
-    attempts_line(&mut out, check);
+    let mut out = format!("{}: {}\n", words.status_label(check.status), check.summary);
+    target_and_attempts(&mut out, check, words);
     case.set_system_out(out);
     case
 }
@@ -93,36 +88,26 @@ fn verdict_token(verdict: Verdict) -> &'static str {
     }
 }
 
-/// The `STATUS:` that starts a testcase's system-out: fixed, whatever `--lang`.
-fn status_token(status: Status) -> &'static str {
-    match status {
-        Status::Ok => "OK",
-        Status::Warn => "WARN",
-        Status::Fail => "FAIL",
-        Status::Skip => "SKIP",
+/// `target: …`, and `attempts: 3` for a check that `--retry-for` ran more
+/// than once (JUnit's time is already their sum).
+fn target_and_attempts(out: &mut String, check: &CheckResult, words: &Words) {
+    if !check.target.is_empty() {
+        let _ = writeln!(out, "{}: {}", words.target.to_lowercase(), check.target);
     }
-}
-
-/// `attempts: 3` for a check that `--retry-for` ran more than once (JUnit's
-/// time is already their sum).
-fn attempts_line(out: &mut String, check: &CheckResult) {
     if check.attempts > 1 {
-        let _ = writeln!(out, "attempts: {}", check.attempts);
+        let _ = writeln!(out, "{}: {}", words.attempts, check.attempts);
     }
 }
 
 /// The cause, the evidence and the actions, as a person reads them in a CI job.
-fn failure_text(check: &CheckResult) -> String {
+fn failure_text(check: &CheckResult, words: &Words) -> String {
     let mut out = String::new();
     for cause in &check.causes {
-        let _ = writeln!(out, "cause: {cause}");
+        let _ = writeln!(out, "{}: {cause}", words.cause);
     }
-    if !check.target.is_empty() {
-        let _ = writeln!(out, "target: {}", check.target);
-    }
-    attempts_line(&mut out, check);
+    target_and_attempts(&mut out, check, words);
     if !check.evidence.is_empty() {
-        out.push_str("\nevidence:\n");
+        let _ = write!(out, "\n{}:\n", words.evidence.to_lowercase());
         for evidence in &check.evidence {
             match &evidence.command {
                 Some(command) => {
@@ -140,7 +125,7 @@ fn failure_text(check: &CheckResult) -> String {
     if !check.actions.is_empty() {
         out.push_str("\nactions:\n");
         for action in &check.actions {
-            let _ = writeln!(out, "- [{}] {}", EN.priority(action.priority), action.text);
+            let _ = writeln!(out, "- [{}] {}", words.priority(action.priority), action.text);
             if let Some(command) = &action.command {
                 for line in command.lines() {
                     let _ = writeln!(out, "    $ {line}");
@@ -154,6 +139,7 @@ fn failure_text(check: &CheckResult) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::words::EN;
     use crate::report::{Action, Evidence, Outcome, Priority};
 
     fn check(name: &str, status: Status, summary: &str) -> CheckResult {
@@ -185,7 +171,7 @@ mod tests {
 
     #[test]
     fn one_suite_one_case_per_check_with_failure_skip_and_warn() {
-        let xml = render(&report(Some("MAIL-REALITY-CHECK-01")));
+        let xml = render(&report(Some("MAIL-REALITY-CHECK-01")), &EN);
         let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("not XML ({e}):\n{xml}"));
         let root = doc.root_element();
         assert_eq!(root.tag_name().name(), "testsuites");
@@ -223,7 +209,7 @@ mod tests {
         let mut report = report(None);
         report.checks[0].attempts = 3;
         report.checks[1].attempts = 2;
-        let xml = render(&report);
+        let xml = render(&report, &EN);
         let doc = roxmltree::Document::parse(&xml).unwrap();
         let cases: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("testcase")).collect();
         let failure = cases[0].children().find(|n| n.has_tag_name("failure")).unwrap().text().unwrap();
@@ -236,7 +222,7 @@ mod tests {
 
     #[test]
     fn suite_is_named_kbz_check_without_an_id() {
-        let xml = render(&report(None));
+        let xml = render(&report(None), &EN);
         let doc = roxmltree::Document::parse(&xml).unwrap();
         let suite = doc.descendants().find(|n| n.has_tag_name("testsuite")).unwrap();
         assert_eq!(suite.attribute("name"), Some("kbz-check"));

@@ -29,8 +29,8 @@ pub fn render(report: &Report, format: Format, color: bool, lang: Lang) -> Strin
 
 /// The report in `format`: a function of its arguments only. `style` lays
 /// out the text format (nothing else is painted or wrapped); `lang` sets the
-/// fixed words of text and markdown; JSON and JUnit are for machines and stay
-/// in English (see `junit` for why).
+/// fixed words of text, markdown and JUnit; JSON is for machines and keeps
+/// its identifiers.
 pub fn render_styled(report: &Report, format: Format, style: Style, lang: Lang) -> String {
     // Whatever a server or plugin said reaches no format raw (bidi marks, controls).
     let report = &crate::human::inert_report(report);
@@ -38,7 +38,7 @@ pub fn render_styled(report: &Report, format: Format, style: Style, lang: Lang) 
         Format::Text => text::render(report, style, lang.words()),
         Format::Markdown => markdown::render(report, lang.words()),
         Format::Json => json::render(report),
-        Format::Junit => junit::render(report),
+        Format::Junit => junit::render(report, lang.words()),
     }
 }
 
@@ -320,7 +320,7 @@ mod words_tests {
         );
         let fr = render(&report, Format::Text, false, Lang::Fr);
         assert!(fr.contains("Vu depuis: l'environnement du processus 4242 et l'espace de noms réseau net:[4026532001] du processus 4242"), "{fr}");
-        let xml = render(&report, Format::Junit, false, Lang::Fr);
+        let xml = render(&report, Format::Junit, false, Lang::En);
         assert!(xml.contains(&format!("<property name=\"seen_from\" value=\"{seen}\"/>")), "{xml}");
         let own = every_word_report();
         assert!(!render(&own, Format::Text, false, Lang::En).contains("Seen from"));
@@ -336,11 +336,35 @@ mod words_tests {
     }
 
     #[test]
-    fn junit_stays_english_whatever_the_language() {
-        // One `--lang` sets every format of a run; JUnit is the CI's and keeps its tokens.
-        let xml = render(&every_word_report(), Format::Junit, false, Lang::Fr);
-        assert_eq!(xml, render(&every_word_report(), Format::Junit, false, Lang::En));
-        assert!(xml.contains("WARN: sealed=false") && xml.contains("[CRITICAL]"), "{xml}");
-        assert!(!xml.contains("ÉCHEC") && !xml.contains("ALERTE"), "{xml}");
+    fn junit_speaks_the_reports_language_and_keeps_its_identifiers() {
+        let report = seen_from_an_app();
+        let en = render(&report, Format::Junit, false, Lang::En);
+        assert!(en.contains("WARN: sealed=false") && en.contains("[CRITICAL]"), "{en}");
+        let fr = render(&report, Format::Junit, false, Lang::Fr);
+        assert!(fr.contains("ALERTE: sealed=false") && fr.contains("[CRITIQUE]"), "{fr}");
+        assert!(fr.contains("\npreuve:\n") && fr.contains("cible: "), "{fr}");
+        for word in [
+            EN.status_warn,
+            EN.status_fail,
+            EN.status_skip,
+            EN.critical,
+            EN.high,
+            EN.medium,
+            EN.low,
+            "evidence",
+            "target",
+            "attempts",
+        ] {
+            assert!(
+                !has_word(&fr.replace("name=\"verdict\" value=\"FAIL\"", ""), word),
+                "English {word:?} in the French JUnit:\n{fr}"
+            );
+        }
+        // What CI tools read: the verdict property and the testcases, the same in both.
+        assert!(fr.contains("<property name=\"verdict\" value=\"FAIL\"/>"), "{fr}");
+        let cases = |xml: &str| {
+            xml.lines().filter(|l| l.trim_start().starts_with("<testcase")).map(str::to_string).collect::<Vec<_>>()
+        };
+        assert_eq!(cases(&fr), cases(&en));
     }
 }

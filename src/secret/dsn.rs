@@ -144,6 +144,46 @@ mod tests {
         assert_eq!(masked("application_name='x password=hunter2"), "application_name=<x password=hunter2>");
     }
 
+    mod unencoded_passwords {
+        use super::*;
+        use crate::secret::{dsn_password, mask, mask_dsn};
+        use crate::test_strategies::config;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(config())]
+
+            /// A password holding `@ $ # : / ?`, `%` and spaces, written into a
+            /// URL as is (node-postgres reads up to the last `@`), percent-encoded,
+            /// or quoted in keyword form: no masked form shows it, nor its start.
+            #[test]
+            fn a_password_with_reserved_characters_never_shows(
+                password in "[A-Z]{4}[A-Za-z0-9@$#:/?% ]{0,16}",
+                host in "[a-z][a-z0-9.]{0,8}",
+                form in 0..5u8,
+            ) {
+                let encoded: String = percent_encoding::utf8_percent_encode(&password, percent_encoding::NON_ALPHANUMERIC)
+                    .to_string();
+                let dsn = match form {
+                    0 => format!("postgresql://u:{password}@{host}:5432/db"),
+                    1 => format!("postgres://u:{password}@{host}/db?sslmode=require#frag"),
+                    2 => format!("postgresql://u:{encoded}@{host}/db"),
+                    3 => format!("u:{password}@{host}"),
+                    _ => format!("host={host} user=u password='{password}' dbname=db"),
+                };
+                for shown in [mask_dsn(&dsn), rewrite_password(&dsn, mask)] {
+                    prop_assert!(!shown.contains(&password[..4]), "{:?} -> {:?}", dsn, shown);
+                    prop_assert!(!shown.contains(&encoded), "{:?} -> {:?}", dsn, shown);
+                }
+                // Written raw, a `%` with two hex digits after it reads as an escape.
+                if !(password.contains('%') && matches!(form, 0 | 1 | 3)) {
+                    let found = dsn_password(&dsn);
+                    prop_assert_eq!(found.as_deref(), Some(password.as_str()), "{}", dsn);
+                }
+            }
+        }
+    }
+
     mod libpq_keyword_form {
         use super::*;
         use crate::conninfo;

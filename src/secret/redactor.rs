@@ -72,6 +72,9 @@ pub struct Redactor {
     plain: Vec<String>,
     /// Where each secret came from: (variable or setting, value).
     sources: Vec<(String, String)>,
+    /// Warnings met while reading secrets (a password file ignored), never
+    /// holding a value; [`Redactor::settle`] hands them on.
+    notices: Vec<String>,
 }
 
 impl Redactor {
@@ -119,6 +122,14 @@ impl Redactor {
         self.sources.push((name.to_string(), value.to_string()));
     }
 
+    /// A warning about where secrets are read from, shown once with the others.
+    pub fn warn(&mut self, warning: impl Into<String>) {
+        let warning = warning.into();
+        if !self.notices.contains(&warning) {
+            self.notices.push(warning);
+        }
+    }
+
     /// Drops the secrets found inside non-secret settings, and says, by name
     /// and never by value, which secrets are weak and why.
     pub fn settle(&mut self) -> Vec<String> {
@@ -126,7 +137,7 @@ impl Redactor {
         let inside_plain = |value: &str| plain.iter().any(|p| p.contains(value.trim()));
         self.entries.retain(|e| !inside_plain(&e.base));
         self.rebuild();
-        let mut warnings: Vec<String> = Vec::new();
+        let mut warnings: Vec<String> = self.notices.clone();
         for (name, value) in &self.sources {
             let reason = weakness(value)
                 .or_else(|| inside_plain(value).then_some("also occurs in a setting that is not secret"));

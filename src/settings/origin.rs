@@ -14,8 +14,14 @@ pub enum Origin {
     /// Straight from a variable (the built-in suite), with the values other
     /// sources gave it that lost and differ ([`crate::env::Var::overridden`]).
     Var { name: String, source: VarSource, overridden: Vec<(VarSource, Secret)> },
-    /// A suite file line, with the `${VAR}`s it interpolated.
-    Suite { file: PathBuf, line: usize, vars: Vec<(String, Option<VarSource>)> },
+    /// A suite file line, with the `${VAR}`s it interpolated, and the values
+    /// other sources gave those variables that lost and differ.
+    Suite {
+        file: PathBuf,
+        line: usize,
+        vars: Vec<(String, Option<VarSource>)>,
+        overridden: Vec<(String, VarSource, Secret)>,
+    },
 }
 
 impl Origin {

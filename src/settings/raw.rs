@@ -64,6 +64,9 @@ pub struct RawSettings {
     secrets: Vec<(String, String)>,
     /// Connection strings and URLs read, whose passwords must be scrubbed.
     dsns: Vec<String>,
+    /// Secret values other sources gave a variable, which lost: no check
+    /// uses them, yet they must be scrubbed like the ones it does.
+    lost_secrets: Vec<String>,
 }
 
 impl RawSettings {
@@ -79,6 +82,7 @@ impl RawSettings {
             plain: Vec::new(),
             secrets: Vec::new(),
             dsns: Vec::new(),
+            lost_secrets: Vec::new(),
         }
     }
 
@@ -89,6 +93,9 @@ impl RawSettings {
         }
         for (name, value) in self.secrets.drain(..) {
             redactor.note_source(&name, &value);
+        }
+        for value in self.lost_secrets.drain(..) {
+            redactor.add(&crate::secret::Secret::new(value));
         }
     }
 
@@ -124,11 +131,29 @@ impl RawSettings {
     /// and the values its variable's other sources gave it, shown the same way.
     fn view(&mut self, key: &str, value: String, origin: Origin, shown: Shown) {
         let mut differs = Vec::new();
-        if let Origin::Var { overridden, .. } = &origin {
-            for (source, other) in overridden {
-                self.note(key, shown, other.expose());
-                differs.push((source.clone(), shown.display(other.expose())));
+        let lost = |raw: &mut RawSettings, shown: Shown, other: &str| {
+            raw.note(key, shown, other);
+            if shown == Shown::Secret {
+                raw.lost_secrets.push(other.to_string());
             }
+            shown.display(other)
+        };
+        match &origin {
+            Origin::Var { overridden, .. } => {
+                for (source, other) in overridden {
+                    differs.push((source.clone(), lost(self, shown, other.expose())));
+                }
+            }
+            // A variable may be any part of a suite's value (a password inside
+            // a URL): unless the setting is plain, its other values are
+            // secrets, shown by fingerprint only.
+            Origin::Suite { overridden, .. } => {
+                let shown = if shown == Shown::Plain { Shown::Plain } else { Shown::Secret };
+                for (name, source, other) in overridden {
+                    differs.push((source.clone(), format!("${name} = {}", lost(self, shown, other.expose()))));
+                }
+            }
+            Origin::Default | Origin::BuiltIn => {}
         }
         self.views.push(SettingView { key: key.to_string(), value, origin, differs });
     }
@@ -416,7 +441,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn raw_with(key: &str, value: toml::Value) -> RawSettings {
-        let origin = Origin::Suite { file: PathBuf::from("suite.toml"), line: 3, vars: vec![] };
+        let origin = Origin::Suite { file: PathBuf::from("suite.toml"), line: 3, vars: vec![], overridden: vec![] };
         let mut raw = RawSettings::new("checks.vault", origin.clone());
         raw.insert(key, Setting { value, origin });
         raw

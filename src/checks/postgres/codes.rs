@@ -3,7 +3,7 @@
 crate::codes! {
     UNREACHABLE_DNS = "postgres.unreachable.dns": "a host of the PostgreSQL connection string does not resolve from where kbz-check runs";
     UNREACHABLE_REFUSED = "postgres.unreachable.refused": "the PostgreSQL host refused the TCP connection: nothing listens on that port";
-    UNREACHABLE_TIMEOUT = "postgres.unreachable.timeout": "the TCP connection to the PostgreSQL host timed out in the network stack (ETIMEDOUT): packets are dropped on the way";
+    UNREACHABLE_TIMEOUT = "postgres.unreachable.timeout": "the TCP handshake with the PostgreSQL host got no answer within the check's connect budget (or timed out in the network stack, ETIMEDOUT): packets are dropped on the way";
     UNREACHABLE_NO_ROUTE = "postgres.unreachable.no_route": "there is no route to the PostgreSQL host or its network (EHOSTUNREACH, ENETUNREACH)";
     UNREACHABLE_NETWORK = "postgres.unreachable.network": "the network path to the PostgreSQL host failed in another way (the connection was reset or aborted, a socket error)";
     TLS_NOT_OFFERED = "postgres.tls.not_offered": "sslmode requires TLS but the PostgreSQL server runs without it (ssl = off)";

@@ -69,6 +69,13 @@ pub struct ConnParams {
     pub root_cert: Option<PathBuf>,
     /// Options meant for other clients (Prisma's `schema`, `pgbouncer`, ...): set aside, shown as evidence.
     pub unused: Vec<String>,
+    /// How the URL was read where clients differ (an unencoded `@`, a
+    /// `#`), and what the service file gave, shown as evidence. Never
+    /// quotes a value that may be secret.
+    pub notes: Vec<String>,
+    /// The connection string's own `service` and `passfile` (libpq's files).
+    pub service: Option<String>,
+    pub passfile: Option<String>,
 }
 
 /// What libpq falls back to when the connection string leaves a part out:
@@ -86,6 +93,9 @@ pub struct Fallbacks<'a> {
 /// Connection options handled here rather than by tokio-postgres, which
 /// knows only disable/prefer/require.
 const TLS_KEYS: [&str; 2] = ["sslmode", "sslrootcert"];
+
+/// libpq's files, read here ([`super::libpq_files`]): tokio-postgres reads neither.
+const FILE_KEYS: [&str; 2] = ["service", "passfile"];
 
 /// Options tokio-postgres understands; any other is set aside, not refused,
 /// so the app's own URL works whatever driver it was written for.
@@ -114,18 +124,36 @@ impl ConnParams {
     /// connection string, possibly empty, filling what it leaves out from
     /// `fallbacks` as libpq would. Errors never quote the string (it holds a password).
     pub fn parse(dsn: &str, fallbacks: &Fallbacks) -> Result<Self, String> {
+        let (dsn, notes) = as_whatwg_reads(dsn)?;
+        Self::parse_read(&dsn, fallbacks, notes)
+    }
+
+    fn parse_read(dsn: &str, fallbacks: &Fallbacks, notes: Vec<String>) -> Result<Self, String> {
         let mut split = split_options(dsn)?;
         if let Some(port) = fallbacks.port {
             // tokio-postgres gives a URL without ports 5432 at once; libpq would take PGPORT.
             split.rest = with_default_port(&split.rest, port);
         }
         // tokio-postgres's parse errors name the option, never its value.
-        let mut config = Config::from_str(&split.rest).map_err(|e| errors::describe(&e))?;
+        let mut config = Config::from_str(&split.rest).map_err(|e| {
+            let mut message = errors::describe(&e);
+            if !notes.is_empty() {
+                message.push_str(&format!(
+                    " ({}: a `/`, `?` or `#` in the password ends the host part for the WHATWG URL parser \
+                     node-postgres and Prisma use; percent-encode them as %2F, %3F, %23)",
+                    notes.join("; ")
+                ));
+            }
+            message
+        })?;
         let mut sslmode = fallbacks.sslmode.map(str::to_string);
         let mut root_cert = None;
+        let (mut service, mut passfile) = (None, None);
         for (key, value) in split.tls {
             match key.as_str() {
                 "sslmode" => sslmode = Some(value),
+                "service" => service = Some(value),
+                "passfile" => passfile = Some(value),
                 _ => root_cert = Some(PathBuf::from(value)).filter(|p| p.as_os_str() != "system"),
             }
         }
@@ -153,7 +181,7 @@ impl ConnParams {
             config.dbname(dbname);
         }
         config.ssl_mode(tls.ssl_mode());
-        Ok(Self { config, tls, root_cert, unused: split.unused })
+        Ok(Self { config, tls, root_cert, unused: split.unused, notes, service, passfile })
     }
 
     pub fn user(&self) -> &str {
@@ -208,7 +236,20 @@ impl ConnParams {
         if let Some(password) = self.config.get_password() {
             config.password(password);
         }
-        Self { config, tls: self.tls, root_cert: self.root_cert.clone(), unused: Vec::new() }
+        Self {
+            config,
+            tls: self.tls,
+            root_cert: self.root_cert.clone(),
+            unused: Vec::new(),
+            notes: Vec::new(),
+            service: None,
+            passfile: None,
+        }
+    }
+
+    /// A password found elsewhere (libpq's password file).
+    pub fn set_password(&mut self, password: &Secret) {
+        self.config.password(password.expose());
     }
 }
 
@@ -388,13 +429,27 @@ async fn connect_one(
         .map_err(|e| ConnectError::Dns { host: endpoint.host.clone(), detail: e.to_string() })?
         .collect();
     let mut last = None;
-    for addr in addrs {
+    for (i, &addr) in addrs.iter().enumerate() {
         note(ctx, || format!("connecting to {endpoint} ({addr})"));
         if let Some(ctx) = ctx {
             ctx.peer_gone();
         }
         let began = std::time::Instant::now();
-        match tokio::net::TcpStream::connect(addr).await {
+        // Within the check, the addresses left share its connect budget: an
+        // unanswered handshake is then this check's finding, with its address.
+        let budget = ctx.map(|ctx| ctx.connect_budget() / (addrs.len() - i) as u32);
+        let connecting = tokio::net::TcpStream::connect(addr);
+        let connected = match budget {
+            Some(budget) => tokio::time::timeout(budget, connecting).await.unwrap_or_else(|_| {
+                let after = crate::human::duration(budget);
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no answer to the TCP handshake within {after}"),
+                ))
+            }),
+            None => connecting.await,
+        };
+        match connected {
             Ok(stream) => {
                 let _ = stream.set_nodelay(true);
                 // Counted, so that a deadline passing later says what the server sent.
@@ -518,7 +573,63 @@ fn tls_failure(err: &tokio_postgres::Error) -> Option<&rustls::Error> {
     })
 }
 
-/// A connection string sorted into what tokio-postgres parses, the TLS
+/// A URL rewritten so that tokio-postgres reads the user, password, hosts
+/// and database that node-postgres and Prisma read: they parse it with the
+/// WHATWG URL parser (`new URL()`), where the fragment starts at the first
+/// `#` and is ignored, the host part ends at the first `/` or `?`, and the
+/// userinfo ends at the last `@` before it. tokio-postgres (like libpq)
+/// splits at the first `@` anywhere, so every other `@` is percent-encoded.
+/// Also says where the readings differ, for the evidence. A keyword/value
+/// string is returned as it is.
+///
+/// A `#` before the last `@` is refused: the driver would take the host
+/// from inside the password (a host kbz-check would then name in its
+/// report), or fail to parse the URL at all.
+fn as_whatwg_reads(dsn: &str) -> Result<(String, Vec<String>), String> {
+    let mut notes = Vec::new();
+    let Some(scheme_end) = dsn.find("://").map(|i| i + 3) else { return Ok((dsn.to_string(), notes)) };
+    let mut url = dsn;
+    if let Some(hash) = dsn[scheme_end..].find('#') {
+        if dsn[scheme_end + hash..].contains('@') {
+            return Err("the URL holds a `#` before its last `@`: node-postgres and Prisma (the WHATWG URL parser) \
+                        end the host part at a `#` and would read the host from inside the user or password; \
+                        percent-encode a `#` in the password as %23"
+                .to_string());
+        }
+        url = &dsn[..scheme_end + hash];
+        notes.push(
+            "the URL holds a `#`: node-postgres and Prisma read what follows it as a fragment and ignore it, \
+             so it was ignored here too (in a password, write it %23)"
+                .to_string(),
+        );
+    }
+    let rest = &url[scheme_end..];
+    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    let delimiter = authority.rfind('@').map(|at| scheme_end + at);
+    if authority.matches('@').count() > 1 {
+        notes.push(
+            "the user or password holds an unencoded `@`: read up to the last `@` as node-postgres and Prisma do \
+             (libpq, psql and psycopg split at the first one; write it %40)"
+                .to_string(),
+        );
+    } else if delimiter.is_none() && rest.contains('@') {
+        notes.push(
+            "an `@` after the host part: node-postgres and Prisma take what precedes the first `/` or `?` as the \
+             host, so a user or password holding a `/` or `?` is not read as one"
+                .to_string(),
+        );
+    }
+    let mut out = String::with_capacity(url.len());
+    for (i, c) in url.char_indices() {
+        match c {
+            '@' if i >= scheme_end && Some(i) != delimiter => out.push_str("%40"),
+            _ => out.push(c),
+        }
+    }
+    Ok((out, notes))
+}
+
+/// A connection string sorted into what tokio-postgres parses, the TLS and file
 /// options handled here, and the names of options for other clients.
 struct SplitOptions {
     rest: String,
@@ -536,7 +647,7 @@ fn split_options(dsn: &str) -> Result<SplitOptions, String> {
         let mut kept = Vec::new();
         for param in query.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = param.split_once('=').unwrap_or((param, ""));
-            if TLS_KEYS.contains(&key) {
+            if TLS_KEYS.contains(&key) || FILE_KEYS.contains(&key) {
                 let value = percent_encoding::percent_decode_str(value).decode_utf8_lossy().into_owned();
                 split.tls.push((key.to_string(), value));
             } else if DRIVER_KEYS.contains(&key) {
@@ -550,7 +661,7 @@ fn split_options(dsn: &str) -> Result<SplitOptions, String> {
     }
     let mut kept = Vec::new();
     for (key, value) in keyword_pairs(dsn)? {
-        if TLS_KEYS.contains(&key.as_str()) {
+        if TLS_KEYS.contains(&key.as_str()) || FILE_KEYS.contains(&key.as_str()) {
             split.tls.push((key, value));
         } else if DRIVER_KEYS.contains(&key.as_str()) {
             kept.push(format!("{key}={}", conninfo::quote(&value)));
@@ -584,7 +695,7 @@ fn with_default_port(dsn: &str, port: u16) -> String {
 /// reads them ([`conninfo`]). Errors name only known keys: an unknown word
 /// may be the rest of an unquoted password.
 fn keyword_pairs(dsn: &str) -> Result<Vec<(String, String)>, String> {
-    let known = |key: &str| DRIVER_KEYS.contains(&key) || TLS_KEYS.contains(&key);
+    let known = |key: &str| DRIVER_KEYS.contains(&key) || TLS_KEYS.contains(&key) || FILE_KEYS.contains(&key);
     conninfo::parse(dsn).map_err(|err| match err {
         ConninfoError::MissingEquals { word } if known(&dsn[word.clone()]) => {
             format!("`{}` has no value: write key=value", &dsn[word])
@@ -728,6 +839,56 @@ mod tests {
         assert_eq!(with_default_port("postgresql://[::1]:5433/db", 6000), "postgresql://[::1]:5433/db");
         assert_eq!(with_default_port("postgresql:///db", 6000), "postgresql:///db");
         assert_eq!(with_default_port("host=h", 6000), "host=h");
+    }
+
+    /// node-postgres and Prisma read a URL with the WHATWG parser: the
+    /// userinfo ends at the last `@`, so an unencoded `@` in the password
+    /// is part of it (tokio-postgres alone would look for host `ss@db`).
+    #[test]
+    fn a_url_is_read_as_node_postgres_reads_it() {
+        let p = ConnParams::parse("postgresql://u:p@ss $x:y@db:5433/app", &Fallbacks::default()).unwrap();
+        assert_eq!(p.password().unwrap().expose(), "p@ss $x:y");
+        assert_eq!((p.user(), p.dbname()), ("u", "app"));
+        assert_eq!(p.endpoints(), vec![Endpoint { host: "db".into(), port: 5433 }]);
+        assert!(p.notes.iter().any(|n| n.contains("unencoded `@`")), "{:?}", p.notes);
+        let p = ConnParams::parse("postgresql://me@corp:p%40ss%23%20x@db/app", &Fallbacks::default()).unwrap();
+        assert_eq!((p.user(), p.password().unwrap().expose()), ("me@corp", "p@ss# x"));
+        // Encoded: no note, as every client reads it the same.
+        let p = ConnParams::parse("postgresql://u:p%40ss@db/app", &Fallbacks::default()).unwrap();
+        assert_eq!(p.password().unwrap().expose(), "p@ss");
+        assert!(p.notes.is_empty(), "{:?}", p.notes);
+    }
+
+    /// A `#` starts the fragment, which node-postgres ignores: after the
+    /// database it changes nothing; in the password it cuts the URL short,
+    /// which the app's driver cannot read either.
+    #[test]
+    fn a_hash_starts_a_fragment_as_for_node_postgres() {
+        let p = ConnParams::parse("postgresql://u:pw@db/app#frag", &Fallbacks::default()).unwrap();
+        assert_eq!((p.dbname(), p.password().unwrap().expose()), ("app", "pw"));
+        assert!(p.notes.iter().any(|n| n.contains("`#`")), "{:?}", p.notes);
+        let err = ConnParams::parse("postgresql://u:pa#ss1234@db/app", &Fallbacks::default()).err().unwrap();
+        assert!(err.contains("%23"), "{err}");
+        assert!(!err.contains("ss1234") && !err.contains("pa#"), "{err}");
+    }
+
+    /// libpq's `service` and `passfile` options are read here, not set aside.
+    #[test]
+    fn service_and_passfile_options_are_kept_for_libpq_files() {
+        let p = ConnParams::parse("postgresql://u@db/app?service=svc&passfile=%2Fetc%2Fpgpass", &Fallbacks::default())
+            .unwrap();
+        assert_eq!((p.service.as_deref(), p.passfile.as_deref()), (Some("svc"), Some("/etc/pgpass")));
+        assert!(p.unused.is_empty(), "{:?}", p.unused);
+        let p = ConnParams::parse("host=db user=u service=svc", &Fallbacks::default()).unwrap();
+        assert_eq!(p.service.as_deref(), Some("svc"));
+    }
+
+    /// A `/` in the password ends the host part for the WHATWG parser: the
+    /// URL does not parse, and the error says what to encode, not the password.
+    #[test]
+    fn a_slash_in_the_password_is_an_error_that_says_what_to_encode() {
+        let err = ConnParams::parse("postgresql://u:pa/ss7788@db/app", &Fallbacks::default()).err().unwrap();
+        assert!(err.contains("%2F") && !err.contains("ss7788"), "{err}");
     }
 
     #[test]

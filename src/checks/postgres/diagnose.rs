@@ -32,6 +32,9 @@ pub fn diagnose(check: &PostgresCheck, landing: &Landing, members: &[MemberRepor
             for (endpoint, reason) in passed_over {
                 output.push_str(&format!("\npassed over {endpoint}: {reason}"));
             }
+            for note in &check.params.notes {
+                output.push_str(&format!("\n{note}"));
+            }
             found.evidence("connection", None, output);
             connect_failure(check, error, &mut found);
         }
@@ -83,6 +86,9 @@ fn role_findings(
     }
     if !check.params.unused.is_empty() {
         connection.push_str(&format!("\noptions for other clients, not used here: {}", check.params.unused.join(", ")));
+    }
+    for note in &check.params.notes {
+        connection.push_str(&format!("\n{note}"));
     }
     found.evidence("connection", Some(probe::SESSION), connection);
     let role =

@@ -5,6 +5,7 @@ pub mod codes;
 mod conn;
 mod diagnose;
 mod guard;
+pub mod libpq_files;
 mod probe;
 
 pub use conn::{ConnParams, ConnectError, Endpoint, Fallbacks, TlsMode};
@@ -12,13 +13,29 @@ pub use probe::{ReplicaRow, ServerFacts, Upstream, WriteProbe};
 
 use super::{Built, Check, CheckFuture, Context, Kind};
 use crate::secret::{mask_dsn, Redactor, Secret};
-use crate::settings::{ConfigError, Plan, RawSettings, Shown};
+use crate::settings::{ConfigError, Origin, Plan, RawSettings, Setting, Shown};
+use libpq_files::FileLine;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub const KIND: Kind = Kind {
     name: "postgres",
-    settings: &["url", "host", "port", "user", "password", "dbname", "sslmode", "expect", "nodes", "max_lag"],
+    settings: &[
+        "url",
+        "host",
+        "port",
+        "user",
+        "password",
+        "dbname",
+        "sslmode",
+        "passfile",
+        "service",
+        "servicefile",
+        "sysconfdir",
+        "expect",
+        "nodes",
+        "max_lag",
+    ],
     variables: &[
         ("url", "DATABASE_URL"),
         ("host", "PGHOST"),
@@ -27,6 +44,10 @@ pub const KIND: Kind = Kind {
         ("password", "PGPASSWORD"),
         ("dbname", "PGDATABASE"),
         ("sslmode", "PGSSLMODE"),
+        ("passfile", "PGPASSFILE"),
+        ("service", "PGSERVICE"),
+        ("servicefile", "PGSERVICEFILE"),
+        ("sysconfdir", "PGSYSCONFDIR"),
         ("nodes", "KBZ_PG_NODES"),
     ],
     build,
@@ -72,6 +93,10 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
     let password = raw.string("password", Shown::Secret)?.map(Secret::new);
     let dbname = raw.string("dbname", Shown::Plain)?;
     let sslmode = raw.choice("sslmode", &["disable", "allow", "prefer", "require", "verify-ca", "verify-full"])?;
+    let passfile = raw.string("passfile", Shown::Plain)?;
+    let service_name = raw.string("service", Shown::Plain)?;
+    let servicefile = raw.string("servicefile", Shown::Plain)?;
+    let sysconfdir = raw.string("sysconfdir", Shown::Plain)?;
     let expect = match raw.choice("expect", &["leader", "replica", "any"])?.as_deref() {
         Some("replica") => Expect::Replica,
         Some("any") => Expect::Any,
@@ -93,7 +118,7 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
         DEFAULT_MAX_LAG
     });
 
-    if url.is_none() && host.is_none() {
+    if url.is_none() && host.is_none() && service_name.is_none() {
         let reason = format!("not configured: set {} (or {})", raw.missing_hint("url"), raw.missing_hint("host"));
         return Ok(Built { target: String::new(), plan: Plan::Skip(reason) });
     }
@@ -106,8 +131,59 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
         dbname: dbname.as_deref(),
         sslmode: sslmode.as_deref(),
     };
-    let key = if url.is_some() { "url" } else { "host" };
-    let params = ConnParams::parse(url.as_deref().unwrap_or_default(), &fallbacks).map_err(|e| raw.error(key, e))?;
+    let key = match (&url, &host) {
+        (Some(_), _) => "url",
+        (None, Some(_)) => "host",
+        (None, None) => "service",
+    };
+    let dsn = url.as_deref().unwrap_or_default();
+    let mut params = ConnParams::parse(dsn, &fallbacks).map_err(|e| raw.error(key, e))?;
+    // Where clients read the URL differently: said once at the start, and in the evidence.
+    let url_label = raw.source_variable(key).unwrap_or_else(|| key.to_string());
+    for note in &params.notes {
+        redactor.warn(format!("{url_label}: {note}"));
+    }
+    // libpq: the connection string's `service`, else PGSERVICE; its
+    // settings fill what the string leaves out, before the PG* variables.
+    let mut from_service: Option<(String, libpq_files::Service)> = None;
+    if let Some(name) = params.service.clone().or(service_name) {
+        let at = if params.service.is_some() { key } else { "service" };
+        let files = libpq_files::service_files(servicefile.as_deref(), sysconfdir.as_deref());
+        let service = libpq_files::service(&name, &files).map_err(|e| raw.error(at, e))?;
+        let get = |k: &str| service.get(k).map(|(value, _)| value);
+        let service_port = match service.get("port") {
+            Some((text, line)) => Some(
+                text.parse::<u16>()
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| raw.error(at, format!("port in service `{name}` ({line}) is not a port")))?,
+            ),
+            None => port,
+        };
+        let service_password = get("password").map(Secret::new);
+        let merged = Fallbacks {
+            host: get("host").or(host.as_deref()),
+            port: service_port,
+            user: get("user").or(user.as_deref()),
+            password: service_password.as_ref().or(password.as_ref()),
+            dbname: get("dbname").or(dbname.as_deref()),
+            sslmode: get("sslmode").or(sslmode.as_deref()),
+        };
+        let notes = params.notes.clone();
+        params = ConnParams::parse(dsn, &merged).map_err(|e| raw.error(at, e))?;
+        params.notes = notes;
+        if let (None, Some(root)) = (&params.root_cert, get("sslrootcert").filter(|r| *r != "system")) {
+            params.root_cert = Some(root.into());
+        }
+        let used: Vec<&str> = service.entries.iter().map(|(k, _, _)| k.as_str()).collect();
+        params.notes.push(format!(
+            "service `{name}` from {}: {} (the connection string's own settings win; the service's beat the PG* \
+             variables)",
+            service.file.display(),
+            if used.is_empty() { "no settings".to_string() } else { used.join(", ") }
+        ));
+        from_service = Some((name, service));
+    }
     if let Some(path) = params.root_cert.as_ref().filter(|p| !p.is_file()) {
         return Err(raw.error(key, format!("sslrootcert {}: no such file", path.display())));
     }
@@ -120,11 +196,63 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
     let name_of = |raw: &RawSettings, key: &str| raw.source_variable(key).unwrap_or_else(|| key.to_string());
     let url_name = name_of(raw, key);
     let password_in_url = url.as_deref().is_some_and(|u| crate::secret::dsn_password(u).is_some());
-    let password_name = match (password_in_url, &password) {
-        (true, _) => url_name.clone(),
-        (false, Some(_)) => name_of(raw, "password"),
-        (false, None) => raw.missing_hint("password"),
+    let service_password = match &from_service {
+        Some((name, service)) if !password_in_url => {
+            service.get("password").map(|(_, line)| format!("service `{name}` ({line})"))
+        }
+        _ => None,
     };
+    let mut password_name = match (password_in_url, &password, service_password) {
+        (true, _, _) => url_name.clone(),
+        (false, _, Some(service)) => service,
+        (false, Some(_), None) => name_of(raw, "password"),
+        (false, None, None) => raw.missing_hint("password"),
+    };
+    if let (false, Some((name, service))) = (password_in_url, &from_service) {
+        if let Some((value, line)) = service.get("password") {
+            // Two sources, one winner: say which, as the app's libpq would pick it.
+            if password.is_some() {
+                redactor.warn(format!(
+                    "{}: set, but the password of service `{name}` ({line}) is the one used, as libpq does",
+                    name_of(raw, "password")
+                ));
+            }
+            show_file_secret(raw, &Secret::new(value), line)?;
+        }
+    }
+    if params.password().is_none() {
+        // libpq's password file, for the first host it has a line for.
+        let explicit = params
+            .passfile
+            .clone()
+            .or_else(|| from_service.as_ref().and_then(|(_, s)| s.get("passfile")).map(|(p, _)| p.to_string()))
+            .or(passfile);
+        if let Some(path) = libpq_files::passfile_path(explicit.as_deref()) {
+            for endpoint in params.endpoints() {
+                match libpq_files::password_from_file(
+                    &path,
+                    &endpoint.host,
+                    endpoint.port,
+                    params.dbname(),
+                    params.user(),
+                ) {
+                    // An empty password is none, for libpq as here.
+                    Ok(Some((secret, _))) if secret.expose().is_empty() => break,
+                    Ok(Some((secret, line))) => {
+                        params.set_password(&secret);
+                        show_file_secret(raw, &secret, &line)?;
+                        password_name = format!("the password file {line}");
+                        break;
+                    }
+                    Ok(None) => {}
+                    Err(warning) => {
+                        redactor.warn(warning);
+                        break;
+                    }
+                }
+            }
+        }
+    }
     let nodes_name = raw.missing_hint("nodes");
     let target = match &url {
         Some(url) => mask_dsn(url),
@@ -143,6 +271,14 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
     }
     let check = PostgresCheck { params, url_name, password_name, nodes_name, expect, members, max_lag };
     Ok(Built { target, plan: Plan::Run(Arc::new(check)) })
+}
+
+/// A password read from a libpq file: shown by `list` with its file and
+/// line (only by its fingerprint), noted as a secret.
+fn show_file_secret(raw: &mut RawSettings, secret: &Secret, line: &FileLine) -> Result<(), ConfigError> {
+    let origin = Origin::Suite { file: line.file.clone(), line: line.line, vars: Vec::new(), overridden: Vec::new() };
+    raw.insert("password", Setting { value: toml::Value::String(secret.expose().to_string()), origin });
+    raw.string("password", Shown::Secret).map(|_| ())
 }
 
 fn join_endpoints(endpoints: &[Endpoint]) -> String {

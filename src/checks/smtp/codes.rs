@@ -4,7 +4,7 @@ crate::codes! {
     UNREACHABLE_DNS = "smtp.unreachable.dns": "the mail server's host name does not resolve from where kbz-check runs";
     UNREACHABLE_REFUSED = "smtp.unreachable.refused": "every address of the mail server refused the TCP connection: nothing listens on the SMTP port";
     UNREACHABLE_NO_ROUTE = "smtp.unreachable.no_route": "the TCP connection to the mail server failed on the network path (no route, network unreachable), not by a refusal";
-    UNREACHABLE_TIMEOUT = "smtp.unreachable.timeout": "the operating system gave up the TCP connection to the mail server: nobody answered the handshake";
+    UNREACHABLE_TIMEOUT = "smtp.unreachable.timeout": "the TCP handshake with the mail server got no answer within the check's connect budget (or the operating system gave up): packets are dropped on the way";
     NOT_SMTP = "smtp.not_smtp": "what answers on the mail server's port sent something other than an SMTP greeting";
     CLOSED_WITHOUT_GREETING = "smtp.closed_without_greeting": "the mail server accepted the TCP connection and closed it before its 220 greeting";
     CLOSED_MID_SESSION = "smtp.closed_mid_session": "the mail server dropped the connection in reply to a command, without an SMTP reply";

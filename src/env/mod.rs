@@ -1,12 +1,12 @@
 //! The variables the checks read: the process environment (kbz-check's own,
 //! or with `--env-from-pid` the app's), overlaid by `--env-file` files in
 //! order (explicit beats ambient), each value remembering where it came from.
+//! Env files are read as the app's loader reads them: `$` kept as written
+//! unless `--env-expand` ([`Dollar`]).
 
 use crate::secret::Secret;
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Where a variable's value came from.
@@ -57,6 +57,11 @@ pub enum EnvFileError {
     Syntax { path: PathBuf, line: usize, what: String },
 }
 
+mod syntax;
+
+pub use syntax::Dollar;
+use syntax::Parser;
+
 impl Env {
     /// The process environment (variables whose name or value is not UTF-8 are ignored).
     pub fn from_process() -> Self {
@@ -84,27 +89,35 @@ impl Env {
         Self { vars }
     }
 
-    /// Overlays one dotenv file: its values win over what is already here.
+    /// Overlays one dotenv file, `$` kept as written (Node's dotenv, systemd's
+    /// `EnvironmentFile`, `docker --env-file`): its values win over what is
+    /// already here.
     pub fn overlay_file(&mut self, path: &Path) -> Result<(), EnvFileError> {
+        self.overlay_file_with(path, Dollar::Literal)
+    }
+
+    /// Overlays one dotenv file, `$VAR` and `${VAR}` expanded or not as the
+    /// app's loader does ([`Dollar`]).
+    pub fn overlay_file_with(&mut self, path: &Path, dollar: Dollar) -> Result<(), EnvFileError> {
         let text =
             crate::input::read_text(path).map_err(|error| EnvFileError::Read { path: path.to_path_buf(), error })?;
         // Editors on Windows save a BOM; it is not part of the first key.
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let served = Cell::new(0);
-        let items = dotenvy::from_read_iter(LineByLine { text: text.as_bytes(), served: &served });
-        for item in items {
-            match item {
-                Ok((key, value)) => {
-                    let mut var = Var::new(value, VarSource::EnvFile(path.to_path_buf()));
-                    if let Some(earlier) = self.vars.remove(&key) {
-                        var.overridden = earlier.overridden;
-                        var.overridden.push((earlier.source, Secret::new(earlier.value)));
-                        var.overridden.retain(|(_, other)| other.expose() != var.value);
-                    }
-                    self.vars.insert(key, var);
-                }
-                Err(err) => return Err(syntax_error(path, text, served.get(), err)),
+        let mut parser = Parser::new(text, dollar);
+        while let Some(entry) = parser.entry(&self.vars) {
+            let (key, value) = entry.map_err(|(line, what)| EnvFileError::Syntax {
+                path: path.to_path_buf(),
+                line,
+                what: what.to_string(),
+            })?;
+            parser.read(&key, &value);
+            let mut var = Var::new(value, VarSource::EnvFile(path.to_path_buf()));
+            if let Some(earlier) = self.vars.remove(&key) {
+                var.overridden = earlier.overridden;
+                var.overridden.push((earlier.source, Secret::new(earlier.value)));
+                var.overridden.retain(|(_, other)| other.expose() != var.value);
             }
+            self.vars.insert(key, var);
         }
         Ok(())
     }
@@ -117,57 +130,6 @@ impl Env {
     pub fn value(&self, name: &str) -> Option<&str> {
         self.get(name).map(|v| v.value.as_str()).filter(|v| !v.is_empty())
     }
-}
-
-/// Hands dotenvy the text one line per read, so that when it reports an
-/// error, `served` is exactly where the offending entry ends: dotenvy's
-/// buffered reader has consumed what it was given, and nothing more.
-struct LineByLine<'a> {
-    text: &'a [u8],
-    served: &'a Cell<usize>,
-}
-
-impl Read for LineByLine<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let rest = &self.text[self.served.get()..];
-        let line = rest.iter().position(|&b| b == b'\n').map_or(rest.len(), |i| i + 1);
-        let n = line.min(buf.len());
-        buf[..n].copy_from_slice(&rest[..n]);
-        self.served.set(self.served.get() + n);
-        Ok(n)
-    }
-}
-
-/// A dotenv error names the line by number and the key when it can, never
-/// the line's text (which may hold a secret). `end` is the byte where the
-/// failing entry ends (see [`LineByLine`]).
-fn syntax_error(path: &Path, text: &str, end: usize, err: dotenvy::Error) -> EnvFileError {
-    // The entry's last line is the one holding byte `end - 1`; it began as
-    // many lines earlier as dotenvy's copy of it (the whole entry, or the
-    // value part, both ending where the entry ends) spans newlines.
-    // Bytes, not `str`: `end - 1` may fall inside the last character.
-    let last = text.as_bytes()[..end.saturating_sub(1)].iter().filter(|&&b| b == b'\n').count() + 1;
-    let spanned = match &err {
-        dotenvy::Error::LineParse(bad, _) => bad.strip_suffix('\n').unwrap_or(bad).matches('\n').count(),
-        _ => 0,
-    };
-    let line = last.saturating_sub(spanned).max(1);
-    let what = match err {
-        dotenvy::Error::LineParse(..) => {
-            // The key only from the entry's first line as written, and only
-            // before a `=`: a line without `=` is all value (a pasted token),
-            // which is never shown.
-            let first = text.lines().nth(line - 1).unwrap_or("");
-            let key = first.split_once('=').map_or("", |(key, _)| key.trim().trim_start_matches("export ").trim());
-            if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                format!("cannot parse the value of `{key}` (check its quotes, spaces and backslashes)")
-            } else {
-                "cannot parse this line: expected KEY=VALUE".to_string()
-            }
-        }
-        other => other.to_string(),
-    };
-    EnvFileError::Syntax { path: path.to_path_buf(), line, what }
 }
 
 #[cfg(test)]
@@ -199,16 +161,115 @@ mod tests {
         let mut env = Env::from_pairs([("DATABASE_URL", "leader"), ("SMTP_HOST", "mail")]);
         let first = env_file("DATABASE_URL=replica\nSMTP_HOST=mail\n");
         let second = env_file("DATABASE_URL=leader\n");
+        let lost = |env: &Env| -> Vec<(VarSource, String)> {
+            let var = env.get("DATABASE_URL").unwrap();
+            var.overridden.iter().map(|(s, v)| (s.clone(), v.expose().to_string())).collect()
+        };
         env.overlay_file(first.path()).unwrap();
-        let var = env.get("DATABASE_URL").unwrap();
-        let lost: Vec<_> = var.overridden.iter().map(|(s, v)| (s.clone(), v.expose().to_string())).collect();
-        assert_eq!(lost, [(VarSource::Process, "leader".to_string())]);
+        assert_eq!(lost(&env), [(VarSource::Process, "leader".to_string())]);
         assert!(env.get("SMTP_HOST").unwrap().overridden.is_empty(), "the same value is no disagreement");
         env.overlay_file(second.path()).unwrap();
+        assert_eq!(lost(&env), [(VarSource::EnvFile(first.path().to_path_buf()), "replica".to_string())]);
         let var = env.get("DATABASE_URL").unwrap();
-        let lost: Vec<_> = var.overridden.iter().map(|(s, v)| (s.clone(), v.expose().to_string())).collect();
-        assert_eq!(lost, [(VarSource::EnvFile(first.path().to_path_buf()), "replica".to_string())]);
         assert!(!format!("{var:?}").contains("replica"), "a lost value may be a secret: {var:?}");
+    }
+
+    fn read(text: &str, dollar: Dollar, env: &[(&str, &str)]) -> Env {
+        let mut env = Env::from_pairs(env.iter().copied());
+        env.overlay_file_with(env_file(text).path(), dollar).unwrap();
+        env
+    }
+
+    /// Node's dotenv, systemd and `docker --env-file` keep `$`: a password
+    /// holding `$HOME` is not changed, whatever the quotes.
+    #[test]
+    fn a_dollar_is_kept_as_written_by_default() {
+        let text = "A=pa$HOME\nB=\"pa$HOME\"\nC='pa$HOME'\nD=`pa$HOME`\nE=x${HOME}y\nF=$\nG=\"a\\$b\"\n";
+        let env = read(text, Dollar::Literal, &[("HOME", "/root")]);
+        for (key, want) in
+            [("A", "pa$HOME"), ("B", "pa$HOME"), ("C", "pa$HOME"), ("D", "pa$HOME"), ("E", "x${HOME}y"), ("F", "$")]
+        {
+            assert_eq!(env.value(key), Some(want), "{key}");
+        }
+        assert_eq!(env.value("G"), Some("a$b"), "an escaped `$` is a `$` either way");
+        let mut plain = Env::from_pairs([("HOME", "/root")]);
+        plain.overlay_file(env_file(text).path()).unwrap();
+        assert_eq!(plain.value("A"), Some("pa$HOME"), "overlay_file keeps `$` too");
+    }
+
+    /// docker compose and python-dotenv expand, outside single quotes: the
+    /// environment first, then the file's earlier entries; unset is empty.
+    #[test]
+    fn with_expansion_variables_are_replaced_outside_single_quotes() {
+        let text = "A=pa$HOME\nB=\"pa${HOME}x\"\nC='pa$HOME'\nD=\\$HOME\nE=$NOPE.$\nF=$A/$MY_VAR\nG=$SHADOW\nSHADOW=file\nH=$SHADOW\n";
+        let env = read(text, Dollar::Expand, &[("HOME", "/root"), ("MY_VAR", "m"), ("SHADOW", "env")]);
+        for (key, want) in [
+            ("A", "pa/root"),
+            ("B", "pa/rootx"),
+            ("C", "pa$HOME"),
+            ("D", "$HOME"),
+            ("E", ".$"),
+            ("F", "pa/root/m"),
+            ("G", "env"),
+        ] {
+            assert_eq!(env.value(key), Some(want), "{key}");
+        }
+        // SHADOW itself now comes from the file, and H saw the file's value
+        // only because the environment's had just been replaced.
+        assert_eq!(env.value("H"), Some("file"));
+    }
+
+    #[test]
+    fn with_expansion_a_default_fills_an_unset_or_empty_variable() {
+        let text = "A=${UNSET:-d1}\nB=${EMPTY:-d2}\nC=${EMPTY-d3}\nD=${SET:-no}\nE=${UNSET-d 5}x\nF=${SET:?x}\n";
+        let env = read(text, Dollar::Expand, &[("EMPTY", ""), ("SET", "v")]);
+        let got: Vec<_> = ["A", "B", "C", "D", "E", "F"].iter().map(|k| env.get(k).unwrap().value.clone()).collect();
+        assert_eq!(got, ["d1", "d2", "", "v", "d 5x", ""]);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::test_strategies::config())]
+
+        /// Whatever a value holds (`$`, `#`, `@`, spaces, backslashes,
+        /// quotes), written as a dotenv file quotes it, it reads back as is
+        /// when `$` is literal; and in single quotes whatever the mode.
+        #[test]
+        fn a_quoted_value_reads_back_as_written(value in "[ -~]{0,24}") {
+            if !value.contains('\'') {
+                for dollar in [Dollar::Literal, Dollar::Expand] {
+                    let env = read(&format!("K='{value}'\n"), dollar, &[("HOME", "/root")]);
+                    proptest::prop_assert_eq!(&env.get("K").unwrap().value, &value);
+                }
+            }
+            let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
+            let env = read(&format!("K=\"{escaped}\"\n"), Dollar::Literal, &[("HOME", "/root")]);
+            proptest::prop_assert_eq!(&env.get("K").unwrap().value, &value);
+            let env = read(&format!("K=\"{}\"\n", escaped.replace('$', "\\$")), Dollar::Expand, &[("HOME", "/root")]);
+            proptest::prop_assert_eq!(&env.get("K").unwrap().value, &value);
+        }
+    }
+
+    /// Quotes as Node's dotenv reads them: single quotes and backticks keep
+    /// everything, double quotes turn `\n` into a newline; a bare value ends
+    /// at a blank before a comment.
+    #[test]
+    fn quotes_keep_at_dollar_hash_and_spaces() {
+        let secret = "p@ss $HOME #1 x:y";
+        let text = format!(
+            "S='{secret}'\nD=\"{secret}\"\nB=`{secret}`\nN1=\"a\\nb\"\nN2='a\\nb'\nN3=`a\\nb`\nU=p@ss#1 # comment\nM=\"one\ntwo\"\nQ=`it's \"q\"`\n"
+        );
+        let env = read(&text, Dollar::Literal, &[]);
+        for key in ["S", "D", "B"] {
+            assert_eq!(env.value(key), Some(secret), "{key}");
+        }
+        assert_eq!(env.value("N1"), Some("a\nb"));
+        assert_eq!(env.value("N2"), Some("a\\nb"));
+        assert_eq!(env.value("N3"), Some("a\\nb"));
+        assert_eq!(env.value("U"), Some("p@ss#1"));
+        assert_eq!(env.value("M"), Some("one\ntwo"));
+        assert_eq!(env.value("Q"), Some("it's \"q\""));
+        let err = Env::default().overlay_file(env_file("B=`open s3cret\n").path()).unwrap_err().to_string();
+        assert!(err.contains("line 1") && err.contains("`B`") && !err.contains("s3cret"), "{err}");
     }
 
     #[test]
@@ -235,7 +296,6 @@ mod tests {
             ("A=1\nB=\"x\ny\" junk\n", 2, Some("B")),
             ("A=1\nA=1\"oops\n", 2, Some("A")),
             ("A=1\n\nB=\\q\n", 3, Some("B")),
-            ("A=1\nB=${X\n", 2, Some("B")),
             ("A=1\nB=1\n\"x\n", 3, None),
             ("# c\nM=\"one\ntwo\"\n\nP=\"open s3cret\nmore\n", 5, Some("P")),
             ("A='x'\r\nB=a b\r\n", 2, Some("B")),
@@ -250,6 +310,13 @@ mod tests {
             }
             assert!(!err.contains("s3cret") && !err.contains("line 0"), "{err}");
         }
+        // `${` never closed is an error only where `$` expands.
+        let file = env_file("A=1\nB=${X\n");
+        let err = Env::default().overlay_file_with(file.path(), Dollar::Expand).unwrap_err().to_string();
+        assert!(err.contains(": line 2: ") && err.contains("`B`"), "{err}");
+        let mut env = Env::default();
+        env.overlay_file(file.path()).unwrap();
+        assert_eq!(env.value("B"), Some("${X"));
     }
 
     proptest::proptest! {
