@@ -158,6 +158,49 @@ impl<'a> Iterator for Params<'a> {
     }
 }
 
+/// libpq's connection keywords (`PQconninfoOptions`), `service` aside:
+/// what a connection string or a service (`pg_service.conf`) may set.
+pub const KEYWORDS: [&str; 38] = [
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "passfile",
+    "require_auth",
+    "channel_binding",
+    "connect_timeout",
+    "client_encoding",
+    "options",
+    "application_name",
+    "fallback_application_name",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_count",
+    "tcp_user_timeout",
+    "replication",
+    "sslmode",
+    "sslnegotiation",
+    "sslcompression",
+    "sslcert",
+    "sslkey",
+    "sslpassword",
+    "sslcertmode",
+    "sslrootcert",
+    "sslcrl",
+    "sslcrldir",
+    "sslsni",
+    "requirepeer",
+    "ssl_min_protocol_version",
+    "ssl_max_protocol_version",
+    "gssencmode",
+    "krbsrvname",
+    "target_session_attrs",
+    "load_balance_hosts",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

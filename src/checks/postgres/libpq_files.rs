@@ -145,48 +145,6 @@ impl Service {
     }
 }
 
-/// libpq's connection keywords (`PQconninfoOptions`) a service may set.
-const SERVICE_KEYS: [&str; 38] = [
-    "host",
-    "hostaddr",
-    "port",
-    "dbname",
-    "user",
-    "password",
-    "passfile",
-    "require_auth",
-    "channel_binding",
-    "connect_timeout",
-    "client_encoding",
-    "options",
-    "application_name",
-    "fallback_application_name",
-    "keepalives",
-    "keepalives_idle",
-    "keepalives_interval",
-    "keepalives_count",
-    "tcp_user_timeout",
-    "replication",
-    "sslmode",
-    "sslnegotiation",
-    "sslcompression",
-    "sslcert",
-    "sslkey",
-    "sslpassword",
-    "sslcertmode",
-    "sslrootcert",
-    "sslcrl",
-    "sslcrldir",
-    "sslsni",
-    "requirepeer",
-    "ssl_min_protocol_version",
-    "ssl_max_protocol_version",
-    "gssencmode",
-    "krbsrvname",
-    "target_session_attrs",
-    "load_balance_hosts",
-];
-
 /// Where libpq looks for a service, in order: `PGSERVICEFILE`, else
 /// `~/.pg_service.conf`; then `PGSYSCONFDIR/pg_service.conf` (kbz-check
 /// does not know the system directory libpq was built with, so only when
@@ -243,7 +201,7 @@ fn parse_service(name: &str, file: &Path, text: &str) -> Result<Option<Service>,
         if key == "service" {
             return Err(format!("nested service specifications not supported in service file {at}"));
         }
-        if !SERVICE_KEYS.contains(&key) {
+        if !crate::conninfo::KEYWORDS.contains(&key) {
             return Err(bad());
         }
         service.entries.push((key.to_string(), value.to_string(), at));
