@@ -120,7 +120,7 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
 
     if url.is_none() && host.is_none() && service_name.is_none() {
         let reason = format!("not configured: set {} (or {})", raw.missing_hint("url"), raw.missing_hint("host"));
-        return Ok(Built { target: String::new(), plan: Plan::Skip(reason) });
+        return Ok(Built::skipped(reason));
     }
     // As in libpq, the separate settings (PG* variables) fill what the URL leaves out.
     let fallbacks = Fallbacks {
