@@ -63,7 +63,9 @@ pub struct CodeInfo {
 }
 
 /// Declares codes as constants and lists them in `ALL`:
-/// `codes! { ON_REPLICA = "postgres.on_replica": "the URL lands on a read-only replica"; }`
+/// `codes! { ON_REPLICA = "postgres.on_replica": "the URL lands on a read-only replica"; }`.
+/// The product's codes are written by build.rs from docs/output.md's table;
+/// tests declare their own.
 #[macro_export]
 macro_rules! codes {
     ($($name:ident = $code:literal : $meaning:literal;)*) => {
@@ -76,12 +78,7 @@ macro_rules! codes {
 
 /// Codes of the run itself, whatever the check's kind.
 pub mod run {
-    crate::codes! {
-        TIMED_OUT = "check.timed_out": "the check did not finish within its deadline; the summary names the step it was in";
-        INTERRUPTED = "check.interrupted": "SIGINT or SIGTERM stopped the run before this check finished";
-        INTERNAL_ERROR = "check.internal_error": "the check itself failed (a bug in kbz-check)";
-        SOURCES_DISAGREE = "check.sources_disagree": "a variable the check read has another value in another source (the process environment, an env file, the app's process): the check used the one that wins here, the app may load the other";
-    }
+    include!(concat!(env!("OUT_DIR"), "/codes/check.rs"));
 }
 
 #[cfg(test)]

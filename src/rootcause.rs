@@ -9,15 +9,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 /// The root causes' codes.
 pub mod codes {
-    crate::codes! {
-        WRITES_ON_REPLICA = "cause.writes_on_replica": "the database URL lands on a read-only replica, so every write fails (SQLSTATE 25006)";
-        BACKEND_CANNOT_FETCH_FROM_VAULT = "cause.backend_cannot_fetch_from_vault": "the OAuth backend cannot get its SP-API credentials because Vault is down or out of reach";
-        SMTP_PASSWORD_SOURCE_DOWN = "cause.smtp_password_source_down": "the SMTP login fails or lacks its password while Vault, where it is kept, is down";
-        RANGE_BLOCKED = "cause.range_blocked": "every target in one address range got no answer to its TCP handshake while targets elsewhere answered: traffic to that range is dropped on the way (a firewall, a NetworkPolicy, a missing route)";
-        HOST_REFUSES_EVERYTHING = "cause.host_refuses_everything": "several checks are refused by one host and none of its services answered: its services are down (after a reboot, say), not each check's own";
-        RESOLVER_FAILS = "cause.resolver_fails": "every target given by a host name failed to resolve, two names or more, and no name resolved: the DNS resolver this host uses is down, out of reach or the wrong one, not each name";
-        CA_UNTRUSTED = "cause.ca_untrusted": "several checks refused their servers' certificates as untrusted, all from the same issuer: that CA is missing from the trust store (or SSL_CERT_FILE, or the checks' CA setting), not each server's fault";
-    }
+    include!(concat!(env!("OUT_DIR"), "/codes/cause.rs"));
 }
 
 type Rule = fn(&[CheckResult]) -> Option<RootCause>;
