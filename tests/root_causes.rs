@@ -30,6 +30,12 @@ fn cause_codes(report: &Value) -> Vec<&str> {
     report["root_causes"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect()
 }
 
+/// `kbz-check run postgres vault smtp oauth` inside `ns` with `env`: its JSON report.
+fn run_in(ns: &DnsNamespace, env: Vec<(&'static str, String)>) -> Value {
+    let args = ["--format", "json", "--timeout", TIMEOUT, "run", "postgres", "vault", "smtp", "oauth"];
+    report(&ns.kbz_check().args(args).envs(env).output().expect("run kbz-check in the namespace"))
+}
+
 /// The app's settings for a database, a Vault and a mail relay at these
 /// hosts, and an OAuth backend at 127.0.0.1 (an address: no lookup), where
 /// nothing listens in the namespace.
@@ -51,13 +57,7 @@ fn named_targets(db: &str, vault: &str, mail: &str) -> Vec<(&'static str, String
 #[test]
 fn every_target_name_failing_to_resolve_is_one_cause_the_resolver() {
     let ns = DnsNamespace::start();
-    let out = ns
-        .kbz_check()
-        .args(["--format", "json", "--timeout", TIMEOUT, "run", "postgres", "vault", "smtp", "oauth"])
-        .envs(named_targets("db.kbz.invalid", "vault.kbz.invalid", "mail.kbz.invalid"))
-        .output()
-        .expect("run kbz-check in the namespace");
-    let report = report(&out);
+    let report = run_in(&ns, named_targets("db.kbz.invalid", "vault.kbz.invalid", "mail.kbz.invalid"));
     assert_eq!(
         codes(&report),
         ["postgres.unreachable.dns", "vault.unreachable.dns", "smtp.unreachable.dns", "oauth.unreachable.refused"],
@@ -118,13 +118,7 @@ fn a_resolver_that_is_down_is_the_cause() {
 #[test]
 fn a_name_that_resolves_clears_the_resolver() {
     let ns = DnsNamespace::start();
-    let out = ns
-        .kbz_check()
-        .args(["--format", "json", "--timeout", TIMEOUT, "run", "postgres", "vault", "smtp", "oauth"])
-        .envs(named_targets(RESOLVES, "vault.kbz.invalid", "mail.kbz.invalid"))
-        .output()
-        .expect("run kbz-check in the namespace");
-    let report = report(&out);
+    let report = run_in(&ns, named_targets(RESOLVES, "vault.kbz.invalid", "mail.kbz.invalid"));
     assert_eq!(
         codes(&report),
         ["postgres.unreachable.refused", "vault.unreachable.dns", "smtp.unreachable.dns", "oauth.unreachable.refused"],
