@@ -249,6 +249,40 @@ impl Bao {
         }
     }
 
+    /// `data` of `GET /v1/sys/storage/raft/autopilot/state` (null when not read).
+    pub fn autopilot_state(&self, token: &str) -> serde_json::Value {
+        let answer = self.try_request("GET", "/v1/sys/storage/raft/autopilot/state", Some(token), None);
+        let body = answer.map(|(_, body)| body).unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        json["data"].clone()
+    }
+
+    /// Polls raft autopilot's state every 200 ms until `done(data)` holds;
+    /// panics with the last state and the log after `within`.
+    pub fn wait_for_autopilot(
+        &self,
+        token: &str,
+        what: &str,
+        within: Duration,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) {
+        let deadline = Instant::now() + within;
+        loop {
+            let state = self.autopilot_state(token);
+            if done(&state) {
+                return;
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "OpenBao `{}`: autopilot not {what} within {within:?}: {state:#}\n{}",
+                    self.name,
+                    self.log_tail()
+                );
+            }
+            thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// `leader_address` of `GET /v1/sys/leader` (empty when the node knows none).
     pub fn leader_address(&self) -> String {
         let (_, body) = self.request("GET", "/v1/sys/leader", None, None);

@@ -141,6 +141,19 @@ impl VaultHttp {
         self.request(self.url(segments, &[]), with_token).await
     }
 
+    /// GET `/v1/<segments>` like [`Self::get`], given up after `budget`.
+    pub async fn get_within(
+        &self,
+        segments: &[&str],
+        with_token: bool,
+        budget: Duration,
+    ) -> Result<Answer, RequestError> {
+        match tokio::time::timeout(budget, self.get(segments, with_token)).await {
+            Ok(result) => result,
+            Err(_) => Err(RequestError::AnswerTimeout { endpoint: self.endpoint(), after: budget }),
+        }
+    }
+
     async fn request(&self, url: Url, with_token: bool) -> Result<Answer, RequestError> {
         let mut request = self.client.get(url.clone());
         if let (true, Some(token)) = (with_token, &self.token) {

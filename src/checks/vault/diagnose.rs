@@ -7,6 +7,7 @@ use super::codes;
 use super::health::{code_meaning, Health, HealthBody, NodeState, Reading};
 use super::leader::{Active, Confirmed, Leader};
 use super::moved::{redirected, Asked};
+use super::raft::raft_findings;
 use super::reach::{request_failure, tls_findings};
 use super::{Observed, Probe, VaultCheck};
 pub(super) use crate::checks::findings::Findings;
@@ -45,6 +46,7 @@ pub fn diagnose(check: &VaultCheck, observed: &Observed) -> Outcome {
     let token = token_findings(check, &observed.token, active, &mut found);
     summary.push_str(&token.summary);
     summary.push_str(&secret_findings(check, &observed.secrets, &token.policies, active, &mut found));
+    raft_findings(check, &observed.autopilot, &mut found);
     found.into_outcome(summary)
 }
 
@@ -464,6 +466,7 @@ pub(super) mod fixtures {
             active_health: Probe::NotRun("no active node named".into()),
             token: Probe::NotRun("VAULT_TOKEN is not set".into()),
             secrets: vec![],
+            autopilot: Probe::NotRun("VAULT_TOKEN is not set".into()),
         }
     }
 
@@ -756,6 +759,7 @@ mod properties {
             token in token_answer(),
             active_status in any_status(),
             active_body in any_body(),
+            autopilot in any_answer(),
         ) {
             let mut active = answer(active_status, "");
             active.body = active_body;
@@ -765,6 +769,7 @@ mod properties {
                 active_health: Probe::Done(Ok(active)),
                 token: Probe::Done(Ok(token)),
                 secrets: vec![],
+                autopilot: Probe::Done(Ok(autopilot)),
             };
             let out = diagnose(&check("https://127.0.0.1:8200"), &observed);
             keeps_the_outcome_contract(&out, "vault")?;

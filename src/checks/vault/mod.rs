@@ -9,6 +9,7 @@ mod diagnose;
 mod health;
 mod leader;
 mod moved;
+mod raft;
 mod reach;
 mod secrets;
 mod token;
@@ -132,6 +133,8 @@ pub struct Observed {
     pub active_health: Probe,
     pub token: Probe,
     pub secrets: Vec<(String, Probe)>,
+    /// `/v1/sys/storage/raft/autopilot/state`, with the token once it was accepted.
+    pub autopilot: Probe,
 }
 
 /// A request that was sent, or why it was not.
@@ -208,13 +211,43 @@ impl VaultCheck {
             }
         };
         let secrets = self.read_secrets(&http, &token, ctx).await;
-        Observed { health, leader, active_health, token, secrets }
+        let autopilot = self.ask_autopilot(&http, &token, ctx).await;
+        Observed { health, leader, active_health, token, secrets, autopilot }
     }
 
     /// What was seen when the token and the secrets are not to be asked for.
     fn stopped(&self, health: Result<Answer, RequestError>, leader: Probe, why: &str) -> Observed {
         let secrets = self.secrets.iter().map(|path| (path.clone(), skipped(why))).collect();
-        Observed { health, leader, active_health: skipped("no active node named"), token: skipped(why), secrets }
+        Observed {
+            health,
+            leader,
+            active_health: skipped("no active node named"),
+            token: skipped(why),
+            secrets,
+            autopilot: skipped(why),
+        }
+    }
+
+    /// Raft autopilot's state, asked last and only with a token Vault
+    /// accepted (a standby forwards it to the active node, which holds the
+    /// state), within a share of the time left: it adds to the diagnosis,
+    /// never delays the rest.
+    async fn ask_autopilot(&self, http: &VaultHttp, token: &Probe, ctx: &Context) -> Probe {
+        match token {
+            Probe::NotRun(why) => Probe::NotRun(why.clone()),
+            Probe::Done(Ok(answer)) if answer.status == 200 && answer.redirect.is_none() => {
+                ctx.step(format!(
+                    "asking {} for raft autopilot's state (GET /v1/sys/storage/raft/autopilot/state)",
+                    http.endpoint()
+                ));
+                Probe::Done(http.get_within(raft::PATH, true, ctx.remaining().mul_f64(0.8)).await)
+            }
+            Probe::Done(Ok(answer)) if answer.redirect.is_some() => skipped("the token lookup was redirected"),
+            Probe::Done(Ok(answer)) => {
+                Probe::NotRun(format!("the token lookup answered HTTP {}, not the token's details", answer.status))
+            }
+            Probe::Done(Err(_)) => skipped("the token lookup got no answer"),
+        }
     }
 
     /// One GET per path, in order, unless the token is missing or rejected
