@@ -219,7 +219,7 @@ pub(super) fn raft_findings(check: &VaultCheck, probe: &Probe, found: &mut Findi
 /// The state, or the evidence line saying why it is not seen.
 fn read(answer: &Answer) -> Result<Autopilot, String> {
     if let Some(redirect) = &answer.redirect {
-        return Err(format!("not seen: {} (not followed)", redirect.describe()));
+        return Err(format!("not seen: {}", redirect.describe()));
     }
     let code = answer.status;
     match code {
@@ -429,6 +429,19 @@ mod tests {
                 out.evidence_of("raft autopilot")
             );
         }
+        let c = check("http://127.0.0.1:8200");
+        let asked = super::super::client::api_url(&c.addr, PATH, &[]);
+        let mut moved = answer(307, "");
+        moved.redirect =
+            crate::redirect::Redirected::read(&asked, 307, Some("http://127.0.0.2:8200/v1/x")).map(Box::new);
+        let mut found = Findings::default();
+        raft_findings(&c, &Probe::Done(Ok(moved)), &mut found);
+        let out = found.into_outcome("fine".into());
+        assert_eq!(out.status, Status::Ok, "{out:#?}");
+        assert_eq!(
+            out.evidence_of("raft autopilot"),
+            "not seen: HTTP 307 redirect to http://127.0.0.2:8200/v1/x (another host; not followed)"
+        );
         let mut found = Findings::default();
         raft_findings(&check("http://127.0.0.1:8200"), &Probe::NotRun("VAULT_TOKEN is not set".into()), &mut found);
         assert_eq!(
