@@ -7,7 +7,7 @@ mod support;
 use serde_json::Value;
 use std::process::Output;
 use std::time::Duration;
-use support::vault::Bao;
+use support::vault::{Bao, ROOT_TOKEN};
 use support::{all_text, assert_absent, check, evidence};
 
 /// Autopilot counts a node unhealthy after `last_contact_threshold` (10 s by
@@ -104,4 +104,23 @@ fn raft_autopilot_warns_when_the_cluster_cannot_lose_another_node() {
         let seen = evidence(&c, "raft autopilot");
         assert!(seen.starts_with("not healthy, failure tolerance 0, 3 voters; leader kbz-ap-1\n"), "{seen}");
     }
+}
+
+#[test]
+fn without_raft_storage_autopilot_is_not_visible_and_no_finding() {
+    // The dev server keeps its data in memory: no raft, `unsupported path`.
+    let bao = Bao::dev();
+    let (code, json, out) = run_json(&[("VAULT_ADDR", &bao.addr()), ("VAULT_TOKEN", ROOT_TOKEN)]);
+    assert_absent(&all_text(&out), &[ROOT_TOKEN]);
+    let c = check(&json);
+    assert_eq!((code, c["status"].as_str()), (0, Some("ok")), "{c:#}");
+    assert!(c["findings"].as_array().is_none_or(|f| f.is_empty()), "{c:#}");
+    assert_eq!(
+        evidence(c, "raft autopilot"),
+        "not visible: HTTP 404 1 error occurred: * unsupported path: this Vault does not use raft (integrated) storage, or its version has no autopilot",
+        "{c:#}"
+    );
+    // No token: not asked.
+    let (_, json, _) = run_json(&[("VAULT_ADDR", &bao.addr())]);
+    assert_eq!(evidence(check(&json), "raft autopilot"), "not asked: VAULT_TOKEN is not set", "{json:#}");
 }
