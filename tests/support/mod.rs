@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 pub mod echo;
+pub mod haproxy;
 pub mod hostile;
 pub mod net;
 pub mod netns;

@@ -4,7 +4,7 @@
 use super::codes;
 use super::guard::{size, Violation, MAX_MESSAGE_BYTES};
 use super::probe::{self, ServerFacts, WriteProbe};
-use super::{ConnectError, Endpoint, Expect, Landing, MemberReport, PostgresCheck};
+use super::{ConnectError, Endpoint, Expect, Landing, MemberReport, PostgresCheck, Sample};
 use crate::checks::findings::Findings;
 use crate::checks::peer_bytes::service_hint;
 use crate::code::Code;
@@ -22,8 +22,18 @@ struct Landed<'a> {
     member: Option<&'a str>,
 }
 
-pub fn diagnose(check: &PostgresCheck, landing: &Landing, members: &[MemberReport]) -> Outcome {
+pub fn diagnose(check: &PostgresCheck, landing: &Landing, members: &[MemberReport], samples: &[Sample]) -> Outcome {
     let mut found = Findings::default();
+    // Sessions landing on different members explain the rest: said first.
+    let routing = match landing {
+        Landing::Connected { endpoint, facts, .. } if !samples.is_empty() => {
+            let here = Landed { endpoint, facts, member: member_at(endpoint, facts, members) };
+            let routing = Routing::tally(&here, samples, members);
+            routing.problems(check, &mut found);
+            Some(routing)
+        }
+        _ => None,
+    };
     let mut ok_summary = String::new();
     let mut landed = None;
     match landing {
@@ -58,7 +68,215 @@ pub fn diagnose(check: &PostgresCheck, landing: &Landing, members: &[MemberRepor
         }
     }
     member_findings(check, landed.as_ref(), members, &mut found);
+    if let Some(routing) = routing {
+        found.evidence("routing", Some(probe::LANDING), routing.evidence(check));
+    }
     found.into_outcome(ok_summary)
+}
+
+/// Where the sessions opened through the connection string landed: the
+/// app's own first, then the further ones.
+struct Routing {
+    /// Each server sessions landed on, in the order first seen.
+    places: Vec<Place>,
+    /// The further sessions that did not open, and why.
+    failed: Vec<String>,
+    /// Every session tried, the app's own included.
+    tried: usize,
+}
+
+struct Place {
+    /// The server's own address, else the host connected to.
+    address: Endpoint,
+    member: Option<String>,
+    in_recovery: bool,
+    sessions: usize,
+}
+
+impl Place {
+    fn name(&self) -> String {
+        match &self.member {
+            Some(member) => format!("{member} {}", self.address),
+            None => self.address.to_string(),
+        }
+    }
+
+    fn role(&self) -> &'static str {
+        if self.in_recovery {
+            "replica"
+        } else {
+            "leader"
+        }
+    }
+}
+
+impl Routing {
+    fn tally(here: &Landed, samples: &[Sample], members: &[MemberReport]) -> Self {
+        let mut routing = Routing { places: Vec::new(), failed: Vec::new(), tried: 1 + samples.len() };
+        let first = match (&here.facts.server_addr, here.facts.server_port) {
+            (Some(host), Some(port)) => Endpoint { host: host.clone(), port },
+            _ => here.endpoint.clone(),
+        };
+        routing.count(first, here.member.map(str::to_string), here.facts.in_recovery);
+        for sample in samples {
+            match sample {
+                Ok(place) => {
+                    let member = member_named(&place.endpoint, place.server.as_ref(), members).map(str::to_string);
+                    let address = place.server.clone().unwrap_or_else(|| place.endpoint.clone());
+                    routing.count(address, member, place.in_recovery);
+                }
+                Err(error) => routing.failed.push(error.clone()),
+            }
+        }
+        routing
+    }
+
+    fn count(&mut self, address: Endpoint, member: Option<String>, in_recovery: bool) {
+        match self.places.iter_mut().find(|p| p.address == address && p.in_recovery == in_recovery) {
+            Some(place) => place.sessions += 1,
+            None => self.places.push(Place { address, member, in_recovery, sessions: 1 }),
+        }
+    }
+
+    fn landed(&self) -> usize {
+        self.places.iter().map(|p| p.sessions).sum()
+    }
+
+    /// Sessions on servers in recovery (`true`) or out of it.
+    fn on(&self, in_recovery: bool) -> (usize, Vec<String>) {
+        let places: Vec<&Place> = self.places.iter().filter(|p| p.in_recovery == in_recovery).collect();
+        (places.iter().map(|p| p.sessions).sum(), places.iter().map(|p| p.name()).collect())
+    }
+
+    fn listing(&self) -> String {
+        let places: Vec<String> =
+            self.places.iter().map(|p| format!("{} on {} ({})", p.sessions, p.name(), p.role())).collect();
+        places.join(", ")
+    }
+
+    /// `5 sessions through 10.0.0.10:5432: 3 on db-postgres-01 10.0.0.120:5432 (leader), 2 on …`,
+    /// then one line per session that did not open.
+    fn evidence(&self, check: &PostgresCheck) -> String {
+        let through = super::join_endpoints(&check.params.endpoints());
+        let mut text = format!("{} sessions through {through}: {}", self.tried, self.listing());
+        for error in &self.failed {
+            text.push_str(&format!("\n1 did not open: {error}"));
+        }
+        text
+    }
+
+    fn problems(&self, check: &PostgresCheck, found: &mut Findings) {
+        let name = &check.url_name;
+        let through = super::join_endpoints(&check.params.endpoints());
+        let landed = self.landed();
+        if landed == 1 && !self.failed.is_empty() {
+            let more = self.failed.len();
+            found.fail(
+                codes::ROUTING_SESSIONS_FAILED,
+                format!("only 1 of {} sessions opens through {name}: {}", self.tried, self.failed[0]),
+                format!(
+                    "the app's first session opened, but none of the {more} opened after it at the same time did ({}). An app's pool holds several sessions: a connection limit (max_connections, the role's or the database's CONNECTION LIMIT, a pooler's or proxy's maxconn) refuses the others",
+                    self.failed[0]
+                ),
+                vec![Action::new(Priority::High, "Find the limit that refuses the further sessions: the server's, the role's, the database's, or the proxy's")
+                    .with_command("SHOW max_connections;\nSELECT rolconnlimit FROM pg_roles WHERE rolname = current_user;\nSELECT datconnlimit FROM pg_database WHERE datname = current_database();\nSELECT count(*) FROM pg_stat_activity;")],
+            );
+            return;
+        }
+        let (on_replicas, replicas) = self.on(true);
+        let (on_leaders, leaders) = self.on(false);
+        if on_replicas == 0 || on_leaders == 0 {
+            return;
+        }
+        let router = format!(
+            "whatever answers at {through} (a load balancer or proxy such as HAProxy, or a DNS name with several addresses) sends sessions to members by turn, or by a health check that does not ask which member is the leader"
+        );
+        let see = |priority| {
+            Action::new(
+                priority,
+                "See where new sessions land, from where the app runs: one line per session, its server and `t` on a replica",
+            )
+            .with_command(see_command(check))
+        };
+        match check.expect {
+            Expect::Leader => found.fail(
+                codes::ROUTING_MIXED,
+                format!("{on_replicas} of {landed} sessions land on a replica: writes fail intermittently with 25006"),
+                format!(
+                    "{name} leads to more than one member: {}. Sessions on {} are read-only, so the app's writes fail with {READ_ONLY_ERROR} on the connections that landed there and work on the others; {router}",
+                    self.listing(),
+                    replicas.join(", "),
+                ),
+                vec![
+                    Action::new(
+                        Priority::Critical,
+                        "Send the write endpoint's sessions to the leader only: in HAProxy, health-check each server by asking which member is the leader (Patroni's REST API /primary, or a check of pg_is_in_recovery()) rather than balancing over every member",
+                    )
+                    .with_command(self.haproxy_backend("postgres_write", "/primary")),
+                    see(Priority::High),
+                ],
+            ),
+            Expect::Replica => found.warn(
+                codes::ROUTING_MIXED,
+                format!("{on_leaders} of {landed} sessions land on the leader, not on a replica"),
+                format!(
+                    "{name} is meant for a replica but leads to more than one member: {}. The reads of the sessions on {} load the leader; {router}",
+                    self.listing(),
+                    leaders.join(", "),
+                ),
+                vec![
+                    Action::new(
+                        Priority::Medium,
+                        "Send the read endpoint's sessions to replicas only: in HAProxy, health-check each server with Patroni's REST API /replica",
+                    )
+                    .with_command(self.haproxy_backend("postgres_read", "/replica")),
+                    see(Priority::Low),
+                ],
+            ),
+            Expect::Any => {}
+        }
+    }
+
+    /// An HAProxy backend that sends sessions only to the member Patroni's
+    /// REST API (port 8008) answers 200 for on `path`.
+    fn haproxy_backend(&self, backend: &str, path: &str) -> String {
+        let mut lines = vec![
+            format!("# haproxy.cfg: Patroni answers {path} with 200 only on the members it fits"),
+            format!("backend {backend}"),
+            format!("    option httpchk GET {path}"),
+            "    http-check expect status 200".to_string(),
+            "    default-server inter 3s fall 3 rise 2 on-marked-down shutdown-sessions".to_string(),
+        ];
+        let mut seen = Vec::new();
+        for (i, place) in self.places.iter().enumerate() {
+            if seen.contains(&&place.address) {
+                continue;
+            }
+            seen.push(&place.address);
+            let server = place.member.clone().unwrap_or_else(|| format!("pg{}", i + 1));
+            lines.push(format!("    server {server} {} check port 8008", place.address));
+        }
+        lines.join("\n")
+    }
+}
+
+/// A shell loop that opens sessions as the app does and shows where each lands.
+fn see_command(check: &PostgresCheck) -> String {
+    let name = &check.url_name;
+    let is_variable = !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && !name.starts_with("PG");
+    // psql reads the PG* variables itself; another variable is passed as the connection string.
+    let target = if is_variable {
+        format!(" \"${name}\"")
+    } else if name.starts_with("PG") {
+        String::new()
+    } else {
+        " \"<connection string>\"".to_string()
+    };
+    format!(
+        "for i in 1 2 3 4 5 6; do psql{target} -XAtc 'SELECT inet_server_addr(), inet_server_port(), pg_is_in_recovery()'; done"
+    )
 }
 
 fn role_findings(
@@ -320,11 +538,16 @@ fn member_at<'a>(endpoint: &Endpoint, facts: &ServerFacts, members: &'a [MemberR
         (Some(host), Some(port)) => Some(Endpoint { host: host.clone(), port }),
         _ => None,
     };
+    member_named(endpoint, server.as_ref(), members)
+}
+
+/// [`member_at`], from the host connected to and the server's own address.
+fn member_named<'a>(endpoint: &Endpoint, server: Option<&Endpoint>, members: &'a [MemberReport]) -> Option<&'a str> {
     members
         .iter()
         .find(|m| m.member.endpoint == *endpoint)
         .or_else(|| {
-            let server = server.as_ref()?;
+            let server = server?;
             members.iter().find(|m| m.member.endpoint == *server || reports_address(m, server))
         })
         .map(|m| m.member.name.as_str())
@@ -592,6 +815,7 @@ mod tests {
                 .map(|(name, addr)| Member { name: name.to_string(), endpoint: Endpoint::parse(addr).unwrap() })
                 .collect(),
             max_lag: Duration::from_secs(30),
+            sessions: 5,
         }
     }
 
@@ -637,7 +861,7 @@ mod tests {
             member("db-postgres-01", "10.0.0.120:5432", Ok(facts(false))),
             member("db-postgres-03", "10.0.0.122:5432", Ok(facts(true))),
         ];
-        let outcome = diagnose(&c, &landed(facts(true)), &members);
+        let outcome = diagnose(&c, &landed(facts(true)), &members, &[]);
         assert_eq!(outcome.status, Status::Fail);
         assert_eq!(codes_of(&outcome), [codes::ON_REPLICA]);
         assert_eq!(outcome.findings[0].summary, outcome.summary);
@@ -660,7 +884,7 @@ mod tests {
         let mut replica = facts(true);
         replica.upstream =
             Some(Upstream { status: Some("streaming".into()), host: Some("10.0.0.120".into()), port: Some(5432) });
-        let outcome = diagnose(&check(Expect::Leader, &[]), &landed(replica), &[]);
+        let outcome = diagnose(&check(Expect::Leader, &[]), &landed(replica), &[], &[]);
         assert!(outcome.summary.ends_with("leader: 10.0.0.120:5432"), "{}", outcome.summary);
         assert_eq!(outcome.actions.len(), 1, "no grant advice when the leader is known");
     }
@@ -670,7 +894,7 @@ mod tests {
         let mut leader = facts(false);
         leader.transaction_read_only = "on".into();
         leader.default_transaction_read_only = "on".into();
-        let outcome = diagnose(&check(Expect::Leader, &[]), &landed(leader), &[]);
+        let outcome = diagnose(&check(Expect::Leader, &[]), &landed(leader), &[], &[]);
         assert_eq!(outcome.status, Status::Fail);
         assert!(outcome.summary.starts_with("sessions on the leader"), "{}", outcome.summary);
         assert_eq!(codes_of(&outcome), [codes::READ_ONLY_SESSIONS]);
@@ -683,12 +907,12 @@ mod tests {
 
     #[test]
     fn expectations_replica_and_any() {
-        let on_leader = diagnose(&check(Expect::Replica, &[]), &landed(facts(false)), &[]);
+        let on_leader = diagnose(&check(Expect::Replica, &[]), &landed(facts(false)), &[], &[]);
         assert_eq!(on_leader.status, Status::Warn);
         assert_eq!(codes_of(&on_leader), [codes::ON_LEADER]);
         for fine in [
-            diagnose(&check(Expect::Any, &[]), &landed(facts(true)), &[]),
-            diagnose(&check(Expect::Replica, &[]), &landed(facts(true)), &[]),
+            diagnose(&check(Expect::Any, &[]), &landed(facts(true)), &[], &[]),
+            diagnose(&check(Expect::Replica, &[]), &landed(facts(true)), &[], &[]),
         ] {
             assert_eq!(fine.status, Status::Ok);
             assert!(fine.findings.is_empty(), "an ok outcome has no finding: {:?}", fine.findings);
@@ -703,7 +927,7 @@ mod tests {
             member("db-postgres-01", "10.0.0.120:5432", Ok(other)),
             member("db-postgres-03", "10.0.0.122:5432", Ok(facts(false))),
         ];
-        let outcome = diagnose(&check(Expect::Leader, &[]), &landed(facts(false)), &members);
+        let outcome = diagnose(&check(Expect::Leader, &[]), &landed(facts(false)), &members, &[]);
         assert_eq!(outcome.status, Status::Fail);
         assert_eq!(
             outcome.summary,
@@ -722,7 +946,7 @@ mod tests {
             passed_over: vec![],
             facts: Box::new(elsewhere),
         };
-        let outcome = diagnose(&check(Expect::Leader, &[]), &landing, &members);
+        let outcome = diagnose(&check(Expect::Leader, &[]), &landing, &members, &[]);
         assert!(outcome.summary.starts_with("split brain"), "{}", outcome.summary);
     }
 
@@ -730,7 +954,7 @@ mod tests {
     fn no_leader_among_members_fails() {
         let members =
             [member("a", "10.0.0.120:5432", Ok(facts(true))), member("b", "10.0.0.122:5432", Ok(facts(true)))];
-        let outcome = diagnose(&check(Expect::Any, &[]), &landed(facts(true)), &members);
+        let outcome = diagnose(&check(Expect::Any, &[]), &landed(facts(true)), &members, &[]);
         assert_eq!(outcome.status, Status::Fail);
         assert_eq!(outcome.summary, "no leader among the cluster members");
         assert_eq!(codes_of(&outcome), [codes::NO_LEADER]);
@@ -752,7 +976,7 @@ mod tests {
             passed_over: vec![],
             facts: Box::new(leader),
         };
-        let outcome = diagnose(&check(Expect::Leader, &[]), &landing, &members);
+        let outcome = diagnose(&check(Expect::Leader, &[]), &landing, &members, &[]);
         assert_eq!(outcome.status, Status::Warn);
         assert_eq!(codes_of(&outcome), [codes::MEMBER_UNREACHABLE, codes::LAG_OVER_MAX]);
         let cause = outcome.causes.join("\n");
@@ -766,7 +990,7 @@ mod tests {
     fn connection_failures_are_named_by_cause() {
         let c = check(Expect::Leader, &[]);
         let fail = |error: ConnectError| {
-            let outcome = diagnose(&c, &Landing::ConnectFailed { error, passed_over: vec![] }, &[]);
+            let outcome = diagnose(&c, &Landing::ConnectFailed { error, passed_over: vec![] }, &[], &[]);
             assert_eq!(outcome.status, Status::Fail);
             assert_eq!(
                 outcome.actions[0].priority,
@@ -804,7 +1028,7 @@ mod tests {
         let c = check(Expect::Leader, &[]);
         let not_postgres = |violation: Violation| {
             let error = ConnectError::NotPostgres { endpoint: "10.0.0.9:5432".into(), violation };
-            let outcome = diagnose(&c, &Landing::ConnectFailed { error, passed_over: vec![] }, &[]);
+            let outcome = diagnose(&c, &Landing::ConnectFailed { error, passed_over: vec![] }, &[], &[]);
             assert_eq!(outcome.status, Status::Fail);
             assert_eq!(outcome.actions[0].priority, Priority::Critical);
             (outcome.summary, outcome.causes.join("\n"))
@@ -813,7 +1037,7 @@ mod tests {
             endpoint: "10.0.0.9:5432".into(),
             violation: Violation::Undersized { length: 2 },
         };
-        let outcome = diagnose(&c, &Landing::ConnectFailed { error, passed_over: vec![] }, &[]);
+        let outcome = diagnose(&c, &Landing::ConnectFailed { error, passed_over: vec![] }, &[], &[]);
         assert_eq!(codes_of(&outcome), [codes::NOT_POSTGRES]);
         let (summary, cause) = not_postgres(Violation::Unexpected(b"HTTP/1.1 400 Bad Request\r\n\r\n".to_vec()));
         assert_eq!(
@@ -834,7 +1058,7 @@ mod tests {
             problem: TlsProblem::Untrusted,
             issuer: Some("CN=Corp CA".into()),
         };
-        let outcome = diagnose(&c, &Landing::ConnectFailed { error, passed_over: vec![] }, &[]);
+        let outcome = diagnose(&c, &Landing::ConnectFailed { error, passed_over: vec![] }, &[], &[]);
         assert_eq!(codes_of(&outcome), [codes::TLS_UNTRUSTED]);
         assert_eq!(outcome.findings[0].issuer.as_deref(), Some("CN=Corp CA"));
         assert!(outcome.causes.join("\n").ends_with("UnknownIssuer (its certificate's issuer: CN=Corp CA)"));
@@ -844,7 +1068,7 @@ mod tests {
             problem: TlsProblem::Expired,
             issuer: None,
         };
-        let outcome = diagnose(&c, &Landing::ConnectFailed { error: expired, passed_over: vec![] }, &[]);
+        let outcome = diagnose(&c, &Landing::ConnectFailed { error: expired, passed_over: vec![] }, &[], &[]);
         assert_eq!(outcome.findings[0].issuer, None);
     }
 
@@ -853,7 +1077,7 @@ mod tests {
         use std::io::ErrorKind;
         let c = check(Expect::Leader, &[]);
         let code = |error: ConnectError| {
-            let outcome = diagnose(&c, &Landing::ConnectFailed { error, passed_over: vec![] }, &[]);
+            let outcome = diagnose(&c, &Landing::ConnectFailed { error, passed_over: vec![] }, &[], &[]);
             assert_eq!(outcome.findings.len(), 1, "{:?}", outcome.findings);
             assert_eq!(outcome.findings[0].status, Status::Fail);
             outcome.findings[0].code
@@ -894,12 +1118,12 @@ mod tests {
     #[test]
     fn a_failed_status_query_and_replicas_not_streaming_are_coded() {
         let landing = Landing::QueryFailed { endpoint: Endpoint::parse("10.0.0.122:5432").unwrap(), error: "e".into() };
-        assert_eq!(codes_of(&diagnose(&check(Expect::Leader, &[]), &landing, &[])), [codes::QUERY_FAILED]);
+        assert_eq!(codes_of(&diagnose(&check(Expect::Leader, &[]), &landing, &[], &[])), [codes::QUERY_FAILED]);
 
         let mut replica = facts(true);
         replica.upstream = Some(Upstream { status: Some("waiting".into()), host: None, port: None });
         replica.replay_lag_secs = Some(120.0);
-        let outcome = diagnose(&check(Expect::Replica, &[]), &landed(replica), &[]);
+        let outcome = diagnose(&check(Expect::Replica, &[]), &landed(replica), &[], &[]);
         assert_eq!(outcome.status, Status::Warn);
         assert_eq!(codes_of(&outcome), [codes::REPLICA_NOT_STREAMING, codes::LAG_OVER_MAX]);
 
@@ -911,7 +1135,165 @@ mod tests {
             sync_state: Some("async".into()),
             replay_lag_secs: None,
         }];
-        let outcome = diagnose(&check(Expect::Leader, &[]), &landed(leader), &[]);
+        let outcome = diagnose(&check(Expect::Leader, &[]), &landed(leader), &[], &[]);
         assert_eq!(codes_of(&outcome), [codes::REPLICA_NOT_STREAMING], "the same diagnosis seen from the leader");
+    }
+
+    /// The app's URL through a proxy at 10.0.0.10:5432, its first session on
+    /// the leader 10.0.0.120, with members db-postgres-01 (.120) and -03 (.122).
+    fn through_proxy(expect: Expect) -> (PostgresCheck, Landing, Vec<MemberReport>) {
+        let mut c = check(expect, &[]);
+        c.params = ConnParams::parse("postgresql://app:pw@10.0.0.10:5432/keybuzz", &Default::default()).unwrap();
+        let mut leader = facts(false);
+        leader.server_addr = Some("10.0.0.120".into());
+        let mut replica = facts(true);
+        replica.server_addr = Some("10.0.0.122".into());
+        let members = vec![
+            member("db-postgres-01", "10.0.0.120:5432", Ok(leader.clone())),
+            member("db-postgres-03", "10.0.0.122:5432", Ok(replica)),
+        ];
+        let landing = Landing::Connected {
+            endpoint: Endpoint::parse("10.0.0.10:5432").unwrap(),
+            passed_over: vec![],
+            facts: Box::new(leader),
+        };
+        (c, landing, members)
+    }
+
+    fn sampled(server: &str, in_recovery: bool) -> Sample {
+        Ok(super::super::SessionPlace {
+            endpoint: Endpoint::parse("10.0.0.10:5432").unwrap(),
+            server: Some(Endpoint::parse(server).unwrap()),
+            in_recovery,
+        })
+    }
+
+    fn round_robin() -> Vec<Sample> {
+        vec![
+            sampled("10.0.0.122:5432", true),
+            sampled("10.0.0.120:5432", false),
+            sampled("10.0.0.122:5432", true),
+            sampled("10.0.0.120:5432", false),
+        ]
+    }
+
+    #[test]
+    fn sessions_on_leader_and_replica_fail_as_mixed_routing_naming_the_members() {
+        let (c, landing, members) = through_proxy(Expect::Leader);
+        let outcome = diagnose(&c, &landing, &members, &round_robin());
+        assert_eq!(outcome.status, Status::Fail);
+        assert_eq!(codes_of(&outcome), [codes::ROUTING_MIXED]);
+        assert_eq!(outcome.summary, "2 of 5 sessions land on a replica: writes fail intermittently with 25006");
+        let routing = outcome.evidence.iter().find(|e| e.label == "routing").unwrap();
+        assert_eq!(
+            routing.output,
+            "5 sessions through 10.0.0.10:5432: 3 on db-postgres-01 10.0.0.120:5432 (leader), 2 on db-postgres-03 10.0.0.122:5432 (replica)"
+        );
+        assert_eq!(routing.command.as_deref(), Some(probe::LANDING));
+        let cause = outcome.causes.join("\n");
+        assert!(cause.contains("Sessions on db-postgres-03 10.0.0.122:5432 are read-only"), "{cause}");
+        assert!(cause.contains("SQLSTATE 25006") && cause.contains("whatever answers at 10.0.0.10:5432"), "{cause}");
+        assert_eq!(outcome.actions[0].priority, Priority::Critical);
+        let config = outcome.actions[0].command.as_deref().unwrap();
+        assert!(config.contains("option httpchk GET /primary"), "{config}");
+        assert!(config.contains("server db-postgres-01 10.0.0.120:5432 check port 8008"), "{config}");
+        assert!(config.contains("server db-postgres-03 10.0.0.122:5432 check port 8008"), "{config}");
+        assert_eq!(outcome.actions[1].priority, Priority::High);
+        assert_eq!(
+            outcome.actions[1].command.as_deref(),
+            Some("for i in 1 2 3 4 5 6; do psql \"$DATABASE_URL\" -XAtc 'SELECT inet_server_addr(), inet_server_port(), pg_is_in_recovery()'; done")
+        );
+    }
+
+    #[test]
+    fn a_first_session_on_the_replica_keeps_its_finding_after_the_routing() {
+        let (c, _, members) = through_proxy(Expect::Leader);
+        let mut replica = facts(true);
+        replica.server_addr = Some("10.0.0.122".into());
+        let landing = Landing::Connected {
+            endpoint: Endpoint::parse("10.0.0.10:5432").unwrap(),
+            passed_over: vec![],
+            facts: Box::new(replica),
+        };
+        let outcome = diagnose(&c, &landing, &members, &round_robin());
+        assert_eq!(codes_of(&outcome), [codes::ROUTING_MIXED, codes::ON_REPLICA]);
+        assert_eq!(outcome.summary, "3 of 5 sessions land on a replica: writes fail intermittently with 25006");
+    }
+
+    #[test]
+    fn sessions_that_all_land_where_the_first_did_add_only_evidence() {
+        let (c, landing, members) = through_proxy(Expect::Leader);
+        let samples = vec![sampled("10.0.0.120:5432", false); 4];
+        let outcome = diagnose(&c, &landing, &members, &samples);
+        assert_eq!(outcome.status, Status::Ok, "{:?}", outcome.findings);
+        let routing = outcome.evidence.iter().find(|e| e.label == "routing").unwrap();
+        assert_eq!(routing.output, "5 sessions through 10.0.0.10:5432: 5 on db-postgres-01 10.0.0.120:5432 (leader)");
+        // One session only: nothing sampled, no routing evidence.
+        let outcome = diagnose(&c, &landing, &members, &[]);
+        assert!(outcome.evidence.iter().all(|e| e.label != "routing"));
+    }
+
+    #[test]
+    fn mixed_routing_warns_for_a_replica_url_and_is_only_shown_for_any() {
+        let (c, _, members) = through_proxy(Expect::Replica);
+        let mut replica = facts(true);
+        replica.server_addr = Some("10.0.0.122".into());
+        let landing = Landing::Connected {
+            endpoint: Endpoint::parse("10.0.0.10:5432").unwrap(),
+            passed_over: vec![],
+            facts: Box::new(replica),
+        };
+        let outcome = diagnose(&c, &landing, &members, &round_robin());
+        assert_eq!(outcome.status, Status::Warn);
+        assert_eq!(codes_of(&outcome), [codes::ROUTING_MIXED]);
+        assert_eq!(outcome.summary, "2 of 5 sessions land on the leader, not on a replica");
+        assert!(outcome.actions[0].command.as_deref().unwrap().contains("GET /replica"));
+
+        let (c, landing, members) = through_proxy(Expect::Any);
+        let outcome = diagnose(&c, &landing, &members, &round_robin());
+        assert_eq!(outcome.status, Status::Ok);
+        assert!(outcome.evidence.iter().any(|e| e.label == "routing"));
+    }
+
+    #[test]
+    fn sessions_that_do_not_open_are_shown_and_fail_only_when_none_does() {
+        let (c, landing, members) = through_proxy(Expect::Leader);
+        let refused = || Err("connection refused by 10.0.0.10:5432".to_string());
+        let samples = vec![sampled("10.0.0.120:5432", false), refused(), sampled("10.0.0.120:5432", false), refused()];
+        let outcome = diagnose(&c, &landing, &members, &samples);
+        assert_eq!(outcome.status, Status::Ok, "{:?}", outcome.findings);
+        let routing = outcome.evidence.iter().find(|e| e.label == "routing").unwrap();
+        assert_eq!(
+            routing.output,
+            "5 sessions through 10.0.0.10:5432: 3 on db-postgres-01 10.0.0.120:5432 (leader)\n\
+             1 did not open: connection refused by 10.0.0.10:5432\n\
+             1 did not open: connection refused by 10.0.0.10:5432"
+        );
+
+        let too_many = || Err("sorry, too many clients already (SQLSTATE 53300)".to_string());
+        let outcome = diagnose(&c, &landing, &members, &[too_many(), too_many()]);
+        assert_eq!(outcome.status, Status::Fail);
+        assert_eq!(codes_of(&outcome), [codes::ROUTING_SESSIONS_FAILED]);
+        assert_eq!(
+            outcome.summary,
+            "only 1 of 3 sessions opens through DATABASE_URL: sorry, too many clients already (SQLSTATE 53300)"
+        );
+    }
+
+    #[test]
+    fn without_members_the_places_are_the_servers_addresses() {
+        let (c, landing, _) = through_proxy(Expect::Leader);
+        let outcome = diagnose(&c, &landing, &[], &round_robin());
+        assert_eq!(codes_of(&outcome), [codes::ROUTING_MIXED]);
+        let routing = outcome.evidence.iter().find(|e| e.label == "routing").unwrap();
+        assert_eq!(
+            routing.output,
+            "5 sessions through 10.0.0.10:5432: 3 on 10.0.0.120:5432 (leader), 2 on 10.0.0.122:5432 (replica)"
+        );
+        let config = outcome.actions[0].command.as_deref().unwrap();
+        assert!(
+            config.contains("server pg1 10.0.0.120:5432") && config.contains("server pg2 10.0.0.122:5432"),
+            "{config}"
+        );
     }
 }

@@ -35,6 +35,7 @@ pub const KIND: Kind = Kind {
         "expect",
         "nodes",
         "max_lag",
+        "sessions",
     ],
     variables: &[
         ("url", "DATABASE_URL"),
@@ -49,12 +50,18 @@ pub const KIND: Kind = Kind {
         ("servicefile", "PGSERVICEFILE"),
         ("sysconfdir", "PGSYSCONFDIR"),
         ("nodes", "KBZ_PG_NODES"),
+        ("sessions", "KBZ_PG_SESSIONS"),
     ],
     build,
     codes: codes::ALL,
 };
 
 const DEFAULT_MAX_LAG: Duration = Duration::from_secs(30);
+
+/// Sessions opened through the connection string, the app's own first
+/// among them, to see whether they all land on the same member.
+pub const DEFAULT_SESSIONS: u16 = 5;
+pub const MAX_SESSIONS: u16 = 50;
 
 /// Which role the connection string is meant to land on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,6 +90,8 @@ pub struct PostgresCheck {
     pub expect: Expect,
     pub members: Vec<Member>,
     pub max_lag: Duration,
+    /// How many sessions to open through the connection string (1: only the first).
+    pub sessions: u16,
 }
 
 fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, ConfigError> {
@@ -117,6 +126,8 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
         raw.show_default("max_lag", "30s");
         DEFAULT_MAX_LAG
     });
+
+    let sessions = sessions(raw)?;
 
     if url.is_none() && host.is_none() && service_name.is_none() {
         let reason = format!("not configured: set {} (or {})", raw.missing_hint("url"), raw.missing_hint("host"));
@@ -269,8 +280,27 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
     for secret in password.iter().chain(params.password().as_ref()) {
         redactor.add(secret);
     }
-    let check = PostgresCheck { params, url_name, password_name, nodes_name, expect, members, max_lag };
+    let check = PostgresCheck { params, url_name, password_name, nodes_name, expect, members, max_lag, sessions };
     Ok(Built { target, plan: Plan::Run(Arc::new(check)) })
+}
+
+/// `sessions`: a whole number from 1 to [`MAX_SESSIONS`], written as an
+/// integer or, as a variable holds it, a string. (Read as a port is, an
+/// integer 1-65535, then held to its own range.)
+fn sessions(raw: &mut RawSettings) -> Result<u16, ConfigError> {
+    match raw.port("sessions") {
+        Ok(Some(n)) if n <= MAX_SESSIONS => Ok(n),
+        Ok(None) => {
+            raw.show_default("sessions", DEFAULT_SESSIONS.to_string());
+            Ok(DEFAULT_SESSIONS)
+        }
+        _ => Err(raw.error(
+            "sessions",
+            format!(
+                "not a number of sessions from 1 to {MAX_SESSIONS} (1 opens only the app's own session; the default is {DEFAULT_SESSIONS})"
+            ),
+        )),
+    }
 }
 
 /// A password read from a libpq file: shown by `list` with its file and
@@ -303,6 +333,20 @@ pub enum Landing {
     },
 }
 
+/// Where one session opened through the connection string landed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionPlace {
+    /// The host of the connection string it connected to (a proxy, maybe).
+    pub endpoint: Endpoint,
+    /// The server's own address (`inet_server_addr()`, `inet_server_port()`); none over a Unix socket.
+    pub server: Option<Endpoint>,
+    pub in_recovery: bool,
+}
+
+/// A further session through the connection string: where it landed, or
+/// why it did not open.
+pub type Sample = Result<SessionPlace, String>;
+
 /// One `nodes` member as it answered (or why it did not).
 pub struct MemberReport {
     pub member: Member,
@@ -312,8 +356,8 @@ pub struct MemberReport {
 impl Check for PostgresCheck {
     fn run<'a>(&'a self, ctx: &'a Context) -> CheckFuture<'a> {
         Box::pin(async move {
-            let (landing, members) = tokio::join!(self.land(ctx), self.probe_members(ctx));
-            diagnose::diagnose(self, &landing, &members)
+            let ((landing, samples), members) = tokio::join!(self.land_and_sample(ctx), self.probe_members(ctx));
+            diagnose::diagnose(self, &landing, &members, &samples)
         })
     }
 
@@ -323,20 +367,60 @@ impl Check for PostgresCheck {
 }
 
 impl PostgresCheck {
-    async fn land(&self, ctx: &Context) -> Landing {
+    /// The app's session, then, while it stays open, the further ones.
+    async fn land_and_sample(&self, ctx: &Context) -> (Landing, Vec<Sample>) {
+        let (landing, session) = self.land(ctx).await;
+        let samples = match (&landing, session) {
+            (Landing::Connected { .. }, Some(_session)) if self.sessions > 1 => self.sample(ctx).await,
+            _ => Vec::new(),
+        };
+        (landing, samples)
+    }
+
+    async fn land(&self, ctx: &Context) -> (Landing, Option<conn::Session>) {
         let session = match conn::connect(&self.params, Some(ctx)).await {
             Ok(session) => session,
-            Err((error, passed_over)) => return Landing::ConnectFailed { error, passed_over },
+            Err((error, passed_over)) => return (Landing::ConnectFailed { error, passed_over }, None),
         };
         ctx.step(format!("querying {} (role, read-only settings, write probe, replication)", session.endpoint));
         match probe::probe_server(&session.client).await {
-            Ok(facts) => Landing::Connected {
-                endpoint: session.endpoint,
-                passed_over: session.passed_over,
-                facts: Box::new(facts),
-            },
-            Err(e) => Landing::QueryFailed { endpoint: session.endpoint, error: e.to_string() },
+            Ok(facts) => {
+                let landing = Landing::Connected {
+                    endpoint: session.endpoint.clone(),
+                    passed_over: session.passed_over.clone(),
+                    facts: Box::new(facts),
+                };
+                (landing, Some(session))
+            }
+            Err(e) => (Landing::QueryFailed { endpoint: session.endpoint, error: e.to_string() }, None),
         }
+    }
+
+    /// The sessions after the first, opened at once through the same
+    /// connection string as a pool would, each asked where it landed; all
+    /// bounded a little inside the check's deadline, and closed on return.
+    async fn sample(&self, ctx: &Context) -> Vec<Sample> {
+        let more = usize::from(self.sessions - 1);
+        ctx.step(format!(
+            "opening {more} more session(s) through {} to see where each lands",
+            join_endpoints(&self.params.endpoints())
+        ));
+        let budget = ctx.remaining().mul_f64(0.8);
+        let opens = (0..more).map(|_| async move {
+            tokio::time::timeout(budget, async {
+                let session = conn::connect(&self.params, None).await.map_err(|(e, _)| e.to_string())?;
+                let (in_recovery, addr, port) =
+                    probe::probe_landing(&session.client).await.map_err(|e| e.to_string())?;
+                let server = match (addr, port) {
+                    (Some(host), Some(port)) => Some(Endpoint { host, port }),
+                    _ => None,
+                };
+                Ok(SessionPlace { endpoint: session.endpoint, server, in_recovery })
+            })
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer within {}", crate::human::duration(budget))))
+        });
+        futures_util::future::join_all(opens).await
     }
 
     /// Every member at once, each bounded a little inside the check's own

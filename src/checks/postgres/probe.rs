@@ -20,6 +20,9 @@ const ROLE_STATEMENTS: [&str; 6] = [IN_RECOVERY, READ_ONLY, DEFAULT_READ_ONLY, S
 
 pub const WRITE_PROBE: &str = "BEGIN; SET TRANSACTION READ WRITE; ROLLBACK";
 
+/// Asked on each further session opened through the connection string: where it landed.
+pub const LANDING: &str = "SELECT pg_is_in_recovery(), host(inet_server_addr()), inet_server_port()";
+
 pub const UPSTREAM: &str = "SELECT status, sender_host, sender_port FROM pg_stat_wal_receiver";
 
 pub const REPLICAS: &str = "SELECT host(client_addr), application_name, state, sync_state, \
@@ -126,6 +129,15 @@ pub async fn probe_role(client: &Client) -> Result<ServerFacts, tokio_postgres::
         facts.replay_lag_secs = first_value(&client.simple_query(REPLAY_LAG).await?).and_then(|l| l.parse().ok());
     }
     Ok(facts)
+}
+
+/// Where a session landed: in recovery or not, and the server's own address
+/// and port (none over a Unix socket). One read-only round trip.
+pub async fn probe_landing(client: &Client) -> Result<(bool, Option<String>, Option<u16>), tokio_postgres::Error> {
+    let rows = rows(client, LANDING).await?;
+    let row = rows.first();
+    let at = |i: usize| row.and_then(|row| cell(row, i));
+    Ok((at(0).as_deref() == Some("t"), at(1), at(2).and_then(|p| p.parse().ok())))
 }
 
 /// A standby refuses `SET TRANSACTION READ WRITE` (SQLSTATE 0A000 or 25006);
