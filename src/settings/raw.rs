@@ -290,6 +290,31 @@ impl RawSettings {
         self.boolean(key)
     }
 
+    /// A whole number within `range`, written as an integer or a string
+    /// (variables are strings). The error says `not {what} from A to B`,
+    /// then `note`.
+    pub fn whole_number(
+        &mut self,
+        key: &str,
+        range: std::ops::RangeInclusive<u16>,
+        (what, note): (&str, &str),
+    ) -> Result<Option<u16>, ConfigError> {
+        let Some(setting) = self.entries.get(key) else { return Ok(None) };
+        let parsed = match &setting.value {
+            toml::Value::Integer(n) => u16::try_from(*n).ok(),
+            toml::Value::String(s) if s.is_empty() => return Ok(None),
+            toml::Value::String(s) => s.trim().parse::<u16>().ok(),
+            _ => None,
+        };
+        let Some(n) = parsed.filter(|n| range.contains(n)) else {
+            return Err(self.error(key, format!("not {what} from {} to {}{note}", range.start(), range.end())));
+        };
+        let origin = setting.origin.clone();
+        self.plain.push(n.to_string());
+        self.view(key, n.to_string(), origin, Shown::Plain);
+        Ok(Some(n))
+    }
+
     /// A TCP port, written as an integer or a string (variables are strings).
     pub fn port(&mut self, key: &str) -> Result<Option<u16>, ConfigError> {
         let Some(setting) = self.entries.get(key) else { return Ok(None) };

@@ -284,22 +284,15 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
     Ok(Built { target, plan: Plan::Run(Arc::new(check)) })
 }
 
-/// `sessions`: a whole number from 1 to [`MAX_SESSIONS`], written as an
-/// integer or, as a variable holds it, a string. (Read as a port is, an
-/// integer 1-65535, then held to its own range.)
+/// `sessions`: a whole number from 1 to [`MAX_SESSIONS`].
 fn sessions(raw: &mut RawSettings) -> Result<u16, ConfigError> {
-    match raw.port("sessions") {
-        Ok(Some(n)) if n <= MAX_SESSIONS => Ok(n),
-        Ok(None) => {
+    let note = format!(" (1 opens only the app's own session; the default is {DEFAULT_SESSIONS})");
+    match raw.whole_number("sessions", 1..=MAX_SESSIONS, ("a number of sessions", &note))? {
+        Some(n) => Ok(n),
+        None => {
             raw.show_default("sessions", DEFAULT_SESSIONS.to_string());
             Ok(DEFAULT_SESSIONS)
         }
-        _ => Err(raw.error(
-            "sessions",
-            format!(
-                "not a number of sessions from 1 to {MAX_SESSIONS} (1 opens only the app's own session; the default is {DEFAULT_SESSIONS})"
-            ),
-        )),
     }
 }
 
