@@ -1205,16 +1205,21 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_first_session_on_the_replica_keeps_its_finding_after_the_routing() {
-        let (c, _, members) = through_proxy(Expect::Leader);
+    /// The app's first session, through the proxy at 10.0.0.10, on the replica 10.0.0.122.
+    fn first_session_on_the_replica() -> Landing {
         let mut replica = facts(true);
         replica.server_addr = Some("10.0.0.122".into());
-        let landing = Landing::Connected {
+        Landing::Connected {
             endpoint: Endpoint::parse("10.0.0.10:5432").unwrap(),
             passed_over: vec![],
             facts: Box::new(replica),
-        };
+        }
+    }
+
+    #[test]
+    fn a_first_session_on_the_replica_keeps_its_finding_after_the_routing() {
+        let (c, _, members) = through_proxy(Expect::Leader);
+        let landing = first_session_on_the_replica();
         let outcome = diagnose(&c, &landing, &members, &round_robin());
         assert_eq!(codes_of(&outcome), [codes::ROUTING_MIXED, codes::ON_REPLICA]);
         assert_eq!(outcome.summary, "3 of 5 sessions land on a replica: writes fail intermittently with 25006");
@@ -1236,13 +1241,7 @@ mod tests {
     #[test]
     fn mixed_routing_warns_for_a_replica_url_and_is_only_shown_for_any() {
         let (c, _, members) = through_proxy(Expect::Replica);
-        let mut replica = facts(true);
-        replica.server_addr = Some("10.0.0.122".into());
-        let landing = Landing::Connected {
-            endpoint: Endpoint::parse("10.0.0.10:5432").unwrap(),
-            passed_over: vec![],
-            facts: Box::new(replica),
-        };
+        let landing = first_session_on_the_replica();
         let outcome = diagnose(&c, &landing, &members, &round_robin());
         assert_eq!(outcome.status, Status::Warn);
         assert_eq!(codes_of(&outcome), [codes::ROUTING_MIXED]);
