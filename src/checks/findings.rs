@@ -60,6 +60,11 @@ impl Findings {
         self.problem(code, Status::Warn, summary, cause, actions);
     }
 
+    /// Whether a problem with `code` was found already.
+    pub fn has(&self, code: Code) -> bool {
+        self.problems.iter().any(|p| p.code == code)
+    }
+
     /// `ok_summary` is the line when nothing is wrong.
     pub fn into_outcome(mut self, ok_summary: String) -> Outcome {
         // Stable sorts: problems and actions keep their found order within a rank.

@@ -453,7 +453,15 @@ fn on_replica(
     if let Some((_, leader_endpoint)) = leader {
         fix = fix.with_command(suggested_urls(check, facts, leader_endpoint, members));
     }
-    let mut actions = vec![fix];
+    // Behind a write endpoint that spreads sessions over the members, the
+    // URL may be right: the routing's own actions are the fix, not a new URL.
+    let behind_mixed_routing = found.has(codes::ROUTING_MIXED);
+    if behind_mixed_routing {
+        cause.push_str(&format!(
+            " This session landed there through the routing above: other sessions of {name} reach the leader, so fix the routing, not the URL."
+        ));
+    }
+    let mut actions = if behind_mixed_routing { Vec::new() } else { vec![fix] };
     if leader.is_none() {
         // Say why it is unknown, from what was actually observed.
         let mut why = Vec::new();
@@ -1223,6 +1231,9 @@ mod tests {
         let outcome = diagnose(&c, &landing, &members, &round_robin());
         assert_eq!(codes_of(&outcome), [codes::ROUTING_MIXED, codes::ON_REPLICA]);
         assert_eq!(outcome.summary, "3 of 5 sessions land on a replica: writes fail intermittently with 25006");
+        // The URL is the write endpoint: no action asks to point it elsewhere.
+        assert!(outcome.actions.iter().all(|a| !a.text.starts_with("Point ")), "{:#?}", outcome.actions);
+        assert!(outcome.causes[1].ends_with("so fix the routing, not the URL."), "{:#?}", outcome.causes);
     }
 
     #[test]
