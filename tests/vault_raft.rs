@@ -29,23 +29,7 @@ fn text(value: &Value) -> &str {
 
 #[test]
 fn raft_autopilot_warns_when_the_cluster_cannot_lose_another_node() {
-    let first = Bao::raft_node("kbz-ap-1");
-    let keys = first.init();
-    first.unseal(&keys.unseal_key);
-    first.wait_for_health_code(200);
-    let others = [Bao::raft_node("kbz-ap-2"), Bao::raft_node("kbz-ap-3")];
-    for node in &others {
-        node.join(&first);
-        node.unseal(&keys.unseal_key);
-    }
-    for node in &others {
-        node.wait_for_health_code(429);
-        node.wait_for("/v1/sys/leader", "leader named", |_, body| body.contains(&first.addr()));
-    }
-    first.wait_for_voters(&keys.root_token, 3);
-    first.wait_for_autopilot(&keys.root_token, "healthy with failure tolerance 1", AUTOPILOT_WAIT, |s| {
-        s["healthy"] == true && s["failure_tolerance"] == 1
-    });
+    let (first, others, keys) = Bao::settled_raft_cluster("kbz-ap");
     // A token of the default policy only: autopilot's state is not its to read.
     let body = r#"{"policies":["default"],"ttl":"768h"}"#;
     let answer = first.ok("POST", "/v1/auth/token/create", Some(&keys.root_token), Some(body));

@@ -231,6 +231,30 @@ impl Bao {
     /// Joined raft nodes start as non-voters; autopilot promotes them after
     /// its stabilization time (10 s by default): 1 s here, then waits until
     /// `voters` members vote, so that an election can really happen.
+    /// Three raft nodes named `PREFIX-1..3`, unsealed, the first active and
+    /// the others its standbys, all three voters and healthy with failure
+    /// tolerance 1 by autopilot's count, as a settled cluster is.
+    pub fn settled_raft_cluster(prefix: &str) -> (Bao, [Bao; 2], InitKeys) {
+        let first = Bao::raft_node(&format!("{prefix}-1"));
+        let keys = first.init();
+        first.unseal(&keys.unseal_key);
+        first.wait_for_health_code(200);
+        let others = [Bao::raft_node(&format!("{prefix}-2")), Bao::raft_node(&format!("{prefix}-3"))];
+        for node in &others {
+            node.join(&first);
+            node.unseal(&keys.unseal_key);
+        }
+        for node in &others {
+            node.wait_for_health_code(429);
+            node.wait_for("/v1/sys/leader", "leader named", |_, body| body.contains(&first.addr()));
+        }
+        first.wait_for_voters(&keys.root_token, 3);
+        first.wait_for_autopilot(&keys.root_token, "healthy with failure tolerance 1", Duration::from_secs(60), |s| {
+            s["healthy"] == true && s["failure_tolerance"] == 1
+        });
+        (first, others, keys)
+    }
+
     pub fn wait_for_voters(&self, root_token: &str, voters: usize) {
         let body = r#"{"server_stabilization_time":"1s","cleanup_dead_servers":false}"#;
         self.ok("POST", "/v1/sys/storage/raft/autopilot/configuration", Some(root_token), Some(body));
