@@ -164,33 +164,13 @@ fn contact_text(text: &str) -> String {
     go_duration(text).map_or_else(|| text.to_string(), rough)
 }
 
+/// Go's `time.Duration` text, read by jiff's friendly duration format (the
+/// same units, `1h2m3.5s`); `0` is Go's zero, which has no unit.
 fn go_duration(text: &str) -> Option<Duration> {
     if text == "0" {
         return Some(Duration::ZERO);
     }
-    if text.is_empty() {
-        return None;
-    }
-    let mut rest = text;
-    let mut total = 0f64;
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        let number: f64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 1e-3,
-            "us" | "µs" => 1e-6,
-            "ns" => 1e-9,
-            _ => return None,
-        };
-        rest = &rest[unit_len..];
-        total += number * scale;
-    }
-    (total.is_finite() && total < 1e12).then(|| Duration::from_secs_f64(total))
+    Duration::try_from(text.parse::<jiff::SignedDuration>().ok()?).ok()
 }
 
 /// The evidence, and a warning when the cluster cannot lose another node or
