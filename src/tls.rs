@@ -457,15 +457,9 @@ impl TrustStore {
         valid_now(&tbs.validity) && self.anchors.iter().any(|(s, k)| same(&subject, s) && same(&key, k))
     }
 
-    fn verify(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
+    fn verify(&self, presented: &Presented<'_>) -> Result<ServerCertVerified, rustls::Error> {
         use rustls::CertificateError::{NotValidForName, NotValidForNameContext};
+        let Presented { end_entity, intermediates, server_name, ocsp, now } = *presented;
         let verdict = match &self.webpki {
             Some(webpki) => webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp, now),
             None => Err(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)),
@@ -489,6 +483,16 @@ impl TrustStore {
     }
 }
 
+/// What the server presented, as rustls hands it to a [`ServerCertVerifier`].
+#[derive(Clone, Copy)]
+struct Presented<'a> {
+    end_entity: &'a CertificateDer<'a>,
+    intermediates: &'a [CertificateDer<'a>],
+    server_name: &'a ServerName<'a>,
+    ocsp: &'a [u8],
+    now: UnixTime,
+}
+
 impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
@@ -500,10 +504,10 @@ impl ServerCertVerifier for Verifier {
     ) -> Result<ServerCertVerified, rustls::Error> {
         let verdict = match &self.store {
             Some(store) => {
-                let verify = |store: &TrustStore| store.verify(end_entity, intermediates, server_name, ocsp, now);
+                let presented = Presented { end_entity, intermediates, server_name, ocsp, now };
                 // The CA directories behind the roots are read only for a certificate those refuse.
-                verify(store).or_else(|refused| match &store.wider {
-                    Some(wider) => verify(wider.store(store.check_name)),
+                store.verify(&presented).or_else(|refused| match &store.wider {
+                    Some(wider) => wider.store(store.check_name).verify(&presented),
                     None => Err(refused),
                 })
             }
