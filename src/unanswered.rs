@@ -63,6 +63,43 @@ impl TlsCodes {
     }
 }
 
+/// A check's [`Codes`], written in its codes module: the codes every HTTP
+/// check names alike (`unreachable.dns`, `unreachable.refused`,
+/// `unreachable.timeout`, `unreachable.no_route`, `peer_stalled` and, unless
+/// `tls` is given, `tls.untrusted`, `tls.expired`, `tls.not_yet_valid`,
+/// `tls.name_mismatch`, `tls.not_tls`, `tls.handshake_failed`) are taken from
+/// that module; the ones that differ between checks are named.
+macro_rules! kind_codes {
+    (not_sent: $not_sent:expr, failed: $failed:expr, bad_certificate: $bad_certificate:expr $(,)?) => {
+        $crate::unanswered::kind_codes! {
+            not_sent: $not_sent,
+            failed: $failed,
+            tls: $crate::unanswered::TlsCodes {
+                untrusted: TLS_UNTRUSTED,
+                expired: TLS_EXPIRED,
+                not_yet_valid: TLS_NOT_YET_VALID,
+                name_mismatch: TLS_NAME_MISMATCH,
+                bad_certificate: $bad_certificate,
+                not_tls: TLS_NOT_TLS,
+                handshake_failed: TLS_HANDSHAKE_FAILED,
+            },
+        }
+    };
+    (not_sent: $not_sent:expr, failed: $failed:expr, tls: $tls:expr $(,)?) => {
+        $crate::unanswered::Codes {
+            not_sent: $not_sent,
+            dns: UNREACHABLE_DNS,
+            refused: UNREACHABLE_REFUSED,
+            timeout: UNREACHABLE_TIMEOUT,
+            no_route: UNREACHABLE_NO_ROUTE,
+            stalled: PEER_STALLED,
+            failed: $failed,
+            tls: $tls,
+        }
+    };
+}
+pub(crate) use kind_codes;
+
 /// The service as one check names it, and the advice only that check can give.
 pub struct Service<'a> {
     pub codes: &'a Codes,

@@ -4,21 +4,8 @@
 include!(concat!(env!("OUT_DIR"), "/codes/oauth.rs"));
 
 /// The codes of a request that got no answer, for [`crate::unanswered`].
-pub const UNANSWERED: crate::unanswered::Codes = crate::unanswered::Codes {
+pub const UNANSWERED: crate::unanswered::Codes = crate::unanswered::kind_codes! {
     not_sent: TLS_SETUP_FAILED,
-    dns: UNREACHABLE_DNS,
-    refused: UNREACHABLE_REFUSED,
-    timeout: UNREACHABLE_TIMEOUT,
-    no_route: UNREACHABLE_NO_ROUTE,
-    stalled: PEER_STALLED,
     failed: REQUEST_FAILED,
-    tls: crate::unanswered::TlsCodes {
-        untrusted: TLS_UNTRUSTED,
-        expired: TLS_EXPIRED,
-        not_yet_valid: TLS_NOT_YET_VALID,
-        name_mismatch: TLS_NAME_MISMATCH,
-        bad_certificate: TLS_BAD_CERTIFICATE,
-        not_tls: TLS_NOT_TLS,
-        handshake_failed: TLS_HANDSHAKE_FAILED,
-    },
+    bad_certificate: TLS_BAD_CERTIFICATE,
 };

@@ -5,13 +5,8 @@ include!(concat!(env!("OUT_DIR"), "/codes/ses.rs"));
 
 /// The codes of a request that got no answer, for [`crate::unanswered`]:
 /// every TLS problem is `ses.tls.failed`.
-pub const UNANSWERED: crate::unanswered::Codes = crate::unanswered::Codes {
+pub const UNANSWERED: crate::unanswered::Codes = crate::unanswered::kind_codes! {
     not_sent: REQUEST_NOT_SENT,
-    dns: UNREACHABLE_DNS,
-    refused: UNREACHABLE_REFUSED,
-    timeout: UNREACHABLE_TIMEOUT,
-    no_route: UNREACHABLE_NO_ROUTE,
-    stalled: PEER_STALLED,
     failed: UNREACHABLE_FAILED,
     tls: crate::unanswered::TlsCodes::one(TLS_FAILED),
 };
