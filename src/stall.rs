@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, ReadBuf};
 
 /// Counters shared by a [`Tapped`] stream and whoever wants to describe it
 /// once the stream is gone (dropped with a timed-out future).
@@ -44,6 +44,11 @@ impl Tap {
     /// Says where the protocol stands; [`Seen::describe`] tells it.
     pub fn note(&self, what: impl Into<String>) {
         *self.note.lock().unwrap_or_else(|e| e.into_inner()) = Some(what.into());
+    }
+
+    /// The stream wrote `bytes`.
+    fn sent(&self, bytes: &[u8]) {
+        self.bytes_out.fetch_add(bytes.len() as u64, Ordering::SeqCst);
     }
 
     /// A step begins: [`Seen`] counts its bytes from here.
@@ -186,24 +191,39 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tapped<S> {
     }
 }
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for Tapped<S> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        let result = Pin::new(&mut this.inner).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = &result {
-            this.tap.bytes_out.fetch_add(*n as u64, Ordering::SeqCst);
-        }
-        result
-    }
+write_through!(Tapped, tap);
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
-    }
+/// Implements `AsyncWrite` for a stream wrapper `$wrapper<S>` over the stream
+/// in its `inner` field: a write goes to `inner`, and its `$watcher` field's
+/// `sent` is handed the bytes `inner` took; flush and shutdown pass through.
+macro_rules! write_through {
+    ($wrapper:ident, $watcher:ident) => {
+        const _: () = {
+            use std::io;
+            use std::pin::Pin;
+            use std::task::{ready, Context, Poll};
+            use tokio::io::AsyncWrite;
 
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
-    }
+            impl<S: AsyncWrite + Unpin> AsyncWrite for $wrapper<S> {
+                fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+                    let this = self.get_mut();
+                    let written = ready!(Pin::new(&mut this.inner).poll_write(cx, buf))?;
+                    this.$watcher.sent(&buf[..written.min(buf.len())]);
+                    Poll::Ready(Ok(written))
+                }
+
+                fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                    Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+                }
+
+                fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                    Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+                }
+            }
+        };
+    };
 }
+pub(crate) use write_through;
 
 #[cfg(test)]
 mod tests {
