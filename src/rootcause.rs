@@ -4,6 +4,7 @@
 //!
 //! Each rule is a small function over the results, tested on its own.
 
+use crate::code::Code;
 use crate::report::{Action, CheckResult, Priority, Remedy, RootCause, Status};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -71,6 +72,11 @@ fn names(checks: &[&CheckResult]) -> Vec<String> {
     checks.iter().map(|c| c.name.clone()).collect()
 }
 
+/// The cause `code` that the checks `on` show together.
+fn cause(code: Code, on: &[&CheckResult], summary: String, actions: Vec<Action>) -> RootCause {
+    RootCause { code, summary, checks: names(on), actions }
+}
+
 fn summaries(checks: &[&CheckResult]) -> String {
     checks.iter().map(|c| format!("{}: {}", c.name, c.summary)).collect::<Vec<_>>().join("; ")
 }
@@ -84,36 +90,31 @@ fn writes_fail_on_a_replica(checks: &[CheckResult]) -> Option<RootCause> {
         .flat_map(|c| c.actions.iter().filter(|a| a.priority == Priority::Critical))
         .cloned()
         .collect();
-    Some(RootCause {
-        code: codes::WRITES_ON_REPLICA,
-        summary: format!(
-            "Writes fail with SQLSTATE 25006: the database URL points at a read-only replica ({})",
-            first.summary
-        ),
-        checks: names(&on_replica),
-        actions,
-    })
+    let summary =
+        format!("Writes fail with SQLSTATE 25006: the database URL points at a read-only replica ({})", first.summary);
+    Some(cause(codes::WRITES_ON_REPLICA, &on_replica, summary, actions))
 }
 
 /// The OAuth start endpoint answers `fetch failed` (or lacks its client id)
 /// while Vault, where the backend reads its credentials, is down or out of
 /// reach.
 fn backend_cannot_fetch_from_vault(checks: &[CheckResult]) -> Option<RootCause> {
-    let oauth = showing(checks, "oauth", OAUTH_CREDENTIALS_UNAVAILABLE);
+    let (oauth, vault) = while_vault_down(checks, "oauth", OAUTH_CREDENTIALS_UNAVAILABLE)?;
+    let on = [oauth.as_slice(), &vault].concat();
+    let summary = format!("The backend cannot fetch its Amazon SP-API credentials from Vault: {}", summaries(&on));
+    Some(cause(codes::BACKEND_CANNOT_FETCH_FROM_VAULT, &on, summary, vec![inject_credentials(&oauth)]))
+}
+
+/// The checks of `kind` that show `families`, and the vault checks that
+/// show Vault down: `None` unless there are both.
+fn while_vault_down<'a>(
+    checks: &'a [CheckResult],
+    kind: &str,
+    families: &[&str],
+) -> Option<(Vec<&'a CheckResult>, Vec<&'a CheckResult>)> {
+    let affected = showing(checks, kind, families);
     let vault = showing(checks, "vault", VAULT_DOWN);
-    if oauth.is_empty() || vault.is_empty() {
-        return None;
-    }
-    Some(RootCause {
-        code: codes::BACKEND_CANNOT_FETCH_FROM_VAULT,
-        summary: format!(
-            "The backend cannot fetch its Amazon SP-API credentials from Vault: {}; {}",
-            summaries(&oauth),
-            summaries(&vault)
-        ),
-        checks: names(&oauth).into_iter().chain(names(&vault)).collect(),
-        actions: vec![inject_credentials(&oauth)],
-    })
+    (!affected.is_empty() && !vault.is_empty()).then_some((affected, vault))
 }
 
 /// The oauth check's own "inject the credentials" remedy (its command is the
@@ -133,26 +134,16 @@ fn inject_credentials(oauth: &[&CheckResult]) -> Action {
 /// The SMTP login fails or has no password while Vault, which holds
 /// SMTP_PASS, is down: the password the app has is missing or stale.
 fn smtp_password_source_down(checks: &[CheckResult]) -> Option<RootCause> {
-    let smtp = showing(checks, "smtp", SMTP_LOGIN_FAILS);
-    let vault = showing(checks, "vault", VAULT_DOWN);
-    if smtp.is_empty() || vault.is_empty() {
-        return None;
-    }
+    let (smtp, vault) = while_vault_down(checks, "smtp", SMTP_LOGIN_FAILS)?;
     let mut actions: Vec<Action> = vault.iter().flat_map(|c| c.actions.first()).cloned().collect();
     actions.push(Action::new(
         Priority::High,
         "Once Vault serves again, deliver SMTP_PASS to the app again (re-run the step that copies it into its environment) and restart it",
     ));
-    Some(RootCause {
-        code: codes::SMTP_PASSWORD_SOURCE_DOWN,
-        summary: format!(
-            "The SMTP login cannot work while Vault, where SMTP_PASS is kept, is down: {}; {}",
-            summaries(&smtp),
-            summaries(&vault)
-        ),
-        checks: names(&smtp).into_iter().chain(names(&vault)).collect(),
-        actions,
-    })
+    let on = [smtp.as_slice(), &vault].concat();
+    let summary =
+        format!("The SMTP login cannot work while Vault, where SMTP_PASS is kept, is down: {}", summaries(&on));
+    Some(cause(codes::SMTP_PASSWORD_SOURCE_DOWN, &on, summary, actions))
 }
 
 /// Whether the check's main finding is `topic` in whichever kind
@@ -186,19 +177,16 @@ fn places_where_all<'a, P: PartialEq>(
 fn host_refuses_everything(checks: &[CheckResult]) -> Option<RootCause> {
     let (host, on_host) =
         places_where_all(checks, "unreachable.refused", |c| target_host(&c.target)).into_iter().next()?;
-    Some(RootCause {
-        code: codes::HOST_REFUSES_EVERYTHING,
-        summary: format!(
-            "{host} refuses every connection kbz-check made ({}): the host answers, but none of these services listens there",
-            names(&on_host).join(", ")
-        ),
-        checks: names(&on_host),
-        actions: vec![Action::new(
-            Priority::High,
-            format!("Log in to {host} and see which services failed to start (after a reboot, say), or whether the address now belongs to another machine"),
-        )
-        .with_command("systemctl --failed; ss -ltnp")],
-    })
+    let summary = format!(
+        "{host} refuses every connection kbz-check made ({}): the host answers, but none of these services listens there",
+        names(&on_host).join(", ")
+    );
+    let action = Action::new(
+        Priority::High,
+        format!("Log in to {host} and see which services failed to start (after a reboot, say), or whether the address now belongs to another machine"),
+    )
+    .with_command("systemctl --failed; ss -ltnp");
+    Some(cause(codes::HOST_REFUSES_EVERYTHING, &on_host, summary, vec![action]))
 }
 
 /// Every target in one IPv4 /24 got no answer to its TCP handshake
@@ -222,19 +210,16 @@ fn range_blocked(checks: &[CheckResult]) -> Option<RootCause> {
     let (net, in_range) =
         places_where_all(checks, "unreachable.timeout", range).into_iter().find(|(net, _)| answers_outside(net))?;
     let [a, b, c] = net;
-    Some(RootCause {
-        code: codes::RANGE_BLOCKED,
-        summary: format!(
-            "Nothing in {a}.{b}.{c}.0/24 answers from here ({}) while other targets do: traffic to that range is dropped on the way",
-            names(&in_range).join(", ")
-        ),
-        checks: names(&in_range),
-        actions: vec![Action::new(
-            Priority::High,
-            format!("Open the path from where the app runs to {a}.{b}.{c}.0/24: an egress NetworkPolicy, a security group, a firewall, a VPN or peering route; or give the app addresses it can reach"),
-        )
-        .with_command(format!("ip route get {a}.{b}.{c}.1; kubectl get networkpolicy -A"))],
-    })
+    let summary = format!(
+        "Nothing in {a}.{b}.{c}.0/24 answers from here ({}) while other targets do: traffic to that range is dropped on the way",
+        names(&in_range).join(", ")
+    );
+    let action = Action::new(
+        Priority::High,
+        format!("Open the path from where the app runs to {a}.{b}.{c}.0/24: an egress NetworkPolicy, a security group, a firewall, a VPN or peering route; or give the app addresses it can reach"),
+    )
+    .with_command(format!("ip route get {a}.{b}.{c}.1; kubectl get networkpolicy -A"));
+    Some(cause(codes::RANGE_BLOCKED, &in_range, summary, vec![action]))
 }
 
 /// Codes that end a check before (or at) the lookup of its target's name,
@@ -286,21 +271,18 @@ fn resolver_fails(checks: &[CheckResult]) -> Option<RootCause> {
     }
     let listed = unresolved.iter().map(|(name, c)| format!("{}: {name}", c.name)).collect::<Vec<_>>().join(", ");
     let joined: Vec<&CheckResult> = unresolved.iter().map(|(_, c)| *c).collect();
-    Some(RootCause {
-        code: codes::RESOLVER_FAILS,
-        summary: format!(
-            "No host name resolves from here ({listed}), and none did: the DNS resolver this host uses is down, out of reach or the wrong one for these names, not each name"
-        ),
-        checks: names(&joined),
-        actions: vec![Action::new(
-            Priority::Critical,
-            "Check the resolver where the app runs: the nameserver lines of /etc/resolv.conf and whether that server answers; in Kubernetes, the cluster DNS (the CoreDNS pods and the kube-dns service in kube-system). Then look one of the names up again",
-        )
-        .with_command(format!(
-            "cat /etc/resolv.conf; getent hosts {}; kubectl -n kube-system get pods -l k8s-app=kube-dns",
-            unresolved[0].0
-        ))],
-    })
+    let summary = format!(
+        "No host name resolves from here ({listed}), and none did: the DNS resolver this host uses is down, out of reach or the wrong one for these names, not each name"
+    );
+    let action = Action::new(
+        Priority::Critical,
+        "Check the resolver where the app runs: the nameserver lines of /etc/resolv.conf and whether that server answers; in Kubernetes, the cluster DNS (the CoreDNS pods and the kube-dns service in kube-system). Then look one of the names up again",
+    )
+    .with_command(format!(
+        "cat /etc/resolv.conf; getent hosts {}; kubectl -n kube-system get pods -l k8s-app=kube-dns",
+        unresolved[0].0
+    ));
+    Some(cause(codes::RESOLVER_FAILS, &joined, summary, vec![action]))
 }
 
 /// `topic` is `family` or below it (`tls.setup_failed` is in `tls`).
@@ -334,19 +316,16 @@ fn ca_untrusted(checks: &[CheckResult]) -> Option<RootCause> {
     }
     let (issuer, group) = issuers.into_iter().find(|(_, group)| group.len() >= 2)?;
     let first = group[0];
-    Some(RootCause {
-        code: codes::CA_UNTRUSTED,
-        summary: format!(
-            "{} refuse their servers' certificates, all issued by {issuer}, a CA not trusted here: that CA is missing from the trust store, not each server's setup",
-            names(&group).join(", ")
-        ),
-        checks: names(&group),
-        actions: vec![Action::new(
-            Priority::High,
-            format!("Add the CA {issuer} to the trust store where the app and kbz-check run (update-ca-certificates), or point SSL_CERT_FILE, or each check's CA setting (cacert, sslrootcert, VAULT_CACERT), at a PEM bundle that holds it (a Node.js app: NODE_EXTRA_CA_CERTS). The server's chain shows the CA it comes from"),
-        )
-        .with_command(show_certificates(&first.target))],
-    })
+    let summary = format!(
+        "{} refuse their servers' certificates, all issued by {issuer}, a CA not trusted here: that CA is missing from the trust store, not each server's setup",
+        names(&group).join(", ")
+    );
+    let action = Action::new(
+        Priority::High,
+        format!("Add the CA {issuer} to the trust store where the app and kbz-check run (update-ca-certificates), or point SSL_CERT_FILE, or each check's CA setting (cacert, sslrootcert, VAULT_CACERT), at a PEM bundle that holds it (a Node.js app: NODE_EXTRA_CA_CERTS). The server's chain shows the CA it comes from"),
+    )
+    .with_command(show_certificates(&first.target));
+    Some(cause(codes::CA_UNTRUSTED, &group, summary, vec![action]))
 }
 
 /// `openssl s_client` showing the chain a target's server sends, with
@@ -368,8 +347,7 @@ fn show_certificates(target: &str) -> String {
 
 /// The port a target's URL names, if it names one.
 fn target_port(target: &str) -> Option<u16> {
-    let authority = target.split_once("://")?.1.split(['/', '?']).next()?;
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host_port = target_host_port(target)?;
     let port = match host_port.strip_prefix('[') {
         Some(v6) => v6.split_once("]:")?.1,
         None => host_port.rsplit_once(':')?.1,
@@ -380,9 +358,7 @@ fn target_port(target: &str) -> Option<u16> {
 /// The host a check's target names (`postgresql://u:***@db:5432/x`,
 /// `smtp://relay:587`, `https://vault:8200`); none for one that is no URL.
 fn target_host(target: &str) -> Option<&str> {
-    // Not at `#`: a masked password (`***#1a2b`) holds one.
-    let authority = target.split_once("://")?.1.split(['/', '?']).next()?;
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host_port = target_host_port(target)?;
     if host_port.contains(',') {
         return None; // several hosts (a libpq host list): no one host to blame
     }
@@ -391,6 +367,14 @@ fn target_host(target: &str) -> Option<&str> {
         None => host_port.rsplit_once(':').map_or(host_port, |(host, _)| host),
     };
     (!host.is_empty()).then_some(host)
+}
+
+/// A target URL's host and port, as written after any user info
+/// (`db:5432`, `[::1]:8200`); none for a target that is no URL.
+fn target_host_port(target: &str) -> Option<&str> {
+    // Not at `#`: a masked password (`***#1a2b`) holds one.
+    let authority = target.split_once("://")?.1.split(['/', '?']).next()?;
+    Some(authority.rsplit_once('@').map_or(authority, |(_, host)| host))
 }
 
 #[cfg(test)]
