@@ -17,14 +17,21 @@ use url::{Host, Url};
 /// without its trailing slash (a service behind a reverse proxy). `example`
 /// ends the error message.
 pub fn parse_base_url(text: &str, example: &str) -> Result<Url, String> {
+    let mut url = parse_http_url(text, example)?;
+    url.set_query(None);
+    let path = url.path().trim_end_matches('/').to_string();
+    url.set_path(&path);
+    Ok(url)
+}
+
+/// http or https with a host, its fragment (which never reaches the server)
+/// dropped; an error shows the text with any password masked, then `example`.
+pub fn parse_http_url(text: &str, example: &str) -> Result<Url, String> {
     let mut url = Url::parse(text.trim()).map_err(|e| format!("`{}` is not a URL ({e}); {example}", mask_dsn(text)))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         return Err(format!("`{}` is not an http:// or https:// address; {example}", mask_dsn(text)));
     }
-    url.set_query(None);
     url.set_fragment(None);
-    let path = url.path().trim_end_matches('/').to_string();
-    url.set_path(&path);
     Ok(url)
 }
 

@@ -249,6 +249,17 @@ pub fn trusted(cacert: Option<&CaFile<'_>>) -> String {
     }
 }
 
+/// The TLS evidence of an answer whose certificate was verified: what it was
+/// verified against, then the certificate.
+pub fn verified(cacert: &CaFile<'_>, cert: Option<&CertInfo>) -> String {
+    format!("verified against {}\n{}", trusted(Some(cacert)), certificate(cert))
+}
+
+/// `certificate` and what it says, or that it was not seen.
+pub fn certificate(cert: Option<&CertInfo>) -> String {
+    cert.map_or("certificate not seen".to_string(), |c| format!("certificate {}", c.describe()))
+}
+
 /// The command that shows the chain a server sends.
 pub fn show_chain(endpoint: &str, host: &str) -> String {
     format!("openssl s_client -connect {endpoint} -servername {host} -showcerts </dev/null")

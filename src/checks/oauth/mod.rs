@@ -95,14 +95,11 @@ fn build(raw: &mut RawSettings, redactor: &mut Redactor) -> Result<Built, Config
 }
 
 fn parse_url(text: &str) -> Result<Url, String> {
-    let example = "write it as the backend's full route, e.g. https://backend-dev.example.com/api/v1/marketplaces/amazon/oauth/start";
-    let mut url = Url::parse(text.trim()).map_err(|e| format!("`{}` is not a URL ({e}); {example}", mask_dsn(text)))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("`{}` is not an http:// or https:// address; {example}", mask_dsn(text)));
-    }
-    // A fragment never reaches the server.
-    url.set_fragment(None);
-    Ok(url)
+    // The whole route, query included: it is what the web client posts to.
+    crate::http::parse_http_url(
+        text,
+        "write it as the backend's full route, e.g. https://backend-dev.example.com/api/v1/marketplaces/amazon/oauth/start",
+    )
 }
 
 /// A value for `X-User-Email` / `X-Tenant-Id`. Non-ASCII bytes in a header

@@ -75,11 +75,7 @@ pub(super) fn tls_evidence(check: &OAuthCheck, answer: &Answer, found: &mut Find
         found.evidence("TLS", None, format!("none ({} is http://)", check.names.url));
         return;
     }
-    let cert = answer
-        .certificate
-        .as_ref()
-        .map_or("certificate not seen".to_string(), |c| format!("certificate {}", c.describe()));
-    found.evidence("TLS", None, format!("verified against {}\n{cert}", unanswered::trusted(Some(&ca_file(check)))));
+    found.evidence("TLS", None, unanswered::verified(&ca_file(check), answer.certificate.as_ref()));
 }
 
 #[cfg(test)]

@@ -84,9 +84,9 @@ pub(super) fn tls_findings(check: &VaultCheck, cert: Option<&CertInfo>, found: &
         found.evidence("TLS", None, format!("none ({} is http://){token_note}", check.names.addr));
         return;
     }
-    let cert_text = cert.map_or("certificate not seen".to_string(), |c| format!("certificate {}", c.describe()));
     if check.skip_verify {
-        found.evidence("TLS", None, format!("NOT verified ({} is true)\n{cert_text}", check.names.skip_verify));
+        let shown = unanswered::certificate(cert);
+        found.evidence("TLS", None, format!("NOT verified ({} is true)\n{shown}", check.names.skip_verify));
         found.warn(
             codes::SKIP_VERIFY,
             format!("Vault's TLS certificate is not verified ({} is true)", check.names.skip_verify),
@@ -104,8 +104,7 @@ pub(super) fn tls_findings(check: &VaultCheck, cert: Option<&CertInfo>, found: &
         );
         return;
     }
-    let roots = unanswered::trusted(Some(&ca_file(check)));
-    found.evidence("TLS", None, format!("verified against {roots}\n{cert_text}"));
+    found.evidence("TLS", None, unanswered::verified(&ca_file(check), cert));
 }
 
 #[cfg(test)]
