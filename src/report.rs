@@ -42,13 +42,18 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub fn symbol(self) -> &'static str {
+    /// The check status of the same name: a verdict is shown as one.
+    pub fn status(self) -> Status {
         match self {
-            Verdict::Ok => "✅",
-            Verdict::Warn => "⚠️",
-            Verdict::Fail => "❌",
-            Verdict::Skip => "⏭️",
+            Verdict::Ok => Status::Ok,
+            Verdict::Warn => Status::Warn,
+            Verdict::Fail => Status::Fail,
+            Verdict::Skip => Status::Skip,
         }
+    }
+
+    pub fn symbol(self) -> &'static str {
+        self.status().symbol()
     }
 
     /// Whether the run must not pass a gate: exit code 1. A run that checked

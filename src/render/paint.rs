@@ -52,13 +52,11 @@ impl Paint {
 
     /// The verdict line's text in the verdict's color.
     pub fn verdict(self, verdict: Verdict, text: &str) -> String {
-        let style = match verdict {
-            Verdict::Ok => BOLD_GREEN,
-            Verdict::Warn => BOLD_YELLOW,
-            Verdict::Fail => BOLD_RED,
-            Verdict::Skip => BOLD,
-        };
-        self.sgr(style, text)
+        match verdict {
+            // A run that checked nothing is news: bold, not dimmed like a skipped check.
+            Verdict::Skip => self.bold(text),
+            _ => self.status(verdict.status(), text),
+        }
     }
 
     fn sgr(self, style: &str, text: &str) -> String {
