@@ -8,8 +8,9 @@
 /// named as its key), with `Names::of(raw)`, which fills every field from
 /// the raw settings, and, for tests, `Names::by_variable(&KIND)`.
 macro_rules! setting_names {
-    ($(#[$meta:meta])* $($key:ident),+ $(,)?) => {
-        $(#[$meta])*
+    ($($key:ident),+ $(,)?) => {
+        /// How the report names each setting: the variable that fed it, or
+        /// where to set it (`` `region` in [checks.ses] ``).
         #[derive(Clone, Debug)]
         pub struct Names {
             $(pub $key: String,)+

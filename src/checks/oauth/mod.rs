@@ -35,11 +35,7 @@ pub const KIND: Kind = Kind {
     codes: codes::ALL,
 };
 
-crate::settings::setting_names!(
-    /// How the report names each setting: the variable that feeds it
-    /// (`AMAZON_SPAPI_APP_ID`) or the suite key (`` `app_id` in [checks.oauth] ``).
-    url, user_email, tenant_id, app_id, redirect_uri, cacert
-);
+crate::settings::setting_names!(url, user_email, tenant_id, app_id, redirect_uri, cacert);
 
 /// The validated settings of one oauth check.
 pub struct OAuthCheck {

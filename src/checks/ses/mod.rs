@@ -63,11 +63,7 @@ impl Provider {
     }
 }
 
-crate::settings::setting_names!(
-    /// How the report names each setting: the variable that feeds it
-    /// (`AWS_SES_REGION`) or the suite key (`` `region` in [checks.ses] ``).
-    provider, access_key, secret_key, region, from, endpoint
-);
+crate::settings::setting_names!(provider, access_key, secret_key, region, from, endpoint);
 
 /// The validated settings of one ses check. Every part may be missing: what
 /// is missing is itself a finding, reported with the rest.

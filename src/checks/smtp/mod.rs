@@ -73,11 +73,7 @@ impl Login {
     }
 }
 
-crate::settings::setting_names!(
-    /// How the settings are called where they were set (`SMTP_USER` or `user`),
-    /// so causes and actions name what the reader has to change.
-    host, port, user, password, secure
-);
+crate::settings::setting_names!(host, port, user, password, secure);
 
 /// The validated settings of one smtp check.
 pub struct SmtpCheck {

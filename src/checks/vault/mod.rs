@@ -38,11 +38,7 @@ pub const KIND: Kind = Kind {
 
 const DEFAULT_MIN_TTL: Duration = Duration::from_secs(24 * 3600);
 
-crate::settings::setting_names!(
-    /// How the report names each setting: the variable that feeds it
-    /// (`VAULT_CACERT`) or the suite key (`` `cacert` in [checks.vault] ``).
-    addr, token, cacert, skip_verify
-);
+crate::settings::setting_names!(addr, token, cacert, skip_verify);
 
 /// The validated settings of one vault check.
 pub struct VaultCheck {
