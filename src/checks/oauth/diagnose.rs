@@ -27,8 +27,13 @@ pub fn diagnose(check: &OAuthCheck, result: &Result<Answer, RequestError>) -> Ou
 
 /// The request as a command a person can rerun (PH15 section 2's curl).
 pub(super) fn request_command(check: &OAuthCheck) -> String {
+    request_command_with(check, "")
+}
+
+/// [`request_command`] with more curl `flags` (` -i`: the answer's headers too).
+pub(super) fn request_command_with(check: &OAuthCheck, flags: &str) -> String {
     let mut parts = vec![
-        "curl -sS -X POST".to_string(),
+        format!("curl -sS{flags} -X POST"),
         sh_quote(&check.shown_url()),
         "-H 'Content-Type: application/json' -H 'Accept: application/json'".to_string(),
     ];

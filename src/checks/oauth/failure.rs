@@ -4,7 +4,7 @@
 
 use super::client::Answer;
 use super::codes::*;
-use super::diagnose::{request_command, unsent_headers, Findings, LOGS};
+use super::diagnose::{request_command_with, unsent_headers, Findings, LOGS};
 use super::text::{escaped_excerpt, field_text, html_title, looks_like_html};
 use super::OAuthCheck;
 use crate::report::{Action, Priority, Remedy};
@@ -236,7 +236,7 @@ pub fn not_json(check: &OAuthCheck, answer: &Answer, found: &mut Findings) {
             format!("HTTP {status} with {what} instead of the backend's JSON"),
             format!("the answer is {what} ({start}), not the backend's JSON error{}", status_hint(check, status)),
             vec![Action::new(Priority::High, format!("Check what answers at {}", check.shown_url()))
-                .with_command(request_command(check).replacen("curl -sS", "curl -sS -i", 1))],
+                .with_command(request_command_with(check, " -i"))],
         ),
     }
 }
@@ -264,7 +264,7 @@ pub fn redirect(check: &OAuthCheck, answer: &Answer, found: &mut Findings) {
             Priority::High,
             format!("Set {} to the URL the backend really serves, or exempt this route from the proxy's login", check.names.url),
         )
-        .with_command(request_command(check).replacen("curl -sS", "curl -sS -i", 1))],
+        .with_command(request_command_with(check, " -i"))],
     );
 }
 

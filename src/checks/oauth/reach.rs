@@ -5,7 +5,7 @@
 
 use super::client::{Answer, RequestError};
 use super::codes;
-use super::diagnose::{request_command, Findings};
+use super::diagnose::{request_command, request_command_with, Findings};
 use super::OAuthCheck;
 use crate::report::{Action, Priority};
 use crate::unanswered::{self, Advice, CaFile, Service, Words};
@@ -53,7 +53,7 @@ fn advice(check: &OAuthCheck, url: &str, host: &str) -> Advice {
                 .with_command(format!("curl -sS -m 5 -o /dev/null -w '%{{http_code}}\\n' -X POST '{url}'"))],
         },
         failed: vec![Action::new(Priority::High, format!("Check what answers at {url}"))
-            .with_command(request_command(check).replacen("curl -sS", "curl -sS -v", 1))],
+            .with_command(request_command_with(check, " -v"))],
         renew: Action::new(Priority::High, "Renew the certificate of the backend's host (its ingress or load balancer); every browser refuses it too")
             .with_command(unanswered::show_chain(&endpoint, host)),
         plain_http: Words {
