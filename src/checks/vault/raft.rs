@@ -12,7 +12,7 @@
 use super::client::Answer;
 use super::codes;
 use super::diagnose::{addr, rough, Findings};
-use super::token::error_text;
+use super::token::{data, error_text};
 use super::{Probe, VaultCheck};
 use crate::human::{one_line, text_field};
 use crate::report::{Action, Priority};
@@ -50,8 +50,7 @@ impl Autopilot {
     /// `None` when the body is not autopilot's state (no `data` object with
     /// at least `healthy` or `failure_tolerance`).
     pub fn parse(body: &[u8]) -> Option<Autopilot> {
-        let value: Value = serde_json::from_slice(body).ok()?;
-        let data = value.get("data")?.as_object()?;
+        let data = data(body)?;
         let healthy = data.get("healthy").and_then(Value::as_bool);
         let failure_tolerance = data.get("failure_tolerance").and_then(Value::as_u64);
         if healthy.is_none() && failure_tolerance.is_none() {

@@ -3,7 +3,7 @@
 //! also carries the token itself (`id`), which is never read. Pure.
 
 use crate::human::{excerpt, one_line, text_field};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TokenInfo {
@@ -19,8 +19,7 @@ pub struct TokenInfo {
 impl TokenInfo {
     /// `None` when the body is not a lookup answer (no `data` object).
     pub fn parse(body: &[u8]) -> Option<TokenInfo> {
-        let value: Value = serde_json::from_slice(body).ok()?;
-        let data = value.get("data")?.as_object()?;
+        let data = data(body)?;
         let text = |key: &str| text_field(data.get(key));
         let mut policies: Vec<String> = Vec::new();
         for key in ["policies", "identity_policies"] {
@@ -44,6 +43,15 @@ impl TokenInfo {
     /// Root tokens and tokens created without a TTL.
     pub fn never_expires(&self) -> bool {
         self.ttl == Some(0) && self.expire_time.is_none()
+    }
+}
+
+/// The `data` object Vault's answers wrap what they read in; `None` when the
+/// body is not JSON or holds no such object.
+pub fn data(body: &[u8]) -> Option<Map<String, Value>> {
+    match serde_json::from_slice::<Value>(body).ok()?.get_mut("data")? {
+        Value::Object(data) => Some(std::mem::take(data)),
+        _ => None,
     }
 }
 
