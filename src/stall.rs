@@ -191,8 +191,6 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tapped<S> {
     }
 }
 
-write_through!(Tapped, tap);
-
 /// Implements `AsyncWrite` for a stream wrapper `$wrapper<S>` over the stream
 /// in its `inner` field: a write goes to `inner`, and its `$watcher` field's
 /// `sent` is handed the bytes `inner` took; flush and shutdown pass through.
@@ -224,6 +222,8 @@ macro_rules! write_through {
     };
 }
 pub(crate) use write_through;
+
+write_through!(Tapped, tap);
 
 #[cfg(test)]
 mod tests {
