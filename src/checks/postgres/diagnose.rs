@@ -289,11 +289,8 @@ fn role_findings(
     let (facts, endpoint) = (here.facts, here.endpoint);
     let name = &check.url_name;
     let user = &facts.user;
-    let tls = match facts.ssl {
-        Some(true) => "TLS on",
-        Some(false) => "TLS off",
-        None => "TLS unknown",
-    };
+    // kbz-check's own connection, as the app's would be; what the server sees is the `tls` line's second half.
+    let tls = if facts.wire.tls.is_some() { "TLS on" } else { "TLS off" };
     let mut connection = format!(
         "connected to {endpoint} as {user}, database {}, {tls} (sslmode={})",
         facts.database,
@@ -309,6 +306,9 @@ fn role_findings(
         connection.push_str(&format!("\n{note}"));
     }
     found.evidence("connection", Some(probe::SESSION), connection);
+    let path = Path::of(endpoint, facts);
+    found.evidence("path", Some(PATH_SOURCES), path.evidence(endpoint, facts, here.member));
+    found.evidence("tls", Some(TLS_SOURCES), tls_evidence(check, endpoint, facts, &path));
     let role =
         if facts.in_recovery { "t (in recovery: a read-only replica)" } else { "f (not in recovery: the leader)" };
     found.evidence("role", Some(probe::IN_RECOVERY), role);
@@ -341,10 +341,7 @@ fn role_findings(
 
     let hidden_note = format!("hidden: role {user} lacks pg_read_all_stats (GRANT pg_monitor TO {user} shows it)");
     let leader = leader_of(facts, members);
-    let place = match here.member {
-        Some(member) => format!("{endpoint} ({member})"),
-        None => endpoint.to_string(),
-    };
+    let place = path.place(endpoint, here.member);
 
     if facts.in_recovery {
         let upstream = match &facts.upstream {
@@ -550,15 +547,207 @@ fn member_at<'a>(endpoint: &Endpoint, facts: &ServerFacts, members: &'a [MemberR
 }
 
 /// [`member_at`], from the host connected to and the server's own address.
+/// The server's own address decides first: behind a pooler or a proxy the
+/// member is the server, whatever `nodes` calls the address connected to.
 fn member_named<'a>(endpoint: &Endpoint, server: Option<&Endpoint>, members: &'a [MemberReport]) -> Option<&'a str> {
-    members
-        .iter()
-        .find(|m| m.member.endpoint == *endpoint)
-        .or_else(|| {
-            let server = server?;
-            members.iter().find(|m| m.member.endpoint == *server || reports_address(m, server))
-        })
+    let by_server = |matches: &dyn Fn(&MemberReport, &Endpoint) -> bool| {
+        server.and_then(|server| members.iter().find(|m| matches(m, server)))
+    };
+    by_server(&|m, server| m.member.endpoint == *server)
+        .or_else(|| by_server(&|m, server| reports_address(m, server)))
+        .or_else(|| members.iter().find(|m| m.member.endpoint == *endpoint))
         .map(|m| m.member.name.as_str())
+}
+
+/// Where the `path` line's facts come from: the start-up kbz-check read and what the server says.
+const PATH_SOURCES: &str = "the start-up's BackendKeyData and ParameterStatus messages; \
+SELECT host(inet_server_addr()), inet_server_port(), pg_backend_pid()";
+/// Where the `tls` line's facts come from.
+const TLS_SOURCES: &str = "the TLS handshake of kbz-check's connection; \
+SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+
+/// The ParameterStatus names PgBouncer sends last, in this order, from its
+/// own cache of the variables it tracks per client (`varcache_add_params`,
+/// after the server's other parameters): PostgreSQL reports them in its own
+/// order, where application_name does not come last.
+const PGBOUNCER_PARAMETERS: [&str; 5] =
+    ["client_encoding", "DateStyle", "TimeZone", "standard_conforming_strings", "application_name"];
+
+/// What lies between kbz-check and the server, from what each end says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Path {
+    /// The server's own address is the one connected to, and its backend
+    /// holds the cancel key start-up gave (when it gave one).
+    Direct,
+    /// Over a Unix socket, or the server gave no address: nothing to compare.
+    Unknown,
+    /// The cancel key start-up gave is not the server backend's: something
+    /// answered start-up itself, as a pooler does.
+    Pooler { pgbouncer: bool, server: Option<Endpoint>, key_pid: i32, backend_pid: i32 },
+    /// Another address, and the server backend's own cancel key: the bytes
+    /// are passed through (a TCP load balancer, a port forward, NAT).
+    Forwarder { server: Endpoint, backend_pid: i32 },
+    /// Another address, and no cancel key to compare.
+    Elsewhere { server: Endpoint },
+}
+
+impl Path {
+    fn of(endpoint: &Endpoint, facts: &ServerFacts) -> Path {
+        let server = match (&facts.server_addr, facts.server_port) {
+            (Some(host), Some(port)) => Some(Endpoint { host: host.clone(), port }),
+            _ => None,
+        };
+        let key_pid = facts.wire.startup.key_pid;
+        if let (Some(key_pid), Some(backend_pid)) = (key_pid, facts.backend_pid) {
+            if key_pid != backend_pid {
+                let pgbouncer = facts
+                    .wire
+                    .startup
+                    .parameters
+                    .windows(PGBOUNCER_PARAMETERS.len())
+                    .any(|w| w == PGBOUNCER_PARAMETERS);
+                return Path::Pooler { pgbouncer, server, key_pid, backend_pid };
+            }
+        }
+        let Some(server) = server else { return Path::Unknown };
+        let reached = match facts.wire.peer {
+            Some(peer) => {
+                server.port == peer.port() && server.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip == peer.ip())
+            }
+            None => server == *endpoint,
+        };
+        match (reached, facts.backend_pid.filter(|_| key_pid.is_some())) {
+            (true, _) => Path::Direct,
+            (false, Some(backend_pid)) => Path::Forwarder { server, backend_pid },
+            (false, None) => Path::Elsewhere { server },
+        }
+    }
+
+    /// Who answers at the URL's address, in a few words.
+    fn between(&self) -> Option<&'static str> {
+        match self {
+            Path::Pooler { pgbouncer: true, .. } => Some("PgBouncer"),
+            Path::Pooler { pgbouncer: false, .. } => Some("a pooler"),
+            Path::Forwarder { .. } => Some("a forwarder"),
+            Path::Elsewhere { .. } => Some("something in between"),
+            Path::Direct | Path::Unknown => None,
+        }
+    }
+
+    fn server(&self) -> Option<&Endpoint> {
+        match self {
+            Path::Pooler { server, .. } => server.as_ref(),
+            Path::Forwarder { server, .. } | Path::Elsewhere { server } => Some(server),
+            Path::Direct | Path::Unknown => None,
+        }
+    }
+
+    /// Where the URL landed, for summaries: the server (with its member
+    /// name), then what it was reached through.
+    /// `10.0.0.120:5432 (db-postgres-01)`, or `10.0.0.120:5432 (db-postgres-01) via PgBouncer at 10.0.0.10:6432`.
+    fn place(&self, endpoint: &Endpoint, member: Option<&str>) -> String {
+        let named = |address: String| match member {
+            Some(member) => format!("{address} ({member})"),
+            None => address,
+        };
+        match (self.between(), self.server()) {
+            (Some(between), Some(server)) => format!("{} via {between} at {endpoint}", named(server.to_string())),
+            (Some(between), None) => format!("{} (through {between})", named(endpoint.to_string())),
+            (None, _) => named(endpoint.to_string()),
+        }
+    }
+
+    /// The `path` evidence line.
+    fn evidence(&self, endpoint: &Endpoint, facts: &ServerFacts, member: Option<&str>) -> String {
+        let server_named = |server: &Endpoint| match member {
+            Some(member) => format!("server {member} {server}"),
+            None => format!("server {server}"),
+        };
+        let unknown_server = || match member {
+            Some(member) => format!("server {member} (no address: it is reached over a Unix socket)"),
+            None => "server (no address: it is reached over a Unix socket)".to_string(),
+        };
+        match self {
+            Path::Direct => {
+                let key = match facts.backend_pid {
+                    Some(pid) if facts.wire.startup.key_pid.is_some() => {
+                        format!(", and the cancel key of the start-up is its own backend's (pid {pid})")
+                    }
+                    _ => String::new(),
+                };
+                format!("direct: {endpoint} is the {} itself: it reports that address{key}", server_named(endpoint))
+            }
+            Path::Unknown => match facts.wire.peer {
+                None => format!("over the Unix socket {endpoint}: no address to compare"),
+                Some(_) => format!("to {endpoint}: the server reports no address of its own, so nothing to compare"),
+            },
+            Path::Pooler { pgbouncer, server, key_pid, backend_pid } => {
+                let to = server.as_ref().map_or_else(unknown_server, server_named);
+                let key = format!(
+                    "the start-up's cancel key names process {key_pid}, but the server's backend is pid {backend_pid}: something in between answered the start-up itself, as a connection pooler does"
+                );
+                if *pgbouncer {
+                    format!(
+                        "via PgBouncer at {endpoint} → {to}: {key}, and its parameter reports end as PgBouncer's do ({})",
+                        PGBOUNCER_PARAMETERS.join(", ")
+                    )
+                } else {
+                    format!("via a pooler at {endpoint} → {to}: {key} (PgBouncer, Pgpool-II, Odyssey, PgCat, a cloud proxy; which one does not show)")
+                }
+            }
+            Path::Forwarder { server, backend_pid } => format!(
+                "via a forwarder at {endpoint} → {}: the server sees this session arrive at {server}, not at the URL's {endpoint}, and the start-up's cancel key is the server backend's own (pid {backend_pid}): something in between passes the bytes through (a TCP load balancer such as HAProxy, a port forward, NAT), not a pooler",
+                server_named(server)
+            ),
+            Path::Elsewhere { server } => format!(
+                "the server sees this session arrive at {server}, not at the URL's {endpoint}: something in between forwards it: a pooler, a load balancer, NAT ({})",
+                server_named(server)
+            ),
+        }
+    }
+}
+
+/// The `tls` evidence line: kbz-check's own connection (the app's side),
+/// then what the server sees, labelled as such.
+fn tls_evidence(check: &PostgresCheck, endpoint: &Endpoint, facts: &ServerFacts, path: &Path) -> String {
+    let mode = check.params.tls.name();
+    let app = match &facts.wire.tls {
+        Some(tls) => {
+            let version = tls.version.unwrap_or("TLS");
+            let verified = match (&tls.verified_against, check.params.tls) {
+                (Some(against), super::TlsMode::VerifyFull) => {
+                    format!("certificate verified against {against} (sslmode=verify-full: chain and host name)")
+                }
+                (Some(against), _) => {
+                    format!("certificate verified against {against} (sslmode=verify-ca: chain only, not the host name)")
+                }
+                (None, _) => format!("certificate not verified (sslmode={mode} encrypts but accepts any certificate)"),
+            };
+            let issuer = tls.issuer.as_ref().map_or(String::new(), |issuer| format!(", issued by {issuer}"));
+            format!("{version}, {verified}{issuer}")
+        }
+        None => match check.params.tls {
+            super::TlsMode::Disable => "TLS off (sslmode=disable)".to_string(),
+            _ if facts.wire.peer.is_none() => {
+                format!("TLS off (a Unix socket: libpq does not use TLS there; sslmode={mode})")
+            }
+            _ => format!("TLS off (sslmode={mode}: the peer declined TLS, so the session went on in plain text)"),
+        },
+    };
+    let server = match (facts.ssl, &facts.ssl_version) {
+        (Some(true), Some(version)) => format!("TLS on, {version}"),
+        (Some(true), None) => "TLS on".to_string(),
+        (Some(false), _) => "TLS off".to_string(),
+        (None, _) => "unknown".to_string(),
+    };
+    let whose = match path {
+        Path::Pooler { pgbouncer: true, .. } => "here PgBouncer's",
+        Path::Pooler { pgbouncer: false, .. } => "here the pooler's",
+        Path::Forwarder { .. } => "this one, passed through",
+        Path::Elsewhere { .. } => "through whatever forwards it",
+        Path::Direct | Path::Unknown => "this one",
+    };
+    format!("app side (kbz-check's connection to {endpoint}): {app}\nserver side: {server} (pg_stat_ssl: the session the server sees, {whose})")
 }
 
 fn member_findings(check: &PostgresCheck, landed: Option<&Landed>, members: &[MemberReport], found: &mut Findings) {
