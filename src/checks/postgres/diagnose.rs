@@ -389,7 +389,7 @@ fn role_findings(
     }
 
     match (check.expect, facts.in_recovery) {
-        (Expect::Leader, true) => on_replica(check, facts, &place, leader.as_ref(), members, found),
+        (Expect::Leader, true) => on_replica(check, here, &place, &path, leader.as_ref(), members, found),
         (Expect::Leader, false) if facts.transaction_read_only == "on" => {
             found.fail(
                 codes::READ_ONLY_SESSIONS,
@@ -429,12 +429,14 @@ fn role_findings(
 /// The PH11 case: the app's URL lands on a replica while it must write.
 fn on_replica(
     check: &PostgresCheck,
-    facts: &ServerFacts,
+    here: &Landed,
     place: &str,
+    path: &Path,
     leader: Option<&(String, Endpoint)>,
     members: &[MemberReport],
     found: &mut Findings,
 ) {
+    let facts = here.facts;
     let (name, user) = (&check.url_name, &facts.user);
     let leader_text = leader.map_or("unknown".to_string(), |(text, _)| text.clone());
     let mut cause = format!(
@@ -449,6 +451,26 @@ fn on_replica(
     );
     if let Some((_, leader_endpoint)) = leader {
         fix = fix.with_command(suggested_urls(check, facts, leader_endpoint, members));
+    }
+    // Behind PgBouncer the URL may be right: its [databases] entry picks the server.
+    if let (Path::Pooler { pgbouncer: true, .. }, Some((leader_text, leader_endpoint))) = (path, leader) {
+        cause.push_str(&format!(
+            " PgBouncer at {} hands this database to the replica: its [databases] entry names the replica's host and port.",
+            here.endpoint
+        ));
+        fix = Action::new(
+            Priority::Critical,
+            format!(
+                "Point the [databases] entry of PgBouncer at {} at the leader {leader_text}, then reload PgBouncer; or point {name} at a PgBouncer in front of the leader",
+                here.endpoint
+            ),
+        )
+        .with_command(format!(
+            "# pgbouncer.ini\n[databases]\n{db} = host={} port={} dbname={db}\n# then: systemctl reload pgbouncer (or RELOAD; in its admin console)",
+            leader_endpoint.host,
+            leader_endpoint.port,
+            db = facts.database
+        ));
     }
     // Behind a write endpoint that spreads sessions over the members, the
     // URL may be right: the routing's own actions are the fix, not a new URL.
@@ -675,7 +697,8 @@ impl Path {
                     }
                     _ => String::new(),
                 };
-                format!("direct: {endpoint} is the {} itself: it reports that address{key}", server_named(endpoint))
+                let member = member.map_or(String::new(), |member| format!(" (member {member})"));
+                format!("direct: {endpoint} is the server itself{member}: it reports that address{key}")
             }
             Path::Unknown => match facts.wire.peer {
                 None => format!("over the Unix socket {endpoint}: no address to compare"),
@@ -1494,5 +1517,206 @@ mod tests {
             config.contains("server pg1 10.0.0.120:5432") && config.contains("server pg2 10.0.0.122:5432"),
             "{config}"
         );
+    }
+
+    /// A session through a pooler or a proxy at 10.0.0.10:6432 to the server
+    /// at `server`, its start-up as `key_pid` and `parameters` say.
+    fn through(server: &str, key_pid: i32, backend_pid: i32, parameters: &[&str], in_recovery: bool) -> Landing {
+        let server = Endpoint::parse(server).unwrap();
+        let mut facts = facts(in_recovery);
+        facts.server_addr = Some(server.host.clone());
+        facts.server_port = Some(server.port);
+        facts.backend_pid = Some(backend_pid);
+        facts.wire.peer = Some("10.0.0.10:6432".parse().unwrap());
+        facts.wire.startup.key_pid = Some(key_pid);
+        facts.wire.startup.parameters = parameters.iter().map(|p| p.to_string()).collect();
+        Landing::Connected {
+            endpoint: Endpoint::parse("10.0.0.10:6432").unwrap(),
+            passed_over: vec![],
+            facts: Box::new(facts),
+        }
+    }
+
+    /// As PostgreSQL 15 reports them, then as PgBouncer 1.18 passes them on.
+    const POSTGRES_PARAMETERS: [&str; 13] = [
+        "application_name",
+        "client_encoding",
+        "DateStyle",
+        "default_transaction_read_only",
+        "in_hot_standby",
+        "integer_datetimes",
+        "IntervalStyle",
+        "is_superuser",
+        "server_encoding",
+        "server_version",
+        "session_authorization",
+        "standard_conforming_strings",
+        "TimeZone",
+    ];
+    const PGBOUNCER_SENDS: [&str; 13] = [
+        "default_transaction_read_only",
+        "in_hot_standby",
+        "integer_datetimes",
+        "IntervalStyle",
+        "is_superuser",
+        "server_encoding",
+        "server_version",
+        "session_authorization",
+        "client_encoding",
+        "DateStyle",
+        "TimeZone",
+        "standard_conforming_strings",
+        "application_name",
+    ];
+
+    fn evidence_of(outcome: &Outcome, label: &str) -> String {
+        let item = outcome.evidence.iter().find(|e| e.label == label);
+        item.unwrap_or_else(|| panic!("no `{label}` in {:#?}", outcome.evidence)).output.clone()
+    }
+
+    #[test]
+    fn pgbouncer_is_named_with_its_address_and_the_member_belongs_to_the_server() {
+        let c = check(Expect::Leader, &[("db-postgres-01", "10.0.0.120:5432")]);
+        let members = [member("db-postgres-01", "10.0.0.120:5432", Ok(facts(false)))];
+        let landing = through("10.0.0.120:5432", 1_939_425_512, 4242, &PGBOUNCER_SENDS, false);
+        let outcome = diagnose(&c, &landing, &members, &[]);
+        assert_eq!(outcome.status, Status::Ok, "{:?}", outcome.findings);
+        assert!(
+            outcome.summary.starts_with("leader at 10.0.0.120:5432 (db-postgres-01) via PgBouncer at 10.0.0.10:6432,"),
+            "{}",
+            outcome.summary
+        );
+        let path = evidence_of(&outcome, "path");
+        assert!(
+            path.starts_with(
+                "via PgBouncer at 10.0.0.10:6432 → server db-postgres-01 10.0.0.120:5432: the start-up's cancel key names process 1939425512, but the server's backend is pid 4242"
+            ),
+            "{path}"
+        );
+        let tls = evidence_of(&outcome, "tls");
+        assert!(
+            tls.ends_with("\nserver side: TLS off (pg_stat_ssl: the session the server sees, here PgBouncer's)"),
+            "{tls}"
+        );
+        assert!(
+            tls.starts_with("app side (kbz-check's connection to 10.0.0.10:6432): TLS off (sslmode=prefer"),
+            "{tls}"
+        );
+    }
+
+    #[test]
+    fn another_pooler_is_a_pooler_without_a_name() {
+        let c = check(Expect::Leader, &[]);
+        let outcome = diagnose(&c, &through("10.0.0.120:5432", 77, 4242, &POSTGRES_PARAMETERS, false), &[], &[]);
+        let path = evidence_of(&outcome, "path");
+        assert!(path.starts_with("via a pooler at 10.0.0.10:6432 → server 10.0.0.120:5432: "), "{path}");
+        assert!(path.contains("which one does not show") && !path.contains("via PgBouncer"), "{path}");
+        assert!(outcome.summary.contains("10.0.0.120:5432 via a pooler at 10.0.0.10:6432"), "{}", outcome.summary);
+        assert!(evidence_of(&outcome, "tls").contains("here the pooler's"));
+    }
+
+    #[test]
+    fn a_forwarder_passes_the_servers_own_key_and_is_not_called_a_pooler() {
+        let c = check(Expect::Leader, &[("db-postgres-01", "10.0.0.120:5432")]);
+        let members = [member("db-postgres-01", "10.0.0.120:5432", Ok(facts(false)))];
+        let outcome = diagnose(&c, &through("10.0.0.120:5432", 4242, 4242, &POSTGRES_PARAMETERS, false), &members, &[]);
+        let path = evidence_of(&outcome, "path");
+        assert!(
+            path.starts_with("via a forwarder at 10.0.0.10:6432 → server db-postgres-01 10.0.0.120:5432: the server sees this session arrive at 10.0.0.120:5432, not at the URL's 10.0.0.10:6432"),
+            "{path}"
+        );
+        assert!(!path.contains("PgBouncer") && path.contains("not a pooler"), "{path}");
+        // Without a cancel key to compare, only what was seen is said.
+        let mut landing = through("10.0.0.120:5432", 4242, 4242, &[], false);
+        if let Landing::Connected { facts, .. } = &mut landing {
+            facts.wire.startup.key_pid = None;
+        }
+        let path = evidence_of(&diagnose(&c, &landing, &members, &[]), "path");
+        assert_eq!(
+            path,
+            "the server sees this session arrive at 10.0.0.120:5432, not at the URL's 10.0.0.10:6432: something in between forwards it: a pooler, a load balancer, NAT (server db-postgres-01 10.0.0.120:5432)"
+        );
+    }
+
+    #[test]
+    fn a_direct_session_says_so_without_via() {
+        let mut direct = facts(false);
+        direct.backend_pid = Some(4242);
+        direct.wire.peer = Some("10.0.0.122:5432".parse().unwrap());
+        direct.wire.startup.key_pid = Some(4242);
+        let c = check(Expect::Leader, &[("db-postgres-03", "10.0.0.122:5432")]);
+        let members = [member("db-postgres-03", "10.0.0.122:5432", Ok(facts(false)))];
+        let outcome = diagnose(&c, &landed(direct), &members, &[]);
+        let path = evidence_of(&outcome, "path");
+        assert_eq!(
+            path,
+            "direct: 10.0.0.122:5432 is the server itself (member db-postgres-03): it reports that address, and the cancel key of the start-up is its own backend's (pid 4242)"
+        );
+        assert!(!outcome.summary.contains("via"), "{}", outcome.summary);
+        assert!(evidence_of(&outcome, "tls").ends_with("(pg_stat_ssl: the session the server sees, this one)"));
+    }
+
+    #[test]
+    fn tls_is_called_verified_only_when_sslmode_verified_it() {
+        use super::super::conn::TlsSeen;
+        let seen = |verified_against: Option<&str>| TlsSeen {
+            version: Some("TLSv1.3"),
+            issuer: Some("CN=Example Test CA".into()),
+            verified_against: verified_against.map(str::to_string),
+        };
+        let mut c = check(Expect::Leader, &[]);
+        let mut session = facts(false);
+        session.ssl = Some(true);
+        session.ssl_version = Some("TLSv1.3".into());
+        session.wire.peer = Some("10.0.0.122:5432".parse().unwrap());
+
+        c.params.tls = super::super::TlsMode::Require;
+        session.wire.tls = Some(seen(None));
+        let tls = evidence_of(&diagnose(&c, &landed(session.clone()), &[], &[]), "tls");
+        assert_eq!(
+            tls,
+            "app side (kbz-check's connection to 10.0.0.122:5432): TLSv1.3, certificate not verified (sslmode=require encrypts but accepts any certificate), issued by CN=Example Test CA\nserver side: TLS on, TLSv1.3 (pg_stat_ssl: the session the server sees, this one)"
+        );
+        assert!(!tls.contains("verified against"), "{tls}");
+
+        c.params.tls = super::super::TlsMode::VerifyFull;
+        session.wire.tls = Some(seen(Some("sslrootcert /etc/ssl/example-ca.pem")));
+        let outcome = diagnose(&c, &landed(session.clone()), &[], &[]);
+        assert!(
+            evidence_of(&outcome, "tls").starts_with("app side (kbz-check's connection to 10.0.0.122:5432): TLSv1.3, certificate verified against sslrootcert /etc/ssl/example-ca.pem (sslmode=verify-full: chain and host name), issued by CN=Example Test CA"),
+            "{:#?}",
+            outcome.evidence
+        );
+        assert!(evidence_of(&outcome, "connection").contains("TLS on (sslmode=verify-full)"));
+
+        c.params.tls = super::super::TlsMode::VerifyCa;
+        session.wire.tls = Some(seen(Some("the system roots")));
+        let tls = evidence_of(&diagnose(&c, &landed(session), &[], &[]), "tls");
+        assert!(
+            tls.contains("verified against the system roots (sslmode=verify-ca: chain only, not the host name)"),
+            "{tls}"
+        );
+    }
+
+    #[test]
+    fn on_a_replica_behind_pgbouncer_the_fix_is_its_databases_entry() {
+        let c = check(Expect::Leader, &[("db-postgres-01", "10.0.0.120:5432"), ("db-postgres-03", "10.0.0.122:5432")]);
+        let members = [
+            member("db-postgres-01", "10.0.0.120:5432", Ok(facts(false))),
+            member("db-postgres-03", "10.0.0.122:5432", Ok(facts(true))),
+        ];
+        let outcome = diagnose(&c, &through("10.0.0.122:5432", 99, 4242, &PGBOUNCER_SENDS, true), &members, &[]);
+        assert_eq!(codes_of(&outcome), [codes::ON_REPLICA]);
+        assert_eq!(
+            outcome.summary,
+            "DATABASE_URL lands on a read-only replica, 10.0.0.122:5432 (db-postgres-03) via PgBouncer at 10.0.0.10:6432; leader: 10.0.0.120:5432 (db-postgres-01)"
+        );
+        assert!(
+            outcome.causes[0].contains("PgBouncer at 10.0.0.10:6432 hands this database to the replica"),
+            "{:?}",
+            outcome.causes
+        );
+        let command = outcome.actions[0].command.as_deref().unwrap();
+        assert!(command.contains("keybuzz = host=10.0.0.120 port=5432 dbname=keybuzz"), "{command}");
     }
 }

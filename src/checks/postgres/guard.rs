@@ -612,6 +612,51 @@ mod tests {
         assert_eq!(violation(&err), Some(&Violation::Oversized { length: 0x7fff_ffff, in_startup: true }));
     }
 
+    /// A start-up with a cancel key for process 4242 and two parameter reports.
+    fn keyed_startup() -> Vec<u8> {
+        [
+            message(b'R', &0u32.to_be_bytes()),
+            message(b'S', b"client_encoding\0UTF8\0"),
+            message(b'S', b"application_name\0\0"),
+            message(b'K', &[0, 0, 0x10, 0x92, 1, 2, 3, 4]),
+            message(b'Z', b"I"),
+            // After start-up: a row is no parameter report.
+            message(b'S', b"TimeZone\0UTC\0"),
+        ]
+        .concat()
+    }
+
+    #[test]
+    fn startup_tells_the_cancel_keys_pid_and_the_parameter_names_in_any_pieces() {
+        let expected =
+            Startup { key_pid: Some(4242), parameters: vec!["client_encoding".into(), "application_name".into()] };
+        for piece in [1, 3, 7, 1000] {
+            let slot = StartupSlot::default();
+            let mut w = watch(true);
+            w.slot = Some(slot.clone());
+            for chunk in [b"N".to_vec(), keyed_startup()].concat().chunks(piece) {
+                assert_eq!(w.received(chunk), Ok(()));
+            }
+            assert_eq!(*slot.lock().unwrap(), expected, "in pieces of {piece}");
+        }
+    }
+
+    #[tokio::test]
+    async fn inside_tls_start_up_is_observed_and_passed_on_untouched() {
+        let (client, mut server) = tokio::io::duplex(64 * 1024);
+        let slot = StartupSlot::default();
+        let connecting = Box::pin(async move { Ok::<_, io::Error>(client) });
+        let mut observed = Observing { connecting, slot: Some(slot.clone()) }.await.unwrap();
+        // Nonsense after start-up is the session's business, not the observer's.
+        let bytes = [keyed_startup(), b"HTTP/1.1 200 OK".to_vec()].concat();
+        server.write_all(&bytes).await.unwrap();
+        drop(server);
+        let mut read = Vec::new();
+        observed.read_to_end(&mut read).await.unwrap();
+        assert_eq!(read, bytes);
+        assert_eq!(slot.lock().unwrap().key_pid, Some(4242));
+    }
+
     #[tokio::test]
     async fn a_real_session_passes_through_unchanged() {
         let session = [b"N".to_vec(), plain_session()].concat();
