@@ -254,7 +254,9 @@ fn a_direct_session_and_one_through_haproxy_are_told_from_a_pooler() {
         )),
         "{path}"
     );
-    assert!(!path.contains("PgBouncer") && !c["summary"].as_str().unwrap().contains("PgBouncer"), "{c:#}");
+    assert!(!path.starts_with("via PgBouncer") && !path.contains("via a pooler"), "{path}");
+    assert!(path.contains("rather than answering it as PgBouncer does"), "{path}");
+    assert!(!c["summary"].as_str().unwrap().contains("PgBouncer"), "{c:#}");
     assert!(
         evidence(c, "tls").ends_with(
             "server side: TLS on, TLSv1.3 (pg_stat_ssl: the session the server sees, this one, passed through)"

@@ -453,24 +453,26 @@ fn on_replica(
         fix = fix.with_command(suggested_urls(check, facts, leader_endpoint, members));
     }
     // Behind PgBouncer the URL may be right: its [databases] entry picks the server.
-    if let (Path::Pooler { pgbouncer: true, .. }, Some((leader_text, leader_endpoint))) = (path, leader) {
+    if let Path::Pooler { pgbouncer: true, .. } = path {
+        let bouncer = here.endpoint;
         cause.push_str(&format!(
-            " PgBouncer at {} hands this database to the replica: its [databases] entry names the replica's host and port.",
-            here.endpoint
+            " PgBouncer at {bouncer} hands this database to the replica: its [databases] entry names the replica's host and port."
         ));
+        let leader_named = leader.map_or(String::new(), |(text, _)| format!(" {text}"));
         fix = Action::new(
             Priority::Critical,
             format!(
-                "Point the [databases] entry of PgBouncer at {} at the leader {leader_text}, then reload PgBouncer; or point {name} at a PgBouncer in front of the leader",
-                here.endpoint
+                "Point the [databases] entry of PgBouncer at {bouncer} at the leader{leader_named}, then reload PgBouncer; or point {name} at a PgBouncer in front of the leader"
             ),
-        )
-        .with_command(format!(
-            "# pgbouncer.ini\n[databases]\n{db} = host={} port={} dbname={db}\n# then: systemctl reload pgbouncer (or RELOAD; in its admin console)",
-            leader_endpoint.host,
-            leader_endpoint.port,
-            db = facts.database
-        ));
+        );
+        if let Some((_, leader)) = leader {
+            fix = fix.with_command(format!(
+                "# pgbouncer.ini\n[databases]\n{db} = host={} port={} dbname={db}\n# then: systemctl reload pgbouncer (or RELOAD; in its admin console)",
+                leader.host,
+                leader.port,
+                db = facts.database
+            ));
+        }
     }
     // Behind a write endpoint that spreads sessions over the members, the
     // URL may be right: the routing's own actions are the fix, not a new URL.
@@ -719,7 +721,7 @@ impl Path {
                 }
             }
             Path::Forwarder { server, backend_pid } => format!(
-                "via a forwarder at {endpoint} → {}: the server sees this session arrive at {server}, not at the URL's {endpoint}, and the start-up's cancel key is the server backend's own (pid {backend_pid}): something in between passes the bytes through (a TCP load balancer such as HAProxy, a port forward, NAT), not a pooler",
+                "via a forwarder at {endpoint} → {}: the server sees this session arrive at {server}, not at the URL's {endpoint}, and the start-up's cancel key is the server backend's own (pid {backend_pid}): what is in between passes the start-up through (a TCP load balancer such as HAProxy, a port forward, NAT) rather than answering it as PgBouncer does",
                 server_named(server)
             ),
             Path::Elsewhere { server } => format!(
@@ -1625,7 +1627,10 @@ mod tests {
             path.starts_with("via a forwarder at 10.0.0.10:6432 → server db-postgres-01 10.0.0.120:5432: the server sees this session arrive at 10.0.0.120:5432, not at the URL's 10.0.0.10:6432"),
             "{path}"
         );
-        assert!(!path.contains("PgBouncer") && path.contains("not a pooler"), "{path}");
+        assert!(
+            path.contains("rather than answering it as PgBouncer does") && !path.starts_with("via PgBouncer"),
+            "{path}"
+        );
         // Without a cancel key to compare, only what was seen is said.
         let mut landing = through("10.0.0.120:5432", 4242, 4242, &[], false);
         if let Landing::Connected { facts, .. } = &mut landing {
