@@ -117,6 +117,9 @@ fn build_config(verifier: Arc<dyn ServerCertVerifier>) -> Result<ClientConfig, S
 pub struct Seen {
     pub leaf: Option<CertificateDer<'static>>,
     pub rejected: Option<rustls::Error>,
+    /// The protocol version the handshake signed with (`TLSv1.2`, `TLSv1.3`):
+    /// rustls asks for the one signature check that version uses.
+    pub version: Option<&'static str>,
 }
 
 impl Seen {
@@ -493,6 +496,14 @@ struct Presented<'a> {
     now: UnixTime,
 }
 
+impl Verifier {
+    fn signed_with(&self, version: &'static str) {
+        if let Some(slot) = &self.seen {
+            slot.lock().unwrap_or_else(|e| e.into_inner()).version = Some(version);
+        }
+    }
+}
+
 impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
@@ -527,6 +538,7 @@ impl ServerCertVerifier for Verifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.signed_with("TLSv1.2");
         rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
@@ -536,6 +548,7 @@ impl ServerCertVerifier for Verifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.signed_with("TLSv1.3");
         rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 

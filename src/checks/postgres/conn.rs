@@ -3,7 +3,7 @@
 //! failure classified by the step it happened at.
 
 use super::super::Context;
-use super::guard::{Guarded, Violation};
+use super::guard::{Guarded, ObserveTls, Startup, StartupSlot, Violation};
 use crate::checks::stall::{Peer, Tap, Tapped};
 use crate::conninfo::{self, ConninfoError};
 use crate::errors;
@@ -339,6 +339,33 @@ pub struct Session {
     pub endpoint: Endpoint,
     /// Hosts tried before this one and why they were passed over.
     pub passed_over: Vec<(Endpoint, String)>,
+    /// What kbz-check's own connection saw on its way in.
+    pub wire: Wire,
+}
+
+/// What kbz-check's own connection saw: the address it reached, what the
+/// peer's start-up said, and its TLS. Compared with what the server says
+/// about the session, it tells a direct connection from one through a
+/// pooler or a forwarder.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Wire {
+    /// The address connected to (none over a Unix socket).
+    pub peer: Option<std::net::SocketAddr>,
+    pub startup: Startup,
+    /// None when the session is in plain text.
+    pub tls: Option<TlsSeen>,
+}
+
+/// The TLS of kbz-check's own connection, as its handshake went.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TlsSeen {
+    /// `TLSv1.2`, `TLSv1.3`.
+    pub version: Option<&'static str>,
+    /// The issuer of the certificate the peer presented.
+    pub issuer: Option<String>,
+    /// What the certificate was verified against (`sslrootcert /etc/ssl/db-ca.pem`,
+    /// `the system roots`), under verify-ca or verify-full; None when it was not verified.
+    pub verified_against: Option<String>,
 }
 
 /// Connects to the first usable host, as libpq does with a host list. With
@@ -354,12 +381,13 @@ pub async fn connect(
     for endpoint in endpoints {
         *lock(&seen) = Seen::default();
         match connect_one(params, &endpoint, tls.clone(), ctx).await.map_err(|err| with_issuer(err, &seen)) {
-            Ok(client) => {
+            Ok((client, mut wire)) => {
                 if params.wants_read_write() && is_read_only(&client).await {
                     passed_over.push((endpoint, "read-only (target_session_attrs=read-write)".to_string()));
                     continue;
                 }
-                return Ok(Session { client, endpoint, passed_over });
+                wire.tls = tls_seen(params, &lock(&seen));
+                return Ok(Session { client, endpoint, passed_over, wire });
             }
             Err(err) => {
                 passed_over.push((endpoint, err.to_string()));
@@ -387,6 +415,20 @@ fn with_issuer(err: ConnectError, seen: &SeenSlot) -> ConnectError {
     }
 }
 
+/// The handshake's record, when there was one: a certificate seen means TLS
+/// went through, since a refused one fails the connection.
+fn tls_seen(params: &ConnParams, seen: &Seen) -> Option<TlsSeen> {
+    seen.leaf.as_ref()?;
+    let verified_against = match params.tls {
+        TlsMode::VerifyCa | TlsMode::VerifyFull => Some(match &params.root_cert {
+            Some(path) => format!("sslrootcert {}", path.display()),
+            None => "the system roots".to_string(),
+        }),
+        TlsMode::Disable | TlsMode::Prefer | TlsMode::Require => None,
+    };
+    Some(TlsSeen { version: seen.version, issuer: seen.certificate().map(|c| c.issuer), verified_against })
+}
+
 fn lock(seen: &SeenSlot) -> std::sync::MutexGuard<'_, Seen> {
     seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -409,7 +451,7 @@ async fn connect_one(
     endpoint: &Endpoint,
     mut tls: MakeRustlsConnect,
     ctx: Option<&Context>,
-) -> Result<Client, ConnectError> {
+) -> Result<(Client, Wire), ConnectError> {
     let mut config = params.config.clone();
     if endpoint.is_socket() {
         #[cfg(unix)]
@@ -420,7 +462,9 @@ async fn connect_one(
             // libpq never negotiates TLS over a Unix socket.
             config.ssl_mode(SslMode::Disable);
             note(ctx, || format!("logging in over {path}"));
-            return finish(&config, stream, &mut tls, endpoint, params, None).await;
+            return finish(&config, stream, &mut tls, endpoint, params, None)
+                .await
+                .map(|(client, startup)| (client, Wire { startup, ..Wire::default() }));
         }
     }
     note(ctx, || format!("resolving {}", endpoint.host));
@@ -460,7 +504,8 @@ async fn connect_one(
                 let tls_note = if params.tls == TlsMode::Disable { "" } else { "negotiating TLS and " };
                 note(ctx, || format!("{tls_note}logging in to {endpoint} (no answer to the startup message yet)"));
                 let stream = Tapped::new(stream, tap.clone());
-                return finish(&config, stream, &mut tls, endpoint, params, Some(tap)).await;
+                let (client, startup) = finish(&config, stream, &mut tls, endpoint, params, Some(tap)).await?;
+                return Ok((client, Wire { peer: Some(addr), startup, tls: None }));
             }
             Err(e) => last = Some(io_error(endpoint, e)),
         }
@@ -477,7 +522,7 @@ async fn finish<S>(
     endpoint: &Endpoint,
     params: &ConnParams,
     tap: Option<Arc<Tap>>,
-) -> Result<Client, ConnectError>
+) -> Result<(Client, Startup), ConnectError>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -491,13 +536,17 @@ where
                 issuer: None,
             }
         })?;
-    match config.connect_raw(Guarded::new(stream).noting(tap), connector).await {
+    // Start-up is read for what it tells of the peer, in plain text or inside TLS.
+    let startup = StartupSlot::default();
+    let connector = ObserveTls::new(connector, startup.clone());
+    match config.connect_raw(Guarded::new(stream).noting(tap).recording(startup.clone()), connector).await {
         Ok((client, connection)) => {
             // The connection drives the socket; it ends when the client is dropped.
             tokio::spawn(async move {
                 let _ = connection.await;
             });
-            Ok(client)
+            let startup = startup.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+            Ok((client, startup))
         }
         Err(err) => Err(classify(&err, endpoint, params)),
     }

@@ -289,11 +289,8 @@ fn role_findings(
     let (facts, endpoint) = (here.facts, here.endpoint);
     let name = &check.url_name;
     let user = &facts.user;
-    let tls = match facts.ssl {
-        Some(true) => "TLS on",
-        Some(false) => "TLS off",
-        None => "TLS unknown",
-    };
+    // kbz-check's own connection, as the app's would be; what the server sees is the `tls` line's second half.
+    let tls = if facts.wire.tls.is_some() { "TLS on" } else { "TLS off" };
     let mut connection = format!(
         "connected to {endpoint} as {user}, database {}, {tls} (sslmode={})",
         facts.database,
@@ -309,6 +306,9 @@ fn role_findings(
         connection.push_str(&format!("\n{note}"));
     }
     found.evidence("connection", Some(probe::SESSION), connection);
+    let path = Path::of(endpoint, facts);
+    found.evidence("path", Some(PATH_SOURCES), path.evidence(endpoint, facts, here.member));
+    found.evidence("tls", Some(TLS_SOURCES), tls_evidence(check, endpoint, facts, &path));
     let role =
         if facts.in_recovery { "t (in recovery: a read-only replica)" } else { "f (not in recovery: the leader)" };
     found.evidence("role", Some(probe::IN_RECOVERY), role);
@@ -341,10 +341,7 @@ fn role_findings(
 
     let hidden_note = format!("hidden: role {user} lacks pg_read_all_stats (GRANT pg_monitor TO {user} shows it)");
     let leader = leader_of(facts, members);
-    let place = match here.member {
-        Some(member) => format!("{endpoint} ({member})"),
-        None => endpoint.to_string(),
-    };
+    let place = path.place(endpoint, here.member);
 
     if facts.in_recovery {
         let upstream = match &facts.upstream {
@@ -392,7 +389,7 @@ fn role_findings(
     }
 
     match (check.expect, facts.in_recovery) {
-        (Expect::Leader, true) => on_replica(check, facts, &place, leader.as_ref(), members, found),
+        (Expect::Leader, true) => on_replica(check, here, &place, &path, leader.as_ref(), members, found),
         (Expect::Leader, false) if facts.transaction_read_only == "on" => {
             found.fail(
                 codes::READ_ONLY_SESSIONS,
@@ -432,12 +429,14 @@ fn role_findings(
 /// The PH11 case: the app's URL lands on a replica while it must write.
 fn on_replica(
     check: &PostgresCheck,
-    facts: &ServerFacts,
+    here: &Landed,
     place: &str,
+    path: &Path,
     leader: Option<&(String, Endpoint)>,
     members: &[MemberReport],
     found: &mut Findings,
 ) {
+    let facts = here.facts;
     let (name, user) = (&check.url_name, &facts.user);
     let leader_text = leader.map_or("unknown".to_string(), |(text, _)| text.clone());
     let mut cause = format!(
@@ -452,6 +451,28 @@ fn on_replica(
     );
     if let Some((_, leader_endpoint)) = leader {
         fix = fix.with_command(suggested_urls(check, facts, leader_endpoint, members));
+    }
+    // Behind PgBouncer the URL may be right: its [databases] entry picks the server.
+    if let Path::Pooler { pgbouncer: true, .. } = path {
+        let bouncer = here.endpoint;
+        cause.push_str(&format!(
+            " PgBouncer at {bouncer} hands this database to the replica: its [databases] entry names the replica's host and port."
+        ));
+        let leader_named = leader.map_or(String::new(), |(text, _)| format!(" {text}"));
+        fix = Action::new(
+            Priority::Critical,
+            format!(
+                "Point the [databases] entry of PgBouncer at {bouncer} at the leader{leader_named}, then reload PgBouncer; or point {name} at a PgBouncer in front of the leader"
+            ),
+        );
+        if let Some((_, leader)) = leader {
+            fix = fix.with_command(format!(
+                "# pgbouncer.ini\n[databases]\n{db} = host={} port={} dbname={db}\n# then: systemctl reload pgbouncer (or RELOAD; in its admin console)",
+                leader.host,
+                leader.port,
+                db = facts.database
+            ));
+        }
     }
     // Behind a write endpoint that spreads sessions over the members, the
     // URL may be right: the routing's own actions are the fix, not a new URL.
@@ -550,15 +571,208 @@ fn member_at<'a>(endpoint: &Endpoint, facts: &ServerFacts, members: &'a [MemberR
 }
 
 /// [`member_at`], from the host connected to and the server's own address.
+/// The server's own address decides first: behind a pooler or a proxy the
+/// member is the server, whatever `nodes` calls the address connected to.
 fn member_named<'a>(endpoint: &Endpoint, server: Option<&Endpoint>, members: &'a [MemberReport]) -> Option<&'a str> {
-    members
-        .iter()
-        .find(|m| m.member.endpoint == *endpoint)
-        .or_else(|| {
-            let server = server?;
-            members.iter().find(|m| m.member.endpoint == *server || reports_address(m, server))
-        })
+    let by_server = |matches: &dyn Fn(&MemberReport, &Endpoint) -> bool| {
+        server.and_then(|server| members.iter().find(|m| matches(m, server)))
+    };
+    by_server(&|m, server| m.member.endpoint == *server)
+        .or_else(|| by_server(&|m, server| reports_address(m, server)))
+        .or_else(|| members.iter().find(|m| m.member.endpoint == *endpoint))
         .map(|m| m.member.name.as_str())
+}
+
+/// Where the `path` line's facts come from: the start-up kbz-check read and what the server says.
+const PATH_SOURCES: &str = "the start-up's BackendKeyData and ParameterStatus messages; \
+SELECT host(inet_server_addr()), inet_server_port(), pg_backend_pid()";
+/// Where the `tls` line's facts come from.
+const TLS_SOURCES: &str = "the TLS handshake of kbz-check's connection; \
+SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+
+/// The ParameterStatus names PgBouncer sends last, in this order, from its
+/// own cache of the variables it tracks per client (`varcache_add_params`,
+/// after the server's other parameters): PostgreSQL reports them in its own
+/// order, where application_name does not come last.
+const PGBOUNCER_PARAMETERS: [&str; 5] =
+    ["client_encoding", "DateStyle", "TimeZone", "standard_conforming_strings", "application_name"];
+
+/// What lies between kbz-check and the server, from what each end says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Path {
+    /// The server's own address is the one connected to, and its backend
+    /// holds the cancel key start-up gave (when it gave one).
+    Direct,
+    /// Over a Unix socket, or the server gave no address: nothing to compare.
+    Unknown,
+    /// The cancel key start-up gave is not the server backend's: something
+    /// answered start-up itself, as a pooler does.
+    Pooler { pgbouncer: bool, server: Option<Endpoint>, key_pid: i32, backend_pid: i32 },
+    /// Another address, and the server backend's own cancel key: the bytes
+    /// are passed through (a TCP load balancer, a port forward, NAT).
+    Forwarder { server: Endpoint, backend_pid: i32 },
+    /// Another address, and no cancel key to compare.
+    Elsewhere { server: Endpoint },
+}
+
+impl Path {
+    fn of(endpoint: &Endpoint, facts: &ServerFacts) -> Path {
+        let server = match (&facts.server_addr, facts.server_port) {
+            (Some(host), Some(port)) => Some(Endpoint { host: host.clone(), port }),
+            _ => None,
+        };
+        let key_pid = facts.wire.startup.key_pid;
+        if let (Some(key_pid), Some(backend_pid)) = (key_pid, facts.backend_pid) {
+            if key_pid != backend_pid {
+                let pgbouncer = facts
+                    .wire
+                    .startup
+                    .parameters
+                    .windows(PGBOUNCER_PARAMETERS.len())
+                    .any(|w| w == PGBOUNCER_PARAMETERS);
+                return Path::Pooler { pgbouncer, server, key_pid, backend_pid };
+            }
+        }
+        let Some(server) = server else { return Path::Unknown };
+        let reached = match facts.wire.peer {
+            Some(peer) => {
+                server.port == peer.port() && server.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip == peer.ip())
+            }
+            None => server == *endpoint,
+        };
+        match (reached, facts.backend_pid.filter(|_| key_pid.is_some())) {
+            (true, _) => Path::Direct,
+            (false, Some(backend_pid)) => Path::Forwarder { server, backend_pid },
+            (false, None) => Path::Elsewhere { server },
+        }
+    }
+
+    /// Who answers at the URL's address, in a few words.
+    fn between(&self) -> Option<&'static str> {
+        match self {
+            Path::Pooler { pgbouncer: true, .. } => Some("PgBouncer"),
+            Path::Pooler { pgbouncer: false, .. } => Some("a pooler"),
+            Path::Forwarder { .. } => Some("a forwarder"),
+            Path::Elsewhere { .. } => Some("something in between"),
+            Path::Direct | Path::Unknown => None,
+        }
+    }
+
+    fn server(&self) -> Option<&Endpoint> {
+        match self {
+            Path::Pooler { server, .. } => server.as_ref(),
+            Path::Forwarder { server, .. } | Path::Elsewhere { server } => Some(server),
+            Path::Direct | Path::Unknown => None,
+        }
+    }
+
+    /// Where the URL landed, for summaries: the server (with its member
+    /// name), then what it was reached through.
+    /// `10.0.0.120:5432 (db-postgres-01)`, or `10.0.0.120:5432 (db-postgres-01) via PgBouncer at 10.0.0.10:6432`.
+    fn place(&self, endpoint: &Endpoint, member: Option<&str>) -> String {
+        let named = |address: String| match member {
+            Some(member) => format!("{address} ({member})"),
+            None => address,
+        };
+        match (self.between(), self.server()) {
+            (Some(between), Some(server)) => format!("{} via {between} at {endpoint}", named(server.to_string())),
+            (Some(between), None) => format!("{} (through {between})", named(endpoint.to_string())),
+            (None, _) => named(endpoint.to_string()),
+        }
+    }
+
+    /// The `path` evidence line.
+    fn evidence(&self, endpoint: &Endpoint, facts: &ServerFacts, member: Option<&str>) -> String {
+        let server_named = |server: &Endpoint| match member {
+            Some(member) => format!("server {member} {server}"),
+            None => format!("server {server}"),
+        };
+        let unknown_server = || match member {
+            Some(member) => format!("server {member} (no address: it is reached over a Unix socket)"),
+            None => "server (no address: it is reached over a Unix socket)".to_string(),
+        };
+        match self {
+            Path::Direct => {
+                let key = match facts.backend_pid {
+                    Some(pid) if facts.wire.startup.key_pid.is_some() => {
+                        format!(", and the cancel key of the start-up is its own backend's (pid {pid})")
+                    }
+                    _ => String::new(),
+                };
+                let member = member.map_or(String::new(), |member| format!(" (member {member})"));
+                format!("direct: {endpoint} is the server itself{member}: it reports that address{key}")
+            }
+            Path::Unknown => match facts.wire.peer {
+                None => format!("over the Unix socket {endpoint}: no address to compare"),
+                Some(_) => format!("to {endpoint}: the server reports no address of its own, so nothing to compare"),
+            },
+            Path::Pooler { pgbouncer, server, key_pid, backend_pid } => {
+                let to = server.as_ref().map_or_else(unknown_server, server_named);
+                let key = format!(
+                    "the start-up's cancel key names process {key_pid}, but the server's backend is pid {backend_pid}: something in between answered the start-up itself, as a connection pooler does"
+                );
+                if *pgbouncer {
+                    format!(
+                        "via PgBouncer at {endpoint} → {to}: {key}, and its parameter reports end as PgBouncer's do ({})",
+                        PGBOUNCER_PARAMETERS.join(", ")
+                    )
+                } else {
+                    format!("via a pooler at {endpoint} → {to}: {key} (PgBouncer, Pgpool-II, Odyssey, PgCat, a cloud proxy; which one does not show)")
+                }
+            }
+            Path::Forwarder { server, backend_pid } => format!(
+                "via a forwarder at {endpoint} → {}: the server sees this session arrive at {server}, not at the URL's {endpoint}, and the start-up's cancel key is the server backend's own (pid {backend_pid}): what is in between passes the start-up through (a TCP load balancer such as HAProxy, a port forward, NAT) rather than answering it as PgBouncer does",
+                server_named(server)
+            ),
+            Path::Elsewhere { server } => format!(
+                "the server sees this session arrive at {server}, not at the URL's {endpoint}: something in between forwards it: a pooler, a load balancer, NAT ({})",
+                server_named(server)
+            ),
+        }
+    }
+}
+
+/// The `tls` evidence line: kbz-check's own connection (the app's side),
+/// then what the server sees, labelled as such.
+fn tls_evidence(check: &PostgresCheck, endpoint: &Endpoint, facts: &ServerFacts, path: &Path) -> String {
+    let mode = check.params.tls.name();
+    let app = match &facts.wire.tls {
+        Some(tls) => {
+            let version = tls.version.unwrap_or("TLS");
+            let verified = match (&tls.verified_against, check.params.tls) {
+                (Some(against), super::TlsMode::VerifyFull) => {
+                    format!("certificate verified against {against} (sslmode=verify-full: chain and host name)")
+                }
+                (Some(against), _) => {
+                    format!("certificate verified against {against} (sslmode=verify-ca: chain only, not the host name)")
+                }
+                (None, _) => format!("certificate not verified (sslmode={mode} encrypts but accepts any certificate)"),
+            };
+            let issuer = tls.issuer.as_ref().map_or(String::new(), |issuer| format!(", issued by {issuer}"));
+            format!("{version}, {verified}{issuer}")
+        }
+        None => match check.params.tls {
+            super::TlsMode::Disable => "TLS off (sslmode=disable)".to_string(),
+            _ if facts.wire.peer.is_none() => {
+                format!("TLS off (a Unix socket: libpq does not use TLS there; sslmode={mode})")
+            }
+            _ => format!("TLS off (sslmode={mode}: the peer declined TLS, so the session went on in plain text)"),
+        },
+    };
+    let server = match (facts.ssl, &facts.ssl_version) {
+        (Some(true), Some(version)) => format!("TLS on, {version}"),
+        (Some(true), None) => "TLS on".to_string(),
+        (Some(false), _) => "TLS off".to_string(),
+        (None, _) => "unknown".to_string(),
+    };
+    let whose = match path {
+        Path::Pooler { pgbouncer: true, .. } => "here PgBouncer's",
+        Path::Pooler { pgbouncer: false, .. } => "here the pooler's",
+        Path::Forwarder { .. } => "this one, passed through",
+        Path::Elsewhere { .. } => "through whatever forwards it",
+        Path::Direct | Path::Unknown => "this one",
+    };
+    format!("app side (kbz-check's connection to {endpoint}): {app}\nserver side: {server} (pg_stat_ssl: the session the server sees, {whose})")
 }
 
 fn member_findings(check: &PostgresCheck, landed: Option<&Landed>, members: &[MemberReport], found: &mut Findings) {
@@ -1305,5 +1519,209 @@ mod tests {
             config.contains("server pg1 10.0.0.120:5432") && config.contains("server pg2 10.0.0.122:5432"),
             "{config}"
         );
+    }
+
+    /// A session through a pooler or a proxy at 10.0.0.10:6432 to the server
+    /// at `server`, its start-up as `key_pid` and `parameters` say.
+    fn through(server: &str, key_pid: i32, backend_pid: i32, parameters: &[&str], in_recovery: bool) -> Landing {
+        let server = Endpoint::parse(server).unwrap();
+        let mut facts = facts(in_recovery);
+        facts.server_addr = Some(server.host.clone());
+        facts.server_port = Some(server.port);
+        facts.backend_pid = Some(backend_pid);
+        facts.wire.peer = Some("10.0.0.10:6432".parse().unwrap());
+        facts.wire.startup.key_pid = Some(key_pid);
+        facts.wire.startup.parameters = parameters.iter().map(|p| p.to_string()).collect();
+        Landing::Connected {
+            endpoint: Endpoint::parse("10.0.0.10:6432").unwrap(),
+            passed_over: vec![],
+            facts: Box::new(facts),
+        }
+    }
+
+    /// As PostgreSQL 15 reports them, then as PgBouncer 1.18 passes them on.
+    const POSTGRES_PARAMETERS: [&str; 13] = [
+        "application_name",
+        "client_encoding",
+        "DateStyle",
+        "default_transaction_read_only",
+        "in_hot_standby",
+        "integer_datetimes",
+        "IntervalStyle",
+        "is_superuser",
+        "server_encoding",
+        "server_version",
+        "session_authorization",
+        "standard_conforming_strings",
+        "TimeZone",
+    ];
+    const PGBOUNCER_SENDS: [&str; 13] = [
+        "default_transaction_read_only",
+        "in_hot_standby",
+        "integer_datetimes",
+        "IntervalStyle",
+        "is_superuser",
+        "server_encoding",
+        "server_version",
+        "session_authorization",
+        "client_encoding",
+        "DateStyle",
+        "TimeZone",
+        "standard_conforming_strings",
+        "application_name",
+    ];
+
+    fn evidence_of(outcome: &Outcome, label: &str) -> String {
+        let item = outcome.evidence.iter().find(|e| e.label == label);
+        item.unwrap_or_else(|| panic!("no `{label}` in {:#?}", outcome.evidence)).output.clone()
+    }
+
+    #[test]
+    fn pgbouncer_is_named_with_its_address_and_the_member_belongs_to_the_server() {
+        let c = check(Expect::Leader, &[("db-postgres-01", "10.0.0.120:5432")]);
+        let members = [member("db-postgres-01", "10.0.0.120:5432", Ok(facts(false)))];
+        let landing = through("10.0.0.120:5432", 1_939_425_512, 4242, &PGBOUNCER_SENDS, false);
+        let outcome = diagnose(&c, &landing, &members, &[]);
+        assert_eq!(outcome.status, Status::Ok, "{:?}", outcome.findings);
+        assert!(
+            outcome.summary.starts_with("leader at 10.0.0.120:5432 (db-postgres-01) via PgBouncer at 10.0.0.10:6432,"),
+            "{}",
+            outcome.summary
+        );
+        let path = evidence_of(&outcome, "path");
+        assert!(
+            path.starts_with(
+                "via PgBouncer at 10.0.0.10:6432 → server db-postgres-01 10.0.0.120:5432: the start-up's cancel key names process 1939425512, but the server's backend is pid 4242"
+            ),
+            "{path}"
+        );
+        let tls = evidence_of(&outcome, "tls");
+        assert!(
+            tls.ends_with("\nserver side: TLS off (pg_stat_ssl: the session the server sees, here PgBouncer's)"),
+            "{tls}"
+        );
+        assert!(
+            tls.starts_with("app side (kbz-check's connection to 10.0.0.10:6432): TLS off (sslmode=prefer"),
+            "{tls}"
+        );
+    }
+
+    #[test]
+    fn another_pooler_is_a_pooler_without_a_name() {
+        let c = check(Expect::Leader, &[]);
+        let outcome = diagnose(&c, &through("10.0.0.120:5432", 77, 4242, &POSTGRES_PARAMETERS, false), &[], &[]);
+        let path = evidence_of(&outcome, "path");
+        assert!(path.starts_with("via a pooler at 10.0.0.10:6432 → server 10.0.0.120:5432: "), "{path}");
+        assert!(path.contains("which one does not show") && !path.contains("via PgBouncer"), "{path}");
+        assert!(outcome.summary.contains("10.0.0.120:5432 via a pooler at 10.0.0.10:6432"), "{}", outcome.summary);
+        assert!(evidence_of(&outcome, "tls").contains("here the pooler's"));
+    }
+
+    #[test]
+    fn a_forwarder_passes_the_servers_own_key_and_is_not_called_a_pooler() {
+        let c = check(Expect::Leader, &[("db-postgres-01", "10.0.0.120:5432")]);
+        let members = [member("db-postgres-01", "10.0.0.120:5432", Ok(facts(false)))];
+        let outcome = diagnose(&c, &through("10.0.0.120:5432", 4242, 4242, &POSTGRES_PARAMETERS, false), &members, &[]);
+        let path = evidence_of(&outcome, "path");
+        assert!(
+            path.starts_with("via a forwarder at 10.0.0.10:6432 → server db-postgres-01 10.0.0.120:5432: the server sees this session arrive at 10.0.0.120:5432, not at the URL's 10.0.0.10:6432"),
+            "{path}"
+        );
+        assert!(
+            path.contains("rather than answering it as PgBouncer does") && !path.starts_with("via PgBouncer"),
+            "{path}"
+        );
+        // Without a cancel key to compare, only what was seen is said.
+        let mut landing = through("10.0.0.120:5432", 4242, 4242, &[], false);
+        if let Landing::Connected { facts, .. } = &mut landing {
+            facts.wire.startup.key_pid = None;
+        }
+        let path = evidence_of(&diagnose(&c, &landing, &members, &[]), "path");
+        assert_eq!(
+            path,
+            "the server sees this session arrive at 10.0.0.120:5432, not at the URL's 10.0.0.10:6432: something in between forwards it: a pooler, a load balancer, NAT (server db-postgres-01 10.0.0.120:5432)"
+        );
+    }
+
+    #[test]
+    fn a_direct_session_says_so_without_via() {
+        let mut direct = facts(false);
+        direct.backend_pid = Some(4242);
+        direct.wire.peer = Some("10.0.0.122:5432".parse().unwrap());
+        direct.wire.startup.key_pid = Some(4242);
+        let c = check(Expect::Leader, &[("db-postgres-03", "10.0.0.122:5432")]);
+        let members = [member("db-postgres-03", "10.0.0.122:5432", Ok(facts(false)))];
+        let outcome = diagnose(&c, &landed(direct), &members, &[]);
+        let path = evidence_of(&outcome, "path");
+        assert_eq!(
+            path,
+            "direct: 10.0.0.122:5432 is the server itself (member db-postgres-03): it reports that address, and the cancel key of the start-up is its own backend's (pid 4242)"
+        );
+        assert!(!outcome.summary.contains("via"), "{}", outcome.summary);
+        assert!(evidence_of(&outcome, "tls").ends_with("(pg_stat_ssl: the session the server sees, this one)"));
+    }
+
+    #[test]
+    fn tls_is_called_verified_only_when_sslmode_verified_it() {
+        use super::super::conn::TlsSeen;
+        let seen = |verified_against: Option<&str>| TlsSeen {
+            version: Some("TLSv1.3"),
+            issuer: Some("CN=Example Test CA".into()),
+            verified_against: verified_against.map(str::to_string),
+        };
+        let mut c = check(Expect::Leader, &[]);
+        let mut session = facts(false);
+        session.ssl = Some(true);
+        session.ssl_version = Some("TLSv1.3".into());
+        session.wire.peer = Some("10.0.0.122:5432".parse().unwrap());
+
+        c.params.tls = super::super::TlsMode::Require;
+        session.wire.tls = Some(seen(None));
+        let tls = evidence_of(&diagnose(&c, &landed(session.clone()), &[], &[]), "tls");
+        assert_eq!(
+            tls,
+            "app side (kbz-check's connection to 10.0.0.122:5432): TLSv1.3, certificate not verified (sslmode=require encrypts but accepts any certificate), issued by CN=Example Test CA\nserver side: TLS on, TLSv1.3 (pg_stat_ssl: the session the server sees, this one)"
+        );
+        assert!(!tls.contains("verified against"), "{tls}");
+
+        c.params.tls = super::super::TlsMode::VerifyFull;
+        session.wire.tls = Some(seen(Some("sslrootcert /etc/ssl/example-ca.pem")));
+        let outcome = diagnose(&c, &landed(session.clone()), &[], &[]);
+        assert!(
+            evidence_of(&outcome, "tls").starts_with("app side (kbz-check's connection to 10.0.0.122:5432): TLSv1.3, certificate verified against sslrootcert /etc/ssl/example-ca.pem (sslmode=verify-full: chain and host name), issued by CN=Example Test CA"),
+            "{:#?}",
+            outcome.evidence
+        );
+        assert!(evidence_of(&outcome, "connection").contains("TLS on (sslmode=verify-full)"));
+
+        c.params.tls = super::super::TlsMode::VerifyCa;
+        session.wire.tls = Some(seen(Some("the system roots")));
+        let tls = evidence_of(&diagnose(&c, &landed(session), &[], &[]), "tls");
+        assert!(
+            tls.contains("verified against the system roots (sslmode=verify-ca: chain only, not the host name)"),
+            "{tls}"
+        );
+    }
+
+    #[test]
+    fn on_a_replica_behind_pgbouncer_the_fix_is_its_databases_entry() {
+        let c = check(Expect::Leader, &[("db-postgres-01", "10.0.0.120:5432"), ("db-postgres-03", "10.0.0.122:5432")]);
+        let members = [
+            member("db-postgres-01", "10.0.0.120:5432", Ok(facts(false))),
+            member("db-postgres-03", "10.0.0.122:5432", Ok(facts(true))),
+        ];
+        let outcome = diagnose(&c, &through("10.0.0.122:5432", 99, 4242, &PGBOUNCER_SENDS, true), &members, &[]);
+        assert_eq!(codes_of(&outcome), [codes::ON_REPLICA]);
+        assert_eq!(
+            outcome.summary,
+            "DATABASE_URL lands on a read-only replica, 10.0.0.122:5432 (db-postgres-03) via PgBouncer at 10.0.0.10:6432; leader: 10.0.0.120:5432 (db-postgres-01)"
+        );
+        assert!(
+            outcome.causes[0].contains("PgBouncer at 10.0.0.10:6432 hands this database to the replica"),
+            "{:?}",
+            outcome.causes
+        );
+        let command = outcome.actions[0].command.as_deref().unwrap();
+        assert!(command.contains("keybuzz = host=10.0.0.120 port=5432 dbname=keybuzz"), "{command}");
     }
 }

@@ -5,16 +5,23 @@
 //! fails the read at once with a [`Violation`] that says what came instead.
 //! Once the server accepts TLS the bytes are ciphertext: only the first one is
 //! looked at, to see that a TLS record starts there.
+//!
+//! On the way, start-up is also read for what it tells about the peer
+//! ([`Startup`]): the process id of its BackendKeyData and the names of its
+//! ParameterStatus messages. Inside TLS, [`ObserveTls`] reads the same from
+//! the decrypted bytes, without guarding them.
 
 use crate::checks::peer_bytes::{shortened, QUOTED_BYTES};
 use crate::checks::stall::Tap;
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::ops::RangeInclusive;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
-use tokio::io::{AsyncRead, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio_postgres::tls::{ChannelBinding, TlsConnect, TlsStream};
 
 /// The SSLRequest a client sends to ask for TLS: length 8, code 80877103.
 const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
@@ -36,6 +43,25 @@ const BACKEND_TYPES: &[u8] = b"123ACDEGHIKNRSTVWZcdnstv";
 /// TLS record content types, change_cipher_spec (20) to heartbeat (24): how
 /// the bytes of a server that accepted TLS start.
 const TLS_RECORD_TYPES: RangeInclusive<u8> = 20..=24;
+
+/// Bytes kept of a start-up message read for [`Startup`]: a BackendKeyData
+/// body is 8, a parameter's name a few dozen.
+const CAPTURE_BYTES: usize = 256;
+/// ParameterStatus names kept: a server reports about fifteen.
+const MAX_PARAMETERS: usize = 64;
+
+/// What the peer's start-up said about it, read as it passed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Startup {
+    /// The process id of its BackendKeyData: a PostgreSQL server's is the
+    /// backend's own pid (`pg_backend_pid()`); a pooler hands out its own key.
+    pub key_pid: Option<i32>,
+    /// The names of its ParameterStatus messages, in the order they came.
+    pub parameters: Vec<String>,
+}
+
+/// Where a connection's guard and TLS observer leave its [`Startup`].
+pub type StartupSlot = Arc<Mutex<Startup>>;
 
 /// What the peer sent that no PostgreSQL server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,6 +138,10 @@ struct Watch {
     started: bool,
     /// The server said `N` to the SSLRequest.
     declined_tls: bool,
+    /// The type and first bytes of a start-up message read for [`Startup`].
+    capture: Option<(u8, Vec<u8>)>,
+    /// Where what start-up said goes, message by message.
+    slot: Option<StartupSlot>,
 }
 
 impl Watch {
@@ -147,10 +177,16 @@ impl Watch {
                 Expect::Encrypted => return Ok(()),
                 Expect::Body { left } => {
                     let skipped = (bytes.len() - at).min(*left as usize);
-                    at += skipped;
                     *left -= skipped as u32;
-                    if *left == 0 {
+                    let done = *left == 0;
+                    if let Some((_, body)) = &mut self.capture {
+                        let room = CAPTURE_BYTES.saturating_sub(body.len());
+                        body.extend(bytes[at..at + skipped].iter().take(room));
+                    }
+                    at += skipped;
+                    if done {
                         self.expect = Expect::header();
+                        self.captured();
                     }
                 }
                 _ => {
@@ -220,9 +256,27 @@ impl Watch {
             return Err(Violation::Oversized { length, in_startup: !self.started });
         }
         self.messages += 1;
+        // Read before `started` turns: only start-up's own messages.
+        self.capture = (!self.started && length > 4 && matches!(kind, b'K' | b'S')).then(|| (kind, Vec::new()));
         self.started |= kind == b'Z';
         self.expect = if length == 4 { Expect::header() } else { Expect::Body { left: length - 4 } };
         Ok(())
+    }
+}
+
+impl Watch {
+    /// A BackendKeyData or ParameterStatus read whole: noted in the slot.
+    fn captured(&mut self) {
+        let (Some((kind, body)), Some(slot)) = (self.capture.take(), &self.slot) else { return };
+        let mut startup = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match kind {
+            b'K' if body.len() >= 4 => startup.key_pid = Some(i32::from_be_bytes([body[0], body[1], body[2], body[3]])),
+            b'S' if startup.parameters.len() < MAX_PARAMETERS => {
+                let name = body.split(|b| *b == 0).next().unwrap_or_default();
+                startup.parameters.push(String::from_utf8_lossy(name).into_owned());
+            }
+            _ => {}
+        }
     }
 }
 
@@ -243,6 +297,12 @@ impl<S> Guarded<S> {
 
     pub fn noting(self, tap: Option<Arc<Tap>>) -> Self {
         Guarded { tap, ..self }
+    }
+
+    /// What plain-text start-up says about the peer goes to `slot`.
+    pub fn recording(mut self, slot: StartupSlot) -> Self {
+        self.watch.slot = Some(slot);
+        self
     }
 }
 
@@ -294,6 +354,87 @@ fn top_up<S: AsyncRead + Unpin>(inner: &mut S, cx: &mut Context<'_>, quoted: &mu
 }
 
 crate::checks::stall::write_through!(Guarded, watch);
+
+/// A TLS connector whose streams read start-up from the decrypted bytes
+/// into a [`StartupSlot`], as [`Guarded`] does for plain text.
+pub struct ObserveTls<T> {
+    inner: T,
+    slot: StartupSlot,
+}
+
+impl<T> ObserveTls<T> {
+    pub fn new(inner: T, slot: StartupSlot) -> Self {
+        ObserveTls { inner, slot }
+    }
+}
+
+impl<S, T: TlsConnect<S>> TlsConnect<S> for ObserveTls<T> {
+    type Stream = Observed<T::Stream>;
+    type Error = T::Error;
+    type Future = Observing<T::Future>;
+
+    fn connect(self, stream: S) -> Self::Future {
+        Observing { connecting: Box::pin(self.inner.connect(stream)), slot: Some(self.slot) }
+    }
+}
+
+/// The handshake of an [`ObserveTls`], then its stream.
+pub struct Observing<F> {
+    connecting: Pin<Box<F>>,
+    slot: Option<StartupSlot>,
+}
+
+impl<F: Future<Output = Result<S, E>>, S, E> Future for Observing<F> {
+    type Output = Result<Observed<S>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let stream = ready!(this.connecting.as_mut().poll(cx))?;
+        let watch = Watch { expect: Expect::header(), slot: this.slot.take(), ..Watch::default() };
+        Poll::Ready(Ok(Observed { inner: stream, watch, done: false }))
+    }
+}
+
+/// A TLS stream whose decrypted start-up is read for [`Startup`] and
+/// otherwise passed on untouched: observed, not guarded.
+pub struct Observed<S> {
+    inner: S,
+    watch: Watch,
+    /// Start-up ended, or its bytes stopped making sense: nothing more to read.
+    done: bool,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Observed<S> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
+        if !this.done {
+            this.done = this.watch.received(&buf.filled()[before..]).is_err() || this.watch.started;
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Observed<S> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+impl<S: TlsStream + Unpin> TlsStream for Observed<S> {
+    fn channel_binding(&self) -> ChannelBinding {
+        self.inner.channel_binding()
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -454,6 +595,51 @@ mod tests {
         let mut sink = Vec::new();
         let err = client.read_to_end(&mut sink).await.unwrap_err();
         assert_eq!(violation(&err), Some(&Violation::Oversized { length: 0x7fff_ffff, in_startup: true }));
+    }
+
+    /// A start-up with a cancel key for process 4242 and two parameter reports.
+    fn keyed_startup() -> Vec<u8> {
+        [
+            message(b'R', &0u32.to_be_bytes()),
+            message(b'S', b"client_encoding\0UTF8\0"),
+            message(b'S', b"application_name\0\0"),
+            message(b'K', &[0, 0, 0x10, 0x92, 1, 2, 3, 4]),
+            message(b'Z', b"I"),
+            // After start-up: a row is no parameter report.
+            message(b'S', b"TimeZone\0UTC\0"),
+        ]
+        .concat()
+    }
+
+    #[test]
+    fn startup_tells_the_cancel_keys_pid_and_the_parameter_names_in_any_pieces() {
+        let expected =
+            Startup { key_pid: Some(4242), parameters: vec!["client_encoding".into(), "application_name".into()] };
+        for piece in [1, 3, 7, 1000] {
+            let slot = StartupSlot::default();
+            let mut w = watch(true);
+            w.slot = Some(slot.clone());
+            for chunk in [b"N".to_vec(), keyed_startup()].concat().chunks(piece) {
+                assert_eq!(w.received(chunk), Ok(()));
+            }
+            assert_eq!(*slot.lock().unwrap(), expected, "in pieces of {piece}");
+        }
+    }
+
+    #[tokio::test]
+    async fn inside_tls_start_up_is_observed_and_passed_on_untouched() {
+        let (client, mut server) = tokio::io::duplex(64 * 1024);
+        let slot = StartupSlot::default();
+        let connecting = Box::pin(async move { Ok::<_, io::Error>(client) });
+        let mut observed = Observing { connecting, slot: Some(slot.clone()) }.await.unwrap();
+        // Nonsense after start-up is the session's business, not the observer's.
+        let bytes = [keyed_startup(), b"HTTP/1.1 200 OK".to_vec()].concat();
+        server.write_all(&bytes).await.unwrap();
+        drop(server);
+        let mut read = Vec::new();
+        observed.read_to_end(&mut read).await.unwrap();
+        assert_eq!(read, bytes);
+        assert_eq!(slot.lock().unwrap().key_pid, Some(4242));
     }
 
     #[tokio::test]

@@ -377,7 +377,8 @@ impl PostgresCheck {
         };
         ctx.step(format!("querying {} (role, read-only settings, write probe, replication)", session.endpoint));
         match probe::probe_server(&session.client).await {
-            Ok(facts) => {
+            Ok(mut facts) => {
+                facts.wire = session.wire.clone();
                 let landing = Landing::Connected {
                     endpoint: session.endpoint.clone(),
                     passed_over: session.passed_over.clone(),

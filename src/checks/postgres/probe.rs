@@ -2,6 +2,7 @@
 //! probe opens a transaction, asks for read-write mode and rolls back.
 //! Each statement is shown as evidence exactly as it was sent.
 
+use super::conn::Wire;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 pub const IN_RECOVERY: &str = "SELECT pg_is_in_recovery()";
@@ -10,7 +11,8 @@ pub const DEFAULT_READ_ONLY: &str = "SHOW default_transaction_read_only";
 pub const SERVER_ADDRESS: &str = "SELECT host(inet_server_addr()), inet_server_port()";
 pub const SERVER_VERSION: &str = "SHOW server_version";
 pub const SESSION: &str = "SELECT current_user, current_database(), \
-(SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')";
+(SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), pg_has_role(current_user, 'pg_read_all_stats', 'USAGE'), \
+pg_backend_pid(), (SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid())";
 /// Replay lag of a replica in seconds: zero when it has replayed all it received.
 pub const REPLAY_LAG: &str = "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 \
 ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END";
@@ -40,7 +42,14 @@ pub struct ServerFacts {
     pub version: String,
     pub user: String,
     pub database: String,
+    /// pg_stat_ssl of this backend: the session the server sees (behind a
+    /// pooler, the pooler's own), with its protocol version when TLS is on.
     pub ssl: Option<bool>,
+    pub ssl_version: Option<String>,
+    /// `pg_backend_pid()`: the server process of this session.
+    pub backend_pid: Option<i32>,
+    /// What kbz-check's own connection saw on its way to this server.
+    pub wire: Wire,
     /// Whether this role sees replication details (`pg_read_all_stats`, part of `pg_monitor`).
     pub sees_replication: bool,
     pub write_probe: WriteProbe,
@@ -123,6 +132,8 @@ pub async fn probe_role(client: &Client) -> Result<ServerFacts, tokio_postgres::
         database: first(5, 1).unwrap_or_default(),
         ssl: first(5, 2).map(|s| s == "t"),
         sees_replication: first(5, 3).as_deref() == Some("t"),
+        backend_pid: first(5, 4).and_then(|p| p.parse().ok()),
+        ssl_version: first(5, 5),
         ..ServerFacts::default()
     };
     if facts.in_recovery {
