@@ -7,6 +7,7 @@ mod diagnose;
 mod guard;
 pub mod libpq_files;
 mod probe;
+mod refusal;
 
 pub use conn::{ConnParams, ConnectError, Endpoint, Fallbacks, TlsMode};
 pub use probe::{ReplicaRow, ServerFacts, Upstream, WriteProbe};
