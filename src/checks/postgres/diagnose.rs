@@ -80,6 +80,8 @@ struct Routing {
     failed: Vec<String>,
     /// Every session tried, the app's own included.
     tried: usize,
+    /// The connection limits, read on the app's session when others were refused with 53300.
+    counts: Option<super::limits::Counts>,
 }
 
 struct Place {
@@ -109,7 +111,12 @@ impl Place {
 
 impl Routing {
     fn tally(here: &Landed, samples: &[Sample], members: &[MemberReport]) -> Self {
-        let mut routing = Routing { places: Vec::new(), failed: Vec::new(), tried: 1 + samples.len() };
+        let mut routing = Routing {
+            places: Vec::new(),
+            failed: Vec::new(),
+            tried: 1 + samples.len(),
+            counts: here.facts.counts.clone(),
+        };
         let first = match (&here.facts.server_addr, here.facts.server_port) {
             (Some(host), Some(port)) => Endpoint { host: host.clone(), port },
             _ => here.endpoint.clone(),
@@ -166,6 +173,10 @@ impl Routing {
         let name = &check.url_name;
         let through = super::join_endpoints(&check.params.endpoints());
         let landed = self.landed();
+        if let Some((limit, message)) = self.failed.iter().find_map(|e| refusal::limit_of(e)) {
+            refusal::limit_refused(check, limit, message, self.counts.as_ref(), (self.tried, landed), found);
+            return;
+        }
         if landed == 1 && !self.failed.is_empty() {
             let more = self.failed.len();
             found.fail(
@@ -672,7 +683,7 @@ fn secs(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::guard::Violation;
-    use super::super::{ConnParams, ConnectError, Member, Upstream};
+    use super::super::{ConnParams, ConnectError, Limit, Member, PoolerRefusal, Rejection, Upstream};
     use super::*;
     use crate::code::Code;
     use crate::http::TlsProblem;
@@ -885,7 +896,7 @@ mod tests {
         assert_eq!(fail(ConnectError::BadPassword { user: "app".into() }), "password rejected for role app");
         assert_eq!(fail(ConnectError::UnknownDatabase { database: "kb".into() }), "database kb does not exist");
         assert_eq!(
-            fail(ConnectError::Rejected { message: "role \"x\" does not exist".into() }),
+            fail(ConnectError::Rejected { message: "role \"x\" does not exist".into(), why: Rejection::NoSuchRole }),
             "login rejected: role \"x\" does not exist"
         );
         assert_eq!(
@@ -960,6 +971,9 @@ mod tests {
         };
         let network = |kind| ConnectError::Network { endpoint: "10.0.0.9:5432".into(), detail: "d".into(), kind };
         let tls = |problem| ConnectError::Tls { endpoint: "h:1".into(), detail: "d".into(), problem, issuer: None };
+        let rejected = |why| ConnectError::Rejected { message: "m".into(), why };
+        let too_many = |limit| ConnectError::TooManyConnections { message: "m".into(), limit };
+        let pooler = |refusal| ConnectError::Pooler { code: "08P01".into(), message: "m".into(), refusal };
         let cases = [
             (ConnectError::Dns { host: "db.invalid".into(), detail: "x".into() }, codes::UNREACHABLE_DNS),
             (ConnectError::Refused { endpoint: "h:1".into() }, codes::UNREACHABLE_REFUSED),
@@ -977,7 +991,22 @@ mod tests {
             (ConnectError::TlsSetup { detail: "d".into() }, codes::TLS_SETUP_FAILED),
             (ConnectError::BadPassword { user: "app".into() }, codes::AUTH_PASSWORD_REJECTED),
             (ConnectError::NoPassword, codes::AUTH_PASSWORD_MISSING),
-            (ConnectError::Rejected { message: "role \"x\" does not exist".into() }, codes::AUTH_LOGIN_REJECTED),
+            (rejected(Rejection::NoHbaEntry), codes::AUTH_LOGIN_REJECTED),
+            (rejected(Rejection::CannotLogin), codes::AUTH_LOGIN_REJECTED),
+            (rejected(Rejection::Unknown), codes::AUTH_LOGIN_REJECTED),
+            (rejected(Rejection::HbaReject), codes::AUTH_HBA_REJECT),
+            (rejected(Rejection::NoSuchRole), codes::AUTH_ROLE_MISSING),
+            (too_many(Limit::Server), codes::CONNECTIONS_SERVER_FULL),
+            (too_many(Limit::Reserved), codes::CONNECTIONS_SERVER_FULL),
+            (too_many(Limit::Role), codes::CONNECTIONS_ROLE_LIMIT),
+            (too_many(Limit::Database), codes::CONNECTIONS_DATABASE_LIMIT),
+            (too_many(Limit::Unknown), codes::SESSION_REFUSED),
+            (pooler(PoolerRefusal::Password), codes::AUTH_PASSWORD_REJECTED),
+            (pooler(PoolerRefusal::UnknownDatabase), codes::POOLER_DATABASE_UNKNOWN),
+            (pooler(PoolerRefusal::ServerDown), codes::POOLER_SERVER_DOWN),
+            (pooler(PoolerRefusal::WaitTimeout), codes::POOLER_WAIT_TIMEOUT),
+            (pooler(PoolerRefusal::ClientLimit), codes::POOLER_POOL_FULL),
+            (ConnectError::LoginHeld { endpoint: "h:1".into(), waited: "8s".into() }, codes::POOLER_LOGIN_HELD),
             (ConnectError::UnknownDatabase { database: "kb".into() }, codes::DATABASE_MISSING),
             (ConnectError::NoReadWriteHost, codes::ON_REPLICA_ALL_HOSTS),
             (ConnectError::Server { code: "53300".into(), message: "too many".into() }, codes::SESSION_REFUSED),
@@ -1151,7 +1180,8 @@ mod tests {
         let too_many = || Err("sorry, too many clients already (SQLSTATE 53300)".to_string());
         let outcome = diagnose(&c, &landing, &members, &[too_many(), too_many()]);
         assert_eq!(outcome.status, Status::Fail);
-        assert_eq!(codes_of(&outcome), [codes::ROUTING_SESSIONS_FAILED]);
+        // The limit the refusals name is the diagnosis (routing.sessions_failed before it was read).
+        assert_eq!(codes_of(&outcome), [codes::CONNECTIONS_SERVER_FULL]);
         assert_eq!(
             outcome.summary,
             "only 1 of 3 sessions opens through DATABASE_URL: sorry, too many clients already (SQLSTATE 53300)"

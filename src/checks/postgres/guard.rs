@@ -112,11 +112,18 @@ struct Watch {
     started: bool,
     /// The server said `N` to the SSLRequest.
     declined_tls: bool,
+    /// The server sent an authentication request (`R`).
+    auth_asked: bool,
+    /// Since when the client's answer to it waits for the server's reply.
+    answer_waits: Option<std::time::Instant>,
 }
 
 impl Watch {
     /// Where start-up stands, in words for a report on a stalled server.
     fn stage(&self) -> Option<&'static str> {
+        if self.answer_waits.is_some() {
+            return Some("the server asked for the password and got the client's answer, and has not replied since");
+        }
         match self.expect {
             Expect::TlsRecord => Some("the server accepted TLS (answered `S` to the SSLRequest), then the TLS handshake began and has not finished"),
             Expect::Encrypted => Some("the server accepted TLS (`S`) and began to answer in TLS (encrypted from there, so the stage is not known)"),
@@ -132,11 +139,17 @@ impl Watch {
     }
 
     fn sent(&mut self, bytes: &[u8]) {
+        if self.auth_asked && !self.started && !bytes.is_empty() {
+            self.answer_waits.get_or_insert_with(std::time::Instant::now);
+        }
         let room = SSL_REQUEST.len().saturating_sub(self.sent.len());
         self.sent.extend(bytes.iter().take(room));
     }
 
     fn received(&mut self, bytes: &[u8]) -> Result<(), Violation> {
+        if !bytes.is_empty() {
+            self.answer_waits = None;
+        }
         if let Expect::Start = self.expect {
             // tokio-postgres sends its whole SSLRequest (or startup message) before it reads.
             self.expect = if self.sent == SSL_REQUEST { Expect::TlsAnswer } else { Expect::header() };
@@ -221,6 +234,7 @@ impl Watch {
         }
         self.messages += 1;
         self.started |= kind == b'Z';
+        self.auth_asked |= kind == b'R';
         self.expect = if length == 4 { Expect::header() } else { Expect::Body { left: length - 4 } };
         Ok(())
     }
@@ -234,11 +248,32 @@ pub struct Guarded<S> {
     failed: Option<Violation>,
     /// Told where start-up stands, so a stall names it.
     tap: Option<Arc<Tap>>,
+    /// Told since when the client's answer to an authentication request waits.
+    held: Option<HeldSlot>,
 }
+
+/// Since when a login waits on the server after the client answered its
+/// authentication request (a password, a SCRAM message): what a pooler
+/// holding the client for a server connection looks like. Plain text only:
+/// under TLS the messages are not seen.
+pub type HeldSlot = Arc<std::sync::Mutex<Option<std::time::Instant>>>;
 
 impl<S> Guarded<S> {
     pub fn new(inner: S) -> Self {
-        Guarded { inner, watch: Watch::default(), failed: None, tap: None }
+        Guarded { inner, watch: Watch::default(), failed: None, tap: None, held: None }
+    }
+
+    pub fn watching_login(self, held: HeldSlot) -> Self {
+        Guarded { held: Some(held), ..self }
+    }
+
+    fn tell_held(&self) {
+        if let Some(held) = &self.held {
+            *held.lock().unwrap_or_else(|e| e.into_inner()) = self.watch.answer_waits;
+        }
+        if let (Some(tap), Some(stage)) = (&self.tap, self.watch.stage()) {
+            tap.note(stage);
+        }
     }
 
     pub fn noting(self, tap: Option<Arc<Tap>>) -> Self {
@@ -258,7 +293,9 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guarded<S> {
         }
         let before = buf.filled().len();
         ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
-        match this.watch.received(&buf.filled()[before..]) {
+        let received = this.watch.received(&buf.filled()[before..]);
+        this.tell_held();
+        match received {
             Ok(()) => {
                 if let (Some(tap), Some(stage)) = (&this.tap, this.watch.stage()) {
                     tap.note(stage);
@@ -298,6 +335,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Guarded<S> {
         let this = self.get_mut();
         let written = ready!(Pin::new(&mut this.inner).poll_write(cx, buf))?;
         this.watch.sent(&buf[..written.min(buf.len())]);
+        this.tell_held();
         Poll::Ready(Ok(written))
     }
 
@@ -393,6 +431,25 @@ mod tests {
         assert_eq!(watch(false).received(b"R\0\0\0\x02").unwrap_err(), Violation::Undersized { length: 2 });
         let at_cap = [b"NR".to_vec(), MAX_MESSAGE_BYTES.to_be_bytes().to_vec()].concat();
         assert_eq!(watch(true).received(&at_cap), Ok(()));
+    }
+
+    /// A pooler holding the client for a server connection: it asked for
+    /// the password, got it, and says nothing; a server's reply ends the wait.
+    #[test]
+    fn an_answered_password_request_waits_until_the_server_replies() {
+        let mut w = watch(false);
+        assert_eq!(w.answer_waits, None, "the startup message waits on no password request");
+        w.received(&message(b'R', &[0, 0, 0, 5, 1, 2, 3, 4])).unwrap();
+        assert_eq!(w.answer_waits, None);
+        w.sent(b"p\0\0\0\x08md5\0");
+        assert!(w.answer_waits.is_some());
+        assert!(w.stage().unwrap().starts_with("the server asked for the password and got the client's answer"));
+        w.received(&message(b'R', &0u32.to_be_bytes())).unwrap();
+        assert_eq!(w.answer_waits, None);
+        // After ReadyForQuery, a query waits on nothing of the login's.
+        w.received(&message(b'Z', b"I")).unwrap();
+        w.sent(b"Q\0\0\0\x0dSELECT 1\0");
+        assert_eq!(w.answer_waits, None);
     }
 
     #[test]

@@ -6,10 +6,11 @@ mod conn;
 mod diagnose;
 mod guard;
 pub mod libpq_files;
+mod limits;
 mod probe;
 mod refusal;
 
-pub use conn::{ConnParams, ConnectError, Endpoint, Fallbacks, TlsMode};
+pub use conn::{ConnParams, ConnectError, Endpoint, Fallbacks, Limit, PoolerRefusal, Rejection, TlsMode};
 pub use probe::{ReplicaRow, ServerFacts, Upstream, WriteProbe};
 
 use super::{Built, Check, CheckFuture, Context, Kind};
@@ -363,9 +364,17 @@ impl Check for PostgresCheck {
 impl PostgresCheck {
     /// The app's session, then, while it stays open, the further ones.
     async fn land_and_sample(&self, ctx: &Context) -> (Landing, Vec<Sample>) {
-        let (landing, session) = self.land(ctx).await;
-        let samples = match (&landing, session) {
-            (Landing::Connected { .. }, Some(_session)) if self.sessions > 1 => self.sample(ctx).await,
+        let (mut landing, session) = self.land(ctx).await;
+        let samples = match (&mut landing, session) {
+            (Landing::Connected { facts, .. }, Some(session)) if self.sessions > 1 => {
+                let samples = self.sample(ctx).await;
+                // Refused over a connection limit: the open session can count against it.
+                if samples.iter().any(|s| s.as_ref().is_err_and(|e| refusal::is_limit(e))) {
+                    ctx.step(format!("counting the sessions against the connection limits on {}", session.endpoint));
+                    facts.counts = limits::read(&session.client).await.ok();
+                }
+                samples
+            }
             _ => Vec::new(),
         };
         (landing, samples)
