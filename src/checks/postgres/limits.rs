@@ -32,8 +32,10 @@ impl Counts {
     /// `max_connections = 30, 3 of them reserved for superusers; 27 client sessions open`.
     pub fn server(&self) -> String {
         format!(
-            "max_connections = {}, {} of them reserved for superusers (superuser_reserved_connections); {} client sessions open",
-            self.max_connections, self.reserved, self.sessions
+            "max_connections = {}, {} of them reserved for superusers (superuser_reserved_connections); {} open",
+            self.max_connections,
+            self.reserved,
+            sessions(self.sessions).replace("session", "client session")
         )
     }
 

@@ -53,7 +53,7 @@ pub fn connect_failure(check: &PostgresCheck, error: &ConnectError, found: &mut 
         ),
         ConnectError::BadPassword { user } => (
             format!("password rejected for role {user}"),
-            format!("the server refused the password of role {user} (SQLSTATE 28P01): {password} holds a wrong or outdated password"),
+            format!("the server refused the password of role {user} (SQLSTATE 28P01): {password} holds a wrong or outdated password, or role {user} does not exist (a server that asks for a password says the same then, so as not to tell which roles exist)"),
             vec![Action::new(Priority::Critical, format!("Put the role's current password in {password}; compare the masked fingerprint with the one in your secret store"))],
         ),
         ConnectError::NoPassword => (
