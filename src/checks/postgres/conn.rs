@@ -331,10 +331,11 @@ pub enum ConnectError {
     /// sends as SQLSTATE 08P01.
     #[error("{message} (SQLSTATE {code}, from the pooler)")]
     Pooler { code: String, message: String, refusal: PoolerRefusal },
-    /// The peer asked for the password, got it, and never finished the
-    /// login: what a pooler does while it waits for a server connection.
-    #[error("{endpoint} took the password and held the login for {waited} without finishing it")]
-    LoginHeld { endpoint: String, waited: String },
+    /// The peer took the password, or finished the login and took the
+    /// first query, then held the session without an answer: what a pooler
+    /// does while it waits for a server connection.
+    #[error("{endpoint} {} and gave no answer in {waited}", at.what())]
+    LoginHeld { endpoint: String, waited: String, at: HeldAt },
     #[error("database `{database}` does not exist (SQLSTATE 3D000)")]
     UnknownDatabase { database: String },
     #[error("{message} (SQLSTATE {code})")]
@@ -343,6 +344,26 @@ pub enum ConnectError {
     Protocol { detail: String },
     #[error("{endpoint} is not a PostgreSQL server: {violation}")]
     NotPostgres { endpoint: String, violation: Violation },
+}
+
+/// Where a held session stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeldAt {
+    /// It asked for the password and got it.
+    Password,
+    /// It finished the login (ReadyForQuery) and got the first query: a
+    /// pooler that had a server's start-up parameters cached answers the
+    /// login itself, and waits for a server connection at the first query.
+    FirstQuery,
+}
+
+impl HeldAt {
+    pub fn what(self) -> &'static str {
+        match self {
+            HeldAt::Password => "took the password",
+            HeldAt::FirstQuery => "finished the login, took the first query",
+        }
+    }
 }
 
 /// Which pg_hba.conf or role rule refused a login (SQLSTATE 28000).
@@ -579,7 +600,7 @@ where
                 let since = *held.lock().unwrap_or_else(|e| e.into_inner());
                 if let Some(since) = since {
                     let waited = crate::human::duration(since.elapsed());
-                    return Err(ConnectError::LoginHeld { endpoint: endpoint.to_string(), waited });
+                    return Err(ConnectError::LoginHeld { endpoint: endpoint.to_string(), waited, at: HeldAt::Password });
                 }
                 // Stalled elsewhere: the engine's deadline says where.
                 login.await
@@ -674,6 +695,15 @@ fn refusal(code: &SqlState, message: &str, params: &ConnParams) -> ConnectError 
     }
 }
 
+/// A pooler's refusal of a session whose login it had finished itself
+/// (answering with a server's cached start-up parameters): it comes in
+/// answer to the first query.
+pub fn refused_after_login(err: &tokio_postgres::Error, params: &ConnParams) -> Option<ConnectError> {
+    let db = err.as_db_error()?;
+    pooler_refusal(db.code(), db.message())?;
+    Some(refusal(db.code(), db.message(), params))
+}
+
 /// PostgreSQL's 28000 texts (src/backend/libpq/auth.c, utils/init/miscinit.c).
 fn rejection(message: &str) -> Rejection {
     if message.starts_with("pg_hba.conf rejects ") {
@@ -707,7 +737,7 @@ pub fn limit(message: &str) -> Limit {
 /// A PgBouncer refusal: 08P01 (its send_pooler_error) in its words, which it
 /// never localizes. (Newer versions relay a server's refusal of the pooler's
 /// own login with the server's SQLSTATE: the other branches read those.)
-fn pooler_refusal(code: &SqlState, message: &str) -> Option<PoolerRefusal> {
+pub fn pooler_refusal(code: &SqlState, message: &str) -> Option<PoolerRefusal> {
     if *code != SqlState::PROTOCOL_VIOLATION {
         return None;
     }

@@ -177,6 +177,10 @@ impl Routing {
             refusal::limit_refused(check, limit, message, self.counts.as_ref(), (self.tried, landed), found);
             return;
         }
+        if let Some((refused, error)) = self.failed.iter().find_map(|e| Some((refusal::pooler_of(e)?, e))) {
+            refusal::pooler_refused(check, refused, error, (self.tried, landed), found);
+            return;
+        }
         if landed == 1 && !self.failed.is_empty() {
             let more = self.failed.len();
             found.fail(
@@ -683,7 +687,7 @@ fn secs(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::guard::Violation;
-    use super::super::{ConnParams, ConnectError, Limit, Member, PoolerRefusal, Rejection, Upstream};
+    use super::super::{ConnParams, ConnectError, HeldAt, Limit, Member, PoolerRefusal, Rejection, Upstream};
     use super::*;
     use crate::code::Code;
     use crate::http::TlsProblem;
@@ -974,6 +978,7 @@ mod tests {
         let rejected = |why| ConnectError::Rejected { message: "m".into(), why };
         let too_many = |limit| ConnectError::TooManyConnections { message: "m".into(), limit };
         let pooler = |refusal| ConnectError::Pooler { code: "08P01".into(), message: "m".into(), refusal };
+        let held = |at| ConnectError::LoginHeld { endpoint: "h:1".into(), waited: "8s".into(), at };
         let cases = [
             (ConnectError::Dns { host: "db.invalid".into(), detail: "x".into() }, codes::UNREACHABLE_DNS),
             (ConnectError::Refused { endpoint: "h:1".into() }, codes::UNREACHABLE_REFUSED),
@@ -1006,7 +1011,8 @@ mod tests {
             (pooler(PoolerRefusal::ServerDown), codes::POOLER_SERVER_DOWN),
             (pooler(PoolerRefusal::WaitTimeout), codes::POOLER_WAIT_TIMEOUT),
             (pooler(PoolerRefusal::ClientLimit), codes::POOLER_POOL_FULL),
-            (ConnectError::LoginHeld { endpoint: "h:1".into(), waited: "8s".into() }, codes::POOLER_LOGIN_HELD),
+            (held(HeldAt::Password), codes::POOLER_LOGIN_HELD),
+            (held(HeldAt::FirstQuery), codes::POOLER_LOGIN_HELD),
             (ConnectError::UnknownDatabase { database: "kb".into() }, codes::DATABASE_MISSING),
             (ConnectError::NoReadWriteHost, codes::ON_REPLICA_ALL_HOSTS),
             (ConnectError::Server { code: "53300".into(), message: "too many".into() }, codes::SESSION_REFUSED),

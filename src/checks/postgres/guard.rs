@@ -114,7 +114,10 @@ struct Watch {
     declined_tls: bool,
     /// The server sent an authentication request (`R`).
     auth_asked: bool,
-    /// Since when the client's answer to it waits for the server's reply.
+    /// The client answered it (a password, a SCRAM message).
+    answered: bool,
+    /// Since when the client, having answered, waits for the server to go
+    /// on with the login (the server's last bytes, or the client's answer).
     answer_waits: Option<std::time::Instant>,
 }
 
@@ -122,7 +125,9 @@ impl Watch {
     /// Where start-up stands, in words for a report on a stalled server.
     fn stage(&self) -> Option<&'static str> {
         if self.answer_waits.is_some() {
-            return Some("the server asked for the password and got the client's answer, and has not replied since");
+            return Some(
+                "the server asked for the password and got the client's answer, and has not finished the login since",
+            );
         }
         match self.expect {
             Expect::TlsRecord => Some("the server accepted TLS (answered `S` to the SSLRequest), then the TLS handshake began and has not finished"),
@@ -140,16 +145,24 @@ impl Watch {
 
     fn sent(&mut self, bytes: &[u8]) {
         if self.auth_asked && !self.started && !bytes.is_empty() {
-            self.answer_waits.get_or_insert_with(std::time::Instant::now);
+            self.answered = true;
+            self.answer_waits = Some(std::time::Instant::now());
         }
         let room = SSL_REQUEST.len().saturating_sub(self.sent.len());
         self.sent.extend(bytes.iter().take(room));
     }
 
     fn received(&mut self, bytes: &[u8]) -> Result<(), Violation> {
+        let read = self.read(bytes);
         if !bytes.is_empty() {
-            self.answer_waits = None;
+            // A SCRAM server's last message (SASLFinal) may come before the
+            // hold: the wait counts from the last bytes until ReadyForQuery.
+            self.answer_waits = (self.answered && !self.started).then(std::time::Instant::now);
         }
+        read
+    }
+
+    fn read(&mut self, bytes: &[u8]) -> Result<(), Violation> {
         if let Expect::Start = self.expect {
             // tokio-postgres sends its whole SSLRequest (or startup message) before it reads.
             self.expect = if self.sent == SSL_REQUEST { Expect::TlsAnswer } else { Expect::header() };
@@ -444,10 +457,12 @@ mod tests {
         w.sent(b"p\0\0\0\x08md5\0");
         assert!(w.answer_waits.is_some());
         assert!(w.stage().unwrap().starts_with("the server asked for the password and got the client's answer"));
-        w.received(&message(b'R', &0u32.to_be_bytes())).unwrap();
+        // SCRAM's last server message may come before the hold: still waiting.
+        w.received(&message(b'R', &12u32.to_be_bytes())).unwrap();
+        assert!(w.answer_waits.is_some());
+        // The login ends at ReadyForQuery; then a query waits on nothing of the login's.
+        w.received(&[message(b'R', &0u32.to_be_bytes()), message(b'Z', b"I")].concat()).unwrap();
         assert_eq!(w.answer_waits, None);
-        // After ReadyForQuery, a query waits on nothing of the login's.
-        w.received(&message(b'Z', b"I")).unwrap();
         w.sent(b"Q\0\0\0\x0dSELECT 1\0");
         assert_eq!(w.answer_waits, None);
     }

@@ -10,7 +10,7 @@ mod limits;
 mod probe;
 mod refusal;
 
-pub use conn::{ConnParams, ConnectError, Endpoint, Fallbacks, Limit, PoolerRefusal, Rejection, TlsMode};
+pub use conn::{ConnParams, ConnectError, Endpoint, Fallbacks, HeldAt, Limit, PoolerRefusal, Rejection, TlsMode};
 pub use probe::{ReplicaRow, ServerFacts, Upstream, WriteProbe};
 
 use super::{Built, Check, CheckFuture, Context, Kind};
@@ -386,8 +386,10 @@ impl PostgresCheck {
             Err((error, passed_over)) => return (Landing::ConnectFailed { error, passed_over }, None),
         };
         ctx.step(format!("querying {} (role, read-only settings, write probe, replication)", session.endpoint));
-        match probe::probe_server(&session.client).await {
-            Ok(facts) => {
+        // Bounded inside the deadline: a pooler holding the first query is this check's finding.
+        let budget = ctx.remaining().mul_f64(0.8);
+        match tokio::time::timeout(budget, probe::probe_server(&session.client)).await {
+            Ok(Ok(facts)) => {
                 let landing = Landing::Connected {
                     endpoint: session.endpoint.clone(),
                     passed_over: session.passed_over.clone(),
@@ -395,7 +397,18 @@ impl PostgresCheck {
                 };
                 (landing, Some(session))
             }
-            Err(e) => (Landing::QueryFailed { endpoint: session.endpoint, error: e.to_string() }, None),
+            Ok(Err(e)) => match conn::refused_after_login(&e, &self.params) {
+                Some(error) => (Landing::ConnectFailed { error, passed_over: session.passed_over }, None),
+                None => (Landing::QueryFailed { endpoint: session.endpoint, error: crate::errors::describe(&e) }, None),
+            },
+            Err(_) => {
+                let error = ConnectError::LoginHeld {
+                    endpoint: session.endpoint.to_string(),
+                    waited: crate::human::duration(budget),
+                    at: conn::HeldAt::FirstQuery,
+                };
+                (Landing::ConnectFailed { error, passed_over: session.passed_over }, None)
+            }
         }
     }
 
@@ -412,8 +425,11 @@ impl PostgresCheck {
         let opens = (0..more).map(|_| async move {
             tokio::time::timeout(budget, async {
                 let session = conn::connect(&self.params, None).await.map_err(|(e, _)| e.to_string())?;
-                let (in_recovery, addr, port) =
-                    probe::probe_landing(&session.client).await.map_err(|e| e.to_string())?;
+                // A pooler refuses at the first query too: said in its words.
+                let (in_recovery, addr, port) = probe::probe_landing(&session.client).await.map_err(|e| {
+                    conn::refused_after_login(&e, &self.params)
+                        .map_or_else(|| crate::errors::describe(&e), |r| r.to_string())
+                })?;
                 let server = match (addr, port) {
                     (Some(host), Some(port)) => Some(Endpoint { host, port }),
                     _ => None,

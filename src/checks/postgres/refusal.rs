@@ -5,7 +5,7 @@
 use super::codes;
 use super::guard::{size, Violation, MAX_MESSAGE_BYTES};
 use super::limits::Counts;
-use super::{ConnectError, Limit, PoolerRefusal, PostgresCheck, Rejection};
+use super::{ConnectError, HeldAt, Limit, PoolerRefusal, PostgresCheck, Rejection};
 use crate::checks::findings::Findings;
 use crate::checks::peer_bytes::service_hint;
 use crate::code::Code;
@@ -71,14 +71,9 @@ pub fn connect_failure(check: &PostgresCheck, error: &ConnectError, found: &mut 
             (told.summary, told.cause, told.actions)
         }
         ConnectError::Pooler { code, message, refusal } => pooler_told(check, code, message, *refusal),
-        ConnectError::LoginHeld { endpoint, waited } => (
-            format!("{endpoint} held the login after taking the password: no server session came behind it"),
-            format!(
-                "the TCP connection to {endpoint} and the login exchange worked: it asked for the password, got it, and then sent neither the end of the login (ReadyForQuery) nor an error for {waited}. \
-                 A PostgreSQL server answers a password at once; a pooler such as PgBouncer holds the client right there until it has a server connection for it, \
-                 so the PostgreSQL server behind the pooler is down or refuses the pooler's own logins, or the pool is full. \
-                 The network between the app and {endpoint} is not at fault"
-            ),
+        ConnectError::LoginHeld { endpoint, waited, at } => (
+            format!("{endpoint} {} and held the session: no server session came behind it", at.what()),
+            held_cause(endpoint, waited, *at),
             vec![
                 Action::new(Priority::Critical, "Check the PostgreSQL server behind the pooler (is it up, does it accept the pooler's login), then the pooler's pools")
                     .with_command(POOLER_CONSOLE),
@@ -180,6 +175,23 @@ fn what_it_tells(violation: &Violation) -> String {
         ),
         Violation::Undersized { .. } => String::new(),
     }
+}
+
+fn held_cause(endpoint: &str, waited: &str, at: HeldAt) -> String {
+    let worked = match at {
+        HeldAt::Password => format!(
+            "the TCP connection to {endpoint} and the login exchange worked: it asked for the password, got it, and then sent neither the end of the login (ReadyForQuery) nor an error for {waited}. \
+             A PostgreSQL server answers a password at once; a pooler such as PgBouncer holds the client right there until it has a server connection for it"
+        ),
+        HeldAt::FirstQuery => format!(
+            "the TCP connection to {endpoint} and the login worked (ReadyForQuery came), then the first read-only query got no answer for {waited}. \
+             A pooler such as PgBouncer that has logged in to its server before finishes new logins itself, and holds the first query until it has a server connection for it \
+             (a PostgreSQL server answers these catalog queries at once unless it hangs)"
+        ),
+    };
+    format!(
+        "{worked}: the PostgreSQL server behind the pooler is down or refuses the pooler's own logins, or the pool is full. The network between the app and {endpoint} is not at fault"
+    )
 }
 
 /// Run on PgBouncer's admin console (`psql -p 6432 -U <admin user> pgbouncer`).
@@ -434,18 +446,44 @@ pub fn limit_refused(
     limit: Limit,
     message: &str,
     counts: Option<&Counts>,
-    (tried, landed): (usize, usize),
+    sessions: (usize, usize),
     found: &mut Findings,
 ) {
     let told = limit_told(check, limit, message, counts);
-    let name = &check.url_name;
-    let verb = if landed == 1 { "opens" } else { "open" };
     let now = match (limit, counts) {
         (Limit::Server | Limit::Reserved, Some(c)) => format!("; {}", c.server()),
         (Limit::Role, Some(c)) => format!("; role {}: {}", check.params.user(), c.role()),
         (Limit::Database, Some(c)) => format!("; database {}: {}", check.params.dbname(), c.database()),
         _ => String::new(),
     };
+    let error = format!("{message} (SQLSTATE 53300){now}");
+    sessions_refused(check, told, &error, sessions, found);
+}
+
+/// Further sessions refused by the pooler while the app's first one stayed
+/// open: its limit (max_client_conn, a pool busy past query_wait_timeout).
+pub fn pooler_refused(
+    check: &PostgresCheck,
+    refusal: PoolerRefusal,
+    error: &str,
+    sessions: (usize, usize),
+    found: &mut Findings,
+) {
+    let message = error.strip_suffix(POOLER_SUFFIX).unwrap_or(error);
+    let (summary, cause, actions) = pooler_told(check, "08P01", message, refusal);
+    let code = code_of(&ConnectError::Pooler { code: "08P01".into(), message: message.into(), refusal });
+    sessions_refused(check, Told { code, summary, cause, actions }, error, sessions, found);
+}
+
+fn sessions_refused(
+    check: &PostgresCheck,
+    told: Told,
+    error: &str,
+    (tried, landed): (usize, usize),
+    found: &mut Findings,
+) {
+    let name = &check.url_name;
+    let verb = if landed == 1 { "opens" } else { "open" };
     let cause = format!(
         "{} of the {tried} sessions opened at once through {name}, as an app's pool opens them, were refused: {}",
         tried - landed,
@@ -453,10 +491,19 @@ pub fn limit_refused(
     );
     found.fail(
         told.code,
-        format!("only {landed} of {tried} sessions {verb} through {name}: {message} (SQLSTATE 53300){now}"),
+        format!("only {landed} of {tried} sessions {verb} through {name}: {error}"),
         cause,
         told.actions,
     );
+}
+
+/// How a pooler's refusal ends once shown ([`ConnectError::Pooler`]).
+const POOLER_SUFFIX: &str = " (SQLSTATE 08P01, from the pooler)";
+
+/// The pooler refusal a further session's error (as shown) is, if any.
+pub fn pooler_of(error: &str) -> Option<PoolerRefusal> {
+    let message = error.strip_suffix(POOLER_SUFFIX)?;
+    super::conn::pooler_refusal(&tokio_postgres::error::SqlState::PROTOCOL_VIOLATION, message)
 }
 
 #[cfg(test)]
@@ -613,10 +660,24 @@ mod tests {
 
     #[test]
     fn a_held_login_is_the_pooler_or_server_not_the_network() {
-        let outcome = failed(ConnectError::LoginHeld { endpoint: "10.0.0.10:6432".into(), waited: "8s".into() });
+        let outcome = failed(ConnectError::LoginHeld {
+            endpoint: "10.0.0.10:6432".into(),
+            waited: "8s".into(),
+            at: HeldAt::Password,
+        });
         assert_eq!(outcome.findings[0].code, codes::POOLER_LOGIN_HELD);
         let cause = &outcome.causes[0];
         assert!(cause.contains("asked for the password, got it") && cause.contains("for 8s"), "{cause}");
         assert!(cause.contains("server behind the pooler is down") && !cause.contains("packets"), "{cause}");
+        let outcome = failed(ConnectError::LoginHeld {
+            endpoint: "10.0.0.10:6432".into(),
+            waited: "8s".into(),
+            at: HeldAt::FirstQuery,
+        });
+        assert_eq!(
+            outcome.summary,
+            "10.0.0.10:6432 finished the login, took the first query and held the session: no server session came behind it"
+        );
+        assert!(outcome.causes[0].contains("the first read-only query got no answer for 8s"), "{}", outcome.causes[0]);
     }
 }
