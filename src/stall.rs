@@ -172,6 +172,11 @@ pub struct Tapped<S> {
 }
 
 impl<S> Tapped<S> {
+    /// Each write is counted on the tap.
+    fn wrote(&mut self, bytes: &[u8]) {
+        self.tap.sent(bytes);
+    }
+
     pub fn new(inner: S, tap: Arc<Tap>) -> Self {
         Tapped { inner, tap }
     }
@@ -192,10 +197,10 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tapped<S> {
 }
 
 /// Implements `AsyncWrite` for a stream wrapper `$wrapper<S>` over the stream
-/// in its `inner` field: a write goes to `inner`, and its `$watcher` field's
-/// `sent` is handed the bytes `inner` took; flush and shutdown pass through.
+/// in its `inner` field: a write goes to `inner`, and the wrapper's own
+/// `wrote` is handed the bytes `inner` took; flush and shutdown pass through.
 macro_rules! write_through {
-    ($wrapper:ident, $watcher:ident) => {
+    ($wrapper:ident) => {
         const _: () = {
             use std::io;
             use std::pin::Pin;
@@ -206,7 +211,7 @@ macro_rules! write_through {
                 fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
                     let this = self.get_mut();
                     let written = ready!(Pin::new(&mut this.inner).poll_write(cx, buf))?;
-                    this.$watcher.sent(&buf[..written.min(buf.len())]);
+                    this.wrote(&buf[..written.min(buf.len())]);
                     Poll::Ready(Ok(written))
                 }
 
@@ -223,7 +228,7 @@ macro_rules! write_through {
 }
 pub(crate) use write_through;
 
-write_through!(Tapped, tap);
+write_through!(Tapped);
 
 #[cfg(test)]
 mod tests {

@@ -174,6 +174,27 @@ impl PgCluster {
         self.wait_for(Node::Primary, "SHOW ssl", "on");
     }
 
+    /// Puts `line` at the top of `node`'s pg_hba.conf, where it matches
+    /// first, and reloads; returns the file as it was, for [`Self::set_hba`].
+    pub fn prepend_hba(&self, node: Node, line: &str) -> String {
+        let path = self.server(node).data.join("pg_hba.conf");
+        let before = fs::read_to_string(&path).expect("read pg_hba.conf");
+        self.set_hba(node, &format!("{line}\n{before}"));
+        before
+    }
+
+    /// Writes `node`'s pg_hba.conf and reloads it; waits until the
+    /// postmaster has read it (pg_hba_file_rules reads the file, so a
+    /// short settle follows the reload signal).
+    pub fn set_hba(&self, node: Node, text: &str) {
+        let path = self.server(node).data.join("pg_hba.conf");
+        // In place: the file keeps its owner, the server's user.
+        fs::write(&path, text).expect("write pg_hba.conf");
+        self.psql(node, "SELECT pg_reload_conf()");
+        self.wait_for(node, "SELECT count(*) = 0 FROM pg_hba_file_rules WHERE error IS NOT NULL", "t");
+        thread::sleep(Duration::from_millis(300));
+    }
+
     /// Fast shutdown of the replica (the primary keeps running).
     pub fn stop_replica(&self) {
         self.replica

@@ -3,7 +3,7 @@
 //! failure classified by the step it happened at.
 
 use super::super::Context;
-use super::guard::{Guarded, ObserveTls, Startup, StartupSlot, Violation};
+use super::guard::{Guarded, HeldSlot, ObserveTls, Startup, StartupSlot, Violation};
 use crate::checks::stall::{Peer, Tap, Tapped};
 use crate::conninfo::{self, ConninfoError};
 use crate::errors;
@@ -321,8 +321,21 @@ pub enum ConnectError {
     BadPassword { user: String },
     #[error("the server asks for a password and none is configured")]
     NoPassword,
+    /// SQLSTATE 28000; `why` read from the message when it is not localized.
     #[error("{message} (SQLSTATE 28000)")]
-    Rejected { message: String },
+    Rejected { message: String, why: Rejection },
+    /// SQLSTATE 53300; `limit` read from the message when it is not localized.
+    #[error("{message} (SQLSTATE 53300)")]
+    TooManyConnections { message: String, limit: Limit },
+    /// A pooler (PgBouncer) refused the login in its own words, which it
+    /// sends as SQLSTATE 08P01.
+    #[error("{message} (SQLSTATE {code}, from the pooler)")]
+    Pooler { code: String, message: String, refusal: PoolerRefusal },
+    /// The peer took the password, or finished the login and took the
+    /// first query, then held the session without an answer: what a pooler
+    /// does while it waits for a server connection.
+    #[error("{endpoint} {} and gave no answer in {waited}", at.what())]
+    LoginHeld { endpoint: String, waited: String, at: HeldAt },
     #[error("database `{database}` does not exist (SQLSTATE 3D000)")]
     UnknownDatabase { database: String },
     #[error("{message} (SQLSTATE {code})")]
@@ -331,6 +344,79 @@ pub enum ConnectError {
     Protocol { detail: String },
     #[error("{endpoint} is not a PostgreSQL server: {violation}")]
     NotPostgres { endpoint: String, violation: Violation },
+}
+
+/// Where a held session stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeldAt {
+    /// It asked for the password and got it.
+    Password,
+    /// It finished the login (ReadyForQuery) and got the first query: a
+    /// pooler that had a server's start-up parameters cached answers the
+    /// login itself, and waits for a server connection at the first query.
+    FirstQuery,
+}
+
+impl HeldAt {
+    pub fn what(self) -> &'static str {
+        match self {
+            HeldAt::Password => "took the password",
+            HeldAt::FirstQuery => "finished the login, took the first query",
+        }
+    }
+}
+
+/// Which pg_hba.conf or role rule refused a login (SQLSTATE 28000).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    /// A `reject` line matched first: "pg_hba.conf rejects connection for host …".
+    HbaReject,
+    /// No line matched: "no pg_hba.conf entry for host …".
+    NoHbaEntry,
+    /// "role \"…\" does not exist".
+    NoSuchRole,
+    /// "role \"…\" is not permitted to log in" (NOLOGIN).
+    CannotLogin,
+    /// Another text, or a localized one (lc_messages).
+    Unknown,
+}
+
+/// Which connection limit refused a session (SQLSTATE 53300).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    /// "sorry, too many clients already": max_connections.
+    Server,
+    /// "remaining connection slots are reserved for …": the slots left are
+    /// superuser_reserved_connections (or reserved_connections, PostgreSQL 16).
+    Reserved,
+    /// "too many connections for role \"…\"": the role's CONNECTION LIMIT.
+    Role,
+    /// "too many connections for database \"…\"": the database's CONNECTION LIMIT.
+    Database,
+    /// Another text, or a localized one.
+    Unknown,
+}
+
+/// What a PgBouncer refusal says, from its source (src/client.c,
+/// src/objects.c, src/janitor.c; 1.12 to 1.24 wordings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolerRefusal {
+    /// "password authentication failed" / "SASL authentication failed": the
+    /// pooler checked the password itself (auth_file, auth_query); with
+    /// "… for user \"…\"" it relays the server's refusal of the password it
+    /// logged in with.
+    Password,
+    /// "no such database: …": no entry in [databases] and no `*` fallback.
+    UnknownDatabase,
+    /// The pooler cannot log in to its server: "server login has been failing,
+    /// try again later (server_login_retry)", "pgbouncer cannot connect to
+    /// server" (before 1.17), "client_login_timeout (server down)",
+    /// "server login failed: …".
+    ServerDown,
+    /// "query_wait_timeout": no server connection came free in time.
+    WaitTimeout,
+    /// "no more connections allowed (max_client_conn)".
+    ClientLimit,
 }
 
 /// A logged-in session and where it landed.
@@ -462,7 +548,7 @@ async fn connect_one(
             // libpq never negotiates TLS over a Unix socket.
             config.ssl_mode(SslMode::Disable);
             note(ctx, || format!("logging in over {path}"));
-            return finish(&config, stream, &mut tls, endpoint, params, None)
+            return finish(&config, stream, &mut tls, endpoint, params, None, hold_budget(ctx))
                 .await
                 .map(|(client, startup)| (client, Wire { startup, ..Wire::default() }));
         }
@@ -504,7 +590,8 @@ async fn connect_one(
                 let tls_note = if params.tls == TlsMode::Disable { "" } else { "negotiating TLS and " };
                 note(ctx, || format!("{tls_note}logging in to {endpoint} (no answer to the startup message yet)"));
                 let stream = Tapped::new(stream, tap.clone());
-                let (client, startup) = finish(&config, stream, &mut tls, endpoint, params, Some(tap)).await?;
+                let (client, startup) =
+                    finish(&config, stream, &mut tls, endpoint, params, Some(tap), hold_budget(ctx)).await?;
                 return Ok((client, Wire { peer: Some(addr), startup, tls: None }));
             }
             Err(e) => last = Some(io_error(endpoint, e)),
@@ -513,8 +600,19 @@ async fn connect_one(
     Err(last.unwrap_or(ConnectError::Dns { host: endpoint.host.clone(), detail: "no address found".into() }))
 }
 
+/// How long the check's own login may wait on the server after answering
+/// its authentication request: a share of the time left, so that a held
+/// login is this check's finding, not the engine's deadline.
+fn hold_budget(ctx: Option<&Context>) -> Option<std::time::Duration> {
+    ctx.map(|ctx| ctx.remaining().mul_f64(HOLD_SHARE))
+}
+
+const HOLD_SHARE: f64 = 0.8;
+
 /// TLS negotiation, startup and authentication on an open stream, its
 /// plain-text input guarded against peers that are not PostgreSQL servers.
+/// Within `hold_budget`, a login the server holds after taking the
+/// password ends as [`ConnectError::LoginHeld`].
 async fn finish<S>(
     config: &Config,
     stream: S,
@@ -522,6 +620,7 @@ async fn finish<S>(
     endpoint: &Endpoint,
     params: &ConnParams,
     tap: Option<Arc<Tap>>,
+    hold_budget: Option<std::time::Duration>,
 ) -> Result<(Client, Startup), ConnectError>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -539,7 +638,26 @@ where
     // Start-up is read for what it tells of the peer, in plain text or inside TLS.
     let startup = StartupSlot::default();
     let connector = ObserveTls::new(connector, startup.clone());
-    match config.connect_raw(Guarded::new(stream).noting(tap).recording(startup.clone()), connector).await {
+    let held: HeldSlot = Arc::default();
+    let stream = Guarded::new(stream).noting(tap).recording(startup.clone()).watching_login(held.clone());
+    let login = config.connect_raw(stream, connector);
+    tokio::pin!(login);
+    let result = match hold_budget {
+        None => login.await,
+        Some(budget) => tokio::select! {
+            result = &mut login => result,
+            () = tokio::time::sleep(budget) => {
+                let since = *held.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(since) = since {
+                    let waited = crate::human::duration(since.elapsed());
+                    return Err(ConnectError::LoginHeld { endpoint: endpoint.to_string(), waited, at: HeldAt::Password });
+                }
+                // Stalled elsewhere: the engine's deadline says where.
+                login.await
+            }
+        },
+    };
+    match result {
         Ok((client, connection)) => {
             // The connection drives the socket; it ends when the client is dropped.
             tokio::spawn(async move {
@@ -562,16 +680,7 @@ fn io_error(endpoint: &Endpoint, err: std::io::Error) -> ConnectError {
 /// Maps a tokio-postgres failure during startup to a named cause.
 fn classify(err: &tokio_postgres::Error, endpoint: &Endpoint, params: &ConnParams) -> ConnectError {
     if let Some(db) = err.as_db_error() {
-        let code = db.code();
-        return if *code == SqlState::INVALID_PASSWORD {
-            ConnectError::BadPassword { user: params.user().to_string() }
-        } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
-            ConnectError::Rejected { message: db.message().to_string() }
-        } else if *code == SqlState::INVALID_CATALOG_NAME {
-            ConnectError::UnknownDatabase { database: params.dbname().to_string() }
-        } else {
-            ConnectError::Server { code: code.code().to_string(), message: db.message().to_string() }
-        };
+        return refusal(db.code(), db.message(), params);
     }
     // Checked before TLS: after a `S` the guard's error comes out of the handshake.
     if let Some(violation) = errors::find::<Violation>(err) {
@@ -613,6 +722,95 @@ fn classify(err: &tokio_postgres::Error, endpoint: &Endpoint, params: &ConnParam
         return io_error(endpoint, std::io::Error::new(io.kind(), text));
     }
     ConnectError::Protocol { detail: text }
+}
+
+/// A login refused with an ErrorResponse, by its SQLSTATE first: the text
+/// is read only to tell apart refusals that share one, and may be localized
+/// (lc_messages), when the generic reading of the SQLSTATE stays.
+fn refusal(code: &SqlState, message: &str, params: &ConnParams) -> ConnectError {
+    let message = message.to_string();
+    if *code == SqlState::INVALID_PASSWORD {
+        ConnectError::BadPassword { user: params.user().to_string() }
+    } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
+        let why = rejection(&message);
+        ConnectError::Rejected { message, why }
+    } else if *code == SqlState::INVALID_CATALOG_NAME {
+        ConnectError::UnknownDatabase { database: params.dbname().to_string() }
+    } else if *code == SqlState::TOO_MANY_CONNECTIONS {
+        let limit = limit(&message);
+        ConnectError::TooManyConnections { message, limit }
+    } else if let Some(refusal) = pooler_refusal(code, &message) {
+        ConnectError::Pooler { code: code.code().to_string(), message, refusal }
+    } else {
+        ConnectError::Server { code: code.code().to_string(), message }
+    }
+}
+
+/// A pooler's refusal of a session whose login it had finished itself
+/// (answering with a server's cached start-up parameters): it comes in
+/// answer to the first query.
+pub fn refused_after_login(err: &tokio_postgres::Error, params: &ConnParams) -> Option<ConnectError> {
+    let db = err.as_db_error()?;
+    pooler_refusal(db.code(), db.message())?;
+    Some(refusal(db.code(), db.message(), params))
+}
+
+/// PostgreSQL's 28000 texts (src/backend/libpq/auth.c, utils/init/miscinit.c).
+fn rejection(message: &str) -> Rejection {
+    if message.starts_with("pg_hba.conf rejects ") {
+        Rejection::HbaReject
+    } else if message.starts_with("no pg_hba.conf entry ") {
+        Rejection::NoHbaEntry
+    } else if message.starts_with("role \"") && message.ends_with("\" does not exist") {
+        Rejection::NoSuchRole
+    } else if message.starts_with("role \"") && message.ends_with("\" is not permitted to log in") {
+        Rejection::CannotLogin
+    } else {
+        Rejection::Unknown
+    }
+}
+
+/// PostgreSQL's 53300 texts (storage/lmgr/proc.c, utils/init/postinit.c).
+pub fn limit(message: &str) -> Limit {
+    if message == "sorry, too many clients already" {
+        Limit::Server
+    } else if message.starts_with("remaining connection slots are reserved ") {
+        Limit::Reserved
+    } else if message.starts_with("too many connections for role ") {
+        Limit::Role
+    } else if message.starts_with("too many connections for database ") {
+        Limit::Database
+    } else {
+        Limit::Unknown
+    }
+}
+
+/// A PgBouncer refusal: 08P01 (its send_pooler_error) in its words, which it
+/// never localizes. (Newer versions relay a server's refusal of the pooler's
+/// own login with the server's SQLSTATE: the other branches read those.)
+pub fn pooler_refusal(code: &SqlState, message: &str) -> Option<PoolerRefusal> {
+    if *code != SqlState::PROTOCOL_VIOLATION {
+        return None;
+    }
+    let refusal = if message.starts_with("password authentication failed") || message == "SASL authentication failed" {
+        PoolerRefusal::Password
+    } else if message.starts_with("no such database: ") {
+        PoolerRefusal::UnknownDatabase
+    } else if message.starts_with("server login has been failing")
+        || message == "pgbouncer cannot connect to server"
+        || message == "client_login_timeout (server down)"
+        || message.starts_with("server login failed")
+    {
+        PoolerRefusal::ServerDown
+    } else if message == "query_wait_timeout" {
+        PoolerRefusal::WaitTimeout
+    } else if message == "no more connections allowed (max_client_conn)" {
+        PoolerRefusal::ClientLimit
+    } else {
+        // Another 08P01 may be a server's own protocol complaint.
+        return None;
+    };
+    Some(refusal)
 }
 
 /// The rustls error in `err`'s chain, if the failure is TLS's.
@@ -938,6 +1136,82 @@ mod tests {
     fn a_slash_in_the_password_is_an_error_that_says_what_to_encode() {
         let err = ConnParams::parse("postgresql://u:pa/ss7788@db/app", &Fallbacks::default()).err().unwrap();
         assert!(err.contains("%2F") && !err.contains("ss7788"), "{err}");
+    }
+
+    /// The texts as PostgreSQL 15 (auth.c, postinit.c, proc.c) and PgBouncer
+    /// (1.16 to 1.24: client.c, objects.c, janitor.c) send them.
+    #[test]
+    fn refusals_are_read_by_sqlstate_then_text() {
+        let p = ConnParams::parse("postgresql://app:pw@h:6432/keybuzz", &Fallbacks::default()).unwrap();
+        let read = |code: &str, message: &str| refusal(&SqlState::from_code(code), message, &p);
+        let rejected = |message: &str| match read("28000", message) {
+            ConnectError::Rejected { why, .. } => why,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            rejected("pg_hba.conf rejects connection for host \"127.0.0.1\", user \"app\", database \"keybuzz\", no encryption"),
+            Rejection::HbaReject
+        );
+        assert_eq!(
+            rejected("no pg_hba.conf entry for host \"127.0.0.1\", user \"app\", database \"keybuzz\", SSL encryption"),
+            Rejection::NoHbaEntry
+        );
+        assert_eq!(rejected("role \"app\" does not exist"), Rejection::NoSuchRole);
+        assert_eq!(rejected("role \"app\" is not permitted to log in"), Rejection::CannotLogin);
+        // lc_messages = fr: the SQLSTATE still says 28000, the text says nothing here.
+        assert_eq!(rejected("le rôle « app » n'existe pas"), Rejection::Unknown);
+
+        let limit = |message: &str| match read("53300", message) {
+            ConnectError::TooManyConnections { limit, .. } => limit,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(limit("sorry, too many clients already"), Limit::Server);
+        assert_eq!(
+            limit("remaining connection slots are reserved for non-replication superuser connections"),
+            Limit::Reserved
+        );
+        assert_eq!(
+            limit("remaining connection slots are reserved for roles with the SUPERUSER attribute"),
+            Limit::Reserved
+        );
+        assert_eq!(limit("too many connections for role \"app\""), Limit::Role);
+        assert_eq!(limit("too many connections for database \"keybuzz\""), Limit::Database);
+        assert_eq!(limit("désolé, trop de clients sont déjà connectés"), Limit::Unknown);
+        assert_eq!(
+            read("53300", "too many connections for role \"app\"").to_string(),
+            "too many connections for role \"app\" (SQLSTATE 53300)"
+        );
+
+        let pooler = |message: &str| match read("08P01", message) {
+            ConnectError::Pooler { refusal, .. } => Some(refusal),
+            ConnectError::Server { .. } => None,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(pooler("SASL authentication failed"), Some(PoolerRefusal::Password));
+        assert_eq!(pooler("password authentication failed"), Some(PoolerRefusal::Password));
+        assert_eq!(pooler("password authentication failed for user \"app\""), Some(PoolerRefusal::Password));
+        assert_eq!(pooler("no such database: keybuzz"), Some(PoolerRefusal::UnknownDatabase));
+        for down in [
+            "server login has been failing, try again later (server_login_retry)",
+            "server login has been failing, cached error: connect failed (server_login_retry)",
+            "pgbouncer cannot connect to server",
+            "client_login_timeout (server down)",
+            "server login failed: wrong password type",
+        ] {
+            assert_eq!(pooler(down), Some(PoolerRefusal::ServerDown), "{down}");
+        }
+        assert_eq!(pooler("query_wait_timeout"), Some(PoolerRefusal::WaitTimeout));
+        assert_eq!(pooler("no more connections allowed (max_client_conn)"), Some(PoolerRefusal::ClientLimit));
+        // Another 08P01 is not taken for a pooler's.
+        assert_eq!(pooler("invalid length of startup packet"), None);
+        assert_eq!(
+            read("08P01", "SASL authentication failed").to_string(),
+            "SASL authentication failed (SQLSTATE 08P01, from the pooler)"
+        );
+        assert!(matches!(
+            read("28P01", "password authentication failed for user \"app\""),
+            ConnectError::BadPassword { .. }
+        ));
     }
 
     #[test]

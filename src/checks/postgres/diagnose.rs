@@ -2,13 +2,10 @@
 //! actions that fix it. Pure: unit-tested without a server.
 
 use super::codes;
-use super::guard::{size, Violation, MAX_MESSAGE_BYTES};
 use super::probe::{self, ServerFacts, WriteProbe};
-use super::{ConnectError, Endpoint, Expect, Landing, MemberReport, PostgresCheck, Sample};
+use super::refusal;
+use super::{Endpoint, Expect, Landing, MemberReport, PostgresCheck, Sample};
 use crate::checks::findings::Findings;
-use crate::checks::peer_bytes::service_hint;
-use crate::code::Code;
-use crate::http::TlsProblem;
 use crate::report::{Action, Outcome, Priority};
 
 /// What a SQLSTATE 25006 looks like to the app, quoted in causes.
@@ -46,7 +43,7 @@ pub fn diagnose(check: &PostgresCheck, landing: &Landing, members: &[MemberRepor
                 output.push_str(&format!("\n{note}"));
             }
             found.evidence("connection", None, output);
-            connect_failure(check, error, &mut found);
+            refusal::connect_failure(check, error, &mut found);
         }
         Landing::QueryFailed { endpoint, error } => {
             found.evidence(
@@ -83,6 +80,8 @@ struct Routing {
     failed: Vec<String>,
     /// Every session tried, the app's own included.
     tried: usize,
+    /// The connection limits, read on the app's session when others were refused with 53300.
+    counts: Option<super::limits::Counts>,
 }
 
 struct Place {
@@ -112,7 +111,12 @@ impl Place {
 
 impl Routing {
     fn tally(here: &Landed, samples: &[Sample], members: &[MemberReport]) -> Self {
-        let mut routing = Routing { places: Vec::new(), failed: Vec::new(), tried: 1 + samples.len() };
+        let mut routing = Routing {
+            places: Vec::new(),
+            failed: Vec::new(),
+            tried: 1 + samples.len(),
+            counts: here.facts.counts.clone(),
+        };
         let first = match (&here.facts.server_addr, here.facts.server_port) {
             (Some(host), Some(port)) => Endpoint { host: host.clone(), port },
             _ => here.endpoint.clone(),
@@ -169,6 +173,14 @@ impl Routing {
         let name = &check.url_name;
         let through = super::join_endpoints(&check.params.endpoints());
         let landed = self.landed();
+        if let Some((limit, message)) = self.failed.iter().find_map(|e| refusal::limit_of(e)) {
+            refusal::limit_refused(check, limit, message, self.counts.as_ref(), (self.tried, landed), found);
+            return;
+        }
+        if let Some((refused, error)) = self.failed.iter().find_map(|e| Some((refusal::pooler_of(e)?, e))) {
+            refusal::pooler_refused(check, refused, error, (self.tried, landed), found);
+            return;
+        }
         if landed == 1 && !self.failed.is_empty() {
             let more = self.failed.len();
             found.fail(
@@ -850,138 +862,6 @@ fn member_findings(check: &PostgresCheck, landed: Option<&Landed>, members: &[Me
     }
 }
 
-fn connect_failure(check: &PostgresCheck, error: &ConnectError, found: &mut Findings) {
-    let (name, password) = (&check.url_name, &check.password_name);
-    let (summary, cause, action) = match error {
-        ConnectError::Dns { host, .. } => (
-            format!("cannot resolve {host}"),
-            format!("the host `{host}` in {name} does not resolve from where kbz-check runs: a typo, or a name known only inside another network (a Kubernetes service, an internal DNS zone)"),
-            Action::new(Priority::Critical, format!("Check the host in {name} and resolve it from where the app runs"))
-                .with_command(format!("getent hosts {host}")),
-        ),
-        ConnectError::Refused { endpoint } => (
-            format!("connection refused by {endpoint}"),
-            format!("nothing listens on {endpoint}: PostgreSQL is stopped there, or listens on another port or address (listen_addresses)"),
-            Action::new(Priority::Critical, format!("Start PostgreSQL on that host, or fix the port in {name}"))
-                .with_command("systemctl status postgresql; pg_lsclusters"),
-        ),
-        ConnectError::Network { endpoint, detail, .. } => (
-            format!("cannot reach {endpoint}: {detail}"),
-            format!("the network path from here to {endpoint} fails ({detail}): a route, firewall or security group is in the way"),
-            Action::new(Priority::Critical, format!("Check the route and firewall between the app and {endpoint}")),
-        ),
-        ConnectError::TlsNotOffered { endpoint } => (
-            format!("{endpoint} does not offer TLS"),
-            format!("sslmode={} requires TLS, but the server at {endpoint} runs with ssl = off", check.params.tls.name()),
-            Action::new(Priority::High, "Turn TLS on in the server (ssl = on with a certificate), or lower sslmode to prefer where plain text is acceptable"),
-        ),
-        ConnectError::Tls { endpoint, detail, issuer, .. } => (
-            format!("TLS with {endpoint} failed"),
-            format!(
-                "the TLS handshake with {endpoint} failed under sslmode={}: {detail}{}",
-                check.params.tls.name(),
-                issuer.as_ref().map_or(String::new(), |issuer| format!(" (its certificate's issuer: {issuer})"))
-            ),
-            Action::new(Priority::High, "Set sslrootcert to the CA that signed the server's certificate, or use sslmode=require if the certificate need not be verified"),
-        ),
-        ConnectError::TlsSetup { detail } => (
-            format!("cannot set up TLS: {detail}"),
-            format!("the TLS settings of {name} cannot be used: {detail}"),
-            Action::new(Priority::High, "Point sslrootcert at a readable PEM file of CA certificates"),
-        ),
-        ConnectError::BadPassword { user } => (
-            format!("password rejected for role {user}"),
-            format!("the server refused the password of role {user} (SQLSTATE 28P01): {password} holds a wrong or outdated password"),
-            Action::new(Priority::Critical, format!("Put the role's current password in {password}; compare the masked fingerprint with the one in your secret store")),
-        ),
-        ConnectError::NoPassword => (
-            "no password configured".to_string(),
-            format!("the server asks for a password and {password} carries none"),
-            Action::new(Priority::Critical, format!("Set the password in {password}")),
-        ),
-        ConnectError::Rejected { message } => (
-            format!("login rejected: {message}"),
-            format!("the server rejected the login (SQLSTATE 28000): {message}. The role does not exist, or pg_hba.conf has no rule for this client, user and database"),
-            Action::new(Priority::Critical, "Create the role, or add a pg_hba.conf rule for this client and reload PostgreSQL")
-                .with_command("SELECT pg_reload_conf();"),
-        ),
-        ConnectError::UnknownDatabase { database } => (
-            format!("database {database} does not exist"),
-            format!("{name} names database `{database}`, which this server does not have (SQLSTATE 3D000)"),
-            Action::new(Priority::Critical, format!("Fix the database name in {name}, or create the database")).with_command("psql -l"),
-        ),
-        ConnectError::NoReadWriteHost => (
-            "no host accepts writes (target_session_attrs=read-write)".to_string(),
-            format!("every host of {name} answered, and every one is read-only: there is no leader among them, so the app cannot open a read-write session"),
-            Action::new(Priority::Critical, format!("Promote a replica (or let the HA manager do it), or add the leader to {name}")),
-        ),
-        ConnectError::Server { code, message } => (
-            format!("server refused the session: {message}"),
-            format!("the server answered the login with SQLSTATE {code}: {message}"),
-            Action::new(Priority::Critical, "Read the server log for this SQLSTATE"),
-        ),
-        ConnectError::Protocol { detail } => (
-            format!("not a PostgreSQL answer: {detail}"),
-            format!("what answers there does not speak the PostgreSQL protocol as expected: {detail}"),
-            Action::new(Priority::Critical, format!("Check that {name} names a PostgreSQL server and port")),
-        ),
-        ConnectError::NotPostgres { endpoint, violation } => (
-            error.to_string(),
-            format!("what answers at {endpoint} does not speak the PostgreSQL protocol: {violation}{}", what_it_tells(violation)),
-            Action::new(Priority::Critical, format!("Point {name} at the PostgreSQL server's port (5432 by default, 6432 for PgBouncer)")),
-        ),
-    };
-    match error {
-        ConnectError::Tls { problem: TlsProblem::Untrusted, issuer: Some(issuer), .. } => {
-            found.untrusted(code_of(error), issuer.clone(), summary, cause, vec![action])
-        }
-        _ => found.fail(code_of(error), summary, cause, vec![action]),
-    }
-}
-
-/// The diagnosis a connection failure is.
-fn code_of(error: &ConnectError) -> Code {
-    match error {
-        ConnectError::Dns { .. } => codes::UNREACHABLE_DNS,
-        ConnectError::Refused { .. } => codes::UNREACHABLE_REFUSED,
-        ConnectError::Network { kind, .. } => match kind {
-            std::io::ErrorKind::TimedOut => codes::UNREACHABLE_TIMEOUT,
-            std::io::ErrorKind::HostUnreachable | std::io::ErrorKind::NetworkUnreachable => codes::UNREACHABLE_NO_ROUTE,
-            _ => codes::UNREACHABLE_NETWORK,
-        },
-        ConnectError::TlsNotOffered { .. } => codes::TLS_NOT_OFFERED,
-        ConnectError::Tls { problem, .. } => match problem {
-            TlsProblem::Untrusted => codes::TLS_UNTRUSTED,
-            TlsProblem::Expired => codes::TLS_EXPIRED,
-            TlsProblem::NotYetValid => codes::TLS_NOT_YET_VALID,
-            TlsProblem::WrongName => codes::TLS_NAME_MISMATCH,
-            TlsProblem::BadCertificate => codes::TLS_BAD_CERTIFICATE,
-            TlsProblem::NotTls | TlsProblem::Other => codes::TLS_HANDSHAKE_FAILED,
-        },
-        ConnectError::TlsSetup { .. } => codes::TLS_SETUP_FAILED,
-        ConnectError::BadPassword { .. } => codes::AUTH_PASSWORD_REJECTED,
-        ConnectError::NoPassword => codes::AUTH_PASSWORD_MISSING,
-        ConnectError::Rejected { .. } => codes::AUTH_LOGIN_REJECTED,
-        ConnectError::UnknownDatabase { .. } => codes::DATABASE_MISSING,
-        ConnectError::NoReadWriteHost => codes::ON_REPLICA_ALL_HOSTS,
-        ConnectError::Server { .. } => codes::SESSION_REFUSED,
-        ConnectError::Protocol { .. } => codes::PROTOCOL_ERROR,
-        ConnectError::NotPostgres { .. } => codes::NOT_POSTGRES,
-    }
-}
-
-/// What a protocol violation suggests about the peer, as a clause to append.
-fn what_it_tells(violation: &Violation) -> String {
-    match violation {
-        Violation::Unexpected(bytes) => service_hint(bytes).to_string(),
-        Violation::Oversized { .. } => format!(
-            "; a PostgreSQL server's answers to kbz-check take a few hundred bytes, and it accepts no message over {}",
-            size(MAX_MESSAGE_BYTES)
-        ),
-        Violation::Undersized { .. } => String::new(),
-    }
-}
-
 fn lag_problem(check: &PostgresCheck, who: &str, lag: Option<f64>, found: &mut Findings) {
     let max = check.max_lag.as_secs_f64();
     if let Some(lag) = lag.filter(|l| *l > max) {
@@ -1020,8 +900,11 @@ fn secs(value: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{ConnParams, Member, Upstream};
+    use super::super::guard::Violation;
+    use super::super::{ConnParams, ConnectError, HeldAt, Limit, Member, PoolerRefusal, Rejection, Upstream};
     use super::*;
+    use crate::code::Code;
+    use crate::http::TlsProblem;
     use crate::report::Status;
     use std::time::Duration;
 
@@ -1231,7 +1114,7 @@ mod tests {
         assert_eq!(fail(ConnectError::BadPassword { user: "app".into() }), "password rejected for role app");
         assert_eq!(fail(ConnectError::UnknownDatabase { database: "kb".into() }), "database kb does not exist");
         assert_eq!(
-            fail(ConnectError::Rejected { message: "role \"x\" does not exist".into() }),
+            fail(ConnectError::Rejected { message: "role \"x\" does not exist".into(), why: Rejection::NoSuchRole }),
             "login rejected: role \"x\" does not exist"
         );
         assert_eq!(
@@ -1306,6 +1189,10 @@ mod tests {
         };
         let network = |kind| ConnectError::Network { endpoint: "10.0.0.9:5432".into(), detail: "d".into(), kind };
         let tls = |problem| ConnectError::Tls { endpoint: "h:1".into(), detail: "d".into(), problem, issuer: None };
+        let rejected = |why| ConnectError::Rejected { message: "m".into(), why };
+        let too_many = |limit| ConnectError::TooManyConnections { message: "m".into(), limit };
+        let pooler = |refusal| ConnectError::Pooler { code: "08P01".into(), message: "m".into(), refusal };
+        let held = |at| ConnectError::LoginHeld { endpoint: "h:1".into(), waited: "8s".into(), at };
         let cases = [
             (ConnectError::Dns { host: "db.invalid".into(), detail: "x".into() }, codes::UNREACHABLE_DNS),
             (ConnectError::Refused { endpoint: "h:1".into() }, codes::UNREACHABLE_REFUSED),
@@ -1323,7 +1210,23 @@ mod tests {
             (ConnectError::TlsSetup { detail: "d".into() }, codes::TLS_SETUP_FAILED),
             (ConnectError::BadPassword { user: "app".into() }, codes::AUTH_PASSWORD_REJECTED),
             (ConnectError::NoPassword, codes::AUTH_PASSWORD_MISSING),
-            (ConnectError::Rejected { message: "role \"x\" does not exist".into() }, codes::AUTH_LOGIN_REJECTED),
+            (rejected(Rejection::NoHbaEntry), codes::AUTH_LOGIN_REJECTED),
+            (rejected(Rejection::CannotLogin), codes::AUTH_LOGIN_REJECTED),
+            (rejected(Rejection::Unknown), codes::AUTH_LOGIN_REJECTED),
+            (rejected(Rejection::HbaReject), codes::AUTH_HBA_REJECT),
+            (rejected(Rejection::NoSuchRole), codes::AUTH_ROLE_MISSING),
+            (too_many(Limit::Server), codes::CONNECTIONS_SERVER_FULL),
+            (too_many(Limit::Reserved), codes::CONNECTIONS_SERVER_FULL),
+            (too_many(Limit::Role), codes::CONNECTIONS_ROLE_LIMIT),
+            (too_many(Limit::Database), codes::CONNECTIONS_DATABASE_LIMIT),
+            (too_many(Limit::Unknown), codes::SESSION_REFUSED),
+            (pooler(PoolerRefusal::Password), codes::AUTH_PASSWORD_REJECTED),
+            (pooler(PoolerRefusal::UnknownDatabase), codes::POOLER_DATABASE_UNKNOWN),
+            (pooler(PoolerRefusal::ServerDown), codes::POOLER_SERVER_DOWN),
+            (pooler(PoolerRefusal::WaitTimeout), codes::POOLER_WAIT_TIMEOUT),
+            (pooler(PoolerRefusal::ClientLimit), codes::POOLER_POOL_FULL),
+            (held(HeldAt::Password), codes::POOLER_LOGIN_HELD),
+            (held(HeldAt::FirstQuery), codes::POOLER_LOGIN_HELD),
             (ConnectError::UnknownDatabase { database: "kb".into() }, codes::DATABASE_MISSING),
             (ConnectError::NoReadWriteHost, codes::ON_REPLICA_ALL_HOSTS),
             (ConnectError::Server { code: "53300".into(), message: "too many".into() }, codes::SESSION_REFUSED),
@@ -1497,7 +1400,8 @@ mod tests {
         let too_many = || Err("sorry, too many clients already (SQLSTATE 53300)".to_string());
         let outcome = diagnose(&c, &landing, &members, &[too_many(), too_many()]);
         assert_eq!(outcome.status, Status::Fail);
-        assert_eq!(codes_of(&outcome), [codes::ROUTING_SESSIONS_FAILED]);
+        // The limit the refusals name is the diagnosis (routing.sessions_failed before it was read).
+        assert_eq!(codes_of(&outcome), [codes::CONNECTIONS_SERVER_FULL]);
         assert_eq!(
             outcome.summary,
             "only 1 of 3 sessions opens through DATABASE_URL: sorry, too many clients already (SQLSTATE 53300)"

@@ -20,7 +20,7 @@ use std::ops::RangeInclusive;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, ReadBuf};
 use tokio_postgres::tls::{ChannelBinding, TlsConnect, TlsStream};
 
 /// The SSLRequest a client sends to ask for TLS: length 8, code 80877103.
@@ -142,11 +142,23 @@ struct Watch {
     capture: Option<(u8, Vec<u8>)>,
     /// Where what start-up said goes, message by message.
     slot: Option<StartupSlot>,
+    /// The server sent an authentication request (`R`).
+    auth_asked: bool,
+    /// The client answered it (a password, a SCRAM message).
+    answered: bool,
+    /// Since when the client, having answered, waits for the server to go
+    /// on with the login (the server's last bytes, or the client's answer).
+    answer_waits: Option<std::time::Instant>,
 }
 
 impl Watch {
     /// Where start-up stands, in words for a report on a stalled server.
     fn stage(&self) -> Option<&'static str> {
+        if self.answer_waits.is_some() {
+            return Some(
+                "the server asked for the password and got the client's answer, and has not finished the login since",
+            );
+        }
         match self.expect {
             Expect::TlsRecord => Some("the server accepted TLS (answered `S` to the SSLRequest), then the TLS handshake began and has not finished"),
             Expect::Encrypted => Some("the server accepted TLS (`S`) and began to answer in TLS (encrypted from there, so the stage is not known)"),
@@ -162,11 +174,25 @@ impl Watch {
     }
 
     fn sent(&mut self, bytes: &[u8]) {
+        if self.auth_asked && !self.started && !bytes.is_empty() {
+            self.answered = true;
+            self.answer_waits = Some(std::time::Instant::now());
+        }
         let room = SSL_REQUEST.len().saturating_sub(self.sent.len());
         self.sent.extend(bytes.iter().take(room));
     }
 
     fn received(&mut self, bytes: &[u8]) -> Result<(), Violation> {
+        let read = self.read(bytes);
+        if !bytes.is_empty() {
+            // A SCRAM server's last message (SASLFinal) may come before the
+            // hold: the wait counts from the last bytes until ReadyForQuery.
+            self.answer_waits = (self.answered && !self.started).then(std::time::Instant::now);
+        }
+        read
+    }
+
+    fn read(&mut self, bytes: &[u8]) -> Result<(), Violation> {
         if let Expect::Start = self.expect {
             // tokio-postgres sends its whole SSLRequest (or startup message) before it reads.
             self.expect = if self.sent == SSL_REQUEST { Expect::TlsAnswer } else { Expect::header() };
@@ -259,6 +285,7 @@ impl Watch {
         // Read before `started` turns: only start-up's own messages.
         self.capture = (!self.started && length > 4 && matches!(kind, b'K' | b'S')).then(|| (kind, Vec::new()));
         self.started |= kind == b'Z';
+        self.auth_asked |= kind == b'R';
         self.expect = if length == 4 { Expect::header() } else { Expect::Body { left: length - 4 } };
         Ok(())
     }
@@ -288,11 +315,39 @@ pub struct Guarded<S> {
     failed: Option<Violation>,
     /// Told where start-up stands, so a stall names it.
     tap: Option<Arc<Tap>>,
+    /// Told since when the client's answer to an authentication request waits.
+    held: Option<HeldSlot>,
 }
+
+/// Since when a login waits on the server after the client answered its
+/// authentication request (a password, a SCRAM message): what a pooler
+/// holding the client for a server connection looks like. Plain text only:
+/// under TLS the messages are not seen.
+pub type HeldSlot = Arc<std::sync::Mutex<Option<std::time::Instant>>>;
 
 impl<S> Guarded<S> {
     pub fn new(inner: S) -> Self {
-        Guarded { inner, watch: Watch::default(), failed: None, tap: None }
+        Guarded { inner, watch: Watch::default(), failed: None, tap: None, held: None }
+    }
+
+    pub fn watching_login(self, held: HeldSlot) -> Self {
+        Guarded { held: Some(held), ..self }
+    }
+
+    /// What the client sends is watched too: an answer to the server's
+    /// authentication request starts the wait a held login is told by.
+    fn wrote(&mut self, bytes: &[u8]) {
+        self.watch.sent(bytes);
+        self.tell_held();
+    }
+
+    fn tell_held(&self) {
+        if let Some(held) = &self.held {
+            *held.lock().unwrap_or_else(|e| e.into_inner()) = self.watch.answer_waits;
+        }
+        if let (Some(tap), Some(stage)) = (&self.tap, self.watch.stage()) {
+            tap.note(stage);
+        }
     }
 
     pub fn noting(self, tap: Option<Arc<Tap>>) -> Self {
@@ -318,7 +373,9 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guarded<S> {
         }
         let before = buf.filled().len();
         ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
-        match this.watch.received(&buf.filled()[before..]) {
+        let received = this.watch.received(&buf.filled()[before..]);
+        this.tell_held();
+        match received {
             Ok(()) => {
                 if let (Some(tap), Some(stage)) = (&this.tap, this.watch.stage()) {
                     tap.note(stage);
@@ -353,7 +410,7 @@ fn top_up<S: AsyncRead + Unpin>(inner: &mut S, cx: &mut Context<'_>, quoted: &mu
     }
 }
 
-crate::checks::stall::write_through!(Guarded, watch);
+crate::checks::stall::write_through!(Guarded);
 
 /// A TLS connector whose streams read start-up from the decrypted bytes
 /// into a [`StartupSlot`], as [`Guarded`] does for plain text.
@@ -416,18 +473,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for Observed<S> {
     }
 }
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for Observed<S> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
-    }
+crate::checks::stall::write_through!(Observed);
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
-    }
+impl<S> Observed<S> {
+    /// What the client writes inside TLS is not read: start-up is told by the server's side.
+    fn wrote(&mut self, _bytes: &[u8]) {}
 }
 
 impl<S: TlsStream + Unpin> TlsStream for Observed<S> {
@@ -519,6 +569,27 @@ mod tests {
         assert_eq!(watch(false).received(b"R\0\0\0\x02").unwrap_err(), Violation::Undersized { length: 2 });
         let at_cap = [b"NR".to_vec(), MAX_MESSAGE_BYTES.to_be_bytes().to_vec()].concat();
         assert_eq!(watch(true).received(&at_cap), Ok(()));
+    }
+
+    /// A pooler holding the client for a server connection: it asked for
+    /// the password, got it, and says nothing; a server's reply ends the wait.
+    #[test]
+    fn an_answered_password_request_waits_until_the_server_replies() {
+        let mut w = watch(false);
+        assert_eq!(w.answer_waits, None, "the startup message waits on no password request");
+        w.received(&message(b'R', &[0, 0, 0, 5, 1, 2, 3, 4])).unwrap();
+        assert_eq!(w.answer_waits, None);
+        w.sent(b"p\0\0\0\x08md5\0");
+        assert!(w.answer_waits.is_some());
+        assert!(w.stage().unwrap().starts_with("the server asked for the password and got the client's answer"));
+        // SCRAM's last server message may come before the hold: still waiting.
+        w.received(&message(b'R', &12u32.to_be_bytes())).unwrap();
+        assert!(w.answer_waits.is_some());
+        // The login ends at ReadyForQuery; then a query waits on nothing of the login's.
+        w.received(&[message(b'R', &0u32.to_be_bytes()), message(b'Z', b"I")].concat()).unwrap();
+        assert_eq!(w.answer_waits, None);
+        w.sent(b"Q\0\0\0\x0dSELECT 1\0");
+        assert_eq!(w.answer_waits, None);
     }
 
     #[test]

@@ -6,9 +6,11 @@ mod conn;
 mod diagnose;
 mod guard;
 pub mod libpq_files;
+mod limits;
 mod probe;
+mod refusal;
 
-pub use conn::{ConnParams, ConnectError, Endpoint, Fallbacks, TlsMode};
+pub use conn::{ConnParams, ConnectError, Endpoint, Fallbacks, HeldAt, Limit, PoolerRefusal, Rejection, TlsMode};
 pub use probe::{ReplicaRow, ServerFacts, Upstream, WriteProbe};
 
 use super::{Built, Check, CheckFuture, Context, Kind};
@@ -362,9 +364,17 @@ impl Check for PostgresCheck {
 impl PostgresCheck {
     /// The app's session, then, while it stays open, the further ones.
     async fn land_and_sample(&self, ctx: &Context) -> (Landing, Vec<Sample>) {
-        let (landing, session) = self.land(ctx).await;
-        let samples = match (&landing, session) {
-            (Landing::Connected { .. }, Some(_session)) if self.sessions > 1 => self.sample(ctx).await,
+        let (mut landing, session) = self.land(ctx).await;
+        let samples = match (&mut landing, session) {
+            (Landing::Connected { facts, .. }, Some(session)) if self.sessions > 1 => {
+                let samples = self.sample(ctx).await;
+                // Refused over a connection limit: the open session can count against it.
+                if samples.iter().any(|s| s.as_ref().is_err_and(|e| refusal::is_limit(e))) {
+                    ctx.step(format!("counting the sessions against the connection limits on {}", session.endpoint));
+                    facts.counts = limits::read(&session.client).await.ok();
+                }
+                samples
+            }
             _ => Vec::new(),
         };
         (landing, samples)
@@ -376,8 +386,10 @@ impl PostgresCheck {
             Err((error, passed_over)) => return (Landing::ConnectFailed { error, passed_over }, None),
         };
         ctx.step(format!("querying {} (role, read-only settings, write probe, replication)", session.endpoint));
-        match probe::probe_server(&session.client).await {
-            Ok(mut facts) => {
+        // Bounded inside the deadline: a pooler holding the first query is this check's finding.
+        let budget = ctx.remaining().mul_f64(0.8);
+        match tokio::time::timeout(budget, probe::probe_server(&session.client)).await {
+            Ok(Ok(mut facts)) => {
                 facts.wire = session.wire.clone();
                 let landing = Landing::Connected {
                     endpoint: session.endpoint.clone(),
@@ -386,7 +398,18 @@ impl PostgresCheck {
                 };
                 (landing, Some(session))
             }
-            Err(e) => (Landing::QueryFailed { endpoint: session.endpoint, error: e.to_string() }, None),
+            Ok(Err(e)) => match conn::refused_after_login(&e, &self.params) {
+                Some(error) => (Landing::ConnectFailed { error, passed_over: session.passed_over }, None),
+                None => (Landing::QueryFailed { endpoint: session.endpoint, error: crate::errors::describe(&e) }, None),
+            },
+            Err(_) => {
+                let error = ConnectError::LoginHeld {
+                    endpoint: session.endpoint.to_string(),
+                    waited: crate::human::duration(budget),
+                    at: conn::HeldAt::FirstQuery,
+                };
+                (Landing::ConnectFailed { error, passed_over: session.passed_over }, None)
+            }
         }
     }
 
@@ -403,8 +426,11 @@ impl PostgresCheck {
         let opens = (0..more).map(|_| async move {
             tokio::time::timeout(budget, async {
                 let session = conn::connect(&self.params, None).await.map_err(|(e, _)| e.to_string())?;
-                let (in_recovery, addr, port) =
-                    probe::probe_landing(&session.client).await.map_err(|e| e.to_string())?;
+                // A pooler refuses at the first query too: said in its words.
+                let (in_recovery, addr, port) = probe::probe_landing(&session.client).await.map_err(|e| {
+                    conn::refused_after_login(&e, &self.params)
+                        .map_or_else(|| crate::errors::describe(&e), |r| r.to_string())
+                })?;
                 let server = match (addr, port) {
                     (Some(host), Some(port)) => Some(Endpoint { host, port }),
                     _ => None,

@@ -58,6 +58,8 @@ pub struct ServerFacts {
     pub replay_lag_secs: Option<f64>,
     /// On a leader: its replication connections.
     pub replicas: Vec<ReplicaRow>,
+    /// The connection limits and their sessions, read when further sessions were refused with 53300.
+    pub counts: Option<super::limits::Counts>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
