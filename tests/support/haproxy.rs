@@ -121,10 +121,17 @@ impl Haproxy {
             // The probe connection only opens and closes: HAProxy forwards
             // it to a server, which sees a client that never logs in.
             if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                return;
+                break;
             }
             assert!(Instant::now() < deadline, "haproxy did not listen on {addr} within 10s with:\n{config}");
             thread::sleep(Duration::from_millis(50));
+        }
+        // The kernel completes the probe's handshake before HAProxy accepts
+        // it: wait until HAProxy has counted it, so a test's count taken
+        // from here on sees only its own sessions.
+        while self.sessions_accepted() == 0 {
+            assert!(Instant::now() < deadline, "haproxy did not count its readiness probe within 10s");
+            thread::sleep(Duration::from_millis(20));
         }
     }
 }
