@@ -71,7 +71,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::All | Command::Init | Command::Completions { .. } | Command::Man => {}
     }
 
-    let outputs = [(&cli.markdown, Format::Markdown), (&cli.json, Format::Json), (&cli.junit, Format::Junit)];
+    let outputs = [
+        (&cli.markdown, Format::Markdown),
+        (&cli.json, Format::Json),
+        (&cli.junit, Format::Junit),
+        (&cli.prometheus, Format::Prometheus),
+    ];
     refuse_report_paths(&cli, config.source.as_deref())?;
     for path in outputs.iter().filter_map(|(path, _)| path.as_deref()) {
         output::ensure_writable(path).with_context(|| format!("cannot write the report to {}", path.display()))?;
@@ -85,8 +90,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     for (path, format) in outputs {
         if let Some(path) = path {
             let text = render::render(&report, format, false, cli.lang);
-            output::write_atomically(path, text.as_bytes())
-                .with_context(|| format!("cannot write the report to {}", path.display()))?;
+            let written = match format {
+                // node_exporter reads it as its own user; metrics hold no secret.
+                Format::Prometheus => output::write_atomically_readable(path, text.as_bytes()),
+                _ => output::write_atomically(path, text.as_bytes()),
+            };
+            written.with_context(|| format!("cannot write the report to {}", path.display()))?;
         }
     }
     if report.interrupted {
@@ -101,10 +110,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// A report file must not overwrite an input file (`-e`, the suite) or
 /// another format's report: refused before anything runs.
 fn refuse_report_paths(cli: &Cli, suite: Option<&std::path::Path>) -> Result<(), output::Refused> {
-    let reports: Vec<_> = [("--markdown", &cli.markdown), ("--json", &cli.json), ("--junit", &cli.junit)]
-        .into_iter()
-        .filter_map(|(option, path)| Some((option, path.as_deref()?)))
-        .collect();
+    let reports: Vec<_> = [
+        ("--markdown", &cli.markdown),
+        ("--json", &cli.json),
+        ("--junit", &cli.junit),
+        ("--prometheus", &cli.prometheus),
+    ]
+    .into_iter()
+    .filter_map(|(option, path)| Some((option, path.as_deref()?)))
+    .collect();
     let mut inputs: Vec<_> = cli.env_file.iter().map(|path| ("the env file (-e)", path.as_path())).collect();
     inputs.extend(suite.map(|path| ("the suite file", path)));
     output::refuse_clashes(&reports, &inputs)

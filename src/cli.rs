@@ -48,6 +48,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
+    /// Also write the metrics in the Prometheus text format to FILE (atomically, readable by all), for node_exporter's textfile collector
+    #[arg(long, global = true, value_name = "FILE")]
+    pub prometheus: Option<PathBuf>,
+
     /// Language of the report's fixed words (headings, statuses, verdict) in text, markdown and JUnit
     #[arg(long, global = true, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
