@@ -23,10 +23,11 @@ pub struct Style {
     pub width: Option<u16>,
 }
 
-/// The report's metrics in a registry `serve` adds its own to, every label
-/// made inert as in [`render_styled`].
-pub fn metrics(report: &Report) -> prometheus_client::registry::Registry {
-    prometheus::registry(&crate::human::inert_report(report))
+/// The report's metrics (none before `serve`'s first run ends) in a
+/// registry `serve` adds its own to, every label made inert as in
+/// [`render_styled`].
+pub fn metrics(report: Option<&Report>) -> prometheus_client::registry::Registry {
+    prometheus::registry(report.map(crate::human::inert_report).as_ref())
 }
 
 /// The report in `format`, full length (a file, a pipe): see [`render_styled`].

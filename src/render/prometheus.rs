@@ -26,13 +26,24 @@ const VERDICTS: [Verdict; 4] = [Verdict::Ok, Verdict::Warn, Verdict::Fail, Verdi
 
 /// The report's metrics, as text.
 pub fn render(report: &Report) -> String {
-    encode(&registry(report))
+    encode(&registry(Some(report)))
 }
 
-/// A registry holding the report's metrics, to which a caller (`serve`) may add its own.
-pub fn registry(report: &Report) -> Registry {
+/// A registry holding kbz-check's version and the report's metrics (none
+/// without a report: `serve` before its first run ends), to which a caller
+/// (`serve`) may add its own.
+pub fn registry(report: Option<&Report>) -> Registry {
+    let mut snapshot = Snapshot::default();
+    snapshot.gauge(
+        "kbz_check_build_info",
+        "The running kbz-check's version; always 1",
+        vec![Sample::new(vec![("version", env!("CARGO_PKG_VERSION").to_string())], 1.0)],
+    );
+    if let Some(report) = report {
+        add_report(&mut snapshot, report, failing_since);
+    }
     let mut registry = Registry::default();
-    registry.register_collector(Box::new(report_metrics(report, failing_since)));
+    registry.register_collector(Box::new(snapshot));
     registry
 }
 
@@ -52,15 +63,9 @@ fn failing_since(_check: &CheckResult) -> Option<SystemTime> {
 
 /// The metrics of one report, in a fixed order (family by family, checks in
 /// report order): the same report always gives the same text.
-fn report_metrics(report: &Report, failing_since: impl Fn(&CheckResult) -> Option<SystemTime>) -> Snapshot {
+fn add_report(snapshot: &mut Snapshot, report: &Report, failing_since: impl Fn(&CheckResult) -> Option<SystemTime>) {
     let started = seconds_since_epoch(report.generated_at);
     let verdict = report.verdict();
-    let mut snapshot = Snapshot::default();
-    snapshot.gauge(
-        "kbz_check_build_info",
-        "The running kbz-check's version; always 1",
-        vec![Sample::new(vec![("version", env!("CARGO_PKG_VERSION").to_string())], 1.0)],
-    );
     snapshot.gauge(
         "kbz_check_run_verdict",
         "The run's verdict: 1 for the one it gave (ok, warn, fail or skip), 0 for the others",
@@ -120,7 +125,6 @@ fn report_metrics(report: &Report, failing_since: impl Fn(&CheckResult) -> Optio
             since,
         );
     }
-    snapshot
 }
 
 /// `check` and `kind`, then `extra`.
@@ -350,8 +354,10 @@ mod tests {
         let since = |check: &CheckResult| {
             (check.status == Status::Fail).then_some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_765_790_000))
         };
+        let mut snapshot = Snapshot::default();
+        add_report(&mut snapshot, &report, since);
         let mut registry = Registry::default();
-        registry.register_collector(Box::new(report_metrics(&report, since)));
+        registry.register_collector(Box::new(snapshot));
         let text = encode(&registry);
         assert_eq!(
             samples(&text, "kbz_check_check_failing_since_timestamp_seconds"),
