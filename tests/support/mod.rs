@@ -9,6 +9,7 @@ pub mod net;
 pub mod netns;
 pub mod oauth;
 pub mod pg;
+pub mod prometheus;
 pub mod ses;
 pub mod smtp;
 pub mod tls;
