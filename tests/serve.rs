@@ -229,6 +229,33 @@ fn before_the_first_run_ends_reports_answer_503_and_sigterm_abandons_the_run() {
 }
 
 #[test]
+fn a_run_longer_than_the_interval_is_counted_and_logged() {
+    // Each run waits for a server that never answers until the 2s deadline: longer than the 1s interval.
+    let silent = SilentListener::start();
+    let url = format!("postgresql://kb_backend:{}@127.0.0.1:{}/keybuzz", percent_encode(APP_PASSWORD), silent.port());
+    let mut serve = Serve::start(&[("DATABASE_URL", url)], &["--interval", "1s", "--timeout", "2s"]);
+    let deadline = Instant::now() + WITHIN;
+    let counter = |metrics: &str, name: &str| -> f64 {
+        let line = metrics.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{metrics}"));
+        line.split(' ').nth(1).unwrap().parse().unwrap()
+    };
+    loop {
+        let metrics = serve.get("/metrics").1;
+        let (runs, overruns) =
+            (counter(&metrics, "kbz_check_runs_total"), counter(&metrics, "kbz_check_run_overruns_total"));
+        if runs >= 2.0 {
+            // Every run overran; none was skipped or run beside another.
+            assert_eq!(overruns, runs, "{metrics}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "fewer than 2 runs:\n{metrics}\n{}", serve.log());
+        thread::sleep(Duration::from_millis(200));
+    }
+    assert!(serve.log().contains("longer than --interval 1s: the next run starts now"), "{}", serve.log());
+    assert_eq!(serve.terminate().code(), Some(0));
+}
+
+#[test]
 fn a_busy_port_is_a_usage_error_naming_the_address() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = taken.local_addr().unwrap().to_string();
