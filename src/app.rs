@@ -11,7 +11,7 @@ use crate::render::paint::Paint;
 use crate::report::{Report, VerdictReason};
 use crate::secret::Redactor;
 use crate::vantage::{self, Vantage};
-use crate::{engine, output, render, rootcause, sources, tls};
+use crate::{engine, output, render, rootcause, serve, sources, tls};
 use anyhow::Context as _;
 use clap::{CommandFactory, Parser};
 use std::io::{IsTerminal, Write};
@@ -68,27 +68,33 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Command::Run { names } => config.select(names)?,
-        Command::All | Command::Init | Command::Completions { .. } | Command::Man => {}
+        Command::Serve { .. } if cli.send_test_to.is_some() => anyhow::bail!(
+            "--send-test-to sends a message on every run, and serve runs every --interval: it is refused there; send one with `kbz-check --send-test-to ADDRESS run smtp`"
+        ),
+        Command::All | Command::Serve { .. } | Command::Init | Command::Completions { .. } | Command::Man => {}
     }
 
-    let outputs = [(&cli.markdown, Format::Markdown), (&cli.json, Format::Json), (&cli.junit, Format::Junit)];
     refuse_report_paths(&cli, config.source.as_deref())?;
-    for path in outputs.iter().filter_map(|(path, _)| path.as_deref()) {
+    for (path, _) in report_files(&cli) {
         output::ensure_writable(path).with_context(|| format!("cannot write the report to {}", path.display()))?;
     }
-    // Before run_checks starts the runtime: its threads inherit the namespaces.
+    // Before any runtime starts: its threads inherit the namespaces.
     let vantage = enter_vantage(&cli)?;
-    let report = run_checks(&config, &cli, vantage)?;
+    if config.checks.iter().any(|entry| matches!(&entry.plan, Plan::Run(check) if check.uses_system_roots())) {
+        tls::preload_system_roots();
+    }
+    let suite = Suite { config, cli, vantage };
+    if let Command::Serve { listen, interval } = suite.cli.command {
+        let options = serve::Options { listen, interval, lang: suite.cli.lang };
+        serve::run(options, serve_runs(suite))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let report = run_once(&suite)?;
+    let cli = &suite.cli;
     // Decided once here and passed in: no renderer reads a global switch or the terminal.
     let style = render::Style { paint: Paint::new(use_color(cli.color, cli.format)), width: terminal_width() };
     print(&render::render_styled(&report, cli.format, style, cli.lang))?;
-    for (path, format) in outputs {
-        if let Some(path) = path {
-            let text = render::render(&report, format, false, cli.lang);
-            output::write_atomically(path, text.as_bytes())
-                .with_context(|| format!("cannot write the report to {}", path.display()))?;
-        }
-    }
+    write_report_files(cli, &report)?;
     if report.interrupted {
         let stopped = report.counts().interrupted;
         eprintln!("kbz-check: interrupted: {stopped} check(s) did not finish and are reported as skip");
@@ -98,13 +104,44 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(if report.failed() { ExitCode::from(EXIT_FAILED) } else { ExitCode::SUCCESS })
 }
 
+/// The report files asked for (`--markdown FILE`, …) and their formats.
+fn report_files(cli: &Cli) -> impl Iterator<Item = (&Path, Format)> {
+    [
+        (&cli.markdown, Format::Markdown),
+        (&cli.json, Format::Json),
+        (&cli.junit, Format::Junit),
+        (&cli.prometheus, Format::Prometheus),
+    ]
+    .into_iter()
+    .filter_map(|(path, format)| Some((path.as_deref()?, format)))
+}
+
+/// Writes every report file asked for, each whole or not at all.
+fn write_report_files(cli: &Cli, report: &Report) -> anyhow::Result<()> {
+    for (path, format) in report_files(cli) {
+        let text = render::render(report, format, false, cli.lang);
+        let written = match format {
+            // node_exporter reads it as its own user; metrics hold no secret.
+            Format::Prometheus => output::write_atomically_readable(path, text.as_bytes()),
+            _ => output::write_atomically(path, text.as_bytes()),
+        };
+        written.with_context(|| format!("cannot write the report to {}", path.display()))?;
+    }
+    Ok(())
+}
+
 /// A report file must not overwrite an input file (`-e`, the suite) or
 /// another format's report: refused before anything runs.
 fn refuse_report_paths(cli: &Cli, suite: Option<&std::path::Path>) -> Result<(), output::Refused> {
-    let reports: Vec<_> = [("--markdown", &cli.markdown), ("--json", &cli.json), ("--junit", &cli.junit)]
-        .into_iter()
-        .filter_map(|(option, path)| Some((option, path.as_deref()?)))
-        .collect();
+    let reports: Vec<_> = [
+        ("--markdown", &cli.markdown),
+        ("--json", &cli.json),
+        ("--junit", &cli.junit),
+        ("--prometheus", &cli.prometheus),
+    ]
+    .into_iter()
+    .filter_map(|(option, path)| Some((option, path.as_deref()?)))
+    .collect();
     let mut inputs: Vec<_> = cli.env_file.iter().map(|path| ("the env file (-e)", path.as_path())).collect();
     inputs.extend(suite.map(|path| ("the suite file", path)));
     output::refuse_clashes(&reports, &inputs)
@@ -135,33 +172,71 @@ fn enter_vantage(cli: &Cli) -> anyhow::Result<Option<Vantage>> {
     Ok((seen != Vantage::default()).then_some(seen))
 }
 
-/// Runs the checks; the report says whether SIGINT or SIGTERM cut the run short.
-fn run_checks(config: &Config, cli: &Cli, vantage: Option<Vantage>) -> anyhow::Result<Report> {
+/// What every run of the suite needs, owned: `serve` runs it again and again.
+struct Suite {
+    config: Config,
+    cli: Cli,
+    vantage: Option<Vantage>,
+}
+
+impl Suite {
+    /// One run: the checks (until `interrupt` completes, if it does), the
+    /// sources that disagree, the root causes; the report is redacted and
+    /// says whether `interrupt` cut the run short.
+    async fn run(
+        &self,
+        observer: Arc<dyn engine::Observer>,
+        interrupt: impl std::future::Future<Output = ()>,
+    ) -> Report {
+        let cli = &self.cli;
+        let generated_at = SystemTime::now();
+        let started = Instant::now();
+        let options = RunOptions { send_test_to: cli.send_test_to.clone() };
+        let retry = cli.retry_for.map(|window| engine::Retry { window, every: cli.retry_every });
+        let schedule =
+            engine::Schedule { timeout: cli.timeout, retry, concurrency: cli.concurrency, per_server: cli.per_server };
+        let interrupted = AtomicBool::new(false);
+        let interrupt = async {
+            interrupt.await;
+            interrupted.store(true, Ordering::SeqCst);
+        };
+        let mut checks = engine::run_until(&self.config.checks, schedule, options, observer, interrupt).await;
+        sources::note_disagreements(&self.config.checks, &mut checks);
+        let mut report = Report {
+            id: cli.id.clone().or_else(|| self.config.report.id.clone()),
+            title: cli.title.clone().or_else(|| self.config.report.title.clone()),
+            generated_at,
+            duration: started.elapsed(),
+            root_causes: rootcause::find(&checks),
+            checks,
+            interrupted: interrupted.load(Ordering::SeqCst),
+            strict: cli.strict,
+            vantage: self.vantage.clone(),
+        };
+        redact(&mut report, &self.config.redactor);
+        report
+    }
+}
+
+/// `all` and `run`: one run, with progress lines on a terminal; the report
+/// says whether SIGINT or SIGTERM cut it short.
+fn run_once(suite: &Suite) -> anyhow::Result<Report> {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
-    let generated_at = SystemTime::now();
-    let started = Instant::now();
-    let options = RunOptions { send_test_to: cli.send_test_to.clone() };
-    let retry = cli.retry_for.map(|window| engine::Retry { window, every: cli.retry_every });
-    let schedule =
-        engine::Schedule { timeout: cli.timeout, retry, concurrency: cli.concurrency, per_server: cli.per_server };
-    let interrupted = Arc::new(AtomicBool::new(false));
+    let cli = &suite.cli;
     // Progress only on a terminal: never in a pipe, a log or a CI job's output.
     let progress = std::io::stderr().is_terminal().then(|| {
         let paint = Paint::new(progress_color(cli.color));
-        Arc::new(Progress::new(&config.checks, config.redactor.clone(), cli.lang.words(), paint))
+        Arc::new(Progress::new(&suite.config.checks, suite.config.redactor.clone(), cli.lang.words(), paint))
     });
     let observer: Arc<dyn engine::Observer> = match &progress {
         Some(progress) => progress.clone(),
         None => Arc::new(engine::Quiet),
     };
-    if config.checks.iter().any(|entry| matches!(&entry.plan, Plan::Run(check) if check.uses_system_roots())) {
-        tls::preload_system_roots();
-    }
-    let mut checks = runtime.block_on(async {
+    let report = runtime.block_on(async {
         // Listening before any check starts, so no signal falls between the two.
-        let interrupt = interruption(interrupted.clone())?;
-        anyhow::Ok(engine::run_until(&config.checks, schedule, options, observer, interrupt).await)
+        let interrupt = interruption()?;
+        anyhow::Ok(suite.run(observer, interrupt).await)
     })?;
     // A Ctrl-C while an uninterrupted run prints its report is not swallowed.
     default_signal_actions();
@@ -170,27 +245,33 @@ fn run_checks(config: &Config, cli: &Cli, vantage: Option<Vantage>) -> anyhow::R
     }
     // Connections of timed-out checks may still be closing; do not wait for them.
     runtime.shutdown_background();
-    sources::note_disagreements(&config.checks, &mut checks);
-    let mut report = Report {
-        id: cli.id.clone().or_else(|| config.report.id.clone()),
-        title: cli.title.clone().or_else(|| config.report.title.clone()),
-        generated_at,
-        duration: started.elapsed(),
-        root_causes: rootcause::find(&checks),
-        checks,
-        interrupted: interrupted.load(Ordering::SeqCst),
-        strict: cli.strict,
-        vantage,
-    };
-    redact(&mut report, &config.redactor);
     Ok(report)
 }
 
-/// Completes on the first SIGINT (Ctrl-C) or SIGTERM, after setting `flag`.
-/// It then gives both signals back their default action, so a second one
-/// ends the process at once (exit status 130 or 143 in a shell) instead of
-/// waiting for the report of the first to be printed and written.
-fn interruption(flag: Arc<AtomicBool>) -> anyhow::Result<impl std::future::Future<Output = ()>> {
+/// `serve`'s run: [`Suite::run`] without progress lines, stopped when
+/// `serve` stops; the report files asked for are rewritten after each run
+/// (a failure to write one is logged, and the next run tries again).
+fn serve_runs(suite: Suite) -> serve::RunSuite {
+    let suite = Arc::new(suite);
+    Box::new(move |stop| {
+        let suite = suite.clone();
+        Box::pin(async move {
+            let report = suite.run(Arc::new(engine::Quiet), stop).await;
+            if !report.interrupted {
+                if let Err(err) = write_report_files(&suite.cli, &report) {
+                    eprintln!("kbz-check: error: {err:#}");
+                }
+            }
+            report
+        })
+    })
+}
+
+/// Completes on the first SIGINT (Ctrl-C) or SIGTERM. It then gives both
+/// signals back their default action, so a second one ends the process at
+/// once (exit status 130 or 143 in a shell) instead of waiting for the
+/// report of the first to be printed and written.
+fn interruption() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
     let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
@@ -199,7 +280,6 @@ fn interruption(flag: Arc<AtomicBool>) -> anyhow::Result<impl std::future::Futur
             _ = int.recv() => {}
             _ = term.recv() => {}
         }
-        flag.store(true, Ordering::SeqCst);
         default_signal_actions();
     })
 }

@@ -9,6 +9,8 @@ pub enum Format {
     Markdown,
     Json,
     Junit,
+    /// Metrics in the Prometheus text format (node_exporter's textfile collector).
+    Prometheus,
 }
 
 /// Language of the report's fixed words (each language's words: [`crate::render::words`]).

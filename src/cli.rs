@@ -48,6 +48,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
+    /// Also write the metrics in the Prometheus text format to FILE (atomically, readable by all), for node_exporter's textfile collector
+    #[arg(long, global = true, value_name = "FILE")]
+    pub prometheus: Option<PathBuf>,
+
     /// Language of the report's fixed words (headings, statuses, verdict) in text, markdown and JUnit
     #[arg(long, global = true, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
@@ -126,6 +130,15 @@ pub enum Command {
         #[arg(value_enum, value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
+    /// Run the suite every --interval and serve /metrics (Prometheus), /report.json, /report.md and /healthz until SIGTERM
+    Serve {
+        /// Address and port to listen on; 0.0.0.0:9464 for every interface (in a pod)
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464", value_parser = parse_listen)]
+        listen: std::net::SocketAddr,
+        /// Time from the start of one run to the start of the next, e.g. 30s, 5m (a run that takes longer is followed at once, never overlapped)
+        #[arg(long, value_name = "DUR", default_value = "60s", value_parser = parse_duration)]
+        interval: Duration,
+    },
     /// Print the man page (roff), e.g. `kbz-check man > kbz-check.1`
     #[command(hide = true)]
     Man,
@@ -141,6 +154,14 @@ pub enum ColorChoice {
 /// Deadlines and retry times: the range in [`crate::duration::DEADLINE`].
 fn parse_duration(text: &str) -> Result<Duration, String> {
     crate::duration::DEADLINE.parse(text)
+}
+
+/// An IP address and port: a name would need a lookup, and `localhost`
+/// may be IPv6 on one host and IPv4 on the next.
+fn parse_listen(text: &str) -> Result<std::net::SocketAddr, String> {
+    text.trim().parse().map_err(|_| {
+        format!("`{text}` is not an IP address and port; write e.g. 127.0.0.1:9464, 0.0.0.0:9464 or [::1]:9464")
+    })
 }
 
 /// A usage error (exit 2, nothing runs), not a failed smtp check: with no
@@ -263,6 +284,25 @@ mod tests {
                     proptest::prop_assert!(err.contains(option) && err.contains("more than 0 and at most 24h"), "{}", err);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn serve_listens_on_loopback_every_minute_by_default() {
+        let cli = Cli::try_parse_from(["kbz-check", "serve"]).unwrap();
+        let Command::Serve { listen, interval } = cli.command else { panic!("not serve") };
+        assert_eq!((listen.to_string(), interval), ("127.0.0.1:9464".to_string(), Duration::from_secs(60)));
+        let cli = Cli::try_parse_from(["kbz-check", "-t", "2s", "serve", "--listen", "[::1]:0", "--interval", "1s"]);
+        let Command::Serve { listen, interval } = cli.unwrap().command else { panic!("not serve") };
+        assert_eq!((listen.to_string(), interval), ("[::1]:0".to_string(), Duration::from_secs(1)));
+        for (option, bad, says) in [
+            ("--listen", "localhost:9464", "not an IP address and port"),
+            ("--listen", "127.0.0.1", "not an IP address and port"),
+            ("--interval", "0s", "more than 0 and at most 24h"),
+            ("--interval", "2d", "more than 0 and at most 24h"),
+        ] {
+            let err = Cli::try_parse_from(["kbz-check", "serve", option, bad]).unwrap_err().to_string();
+            assert!(err.contains(option) && err.contains(says), "{option} {bad}: {err}");
         }
     }
 

@@ -8,8 +8,9 @@
 //! `crate::` path outside test modules):
 //!
 //! 1. `app`: the run, start to exit code
-//! 2. `progress`, `codebook`: live lines while the run goes on; every
-//!    finding code the program can emit
+//! 2. `progress`, `codebook`, `serve`: live lines while the run goes on;
+//!    every finding code the program can emit; the continuous mode (runs on
+//!    a schedule, metrics and reports over HTTP)
 //! 3. `cli`, `render`, `rootcause`, `sources`: the command line; the report
 //!    as text, markdown, JSON, JUnit; causes joined across checks; variables
 //!    whose sources disagree
@@ -50,6 +51,7 @@ pub mod render;
 pub mod report;
 pub mod rootcause;
 pub mod secret;
+pub mod serve;
 pub mod settings;
 pub mod sources;
 pub mod stall;

@@ -6,7 +6,22 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    write_with_mode(path, contents, None)
+}
+
+/// [`write_atomically`], readable by every user (mode 0644) where a report
+/// file is its owner's only: for a file another service's user reads, such
+/// as node_exporter's textfile collector. Only for files without secrets.
+pub fn write_atomically_readable(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    write_with_mode(path, contents, Some(0o644))
+}
+
+fn write_with_mode(path: &Path, contents: &[u8], mode: Option<u32>) -> std::io::Result<()> {
     let mut file = temporary_beside(path)?;
+    if let Some(mode) = mode {
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file().set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
     // Through the plain file: tempfile's own writer puts the temporary's
     // name in its errors, a name the user never gave.
     file.as_file_mut().write_all(contents)?;
@@ -138,6 +153,16 @@ mod tests {
         write_atomically(&path, b"new").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_readable_file_is_readable_by_all_and_a_report_by_its_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |name: &str| std::fs::metadata(dir.path().join(name)).unwrap().permissions().mode() & 0o777;
+        write_atomically_readable(&dir.path().join("kbz.prom"), b"m 1\n").unwrap();
+        write_atomically(&dir.path().join("report.json"), b"{}").unwrap();
+        assert_eq!((mode("kbz.prom"), mode("report.json")), (0o644, 0o600));
     }
 
     #[test]

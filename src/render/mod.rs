@@ -4,6 +4,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod paint;
+pub mod prometheus;
 pub mod text;
 pub mod words;
 
@@ -22,6 +23,13 @@ pub struct Style {
     pub width: Option<u16>,
 }
 
+/// The report's metrics (none before `serve`'s first run ends) in a
+/// registry `serve` adds its own to, every label made inert as in
+/// [`render_styled`].
+pub fn metrics(report: Option<&Report>) -> prometheus_client::registry::Registry {
+    prometheus::registry(report.map(crate::human::inert_report).as_ref())
+}
+
 /// The report in `format`, full length (a file, a pipe): see [`render_styled`].
 pub fn render(report: &Report, format: Format, color: bool, lang: Lang) -> String {
     render_styled(report, format, Style { paint: Paint::new(color), width: None }, lang)
@@ -29,8 +37,8 @@ pub fn render(report: &Report, format: Format, color: bool, lang: Lang) -> Strin
 
 /// The report in `format`: a function of its arguments only. `style` lays
 /// out the text format (nothing else is painted or wrapped); `lang` sets the
-/// fixed words of text, markdown and JUnit; JSON is for machines and keeps
-/// its identifiers.
+/// fixed words of text, markdown and JUnit; JSON and the Prometheus metrics
+/// are for machines and keep their identifiers.
 pub fn render_styled(report: &Report, format: Format, style: Style, lang: Lang) -> String {
     // Whatever a server or plugin said reaches no format raw (bidi marks, controls).
     let report = &crate::human::inert_report(report);
@@ -39,6 +47,7 @@ pub fn render_styled(report: &Report, format: Format, style: Style, lang: Lang) 
         Format::Markdown => markdown::render(report, lang.words()),
         Format::Json => json::render(report),
         Format::Junit => junit::render(report, lang.words()),
+        Format::Prometheus => prometheus::render(report),
     }
 }
 

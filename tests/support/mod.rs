@@ -10,6 +10,7 @@ pub mod netns;
 pub mod oauth;
 pub mod pg;
 pub mod pgbouncer;
+pub mod prometheus;
 pub mod ses;
 pub mod smtp;
 pub mod tls;
