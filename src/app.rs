@@ -11,7 +11,7 @@ use crate::render::paint::Paint;
 use crate::report::{Report, VerdictReason};
 use crate::secret::Redactor;
 use crate::vantage::{self, Vantage};
-use crate::{engine, output, render, rootcause, sources, tls};
+use crate::{engine, output, render, rootcause, sources, state, tls};
 use anyhow::Context as _;
 use clap::{CommandFactory, Parser};
 use std::io::{IsTerminal, Write};
@@ -76,9 +76,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     for path in outputs.iter().filter_map(|(path, _)| path.as_deref()) {
         output::ensure_writable(path).with_context(|| format!("cannot write the report to {}", path.display()))?;
     }
+    if let Some(path) = &cli.state {
+        output::ensure_writable(path).with_context(|| format!("cannot keep the state in {}", path.display()))?;
+    }
     // Before run_checks starts the runtime: its threads inherit the namespaces.
     let vantage = enter_vantage(&cli)?;
-    let report = run_checks(&config, &cli, vantage)?;
+    let mut report = run_checks(&config, &cli, vantage)?;
+    let memory = cli.state.as_deref().map(|path| state::recall(path, &mut report));
+    for note in &report.notes {
+        eprintln!("kbz-check: warning: {}", render::words::EN.note_text(note));
+    }
     // Decided once here and passed in: no renderer reads a global switch or the terminal.
     let style = render::Style { paint: Paint::new(use_color(cli.color, cli.format)), width: terminal_width() };
     print(&render::render_styled(&report, cli.format, style, cli.lang))?;
@@ -88,6 +95,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output::write_atomically(path, text.as_bytes())
                 .with_context(|| format!("cannot write the report to {}", path.display()))?;
         }
+    }
+    if let (Some(path), Some(memory)) = (&cli.state, memory) {
+        state::save(path, &memory, report.generated_at)
+            .with_context(|| format!("cannot keep the state in {}", path.display()))?;
     }
     if report.interrupted {
         let stopped = report.counts().interrupted;
@@ -101,10 +112,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// A report file must not overwrite an input file (`-e`, the suite) or
 /// another format's report: refused before anything runs.
 fn refuse_report_paths(cli: &Cli, suite: Option<&std::path::Path>) -> Result<(), output::Refused> {
-    let reports: Vec<_> = [("--markdown", &cli.markdown), ("--json", &cli.json), ("--junit", &cli.junit)]
-        .into_iter()
-        .filter_map(|(option, path)| Some((option, path.as_deref()?)))
-        .collect();
+    let reports: Vec<_> =
+        [("--markdown", &cli.markdown), ("--json", &cli.json), ("--junit", &cli.junit), ("--state", &cli.state)]
+            .into_iter()
+            .filter_map(|(option, path)| Some((option, path.as_deref()?)))
+            .collect();
     let mut inputs: Vec<_> = cli.env_file.iter().map(|path| ("the env file (-e)", path.as_path())).collect();
     inputs.extend(suite.map(|path| ("the suite file", path)));
     output::refuse_clashes(&reports, &inputs)
@@ -181,6 +193,7 @@ fn run_checks(config: &Config, cli: &Cli, vantage: Option<Vantage>) -> anyhow::R
         interrupted: interrupted.load(Ordering::SeqCst),
         strict: cli.strict,
         vantage,
+        notes: Vec::new(),
     };
     redact(&mut report, &config.redactor);
     Ok(report)
@@ -342,6 +355,7 @@ mod tests {
             interrupted: false,
             strict: false,
             vantage: None,
+            notes: vec![],
         };
         redact(&mut report, &redactor);
         let shown = format!("{:?}", report);

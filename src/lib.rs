@@ -10,9 +10,9 @@
 //! 1. `app`: the run, start to exit code
 //! 2. `progress`, `codebook`: live lines while the run goes on; every
 //!    finding code the program can emit
-//! 3. `cli`, `render`, `rootcause`, `sources`: the command line; the report
+//! 3. `cli`, `render`, `rootcause`, `sources`, `state`: the command line; the report
 //!    as text, markdown, JSON, JUnit; causes joined across checks; variables
-//!    whose sources disagree
+//!    whose sources disagree; each check's memory across runs (failing since, cause changed)
 //! 4. `config`: suites and the built-in suite, read into checks
 //! 5. `engine`: deadlines, concurrency, one result per check
 //! 6. `checks`: the check kinds
@@ -53,6 +53,7 @@ pub mod secret;
 pub mod settings;
 pub mod sources;
 pub mod stall;
+pub mod state;
 pub mod time;
 pub mod tls;
 pub mod unanswered;
