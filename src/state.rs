@@ -218,12 +218,13 @@ fn to_json(state: &State, now: SystemTime) -> String {
     let checks = state
         .checks
         .iter()
-        .map(|(name, r)| {
+        .filter_map(|(name, r)| {
             let status = match r.status {
                 Status::Ok => FileStatus::Ok,
                 Status::Warn => FileStatus::Warn,
-                // Never stored: a skip leaves the record as it was.
-                Status::Fail | Status::Skip => FileStatus::Fail,
+                Status::Fail => FileStatus::Fail,
+                // Never kept: a skip leaves the record as it was.
+                Status::Skip => return None,
             };
             let record = FileRecord {
                 status,
@@ -233,7 +234,7 @@ fn to_json(state: &State, now: SystemTime) -> String {
                 code_since: Instant(r.code_since),
                 previous_code: r.previous_code.clone().map(FileCode),
             };
-            (name.clone(), record)
+            Some((name.clone(), record))
         })
         .collect();
     let updated_at = crate::report::rfc3339_text(now);

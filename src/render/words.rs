@@ -297,13 +297,13 @@ impl Words {
     /// "failing since 2025-12-15 09:12 UTC (21 days)", counted up to `report_start`.
     pub fn failing_since_line(&self, since: SystemTime, report_start: SystemTime) -> String {
         let at = when(since);
-        match report_start.duration_since(since) {
-            Ok(span) if span >= Duration::from_secs(1) => {
-                self.failing_since.replace("{at}", &at).replace("{for}", &self.span(span))
-            }
-            // This run (or a clock set back since): no span to tell.
-            _ => self.failing_since_this_run.replace("{at}", &at),
-        }
+        let span = match report_start.duration_since(since) {
+            Ok(span) if span < Duration::from_secs(1) => return self.failing_since_this_run.replace("{at}", &at),
+            Ok(span) => span,
+            // A clock set back since then: no span to tell, but not this run either.
+            Err(_) => Duration::ZERO,
+        };
+        self.failing_since.replace("{at}", &at).replace("{for}", &self.span(span))
     }
 
     /// "cause changed: was vault.sealed, now vault.unreachable.refused (since …)";
@@ -494,6 +494,8 @@ mod tests {
             EN.failing_since_line(since, since),
             "failing since 2025-12-15 09:12 UTC (first seen failing in this run)"
         );
+        let set_back = since - Duration::from_secs(60);
+        assert_eq!(EN.failing_since_line(since, set_back), "failing since 2025-12-15 09:12 UTC (0 seconds)");
         let change = CauseChange {
             was: "vault.sealed".into(),
             now: crate::checks::vault::codes::UNREACHABLE_REFUSED,
