@@ -24,7 +24,7 @@ const DB_PASSWORD: &str = "St4te-pw-7c1e";
 /// killed on drop. `support::vault::Bao` picks its own port.
 struct DevOnPort {
     child: Child,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl DevOnPort {
@@ -47,13 +47,13 @@ impl DevOnPort {
             .stderr(log)
             .spawn()
             .unwrap();
-        let mut server = DevOnPort { child, _dir: dir };
+        let mut server = DevOnPort { child, dir };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok((200, _)) = support::net::http(port, "GET", "/v1/sys/health", &[], "") {
                 return server;
             }
-            let log = std::fs::read_to_string(server._dir.path().join("bao.log")).unwrap_or_default();
+            let log = std::fs::read_to_string(server.dir.path().join("bao.log")).unwrap_or_default();
             assert!(server.child.try_wait().unwrap().is_none(), "OpenBao exited on port {port}:\n{log}");
             assert!(Instant::now() < deadline, "OpenBao not active on port {port} within 30 s:\n{log}");
             std::thread::sleep(Duration::from_millis(50));
