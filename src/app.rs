@@ -11,7 +11,7 @@ use crate::render::paint::Paint;
 use crate::report::{Report, VerdictReason};
 use crate::secret::Redactor;
 use crate::vantage::{self, Vantage};
-use crate::{engine, output, render, rootcause, serve, sources, tls};
+use crate::{engine, output, render, rootcause, serve, sources, state, tls};
 use anyhow::Context as _;
 use clap::{CommandFactory, Parser};
 use std::io::{IsTerminal, Write};
@@ -78,6 +78,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     for (path, _) in report_files(&cli) {
         output::ensure_writable(path).with_context(|| format!("cannot write the report to {}", path.display()))?;
     }
+    if let Some(path) = &cli.state {
+        output::ensure_writable(path).with_context(|| format!("cannot keep the state in {}", path.display()))?;
+    }
     // Before any runtime starts: its threads inherit the namespaces.
     let vantage = enter_vantage(&cli)?;
     if config.checks.iter().any(|entry| matches!(&entry.plan, Plan::Run(check) if check.uses_system_roots())) {
@@ -89,12 +92,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         serve::run(options, serve_runs(suite))?;
         return Ok(ExitCode::SUCCESS);
     }
-    let report = run_once(&suite)?;
+    let mut report = run_once(&suite)?;
     let cli = &suite.cli;
+    // Without --state a one-shot run remembers nothing and says nothing of earlier runs.
+    let mut memory = cli.state.clone().map(state::Memory::in_file);
+    if let Some(memory) = &mut memory {
+        memory.observe(&mut report);
+    }
+    warn_notes(&report);
     // Decided once here and passed in: no renderer reads a global switch or the terminal.
     let style = render::Style { paint: Paint::new(use_color(cli.color, cli.format)), width: terminal_width() };
     print(&render::render_styled(&report, cli.format, style, cli.lang))?;
     write_report_files(cli, &report)?;
+    if let Some(memory) = &memory {
+        memory.save(report.generated_at)?;
+    }
     if report.interrupted {
         let stopped = report.counts().interrupted;
         eprintln!("kbz-check: interrupted: {stopped} check(s) did not finish and are reported as skip");
@@ -138,6 +150,7 @@ fn refuse_report_paths(cli: &Cli, suite: Option<&std::path::Path>) -> Result<(),
         ("--json", &cli.json),
         ("--junit", &cli.junit),
         ("--prometheus", &cli.prometheus),
+        ("--state", &cli.state),
     ]
     .into_iter()
     .filter_map(|(option, path)| Some((option, path.as_deref()?)))
@@ -212,6 +225,7 @@ impl Suite {
             interrupted: interrupted.load(Ordering::SeqCst),
             strict: cli.strict,
             vantage: self.vantage.clone(),
+            notes: Vec::new(),
         };
         redact(&mut report, &self.config.redactor);
         report
@@ -252,19 +266,32 @@ fn run_once(suite: &Suite) -> anyhow::Result<Report> {
 /// `serve` stops; the report files asked for are rewritten after each run
 /// (a failure to write one is logged, and the next run tries again).
 fn serve_runs(suite: Suite) -> serve::RunSuite {
+    // Kept across runs in memory, and in --state FILE when given.
+    let memory = Arc::new(tokio::sync::Mutex::new(state::Memory::new(suite.cli.state.clone())));
     let suite = Arc::new(suite);
     Box::new(move |stop| {
-        let suite = suite.clone();
+        let (suite, memory) = (suite.clone(), memory.clone());
         Box::pin(async move {
-            let report = suite.run(Arc::new(engine::Quiet), stop).await;
+            let mut report = suite.run(Arc::new(engine::Quiet), stop).await;
             if !report.interrupted {
-                if let Err(err) = write_report_files(&suite.cli, &report) {
+                let mut memory = memory.lock().await;
+                memory.observe(&mut report);
+                warn_notes(&report);
+                let written = write_report_files(&suite.cli, &report).and_then(|()| memory.save(report.generated_at));
+                if let Err(err) = written {
                     eprintln!("kbz-check: error: {err:#}");
                 }
             }
             report
         })
     })
+}
+
+/// Notes about the run itself (a state file that could not be used) also go to stderr.
+fn warn_notes(report: &Report) {
+    for note in &report.notes {
+        eprintln!("kbz-check: warning: {}", render::words::EN.note_text(note));
+    }
 }
 
 /// Completes on the first SIGINT (Ctrl-C) or SIGTERM. It then gives both
@@ -422,6 +449,7 @@ mod tests {
             interrupted: false,
             strict: false,
             vantage: None,
+            notes: vec![],
         };
         redact(&mut report, &redactor);
         let shown = format!("{:?}", report);

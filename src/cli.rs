@@ -52,6 +52,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub prometheus: Option<PathBuf>,
 
+    /// Remember in FILE, across runs, since when each check has been failing and when its finding changed (a missing file is a first run; the file is replaced atomically)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
     /// Language of the report's fixed words (headings, statuses, verdict) in text, markdown and JUnit
     #[arg(long, global = true, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,

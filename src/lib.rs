@@ -11,9 +11,9 @@
 //! 2. `progress`, `codebook`, `serve`: live lines while the run goes on;
 //!    every finding code the program can emit; the continuous mode (runs on
 //!    a schedule, metrics and reports over HTTP)
-//! 3. `cli`, `render`, `rootcause`, `sources`: the command line; the report
+//! 3. `cli`, `render`, `rootcause`, `sources`, `state`: the command line; the report
 //!    as text, markdown, JSON, JUnit; causes joined across checks; variables
-//!    whose sources disagree
+//!    whose sources disagree; each check's memory across runs (failing since, cause changed)
 //! 4. `config`: suites and the built-in suite, read into checks
 //! 5. `engine`: deadlines, concurrency, one result per check
 //! 6. `checks`: the check kinds
@@ -55,6 +55,7 @@ pub mod serve;
 pub mod settings;
 pub mod sources;
 pub mod stall;
+pub mod state;
 pub mod time;
 pub mod tls;
 pub mod unanswered;

@@ -194,9 +194,43 @@ pub struct CheckResult {
     pub actions: Vec<Action>,
     /// Every diagnosis with its code, the main one first (empty when none).
     pub findings: Vec<Finding>,
+    /// What earlier runs remembered of it (`--state`, `serve`); none when no
+    /// memory is kept, and then the JSON has neither of its fields.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub history: Option<History>,
+}
+
+/// A check's memory across runs, as of this run (see `state`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct History {
+    /// Start of the run that first saw the current failure, with a fail at
+    /// every run that checked it since; none when the check does not fail now.
+    #[serde(serialize_with = "optional_rfc3339")]
+    pub failing_since: Option<SystemTime>,
+    /// When the main finding's code last changed from one code to another
+    /// while the check did not pass; none when it passes now or has kept its
+    /// code since it stopped passing.
+    pub cause_changed: Option<CauseChange>,
+}
+
+/// The main finding's code changed: it was `was` until `at`, and is `now`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CauseChange {
+    /// The earlier code, as the state file kept it (a code of another
+    /// version of kbz-check may be one this one no longer has).
+    pub was: String,
+    pub now: Code,
+    /// Start of the first run that saw `now`.
+    #[serde(serialize_with = "rfc3339")]
+    pub at: SystemTime,
 }
 
 impl CheckResult {
+    /// Since when it has been failing, when a memory is kept and it fails now.
+    pub fn failing_since(&self) -> Option<SystemTime> {
+        self.history.as_ref()?.failing_since
+    }
+
     pub fn from_outcome(name: &str, kind: &str, target: &str, duration: Duration, outcome: Outcome) -> Self {
         Self {
             name: name.to_string(),
@@ -211,7 +245,25 @@ impl CheckResult {
             causes: outcome.causes,
             actions: outcome.actions,
             findings: outcome.findings,
+            history: None,
         }
+    }
+}
+
+/// An instant as RFC 3339 UTC, whole seconds, as `generated_at` is written.
+pub fn rfc3339_text(at: SystemTime) -> String {
+    let unix = crate::time::unix_seconds(at).clamp(0, crate::time::LAST_SECOND);
+    crate::time::rfc3339(unix).unwrap_or_else(|side| side.to_string())
+}
+
+fn rfc3339<S: serde::Serializer>(at: &SystemTime, out: S) -> Result<S::Ok, S::Error> {
+    out.serialize_str(&rfc3339_text(*at))
+}
+
+fn optional_rfc3339<S: serde::Serializer>(at: &Option<SystemTime>, out: S) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => out.serialize_some(&rfc3339_text(*at)),
+        None => out.serialize_none(),
     }
 }
 
@@ -273,6 +325,46 @@ pub struct Report {
     pub strict: bool,
     /// The app process whose environment or network the checks used, if not kbz-check's own.
     pub vantage: Option<crate::vantage::Vantage>,
+    /// What the run itself has to say beside the checks (a state file it could not use).
+    pub notes: Vec<Note>,
+}
+
+/// Something about the run a reader should know, said once at the top of each format.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "note", rename_all = "snake_case")]
+pub enum Note {
+    /// The state file (`--state`) could not be used: the run started from an
+    /// empty memory and the file is replaced. `path` as the user wrote it.
+    StateDiscarded { path: String, problem: StateProblem },
+}
+
+/// What was wrong with a state file; never anything it holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StateProblem {
+    /// It could not be read: the system's reason (`permission denied`).
+    Unreadable {
+        reason: String,
+    },
+    /// Larger than an input file may be.
+    TooLarge,
+    NotText,
+    /// Not JSON at all: where the parser stopped.
+    NotJson {
+        line: usize,
+        column: usize,
+    },
+    /// JSON, but not a kbz-check state file.
+    Foreign,
+    /// A kbz-check state file of another format version, e.g. `kbz-check/state/v2`.
+    OtherVersion {
+        schema: String,
+    },
+    /// The right schema, but a field is missing or of the wrong form: where.
+    Invalid {
+        line: usize,
+        column: usize,
+    },
 }
 
 /// What made a verdict `fail` or `skip` when no check failed.
@@ -313,6 +405,11 @@ impl Report {
     /// Every text of the report, as [`CheckResult::texts_mut`].
     pub fn texts_mut(&mut self, f: &mut impl FnMut(&mut String)) {
         self.id.iter_mut().chain(self.title.iter_mut()).for_each(&mut *f);
+        for note in &mut self.notes {
+            match note {
+                Note::StateDiscarded { path, .. } => f(path),
+            }
+        }
         self.checks.iter_mut().for_each(|c| c.texts_mut(f));
         self.root_causes.iter_mut().for_each(|c| c.texts_mut(f));
     }
@@ -390,8 +487,7 @@ impl Report {
     /// before 1970 or past 9999 is written at that edge: the field stays
     /// RFC 3339 whatever the clock says.
     pub fn generated_at_rfc3339(&self) -> String {
-        let unix = crate::time::unix_seconds(self.generated_at).clamp(0, crate::time::LAST_SECOND);
-        crate::time::rfc3339(unix).unwrap_or_else(|side| side.to_string())
+        rfc3339_text(self.generated_at)
     }
 }
 
@@ -425,6 +521,59 @@ impl Report {
             interrupted: false,
             strict: false,
             vantage: None,
+            notes: vec![],
+        }
+    }
+}
+
+/// A report for the renderers' tests of the memory across runs: vault failing
+/// for 21 days whose cause changed, a warning whose cause changed, a pass,
+/// a skip, and a state file that was replaced. Observed text holds no
+/// English word of the language table.
+#[cfg(test)]
+impl Report {
+    pub(crate) fn remembered() -> Report {
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_604_320); // 2026-01-05 09:12 UTC
+        let day = Duration::from_secs(86_400);
+        let result = |name: &str, status: Status, code: Option<Code>| {
+            let outcome = Outcome::new(status, format!("{name} ∅"));
+            let outcome = match code {
+                Some(code) => outcome.coded(code),
+                None => outcome,
+            };
+            CheckResult::from_outcome(name, "vault", "http://127.0.0.1:8200", Duration::from_millis(4), outcome)
+        };
+        let mut vault = result("vault", Status::Fail, Some(crate::checks::vault::codes::UNREACHABLE_REFUSED));
+        vault.history = Some(History {
+            failing_since: Some(start - day * 21),
+            cause_changed: Some(CauseChange {
+                was: "vault.sealed".into(),
+                now: crate::checks::vault::codes::UNREACHABLE_REFUSED,
+                at: start - day * 2,
+            }),
+        });
+        let mut skew = result("skew", Status::Warn, Some(crate::checks::vault::codes::CLOCK_SKEW));
+        skew.history = Some(History {
+            failing_since: None,
+            cause_changed: Some(CauseChange {
+                was: "vault.sealed".into(),
+                now: crate::checks::vault::codes::CLOCK_SKEW,
+                at: start,
+            }),
+        });
+        let mut fresh = result("fresh", Status::Fail, Some(crate::checks::vault::codes::SEALED));
+        fresh.history = Some(History { failing_since: Some(start), cause_changed: None });
+        let mut ok = result("ok", Status::Ok, None);
+        ok.history = Some(History::default());
+        let mut skipped = result("skipped", Status::Skip, None);
+        skipped.history = Some(History::default());
+        Report {
+            generated_at: start,
+            notes: vec![Note::StateDiscarded {
+                path: "/var/lib/kbz-check/state.json".into(),
+                problem: StateProblem::NotJson { line: 1, column: 2 },
+            }],
+            ..Report::of_checks(vec![vault, skew, fresh, ok, skipped])
         }
     }
 }

@@ -164,11 +164,32 @@ fn prometheus_sees_a_stopped_relay_fail_and_recover() {
     prometheus.wait_for_value(&verdict("fail"), "1", WITHIN);
     prometheus.wait_for_value(postgres_ok, "1", WITHIN);
 
+    // Remembered across runs in memory: smtp has been failing since its first
+    // failing run, and that time stays while later runs fail too.
+    let failing_since = r#"kbz_check_check_failing_since_timestamp_seconds{check="smtp"}"#;
+    prometheus.wait_for_value(&format!("count({failing_since})"), "1", WITHIN);
+    let since = || prometheus.query(failing_since).unwrap()[0].1.parse::<f64>().unwrap();
+    let first = since();
+    let runs = || prometheus.query("kbz_check_runs_total").unwrap()[0].1.parse::<u64>().unwrap();
+    let later = runs() + 2;
+    prometheus.wait_for_value(&format!("kbz_check_runs_total >= bool {later}"), "1", WITHIN);
+    assert_eq!(since(), first, "failing since moved while smtp kept failing");
+    let (_, json) = serve.get("/report.json");
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let smtp = report["checks"].as_array().unwrap().iter().find(|c| c["name"] == "smtp").unwrap();
+    let reported: jiff::Timestamp = smtp["failing_since"].as_str().unwrap().parse().unwrap();
+    assert_eq!(reported.as_second() as f64, first, "{smtp:#}");
+    assert!(prometheus
+        .query(r#"kbz_check_check_failing_since_timestamp_seconds{check="postgres"}"#)
+        .unwrap()
+        .is_empty());
+
     // Started again on its port: back to warn.
     let _relay = PlainRelay::start_on(relay_port);
     prometheus.wait_for_value(smtp_fails, "0", WITHIN);
     prometheus.wait_for_value(smtp_warns, "1", WITHIN);
     prometheus.wait_for_value(&verdict("warn"), "1", WITHIN);
+    prometheus.wait_for_value(&format!("absent({failing_since})"), "1", WITHIN);
     let runs = prometheus.query("kbz_check_runs_total").unwrap();
     assert!(matches!(runs.as_slice(), [(_, n)] if n.parse::<u64>().unwrap() > 2), "{runs:?}");
 

@@ -40,7 +40,10 @@ pub fn render(report: &Report, words: &Words) -> String {
     if let Some(vantage) = &report.vantage {
         suite.add_property(Property::new("seen_from", words.vantage(vantage)));
     }
-    suite.add_test_cases(report.checks.iter().map(|check| test_case(check, words)));
+    for note in &report.notes {
+        suite.add_property(Property::new("note", words.note_text(note)));
+    }
+    suite.add_test_cases(report.checks.iter().map(|check| test_case(check, report, words)));
     // A reason exactly when the verdict blocks with no failed check (report.rs decides).
     if let Some(reason) = report.verdict_reason() {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
@@ -56,12 +59,13 @@ pub fn render(report: &Report, words: &Words) -> String {
     junit.to_string().expect("the report serializes to JUnit XML")
 }
 
-fn test_case(check: &CheckResult, words: &Words) -> TestCase {
+fn test_case(check: &CheckResult, report: &Report, words: &Words) -> TestCase {
     let status = match check.status {
         Status::Ok | Status::Warn => TestCaseStatus::success(),
         Status::Fail => {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            status.set_message(check.summary.as_str()).set_type("fail").set_description(failure_text(check, words));
+            let text = failure_text(check, report, words);
+            status.set_message(check.summary.as_str()).set_type("fail").set_description(text);
             status
         }
         Status::Skip => {
@@ -73,6 +77,7 @@ fn test_case(check: &CheckResult, words: &Words) -> TestCase {
     let mut case = TestCase::new(check.name.as_str(), status);
     case.set_classname(check.kind.as_str()).set_time(Duration::from_millis(check.duration_ms));
     let mut out = format!("{}: {}\n", words.status_label(check.status), check.summary);
+    history_lines(&mut out, check, report, words);
     target_and_attempts(&mut out, check, words);
     case.set_system_out(out);
     case
@@ -99,12 +104,24 @@ fn target_and_attempts(out: &mut String, check: &CheckResult, words: &Words) {
     }
 }
 
-/// The cause, the evidence and the actions, as a person reads them in a CI job.
-fn failure_text(check: &CheckResult, words: &Words) -> String {
+/// What earlier runs remember (`--state`): since when it fails, how its cause changed.
+fn history_lines(out: &mut String, check: &CheckResult, report: &Report, words: &Words) {
+    let Some(history) = &check.history else { return };
+    if let Some(since) = history.failing_since {
+        let _ = writeln!(out, "{}", words.failing_since_line(since, report.generated_at));
+    }
+    if let Some(change) = &history.cause_changed {
+        let _ = writeln!(out, "{}", words.cause_changed_line(change, str::to_string));
+    }
+}
+
+/// The cause, the memory of earlier runs, the evidence and the actions, as a person reads them in a CI job.
+fn failure_text(check: &CheckResult, report: &Report, words: &Words) -> String {
     let mut out = String::new();
     for cause in &check.causes {
         let _ = writeln!(out, "{}: {cause}", words.cause);
     }
+    history_lines(&mut out, check, report, words);
     target_and_attempts(&mut out, check, words);
     if !check.evidence.is_empty() {
         let _ = write!(out, "\n{}:\n", words.evidence.to_lowercase());
@@ -218,6 +235,31 @@ mod tests {
         assert!(passed.ends_with("attempts: 2\n"), "{passed}");
         let once = cases[2].children().find(|n| n.has_tag_name("system-out")).unwrap().text().unwrap();
         assert!(!once.contains("attempts"), "{once}");
+    }
+
+    #[test]
+    fn the_memory_of_earlier_runs_is_in_the_failure_text_and_the_note_a_property() {
+        let xml = render(&Report::remembered(), &EN);
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let case = |name: &str| {
+            doc.descendants().find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some(name)).unwrap()
+        };
+        let failure = case("vault").children().find(|n| n.has_tag_name("failure")).unwrap().text().unwrap();
+        assert!(
+            failure.contains("failing since 2025-12-15 09:12 UTC (21 days)\ncause changed: was vault.sealed, now vault.unreachable.refused (since 2026-01-03 09:12 UTC)\n"),
+            "{failure}"
+        );
+        let warned = case("skew").children().find(|n| n.has_tag_name("system-out")).unwrap().text().unwrap();
+        assert!(warned.contains("cause changed: was vault.sealed, now vault.clock_skew"), "{warned}");
+        let note = doc.descendants().find(|n| n.attribute("name") == Some("note")).unwrap();
+        assert!(
+            note.attribute("value")
+                .unwrap()
+                .starts_with("the state file /var/lib/kbz-check/state.json is not valid JSON"),
+            "{xml}"
+        );
+        let fr = render(&Report::remembered(), &crate::render::words::FR);
+        assert!(fr.contains("en échec depuis le 2025-12-15 09:12 UTC (21 jours)"), "{fr}");
     }
 
     #[test]

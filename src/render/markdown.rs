@@ -26,6 +26,9 @@ pub fn render(report: &Report, words: &Words) -> String {
     if let Some(vantage) = &report.vantage {
         let _ = writeln!(out, "**{}**: {}  ", words.seen_from, words.vantage(vantage));
     }
+    for note in &report.notes {
+        let _ = writeln!(out, "**{}**: {}  ", words.note, inline(&words.note_text(note)));
+    }
     let _ = writeln!(out, "**{}**: {} {verdict_label} — {counts}\n", words.status, verdict.symbol());
 
     let _ = write!(
@@ -60,7 +63,7 @@ pub fn render(report: &Report, words: &Words) -> String {
 
     for (number, check) in report.checks.iter().enumerate() {
         out.push_str("\n---\n\n");
-        check_section(&mut out, number + 1, check, words);
+        check_section(&mut out, number + 1, check, report, words);
     }
 
     let actions = report.actions_by_priority();
@@ -104,7 +107,7 @@ pub fn render(report: &Report, words: &Words) -> String {
     out
 }
 
-fn check_section(out: &mut String, number: usize, check: &CheckResult, words: &Words) {
+fn check_section(out: &mut String, number: usize, check: &CheckResult, report: &Report, words: &Words) {
     if check.name == check.kind {
         let _ = writeln!(out, "## {number}. {}\n", inline(&check.name));
     } else {
@@ -121,6 +124,16 @@ fn check_section(out: &mut String, number: usize, check: &CheckResult, words: &W
         words.status_label(check.status),
         inline(&check.summary)
     );
+    if let Some(history) = &check.history {
+        if let Some(since) = history.failing_since {
+            let _ = writeln!(out, "{}  ", inline(&words.failing_since_line(since, report.generated_at)));
+        }
+        if let Some(change) = &history.cause_changed {
+            // Codes are identifiers: code spans, which `inline` keeps as they are.
+            let line = words.cause_changed_line(change, |code| format!("`{code}`"));
+            let _ = writeln!(out, "{}  ", inline(&line));
+        }
+    }
     let _ = writeln!(out, "**{}**: {} ms{}", words.duration, check.duration_ms, words.attempts_note(check.attempts));
     if !check.evidence.is_empty() {
         let _ = writeln!(out, "\n### {}", words.evidence);
@@ -319,6 +332,45 @@ mod tests {
         for needle in order {
             let at = md[from..].find(needle).unwrap_or_else(|| panic!("missing or out of order: {needle}\n{md}"));
             from += at + needle.len();
+        }
+    }
+
+    #[test]
+    fn the_memory_of_earlier_runs_is_in_each_check_section_in_each_language() {
+        let report = Report::remembered();
+        let md = render(&report, &EN);
+        assert_in_order(
+            &md,
+            &[
+                "**Note**: the state file /var/lib/kbz-check/state.json is not valid JSON (line 1, column 2); it is replaced, and failing-since times start again from this run  \n",
+                "## 1. vault\n",
+                "**Status**: ❌ FAIL — vault ∅  \nfailing since 2025-12-15 09:12 UTC (21 days)  \ncause changed: was `vault.sealed`, now `vault.unreachable.refused` (since 2026-01-03 09:12 UTC)  \n**Duration**: 4 ms",
+                "## 2. skew — vault\n",
+                "**Status**: ⚠️ WARN — skew ∅  \ncause changed: was `vault.sealed`, now `vault.clock_skew` (since 2026-01-05 09:12 UTC)  \n**Duration**",
+                "## 3. fresh — vault\n",
+                "failing since 2026-01-05 09:12 UTC (first seen failing in this run)  \n**Duration**",
+            ],
+        );
+        assert_eq!(md.matches("failing since 20").count(), 2, "{md}");
+        let fr = render(&report, &FR);
+        assert!(fr.contains("\nen échec depuis le 2025-12-15 09:12 UTC (21 jours)  \ncause modifiée : avant `vault.sealed`, maintenant `vault.unreachable.refused` (depuis le 2026-01-03 09:12 UTC)  \n"), "{fr}");
+        assert!(
+            fr.contains("**Remarque**: le fichier d'état /var/lib/kbz-check/state.json n'est pas du JSON valide"),
+            "{fr}"
+        );
+        for english in ["failing", "since", "changed", "was", "now", "days", "first", "Note", "state file", "replaced"]
+        {
+            assert!(!fr.contains(english), "English {english:?} in the French report:\n{fr}");
+        }
+        // The codes are code spans for a markdown reader.
+        let spans: Vec<String> = pulldown_cmark::Parser::new(&md)
+            .filter_map(|event| match event {
+                pulldown_cmark::Event::Code(code) => Some(code.to_string()),
+                _ => None,
+            })
+            .collect();
+        for code in ["vault.sealed", "vault.unreachable.refused", "vault.clock_skew"] {
+            assert!(spans.iter().any(|s| s == code), "{code} not a code span: {spans:?}");
         }
     }
 

@@ -40,7 +40,7 @@ pub fn registry(report: Option<&Report>) -> Registry {
         vec![Sample::new(vec![("version", env!("CARGO_PKG_VERSION").to_string())], 1.0)],
     );
     if let Some(report) = report {
-        add_report(&mut snapshot, report, failing_since);
+        add_report(&mut snapshot, report);
     }
     let mut registry = Registry::default();
     registry.register_collector(Box::new(snapshot));
@@ -54,16 +54,9 @@ pub fn encode(registry: &Registry) -> String {
     text
 }
 
-/// Since when `check` has been failing: the memory across runs (`--state`,
-/// issue 15 item 4) is to answer here; until it exists no run knows, and
-/// `kbz_check_check_failing_since_timestamp_seconds` is not written.
-fn failing_since(_check: &CheckResult) -> Option<SystemTime> {
-    None
-}
-
 /// The metrics of one report, in a fixed order (family by family, checks in
 /// report order): the same report always gives the same text.
-fn add_report(snapshot: &mut Snapshot, report: &Report, failing_since: impl Fn(&CheckResult) -> Option<SystemTime>) {
+fn add_report(snapshot: &mut Snapshot, report: &Report) {
     let started = seconds_since_epoch(report.generated_at);
     let verdict = report.verdict();
     snapshot.gauge(
@@ -116,7 +109,7 @@ fn add_report(snapshot: &mut Snapshot, report: &Report, failing_since: impl Fn(&
     let since: Vec<Sample> = report
         .checks
         .iter()
-        .filter_map(|check| Some(Sample::new(check_labels(check, []), seconds_since_epoch(failing_since(check)?))))
+        .filter_map(|check| Some(Sample::new(check_labels(check, []), seconds_since_epoch(check.failing_since()?))))
         .collect();
     if !since.is_empty() {
         snapshot.gauge(
@@ -226,7 +219,7 @@ impl Collector for Snapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Outcome;
+    use crate::report::{History, Outcome};
     use std::time::Duration;
 
     fn check(name: &str, kind: &str, status: Status) -> CheckResult {
@@ -350,12 +343,13 @@ mod tests {
 
     #[test]
     fn failing_since_is_written_for_the_checks_that_know_it() {
-        let report = report();
-        let since = |check: &CheckResult| {
-            (check.status == Status::Fail).then_some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_765_790_000))
-        };
+        let mut report = report();
+        for check in report.checks.iter_mut().filter(|check| check.status == Status::Fail) {
+            let since = SystemTime::UNIX_EPOCH + Duration::from_secs(1_765_790_000);
+            check.history = Some(History { failing_since: Some(since), cause_changed: None });
+        }
         let mut snapshot = Snapshot::default();
-        add_report(&mut snapshot, &report, since);
+        add_report(&mut snapshot, &report);
         let mut registry = Registry::default();
         registry.register_collector(Box::new(snapshot));
         let text = encode(&registry);

@@ -17,6 +17,9 @@ pub fn render(report: &Report, style: Style, words: &Words) -> String {
     if let Some(vantage) = &report.vantage {
         let _ = writeln!(out, "{}: {}", words.seen_from, words.vantage(vantage));
     }
+    for note in &report.notes {
+        let _ = writeln!(out, "{}: {}", words.note, words.note_text(note));
+    }
     out.push_str(&summary_table(report, style, words).to_string());
     out.push('\n');
 
@@ -36,6 +39,14 @@ pub fn render(report: &Report, style: Style, words: &Words) -> String {
             paint.bold(&check.name),
             check.summary
         );
+        if let Some(history) = &check.history {
+            if let Some(since) = history.failing_since {
+                let _ = writeln!(out, "  {}", words.failing_since_line(since, report.generated_at));
+            }
+            if let Some(change) = &history.cause_changed {
+                let _ = writeln!(out, "  {}", words.cause_changed_line(change, str::to_string));
+            }
+        }
         let label = format!("{}:", words.cause);
         let blank = " ".repeat(label.chars().count());
         for (i, line) in check.causes.iter().flat_map(|cause| cause.lines()).enumerate() {
@@ -122,6 +133,52 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn the_memory_of_earlier_runs_is_said_under_each_check_in_each_language() {
+        let report = Report::remembered();
+        let en = render(&report, Style::default(), &EN);
+        assert!(
+            en.contains(
+                "\nFAIL vault: vault ∅\n  failing since 2025-12-15 09:12 UTC (21 days)\n  cause changed: was vault.sealed, now vault.unreachable.refused (since 2026-01-03 09:12 UTC)\n"
+            ),
+            "{en}"
+        );
+        assert!(en.contains("\nWARN skew: skew ∅\n  cause changed: was vault.sealed, now vault.clock_skew (since 2026-01-05 09:12 UTC)\n"), "{en}");
+        assert!(
+            en.contains(
+                "\nFAIL fresh: fresh ∅\n  failing since 2026-01-05 09:12 UTC (first seen failing in this run)\n"
+            ),
+            "{en}"
+        );
+        assert_eq!(en.matches("failing since").count(), 2, "only failing checks: {en}");
+        assert!(en.lines().next().unwrap().starts_with("Note: the state file /var/lib/kbz-check/state.json is not valid JSON (line 1, column 2); it is replaced"), "{en}");
+        let fr = render(&report, Style::default(), &FR);
+        assert!(fr.contains("\n  en échec depuis le 2025-12-15 09:12 UTC (21 jours)\n  cause modifiée : avant vault.sealed, maintenant vault.unreachable.refused (depuis le 2026-01-03 09:12 UTC)\n"), "{fr}");
+        assert!(fr.starts_with("Remarque: le fichier d'état /var/lib/kbz-check/state.json n'est pas du JSON valide (ligne 1, colonne 2)"), "{fr}");
+        for english in [
+            "failing",
+            "since",
+            "changed",
+            "was",
+            "now",
+            "days",
+            "first",
+            "Note",
+            "state file",
+            "replaced",
+            "line",
+            "column",
+        ] {
+            assert!(!fr.contains(english), "English {english:?} in the French report:\n{fr}");
+        }
+        // Without a memory kept, nothing of it shows.
+        let mut forgetful = report.clone();
+        forgetful.notes.clear();
+        forgetful.checks.iter_mut().for_each(|c| c.history = None);
+        let plain = render(&forgetful, Style::default(), &EN);
+        assert!(!plain.contains("since") && !plain.contains("changed"), "{plain}");
     }
 
     #[test]

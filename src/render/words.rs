@@ -7,8 +7,9 @@
 //! whatever `--lang` says (see `render::junit`).
 
 pub use crate::choices::Lang;
-use crate::report::{Counts, Priority, Report, Status, Verdict, VerdictReason};
+use crate::report::{CauseChange, Counts, Note, Priority, Report, StateProblem, Status, Verdict, VerdictReason};
 use crate::vantage::Vantage;
+use std::time::{Duration, SystemTime};
 
 impl Lang {
     pub fn words(self) -> &'static Words {
@@ -100,6 +101,27 @@ pub struct Words {
     /// `{files}`: the process's resolver files used in place of kbz-check's.
     pub resolved_with: &'static str,
     pub and: &'static str,
+    /// Memory across runs (`--state`, `serve`). `{at}`: when; `{for}`: how long, up to the report's start.
+    pub failing_since: &'static str,
+    /// A failing streak that began with this very run: `{at}`.
+    pub failing_since_this_run: &'static str,
+    /// `{was}`, `{now}`: finding codes; `{at}`: when the code became `{now}`.
+    pub cause_changed: &'static str,
+    /// Singular and plural of the units of a span, largest first: days, hours, minutes, seconds.
+    pub units: [(&'static str, &'static str); 4],
+    /// The label of a note about the run.
+    pub note: &'static str,
+    /// `{path}`: the state file; `{problem}`: what was wrong with it.
+    pub state_discarded: &'static str,
+    /// What can be wrong with a state file. `{reason}`: the system's; `{line}`, `{column}`: where.
+    pub state_unreadable: &'static str,
+    pub state_too_large: &'static str,
+    pub state_not_text: &'static str,
+    pub state_not_json: &'static str,
+    pub state_foreign: &'static str,
+    /// `{schema}`: the other version's name.
+    pub state_other_version: &'static str,
+    pub state_invalid: &'static str,
 }
 
 pub static EN: Words = Words {
@@ -163,6 +185,20 @@ pub static EN: Words = Words {
     network_of: "the network namespace {ns} of process {pid}",
     resolved_with: "(names resolved with its {files})",
     and: "and",
+    failing_since: "failing since {at} ({for})",
+    failing_since_this_run: "failing since {at} (first seen failing in this run)",
+    cause_changed: "cause changed: was {was}, now {now} (since {at})",
+    units: [("day", "days"), ("hour", "hours"), ("minute", "minutes"), ("second", "seconds")],
+    note: "Note",
+    state_discarded:
+        "the state file {path} {problem}; it is replaced, and failing-since times start again from this run",
+    state_unreadable: "cannot be read ({reason})",
+    state_too_large: "is larger than 1 MiB",
+    state_not_text: "is not UTF-8 text",
+    state_not_json: "is not valid JSON (line {line}, column {column})",
+    state_foreign: "is not a kbz-check state file",
+    state_other_version: "is in another version of the format ({schema})",
+    state_invalid: "does not follow the format kbz-check/state/v1 (line {line}, column {column})",
 };
 
 pub static FR: Words = Words {
@@ -228,6 +264,19 @@ pub static FR: Words = Words {
     network_of: "l'espace de noms réseau {ns} du processus {pid}",
     resolved_with: "(noms résolus avec ses {files})",
     and: "et",
+    failing_since: "en échec depuis le {at} ({for})",
+    failing_since_this_run: "en échec depuis le {at} (premier échec constaté à cette exécution)",
+    cause_changed: "cause modifiée : avant {was}, maintenant {now} (depuis le {at})",
+    units: [("jour", "jours"), ("heure", "heures"), ("minute", "minutes"), ("seconde", "secondes")],
+    note: "Remarque",
+    state_discarded: "le fichier d'état {path} {problem} ; il est remplacé, et les dates de début d'échec repartent de cette exécution",
+    state_unreadable: "ne peut pas être lu ({reason})",
+    state_too_large: "dépasse 1 Mio",
+    state_not_text: "n'est pas du texte UTF-8",
+    state_not_json: "n'est pas du JSON valide (ligne {line}, colonne {column})",
+    state_foreign: "n'est pas un fichier d'état de kbz-check",
+    state_other_version: "est dans une autre version du format ({schema})",
+    state_invalid: "ne suit pas le format kbz-check/state/v1 (ligne {line}, colonne {column})",
 };
 
 impl Words {
@@ -243,6 +292,74 @@ impl Words {
             }
         });
         environment.into_iter().chain(network).collect::<Vec<_>>().join(&format!(" {} ", self.and))
+    }
+
+    /// "failing since 2025-12-15 09:12 UTC (21 days)", counted up to `report_start`.
+    pub fn failing_since_line(&self, since: SystemTime, report_start: SystemTime) -> String {
+        let at = when(since);
+        let span = match report_start.duration_since(since) {
+            Ok(span) if span < Duration::from_secs(1) => return self.failing_since_this_run.replace("{at}", &at),
+            Ok(span) => span,
+            // A clock set back since then: no span to tell, but not this run either.
+            Err(_) => Duration::ZERO,
+        };
+        self.failing_since.replace("{at}", &at).replace("{for}", &self.span(span))
+    }
+
+    /// "cause changed: was vault.sealed, now vault.unreachable.refused (since …)";
+    /// `code` writes each code as its format wants it (a code span in markdown).
+    pub fn cause_changed_line(&self, change: &CauseChange, code: impl Fn(&str) -> String) -> String {
+        self.cause_changed
+            .replace("{at}", &when(change.at))
+            .replace("{now}", &code(change.now.as_str()))
+            .replace("{was}", &code(&change.was))
+    }
+
+    /// A span in the two largest units that are not zero, as `human::duration`
+    /// writes durations, in words: `21 days 4 hours`, `3 minutes`.
+    pub fn span(&self, span: Duration) -> String {
+        // jiff's limit for a span in seconds, far beyond any time a state file holds (year 9999).
+        const MOST: i64 = 631_107_417_600;
+        let seconds = i64::try_from(span.as_secs()).unwrap_or(MOST).min(MOST);
+        let round = jiff::SpanRound::new().largest(jiff::Unit::Day).days_are_24_hours();
+        let parts = match jiff::Span::new().try_seconds(seconds).and_then(|s| s.round(round)) {
+            Ok(s) => [i64::from(s.get_days()), i64::from(s.get_hours()), s.get_minutes(), s.get_seconds()],
+            Err(_) => [0, 0, 0, seconds],
+        };
+        let first = parts.iter().position(|&n| n > 0).unwrap_or(3);
+        (first..(first + 2).min(4))
+            .filter(|&i| parts[i] > 0 || i == first)
+            .map(|i| {
+                let (one, many) = self.units[i];
+                format!("{} {}", parts[i], if parts[i] == 1 { one } else { many })
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// A note about the run, in words.
+    pub fn note_text(&self, note: &Note) -> String {
+        match note {
+            Note::StateDiscarded { path, problem } => {
+                // The path is the user's: filled in last, so nothing in it is taken for a placeholder.
+                self.state_discarded.replace("{problem}", &self.state_problem(problem)).replace("{path}", path)
+            }
+        }
+    }
+
+    fn state_problem(&self, problem: &StateProblem) -> String {
+        let at = |text: &str, line: usize, column: usize| {
+            text.replace("{line}", &line.to_string()).replace("{column}", &column.to_string())
+        };
+        match problem {
+            StateProblem::Unreadable { reason } => self.state_unreadable.replace("{reason}", reason),
+            StateProblem::TooLarge => self.state_too_large.to_string(),
+            StateProblem::NotText => self.state_not_text.to_string(),
+            StateProblem::NotJson { line, column } => at(self.state_not_json, *line, *column),
+            StateProblem::Foreign => self.state_foreign.to_string(),
+            StateProblem::OtherVersion { schema } => self.state_other_version.replace("{schema}", schema),
+            StateProblem::Invalid { line, column } => at(self.state_invalid, *line, *column),
+        }
     }
 
     /// " (3 attempts)" when a check was retried, else nothing.
@@ -340,9 +457,74 @@ impl Words {
     }
 }
 
+/// An instant as people read it in a report: `2025-12-15 09:12 UTC`.
+pub fn when(at: SystemTime) -> String {
+    let text = crate::report::rfc3339_text(at);
+    match (text.get(..10), text.get(11..16)) {
+        (Some(date), Some(time)) => format!("{date} {time} UTC"),
+        _ => text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_read_in_their_two_largest_units_in_each_language() {
+        let d = |secs: u64| Duration::from_secs(secs);
+        assert_eq!(EN.span(d(21 * 86_400)), "21 days");
+        assert_eq!(EN.span(d(21 * 86_400 + 4 * 3600 + 59)), "21 days 4 hours");
+        assert_eq!(EN.span(d(86_400 + 60)), "1 day");
+        assert_eq!(EN.span(d(3600 + 60)), "1 hour 1 minute");
+        assert_eq!(EN.span(d(59)), "59 seconds");
+        assert_eq!(EN.span(d(0)), "0 seconds");
+        assert_eq!(FR.span(d(21 * 86_400 + 2 * 3600)), "21 jours 2 heures");
+        assert_eq!(FR.span(d(1)), "1 seconde");
+        assert_eq!(EN.span(Duration::MAX), "7304484 days");
+    }
+
+    #[test]
+    fn failing_since_and_cause_changed_read_as_the_issue_asks() {
+        let since = SystemTime::UNIX_EPOCH + Duration::from_secs(1_765_789_920); // 2025-12-15 09:12 UTC
+        let start = since + Duration::from_secs(21 * 86_400);
+        assert_eq!(EN.failing_since_line(since, start), "failing since 2025-12-15 09:12 UTC (21 days)");
+        assert_eq!(FR.failing_since_line(since, start), "en échec depuis le 2025-12-15 09:12 UTC (21 jours)");
+        assert_eq!(
+            EN.failing_since_line(since, since),
+            "failing since 2025-12-15 09:12 UTC (first seen failing in this run)"
+        );
+        let set_back = since - Duration::from_secs(60);
+        assert_eq!(EN.failing_since_line(since, set_back), "failing since 2025-12-15 09:12 UTC (0 seconds)");
+        let change = CauseChange {
+            was: "vault.sealed".into(),
+            now: crate::checks::vault::codes::UNREACHABLE_REFUSED,
+            at: start,
+        };
+        assert_eq!(
+            EN.cause_changed_line(&change, str::to_string),
+            "cause changed: was vault.sealed, now vault.unreachable.refused (since 2026-01-05 09:12 UTC)"
+        );
+        assert_eq!(
+            FR.cause_changed_line(&change, |c| format!("`{c}`")),
+            "cause modifiée : avant `vault.sealed`, maintenant `vault.unreachable.refused` (depuis le 2026-01-05 09:12 UTC)"
+        );
+    }
+
+    #[test]
+    fn a_discarded_state_file_is_told_in_each_language() {
+        let note = Note::StateDiscarded {
+            path: "/var/lib/kbz/{problem}.json".into(),
+            problem: StateProblem::NotJson { line: 3, column: 7 },
+        };
+        assert_eq!(
+            EN.note_text(&note),
+            "the state file /var/lib/kbz/{problem}.json is not valid JSON (line 3, column 7); it is replaced, and failing-since times start again from this run"
+        );
+        assert!(FR.note_text(&note).starts_with(
+            "le fichier d'état /var/lib/kbz/{problem}.json n'est pas du JSON valide (ligne 3, colonne 7) ;"
+        ));
+    }
 
     #[test]
     fn both_languages_name_every_priority_and_count() {
