@@ -779,8 +779,15 @@ impl Path {
             },
             Path::Pooler { pgbouncer, server, key_pid, backend_pid } => {
                 let to = server.as_ref().map_or_else(unknown_server, server_named);
+                // No process id is negative: such a key is random (PgBouncer before 1.21 hands
+                // them out so), and its number would only mislead.
+                let names = if *key_pid < 0 {
+                    "names no process (its process part is negative: a random key, not a process id)".to_string()
+                } else {
+                    format!("names process {key_pid}")
+                };
                 let key = format!(
-                    "the start-up's cancel key names process {key_pid}, but the server's backend is pid {backend_pid}: something in between answered the start-up itself, as a connection pooler does"
+                    "the start-up's cancel key {names}, but the server's backend is pid {backend_pid}: something in between answered the start-up itself, as a connection pooler does"
                 );
                 if *pgbouncer {
                     format!(
@@ -1598,6 +1605,22 @@ mod tests {
             tls.starts_with("app side (kbz-check's connection to 10.0.0.10:6432): TLS off (sslmode=prefer"),
             "{tls}"
         );
+    }
+
+    /// PgBouncer before 1.21 hands out random keys whose process part may be
+    /// negative: no process has such an id, so none is named.
+    #[test]
+    fn a_negative_cancel_key_names_no_process() {
+        let c = check(Expect::Leader, &[]);
+        let landing = through("10.0.0.120:5432", -1_939_425_512, 4242, &PGBOUNCER_SENDS, false);
+        let path = evidence_of(&diagnose(&c, &landing, &[], &[]), "path");
+        assert!(
+            path.starts_with(
+                "via PgBouncer at 10.0.0.10:6432 → server 10.0.0.120:5432: the start-up's cancel key names no process (its process part is negative: a random key, not a process id), but the server's backend is pid 4242"
+            ),
+            "{path}"
+        );
+        assert!(!path.contains("1939425512"), "{path}");
     }
 
     #[test]
