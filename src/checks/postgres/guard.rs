@@ -812,6 +812,25 @@ mod tests {
         assert_eq!(since(), None);
     }
 
+    /// Once the server accepted TLS, the plain-text guard leaves the hold
+    /// to the observer inside TLS: ciphertext passing never clears it.
+    #[tokio::test]
+    async fn after_tls_is_accepted_the_guard_leaves_the_hold_alone() {
+        let (client, mut server) = tokio::io::duplex(64 * 1024);
+        let held = HeldSlot::default();
+        let mut guarded = Guarded::new(client).watching_login(held.clone());
+        guarded.write_all(&SSL_REQUEST).await.unwrap();
+        server.write_all(b"S\x16\x03\x03\x00\x05").await.unwrap();
+        guarded.read_exact(&mut [0; 6]).await.unwrap();
+        // What the observer inside TLS would tell.
+        let since = std::time::Instant::now();
+        *held.lock().unwrap() = Some(since);
+        guarded.write_all(b"\x17\x03\x03\x00\x10").await.unwrap();
+        server.write_all(b"\x17\x03\x03\x00\x10").await.unwrap();
+        guarded.read_exact(&mut [0; 5]).await.unwrap();
+        assert_eq!(*held.lock().unwrap(), Some(since));
+    }
+
     /// Bytes inside TLS that are no start-up claim no hold.
     #[tokio::test]
     async fn inside_tls_nonsense_ends_the_watch_without_a_hold() {
