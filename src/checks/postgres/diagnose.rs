@@ -747,7 +747,11 @@ impl Path {
         };
         match (self.between(), self.server()) {
             (Some(between), Some(server)) => format!("{} via {between} at {endpoint}", named(server.to_string())),
-            (Some(between), None) => format!("{} (through {between})", named(endpoint.to_string())),
+            // The server's address is unknown (a Unix socket behind the pooler): its member name stands for it.
+            (Some(between), None) => match member {
+                Some(member) => format!("{member} via {between} at {endpoint}"),
+                None => format!("{endpoint} (through {between})"),
+            },
             (None, _) => named(endpoint.to_string()),
         }
     }
@@ -1887,5 +1891,53 @@ mod tests {
         let command = outcome.actions[0].command.as_deref().unwrap();
         assert!(command.contains("@10.0.0.120:5432,10.0.0.122:5432/keybuzz?target_session_attrs"), "{command}");
         assert!(!command.contains("6432"), "{command}");
+    }
+
+    /// PgBouncer on the server's host reaches it over a Unix socket: the
+    /// server reports no address, and its start time still names it.
+    #[test]
+    fn a_pooler_member_over_a_unix_socket_is_matched_by_the_servers_start_time() {
+        let mut pool = probed("10.0.0.10:6432", "10.0.0.120:5432", Some(LEADER_STARTED), false, 77, true);
+        (pool.server_addr, pool.server_port) = (None, None);
+        let [leader, replica] = servers();
+        let members = [leader, replica, member("db-pool-01", "10.0.0.10:6432", Ok(pool.clone()))];
+        let landing = Landing::Connected {
+            endpoint: Endpoint::parse("10.0.0.10:6432").unwrap(),
+            passed_over: vec![],
+            facts: Box::new(pool),
+        };
+        let outcome = diagnose(&check(Expect::Leader, &[]), &landing, &members, &[]);
+        assert_eq!(outcome.status, Status::Ok, "{:?}", outcome.findings);
+        assert!(
+            outcome.summary.starts_with("leader at db-postgres-01 via PgBouncer at 10.0.0.10:6432,"),
+            "{}",
+            outcome.summary
+        );
+        let lines = evidence_of(&outcome, "cluster members");
+        assert!(lines.contains("db-postgres-01  10.0.0.120:5432  leader  ← DATABASE_URL lands here"), "{lines}");
+        assert!(
+            lines.contains("db-pool-01  10.0.0.10:6432  is PgBouncer in front of db-postgres-01 (leader)"),
+            "{lines}"
+        );
+    }
+
+    /// The server behind a pooler member does not answer directly: seen
+    /// through the pooler, it is one leader, and a second one is a split brain.
+    #[test]
+    fn a_server_seen_only_through_its_pooler_counts_once_there() {
+        let pool = probed("10.0.0.10:6432", "10.0.0.120:5432", None, false, 77, true);
+        let mut other = probed("10.0.0.122:5432", "10.0.0.122:5432", Some(REPLICA_STARTED), false, 4242, false);
+        other.in_recovery = false;
+        let members = [
+            member("db-postgres-01", "10.0.0.120:5432", Err("connection refused by 10.0.0.120:5432")),
+            member("db-pool-01", "10.0.0.10:6432", Ok(pool)),
+            member("db-postgres-03", "10.0.0.122:5432", Ok(other)),
+        ];
+        let outcome = diagnose(&check(Expect::Leader, &[]), &landed_direct_on_leader(), &members, &[]);
+        let split = outcome.findings.iter().find(|f| f.code == codes::SPLIT_BRAIN).expect("a split brain");
+        assert_eq!(
+            split.summary,
+            "split brain: 2 members accept writes (db-postgres-01 (10.0.0.120:5432, through db-pool-01), db-postgres-03 (10.0.0.122:5432))"
+        );
     }
 }
