@@ -78,7 +78,12 @@ fn pgbouncer_in_front_of_each_member_in_both_pool_modes() {
             assert_eq!(code, if node == Node::Primary { 0 } else { 1 }, "{context}");
             assert_role_and_path(c, &pg, node, &bouncer.address(), "PgBouncer");
             let path = evidence(c, "path");
-            assert!(path.contains("the start-up's cancel key names process"), "{path}");
+            // PgBouncer 1.18's random key may read as a negative process id: then it names none.
+            assert!(
+                path.contains("the start-up's cancel key names process ")
+                    || path.contains("the start-up's cancel key names no process (its process part is negative"),
+                "{path}"
+            );
             assert!(path.contains("parameter reports end as PgBouncer's do"), "{path}");
             assert_eq!(
                 evidence(c, "tls"),

@@ -8,7 +8,8 @@ use serde_json::Value;
 use std::net::TcpStream;
 use std::process::Output;
 use support::pg::{Node, PgCluster, Role, APP_PASSWORD, APP_USER};
-use support::pgbouncer::{PgBouncer, PoolMode, Secret, Setup};
+use support::pgbouncer::{ClientTls, PgBouncer, PoolMode, Secret, Setup};
+use support::tls::TestCa;
 use support::{all_text, check};
 
 const WRONG_PASSWORD: &str = "Wr0ng-pa55_7731";
@@ -127,6 +128,50 @@ fn a_server_down_behind_the_pooler_is_the_poolers_diagnosis_not_a_network_timeou
     let c = check(&json);
     assert_eq!(c["code"], "postgres.pooler.server_down", "{c:#}\n{}", used.log_tail());
     assert!(c["cause"].as_str().unwrap().contains("(server_login_retry)"), "{c:#}");
+    assert_not_the_network(c);
+    assert_no_secret(&all_text(&out));
+}
+
+/// The same two diagnoses with TLS between the app and PgBouncer: the
+/// login's messages are inside TLS, and still a held login is the pooler's,
+/// not a deadline's, and a wrong password names the variable that holds it.
+#[test]
+fn under_client_tls_a_wrong_password_and_a_held_login_are_still_the_poolers() {
+    let pg = PgCluster::start();
+    let ca = TestCa::new("Example Test CA");
+    let cert = ca.server_cert(&["127.0.0.1", "localhost"]);
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    ca.write_pem(&ca_file);
+    let verify_full = format!("sslmode=verify-full&sslrootcert={}", ca_file.display());
+    let setup = Setup::new(&pg, Node::Replica, PoolMode::Session).with_client_tls(ClientTls::require(&cert));
+
+    let bouncer = PgBouncer::with_setup(&setup);
+    let url = format!("postgresql://{APP_USER}:{WRONG_PASSWORD}@{}/keybuzz?{verify_full}", bouncer.address());
+    let (code, json, out) = run_json(&[("DATABASE_URL", url)], &[]);
+    assert_eq!(code, 1, "{json:#}");
+    let c = check(&json);
+    assert_eq!(c["code"], "postgres.auth.password_rejected", "{c:#}\n{}", bouncer.log_tail());
+    assert_eq!(c["summary"], format!("password rejected by the pooler for role {APP_USER}"), "{c:#}");
+    let cause = c["cause"].as_str().unwrap();
+    assert!(cause.contains("\"SASL authentication failed\" (SQLSTATE 08P01)"), "{cause}");
+    assert!(cause.contains("the one DATABASE_URL holds"), "{cause}");
+    assert!(actions(c).contains("Put the role's current password in DATABASE_URL"), "{c:#}");
+    assert_no_secret(&all_text(&out));
+
+    // A PgBouncer that never logged in to its server holds the login at the password.
+    pg.stop_replica();
+    let fresh = PgBouncer::with_setup(&setup);
+    let url = format!("{}?{verify_full}", fresh.url(Role::App));
+    let (code, json, out) = run_json(&[("DATABASE_URL", url)], &["--timeout", "4s"]);
+    assert_eq!(code, 1, "{json:#}");
+    let c = check(&json);
+    assert_eq!(c["code"], "postgres.pooler.login_held", "{c:#}\n{}", fresh.log_tail());
+    assert_eq!(
+        c["summary"],
+        format!("{} took the password and held the session: no server session came behind it", fresh.address())
+    );
+    assert!(c["cause"].as_str().unwrap().contains("server behind the pooler is down"), "{c:#}");
     assert_not_the_network(c);
     assert_no_secret(&all_text(&out));
 }

@@ -637,8 +637,8 @@ where
         })?;
     // Start-up is read for what it tells of the peer, in plain text or inside TLS.
     let startup = StartupSlot::default();
-    let connector = ObserveTls::new(connector, startup.clone());
     let held: HeldSlot = Arc::default();
+    let connector = ObserveTls::new(connector, startup.clone()).watching_login(held.clone()).noting(tap.clone());
     let stream = Guarded::new(stream).noting(tap).recording(startup.clone()).watching_login(held.clone());
     let login = config.connect_raw(stream, connector);
     tokio::pin!(login);

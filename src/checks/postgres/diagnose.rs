@@ -536,8 +536,10 @@ fn suggested_urls(check: &PostgresCheck, facts: &ServerFacts, leader: &Endpoint,
         format!("{}=postgresql://{}:***@{hosts}/{}{query}", check.url_name, facts.user, facts.database)
     };
     let mut lines = vec![url(leader.to_string(), Vec::new())];
-    if members.len() > 1 {
-        let hosts = members.iter().map(|m| m.member.endpoint.to_string()).collect::<Vec<_>>().join(",");
+    // The servers only: a pooler or proxy listed beside them is a path to one of them.
+    let servers: Vec<&MemberReport> = members.iter().filter(|m| fronted(m, members).is_none()).collect();
+    if servers.len() > 1 {
+        let hosts = servers.iter().map(|m| m.member.endpoint.to_string()).collect::<Vec<_>>().join(",");
         lines.push("# or follow the leader through failovers:".to_string());
         lines.push(url(hosts, vec!["target_session_attrs=read-write".to_string()]));
     }
@@ -549,7 +551,10 @@ fn leader_of(facts: &ServerFacts, members: &[MemberReport]) -> Option<(String, E
     if let Some(u) = &facts.upstream {
         if let (Some(host), Some(port)) = (&u.host, u.port) {
             let endpoint = Endpoint { host: host.clone(), port };
-            let named = members.iter().find(|m| m.member.endpoint == endpoint || reports_address(m, &endpoint));
+            let named = members
+                .iter()
+                .find(|m| m.member.endpoint == endpoint || reports_address(m, &endpoint))
+                .map(|m| server_of(m, members));
             let text = match named {
                 Some(m) => format!("{endpoint} ({})", m.member.name),
                 None => endpoint.to_string(),
@@ -557,9 +562,11 @@ fn leader_of(facts: &ServerFacts, members: &[MemberReport]) -> Option<(String, E
             return Some((text, endpoint));
         }
     }
+    // A pooler or proxy listed as a member leads to its server: the leader is that member.
     members
         .iter()
         .find(|m| m.result.as_ref().is_ok_and(|f| !f.in_recovery))
+        .map(|m| server_of(m, members))
         .map(|m| (format!("{} ({})", m.member.endpoint, m.member.name), m.member.endpoint.clone()))
 }
 
@@ -579,12 +586,19 @@ fn member_at<'a>(endpoint: &Endpoint, facts: &ServerFacts, members: &'a [MemberR
         (Some(host), Some(port)) => Some(Endpoint { host: host.clone(), port }),
         _ => None,
     };
-    member_named(endpoint, server.as_ref(), members)
+    // The server's start time names it on any path, a Unix socket behind a pooler included.
+    let started = facts.started.as_deref().and_then(|started| members.iter().find(|m| started_at(m) == Some(started)));
+    match started {
+        Some(m) => Some(server_of(m, members).member.name.as_str()),
+        None => member_named(endpoint, server.as_ref(), members),
+    }
 }
 
 /// [`member_at`], from the host connected to and the server's own address.
 /// The server's own address decides first: behind a pooler or a proxy the
 /// member is the server, whatever `nodes` calls the address connected to.
+/// A member that is itself a path to another ([`fronted`]) never names a
+/// server: the member it leads to does.
 fn member_named<'a>(endpoint: &Endpoint, server: Option<&Endpoint>, members: &'a [MemberReport]) -> Option<&'a str> {
     let by_server = |matches: &dyn Fn(&MemberReport, &Endpoint) -> bool| {
         server.and_then(|server| members.iter().find(|m| matches(m, server)))
@@ -592,7 +606,52 @@ fn member_named<'a>(endpoint: &Endpoint, server: Option<&Endpoint>, members: &'a
     by_server(&|m, server| m.member.endpoint == *server)
         .or_else(|| by_server(&|m, server| reports_address(m, server)))
         .or_else(|| members.iter().find(|m| m.member.endpoint == *endpoint))
-        .map(|m| m.member.name.as_str())
+        .map(|m| server_of(m, members).member.name.as_str())
+}
+
+/// The member itself, or the member it is a path to.
+fn server_of<'a>(member: &'a MemberReport, members: &'a [MemberReport]) -> &'a MemberReport {
+    fronted(member, members).map_or(member, |(_, server)| server)
+}
+
+/// `pg_postmaster_start_time()` of a member that answered.
+fn started_at(member: &MemberReport) -> Option<&str> {
+    member.result.as_ref().ok().and_then(|f| f.started.as_deref())
+}
+
+/// A member listed in `nodes` that is a path to another member's server
+/// (PgBouncer or HAProxy listed beside the servers): what is in between,
+/// and the member it leads to. Told by the member's own start-up (a cancel
+/// key that is not the backend's, or the server seeing another address),
+/// then matched to the member whose server it reaches: the same start time,
+/// or, without one, the server's address.
+fn fronted<'a>(report: &MemberReport, members: &'a [MemberReport]) -> Option<(&'static str, &'a MemberReport)> {
+    let facts = report.result.as_ref().ok()?;
+    let path = Path::of(&report.member.endpoint, facts);
+    // Positive evidence of something in between: a cancel key to compare.
+    let between = match path {
+        Path::Pooler { .. } | Path::Forwarder { .. } => path.between()?,
+        Path::Direct | Path::Unknown | Path::Elsewhere { .. } => return None,
+    };
+    let server = path.server();
+    members
+        .iter()
+        .filter(|m| !std::ptr::eq(*m, report) && is_server_itself(m))
+        .find(|m| match (facts.started.as_deref(), started_at(m)) {
+            (Some(here), Some(there)) => here == there,
+            _ => server.is_some_and(|server| m.member.endpoint == *server || reports_address(m, server)),
+        })
+        .map(|m| (between, m))
+}
+
+/// Whether a member may be the server others lead to: it answered with
+/// nothing in between shown (or did not answer, when only its listed
+/// address can be compared).
+fn is_server_itself(member: &MemberReport) -> bool {
+    match &member.result {
+        Ok(facts) => !matches!(Path::of(&member.member.endpoint, facts), Path::Pooler { .. } | Path::Forwarder { .. }),
+        Err(_) => true,
+    }
 }
 
 /// Where the `path` line's facts come from: the start-up kbz-check read and what the server says.
@@ -688,7 +747,11 @@ impl Path {
         };
         match (self.between(), self.server()) {
             (Some(between), Some(server)) => format!("{} via {between} at {endpoint}", named(server.to_string())),
-            (Some(between), None) => format!("{} (through {between})", named(endpoint.to_string())),
+            // The server's address is unknown (a Unix socket behind the pooler): its member name stands for it.
+            (Some(between), None) => match member {
+                Some(member) => format!("{member} via {between} at {endpoint}"),
+                None => format!("{endpoint} (through {between})"),
+            },
             (None, _) => named(endpoint.to_string()),
         }
     }
@@ -720,8 +783,15 @@ impl Path {
             },
             Path::Pooler { pgbouncer, server, key_pid, backend_pid } => {
                 let to = server.as_ref().map_or_else(unknown_server, server_named);
+                // No process id is negative: such a key is random (PgBouncer before 1.21 hands
+                // them out so), and its number would only mislead.
+                let names = if *key_pid < 0 {
+                    "names no process (its process part is negative: a random key, not a process id)".to_string()
+                } else {
+                    format!("names process {key_pid}")
+                };
                 let key = format!(
-                    "the start-up's cancel key names process {key_pid}, but the server's backend is pid {backend_pid}: something in between answered the start-up itself, as a connection pooler does"
+                    "the start-up's cancel key {names}, but the server's backend is pid {backend_pid}: something in between answered the start-up itself, as a connection pooler does"
                 );
                 if *pgbouncer {
                     format!(
@@ -793,17 +863,45 @@ fn member_findings(check: &PostgresCheck, landed: Option<&Landed>, members: &[Me
     }
     let here = landed.and_then(|l| l.member);
     let mut lines = Vec::new();
-    let mut leaders = Vec::new();
+    // Each server out of recovery once: (the member it is, how it is named).
+    let mut leaders: Vec<(&str, String)> = Vec::new();
     for report in members {
         let member = &report.member;
         let is_here = here == Some(member.name.as_str());
         let marker = if is_here { format!("  ← {} lands here", check.url_name) } else { String::new() };
-        match &report.result {
-            Ok(facts) => {
+        match (&report.result, fronted(report, members)) {
+            // A path to another member: that member's server, told and counted once, there.
+            (Ok(facts), Some((between, server))) => {
+                let role = if facts.in_recovery { "replica" } else { "leader" };
+                if !facts.in_recovery
+                    && server.result.is_err()
+                    && !leaders.iter().any(|(n, _)| *n == server.member.name)
+                {
+                    // Its server did not answer directly: this path is how it is seen.
+                    leaders.push((
+                        &server.member.name,
+                        format!("{} ({}, through {})", server.member.name, server.member.endpoint, member.name),
+                    ));
+                }
+                let connects = landed.is_some_and(|l| *l.endpoint == member.endpoint);
+                let marker = if connects { format!("  ← {} connects here", check.url_name) } else { String::new() };
+                lines.push(format!(
+                    "{}  {}  is {between} in front of {} ({role}): a path to that member, not a server of its own{marker}",
+                    member.name, member.endpoint, server.member.name
+                ));
+            }
+            (Ok(facts), None) => {
                 let role = if facts.in_recovery {
                     format!("replica, replay lag {}", lag_text(facts.replay_lag_secs))
                 } else {
-                    leaders.push(format!("{} ({})", member.name, member.endpoint));
+                    // The same server listed twice (two addresses, the same start time) counts once.
+                    let same = |(name, _): &(&str, String)| {
+                        let other = members.iter().find(|m| m.member.name == *name);
+                        facts.started.is_some() && other.and_then(started_at) == facts.started.as_deref()
+                    };
+                    if !leaders.iter().any(same) {
+                        leaders.push((&member.name, format!("{} ({})", member.name, member.endpoint)));
+                    }
                     "leader".to_string()
                 };
                 lines.push(format!("{}  {}  {role}{marker}", member.name, member.endpoint));
@@ -812,7 +910,7 @@ fn member_findings(check: &PostgresCheck, landed: Option<&Landed>, members: &[Me
                     lag_problem(check, &format!("member {}", member.name), facts.replay_lag_secs, found);
                 }
             }
-            Err(error) => {
+            (Err(error), _) => {
                 lines.push(format!("{}  {}  unreachable: {error}{marker}", member.name, member.endpoint));
                 found.warn(
                     codes::MEMBER_UNREACHABLE,
@@ -828,9 +926,12 @@ fn member_findings(check: &PostgresCheck, landed: Option<&Landed>, members: &[Me
         }
     }
     // A leader outside the listed members still counts towards a split brain.
-    if let Some(l) = landed.filter(|l| !l.facts.in_recovery && l.member.is_none()) {
-        leaders.push(format!("{} (not in nodes)", l.endpoint));
+    let outside = landed.filter(|l| !l.facts.in_recovery && l.member.is_none());
+    let outside_text = outside.map(|l| format!("{} (not in nodes)", l.endpoint));
+    if let Some(text) = outside_text {
+        leaders.push(("", text));
     }
+    let leaders: Vec<String> = leaders.into_iter().map(|(_, text)| text).collect();
     found.evidence(
         "cluster members",
         Some(&format!("{} on each member of nodes", probe::IN_RECOVERY)),
@@ -1510,6 +1611,22 @@ mod tests {
         );
     }
 
+    /// PgBouncer before 1.21 hands out random keys whose process part may be
+    /// negative: no process has such an id, so none is named.
+    #[test]
+    fn a_negative_cancel_key_names_no_process() {
+        let c = check(Expect::Leader, &[]);
+        let landing = through("10.0.0.120:5432", -1_939_425_512, 4242, &PGBOUNCER_SENDS, false);
+        let path = evidence_of(&diagnose(&c, &landing, &[], &[]), "path");
+        assert!(
+            path.starts_with(
+                "via PgBouncer at 10.0.0.10:6432 → server 10.0.0.120:5432: the start-up's cancel key names no process (its process part is negative: a random key, not a process id), but the server's backend is pid 4242"
+            ),
+            "{path}"
+        );
+        assert!(!path.contains("1939425512"), "{path}");
+    }
+
     #[test]
     fn another_pooler_is_a_pooler_without_a_name() {
         let c = check(Expect::Leader, &[]);
@@ -1627,5 +1744,200 @@ mod tests {
         );
         let command = outcome.actions[0].command.as_deref().unwrap();
         assert!(command.contains("keybuzz = host=10.0.0.120 port=5432 dbname=keybuzz"), "{command}");
+    }
+
+    /// A member as it answers when probed at `listed`: the server at
+    /// `server` (started at `started`), directly or, with `key_pid`, through
+    /// something that gave its own cancel key (PgBouncer's parameters with `pooler`).
+    fn probed(
+        listed: &str,
+        server: &str,
+        started: Option<&str>,
+        in_recovery: bool,
+        key_pid: i32,
+        pooler: bool,
+    ) -> ServerFacts {
+        let (listed, server) = (Endpoint::parse(listed).unwrap(), Endpoint::parse(server).unwrap());
+        let mut facts = facts(in_recovery);
+        facts.server_addr = Some(server.host.clone());
+        facts.server_port = Some(server.port);
+        facts.backend_pid = Some(4242);
+        facts.started = started.map(str::to_string);
+        facts.wire.peer = Some(format!("{listed}").parse().unwrap());
+        facts.wire.startup.key_pid = Some(key_pid);
+        if pooler {
+            facts.wire.startup.parameters = PGBOUNCER_SENDS.iter().map(|p| p.to_string()).collect();
+        }
+        facts
+    }
+
+    const LEADER_STARTED: &str = "1765065600.123456";
+    const REPLICA_STARTED: &str = "1765065612.654321";
+
+    /// The leader and the replica, each probed directly.
+    fn servers() -> [MemberReport; 2] {
+        [
+            member(
+                "db-postgres-01",
+                "10.0.0.120:5432",
+                Ok(probed("10.0.0.120:5432", "10.0.0.120:5432", Some(LEADER_STARTED), false, 4242, false)),
+            ),
+            member(
+                "db-postgres-03",
+                "10.0.0.122:5432",
+                Ok(probed("10.0.0.122:5432", "10.0.0.122:5432", Some(REPLICA_STARTED), true, 4242, false)),
+            ),
+        ]
+    }
+
+    #[test]
+    fn a_pgbouncer_listed_as_a_member_is_a_path_to_its_server_not_a_second_leader() {
+        let pool = probed("10.0.0.10:6432", "10.0.0.120:5432", Some(LEADER_STARTED), false, 1_939_425_512, true);
+        let [leader, replica] = servers();
+        let members = [member("db-pool-01", "10.0.0.10:6432", Ok(pool)), leader, replica];
+        let c = check(Expect::Leader, &[]);
+        let landing = through("10.0.0.120:5432", 1_939_425_512, 4242, &PGBOUNCER_SENDS, false);
+        let outcome = diagnose(&c, &landing, &members, &[]);
+        assert_eq!(outcome.status, Status::Ok, "{:?}", outcome.findings);
+        assert!(
+            outcome.summary.starts_with("leader at 10.0.0.120:5432 (db-postgres-01) via PgBouncer at 10.0.0.10:6432,"),
+            "{}",
+            outcome.summary
+        );
+        let lines = evidence_of(&outcome, "cluster members");
+        assert!(
+            lines.starts_with(
+                "db-pool-01  10.0.0.10:6432  is PgBouncer in front of db-postgres-01 (leader): a path to that member, not a server of its own  ← DATABASE_URL connects here\n"
+            ),
+            "{lines}"
+        );
+        assert!(lines.contains("\ndb-postgres-01  10.0.0.120:5432  leader  ← DATABASE_URL lands here"), "{lines}");
+
+        // Without start times (an older probe), the server's address tells the same.
+        let mut members = members;
+        for report in members.iter_mut() {
+            report.result.as_mut().unwrap().started = None;
+        }
+        let outcome = diagnose(&c, &landing, &members, &[]);
+        assert_eq!(outcome.status, Status::Ok, "{:?}", outcome.findings);
+        assert!(evidence_of(&outcome, "cluster members").contains("is PgBouncer in front of db-postgres-01"));
+    }
+
+    #[test]
+    fn a_proxy_member_in_front_of_the_replica_counts_the_replica_once() {
+        let mut lagging = probed("10.0.0.11:5000", "10.0.0.122:5432", Some(REPLICA_STARTED), true, 4242, false);
+        lagging.replay_lag_secs = Some(120.0);
+        let [leader, mut replica] = servers();
+        replica.result.as_mut().unwrap().replay_lag_secs = Some(120.0);
+        // HAProxy passes the start-up through: the server's own key, another address.
+        let members = [leader, replica, member("db-read-lb", "10.0.0.11:5000", Ok(lagging))];
+        let outcome = diagnose(&check(Expect::Leader, &[]), &landed_direct_on_leader(), &members, &[]);
+        let lag: Vec<_> = outcome.findings.iter().filter(|f| f.code == codes::LAG_OVER_MAX).collect();
+        assert_eq!(lag.len(), 1, "{:?}", outcome.findings);
+        assert!(lag[0].summary.starts_with("member db-postgres-03 lags"), "{}", lag[0].summary);
+        let lines = evidence_of(&outcome, "cluster members");
+        assert!(
+            lines.ends_with(
+                "db-read-lb  10.0.0.11:5000  is a forwarder in front of db-postgres-03 (replica): a path to that member, not a server of its own"
+            ),
+            "{lines}"
+        );
+    }
+
+    fn landed_direct_on_leader() -> Landing {
+        Landing::Connected {
+            endpoint: Endpoint::parse("10.0.0.120:5432").unwrap(),
+            passed_over: vec![],
+            facts: Box::new(probed("10.0.0.120:5432", "10.0.0.120:5432", Some(LEADER_STARTED), false, 4242, false)),
+        }
+    }
+
+    /// Two servers that each see the same address behind NAT (containers on
+    /// two hosts) are two servers: their start times differ, and a second
+    /// leader is still a split brain.
+    #[test]
+    fn two_servers_behind_nat_with_one_inner_address_are_still_two() {
+        let nat = |listed: &str, started: &str| probed(listed, "172.17.0.2:5432", Some(started), false, 4242, false);
+        let members = [
+            member("db-a", "10.0.0.120:5432", Ok(nat("10.0.0.120:5432", LEADER_STARTED))),
+            member("db-b", "10.0.0.121:5432", Ok(nat("10.0.0.121:5432", REPLICA_STARTED))),
+        ];
+        let outcome = diagnose(&check(Expect::Leader, &[]), &landed_direct_on_leader(), &members, &[]);
+        assert_eq!(codes_of(&outcome), [codes::SPLIT_BRAIN], "{:?}", outcome.findings);
+        // The same server twice (one start time) under two addresses is one leader.
+        let members = [
+            member("db-a", "10.0.0.120:5432", Ok(nat("10.0.0.120:5432", LEADER_STARTED))),
+            member("db-a-again", "10.0.0.121:5432", Ok(nat("10.0.0.121:5432", LEADER_STARTED))),
+        ];
+        let outcome = diagnose(&check(Expect::Leader, &[]), &landed_direct_on_leader(), &members, &[]);
+        assert!(!codes_of(&outcome).contains(&codes::SPLIT_BRAIN), "{:?}", outcome.findings);
+    }
+
+    /// On a replica, the leader named and the URLs suggested are the
+    /// servers', never the pooler's address listed beside them.
+    #[test]
+    fn the_leader_named_on_a_replica_is_the_server_behind_a_pooler_member() {
+        let pool = probed("10.0.0.10:6432", "10.0.0.120:5432", Some(LEADER_STARTED), false, -7, true);
+        let [leader, replica] = servers();
+        let members = [member("db-pool-01", "10.0.0.10:6432", Ok(pool)), leader, replica];
+        let landing = Landing::Connected {
+            endpoint: Endpoint::parse("10.0.0.122:5432").unwrap(),
+            passed_over: vec![],
+            facts: Box::new(probed("10.0.0.122:5432", "10.0.0.122:5432", Some(REPLICA_STARTED), true, 4242, false)),
+        };
+        let outcome = diagnose(&check(Expect::Leader, &[]), &landing, &members, &[]);
+        assert_eq!(codes_of(&outcome), [codes::ON_REPLICA], "{:?}", outcome.findings);
+        assert!(outcome.summary.ends_with("; leader: 10.0.0.120:5432 (db-postgres-01)"), "{}", outcome.summary);
+        let command = outcome.actions[0].command.as_deref().unwrap();
+        assert!(command.contains("@10.0.0.120:5432,10.0.0.122:5432/keybuzz?target_session_attrs"), "{command}");
+        assert!(!command.contains("6432"), "{command}");
+    }
+
+    /// PgBouncer on the server's host reaches it over a Unix socket: the
+    /// server reports no address, and its start time still names it.
+    #[test]
+    fn a_pooler_member_over_a_unix_socket_is_matched_by_the_servers_start_time() {
+        let mut pool = probed("10.0.0.10:6432", "10.0.0.120:5432", Some(LEADER_STARTED), false, 77, true);
+        (pool.server_addr, pool.server_port) = (None, None);
+        let [leader, replica] = servers();
+        let members = [leader, replica, member("db-pool-01", "10.0.0.10:6432", Ok(pool.clone()))];
+        let landing = Landing::Connected {
+            endpoint: Endpoint::parse("10.0.0.10:6432").unwrap(),
+            passed_over: vec![],
+            facts: Box::new(pool),
+        };
+        let outcome = diagnose(&check(Expect::Leader, &[]), &landing, &members, &[]);
+        assert_eq!(outcome.status, Status::Ok, "{:?}", outcome.findings);
+        assert!(
+            outcome.summary.starts_with("leader at db-postgres-01 via PgBouncer at 10.0.0.10:6432,"),
+            "{}",
+            outcome.summary
+        );
+        let lines = evidence_of(&outcome, "cluster members");
+        assert!(lines.contains("db-postgres-01  10.0.0.120:5432  leader  ← DATABASE_URL lands here"), "{lines}");
+        assert!(
+            lines.contains("db-pool-01  10.0.0.10:6432  is PgBouncer in front of db-postgres-01 (leader)"),
+            "{lines}"
+        );
+    }
+
+    /// The server behind a pooler member does not answer directly: seen
+    /// through the pooler, it is one leader, and a second one is a split brain.
+    #[test]
+    fn a_server_seen_only_through_its_pooler_counts_once_there() {
+        let pool = probed("10.0.0.10:6432", "10.0.0.120:5432", None, false, 77, true);
+        let mut other = probed("10.0.0.122:5432", "10.0.0.122:5432", Some(REPLICA_STARTED), false, 4242, false);
+        other.in_recovery = false;
+        let members = [
+            member("db-postgres-01", "10.0.0.120:5432", Err("connection refused by 10.0.0.120:5432")),
+            member("db-pool-01", "10.0.0.10:6432", Ok(pool)),
+            member("db-postgres-03", "10.0.0.122:5432", Ok(other)),
+        ];
+        let outcome = diagnose(&check(Expect::Leader, &[]), &landed_direct_on_leader(), &members, &[]);
+        let split = outcome.findings.iter().find(|f| f.code == codes::SPLIT_BRAIN).expect("a split brain");
+        assert_eq!(
+            split.summary,
+            "split brain: 2 members accept writes (db-postgres-01 (10.0.0.120:5432, through db-pool-01), db-postgres-03 (10.0.0.122:5432))"
+        );
     }
 }

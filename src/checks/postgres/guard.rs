@@ -10,6 +10,10 @@
 //! ([`Startup`]): the process id of its BackendKeyData and the names of its
 //! ParameterStatus messages. Inside TLS, [`ObserveTls`] reads the same from
 //! the decrypted bytes, without guarding them.
+//!
+//! Both also watch the login for a hold ([`HeldSlot`]): the client answered
+//! the server's authentication request and the server says nothing since,
+//! which is how a pooler waiting for its own server connection looks.
 
 use crate::checks::peer_bytes::{shortened, QUOTED_BYTES};
 use crate::checks::stall::Tap;
@@ -152,6 +156,12 @@ struct Watch {
 }
 
 impl Watch {
+    /// The server accepted TLS: from here the bytes are ciphertext, and
+    /// whatever the login does is seen inside TLS, not here.
+    fn encrypted(&self) -> bool {
+        matches!(self.expect, Expect::TlsRecord | Expect::Encrypted)
+    }
+
     /// Where start-up stands, in words for a report on a stalled server.
     fn stage(&self) -> Option<&'static str> {
         if self.answer_waits.is_some() {
@@ -317,17 +327,20 @@ pub struct Guarded<S> {
     tap: Option<Arc<Tap>>,
     /// Told since when the client's answer to an authentication request waits.
     held: Option<HeldSlot>,
+    /// The stage last told the tap: told again only when it changes, so that
+    /// inside TLS the observer's word is not overwritten at each record.
+    noted: Option<&'static str>,
 }
 
 /// Since when a login waits on the server after the client answered its
 /// authentication request (a password, a SCRAM message): what a pooler
-/// holding the client for a server connection looks like. Plain text only:
-/// under TLS the messages are not seen.
+/// holding the client for a server connection looks like. Told by
+/// [`Guarded`] in plain text, by [`Observed`] inside TLS.
 pub type HeldSlot = Arc<std::sync::Mutex<Option<std::time::Instant>>>;
 
 impl<S> Guarded<S> {
     pub fn new(inner: S) -> Self {
-        Guarded { inner, watch: Watch::default(), failed: None, tap: None, held: None }
+        Guarded { inner, watch: Watch::default(), failed: None, tap: None, held: None, noted: None }
     }
 
     pub fn watching_login(self, held: HeldSlot) -> Self {
@@ -341,12 +354,19 @@ impl<S> Guarded<S> {
         self.tell_held();
     }
 
-    fn tell_held(&self) {
-        if let Some(held) = &self.held {
+    fn tell_held(&mut self) {
+        // Once TLS is on, the login is inside it: the TLS observer tells the hold.
+        if let (Some(held), false) = (&self.held, self.watch.encrypted()) {
             *held.lock().unwrap_or_else(|e| e.into_inner()) = self.watch.answer_waits;
         }
-        if let (Some(tap), Some(stage)) = (&self.tap, self.watch.stage()) {
-            tap.note(stage);
+        self.note_stage();
+    }
+
+    fn note_stage(&mut self) {
+        let stage = self.watch.stage();
+        if let (Some(tap), Some(now), true) = (&self.tap, stage, stage != self.noted) {
+            tap.note(now);
+            self.noted = stage;
         }
     }
 
@@ -376,12 +396,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Guarded<S> {
         let received = this.watch.received(&buf.filled()[before..]);
         this.tell_held();
         match received {
-            Ok(()) => {
-                if let (Some(tap), Some(stage)) = (&this.tap, this.watch.stage()) {
-                    tap.note(stage);
-                }
-                Poll::Ready(Ok(()))
-            }
+            Ok(()) => Poll::Ready(Ok(())),
             Err(mut violation) => {
                 // A failed read hands over no bytes.
                 buf.set_filled(before);
@@ -413,15 +428,36 @@ fn top_up<S: AsyncRead + Unpin>(inner: &mut S, cx: &mut Context<'_>, quoted: &mu
 crate::checks::stall::write_through!(Guarded);
 
 /// A TLS connector whose streams read start-up from the decrypted bytes
-/// into a [`StartupSlot`], as [`Guarded`] does for plain text.
+/// into a [`StartupSlot`], and tell a held login, as [`Guarded`] does for
+/// plain text.
 pub struct ObserveTls<T> {
     inner: T,
     slot: StartupSlot,
+    login: Login,
+}
+
+/// Who is told how the login inside TLS goes.
+#[derive(Clone, Default)]
+struct Login {
+    held: Option<HeldSlot>,
+    tap: Option<Arc<Tap>>,
 }
 
 impl<T> ObserveTls<T> {
     pub fn new(inner: T, slot: StartupSlot) -> Self {
-        ObserveTls { inner, slot }
+        ObserveTls { inner, slot, login: Login::default() }
+    }
+
+    /// A login held inside TLS goes to `held`, as [`Guarded::watching_login`] does in plain text.
+    pub fn watching_login(mut self, held: HeldSlot) -> Self {
+        self.login.held = Some(held);
+        self
+    }
+
+    /// Where start-up stands inside TLS goes to `tap`, so a stall names it.
+    pub fn noting(mut self, tap: Option<Arc<Tap>>) -> Self {
+        self.login.tap = tap;
+        self
     }
 }
 
@@ -431,7 +467,7 @@ impl<S, T: TlsConnect<S>> TlsConnect<S> for ObserveTls<T> {
     type Future = Observing<T::Future>;
 
     fn connect(self, stream: S) -> Self::Future {
-        Observing { connecting: Box::pin(self.inner.connect(stream)), slot: Some(self.slot) }
+        Observing { connecting: Box::pin(self.inner.connect(stream)), slot: Some(self.slot), login: self.login }
     }
 }
 
@@ -439,6 +475,7 @@ impl<S, T: TlsConnect<S>> TlsConnect<S> for ObserveTls<T> {
 pub struct Observing<F> {
     connecting: Pin<Box<F>>,
     slot: Option<StartupSlot>,
+    login: Login,
 }
 
 impl<F: Future<Output = Result<S, E>>, S, E> Future for Observing<F> {
@@ -448,15 +485,17 @@ impl<F: Future<Output = Result<S, E>>, S, E> Future for Observing<F> {
         let this = self.get_mut();
         let stream = ready!(this.connecting.as_mut().poll(cx))?;
         let watch = Watch { expect: Expect::header(), slot: this.slot.take(), ..Watch::default() };
-        Poll::Ready(Ok(Observed { inner: stream, watch, done: false }))
+        let login = std::mem::take(&mut this.login);
+        Poll::Ready(Ok(Observed { inner: stream, watch, login, done: false }))
     }
 }
 
-/// A TLS stream whose decrypted start-up is read for [`Startup`] and
-/// otherwise passed on untouched: observed, not guarded.
+/// A TLS stream whose decrypted start-up is read for [`Startup`] and for a
+/// held login, and otherwise passed on untouched: observed, not guarded.
 pub struct Observed<S> {
     inner: S,
     watch: Watch,
+    login: Login,
     /// Start-up ended, or its bytes stopped making sense: nothing more to read.
     done: bool,
 }
@@ -467,7 +506,9 @@ impl<S: AsyncRead + Unpin> AsyncRead for Observed<S> {
         let before = buf.filled().len();
         ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
         if !this.done {
-            this.done = this.watch.received(&buf.filled()[before..]).is_err() || this.watch.started;
+            let lost = this.watch.received(&buf.filled()[before..]).is_err();
+            this.done = lost || this.watch.started;
+            this.tell(lost);
         }
         Poll::Ready(Ok(()))
     }
@@ -476,8 +517,26 @@ impl<S: AsyncRead + Unpin> AsyncRead for Observed<S> {
 crate::checks::stall::write_through!(Observed);
 
 impl<S> Observed<S> {
-    /// What the client writes inside TLS is not read: start-up is told by the server's side.
-    fn wrote(&mut self, _bytes: &[u8]) {}
+    /// The client's bytes inside TLS: its startup message, then its answer
+    /// to the server's authentication request, which starts the wait a
+    /// held login is told by.
+    fn wrote(&mut self, bytes: &[u8]) {
+        if !self.done {
+            self.watch.sent(bytes);
+            self.tell(false);
+        }
+    }
+
+    /// Tells the hold and the stage. Once the server's bytes stop making
+    /// sense (`lost`), nothing is claimed about the login.
+    fn tell(&self, lost: bool) {
+        if let Some(held) = &self.login.held {
+            *held.lock().unwrap_or_else(|e| e.into_inner()) = if lost { None } else { self.watch.answer_waits };
+        }
+        if let (Some(tap), Some(stage), false) = (&self.login.tap, self.watch.stage(), lost) {
+            tap.note(format!("inside TLS, {stage}"));
+        }
+    }
 }
 
 impl<S: TlsStream + Unpin> TlsStream for Observed<S> {
@@ -702,7 +761,7 @@ mod tests {
         let (client, mut server) = tokio::io::duplex(64 * 1024);
         let slot = StartupSlot::default();
         let connecting = Box::pin(async move { Ok::<_, io::Error>(client) });
-        let mut observed = Observing { connecting, slot: Some(slot.clone()) }.await.unwrap();
+        let mut observed = Observing { connecting, slot: Some(slot.clone()), login: Login::default() }.await.unwrap();
         // Nonsense after start-up is the session's business, not the observer's.
         let bytes = [keyed_startup(), b"HTTP/1.1 200 OK".to_vec()].concat();
         server.write_all(&bytes).await.unwrap();
@@ -711,6 +770,84 @@ mod tests {
         observed.read_to_end(&mut read).await.unwrap();
         assert_eq!(read, bytes);
         assert_eq!(slot.lock().unwrap().key_pid, Some(4242));
+    }
+
+    /// Inside TLS the client's writes are watched too: its answer to the
+    /// password request starts the hold, the server's ReadyForQuery ends it,
+    /// and every byte passes both ways as it was.
+    #[tokio::test]
+    async fn inside_tls_a_held_login_is_told_and_the_bytes_pass_untouched() {
+        let (client, mut server) = tokio::io::duplex(64 * 1024);
+        let held = HeldSlot::default();
+        let connecting = Box::pin(async move { Ok::<_, io::Error>(client) });
+        let login = Login { held: Some(held.clone()), tap: None };
+        let mut observed = Observing { connecting, slot: Some(StartupSlot::default()), login }.await.unwrap();
+        let since = || *held.lock().unwrap();
+
+        let startup_message = b"\0\0\0\x29\0\x03\0\0user\0u\0database\0d\0\0";
+        observed.write_all(startup_message).await.unwrap();
+        assert_eq!(since(), None, "the startup message answers no password request");
+        let request = message(b'R', &[0, 0, 0, 5, 1, 2, 3, 4]);
+        server.write_all(&request).await.unwrap();
+        let mut read = vec![0; request.len()];
+        observed.read_exact(&mut read).await.unwrap();
+        assert_eq!(read, request);
+        assert_eq!(since(), None);
+
+        let password = b"p\0\0\0\x08md5\0";
+        observed.write_all(password).await.unwrap();
+        assert!(since().is_some(), "the answered password request waits on the server");
+        let mut written = vec![0; startup_message.len() + password.len()];
+        server.read_exact(&mut written).await.unwrap();
+        assert_eq!(written, [startup_message.as_slice(), password].concat());
+
+        let welcome = [message(b'R', &0u32.to_be_bytes()), message(b'Z', b"I")].concat();
+        server.write_all(&welcome).await.unwrap();
+        let mut read = vec![0; welcome.len()];
+        observed.read_exact(&mut read).await.unwrap();
+        assert_eq!(read, welcome);
+        assert_eq!(since(), None, "the login ended");
+        // A query after the login waits on nothing of the login's.
+        observed.write_all(b"Q\0\0\0\x0dSELECT 1\0").await.unwrap();
+        assert_eq!(since(), None);
+    }
+
+    /// Once the server accepted TLS, the plain-text guard leaves the hold
+    /// to the observer inside TLS: ciphertext passing never clears it.
+    #[tokio::test]
+    async fn after_tls_is_accepted_the_guard_leaves_the_hold_alone() {
+        let (client, mut server) = tokio::io::duplex(64 * 1024);
+        let held = HeldSlot::default();
+        let mut guarded = Guarded::new(client).watching_login(held.clone());
+        guarded.write_all(&SSL_REQUEST).await.unwrap();
+        server.write_all(b"S\x16\x03\x03\x00\x05").await.unwrap();
+        guarded.read_exact(&mut [0; 6]).await.unwrap();
+        // What the observer inside TLS would tell.
+        let since = std::time::Instant::now();
+        *held.lock().unwrap() = Some(since);
+        guarded.write_all(b"\x17\x03\x03\x00\x10").await.unwrap();
+        server.write_all(b"\x17\x03\x03\x00\x10").await.unwrap();
+        guarded.read_exact(&mut [0; 5]).await.unwrap();
+        assert_eq!(*held.lock().unwrap(), Some(since));
+    }
+
+    /// Bytes inside TLS that are no start-up claim no hold.
+    #[tokio::test]
+    async fn inside_tls_nonsense_ends_the_watch_without_a_hold() {
+        let (client, mut server) = tokio::io::duplex(64 * 1024);
+        let held = HeldSlot::default();
+        let connecting = Box::pin(async move { Ok::<_, io::Error>(client) });
+        let login = Login { held: Some(held.clone()), tap: None };
+        let mut observed = Observing { connecting, slot: Some(StartupSlot::default()), login }.await.unwrap();
+        server.write_all(&message(b'R', &[0, 0, 0, 5, 1, 2, 3, 4])).await.unwrap();
+        observed.read_exact(&mut [0; 13]).await.unwrap();
+        observed.write_all(b"p\0\0\0\x08md5\0").await.unwrap();
+        assert!(held.lock().unwrap().is_some());
+        server.write_all(b"HTTP/1.1 200 OK").await.unwrap();
+        observed.read_exact(&mut [0; 15]).await.unwrap();
+        assert_eq!(*held.lock().unwrap(), None);
+        observed.write_all(b"p\0\0\0\x08md5\0").await.unwrap();
+        assert_eq!(*held.lock().unwrap(), None, "no more is read once the bytes stopped making sense");
     }
 
     #[tokio::test]

@@ -452,7 +452,10 @@ impl PostgresCheck {
             async move {
                 let result = tokio::time::timeout(budget, async {
                     let session = conn::connect(&params, None).await.map_err(|(e, _)| e.to_string())?;
-                    probe::probe_role(&session.client).await.map_err(|e| e.to_string())
+                    let mut facts = probe::probe_role(&session.client).await.map_err(|e| e.to_string())?;
+                    // What the member's own start-up said: a pooler listed as a member shows here.
+                    facts.wire = session.wire.clone();
+                    Ok(facts)
                 })
                 .await
                 .unwrap_or_else(|_| Err(format!("no answer within {}", crate::human::duration(budget))));

@@ -12,7 +12,8 @@ pub const SERVER_ADDRESS: &str = "SELECT host(inet_server_addr()), inet_server_p
 pub const SERVER_VERSION: &str = "SHOW server_version";
 pub const SESSION: &str = "SELECT current_user, current_database(), \
 (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), pg_has_role(current_user, 'pg_read_all_stats', 'USAGE'), \
-pg_backend_pid(), (SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid())";
+pg_backend_pid(), (SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid()), \
+extract(epoch from pg_postmaster_start_time())";
 /// Replay lag of a replica in seconds: zero when it has replayed all it received.
 pub const REPLAY_LAG: &str = "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 \
 ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END";
@@ -48,6 +49,11 @@ pub struct ServerFacts {
     pub ssl_version: Option<String>,
     /// `pg_backend_pid()`: the server process of this session.
     pub backend_pid: Option<i32>,
+    /// When the server started (`pg_postmaster_start_time()`, as seconds
+    /// since the epoch, to the microsecond): the same on every path to one
+    /// server, different between servers, so it tells a pooler listed as a
+    /// member from a second server.
+    pub started: Option<String>,
     /// What kbz-check's own connection saw on its way to this server.
     pub wire: Wire,
     /// Whether this role sees replication details (`pg_read_all_stats`, part of `pg_monitor`).
@@ -136,6 +142,7 @@ pub async fn probe_role(client: &Client) -> Result<ServerFacts, tokio_postgres::
         sees_replication: first(5, 3).as_deref() == Some("t"),
         backend_pid: first(5, 4).and_then(|p| p.parse().ok()),
         ssl_version: first(5, 5),
+        started: first(5, 6),
         ..ServerFacts::default()
     };
     if facts.in_recovery {
