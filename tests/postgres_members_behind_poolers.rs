@@ -8,18 +8,12 @@ mod support;
 use serde_json::Value;
 use std::process::Output;
 use support::haproxy::{Balance, Haproxy};
-use support::pg::{percent_encode, Node, PgCluster, Role, APP_PASSWORD, MONITOR_PASSWORD};
+use support::pg::{Node, PgCluster, Role};
 use support::pgbouncer::{PgBouncer, PoolMode};
 use support::{all_text, check, evidence};
 
 fn run_json(env: &[(&str, String)]) -> (i32, Value, Output) {
     support::run_json("postgres", env.iter().map(|(k, v)| (*k, v)), &["--timeout", "20s"])
-}
-
-fn assert_no_secret(text: &str) {
-    for secret in [APP_PASSWORD, MONITOR_PASSWORD, &percent_encode(APP_PASSWORD)] {
-        assert!(!text.contains(secret), "a password leaked into the output:\n{text}");
-    }
 }
 
 const PATH_NOT_SERVER: &str = "a path to that member, not a server of its own";
@@ -74,7 +68,7 @@ fn poolers_and_proxies_listed_as_members_are_paths_to_their_servers() {
     assert_eq!(lines[3], format!("db-postgres-01  {primary}  leader  ← DATABASE_URL lands here"));
     assert!(lines[4].starts_with(&format!("db-postgres-03  {replica}  replica, replay lag ")), "{members}");
     assert!(!members.contains("split brain") && !summary.contains("split brain"), "{context}");
-    assert_no_secret(&all_text(&out));
+    support::pg::assert_no_password(&all_text(&out));
 
     // Straight to the replica: the leader named is the server, never a pooler or the proxy.
     let env = [("DATABASE_URL", pg.url(Role::App, Node::Replica)), ("KBZ_PG_NODES", nodes)];
@@ -88,5 +82,5 @@ fn poolers_and_proxies_listed_as_members_are_paths_to_their_servers() {
     for front in [to_leader.address(), to_replica.address(), proxy.address()] {
         assert!(!fix.contains(&front), "{fix}");
     }
-    assert_no_secret(&all_text(&out));
+    support::pg::assert_no_password(&all_text(&out));
 }

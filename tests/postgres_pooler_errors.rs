@@ -7,7 +7,7 @@ mod support;
 use serde_json::Value;
 use std::net::TcpStream;
 use std::process::Output;
-use support::pg::{Node, PgCluster, Role, APP_PASSWORD, APP_USER};
+use support::pg::{Node, PgCluster, Role, APP_USER};
 use support::pgbouncer::{ClientTls, PgBouncer, PoolMode, Secret, Setup};
 use support::tls::TestCa;
 use support::{all_text, check};
@@ -19,18 +19,8 @@ fn run_json(env: &[(&str, String)], extra: &[&str]) -> (i32, Value, Output) {
 }
 
 fn assert_no_secret(text: &str) {
-    for secret in [APP_PASSWORD, &support::pg::percent_encode(APP_PASSWORD), WRONG_PASSWORD] {
-        assert!(!text.contains(secret), "a password leaked into the output:\n{text}");
-    }
-}
-
-fn actions(c: &Value) -> String {
-    c["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| format!("{}\n{}\n", a["text"].as_str().unwrap_or(""), a["command"].as_str().unwrap_or("")))
-        .collect()
+    support::pg::assert_no_password(text);
+    support::assert_absent(text, &[WRONG_PASSWORD]);
 }
 
 /// A pooler's diagnosis names neither the network path nor a timeout.
@@ -55,7 +45,7 @@ fn the_pooler_refusing_the_password_or_the_database_is_told_as_the_poolers() {
     let cause = c["cause"].as_str().unwrap();
     assert!(cause.contains("\"SASL authentication failed\" (SQLSTATE 08P01)"), "{cause}");
     assert!(cause.contains("the one DATABASE_URL holds") && cause.contains("auth_file"), "{cause}");
-    let told = actions(c);
+    let told = support::actions(c);
     assert!(told.contains("Put the role's current password in DATABASE_URL") && told.contains("auth_file"), "{told}");
     assert_no_secret(&all_text(&out));
 
@@ -156,7 +146,7 @@ fn under_client_tls_a_wrong_password_and_a_held_login_are_still_the_poolers() {
     let cause = c["cause"].as_str().unwrap();
     assert!(cause.contains("\"SASL authentication failed\" (SQLSTATE 08P01)"), "{cause}");
     assert!(cause.contains("the one DATABASE_URL holds"), "{cause}");
-    assert!(actions(c).contains("Put the role's current password in DATABASE_URL"), "{c:#}");
+    assert!(support::actions(c).contains("Put the role's current password in DATABASE_URL"), "{c:#}");
     assert_no_secret(&all_text(&out));
 
     // A PgBouncer that never logged in to its server holds the login at the password.
@@ -187,7 +177,7 @@ fn a_full_pooler_is_told_with_its_own_limits() {
     assert_eq!(code, 1, "{json:#}");
     let c = check(&json);
     assert_eq!(c["code"], "postgres.pooler.pool_full", "{c:#}\n{}", full.log_tail());
-    assert!(actions(c).contains("max_client_conn"), "{c:#}");
+    assert!(support::actions(c).contains("max_client_conn"), "{c:#}");
     assert_not_the_network(c);
     assert_no_secret(&all_text(&out));
 
@@ -205,6 +195,6 @@ fn a_full_pooler_is_told_with_its_own_limits() {
         "only 1 of 5 sessions opens through DATABASE_URL: query_wait_timeout (SQLSTATE 08P01, from the pooler)",
         "{c:#}"
     );
-    assert!(actions(c).contains("default_pool_size") && actions(c).contains("SHOW POOLS;"), "{c:#}");
+    assert!(support::actions(c).contains("default_pool_size") && support::actions(c).contains("SHOW POOLS;"), "{c:#}");
     assert_no_secret(&all_text(&out));
 }

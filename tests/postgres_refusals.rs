@@ -7,27 +7,11 @@ mod support;
 
 use serde_json::Value;
 use std::process::Output;
-use support::pg::{Node, PgCluster, Role, APP_PASSWORD, APP_USER};
+use support::pg::{Node, PgCluster, Role, APP_USER};
 use support::{all_text, check};
 
 fn run_json(env: &[(&str, String)]) -> (i32, Value, Output) {
     support::run_json("postgres", env.iter().map(|(k, v)| (*k, v)), &[])
-}
-
-fn assert_no_secret(text: &str) {
-    for secret in [APP_PASSWORD, &support::pg::percent_encode(APP_PASSWORD)] {
-        assert!(!text.contains(secret), "a password leaked into the output:\n{text}");
-    }
-}
-
-/// Every action's text and command, one string.
-fn actions(c: &Value) -> String {
-    c["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| format!("{}\n{}\n", a["text"].as_str().unwrap_or(""), a["command"].as_str().unwrap_or("")))
-        .collect()
 }
 
 #[test]
@@ -42,10 +26,10 @@ fn a_reject_line_ahead_of_the_allowing_rule_is_named_and_reordering_is_the_fix()
     assert!(c["summary"].as_str().unwrap().contains("pg_hba.conf rejects connection for host"), "{c:#}");
     let cause = c["cause"].as_str().unwrap();
     assert!(cause.contains("SQLSTATE 28000") && cause.contains("`reject` line"), "{cause}");
-    let told = actions(c);
+    let told = support::actions(c);
     assert!(told.contains("Move the line") && told.contains("remove"), "{told}");
     assert!(!told.to_lowercase().contains("add "), "a rule added after the reject line changes nothing: {told}");
-    assert_no_secret(&all_text(&out));
+    support::pg::assert_no_password(&all_text(&out));
 
     // No line at all for the client: adding one is the fix.
     pg.set_hba(Node::Primary, "host  all  postgres  127.0.0.1/32  scram-sha-256\n");
@@ -53,7 +37,7 @@ fn a_reject_line_ahead_of_the_allowing_rule_is_named_and_reordering_is_the_fix()
     let c = check(&json);
     assert_eq!(c["code"], "postgres.auth.login_rejected", "{c:#}");
     assert!(c["summary"].as_str().unwrap().contains("no pg_hba.conf entry"), "{c:#}");
-    assert!(actions(c).starts_with("Add a pg_hba.conf line"), "{c:#}");
+    assert!(support::actions(c).starts_with("Add a pg_hba.conf line"), "{c:#}");
     pg.set_hba(Node::Primary, &before);
 
     // A role that does not exist: create it. (Under a password method the
@@ -63,8 +47,8 @@ fn a_reject_line_ahead_of_the_allowing_rule_is_named_and_reordering_is_the_fix()
     let (_, json, out) = run_json(&[("DATABASE_URL", url)]);
     let c = check(&json);
     assert_eq!(c["code"], "postgres.auth.role_missing", "{c:#}");
-    assert!(actions(c).contains("CREATE ROLE kb_nobody LOGIN;"), "{c:#}");
-    assert_no_secret(&all_text(&out));
+    assert!(support::actions(c).contains("CREATE ROLE kb_nobody LOGIN;"), "{c:#}");
+    support::pg::assert_no_password(&all_text(&out));
 }
 
 #[test]
@@ -86,9 +70,9 @@ fn connection_limits_are_told_each_with_its_counts() {
         "{c:#}"
     );
     assert!(c["cause"].as_str().unwrap().starts_with("4 of the 5 sessions"), "{c:#}");
-    assert!(actions(c).contains(&format!("ALTER ROLE {APP_USER} CONNECTION LIMIT <n>;")), "{c:#}");
-    assert!(actions(c).contains("(now 1)"), "{c:#}");
-    assert_no_secret(&all_text(&out));
+    assert!(support::actions(c).contains(&format!("ALTER ROLE {APP_USER} CONNECTION LIMIT <n>;")), "{c:#}");
+    assert!(support::actions(c).contains("(now 1)"), "{c:#}");
+    support::pg::assert_no_password(&all_text(&out));
 
     // No session at all: the same limit, without counts to read.
     pg.psql(Node::Primary, &format!("ALTER ROLE {APP_USER} CONNECTION LIMIT 0"));
@@ -119,6 +103,6 @@ fn connection_limits_are_told_each_with_its_counts() {
     assert_eq!(c["code"], "postgres.connections.server_full", "{c:#}");
     let summary = c["summary"].as_str().unwrap();
     assert!(summary.contains("max_connections = 30, 3 of them reserved for superusers"), "{summary}");
-    assert!(actions(c).contains("SHOW max_connections;"), "{c:#}");
-    assert_no_secret(&all_text(&out));
+    assert!(support::actions(c).contains("SHOW max_connections;"), "{c:#}");
+    support::pg::assert_no_password(&all_text(&out));
 }

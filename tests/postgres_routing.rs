@@ -8,18 +8,12 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::process::Output;
 use support::haproxy::{Balance, Haproxy};
-use support::pg::{percent_encode, Node, PgCluster, Role, APP_PASSWORD, DATABASE, MONITOR_PASSWORD};
+use support::pg::{percent_encode, Node, PgCluster, Role, APP_PASSWORD, DATABASE};
 use support::{all_text, check, evidence, kbz_check};
 
 /// Runs the postgres check of the built-in suite with `env`.
 fn run_json(env: &[(&str, String)]) -> (i32, Value, Output) {
     support::run_json("postgres", env.iter().map(|(k, v)| (*k, v)), &["--timeout", "20s"])
-}
-
-fn assert_no_secret(text: &str) {
-    for secret in [APP_PASSWORD, MONITOR_PASSWORD, &percent_encode(APP_PASSWORD)] {
-        assert!(!text.contains(secret), "a password leaked into the output:\n{text}");
-    }
 }
 
 /// The app's URL, through the proxy on `port`.
@@ -95,7 +89,7 @@ fn sessions_through_a_round_robin_haproxy_land_on_both_members_and_fail_the_chec
         actions.iter().any(|a| a["command"].as_str().is_some_and(|cmd| cmd.contains("psql \"$DATABASE_URL\""))),
         "{c:#}"
     );
-    assert_no_secret(&all_text(&out));
+    support::pg::assert_no_password(&all_text(&out));
 
     // Without nodes, the members are named by the address each server reports.
     let (code, json, out) = run_json(&[("DATABASE_URL", url_through(both.port()))]);
@@ -108,7 +102,7 @@ fn sessions_through_a_round_robin_haproxy_land_on_both_members_and_fail_the_chec
     places.sort();
     assert_eq!(counts.keys().cloned().collect::<Vec<_>>(), places, "{c:#}");
     assert_eq!(counts.values().sum::<usize>(), 5);
-    assert_no_secret(&all_text(&out));
+    support::pg::assert_no_password(&all_text(&out));
 
     // One session when asked for: only the app's own is opened, and no routing is reported.
     let mut one = env.to_vec();
@@ -119,7 +113,7 @@ fn sessions_through_a_round_robin_haproxy_land_on_both_members_and_fail_the_chec
     let c = check(&json);
     assert!(c["evidence"].as_array().unwrap().iter().all(|e| e["label"] != "routing"), "{c:#}");
     assert!(!codes(c).iter().any(|code| code.starts_with("postgres.routing")), "{c:#}");
-    assert_no_secret(&all_text(&out));
+    support::pg::assert_no_password(&all_text(&out));
 
     // A write endpoint with only the leader behind it: every session lands there; nothing to report.
     let leader_only = Haproxy::start(Balance::RoundRobin, &[("db-postgres-01", pg.primary_port())]);
@@ -132,7 +126,7 @@ fn sessions_through_a_round_robin_haproxy_land_on_both_members_and_fail_the_chec
     assert_eq!(c["status"], "ok", "{c:#}");
     assert_eq!(c["findings"], serde_json::json!([]), "{c:#}");
     assert_eq!(evidence(c, "routing"), format!("5 sessions through {}: 5 on {leader_place}", leader_only.address()));
-    assert_no_secret(&all_text(&out));
+    support::pg::assert_no_password(&all_text(&out));
 
     // The leader's own URL, with three sessions: each lands where the first did.
     let direct = [
@@ -143,7 +137,7 @@ fn sessions_through_a_round_robin_haproxy_land_on_both_members_and_fail_the_chec
     let (code, json, out) = run_json(&direct);
     assert_eq!(code, 0, "{json:#}");
     assert_eq!(evidence(check(&json), "routing"), format!("3 sessions through {primary}: 3 on {leader_place}"));
-    assert_no_secret(&all_text(&out));
+    support::pg::assert_no_password(&all_text(&out));
 
     // A number of sessions out of range is refused before anything runs, naming the range.
     for bad in ["0", "51", "five"] {
@@ -156,6 +150,6 @@ fn sessions_through_a_round_robin_haproxy_land_on_both_members_and_fail_the_chec
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "KBZ_PG_SESSIONS={bad}: {err}");
         assert!(err.contains("KBZ_PG_SESSIONS") && err.contains("from 1 to 50"), "KBZ_PG_SESSIONS={bad}: {err}");
-        assert_no_secret(&all_text(&out));
+        support::pg::assert_no_password(&all_text(&out));
     }
 }

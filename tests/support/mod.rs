@@ -98,6 +98,16 @@ pub fn all_text(output: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
+/// Every action of a check's JSON, its text then its command, one string.
+pub fn actions(check: &serde_json::Value) -> String {
+    check["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| format!("{}\n{}\n", a["text"].as_str().unwrap_or(""), a["command"].as_str().unwrap_or("")))
+        .collect()
+}
+
 /// None of `secrets` appears in `text`.
 pub fn assert_absent(text: &str, secrets: &[&str]) {
     for secret in secrets {

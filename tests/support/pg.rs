@@ -582,3 +582,10 @@ fn psql_bin() -> PathBuf {
         pg_bindir().join("psql")
     }
 }
+
+/// No password of the test roles appears in `text`, as written or percent-encoded.
+pub fn assert_no_password(text: &str) {
+    for secret in [APP_PASSWORD, MONITOR_PASSWORD, &percent_encode(APP_PASSWORD)] {
+        assert!(!text.contains(secret), "a password leaked into the output:\n{text}");
+    }
+}
