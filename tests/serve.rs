@@ -65,6 +65,25 @@ impl Serve {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The report of the first run that started after `moment`: the run in
+    /// progress then ends within one interval and that one within the
+    /// next, so what it says is what serve tells within two intervals.
+    fn first_report_after(&self, moment: jiff::Timestamp) -> serde_json::Value {
+        let deadline = Instant::now() + WITHIN;
+        loop {
+            let (code, json) = self.get("/report.json");
+            if code == 200 {
+                let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+                let started: jiff::Timestamp = report["generated_at"].as_str().unwrap().parse().unwrap();
+                if started > moment {
+                    return report;
+                }
+            }
+            assert!(Instant::now() < deadline, "no run started after {moment}:\n{}", self.log());
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// SIGTERM, then its exit status; panics if it has not exited within [`STOP_DEADLINE`].
     fn terminate(&mut self) -> ExitStatus {
         // SAFETY: signals our own child, which has not been waited for yet.
@@ -158,6 +177,8 @@ fn prometheus_sees_a_stopped_relay_fail_and_recover() {
 
     // Stopped: the smtp check fails, with its finding code; nothing else moves.
     drop(relay);
+    let stopped = jiff::Timestamp::now();
+    assert_eq!(support::status_of(&serve.first_report_after(stopped), "smtp"), "fail");
     prometheus.wait_for_value(smtp_fails, "1", WITHIN);
     let finding = prometheus.wait_for_value(r#"kbz_check_check_finding_info{check="smtp"}"#, "1", WITHIN);
     assert_eq!(finding["code"], "smtp.unreachable.refused", "{finding}");
@@ -186,6 +207,8 @@ fn prometheus_sees_a_stopped_relay_fail_and_recover() {
 
     // Started again on its port: back to warn.
     let _relay = PlainRelay::start_on(relay_port);
+    let started = jiff::Timestamp::now();
+    assert_eq!(support::status_of(&serve.first_report_after(started), "smtp"), "warn");
     prometheus.wait_for_value(smtp_fails, "0", WITHIN);
     prometheus.wait_for_value(smtp_warns, "1", WITHIN);
     prometheus.wait_for_value(&verdict("warn"), "1", WITHIN);
