@@ -1,11 +1,13 @@
 //! The shipped Prometheus rules (docs/prometheus/alerts.yml) as Prometheus
 //! itself reads them: `promtool check rules` finds nothing wrong, `promtool
 //! test rules` runs their unit tests (each alert fires, then clears), the
-//! Prometheus Operator form holds the same rules, and every metric and label
-//! they read is one a real `kbz-check serve` exposes.
+//! Prometheus Operator form holds the same rules, every metric and label
+//! they read is one a real `kbz-check serve` exposes, and a real Prometheus
+//! (Debian's) evaluates them on a real `serve` without error.
 
 mod support;
 
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -13,7 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 use support::kbz_check;
 use support::net::{free_port, http};
-use support::prometheus::PROMTOOL;
+use support::prometheus::{Prometheus, PROMTOOL};
 
 /// Bound on the wait for `serve`'s first run; the test polls, it does not time.
 const WITHIN: Duration = Duration::from_secs(60);
@@ -165,6 +167,92 @@ fn the_rules_read_only_metrics_and_labels_that_kbz_check_exposes() {
     assert!(fed.len() >= 5, "the unit tests feed kbz-check's metrics: {fed:?}");
 }
 
+/// A real Prometheus (Debian's) loads the shipped rules and evaluates them
+/// on a real `serve`: the failing check's alert is pending with its finding
+/// code and failing-since time, and is gone once the check passes; a
+/// stopped `serve` makes KbzCheckDown pending. (`for:` is minutes long: the
+/// firing itself is the unit tests'.)
+#[test]
+fn a_real_prometheus_evaluates_the_rules_on_a_real_serve_and_the_alert_goes_when_the_check_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken");
+    std::fs::write(&broken, "").unwrap();
+    let suite = format!(
+        "[checks.fine]\nkind = \"exec\"\ncommand = [\"/bin/true\"]\n\n\
+         [checks.relay]\nkind = \"exec\"\ncommand = [\"/bin/sh\", \"-c\", \"if [ -e {} ]; then exit 2; fi\"]\n",
+        broken.display()
+    );
+    let (serve, port) = serve(dir.path(), &suite);
+    let rules = docs().join("prometheus/alerts.yml");
+    let prometheus = Prometheus::scraping_with_rules(port, &[&rules]);
+    let instance = format!("127.0.0.1:{port}");
+
+    // Every rule loads and evaluates without error.
+    wait_for(&prometheus, "every rule evaluated without error", |p| {
+        let groups = p.api("/api/v1/rules")?;
+        let rules: Vec<&Value> = groups["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|g| g["rules"].as_array().into_iter().flatten())
+            .collect();
+        match rules.len() == 6 && rules.iter().all(|r| r["health"] == "ok") {
+            true => Ok(()),
+            false => Err(format!("{rules:?}")),
+        }
+    });
+    let alert = wait_for(&prometheus, "KbzCheckFailing pending for relay", |p| {
+        failing_alerts(p)?.into_iter().find(|a| a["labels"]["check"] == "relay").ok_or("none yet".into())
+    });
+    assert_eq!(alert["state"], "pending", "{alert}");
+    assert_eq!(alert["labels"]["instance"], instance.as_str(), "{alert}");
+    assert_eq!(alert["annotations"]["summary"], "relay (exec) fails: exec.plugin.critical", "{alert}");
+    let description = alert["annotations"]["description"].as_str().unwrap_or_default();
+    assert!(
+        description.starts_with(&format!("kbz-check on {instance} (job kbz-check) sees check relay fail since 20")),
+        "{description}"
+    );
+    assert!(failing_alerts(&prometheus).unwrap().iter().all(|a| a["labels"]["check"] != "fine"));
+
+    std::fs::remove_file(&broken).unwrap();
+    wait_for(&prometheus, "KbzCheckFailing gone once relay passes", |p| match failing_alerts(p)?.as_slice() {
+        [] => Ok(()),
+        left => Err(format!("{left:?}")),
+    });
+    prometheus.wait_for_value(r#"check:kbz_check_check_status_changes:30m{check="relay"}"#, "1", WITHIN);
+
+    drop(serve);
+    let down = wait_for(&prometheus, "KbzCheckDown pending once serve is stopped", |p| {
+        alerts(p)?.into_iter().find(|a| a["labels"]["alertname"] == "KbzCheckDown").ok_or("none yet".into())
+    });
+    assert_eq!(down["labels"]["instance"], instance.as_str(), "{down}");
+    assert_eq!(down["annotations"]["summary"], format!("kbz-check on {instance} cannot be scraped").as_str(), "{down}");
+}
+
+fn alerts(prometheus: &Prometheus) -> Result<Vec<Value>, String> {
+    Ok(prometheus.api("/api/v1/alerts")?["alerts"].as_array().cloned().unwrap_or_default())
+}
+
+fn failing_alerts(prometheus: &Prometheus) -> Result<Vec<Value>, String> {
+    Ok(alerts(prometheus)?.into_iter().filter(|a| a["labels"]["alertname"] == "KbzCheckFailing").collect())
+}
+
+/// Polls `probe` until it gives `Ok`; panics after [`WITHIN`] with its last error.
+fn wait_for<T>(prometheus: &Prometheus, what: &str, probe: impl Fn(&Prometheus) -> Result<T, String>) -> T {
+    let deadline = Instant::now() + WITHIN;
+    loop {
+        match probe(prometheus) {
+            Ok(value) => return value,
+            Err(last) => assert!(
+                Instant::now() < deadline,
+                "{what}: not within {WITHIN:?}; last: {last}\nPrometheus log:\n{}",
+                prometheus.log()
+            ),
+        }
+        thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// `kbz-check serve`, killed on drop.
 struct Serve(Child);
 
@@ -175,29 +263,33 @@ impl Drop for Serve {
     }
 }
 
+/// `kbz-check serve --interval 1s` on a free loopback port with the suite
+/// `suite` (TOML), killed on drop; its stderr in `dir`.
+fn serve(dir: &Path, suite: &str) -> (Serve, u16) {
+    let path = dir.join("suite.toml");
+    std::fs::write(&path, suite).unwrap();
+    let port = free_port();
+    let child = kbz_check()
+        .args(["--config", path.to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--interval", "1s"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("serve.log")).unwrap())
+        .spawn()
+        .expect("start kbz-check serve");
+    (Serve(child), port)
+}
+
 /// The metric families of `/metrics` after the first run of `serve` with a
 /// passing and a failing check (so that every family is there, failing
 /// since included), each with its label names.
 fn exposition_of_a_real_serve() -> BTreeMap<String, BTreeSet<String>> {
     let dir = tempfile::tempdir().unwrap();
-    let suite = dir.path().join("suite.toml");
-    std::fs::write(
-        &suite,
+    let (_serve, port) = serve(
+        dir.path(),
         "[checks.fine]\nkind = \"exec\"\ncommand = [\"/bin/true\"]\n\n\
          [checks.broken]\nkind = \"exec\"\ncommand = [\"/bin/sh\", \"-c\", \"exit 2\"]\n",
-    )
-    .unwrap();
-    let port = free_port();
-    let log = dir.path().join("serve.log");
-    let child = kbz_check()
-        .args(["--config", suite.to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--interval", "1s"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .expect("start kbz-check serve");
-    let _serve = Serve(child);
+    );
     let deadline = Instant::now() + WITHIN;
     loop {
         if let Ok((200, body)) = http(port, "GET", "/metrics", &[], "") {
@@ -205,7 +297,8 @@ fn exposition_of_a_real_serve() -> BTreeMap<String, BTreeSet<String>> {
                 return families(&body);
             }
         }
-        assert!(Instant::now() < deadline, "no run's metrics on /metrics within {WITHIN:?}:\n{}", read(&log));
+        let log = read(&dir.path().join("serve.log"));
+        assert!(Instant::now() < deadline, "no run's metrics on /metrics within {WITHIN:?}:\n{log}");
         thread::sleep(Duration::from_millis(100));
     }
 }
