@@ -1,6 +1,6 @@
 //! A real Prometheus (Debian's `prometheus` package) on loopback, scraping
-//! one target every second, with its own config and storage in a temp dir;
-//! killed on drop. And `promtool check metrics`, the linter of the
+//! one target every second (evaluating rule files too, if given), with its
+//! own config and storage in a temp dir; killed on drop. And `promtool check metrics`, the linter of the
 //! Prometheus project, on a text.
 
 use super::net::{free_port, http};
@@ -37,7 +37,19 @@ pub struct Prometheus {
 
 impl Prometheus {
     pub fn scraping(target_port: u16) -> Prometheus {
+        Prometheus::scraping_with_rules(target_port, &[])
+    }
+
+    /// The same, evaluating the rule files `rules` every second.
+    pub fn scraping_with_rules(target_port: u16, rules: &[&Path]) -> Prometheus {
         installed(PROMETHEUS);
+        let rule_files = match rules {
+            [] => String::new(),
+            _ => format!(
+                "rule_files:\n{}",
+                rules.iter().map(|path| format!("  - '{}'\n", path.display())).collect::<String>()
+            ),
+        };
         let mut last_log = String::new();
         for _ in 0..START_ATTEMPTS {
             let dir = tempfile::Builder::new().prefix("kbz-prometheus-").tempdir().expect("temp dir for prometheus");
@@ -46,6 +58,7 @@ impl Prometheus {
                 &config,
                 format!(
                     "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+                     {rule_files}\
                      scrape_configs:\n  - job_name: kbz-check\n    static_configs:\n      - targets: ['127.0.0.1:{target_port}']\n"
                 ),
             )
@@ -99,6 +112,16 @@ impl Prometheus {
             .iter()
             .map(|s| (s["metric"].clone(), s["value"][1].as_str().unwrap_or_default().to_string()))
             .collect())
+    }
+
+    /// The `data` of a GET on Prometheus's HTTP API, e.g. `/api/v1/alerts`.
+    pub fn api(&self, path: &str) -> Result<Value, String> {
+        let (code, body) = http(self.port, "GET", path, &[], "")?;
+        let answer: Value = serde_json::from_str(&body).map_err(|e| format!("HTTP {code}, not JSON ({e}): {body}"))?;
+        match answer["status"] == "success" {
+            true => Ok(answer["data"].clone()),
+            false => Err(format!("HTTP {code}: {answer}")),
+        }
     }
 
     /// Waits until `promql` gives exactly one series whose value is
