@@ -22,6 +22,13 @@ pub trait Check: Send + Sync {
     fn uses_system_roots(&self) -> bool {
         false
     }
+
+    /// How many connections to its target's server one attempt holds open
+    /// at once, at most: the run's per-server bound counts these, so checks
+    /// that open several sessions do not together exhaust a server.
+    fn connections(&self) -> usize {
+        1
+    }
 }
 
 /// What the run asks of every check, from the command line.

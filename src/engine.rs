@@ -43,23 +43,31 @@ pub struct Schedule {
 struct Slots {
     run: Semaphore,
     per_server: HashMap<String, Semaphore>,
+    /// The permits of each server's semaphore.
+    per_server_bound: usize,
 }
 
 impl Slots {
     fn new(entries: &[CheckEntry], schedule: &Schedule) -> Slots {
         let bound = |n: usize| n.clamp(1, Semaphore::MAX_PERMITS);
+        let per_server_bound = bound(schedule.per_server).min(u32::MAX as usize);
         let per_server = entries
             .iter()
-            .map(|entry| (server_of(&entry.target).to_string(), Semaphore::new(bound(schedule.per_server))))
+            .map(|entry| (server_of(&entry.target).to_string(), Semaphore::new(per_server_bound)))
             .collect();
-        Slots { run: Semaphore::new(bound(schedule.concurrency)), per_server }
+        Slots { run: Semaphore::new(bound(schedule.concurrency)), per_server, per_server_bound }
     }
 
-    /// The server's slot first: an attempt that waits for a busy server holds
-    /// no run slot meanwhile, so checks of other servers go ahead.
-    async fn acquire(&self, target: &str) -> (Option<SemaphorePermit<'_>>, SemaphorePermit<'_>) {
+    /// The server's slots first, one per connection the attempt opens (all
+    /// of them when it opens more than the bound): an attempt that waits for
+    /// a busy server holds no run slot meanwhile, so checks of other servers
+    /// go ahead.
+    async fn acquire(&self, target: &str, connections: usize) -> (Option<SemaphorePermit<'_>>, SemaphorePermit<'_>) {
         let server = match self.per_server.get(server_of(target)) {
-            Some(slots) => Some(slots.acquire().await.expect("the run's semaphores are never closed")),
+            Some(slots) => {
+                let wanted = u32::try_from(connections.clamp(1, self.per_server_bound)).unwrap_or(u32::MAX);
+                Some(slots.acquire_many(wanted).await.expect("the run's semaphores are never closed"))
+            }
             None => None,
         };
         (server, self.run.acquire().await.expect("the run's semaphores are never closed"))
@@ -215,7 +223,7 @@ async fn run_one(
     loop {
         attempts += 1;
         // The deadline and the duration count from when the attempt gets a slot.
-        let slot = slots.acquire(&entry.target).await;
+        let slot = slots.acquire(&entry.target, check.connections()).await;
         observer.attempt_started(index, attempts);
         let began = Instant::now();
         let outcome = attempt(check.as_ref(), entry, timeout, options.clone()).await;
@@ -446,6 +454,50 @@ mod tests {
         assert_eq!((db.most(), vault.most()), (2, 2), "each server's bound is reached, never passed");
         // Both servers at once: a server's queue does not hold back the other's.
         assert_eq!(whole_run.most(), 4);
+    }
+
+    #[tokio::test]
+    async fn the_per_server_bound_counts_each_checks_connections() {
+        let run_with = |connections: usize, per_server: usize| async move {
+            let (server, whole_run) = (Arc::new(Gauge::default()), Arc::new(Gauge::default()));
+            let entries: Vec<_> = (0..6)
+                .map(|i| {
+                    let check = Shared { server: server.clone(), run: whole_run.clone() };
+                    let check = Opens { connections, check };
+                    let plan = Plan::Run(Arc::new(check));
+                    CheckEntry {
+                        target: "postgresql://u:***#3fa1@db:5432/app".into(),
+                        plan,
+                        ..entry(&format!("db {i}"), &Flaky::new(0, Status::Ok))
+                    }
+                })
+                .collect();
+            let results = run(&entries, Schedule { concurrency: 64, per_server, ..schedule(None) }).await;
+            assert!(results.iter().all(|r| r.status == Status::Ok), "{results:?}");
+            server.most()
+        };
+        // Five sessions each under a bound of 8 connections: one check at a time.
+        assert_eq!(run_with(5, 8).await, 1);
+        assert_eq!(run_with(3, 8).await, 2);
+        assert_eq!(run_with(1, 8).await, 6);
+        // A check that opens more than the bound runs alone rather than never.
+        assert_eq!(run_with(10, 4).await, 1);
+    }
+
+    /// A [`Shared`] check that says it opens `connections` at once.
+    struct Opens {
+        connections: usize,
+        check: Shared,
+    }
+
+    impl Check for Opens {
+        fn run<'a>(&'a self, ctx: &'a Context) -> CheckFuture<'a> {
+            self.check.run(ctx)
+        }
+
+        fn connections(&self) -> usize {
+            self.connections
+        }
     }
 
     /// Holds its server's gauge and the run's for 20 ms.

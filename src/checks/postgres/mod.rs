@@ -359,6 +359,11 @@ impl Check for PostgresCheck {
     fn uses_system_roots(&self) -> bool {
         self.params.uses_system_roots()
     }
+
+    /// The app's session and the further ones sampled beside it.
+    fn connections(&self) -> usize {
+        usize::from(self.sessions)
+    }
 }
 
 impl PostgresCheck {
