@@ -49,8 +49,13 @@ pub async fn serve(listener: TcpListener, board: Arc<Board>) {
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEAD_DEADLINE)
                 .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
             // An error is the client's (it hung up, sent garbage): nothing to report.
-            let _ = tokio::time::timeout(CONNECTION_LIFETIME, connection).await;
+            if tokio::time::timeout(CONNECTION_LIFETIME, connection.as_mut()).await.is_err() {
+                // Lifetime over: a request in flight still gets its answer, then the connection closes.
+                connection.as_mut().graceful_shutdown();
+                let _ = tokio::time::timeout(HEAD_DEADLINE, connection).await;
+            }
             drop(slot);
         });
     }
