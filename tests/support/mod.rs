@@ -2,6 +2,7 @@
 //! peers (`net`) and a sandboxed way to run the `kbz-check` binary.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod dns;
 pub mod echo;
 pub mod haproxy;
 pub mod hostile;
