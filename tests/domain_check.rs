@@ -245,37 +245,82 @@ fn identity_json() -> String {
     .to_string()
 }
 
+/// GetAccount of an account out of the sandbox, as AWS documents it.
+const ACCOUNT: &str = r#"{"EnforcementStatus":"HEALTHY","ProductionAccessEnabled":true,"SendQuota":{"Max24HourSend":50000,"MaxSendRate":14,"SentLast24Hours":10},"SendingEnabled":true}"#;
+/// A verified sender address, as AWS documents GetEmailIdentity's answer.
+const VERIFIED_SENDER: &str = r#"{"IdentityType":"EMAIL_ADDRESS","VerifiedForSendingStatus":true,"VerificationStatus":"SUCCESS","DkimAttributes":{"SigningEnabled":false,"Status":"NOT_STARTED"}}"#;
+
 #[test]
-fn ses_dkim_cnames_are_checked_against_the_tokens_ses_gives() {
+fn ses_ready_with_a_dkim_cname_unpublished_is_mail_that_lands_in_spam() {
     let knot = knot();
-    let stub = SesStub::start(vec![Route::json("/v2/email/identities/ses.example.test", 200, &identity_json())]);
-    let endpoint = stub.endpoint();
-    let ses_env = [
+    let stub = SesStub::start(vec![
+        Route::json("/v2/email/account", 200, ACCOUNT),
+        Route::json("/v2/email/identities/noreply%40ses.example.test", 200, VERIFIED_SENDER),
+        Route::json("/v2/email/identities/ses.example.test", 200, &identity_json()),
+    ]);
+    let (endpoint, server) = (stub.endpoint(), knot.server());
+    let env = [
         ("EMAIL_PROVIDER", "ses"),
         ("AWS_SES_ACCESS_KEY", STUB_ACCESS_KEY),
         ("AWS_SES_SECRET_KEY", STUB_SECRET_KEY),
         ("AWS_SES_REGION", REGION),
         ("AWS_ENDPOINT_URL_SES", endpoint.as_str()),
+        ("EMAIL_FROM", "noreply@ses.example.test"),
+        ("KBZ_DNS_SERVERS", server.as_str()),
     ];
-    let (code, json, text) = run(&knot.server(), "noreply@ses.example.test", &ses_env);
-    let c = check(&json);
-    assert_eq!(
-        (code, c["status"].as_str(), codes(c)),
-        (1, Some("fail"), vec!["domain.ses.dkim_unpublished"]),
-        "{text}"
-    );
+    let out = support::kbz_check()
+        .args(["--format", "json", "--timeout", "5s", "run", "ses", "domain"])
+        .envs(env)
+        .output()
+        .unwrap();
+    let text = all_text(&out);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let by_name = |name: &str| json["checks"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap().clone();
+    assert_eq!(by_name("ses")["status"], "ok", "{text}");
+    let c = by_name("domain");
+    assert_eq!((c["status"].as_str(), codes(&c)), (Some("fail"), vec!["domain.ses.dkim_unpublished"]), "{text}");
     let missing = format!("{}._domainkey.ses.example.test. CNAME {}.dkim.amazonses.com.", TOKENS[2], TOKENS[2]);
     assert!(c["actions"][0]["text"].as_str().unwrap().contains(&missing), "{c:#}");
+    assert!(!c["actions"][0]["text"].as_str().unwrap().contains(TOKENS[0]), "published CNAMEs are not asked for again");
     assert_eq!(
-        evidence(c, &format!("CNAME {}._domainkey.ses.example.test", TOKENS[0])),
+        evidence(&c, &format!("CNAME {}._domainkey.ses.example.test", TOKENS[0])),
         format!("{}.dkim.amazonses.com", TOKENS[0])
     );
-    assert_eq!(evidence(c, "MX bounce.ses.example.test"), format!("10 feedback-smtp.{REGION}.amazonses.com"));
-    assert!(stub
-        .requests()
-        .iter()
-        .any(|r| r.contains("Authorization: AWS4-HMAC-SHA256") || r.contains("authorization: AWS4-HMAC-SHA256")));
+    assert_eq!(evidence(&c, "MX bounce.ses.example.test"), format!("10 feedback-smtp.{REGION}.amazonses.com"));
+    let causes: Vec<&str> =
+        json["root_causes"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
+    assert_eq!(causes, ["cause.ses_mail_unsigned"], "{text}");
+    assert_eq!(json["root_causes"][0]["checks"], serde_json::json!(["ses", "domain"]));
+    let identity_requests =
+        stub.requests().iter().filter(|r| r.starts_with("GET /v2/email/identities/ses.example.test ")).count();
+    assert_eq!(identity_requests, 1, "the domain check asked SES once itself: {:?}", stub.requests());
     support::assert_absent(&text, &[STUB_SECRET_KEY, STUB_ACCESS_KEY]);
+}
+
+#[test]
+fn a_relay_that_accepts_the_login_but_spf_does_not_name_is_one_cause() {
+    use support::smtp::{relay_env, trusting, Certificates, Mode, SmtpServer, SMTP_PASSWORD};
+    let knot = knot();
+    let certificates = Certificates::new();
+    let relay = SmtpServer::start(Mode::StartTls, &certificates);
+    let mut env = trusting(relay_env(relay.port(), SMTP_PASSWORD), &certificates);
+    env.push(("EMAIL_FROM", "noreply@otherrelay.example.test".into()));
+    env.push(("KBZ_DNS_SERVERS", knot.server()));
+    let out = support::kbz_check()
+        .args(["--format", "json", "--timeout", "5s", "run", "smtp", "domain"])
+        .envs(env.iter().map(|(k, v)| (*k, v)))
+        .output()
+        .unwrap();
+    let text = all_text(&out);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(support::status_of(&json, "smtp"), "ok", "{text}\n{}", relay.log());
+    let domain = json["checks"].as_array().unwrap().iter().find(|c| c["name"] == "domain").unwrap();
+    assert_eq!(codes(domain), ["domain.spf.relay_not_authorized"], "{text}");
+    assert!(evidence(domain, "SPF check_host() for the relay 127.0.0.1").starts_with("127.0.0.1: fail"), "{text}");
+    let causes: Vec<&str> =
+        json["root_causes"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
+    assert_eq!(causes, ["cause.spf_misses_relay"], "{text}");
+    support::assert_absent(&text, &[SMTP_PASSWORD]);
 }
 
 #[test]
