@@ -129,7 +129,12 @@ fn spf_missing_doubled_invalid_or_not_covering_the_relay() {
         ("nospf", "warn", "domain.spf.missing", format!("v=spf1 ip4:{RELAY_IP} ~all")),
         ("twospf", "fail", "domain.spf.multiple", "Merge them".to_string()),
         ("badspf", "fail", "domain.spf.syntax", "ip4:127.0.0.300".to_string()),
-        ("otherrelay", "fail", "domain.spf.relay_not_authorized", format!("v=spf1 ip4:{RELAY_IP} ~all")),
+        (
+            "otherrelay",
+            "fail",
+            "domain.spf.relay_not_authorized",
+            format!("v=spf1 ip4:{RELAY_IP} ip4:192.0.2.0/24 -all"),
+        ),
     ];
     for (case, status, code, says) in cases {
         let domain = format!("{case}.example.test");
@@ -194,6 +199,10 @@ fn servfail_and_no_answer_are_not_missing_records() {
     let c = check(&json);
     assert_eq!((code, codes(c)), (1, vec!["domain.dns.servfail"]), "{text}");
     assert!(evidence(c, "MX servfail.test").starts_with("SERVFAIL"), "{text}");
+
+    // The harness's default server answers REFUSED: told apart too, at once.
+    let (code, json, out) = support::run_json("domain", [("EMAIL_FROM", "noreply@example.test")], &[]);
+    assert_eq!((code, codes(check(&json))), (1, vec!["domain.dns.refused"]), "{}", all_text(&out));
 
     let silent = SilentDns::start();
     let began = Instant::now();

@@ -178,3 +178,30 @@ impl Drop for SilentDns {
         }
     }
 }
+
+/// A DNS server on loopback, shared by the whole test process, that answers
+/// every query REFUSED at once: what `kbz_check()` points KBZ_DNS_SERVERS at,
+/// so that a test's domain check never asks this host's resolver and never
+/// waits for one.
+pub fn refusing_server() -> String {
+    static SERVER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SERVER
+        .get_or_init(|| {
+            let socket = UdpSocket::bind("127.0.0.1:0").expect("bind the refusing DNS socket");
+            let address = socket.local_addr().unwrap().to_string();
+            thread::spawn(move || {
+                let mut buf = [0u8; 1500];
+                while let Ok((n, from)) = socket.recv_from(&mut buf) {
+                    if n < 12 {
+                        continue;
+                    }
+                    // The query back, as a response (QR) with RCODE 5 (REFUSED).
+                    buf[2] |= 0x80;
+                    buf[3] = (buf[3] & 0xf0) | 5;
+                    let _ = socket.send_to(&buf[..n], from);
+                }
+            });
+            address
+        })
+        .clone()
+}

@@ -32,15 +32,8 @@ pub fn kbz_check() -> Command {
     }
     // The domain check (on whenever EMAIL_FROM is set) asks DNS: never this
     // host's resolver, which may be off loopback. A test that wants answers sets its own.
-    cmd.env("KBZ_DNS_SERVERS", support_closed_dns());
+    cmd.env("KBZ_DNS_SERVERS", dns::refusing_server());
     cmd
-}
-
-/// A loopback UDP port nothing listens on: DNS queries there are refused at once.
-fn support_closed_dns() -> String {
-    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind UDP");
-    let port = socket.local_addr().expect("its port").port();
-    format!("127.0.0.1:{port}")
 }
 
 /// Runs `kbz-check --format json [extra] run CHECK` with exactly `env` and

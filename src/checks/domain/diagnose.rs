@@ -56,9 +56,13 @@ impl Diagnosis<'_> {
         &self.check.domain
     }
 
-    /// `dig +short TYPE NAME`, at the configured server if there is one.
+    /// `dig +short TYPE NAME`, at the configured server if there is one
+    /// (`A/AAAA` asks both, as dig takes several queries).
     fn dig(&self, kind: &str, name: &str) -> String {
-        format!("dig {}+short {kind} {name}", self.check.servers.dig_at())
+        match kind {
+            "A/AAAA" => format!("dig {}+short {name} A {name} AAAA", self.check.servers.dig_at()),
+            _ => format!("dig {}+short {kind} {name}", self.check.servers.dig_at()),
+        }
     }
 
     fn evidence<T>(&mut self, kind: &str, name: &str, answer: &Answer<T>, show: impl Fn(&T) -> String) {
@@ -216,7 +220,10 @@ fn spf_record(d: &mut Diagnosis, txt: &Answer<String>, relay: Option<&Relay>, ok
         return;
     }
     match relay {
-        Some(relay) => relay_verdict(d, relay, record, &suggested, ok),
+        Some(relay) => {
+            let fixed = with_relay(record, &suggested);
+            relay_verdict(d, relay, record, &fixed, ok)
+        }
         None => ok.push("SPF record present".into()),
     }
 }
@@ -238,6 +245,20 @@ fn suggested_spf(check: &DomainCheck, relay: Option<&Relay>) -> String {
     match mechanisms.is_empty() {
         true => "v=spf1 mx ~all".into(),
         false => format!("v=spf1 {} ~all", mechanisms.join(" ")),
+    }
+}
+
+/// The published record with the relay's mechanisms of `suggested` added
+/// after `v=spf1`, so that what it already authorises stays.
+fn with_relay(record: &str, suggested: &str) -> String {
+    let added: Vec<&str> = suggested
+        .split_ascii_whitespace()
+        .filter(|term| term.starts_with("ip4:") || term.starts_with("ip6:"))
+        .filter(|term| !record.split_ascii_whitespace().any(|t| t.eq_ignore_ascii_case(term)))
+        .collect();
+    match (added.is_empty(), record.split_once(' ')) {
+        (false, Some((version, rest))) => format!("{version} {} {rest}", added.join(" ")),
+        _ => suggested.to_string(),
     }
 }
 
@@ -577,6 +598,15 @@ mod tests {
         assert_eq!((out.status, out.codes()), (Status::Fail, vec!["domain.spf.multiple", "domain.dmarc.policy_none"]));
         let out = diagnose(&check(), &observed(mx(), &["v=spf1 ip4:300.1.1.1 -all"], &["v=DMARC1; p=bogus"]));
         assert_eq!(out.codes(), ["domain.spf.syntax", "domain.dmarc.invalid"]);
+    }
+
+    #[test]
+    fn the_relay_is_added_to_the_published_spf_record() {
+        assert_eq!(
+            with_relay("v=spf1 ip4:192.0.2.0/24 -all", "v=spf1 ip4:127.0.0.25 ~all"),
+            "v=spf1 ip4:127.0.0.25 ip4:192.0.2.0/24 -all"
+        );
+        assert_eq!(with_relay("v=spf1", "v=spf1 mx ~all"), "v=spf1 mx ~all");
     }
 
     #[test]
