@@ -116,6 +116,7 @@ fn a_correct_domain_is_ok_with_each_record_as_evidence() {
         "other TXT records are not SPF"
     );
     assert!(evidence(c, "SPF check_host() for the relay relay.example.test").starts_with("127.0.0.25: pass"), "{text}");
+    assert_eq!(evidence(c, "DMARC policy of example.test"), "p=reject, adkim=r, aspf=r, rua=mailto:dmarc@example.test");
     let port = knot.server().rsplit(':').next().unwrap().to_string();
     let dig = c["evidence"][0]["command"].as_str().unwrap();
     assert_eq!(dig, format!("dig @127.0.0.1 -p {port} +short MX example.test"));

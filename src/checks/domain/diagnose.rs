@@ -388,7 +388,10 @@ fn dmarc_record(d: &mut Diagnosis, answer: &Answer<String>, ok: &mut Vec<String>
             format!("{name} says p=none ({}): receivers only report, they neither quarantine nor reject mail that fails SPF and DKIM", dmarc.describe()),
             vec![Action::new(Priority::Low, format!("Once the reports show the app's mail passing, raise the policy at {name} to p=quarantine, then p=reject")).with_command(command)],
         ),
-        Ok(dmarc) => ok.push(format!("DMARC p={}", dmarc.policy.word())),
+        Ok(dmarc) => {
+            d.found.evidence(format!("DMARC policy of {domain}"), None, dmarc.describe());
+            ok.push(format!("DMARC p={}", dmarc.policy.word()))
+        }
     }
 }
 
