@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 /// A code's first segment, and the file its module includes.
-const GROUPS: [&str; 8] = ["check", "cause", "postgres", "vault", "smtp", "ses", "oauth", "exec"];
+const GROUPS: [&str; 9] = ["check", "cause", "postgres", "vault", "smtp", "ses", "oauth", "exec", "domain"];
 
 fn main() {
     let docs = "docs/output.md";

@@ -24,6 +24,8 @@ const RULES: &[Rule] = &[
     range_blocked,
     resolver_fails,
     ca_untrusted,
+    ses_mail_unsigned,
+    spf_misses_relay,
 ];
 
 pub fn find(checks: &[CheckResult]) -> Vec<RootCause> {
@@ -144,6 +146,48 @@ fn smtp_password_source_down(checks: &[CheckResult]) -> Option<RootCause> {
     let summary =
         format!("The SMTP login cannot work while Vault, where SMTP_PASS is kept, is down: {}", summaries(&on));
     Some(cause(codes::SMTP_PASSWORD_SOURCE_DOWN, &on, summary, actions))
+}
+
+/// Checks of `kind` that passed: what they show works.
+fn passing<'a>(checks: &'a [CheckResult], kind: &str) -> Vec<&'a CheckResult> {
+    checks.iter().filter(|c| c.kind == kind && c.status == Status::Ok).collect()
+}
+
+/// SES is ready to send, but the sender domain does not publish the DKIM
+/// CNAMEs SES issued: every message goes out without the domain's
+/// signature, passes SES's checks, and lands in spam.
+fn ses_mail_unsigned(checks: &[CheckResult]) -> Option<RootCause> {
+    let ses = passing(checks, "ses");
+    let domain = showing(checks, "domain", &["domain.ses.dkim_unpublished"]);
+    if ses.is_empty() || domain.is_empty() {
+        return None;
+    }
+    let actions =
+        domain.iter().flat_map(|c| c.actions.iter().filter(|a| a.priority <= Priority::High)).cloned().collect();
+    let on = [ses.as_slice(), &domain].concat();
+    let summary = format!(
+        "SES is ready and accepts the app's mail, but the sender domain's DKIM is not published: mail goes out unsigned for the domain and lands in spam ({})",
+        summaries(&domain)
+    );
+    Some(cause(codes::SES_MAIL_UNSIGNED, &on, summary, actions))
+}
+
+/// The relay accepts the app's login, but the sender domain's SPF does not
+/// name the relay's address: mail leaves, then fails SPF at every receiver.
+fn spf_misses_relay(checks: &[CheckResult]) -> Option<RootCause> {
+    let smtp = passing(checks, "smtp");
+    let domain = showing(checks, "domain", &["domain.spf.relay_not_authorized"]);
+    if smtp.is_empty() || domain.is_empty() {
+        return None;
+    }
+    let actions =
+        domain.iter().flat_map(|c| c.actions.iter().filter(|a| a.priority <= Priority::High)).cloned().collect();
+    let on = [smtp.as_slice(), &domain].concat();
+    let summary = format!(
+        "The SMTP relay the app uses works, but the sender domain's SPF does not authorise it: its mail is accepted, then fails SPF and lands in spam or is rejected ({})",
+        summaries(&domain)
+    );
+    Some(cause(codes::SPF_MISSES_RELAY, &on, summary, actions))
 }
 
 /// Whether the check's main finding is `topic` in whichever kind
@@ -381,7 +425,7 @@ fn target_host_port(target: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
-    use crate::checks::{oauth, postgres, ses, smtp, vault};
+    use crate::checks::{domain, oauth, postgres, ses, smtp, vault};
     use crate::code::Code;
     use crate::report::{Finding, Outcome};
 
@@ -742,5 +786,35 @@ mod tests {
             show_certificates("https://email.eu-west-1.amazonaws.com"),
             "openssl s_client -connect email.eu-west-1.amazonaws.com:443 -showcerts </dev/null"
         );
+    }
+
+    #[test]
+    fn ses_ready_with_dkim_unpublished_is_mail_that_lands_in_spam() {
+        let checks = [
+            result("ses", "ses", Status::Ok, &[]),
+            result("domain", "domain", Status::Fail, &[domain::codes::SES_DKIM_UNPUBLISHED]),
+        ];
+        let causes = find(&checks);
+        assert_eq!(causes.len(), 1, "{causes:?}");
+        assert_eq!(causes[0].code, codes::SES_MAIL_UNSIGNED);
+        assert_eq!(causes[0].checks, ["ses", "domain"]);
+        assert!(causes[0].summary.contains("unsigned") && causes[0].summary.contains("domain summary"));
+        assert_eq!(causes[0].actions[0].text, "fix domain");
+        // SES not ready: the ses check's own failure is the story, not DKIM.
+        let checks = [checks[1].clone(), result("ses", "ses", Status::Fail, &[ses::codes::CONFIG_MISSING])];
+        assert!(find(&checks).iter().all(|c| c.code != codes::SES_MAIL_UNSIGNED));
+    }
+
+    #[test]
+    fn a_working_relay_that_spf_does_not_name_is_one_cause() {
+        let checks = [
+            result("smtp", "smtp", Status::Ok, &[]),
+            result("domain", "domain", Status::Fail, &[domain::codes::SPF_RELAY_NOT_AUTHORIZED]),
+        ];
+        let causes = find(&checks);
+        assert_eq!(causes.iter().map(|c| c.code).collect::<Vec<_>>(), [codes::SPF_MISSES_RELAY]);
+        assert_eq!(causes[0].checks, ["smtp", "domain"]);
+        let other = [checks[0].clone(), result("domain", "domain", Status::Warn, &[domain::codes::SPF_MISSING])];
+        assert!(find(&other).is_empty());
     }
 }

@@ -260,7 +260,7 @@ fn setting_mistakes_exit_2_and_the_builtin_suite_has_no_exec_check() {
     let out = kbz_check().args(["--format", "json", "all"]).output().unwrap();
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let kinds: Vec<&str> = report["checks"].as_array().unwrap().iter().map(|c| text(&c["kind"])).collect();
-    assert_eq!(kinds, ["postgres", "vault", "smtp", "ses", "oauth"]);
+    assert_eq!(kinds, ["postgres", "vault", "smtp", "ses", "domain", "oauth"]);
 }
 
 #[test]

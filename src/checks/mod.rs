@@ -3,6 +3,7 @@
 //!
 //! To add a kind: one module here, one line in [`KINDS`].
 
+pub mod domain;
 pub mod exec;
 pub mod findings;
 pub mod oauth;
@@ -20,7 +21,7 @@ use crate::secret::Redactor;
 use crate::settings::{ConfigError, Plan, RawSettings};
 
 /// Every kind kbz-check knows, in the built-in suite's order.
-pub const KINDS: &[Kind] = &[postgres::KIND, vault::KIND, smtp::KIND, ses::KIND, oauth::KIND, exec::KIND];
+pub const KINDS: &[Kind] = &[postgres::KIND, vault::KIND, smtp::KIND, ses::KIND, domain::KIND, oauth::KIND, exec::KIND];
 
 /// A check kind: its settings, the app variables that feed them in the
 /// built-in suite, and how to validate them into a runnable check.

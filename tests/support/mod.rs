@@ -2,6 +2,7 @@
 //! peers (`net`) and a sandboxed way to run the `kbz-check` binary.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod dns;
 pub mod echo;
 pub mod haproxy;
 pub mod hostile;
@@ -29,6 +30,9 @@ pub fn kbz_check() -> Command {
     if let Some(path) = std::env::var_os("PATH") {
         cmd.env("PATH", path);
     }
+    // The domain check (on whenever EMAIL_FROM is set) asks DNS: never this
+    // host's resolver, which may be off loopback. A test that wants answers sets its own.
+    cmd.env("KBZ_DNS_SERVERS", dns::refusing_server());
     cmd
 }
 

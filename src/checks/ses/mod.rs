@@ -366,6 +366,39 @@ impl SesCheck {
     }
 }
 
+/// What another check needs to ask SES (the domain check reads the DKIM
+/// tokens and custom MAIL FROM domain of the sender's domain).
+pub struct Access {
+    pub access_key: Secret,
+    pub secret_key: Secret,
+    pub region: String,
+    pub endpoint: Option<Url>,
+}
+
+/// SESv2 GetEmailIdentity of `identity`, read-only: its JSON answer, or why
+/// there is none in words that hold no secret.
+pub async fn email_identity(access: &Access, identity: &str, ctx: &Context) -> Result<serde_json::Value, String> {
+    let endpoint = match &access.endpoint {
+        Some(url) => url.clone(),
+        None => regions::find(&access.region)
+            .and_then(|r| Url::parse(&r.endpoint()).ok())
+            .ok_or_else(|| format!("{} is not an SES region", access.region))?,
+    };
+    let signer = Signer {
+        access_key: access.access_key.clone(),
+        secret_key: access.secret_key.clone(),
+        region: access.region.clone(),
+    };
+    let http = SesHttp::connect(endpoint, signer, ctx).await.map_err(|e| e.to_string())?;
+    ctx.step(format!("asking SES at {} about {identity} (GetEmailIdentity)", http.endpoint()));
+    let answer = http.get(&["identities", identity], ctx).await.map_err(|e| e.to_string())?;
+    if answer.status != 200 {
+        let kind = answer.error_type.as_deref().map(|t| format!(" {t}")).unwrap_or_default();
+        return Err(format!("SES answered HTTP {}{kind}", answer.status));
+    }
+    serde_json::from_slice(&answer.body).map_err(|_| "SES's answer is not JSON".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
