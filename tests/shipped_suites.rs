@@ -74,7 +74,14 @@ fn mail_reality_check_healthy_then_as_ph11_found_it() {
     let (code, report, text) = run_suite("mail-reality-check.toml", &healthy);
     assert_eq!(
         statuses(&report),
-        expect(&[("db", "ok"), ("db-write", "ok"), ("vault", "ok"), ("smtp", "ok"), ("ses", "skip")]),
+        expect(&[
+            ("db", "ok"),
+            ("db-write", "ok"),
+            ("vault", "ok"),
+            ("smtp", "ok"),
+            ("ses", "skip"),
+            ("domain", "skip")
+        ]),
         "{report:#}"
     );
     assert_eq!(code, 0, "{text}");
@@ -94,7 +101,14 @@ fn mail_reality_check_healthy_then_as_ph11_found_it() {
     let (code, report, text) = run_suite("mail-reality-check.toml", &incident);
     assert_eq!(
         statuses(&report),
-        expect(&[("db", "fail"), ("db-write", "ok"), ("vault", "fail"), ("smtp", "fail"), ("ses", "skip")]),
+        expect(&[
+            ("db", "fail"),
+            ("db-write", "ok"),
+            ("vault", "fail"),
+            ("smtp", "fail"),
+            ("ses", "skip"),
+            ("domain", "skip")
+        ]),
         "{report:#}"
     );
     assert_eq!(code, 1, "{text}");
@@ -163,7 +177,14 @@ fn required_variables_are_named_and_the_rest_is_optional() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         statuses(&report),
-        expect(&[("db", "fail"), ("db-write", "skip"), ("vault", "skip"), ("smtp", "skip"), ("ses", "skip")])
+        expect(&[
+            ("db", "fail"),
+            ("db-write", "skip"),
+            ("vault", "skip"),
+            ("smtp", "skip"),
+            ("ses", "skip"),
+            ("domain", "skip")
+        ])
     );
     let skip_summary = |name: &str| {
         report["checks"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap()["summary"]
