@@ -108,7 +108,7 @@ fn normalize_secret_path(path: &str) -> Result<String, String> {
     let trimmed = trimmed.strip_prefix("v1/").unwrap_or(trimmed);
     if trimmed.is_empty() || !trimmed.contains('/') {
         return Err(format!(
-            "`{path}` is not a secret path; write MOUNT/PATH, e.g. secret/data/keybuzz/smtp (KV v2) or secret/keybuzz/smtp (KV v1)"
+            "`{path}` is not a secret path; write MOUNT/PATH, e.g. secret/data/myapp/smtp (KV v2) or secret/myapp/smtp (KV v1)"
         ));
     }
     if trimmed.split('/').any(|segment| segment.is_empty() || segment == "." || segment == "..")
