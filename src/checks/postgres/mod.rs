@@ -306,6 +306,21 @@ fn show_file_secret(raw: &mut RawSettings, secret: &Secret, line: &FileLine) -> 
     raw.string("password", Shown::Secret).map(|_| ())
 }
 
+/// How the app's session was turned away for want of room (a server's
+/// connection limit, a pooler's client limit or its wait for a server
+/// connection), if it was: a session opened beside it may have taken that room.
+fn refused_for_room(landing: &Landing) -> Option<String> {
+    let Landing::ConnectFailed { error, .. } = landing else { return None };
+    let for_room = match error {
+        ConnectError::TooManyConnections { .. } => true,
+        ConnectError::Pooler { refusal, .. } => {
+            matches!(refusal, PoolerRefusal::WaitTimeout | PoolerRefusal::ClientLimit)
+        }
+        _ => false,
+    };
+    for_room.then(|| error.to_string())
+}
+
 fn join_endpoints(endpoints: &[Endpoint]) -> String {
     endpoints.iter().map(Endpoint::to_string).collect::<Vec<_>>().join(",")
 }
@@ -367,29 +382,53 @@ impl Check for PostgresCheck {
 }
 
 impl PostgresCheck {
-    /// The app's session, then, while it stays open, the further ones.
+    /// The app's session and, at the same time, the further ones: every
+    /// session pays its log-in at once, not one after the other. They all
+    /// stay open until each has answered, as a pool's would.
     async fn land_and_sample(&self, ctx: &Context) -> (Landing, Vec<Sample>) {
-        let (mut landing, session) = self.land(ctx).await;
-        let samples = match (&mut landing, session) {
-            (Landing::Connected { facts, .. }, Some(session)) if self.sessions > 1 => {
-                let samples = self.sample(ctx).await;
+        if self.sessions <= 1 {
+            return (self.land(ctx).await.0, Vec::new());
+        }
+        // Named first: the app's own steps, named as they happen, are the
+        // ones a deadline reports.
+        ctx.step(format!(
+            "opening {} more session(s) through {} to see where each lands",
+            self.sessions - 1,
+            join_endpoints(&self.params.endpoints())
+        ));
+        let ((mut landing, mut session), mut opened) = tokio::join!(self.land(ctx), self.sample(ctx));
+        // A limit admits some of the sessions opened together, not
+        // necessarily the app's: one that opened stands in for it.
+        if let (Some(refused), Some(i)) =
+            (refused_for_room(&landing), opened.iter().position(|(_, open)| open.is_some()))
+        {
+            if let (_, Some(stand_in)) = std::mem::replace(&mut opened[i], (Err(refused), None)) {
+                (landing, session) = self.probe(ctx, stand_in).await;
+            }
+        }
+        let samples: Vec<Sample> = opened.iter().map(|(sample, _)| sample.clone()).collect();
+        match (&mut landing, &session) {
+            (Landing::Connected { facts, .. }, Some(session)) => {
                 // Refused over a connection limit: the open session can count against it.
                 if samples.iter().any(|s| s.as_ref().is_err_and(|e| refusal::is_limit(e))) {
                     ctx.step(format!("counting the sessions against the connection limits on {}", session.endpoint));
                     facts.counts = limits::read(&session.client).await.ok();
                 }
-                samples
+                (landing, samples)
             }
-            _ => Vec::new(),
-        };
-        (landing, samples)
+            _ => (landing, Vec::new()),
+        }
     }
 
     async fn land(&self, ctx: &Context) -> (Landing, Option<conn::Session>) {
-        let session = match conn::connect(&self.params, Some(ctx)).await {
-            Ok(session) => session,
-            Err((error, passed_over)) => return (Landing::ConnectFailed { error, passed_over }, None),
-        };
+        match conn::connect(&self.params, Some(ctx)).await {
+            Ok(session) => self.probe(ctx, session).await,
+            Err((error, passed_over)) => (Landing::ConnectFailed { error, passed_over }, None),
+        }
+    }
+
+    /// Everything asked of the session the app's URL opened.
+    async fn probe(&self, ctx: &Context, session: conn::Session) -> (Landing, Option<conn::Session>) {
         ctx.step(format!("querying {} (role, read-only settings, write probe, replication)", session.endpoint));
         // Bounded inside the deadline: a pooler holding the first query is this check's finding.
         let budget = ctx.remaining().mul_f64(0.8);
@@ -420,15 +459,11 @@ impl PostgresCheck {
 
     /// The sessions after the first, opened at once through the same
     /// connection string as a pool would, each asked where it landed; all
-    /// bounded a little inside the check's deadline, and closed on return.
-    async fn sample(&self, ctx: &Context) -> Vec<Sample> {
-        let more = usize::from(self.sessions - 1);
-        ctx.step(format!(
-            "opening {more} more session(s) through {} to see where each lands",
-            join_endpoints(&self.params.endpoints())
-        ));
+    /// bounded a little inside the check's deadline. Each that opened is
+    /// returned with its answer, still open.
+    async fn sample(&self, ctx: &Context) -> Vec<(Sample, Option<conn::Session>)> {
         let budget = ctx.remaining().mul_f64(0.8);
-        let opens = (0..more).map(|_| async move {
+        let opens = (1..self.sessions).map(|_| async move {
             tokio::time::timeout(budget, async {
                 let session = conn::connect(&self.params, None).await.map_err(|(e, _)| e.to_string())?;
                 // A pooler refuses at the first query too: said in its words.
@@ -440,10 +475,12 @@ impl PostgresCheck {
                     (Some(host), Some(port)) => Some(Endpoint { host, port }),
                     _ => None,
                 };
-                Ok(SessionPlace { endpoint: session.endpoint, server, in_recovery })
+                let place = SessionPlace { endpoint: session.endpoint.clone(), server, in_recovery };
+                Ok((Ok(place), Some(session)))
             })
             .await
             .unwrap_or_else(|_| Err(format!("no answer within {}", crate::human::duration(budget))))
+            .unwrap_or_else(|error| (Err(error), None))
         });
         futures_util::future::join_all(opens).await
     }

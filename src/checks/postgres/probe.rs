@@ -96,20 +96,35 @@ pub struct ReplicaRow {
     pub replay_lag_secs: Option<f64>,
 }
 
-/// Everything the check asks the server its URL lands on.
+/// Everything the check asks the server its URL lands on, in one round
+/// trip: each question is its own simple-query message (so a pooler in
+/// transaction mode keeps working and a refused statement leaves the others
+/// alone), all sent before the first answer is read. `join` polls its
+/// futures in the order given, and each sends its message on its first
+/// poll: the server reads them in this order. Questions for the other role
+/// (the WAL receiver on a leader, replication on a replica) cost nothing
+/// in time and their answers are not kept.
 pub async fn probe_server(client: &Client) -> Result<ServerFacts, tokio_postgres::Error> {
-    let mut facts = probe_role(client).await?;
-    facts.write_probe = write_probe(client).await?;
+    let role_statements = ROLE_STATEMENTS.join("; ");
+    let (role, lag, write_probe, upstream, replicas) = futures_util::future::join5(
+        client.simple_query(&role_statements),
+        client.simple_query(REPLAY_LAG),
+        write_probe(client),
+        rows(client, UPSTREAM),
+        rows(client, REPLICAS),
+    )
+    .await;
+    let mut facts = role_facts(&role?, &lag?);
+    facts.write_probe = write_probe?;
+    let (upstream, replicas) = (upstream?, replicas?);
     if facts.in_recovery {
-        let rows = rows(client, UPSTREAM).await?;
-        facts.upstream = rows.first().map(|row| Upstream {
+        facts.upstream = upstream.first().map(|row| Upstream {
             status: cell(row, 0),
             host: cell(row, 1),
             port: cell(row, 2).and_then(|p| p.parse().ok()),
         });
     } else {
-        facts.replicas = rows(client, REPLICAS)
-            .await?
+        facts.replicas = replicas
             .iter()
             .map(|row| ReplicaRow {
                 addr: cell(row, 0),
@@ -124,13 +139,22 @@ pub async fn probe_server(client: &Client) -> Result<ServerFacts, tokio_postgres
 }
 
 /// Role, read-only settings, address, version and, on a replica, its lag:
-/// enough to place a cluster member.
+/// enough to place a cluster member. One round trip, as above.
 pub async fn probe_role(client: &Client) -> Result<ServerFacts, tokio_postgres::Error> {
-    let sets = result_sets(&client.simple_query(&ROLE_STATEMENTS.join("; ")).await?);
+    let role_statements = ROLE_STATEMENTS.join("; ");
+    let (role, lag) =
+        futures_util::future::join(client.simple_query(&role_statements), client.simple_query(REPLAY_LAG)).await;
+    Ok(role_facts(&role?, &lag?))
+}
+
+/// The answers to [`ROLE_STATEMENTS`] and [`REPLAY_LAG`] (kept on a replica only).
+fn role_facts(role: &[SimpleQueryMessage], lag: &[SimpleQueryMessage]) -> ServerFacts {
+    let sets = result_sets(role);
     let first =
         |set: usize, column: usize| sets.get(set).and_then(|rows| rows.first()).and_then(|row| cell(row, column));
-    let mut facts = ServerFacts {
-        in_recovery: first(0, 0).as_deref() == Some("t"),
+    let in_recovery = first(0, 0).as_deref() == Some("t");
+    ServerFacts {
+        in_recovery,
         transaction_read_only: first(1, 0).unwrap_or_default(),
         default_transaction_read_only: first(2, 0).unwrap_or_default(),
         server_addr: first(3, 0),
@@ -143,12 +167,9 @@ pub async fn probe_role(client: &Client) -> Result<ServerFacts, tokio_postgres::
         backend_pid: first(5, 4).and_then(|p| p.parse().ok()),
         ssl_version: first(5, 5),
         started: first(5, 6),
+        replay_lag_secs: if in_recovery { first_value(lag).and_then(|l| l.parse().ok()) } else { None },
         ..ServerFacts::default()
-    };
-    if facts.in_recovery {
-        facts.replay_lag_secs = first_value(&client.simple_query(REPLAY_LAG).await?).and_then(|l| l.parse().ok());
     }
-    Ok(facts)
 }
 
 /// Where a session landed: in recovery or not, and the server's own address
@@ -162,11 +183,19 @@ pub async fn probe_landing(client: &Client) -> Result<(bool, Option<String>, Opt
 
 /// A standby refuses `SET TRANSACTION READ WRITE` (SQLSTATE 0A000 or 25006);
 /// the transaction is rolled back either way, so nothing is ever written.
+/// The three messages go out together (in order, as in [`probe_server`]):
+/// in the simple-query protocol a refused statement does not skip the next
+/// message, so ROLLBACK ends the transaction whatever SET answered.
 async fn write_probe(client: &Client) -> Result<WriteProbe, tokio_postgres::Error> {
-    client.simple_query("BEGIN").await?;
-    let result = client.simple_query("SET TRANSACTION READ WRITE").await;
-    client.simple_query("ROLLBACK").await?;
-    Ok(match result {
+    let (begin, set, rollback) = futures_util::future::join3(
+        client.simple_query("BEGIN"),
+        client.simple_query("SET TRANSACTION READ WRITE"),
+        client.simple_query("ROLLBACK"),
+    )
+    .await;
+    begin?;
+    rollback?;
+    Ok(match set {
         Ok(_) => WriteProbe::Accepted,
         Err(err) => match err.as_db_error() {
             Some(db) => WriteProbe::Refused { code: db.code().code().to_string(), message: db.message().to_string() },
