@@ -111,11 +111,11 @@ impl Account {
 pub fn findings(d: &mut Diagnosis, probe: &Probe) -> Option<String> {
     let command = d.command(&["account"]);
     let result = match probe {
-        Probe::NotRun(why) => {
-            d.found.evidence("account", Some(&command), format!("not asked: {why}"));
+        Probe::Done(result) => result,
+        unanswered => {
+            d.found.evidence("account", Some(&command), unanswered.why_unanswered());
             return None;
         }
-        Probe::Done(result) => result,
     };
     match d.call(Operation::GetAccount, result) {
         Call::Data(value) => {

@@ -193,11 +193,11 @@ fn lookup(d: &mut Diagnosis, identity: &str, probe: &Probe) -> Seen {
     let label = format!("identity {identity}");
     let command = d.command(&["identities", identity]);
     let result = match probe {
-        Probe::NotRun(why) => {
-            d.found.evidence(label, Some(&command), format!("not asked: {why}"));
+        Probe::Done(result) => result,
+        unanswered => {
+            d.found.evidence(label, Some(&command), unanswered.why_unanswered());
             return Seen::Unknown;
         }
-        Probe::Done(result) => result,
     };
     let region = d.region();
     match d.call(Operation::GetEmailIdentity, result) {

@@ -303,7 +303,21 @@ pub struct Observed {
 /// A request that was sent, or why it was not.
 pub enum Probe {
     NotRun(String),
+    /// Sent beside the account's request, whose answer made it moot (the
+    /// keys refused): not read, and why.
+    Unread(String),
     Done(Result<Answer, RequestError>),
+}
+
+impl Probe {
+    /// The evidence of a request without an answer to read.
+    pub fn why_unanswered(&self) -> String {
+        match self {
+            Probe::NotRun(why) => format!("not asked: {why}"),
+            Probe::Unread(why) => format!("asked beside the account, not read: {why}"),
+            Probe::Done(_) => String::new(),
+        }
+    }
 }
 
 impl Check for SesCheck {
@@ -323,44 +337,64 @@ impl SesCheck {
     async fn observe(&self, ctx: &Context) -> Observed {
         let (Some(endpoint), Some(signer), None) = (self.endpoint(), self.signer(), self.blocker()) else {
             let why = self.blocker().unwrap_or_else(|| "the configuration is incomplete".into());
-            return self.stopped(Probe::NotRun(why.clone()), &why);
+            return self.stopped(Probe::NotRun(why.clone()), &why, Probe::NotRun);
         };
         let http = match SesHttp::connect(endpoint, signer, ctx).await {
             Ok(http) => http,
-            Err(error) => return self.stopped(Probe::Done(Err(error)), "SES did not answer"),
+            Err(error) => return self.stopped(Probe::Done(Err(error)), "SES did not answer", Probe::NotRun),
         };
-        ctx.step(format!("asking SES at {} for the account (GET /v2/email/account)", http.endpoint()));
-        let account = http.get(&["account"], ctx).await;
+        let sender = self.from.as_deref().and_then(|from| parse_sender(from).ok());
+        ctx.step(format!(
+            "asking SES at {} for the account (GET /v2/email/account) and about the sender (GetEmailIdentity)",
+            http.endpoint()
+        ));
+        // Both at once: a round trip each would be paid one after the other.
+        let address = async {
+            match &sender {
+                Some(sender) => Some(http.get(&["identities", &sender.address], ctx).await),
+                None => None,
+            }
+        };
+        let (account, address) = tokio::join!(http.get(&["account"], ctx), address);
         if let Some(why) = identity::stop_after(&account) {
-            return self.stopped(Probe::Done(account), why);
+            let unread = if address.is_some() { Probe::Unread } else { Probe::NotRun };
+            return self.stopped(Probe::Done(account), why, unread);
         }
-        let identities = self.look_up_sender(&http, ctx).await;
+        let identities = match (sender, address) {
+            (Some(sender), Some(address)) => self.look_up_domain(&http, ctx, sender, address).await,
+            _ => Vec::new(),
+        };
         Observed { account: Probe::Done(account), identities }
     }
 
-    /// What was seen when no identity is to be asked for.
-    fn stopped(&self, account: Probe, why: &str) -> Observed {
+    /// What was seen when no identity is to be read; `unread` tells what
+    /// became of the sender's request.
+    fn stopped(&self, account: Probe, why: &str, unread: fn(String) -> Probe) -> Observed {
         let sender = self.from.as_deref().and_then(|from| parse_sender(from).ok());
-        let identities = sender.map(|s| vec![(s.address, Probe::NotRun(why.to_string()))]).unwrap_or_default();
+        let identities = sender.map(|s| vec![(s.address, unread(why.to_string()))]).unwrap_or_default();
         Observed { account, identities }
     }
 
-    /// The address first; its domain when the address is not verified
-    /// itself (SES lets a verified domain send from any of its addresses).
-    async fn look_up_sender(&self, http: &SesHttp, ctx: &Context) -> Vec<(String, Probe)> {
-        let Some(sender) = self.from.as_deref().and_then(|from| parse_sender(from).ok()) else { return Vec::new() };
-        let mut lookups = Vec::new();
-        for identity in [&sender.address, &sender.domain] {
+    /// The address's answer, then its domain when the address is not
+    /// verified itself (SES lets a verified domain send from any of its
+    /// addresses): that question waits for the address's answer.
+    async fn look_up_domain(
+        &self,
+        http: &SesHttp,
+        ctx: &Context,
+        sender: Sender,
+        address: Result<Answer, RequestError>,
+    ) -> Vec<(String, Probe)> {
+        let ask_domain = identity::try_domain_after(&address);
+        let mut lookups = vec![(sender.address, Probe::Done(address))];
+        if ask_domain {
             ctx.step(format!(
-                "asking SES at {} about the sender identity {identity} (GetEmailIdentity)",
-                http.endpoint()
+                "asking SES at {} about the sender identity {} (GetEmailIdentity)",
+                http.endpoint(),
+                sender.domain
             ));
-            let answer = http.get(&["identities", identity], ctx).await;
-            let done = !identity::try_domain_after(&answer);
-            lookups.push((identity.clone(), Probe::Done(answer)));
-            if done {
-                break;
-            }
+            let answer = http.get(&["identities", &sender.domain], ctx).await;
+            lookups.push((sender.domain, Probe::Done(answer)));
         }
         lookups
     }

@@ -26,9 +26,10 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
-/// Longest wait for the reply to QUIT: politeness must not cost the verdict.
+/// Longest wait for the reply to QUIT, read after the check has returned:
+/// politeness must not cost the verdict.
 const QUIT_WAIT: Duration = Duration::from_secs(2);
-/// Time kept back from the deadline when waiting for QUIT.
+/// Time kept back from the deadline when sending QUIT.
 const QUIT_MARGIN: Duration = Duration::from_millis(100);
 /// AUTH LOGIN asks twice (user name, password); more is a confused server.
 const MAX_AUTH_CHALLENGES: usize = 3;
@@ -229,6 +230,8 @@ pub struct Transcript {
     pub auth: AuthState,
     pub test_message: TestMessage,
     pub stop: Option<Stop>,
+    /// QUIT was sent at the end; its reply is not waited for.
+    pub quit_sent: bool,
 }
 
 pub async fn climb(check: &SmtpCheck, ctx: &Context) -> Transcript {
@@ -255,7 +258,7 @@ impl Ladder<'_> {
         };
         let result = self.dialogue(&mut wire, test_to).await;
         if result.as_ref().err().is_none_or(Stop::connection_usable) {
-            self.quit(&mut wire).await;
+            self.quit(wire).await;
         }
         result
     }
@@ -473,19 +476,21 @@ impl Ladder<'_> {
             .ok_or_else(|| Stop::new(Step::MailFrom, Why::MessageBuild("no usable sender address".to_string())))
     }
 
-    /// QUIT, waiting briefly for the goodbye; its absence is not a finding.
-    async fn quit(&mut self, wire: &mut Wire) {
+    /// QUIT, sent and not waited for: the reply decides nothing, and waiting
+    /// for it would cost the check a round trip. The goodbye is read in the
+    /// background (within [`QUIT_WAIT`]), so the server still sees the
+    /// session end in order.
+    async fn quit(&mut self, mut wire: Wire) {
         let wait = self.ctx.remaining().saturating_sub(QUIT_MARGIN).min(QUIT_WAIT);
         if wait.is_zero() {
             return;
         }
         self.ctx.step(format!("saying QUIT to {}", self.check.endpoint()));
-        let polite = async {
-            wire.send(&Quit.to_string()).await?;
-            wire.read_reply().await
-        };
-        if let Ok(Ok(reply)) = tokio::time::timeout(wait, polite).await {
-            self.transcript.exchanges.push(Exchange { step: Step::Quit, command: Some("QUIT".into()), reply });
+        if let Ok(Ok(())) = tokio::time::timeout(wait, wire.send(&Quit.to_string())).await {
+            self.transcript.quit_sent = true;
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(QUIT_WAIT, wire.read_reply()).await;
+            });
         }
     }
 
