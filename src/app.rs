@@ -374,9 +374,12 @@ fn list(config: &Config) -> String {
             Plan::Run(_) => out.push_str(&format!("  → {}\n", entry.target)),
             Plan::Skip(reason) => out.push_str(&format!("  → skip: {reason}\n")),
         }
+        // Keys, values and origins each in a column of their own.
         let width = entry.settings.iter().map(|s| s.key.len()).max().unwrap_or(0);
+        let value_width = entry.settings.iter().map(|s| s.value.chars().count()).max().unwrap_or(0);
         for setting in &entry.settings {
-            out.push_str(&format!("  {:width$}  {}    [{}]\n", setting.key, setting.value, setting.origin));
+            let (key, value, origin) = (&setting.key, &setting.value, &setting.origin);
+            out.push_str(&format!("  {key:width$}  {value:value_width$}  [{origin}]\n"));
             for (source, value) in &setting.differs {
                 out.push_str(&format!("  {:width$}  differs: {value} in the {source} (not used)\n", ""));
             }
@@ -397,7 +400,17 @@ fn progress_color(choice: ColorChoice) -> bool {
 /// The terminal's width when stdout is one (the text table wraps to it), else none.
 fn terminal_width() -> Option<u16> {
     // comfy-table asks the terminal (crossterm) when stdout is one.
-    std::io::stdout().is_terminal().then(|| comfy_table::Table::new().width()).flatten()
+    let reported = || comfy_table::Table::new().width();
+    let columns = std::env::var("COLUMNS").ok();
+    std::io::stdout().is_terminal().then(|| usable_width(reported(), columns.as_deref()))
+}
+
+/// A terminal that reports no width, or zero columns (a serial console, some
+/// CI runners' pseudo-terminals), would squeeze the table to one character
+/// per column: `COLUMNS` then, else 80.
+fn usable_width(reported: Option<u16>, columns: Option<&str>) -> u16 {
+    let positive = |w: &u16| *w > 0;
+    reported.filter(positive).or_else(|| columns.and_then(|c| c.trim().parse().ok()).filter(positive)).unwrap_or(80)
 }
 
 fn use_color(choice: ColorChoice, format: Format) -> bool {
@@ -427,6 +440,16 @@ mod tests {
     use crate::report::{Action, CheckResult, Evidence, Outcome, Priority, Status};
     use crate::secret::{mask, Secret};
     use std::time::Duration;
+
+    #[test]
+    fn a_terminal_without_a_width_gets_columns_or_80() {
+        assert_eq!(usable_width(Some(132), Some("40")), 132);
+        assert_eq!(usable_width(Some(0), Some("100")), 100);
+        assert_eq!(usable_width(None, Some(" 90 ")), 90);
+        assert_eq!(usable_width(Some(0), Some("0")), 80);
+        assert_eq!(usable_width(None, Some("wide")), 80);
+        assert_eq!(usable_width(None, None), 80);
+    }
 
     #[test]
     fn every_text_field_of_a_result_is_scrubbed() {

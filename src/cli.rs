@@ -1,12 +1,35 @@
 //! The command line (DESIGN.md section 3).
 
+/// What a newcomer looks for under the options: what the built-in suite
+/// reads, and what the exit code says.
+const AFTER_HELP: &str = "\
+The built-in suite reads the app's own variables (or --env-file FILE):
+  postgres  DATABASE_URL (or PGHOST…), KBZ_PG_NODES
+  vault     VAULT_ADDR, VAULT_TOKEN
+  smtp      SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASS
+  ses       EMAIL_PROVIDER=ses, AWS_SES_ACCESS_KEY, AWS_SES_SECRET_KEY, AWS_SES_REGION, EMAIL_FROM
+  oauth     KBZ_OAUTH_START_URL
+  domain    EMAIL_FROM (its domain's MX, SPF, DKIM, DMARC)
+A check whose variables are not set is skipped; `kbz-check list` shows what was read.
+
+Exit codes:
+  0  ok or warn: no check failed and at least one ran
+  1  a check failed, or nothing was checked (every check skipped); with --strict also warn or skip
+  2  usage or configuration error: nothing was checked";
+
 pub use crate::choices::{Format, Lang};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Debug, Parser)]
-#[command(name = "kbz-check", version, about = "Infrastructure reality checks from live evidence", long_about = None)]
+#[command(
+    name = "kbz-check",
+    version,
+    about = "Infrastructure reality checks from live evidence",
+    long_about = None,
+    after_help = AFTER_HELP
+)]
 pub struct Cli {
     /// Suite file (TOML). Default: ./kbz-check.toml if present, else the built-in suite read from the environment
     #[arg(short, long, global = true, value_name = "FILE")]
@@ -122,6 +145,9 @@ pub enum Command {
     All,
     /// Run the named checks only
     Run {
+        /// A check's name as `kbz-check list` shows it: the suite's
+        /// `[checks.NAME]`, or in the built-in suite its kind (postgres,
+        /// vault, smtp, ses, oauth, domain)
         #[arg(required = true, value_name = "NAME")]
         names: Vec<String>,
     },
@@ -188,6 +214,20 @@ fn parse_concurrency(text: &str) -> Result<usize, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_help_names_variables_the_kinds_really_read() {
+        let read: Vec<&str> =
+            crate::checks::KINDS.iter().flat_map(|kind| kind.variables.iter().map(|(_, variable)| *variable)).collect();
+        let named: Vec<&str> = AFTER_HELP
+            .split(|c: char| !(c.is_ascii_uppercase() || c == '_'))
+            .filter(|word| word.len() > 3 && word.contains('_') || word.starts_with("PG"))
+            .collect();
+        assert!(named.len() >= 12, "{named:?}");
+        for variable in named {
+            assert!(read.contains(&variable), "--help names {variable}, which no kind reads");
+        }
+    }
     use clap::CommandFactory;
     use proptest::strategy::Strategy;
 

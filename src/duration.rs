@@ -48,7 +48,7 @@ impl Range {
         // jiff's years and months are calendar units and it has no `M`.
         let range = self.describe();
         let value = humantime::parse_duration(text)
-            .map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. 500ms, 5s, 2m ({range})"))?;
+            .map_err(|e| format!("`{text}` is not a duration ({}); write e.g. 500ms, 5s, 2m ({range})", why_not(&e)))?;
         if value.is_zero() && !self.zero_allowed {
             return Err(format!("`{text}` is zero; a duration here must be {range}"));
         }
@@ -56,6 +56,19 @@ impl Range {
             return Err(format!("`{text}` is too long; a duration here must be {range}"));
         }
         Ok(value)
+    }
+}
+
+/// humantime's reason in a few words: its own message lists every unit it
+/// knows, a second hint beside the examples the message gives.
+fn why_not(error: &humantime::DurationError) -> String {
+    use humantime::DurationError as E;
+    match error {
+        E::UnknownUnit { unit, .. } => format!("unknown unit `{unit}`"),
+        E::NumberExpected(_) => "a number is expected before each unit".to_string(),
+        E::InvalidCharacter(_) => "an unexpected character".to_string(),
+        E::NumberOverflow => "the number is too large".to_string(),
+        E::Empty => "it is empty".to_string(),
     }
 }
 
@@ -105,7 +118,11 @@ mod tests {
                 for range in [DEADLINE, THRESHOLD, CERT_HORIZON] {
                     match range.parse(&input) {
                         Ok(value) => prop_assert!(value <= range.max && (range.zero_allowed || !value.is_zero())),
-                        Err(err) => prop_assert!(err.contains(&range.describe()), "{}", err),
+                        Err(err) => {
+                            prop_assert!(err.contains(&range.describe()), "{}", err);
+                            // One hint: the examples, not also humantime's list of units.
+                            prop_assert!(!err.contains("supported units") && err.matches("e.g.").count() <= 1, "{}", err);
+                        }
                     }
                 }
             }

@@ -124,6 +124,7 @@ impl ConnParams {
     /// connection string, possibly empty, filling what it leaves out from
     /// `fallbacks` as libpq would. Errors never quote the string (it holds a password).
     pub fn parse(dsn: &str, fallbacks: &Fallbacks) -> Result<Self, String> {
+        refuse_other_schemes(dsn)?;
         let (dsn, notes) = as_whatwg_reads(dsn)?;
         Self::parse_read(&dsn, fallbacks, notes)
     }
@@ -832,6 +833,22 @@ fn tls_failure(err: &tokio_postgres::Error) -> Option<&rustls::Error> {
 /// A `#` before the last `@` is refused: the driver would take the host
 /// from inside the password (a host kbz-check would then name in its
 /// report), or fail to parse the URL at all.
+/// A URL of another database (`mysql://`, `redis://`) said as such, rather
+/// than as whatever the PostgreSQL parser makes of it. Only the scheme is
+/// quoted: nothing after `://` (a password) reaches the message.
+fn refuse_other_schemes(dsn: &str) -> Result<(), String> {
+    let Some((scheme, _)) = dsn.trim_start().split_once("://") else { return Ok(()) };
+    let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    if !is_scheme || ["postgresql", "postgres"].iter().any(|ok| scheme.eq_ignore_ascii_case(ok)) {
+        return Ok(());
+    }
+    Err(format!(
+        "`{scheme}://…` is not a PostgreSQL URL: write postgresql://USER:PASSWORD@HOST:PORT/DATABASE \
+         (or postgres://…, or libpq's key=value form)"
+    ))
+}
+
 fn as_whatwg_reads(dsn: &str) -> Result<(String, Vec<String>), String> {
     let mut notes = Vec::new();
     let Some(scheme_end) = dsn.find("://").map(|i| i + 3) else { return Ok((dsn.to_string(), notes)) };
@@ -981,6 +998,31 @@ fn trust_roots(params: &ConnParams) -> Result<tls::Roots, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_url_of_another_database_is_named_by_its_scheme_alone() {
+        let err = ConnParams::parse("mysql://app:S3cret-pw@db:3306/app", &Fallbacks::default()).err().unwrap();
+        assert!(err.starts_with("`mysql://…` is not a PostgreSQL URL"), "{err}");
+        for ok in ["postgres://u@db/app", "postgresql://u@db/app", "host=db user=u options='-c x=a://b'"] {
+            assert_eq!(refuse_other_schemes(ok), Ok(()), "{ok}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(crate::test_strategies::config())]
+
+        /// Whatever follows `://` (a password) never reaches the message.
+        #[test]
+        fn another_scheme_is_refused_without_quoting_the_rest(
+            scheme in "[a-z][a-z0-9+.-]{0,10}",
+            rest in crate::test_strategies::any_text(),
+        ) {
+            prop_assume!(scheme != "postgres" && scheme != "postgresql" && rest.chars().count() > 8);
+            let err = refuse_other_schemes(&format!("{scheme}://{rest}")).unwrap_err();
+            prop_assert!(!err.contains(&rest), "{}", err);
+        }
+    }
 
     #[test]
     fn parses_url_with_tls_options_tokio_postgres_does_not_know() {
