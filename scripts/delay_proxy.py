@@ -29,7 +29,8 @@ What it models, and what not:
   ACKs, slow start): the kernel ACKs on loopback at once. The proxy's own
   sockets are TCP_NODELAY.
 
---log FILE appends one JSON line per closed connection: the target, when it
+--log FILE appends one JSON line per closed connection (with --trace, also
+each run of chunks one way: direction, chunks, bytes, ms after opening): the target, when it
 was opened and closed (CLOCK_MONOTONIC seconds, Python's time.monotonic(),
 so another process can place them on its own timeline), chunks and bytes
 each way, and `exchanges`, the number of times the client sent something
@@ -58,6 +59,8 @@ def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--delay-ms", type=float, required=True, help="one-way delay (ms), each direction")
     p.add_argument("--log", help="append a JSON line per closed connection to this file")
+    p.add_argument("--trace", action="store_true",
+                   help="with --log: also each run of chunks one way (direction, chunks, bytes, ms after opening)")
     p.add_argument("--no-handshake", action="store_true",
                    help="do not charge a round trip for the TCP handshake")
     p.add_argument("specs", nargs="+", metavar="[LISTEN:]TARGET")
@@ -78,10 +81,11 @@ def parse_args():
 
 
 class Proxy:
-    def __init__(self, delay, handshake, log):
+    def __init__(self, delay, handshake, log, trace):
         self.delay = delay                      # seconds
         self.handshake = handshake
         self.log = log
+        self.trace = trace
         self.tasks = set()
 
     def record(self, conn):
@@ -95,6 +99,8 @@ class Proxy:
         conn = {"target": target, "opened": round(opened, 4),
                 "up_chunks": 0, "up_bytes": 0, "down_chunks": 0, "down_bytes": 0,
                 "exchanges": 0, "late_ms_max": 0.0, "late_ms_sum": 0.0, "error": None}
+        if self.trace:
+            conn["turns"] = []                  # [direction, chunks, bytes, ms after opening]
         last = [None]                           # direction of the last chunk read
         up_q, down_q = asyncio.Queue(QUEUE), asyncio.Queue(QUEUE)
         server_w = None
@@ -105,6 +111,12 @@ class Proxy:
             conn[f"{direction}_bytes"] += n
             if direction == "down" and last[0] != "down":
                 conn["exchanges"] += 1          # an answer (or a greeting) after the client spoke
+            if self.trace:
+                if last[0] == direction:
+                    conn["turns"][-1][1] += 1
+                    conn["turns"][-1][2] += n
+                else:
+                    conn["turns"].append([direction, 1, n, round((loop.time() - opened) * 1000, 1)])
             last[0] = direction
 
         async def read(reader, queue, direction):
@@ -197,7 +209,7 @@ def set_nodelay(writer):
 async def main():
     a = parse_args()
     log = open(a.log, "a", buffering=1) if a.log else None
-    proxy = Proxy(a.delay_ms / 1000, not a.no_handshake, log)
+    proxy = Proxy(a.delay_ms / 1000, not a.no_handshake, log, a.trace)
     loop = asyncio.get_running_loop()
     servers, lines = [], []
     for listen, target in a.pairs:
