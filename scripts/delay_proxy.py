@@ -17,7 +17,8 @@ examples/test_servers does), so a script that dies leaves nothing behind.
 What it models, and what not:
 - Every chunk, both ways, D ms late, order kept; a half-close (EOF) follows
   the data before it, D ms late too. An error on either side (reset,
-  refused) closes both at once.
+  refused) resets both at once: a client whose target refuses sees its
+  connection accepted, then reset.
 - The TCP handshake: a connection costs one round trip before its first
   byte, as SYN / SYN-ACK do (unless --no-handshake). The client's connect()
   returns at once (the kernel accepts on the proxy's behalf), so the proxy
@@ -48,6 +49,7 @@ import asyncio
 import json
 import os
 import socket
+import struct
 import sys
 
 HOST = "127.0.0.1"
@@ -168,6 +170,9 @@ class Proxy:
                         raise t.exception()
         except (OSError, asyncio.IncompleteReadError) as e:
             conn["error"] = f"{type(e).__name__}: {e}"
+        except asyncio.CancelledError:
+            conn["error"] = "open when the proxy stopped"
+            raise
         finally:
             for t in tasks:
                 t.cancel()
@@ -176,7 +181,13 @@ class Proxy:
                     abort = conn["error"] is not None
                     try:
                         if abort:
-                            w.transport.abort()     # a reset, as the peer that failed gave
+                            # A reset (SO_LINGER 0), as the side that failed gave or,
+                            # for a refused target, as the closest thing to "refused"
+                            # once the kernel has accepted for us.
+                            sock = w.get_extra_info("socket")
+                            if sock is not None:
+                                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                            w.transport.abort()
                         else:
                             w.close()
                     except Exception:
@@ -192,6 +203,8 @@ class Proxy:
             self.tasks.add(task)
             try:
                 await self.serve(target, reader, writer)
+            except asyncio.CancelledError:
+                pass                            # stopping: recorded, both sides reset
             finally:
                 self.tasks.discard(task)
         return handle
