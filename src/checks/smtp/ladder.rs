@@ -332,6 +332,9 @@ impl Ladder<'_> {
             });
             match connected {
                 Ok(stream) => {
+                    // Each command is one small write waiting for its reply:
+                    // Nagle would hold it for the peer's delayed ACK (40 ms).
+                    let _ = stream.set_nodelay(true);
                     self.transcript.connected_to = Some(*address);
                     // Counted, so that a deadline passing later says what the server sent.
                     let tap = Tap::new(*address, began.elapsed());
