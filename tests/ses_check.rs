@@ -226,11 +226,19 @@ fn account_and_sender_as_aws_answers_them() {
     let config = evidence(c, "configuration");
     assert!(config.contains("AWS_SES_ACCESS_KEY    ***#") && !config.contains(STUB_ACCESS_KEY), "{config}");
     assert!(config.contains("AWS_SES_SECRET_KEY    ***#") && config.contains("(never shown)"), "{config}");
-    // Two signed requests (sent at once, so in either order), the scope
-    // naming SES and the region; the secret in no header.
+    // Three signed requests sent at once (so in any order): the account,
+    // the address and its domain, whose answer is not needed (the address
+    // is verified) and not shown; the scope naming SES and the region; the
+    // secret in no header.
     let mut lines: Vec<&str> = requests.iter().map(|r| r.lines().next().unwrap_or_default()).collect();
     lines.sort_unstable();
-    assert_eq!(lines, ["GET /v2/email/account HTTP/1.1", &format!("GET {SENDER_PATH} HTTP/1.1")], "{requests:#?}");
+    let expected = [
+        "GET /v2/email/account HTTP/1.1",
+        "GET /v2/email/identities/example.com HTTP/1.1",
+        &format!("GET {SENDER_PATH} HTTP/1.1"),
+    ];
+    assert_eq!(lines, expected, "{requests:#?}");
+    assert!(!c["evidence"].to_string().contains("identity example.com"), "{c:#}");
     for head in &requests {
         let head = head.to_ascii_lowercase();
         assert!(
@@ -290,7 +298,7 @@ fn account_and_sender_as_aws_answers_them() {
     );
     // The sender was asked at the same time; with the keys refused its
     // answer says nothing more, and the report says it was not read.
-    assert_eq!(requests.len(), 2, "{requests:#?}");
+    assert_eq!(requests.len(), 3, "{requests:#?}");
     assert_eq!(codes(check(&json)), ["ses.auth.unknown_key"], "{json:#}");
     assert_eq!(
         evidence(check(&json), &format!("identity {SENDER}")),

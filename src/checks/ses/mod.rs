@@ -348,22 +348,35 @@ impl SesCheck {
             "asking SES at {} for the account (GET /v2/email/account) and about the sender (GetEmailIdentity)",
             http.endpoint()
         ));
-        // Both at once: a round trip each would be paid one after the other.
-        let address = async {
-            match &sender {
-                Some(sender) => Some(http.get(&["identities", &sender.address], ctx).await),
-                None => None,
+        // All at once: a round trip each would be paid one after the other.
+        // The domain's answer is read only when the address is not verified
+        // itself (SES lets a verified domain send from any of its addresses).
+        let identity = |name: Option<String>| {
+            let http = &http;
+            async move {
+                match name {
+                    Some(name) => Some((http.get(&["identities", &name], ctx).await, name)),
+                    None => None,
+                }
             }
         };
-        let (account, address) = tokio::join!(http.get(&["account"], ctx), address);
+        let (account, address, domain) = tokio::join!(
+            http.get(&["account"], ctx),
+            identity(sender.as_ref().map(|s| s.address.clone())),
+            identity(sender.as_ref().map(|s| s.domain.clone())),
+        );
         if let Some(why) = identity::stop_after(&account) {
             let unread = if address.is_some() { Probe::Unread } else { Probe::NotRun };
             return self.stopped(Probe::Done(account), why, unread);
         }
-        let identities = match (sender, address) {
-            (Some(sender), Some(address)) => self.look_up_domain(&http, ctx, sender, address).await,
-            _ => Vec::new(),
-        };
+        let mut identities = Vec::new();
+        if let Some((address, name)) = address {
+            let read_domain = identity::try_domain_after(&address);
+            identities.push((name, Probe::Done(address)));
+            if let Some((domain, name)) = domain.filter(|_| read_domain) {
+                identities.push((name, Probe::Done(domain)));
+            }
+        }
         Observed { account: Probe::Done(account), identities }
     }
 
@@ -373,30 +386,6 @@ impl SesCheck {
         let sender = self.from.as_deref().and_then(|from| parse_sender(from).ok());
         let identities = sender.map(|s| vec![(s.address, unread(why.to_string()))]).unwrap_or_default();
         Observed { account, identities }
-    }
-
-    /// The address's answer, then its domain when the address is not
-    /// verified itself (SES lets a verified domain send from any of its
-    /// addresses): that question waits for the address's answer.
-    async fn look_up_domain(
-        &self,
-        http: &SesHttp,
-        ctx: &Context,
-        sender: Sender,
-        address: Result<Answer, RequestError>,
-    ) -> Vec<(String, Probe)> {
-        let ask_domain = identity::try_domain_after(&address);
-        let mut lookups = vec![(sender.address, Probe::Done(address))];
-        if ask_domain {
-            ctx.step(format!(
-                "asking SES at {} about the sender identity {} (GetEmailIdentity)",
-                http.endpoint(),
-                sender.domain
-            ));
-            let answer = http.get(&["identities", &sender.domain], ctx).await;
-            lookups.push((sender.domain, Probe::Done(answer)));
-        }
-        lookups
     }
 }
 
