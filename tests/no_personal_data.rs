@@ -31,6 +31,25 @@ fn no_string_the_tool_prints_cites_an_incident_code() {
     assert!(found.is_empty(), "incident codes in product strings:\n{}", found.join("\n"));
 }
 
+/// The shipped suites are printed too: their report id and title head every
+/// report made with them.
+#[test]
+fn no_shipped_suite_prints_an_incident_code() {
+    let mut files = Vec::new();
+    collect(&Path::new(env!("CARGO_MANIFEST_DIR")).join("checks"), &mut files);
+    files.retain(|f| f.extension().is_some_and(|e| e == "toml"));
+    assert!(files.len() >= 3, "the shipped suites were found");
+    let mut found = Vec::new();
+    for file in files {
+        let text = fs::read_to_string(&file).unwrap();
+        let settings = text.lines().enumerate().filter(|(_, line)| !line.trim_start().starts_with('#'));
+        for (n, line) in settings.filter(|(_, line)| line.contains("PH11") || line.contains("PH15")) {
+            found.push(format!("{}:{}: {line}", file.display(), n + 1));
+        }
+    }
+    assert!(found.is_empty(), "incident codes in shipped suites:\n{}", found.join("\n"));
+}
+
 #[test]
 fn no_personal_mail_address_anywhere_in_the_project() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

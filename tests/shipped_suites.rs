@@ -13,8 +13,8 @@ use support::smtp::{relay_env, trusting, Certificates, Mode, SmtpServer, SMTP_PA
 use support::vault::Bao;
 use support::{all_text, assert_absent, kbz_check};
 
-const PH11_ID: &str = "PH11-MAIL-REALITY-CHECK-01";
-const PH15_ID: &str = "PH15-AMAZON-OAUTH-START-DEBUG-01";
+const MAIL_ID: &str = "MAIL-REALITY-CHECK-01";
+const OAUTH_ID: &str = "AMAZON-OAUTH-START-01";
 
 fn suite(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("checks").join(name)
@@ -85,7 +85,7 @@ fn mail_reality_check_healthy_then_as_ph11_found_it() {
         "{report:#}"
     );
     assert_eq!(code, 0, "{text}");
-    assert_eq!(report["id"], PH11_ID);
+    assert_eq!(report["id"], MAIL_ID);
     assert_eq!(report["title"], "Mail reality check");
     assert_eq!(report["verdict"], "ok");
     assert_absent(&text, &[SMTP_PASSWORD, &token, support::pg::APP_PASSWORD]);
@@ -112,7 +112,7 @@ fn mail_reality_check_healthy_then_as_ph11_found_it() {
         "{report:#}"
     );
     assert_eq!(code, 1, "{text}");
-    assert_eq!(report["id"], PH11_ID);
+    assert_eq!(report["id"], MAIL_ID);
     assert_eq!(report["verdict"], "fail");
     let causes = report["root_causes"].as_array().unwrap();
     assert_eq!(causes[0]["checks"], json!(["db"]), "the database comes first: {report:#}");
@@ -128,7 +128,7 @@ fn amazon_oauth_start_healthy_then_as_ph15_found_it() {
     let (code, report, text) = run_suite("amazon-oauth-start.toml", &start_env(&backend.url()));
     assert_eq!(statuses(&report), expect(&[("oauth", "ok"), ("vault", "skip")]), "{report:#}");
     assert_eq!(code, 0, "{text}");
-    assert_eq!(report["id"], PH15_ID);
+    assert_eq!(report["id"], OAUTH_ID);
     assert_eq!(report["title"], "Amazon OAuth start");
     let request = &backend.requests()[0];
     assert_eq!((request.header("X-User-Email"), request.header("X-Tenant-Id")), (Some(USER_EMAIL), Some(TENANT_ID)));
@@ -139,7 +139,7 @@ fn amazon_oauth_start_healthy_then_as_ph15_found_it() {
     let (code, report, text) = run_suite("amazon-oauth-start.toml", &env);
     assert_eq!(statuses(&report), expect(&[("oauth", "fail"), ("vault", "fail")]), "{report:#}");
     assert_eq!(code, 1, "{text}");
-    assert_eq!(report["id"], PH15_ID);
+    assert_eq!(report["id"], OAUTH_ID);
     let causes = report["root_causes"].as_array().unwrap();
     assert_eq!(causes.len(), 1, "{report:#}");
     assert_eq!(causes[0]["checks"], json!(["oauth", "vault"]));
