@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by scripts/test and scripts/bench: install what they need on a
 # fresh Debian machine, quickly doing nothing when it is already there.
 # Source it; it defines functions only.
@@ -79,7 +80,9 @@ ensure_pypi_in() {
   local venv=$1 missing=() spec
   shift
   [[ -x "$venv/bin/python" ]] || {
-    [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+    if ! { [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null; }; then
+      apt_install python3-venv
+    fi
     /usr/bin/python3 -m venv "$venv"
   }
   for spec in "$@"; do
