@@ -93,3 +93,24 @@ ensure_pypi_in() {
     "$venv/bin/pip" install --quiet --disable-pip-version-check "${missing[@]}"
   fi
 }
+
+# cargo-deb, which makes the Debian package (scripts/release), from crates.io
+# into ~/.cargo/bin once; an installed cargo-deb is used as it is. The
+# version is pinned so that CI packages with the version scripts/release was
+# written for (3.x: `--profile dev` is a warning, not yet an error).
+CARGO_DEB_VERSION=3.8.0
+ensure_cargo_deb() {
+  if cargo deb --version >/dev/null 2>&1; then
+    return 0
+  fi
+  echo "scripts: installing cargo-deb $CARGO_DEB_VERSION from crates.io"
+  # In cargo's own temporary directory, not the project's CARGO_TARGET_DIR.
+  env -u CARGO_TARGET_DIR cargo install --locked --version "$CARGO_DEB_VERSION" cargo-deb
+}
+
+# The project's Cargo target directory (CARGO_TARGET_DIR, build.target-dir or
+# ./target), as Cargo itself resolves it.
+cargo_target_dir() {
+  cargo metadata --format-version 1 --no-deps --locked |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p'
+}
