@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by scripts/test and scripts/bench: install what they need on a
 # fresh Debian machine, quickly doing nothing when it is already there.
 # Source it; it defines functions only.
@@ -79,7 +80,9 @@ ensure_pypi_in() {
   local venv=$1 missing=() spec
   shift
   [[ -x "$venv/bin/python" ]] || {
-    [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+    if ! { [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null; }; then
+      apt_install python3-venv
+    fi
     /usr/bin/python3 -m venv "$venv"
   }
   for spec in "$@"; do
@@ -89,4 +92,25 @@ ensure_pypi_in() {
     echo "scripts: installing into $venv from PyPI: ${missing[*]}"
     "$venv/bin/pip" install --quiet --disable-pip-version-check "${missing[@]}"
   fi
+}
+
+# cargo-deb, which makes the Debian package (scripts/release), from crates.io
+# into ~/.cargo/bin once; an installed cargo-deb is used as it is. The
+# version is pinned so that CI packages with the version scripts/release was
+# written for (3.x: `--profile dev` is a warning, not yet an error).
+CARGO_DEB_VERSION=3.8.0
+ensure_cargo_deb() {
+  if cargo deb --version >/dev/null 2>&1; then
+    return 0
+  fi
+  echo "scripts: installing cargo-deb $CARGO_DEB_VERSION from crates.io"
+  # In cargo's own temporary directory, not the project's CARGO_TARGET_DIR.
+  env -u CARGO_TARGET_DIR cargo install --locked --version "$CARGO_DEB_VERSION" cargo-deb
+}
+
+# The project's Cargo target directory (CARGO_TARGET_DIR, build.target-dir or
+# ./target), as Cargo itself resolves it.
+cargo_target_dir() {
+  cargo metadata --format-version 1 --no-deps --locked |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p'
 }
