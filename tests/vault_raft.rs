@@ -106,5 +106,5 @@ fn without_raft_storage_autopilot_is_not_visible_and_no_finding() {
     );
     // No token: not asked.
     let (_, json, _) = run_json(&[("VAULT_ADDR", &bao.addr())]);
-    assert_eq!(evidence(check(&json), "raft autopilot"), "not asked: VAULT_TOKEN is not set", "{json:#}");
+    assert_eq!(evidence(check(&json), "raft autopilot"), "not read: VAULT_TOKEN is not set", "{json:#}");
 }

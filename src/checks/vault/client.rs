@@ -136,6 +136,24 @@ impl VaultHttp {
         Ok(Answer { status, body, truncated, received_at: SystemTime::now(), certificate: None, redirect })
     }
 
+    /// GET `/v1/<segments>` without the token, given up after the connect
+    /// budget and never looked at twice: a question asked on the side,
+    /// whose failure the main request will explain if it matters.
+    pub async fn peek(&self, segments: &[&str]) -> Result<Answer, RequestError> {
+        let url = self.url(segments, &[]);
+        let timed_out = || RequestError::AnswerTimeout { endpoint: self.endpoint(), after: self.connect_budget };
+        let ask = async {
+            let mut response = self.client.get(url.clone()).send().await.map_err(|e| self.classify(&e))?;
+            let status = response.status().as_u16();
+            let location =
+                response.headers().get(reqwest::header::LOCATION).map(|v| String::from_utf8_lossy(v.as_bytes()));
+            let redirect = Redirected::read(&url, status, location.as_deref()).map(Box::new);
+            let (body, truncated) = read_capped(&mut response).await.map_err(|e| self.classify(&e))?;
+            Ok(Answer { status, body, truncated, received_at: SystemTime::now(), certificate: None, redirect })
+        };
+        tokio::time::timeout(self.connect_budget, ask).await.unwrap_or_else(|_| Err(timed_out()))
+    }
+
     /// GET `/v1/<segments>`, with the token when asked.
     pub async fn get(&self, segments: &[&str], with_token: bool) -> Result<Answer, RequestError> {
         self.request(self.url(segments, &[]), with_token).await

@@ -162,7 +162,10 @@ impl VaultCheck {
             Ok(http) => http,
             Err(error) => return self.stopped(Err(error), skipped("no standby answered"), "Vault did not answer"),
         };
-        let health = http.health(ctx).await;
+        // sys/leader (no token) beside the health request: a standby's answer
+        // is needed next, and on an active node the second connection it
+        // opened carries the token's questions at once, below.
+        let (health, leader_seen) = tokio::join!(http.health(ctx), http.peek(&["sys", "leader"]));
         let Ok(answer) = &health else {
             return self.stopped(health, skipped("Vault did not answer"), "Vault did not answer");
         };
@@ -171,11 +174,13 @@ impl VaultCheck {
             return self.stopped(health, skipped("no standby answered"), "the health request was redirected");
         }
         let state = health::Health::read(answer);
-        let leader = if state.is_standby() {
-            ctx.step(format!("asking the standby at {} for the active node (GET /v1/sys/leader)", http.endpoint()));
-            Probe::Done(http.get(&["sys", "leader"], false).await)
-        } else {
-            skipped("no standby answered")
+        let leader = match (state.is_standby(), leader_seen) {
+            (true, Ok(seen)) => Probe::Done(Ok(seen)),
+            (true, Err(_)) => {
+                ctx.step(format!("asking the standby at {} for the active node (GET /v1/sys/leader)", http.endpoint()));
+                Probe::Done(http.get(&["sys", "leader"], false).await)
+            }
+            (false, _) => skipped("no standby answered"),
         };
         if let Some(why) = state.refuses_requests() {
             return self.stopped(health, leader, &why);
@@ -199,16 +204,45 @@ impl VaultCheck {
             seen.active_health = active_health;
             return seen;
         }
-        let token = match &self.token {
-            None => skipped(&format!("{} is not set", self.names.token)),
-            Some(_) => {
-                ctx.step(format!("looking up the token at {} (GET /v1/auth/token/lookup-self)", http.endpoint()));
-                Probe::Done(http.get(&["auth", "token", "lookup-self"], true).await)
-            }
-        };
-        let secrets = self.read_secrets(&http, &token, ctx).await;
-        let autopilot = self.ask_autopilot(&http, &token, ctx).await;
+        let (token, secrets, autopilot) = self.ask_with_token(&http, ctx).await;
         Observed { health, leader, active_health, token, secrets, autopilot }
+    }
+
+    /// The token's lookup, the secrets and raft autopilot's state, all at
+    /// once (Vault has answered as Vault by now); the secrets and the
+    /// autopilot state are kept only when the lookup shows a token Vault
+    /// accepted, as every read would otherwise fail the same way.
+    async fn ask_with_token(&self, http: &VaultHttp, ctx: &Context) -> (Probe, Vec<(String, Probe)>, Probe) {
+        if self.token.is_none() {
+            let why = format!("{} is not set", self.names.token);
+            let secrets = self.secrets.iter().map(|path| (path.clone(), skipped(&why))).collect();
+            return (skipped(&why), secrets, skipped(&why));
+        }
+        ctx.step(format!(
+            "looking up the token at {} (GET /v1/auth/token/lookup-self), with the secrets and raft autopilot's state",
+            http.endpoint()
+        ));
+        let reads = self.secrets.iter().map(|path| async move {
+            let segments: Vec<&str> = path.split('/').collect();
+            (path.clone(), Probe::Done(http.get(&segments, true).await))
+        });
+        // Within a share of the time left: it adds to the diagnosis, never delays the rest.
+        let autopilot = http.get_within(raft::PATH, true, ctx.remaining().mul_f64(0.8));
+        let (token, read, autopilot) = tokio::join!(
+            http.get(&["auth", "token", "lookup-self"], true),
+            futures_util::future::join_all(reads),
+            autopilot
+        );
+        let token = Probe::Done(token);
+        let secrets = match secrets_unread(&token) {
+            Some(why) => read.into_iter().map(|(path, _)| (path, Probe::NotRun(why.clone()))).collect(),
+            None => read,
+        };
+        let autopilot = match autopilot_unread(&token) {
+            Some(why) => Probe::NotRun(why),
+            None => Probe::Done(autopilot),
+        };
+        (token, secrets, autopilot)
     }
 
     /// What was seen when the token and the secrets are not to be asked for.
@@ -223,51 +257,31 @@ impl VaultCheck {
             autopilot: skipped(why),
         }
     }
+}
 
-    /// Raft autopilot's state, asked last and only with a token Vault
-    /// accepted (a standby forwards it to the active node, which holds the
-    /// state), within a share of the time left: it adds to the diagnosis,
-    /// never delays the rest.
-    async fn ask_autopilot(&self, http: &VaultHttp, token: &Probe, ctx: &Context) -> Probe {
-        match token {
-            Probe::NotRun(why) => Probe::NotRun(why.clone()),
-            Probe::Done(Ok(answer)) if answer.status == 200 && answer.redirect.is_none() => {
-                ctx.step(format!(
-                    "asking {} for raft autopilot's state (GET /v1/sys/storage/raft/autopilot/state)",
-                    http.endpoint()
-                ));
-                Probe::Done(http.get_within(raft::PATH, true, ctx.remaining().mul_f64(0.8)).await)
-            }
-            Probe::Done(Ok(answer)) if answer.redirect.is_some() => skipped("the token lookup was redirected"),
-            Probe::Done(Ok(answer)) => {
-                Probe::NotRun(format!("the token lookup answered HTTP {}, not the token's details", answer.status))
-            }
-            Probe::Done(Err(_)) => skipped("the token lookup got no answer"),
+/// Why the autopilot state is not read: unless the lookup shows a token
+/// Vault accepted (a standby forwards the request to the active node, which
+/// holds the state).
+fn autopilot_unread(token: &Probe) -> Option<String> {
+    match token {
+        Probe::NotRun(why) => Some(why.clone()),
+        Probe::Done(Ok(answer)) if answer.status == 200 && answer.redirect.is_none() => None,
+        Probe::Done(Ok(answer)) if answer.redirect.is_some() => Some("the token lookup was redirected".into()),
+        Probe::Done(Ok(answer)) => {
+            Some(format!("the token lookup answered HTTP {}, not the token's details", answer.status))
         }
+        Probe::Done(Err(_)) => Some("the token lookup got no answer".into()),
     }
+}
 
-    /// One GET per path, in order, unless the token is missing or rejected
-    /// (every read would then fail the same way and say nothing new).
-    async fn read_secrets(&self, http: &VaultHttp, token: &Probe, ctx: &Context) -> Vec<(String, Probe)> {
-        let skip = match token {
-            Probe::NotRun(why) => Some(why.clone()),
-            Probe::Done(Ok(answer)) if answer.status == 403 => Some("Vault rejected the token".to_string()),
-            Probe::Done(Ok(answer)) if answer.redirect.is_some() => Some("the token lookup was redirected".to_string()),
-            Probe::Done(_) => None,
-        };
-        let mut read = Vec::with_capacity(self.secrets.len());
-        for path in &self.secrets {
-            let probe = match &skip {
-                Some(why) => Probe::NotRun(why.clone()),
-                None => {
-                    ctx.step(format!("reading secret {path} at {} (GET /v1/{path})", http.endpoint()));
-                    let segments: Vec<&str> = path.split('/').collect();
-                    Probe::Done(http.get(&segments, true).await)
-                }
-            };
-            read.push((path.clone(), probe));
-        }
-        read
+/// Why the secrets are not read: the token missing or rejected (every read
+/// would then fail the same way and say nothing new).
+fn secrets_unread(token: &Probe) -> Option<String> {
+    match token {
+        Probe::NotRun(why) => Some(why.clone()),
+        Probe::Done(Ok(answer)) if answer.status == 403 => Some("Vault rejected the token".to_string()),
+        Probe::Done(Ok(answer)) if answer.redirect.is_some() => Some("the token lookup was redirected".to_string()),
+        Probe::Done(_) => None,
     }
 }
 

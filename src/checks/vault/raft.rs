@@ -177,7 +177,7 @@ fn go_duration(text: &str) -> Option<Duration> {
 pub(super) fn raft_findings(check: &VaultCheck, probe: &Probe, found: &mut Findings) {
     let answer = match probe {
         Probe::NotRun(why) => {
-            found.evidence("raft autopilot", Some(COMMAND), format!("not asked: {why}"));
+            found.evidence("raft autopilot", Some(COMMAND), format!("not read: {why}"));
             return;
         }
         Probe::Done(Err(error)) => {
@@ -423,10 +423,7 @@ mod tests {
         );
         let mut found = Findings::default();
         raft_findings(&check("http://127.0.0.1:8200"), &Probe::NotRun("VAULT_TOKEN is not set".into()), &mut found);
-        assert_eq!(
-            found.into_outcome(String::new()).evidence_of("raft autopilot"),
-            "not asked: VAULT_TOKEN is not set"
-        );
+        assert_eq!(found.into_outcome(String::new()).evidence_of("raft autopilot"), "not read: VAULT_TOKEN is not set");
     }
 
     #[test]
