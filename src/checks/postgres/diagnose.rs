@@ -1581,18 +1581,25 @@ mod tests {
         item.unwrap_or_else(|| panic!("no `{label}` in {:#?}", outcome.evidence)).output.clone()
     }
 
-    #[test]
-    fn pgbouncer_is_named_with_its_address_and_the_member_belongs_to_the_server() {
-        let c = check(Expect::Leader, &[("db-postgres-01", "10.0.0.120:5432")]);
-        let members = [member("db-postgres-01", "10.0.0.120:5432", Ok(facts(false)))];
+    /// The app's session through PgBouncer at 10.0.0.10:6432 to the leader
+    /// db-postgres-01: ok, and the summary names both.
+    fn ok_through_pgbouncer(c: &PostgresCheck, members: &[MemberReport]) -> Outcome {
         let landing = through("10.0.0.120:5432", 1_939_425_512, 4242, &PGBOUNCER_SENDS, false);
-        let outcome = diagnose(&c, &landing, &members, &[]);
+        let outcome = diagnose(c, &landing, members, &[]);
         assert_eq!(outcome.status, Status::Ok, "{:?}", outcome.findings);
         assert!(
             outcome.summary.starts_with("leader at 10.0.0.120:5432 (db-postgres-01) via PgBouncer at 10.0.0.10:6432,"),
             "{}",
             outcome.summary
         );
+        outcome
+    }
+
+    #[test]
+    fn pgbouncer_is_named_with_its_address_and_the_member_belongs_to_the_server() {
+        let c = check(Expect::Leader, &[("db-postgres-01", "10.0.0.120:5432")]);
+        let members = [member("db-postgres-01", "10.0.0.120:5432", Ok(facts(false)))];
+        let outcome = ok_through_pgbouncer(&c, &members);
         let path = evidence_of(&outcome, "path");
         assert!(
             path.starts_with(
@@ -1796,14 +1803,7 @@ mod tests {
         let [leader, replica] = servers();
         let members = [member("db-pool-01", "10.0.0.10:6432", Ok(pool)), leader, replica];
         let c = check(Expect::Leader, &[]);
-        let landing = through("10.0.0.120:5432", 1_939_425_512, 4242, &PGBOUNCER_SENDS, false);
-        let outcome = diagnose(&c, &landing, &members, &[]);
-        assert_eq!(outcome.status, Status::Ok, "{:?}", outcome.findings);
-        assert!(
-            outcome.summary.starts_with("leader at 10.0.0.120:5432 (db-postgres-01) via PgBouncer at 10.0.0.10:6432,"),
-            "{}",
-            outcome.summary
-        );
+        let outcome = ok_through_pgbouncer(&c, &members);
         let lines = evidence_of(&outcome, "cluster members");
         assert!(
             lines.starts_with(
@@ -1818,8 +1818,7 @@ mod tests {
         for report in members.iter_mut() {
             report.result.as_mut().unwrap().started = None;
         }
-        let outcome = diagnose(&c, &landing, &members, &[]);
-        assert_eq!(outcome.status, Status::Ok, "{:?}", outcome.findings);
+        let outcome = ok_through_pgbouncer(&c, &members);
         assert!(evidence_of(&outcome, "cluster members").contains("is PgBouncer in front of db-postgres-01"));
     }
 
