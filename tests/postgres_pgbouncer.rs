@@ -12,7 +12,7 @@ use std::process::Output;
 use support::haproxy::{Balance, Haproxy};
 use support::pg::{percent_encode, Node, PgCluster, Role, APP_PASSWORD};
 use support::pgbouncer::{ClientTls, PgBouncer, PoolMode, Setup};
-use support::tls::TestCa;
+use support::tls::{ServerCert, TestCa};
 use support::{all_text, check, evidence};
 
 fn run_json(env: &[(&str, String)]) -> (i32, Value, Output) {
@@ -114,17 +114,33 @@ fn pgbouncer_in_front_of_each_member_in_both_pool_modes() {
     }
 }
 
-#[test]
-fn tls_between_the_app_and_pgbouncer_is_the_apps_and_the_server_sees_pgbouncers_session() {
-    let pg = PgCluster::start();
+/// The primary under TLS with a certificate of a test CA.
+struct TlsPrimary {
+    /// The server's certificate (PgBouncer's client side uses it too).
+    cert: ServerCert,
+    /// The CA's file, in a directory that lives as long as this.
+    ca_file: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+    /// The URL options that verify the server against that CA.
+    verify_full: String,
+}
+
+fn primary_with_tls(pg: &PgCluster) -> TlsPrimary {
     let ca = TestCa::new("Example Test CA");
     let cert = ca.server_cert(&["127.0.0.1", "localhost"]);
-    // The primary takes TLS too, so that `nodes` can be probed under verify-full.
     pg.enable_tls_on_primary(&cert.cert_pem, &cert.key_pem);
     let dir = tempfile::tempdir().unwrap();
     let ca_file = dir.path().join("ca.pem");
     ca.write_pem(&ca_file);
     let verify_full = format!("sslmode=verify-full&sslrootcert={}", ca_file.display());
+    TlsPrimary { cert, ca_file, _dir: dir, verify_full }
+}
+
+#[test]
+fn tls_between_the_app_and_pgbouncer_is_the_apps_and_the_server_sees_pgbouncers_session() {
+    let pg = PgCluster::start();
+    // The primary takes TLS too, so that `nodes` can be probed under verify-full.
+    let TlsPrimary { cert, ca_file, _dir, verify_full } = primary_with_tls(&pg);
 
     for (node, mode) in [(Node::Primary, PoolMode::Session), (Node::Replica, PoolMode::Transaction)] {
         let setup = Setup::new(&pg, node, mode).with_client_tls(ClientTls::require(&cert));
@@ -193,13 +209,7 @@ fn tls_between_the_app_and_pgbouncer_is_the_apps_and_the_server_sees_pgbouncers_
 #[test]
 fn a_direct_session_and_one_through_haproxy_are_told_from_a_pooler() {
     let pg = PgCluster::start();
-    let ca = TestCa::new("Example Test CA");
-    let cert = ca.server_cert(&["127.0.0.1", "localhost"]);
-    pg.enable_tls_on_primary(&cert.cert_pem, &cert.key_pem);
-    let dir = tempfile::tempdir().unwrap();
-    let ca_file = dir.path().join("ca.pem");
-    ca.write_pem(&ca_file);
-    let verify_full = format!("sslmode=verify-full&sslrootcert={}", ca_file.display());
+    let TlsPrimary { ca_file, _dir, verify_full, .. } = primary_with_tls(&pg);
     let primary = format!("127.0.0.1:{}", pg.primary_port());
 
     // Direct, under verify-full: no "via", and both sides agree, as they must on one session.
