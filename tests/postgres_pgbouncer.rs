@@ -130,9 +130,7 @@ fn primary_with_tls(pg: &PgCluster) -> TlsPrimary {
     let cert = ca.server_cert(&["127.0.0.1", "localhost"]);
     pg.enable_tls_on_primary(&cert.cert_pem, &cert.key_pem);
     let dir = tempfile::tempdir().unwrap();
-    let ca_file = dir.path().join("ca.pem");
-    ca.write_pem(&ca_file);
-    let verify_full = format!("sslmode=verify-full&sslrootcert={}", ca_file.display());
+    let (ca_file, verify_full) = ca.verify_full_in(dir.path());
     TlsPrimary { cert, ca_file, _dir: dir, verify_full }
 }
 

@@ -80,6 +80,19 @@ fn the_pooler_refusing_the_password_or_the_database_is_told_as_the_poolers() {
     assert_no_secret(&all_text(&out));
 }
 
+/// A run through `fresh`, a PgBouncer whose server is down: the login held
+/// after the password, said as the pooler's; the check's result.
+fn assert_login_held<'a>(fresh: &PgBouncer, code: i32, json: &'a Value) -> &'a Value {
+    assert_eq!(code, 1, "{json:#}");
+    let c = check(json);
+    assert_eq!(c["code"], "postgres.pooler.login_held", "{c:#}\n{}", fresh.log_tail());
+    assert_eq!(
+        c["summary"],
+        format!("{} took the password and held the session: no server session came behind it", fresh.address())
+    );
+    c
+}
+
 /// The server behind the pooler stops: a pooler that never logged in to it
 /// holds the login at the password; one that did finishes logins itself
 /// and holds the first query, then turns clients away (server_login_retry).
@@ -93,13 +106,7 @@ fn a_server_down_behind_the_pooler_is_the_poolers_diagnosis_not_a_network_timeou
     let fresh = PgBouncer::start(&pg, Node::Replica, PoolMode::Session);
 
     let (code, json, out) = run_json(&[("DATABASE_URL", fresh.url(Role::App))], &["--timeout", "4s"]);
-    assert_eq!(code, 1, "{json:#}");
-    let c = check(&json);
-    assert_eq!(c["code"], "postgres.pooler.login_held", "{c:#}\n{}", fresh.log_tail());
-    assert_eq!(
-        c["summary"],
-        format!("{} took the password and held the session: no server session came behind it", fresh.address())
-    );
+    let c = assert_login_held(&fresh, code, &json);
     let cause = c["cause"].as_str().unwrap();
     assert!(
         cause.contains("the login exchange worked") && cause.contains("server behind the pooler is down"),
@@ -131,9 +138,7 @@ fn under_client_tls_a_wrong_password_and_a_held_login_are_still_the_poolers() {
     let ca = TestCa::new("Example Test CA");
     let cert = ca.server_cert(&["127.0.0.1", "localhost"]);
     let dir = tempfile::tempdir().unwrap();
-    let ca_file = dir.path().join("ca.pem");
-    ca.write_pem(&ca_file);
-    let verify_full = format!("sslmode=verify-full&sslrootcert={}", ca_file.display());
+    let (_, verify_full) = ca.verify_full_in(dir.path());
     let setup = Setup::new(&pg, Node::Replica, PoolMode::Session).with_client_tls(ClientTls::require(&cert));
 
     let bouncer = PgBouncer::with_setup(&setup);
@@ -154,13 +159,7 @@ fn under_client_tls_a_wrong_password_and_a_held_login_are_still_the_poolers() {
     let fresh = PgBouncer::with_setup(&setup);
     let url = format!("{}?{verify_full}", fresh.url(Role::App));
     let (code, json, out) = run_json(&[("DATABASE_URL", url)], &["--timeout", "4s"]);
-    assert_eq!(code, 1, "{json:#}");
-    let c = check(&json);
-    assert_eq!(c["code"], "postgres.pooler.login_held", "{c:#}\n{}", fresh.log_tail());
-    assert_eq!(
-        c["summary"],
-        format!("{} took the password and held the session: no server session came behind it", fresh.address())
-    );
+    let c = assert_login_held(&fresh, code, &json);
     assert!(c["cause"].as_str().unwrap().contains("server behind the pooler is down"), "{c:#}");
     assert_not_the_network(c);
     assert_no_secret(&all_text(&out));

@@ -59,4 +59,13 @@ impl TestCa {
     pub fn write_pem(&self, path: &Path) {
         std::fs::write(path, &self.cert_pem).expect("write CA PEM");
     }
+
+    /// Writes this CA to `dir/ca.pem`: the file, and the libpq URL options
+    /// that verify a server against it.
+    pub fn verify_full_in(&self, dir: &Path) -> (std::path::PathBuf, String) {
+        let ca_file = dir.join("ca.pem");
+        self.write_pem(&ca_file);
+        let options = format!("sslmode=verify-full&sslrootcert={}", ca_file.display());
+        (ca_file, options)
+    }
 }
