@@ -131,27 +131,30 @@ pub async fn run_until(
     let run_started = Instant::now();
     let options = Arc::new(options);
     let slots = Arc::new(Slots::new(entries, &schedule));
-    let handles: Vec<_> = entries
-        .iter()
-        .enumerate()
-        .map(|(index, entry)| {
-            let (entry, options, observer, slots) = (entry.clone(), options.clone(), observer.clone(), slots.clone());
+    let mut spawned: Vec<_> = start_order(entries)
+        .into_iter()
+        .map(|index| {
+            let entry = entries[index].clone();
+            let (options, observer, slots) = (options.clone(), observer.clone(), slots.clone());
             // Checked: a window past the clock's end (the CLI refuses one over
             // 24h; only a library caller can ask) retries nothing, never panics.
             let retry_until =
                 schedule.retry.and_then(|retry| Some((run_started.checked_add(retry.window)?, retry.every)));
-            tokio::spawn(async move {
+            let handle = tokio::spawn(async move {
                 let timeout = entry.timeout.unwrap_or(schedule.timeout);
                 let result = run_one(index, &entry, timeout, retry_until, options, &slots, observer.as_ref()).await;
                 observer.finished(index, &result);
                 result
-            })
+            });
+            (index, handle)
         })
         .collect();
+    spawned.sort_by_key(|&(index, _)| index);
+    let handles = spawned.into_iter().map(|(_, handle)| handle);
     let mut interrupt = std::pin::pin!(interrupt);
     let mut interrupted = false;
     let mut results = Vec::with_capacity(handles.len());
-    for (index, (mut handle, entry)) in handles.into_iter().zip(entries).enumerate() {
+    for (index, (mut handle, entry)) in handles.zip(entries).enumerate() {
         if !interrupted {
             tokio::select! {
                 biased;
@@ -179,6 +182,22 @@ pub async fn run_until(
         results.push(result);
     }
     results
+}
+
+/// The entries' indexes in the order their tasks are spawned: the longest
+/// chain of round trips first (see [`Check::round_trips`]), suite order
+/// among equals. Tokio begins tasks spawned from outside its workers (a
+/// CLI run) in the order they were spawned; from inside one (`serve`'s
+/// runs), the last spawned may go first.
+fn start_order(entries: &[CheckEntry]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by_key(|&index| {
+        std::cmp::Reverse(match &entries[index].plan {
+            Plan::Run(check) => check.round_trips(),
+            Plan::Skip(_) => 0,
+        })
+    });
+    order
 }
 
 /// A check task's result; a panic inside a check is a bug, reported as
@@ -690,5 +709,40 @@ mod tests {
         assert!(cause.contains("The network path is open") && !cause.contains("firewall"), "{cause}");
         let out = timed_out(Duration::from_secs(2), "connecting to 127.0.0.1:5432", None, &e);
         assert!(out.causes.join("\n").contains("a firewall"), "an unanswered SYN is still the path's");
+    }
+
+    /// A check whose chain is `0` round trips long; ends at once.
+    struct Chain(u32);
+
+    impl Check for Chain {
+        fn run<'a>(&'a self, _ctx: &'a Context) -> CheckFuture<'a> {
+            Box::pin(async { Outcome::new(Status::Ok, "up") })
+        }
+
+        fn round_trips(&self) -> u32 {
+            self.0
+        }
+    }
+
+    #[tokio::test]
+    async fn the_longest_chain_starts_first_and_the_report_keeps_the_suite_order() {
+        let entries: Vec<CheckEntry> = [("oauth", 2), ("smtp", 7), ("postgres", 6), ("smtp-2", 7)]
+            .into_iter()
+            .map(|(name, trips)| CheckEntry {
+                plan: Plan::Run(Arc::new(Chain(trips))),
+                ..entry(name, &Flaky::new(0, Status::Ok))
+            })
+            .chain([CheckEntry {
+                plan: Plan::Skip("not configured".into()),
+                ..entry("vault", &Flaky::new(0, Status::Ok))
+            }])
+            .collect();
+        assert_eq!(start_order(&entries), [1, 3, 2, 0, 4]);
+        let recorder = Arc::new(Recorder::default());
+        let results = run_all(&entries, schedule(None), RunOptions::default(), recorder.clone()).await;
+        let started: Vec<_> = recorder.0.lock().unwrap().iter().filter(|e| e.contains(":start")).cloned().collect();
+        assert_eq!(started, ["1:start 1", "3:start 1", "2:start 1", "0:start 1"]);
+        let names: Vec<_> = results.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["oauth", "smtp", "postgres", "smtp-2", "vault"]);
     }
 }

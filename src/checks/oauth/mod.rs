@@ -123,6 +123,11 @@ impl Check for OAuthCheck {
     fn uses_system_roots(&self) -> bool {
         self.url.scheme() == "https"
     }
+
+    /// TCP, TLS for https, and the start request.
+    fn round_trips(&self) -> u32 {
+        2 + u32::from(self.uses_system_roots())
+    }
 }
 
 #[cfg(test)]

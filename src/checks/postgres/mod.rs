@@ -379,6 +379,11 @@ impl Check for PostgresCheck {
     fn connections(&self) -> usize {
         usize::from(self.sessions)
     }
+
+    /// TCP, SSLRequest, the start-up, SCRAM's two steps, one batch of questions.
+    fn round_trips(&self) -> u32 {
+        6
+    }
 }
 
 impl PostgresCheck {

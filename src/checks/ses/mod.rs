@@ -331,6 +331,11 @@ impl Check for SesCheck {
     fn uses_system_roots(&self) -> bool {
         self.endpoint().is_some_and(|url| url.scheme() == "https")
     }
+
+    /// TCP, TLS for https, then its requests at once.
+    fn round_trips(&self) -> u32 {
+        2 + u32::from(self.uses_system_roots())
+    }
 }
 
 impl SesCheck {

@@ -213,6 +213,16 @@ impl Check for SmtpCheck {
     fn uses_system_roots(&self) -> bool {
         true
     }
+
+    /// TCP, the greeting, EHLO, then STARTTLS, the TLS handshake and EHLO
+    /// again (implicit TLS: the handshake only), and AUTH with a login.
+    fn round_trips(&self) -> u32 {
+        let tls = match self.tls {
+            TlsMode::StartTls => 3,
+            TlsMode::Implicit => 1,
+        };
+        3 + tls + u32::from(matches!(self.login, Login::Full { .. }))
+    }
 }
 
 #[cfg(test)]

@@ -154,6 +154,11 @@ impl Check for VaultCheck {
     fn uses_system_roots(&self) -> bool {
         self.addr.scheme() == "https" && !self.skip_verify
     }
+
+    /// TCP, TLS for https, the health request, then the token's requests at once.
+    fn round_trips(&self) -> u32 {
+        3 + u32::from(self.addr.scheme() == "https")
+    }
 }
 
 impl VaultCheck {
