@@ -157,37 +157,45 @@ fn passing<'a>(checks: &'a [CheckResult], kind: &str) -> Vec<&'a CheckResult> {
 /// CNAMEs SES issued: every message goes out without the domain's
 /// signature, passes SES's checks, and lands in spam.
 fn ses_mail_unsigned(checks: &[CheckResult]) -> Option<RootCause> {
-    let ses = passing(checks, "ses");
-    let domain = showing(checks, "domain", &["domain.ses.dkim_unpublished"]);
-    if ses.is_empty() || domain.is_empty() {
-        return None;
-    }
-    let actions =
-        domain.iter().flat_map(|c| c.actions.iter().filter(|a| a.priority <= Priority::High)).cloned().collect();
-    let on = [ses.as_slice(), &domain].concat();
-    let summary = format!(
-        "SES is ready and accepts the app's mail, but the sender domain's DKIM is not published: mail goes out unsigned for the domain and lands in spam ({})",
-        summaries(&domain)
-    );
-    Some(cause(codes::SES_MAIL_UNSIGNED, &on, summary, actions))
+    sent_but_the_domain_undoes_it(checks, "ses", "domain.ses.dkim_unpublished", codes::SES_MAIL_UNSIGNED, |domain| {
+        format!("SES is ready and accepts the app's mail, but the sender domain's DKIM is not published: mail goes out unsigned for the domain and lands in spam ({domain})")
+    })
 }
 
 /// The relay accepts the app's login, but the sender domain's SPF does not
 /// name the relay's address: mail leaves, then fails SPF at every receiver.
 fn spf_misses_relay(checks: &[CheckResult]) -> Option<RootCause> {
-    let smtp = passing(checks, "smtp");
-    let domain = showing(checks, "domain", &["domain.spf.relay_not_authorized"]);
-    if smtp.is_empty() || domain.is_empty() {
+    sent_but_the_domain_undoes_it(
+        checks,
+        "smtp",
+        "domain.spf.relay_not_authorized",
+        codes::SPF_MISSES_RELAY,
+        |domain| {
+            format!("The SMTP relay the app uses works, but the sender domain's SPF does not authorise it: its mail is accepted, then fails SPF and lands in spam or is rejected ({domain})")
+        },
+    )
+}
+
+/// A passing `sender` check (the mail leaves) and a domain check showing
+/// `finding` (the domain's DNS undoes it at the receiver): the cause names
+/// both, carries the domain's urgent actions, and its summary is told the
+/// domain checks' summaries.
+fn sent_but_the_domain_undoes_it(
+    checks: &[CheckResult],
+    sender: &str,
+    finding: &str,
+    code: Code,
+    summary: impl FnOnce(String) -> String,
+) -> Option<RootCause> {
+    let sending = passing(checks, sender);
+    let domain = showing(checks, "domain", &[finding]);
+    if sending.is_empty() || domain.is_empty() {
         return None;
     }
     let actions =
         domain.iter().flat_map(|c| c.actions.iter().filter(|a| a.priority <= Priority::High)).cloned().collect();
-    let on = [smtp.as_slice(), &domain].concat();
-    let summary = format!(
-        "The SMTP relay the app uses works, but the sender domain's SPF does not authorise it: its mail is accepted, then fails SPF and lands in spam or is rejected ({})",
-        summaries(&domain)
-    );
-    Some(cause(codes::SPF_MISSES_RELAY, &on, summary, actions))
+    let on = [sending.as_slice(), &domain].concat();
+    Some(cause(code, &on, summary(summaries(&domain)), actions))
 }
 
 /// Whether the check's main finding is `topic` in whichever kind

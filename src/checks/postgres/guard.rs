@@ -574,6 +574,17 @@ mod tests {
         .concat()
     }
 
+    /// The session as the client sees it inside TLS, with its log-in
+    /// watched; the server's end; where a held log-in is told.
+    async fn watching_a_login_inside_tls() -> (Observed<tokio::io::DuplexStream>, tokio::io::DuplexStream, HeldSlot) {
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let held = HeldSlot::default();
+        let connecting = Box::pin(async move { Ok::<_, io::Error>(client) });
+        let login = Login { held: Some(held.clone()), tap: None };
+        let observed = Observing { connecting, slot: Some(StartupSlot::default()), login }.await.unwrap();
+        (observed, server, held)
+    }
+
     fn watch(ssl_request: bool) -> Watch {
         let mut watch = Watch::default();
         watch.sent(if ssl_request { &SSL_REQUEST } else { b"\0\0\0\x29\0\x03\0\0user\0u\0" });
@@ -777,11 +788,7 @@ mod tests {
     /// and every byte passes both ways as it was.
     #[tokio::test]
     async fn inside_tls_a_held_login_is_told_and_the_bytes_pass_untouched() {
-        let (client, mut server) = tokio::io::duplex(64 * 1024);
-        let held = HeldSlot::default();
-        let connecting = Box::pin(async move { Ok::<_, io::Error>(client) });
-        let login = Login { held: Some(held.clone()), tap: None };
-        let mut observed = Observing { connecting, slot: Some(StartupSlot::default()), login }.await.unwrap();
+        let (mut observed, mut server, held) = watching_a_login_inside_tls().await;
         let since = || *held.lock().unwrap();
 
         let startup_message = b"\0\0\0\x29\0\x03\0\0user\0u\0database\0d\0\0";
@@ -834,11 +841,7 @@ mod tests {
     /// Bytes inside TLS that are no start-up claim no hold.
     #[tokio::test]
     async fn inside_tls_nonsense_ends_the_watch_without_a_hold() {
-        let (client, mut server) = tokio::io::duplex(64 * 1024);
-        let held = HeldSlot::default();
-        let connecting = Box::pin(async move { Ok::<_, io::Error>(client) });
-        let login = Login { held: Some(held.clone()), tap: None };
-        let mut observed = Observing { connecting, slot: Some(StartupSlot::default()), login }.await.unwrap();
+        let (mut observed, mut server, held) = watching_a_login_inside_tls().await;
         server.write_all(&message(b'R', &[0, 0, 0, 5, 1, 2, 3, 4])).await.unwrap();
         observed.read_exact(&mut [0; 13]).await.unwrap();
         observed.write_all(b"p\0\0\0\x08md5\0").await.unwrap();
